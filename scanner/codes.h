@@ -1,0 +1,79 @@
+/*
+ * codes: the scanner's stable vocabulary.  Verdicts (exactly one per domain) and issue codes
+ * (every one that applies) are strings that reach the CSV and that users' notebooks match on, so
+ * they are a contract: add new ones at the end, never rename or drop.  docs/codes.md documents
+ * each with its RFC section.
+ */
+#ifndef MTASTS_CODES_H
+#define MTASTS_CODES_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+enum verdict {
+    VERDICT_NOT_DEPLOYED = 0, /* no valid _mta-sts TXT record (RFC 8461 §3.1) */
+    VERDICT_ENFORCE_OK,       /* mode enforce, every MX covered and passing (§4, §5) */
+    VERDICT_TESTING_OK,       /* mode testing, every MX covered and passing */
+    VERDICT_MODE_NONE,        /* valid policy with mode none (§5) */
+    VERDICT_WOULD_FAIL,       /* valid enforce/testing policy but an MX fails or is uncovered */
+    VERDICT_INVALID,          /* TXT valid but the policy cannot be fetched or parsed (§3.2, §3.3) */
+    VERDICT_DNS_ERROR,        /* DNS failed (SERVFAIL, timeout, refused) */
+    VERDICT_NO_MAIL,          /* null MX (RFC 7505) or no mail host at all */
+    VERDICT_INPUT_INVALID,    /* the input line is not a usable domain name */
+    VERDICT__COUNT
+};
+
+/* Issue codes.  Values index a bit set (struct issue_set); keep below 64. */
+enum issue_code {
+    ISSUE_TXT_INVALID = 0,
+    ISSUE_TXT_MULTIPLE,
+    ISSUE_POLICY_HOST_UNRESOLVED,
+    ISSUE_POLICY_CONNECT_FAILED,
+    ISSUE_POLICY_TIMEOUT,
+    ISSUE_POLICY_TLS_FAILED,
+    ISSUE_POLICY_CERT_EXPIRED,
+    ISSUE_POLICY_CERT_HOSTNAME_MISMATCH,
+    ISSUE_POLICY_CERT_UNTRUSTED,
+    ISSUE_POLICY_HTTP_REDIRECT,
+    ISSUE_POLICY_HTTP_STATUS,
+    ISSUE_POLICY_CONTENT_TYPE,
+    ISSUE_POLICY_TOO_LARGE,
+    ISSUE_POLICY_SYNTAX,
+    ISSUE_POLICY_VERSION_INVALID,
+    ISSUE_POLICY_MODE_INVALID,
+    ISSUE_POLICY_MAX_AGE_INVALID,
+    ISSUE_POLICY_MX_MISSING,
+    ISSUE_MX_NOT_COVERED,
+    ISSUE_MX_STARTTLS_MISSING,
+    ISSUE_MX_CONNECT_FAILED,
+    ISSUE_MX_CERT_EXPIRED,
+    ISSUE_MX_CERT_HOSTNAME_MISMATCH,
+    ISSUE_MX_CERT_UNTRUSTED,
+    ISSUE_TLSRPT_MISSING,
+    ISSUE_TLSRPT_INVALID,
+    ISSUE_TLSRPT_MULTIPLE,
+    /* Advisory: reported, but they do not make a policy invalid. */
+    ISSUE_POLICY_MAX_AGE_SHORT,   /* max_age below one day (RFC 8461 §3.2 advises weeks) */
+    ISSUE_MX_TLS_FAILED,          /* handshake failed for a reason other than the certificate */
+    ISSUE__COUNT
+};
+
+const char *verdict_str(enum verdict v);
+const char *issue_str(enum issue_code c);
+
+/* Parses a verdict / issue string back; returns -1 when unknown. */
+int verdict_from_str(const char *s);
+int issue_from_str(const char *s);
+
+/* A set of issue codes, in code order when printed. */
+struct issue_set {
+    uint64_t bits;
+};
+
+static inline void issue_set_add(struct issue_set *s, enum issue_code c) { s->bits |= (uint64_t)1 << c; }
+static inline int issue_set_has(const struct issue_set *s, enum issue_code c) { return (int)((s->bits >> c) & 1u); }
+
+/* Writes the set as "code;code;..." into buf (always NUL-terminated); returns the length. */
+size_t issue_set_format(const struct issue_set *s, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * result: helpers for the fixed-size per-domain result record.
+ */
+#include "scanner/result.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *txt_status_str(enum txt_status s)
+{
+    switch (s) {
+    case TXT_STATUS_NOT_QUERIED: return "not_queried";
+    case TXT_STATUS_OK: return "ok";
+    case TXT_STATUS_MISSING: return "missing";
+    case TXT_STATUS_INVALID: return "invalid";
+    case TXT_STATUS_MULTIPLE: return "multiple";
+    case TXT_STATUS_ERROR: return "error";
+    }
+    return "unknown";
+}
+
+const char *policy_status_str(enum policy_status s)
+{
+    switch (s) {
+    case POLICY_STATUS_NOT_FETCHED: return "not_fetched";
+    case POLICY_STATUS_OK: return "ok";
+    case POLICY_STATUS_FETCH_FAILED: return "fetch_failed";
+    case POLICY_STATUS_INVALID: return "invalid";
+    }
+    return "unknown";
+}
+
+const char *starttls_status_str(enum starttls_status s)
+{
+    switch (s) {
+    case STARTTLS_NOT_PROBED: return "not_probed";
+    case STARTTLS_ALL_OK: return "all_ok";
+    case STARTTLS_SOME_FAILED: return "some_failed";
+    case STARTTLS_NONE_OK: return "none_ok";
+    }
+    return "unknown";
+}
+
+void result_init(struct domain_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->rank = -1;
+    r->policy_max_age = -1;
+}
+
+static void mark_cut(char *buf, size_t size)
+{
+    if (size >= 4)
+        memcpy(buf + size - 4, "...", 4);
+}
+
+void result_copy(char *dst, size_t size, const char *src)
+{
+    size_t n = strlen(src);
+    if (n < size) {
+        memcpy(dst, src, n + 1);
+        return;
+    }
+    memcpy(dst, src, size - 1);
+    dst[size - 1] = '\0';
+    mark_cut(dst, size);
+}
+
+static void append(char *buf, size_t size, const char *sep, const char *item)
+{
+    size_t len = strlen(buf);
+    if (len + 4 >= size && len >= 3 && strcmp(buf + len - 3, "...") == 0)
+        return; /* already cut */
+    int n = snprintf(buf + len, size - len, "%s%s", len ? sep : "", item);
+    if (n < 0 || (size_t)n >= size - len)
+        mark_cut(buf, size);
+}
+
+void result_list_add(char *list, size_t size, const char *item)
+{
+    append(list, size, ";", item);
+}
+
+void result_add_detail(struct domain_result *r, const char *fmt, ...)
+{
+    char tmp[RESULT_DETAIL_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    append(r->detail, sizeof(r->detail), "; ", tmp);
+}
