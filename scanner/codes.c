@@ -19,6 +19,7 @@ const char *verdict_str(enum verdict v)
     case VERDICT_DNS_ERROR: return "dns_error";
     case VERDICT_NO_MAIL: return "no_mail";
     case VERDICT_INPUT_INVALID: return "input_invalid";
+    case VERDICT_STS_UNCHECKED: return "sts_unchecked";
     case VERDICT__COUNT: break;
     }
     return "unknown";

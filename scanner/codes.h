@@ -20,6 +20,7 @@ enum verdict {
     VERDICT_DNS_ERROR,        /* DNS failed (SERVFAIL, timeout, refused) */
     VERDICT_NO_MAIL,          /* null MX (RFC 7505) or no mail host at all */
     VERDICT_INPUT_INVALID,    /* the input line is not a usable domain name */
+    VERDICT_STS_UNCHECKED,    /* valid TXT record, policy not fetched (--dns-only) */
     VERDICT__COUNT
 };
 
@@ -52,9 +53,10 @@ enum issue_code {
     ISSUE_TLSRPT_MISSING,
     ISSUE_TLSRPT_INVALID,
     ISSUE_TLSRPT_MULTIPLE,
-    /* Advisory: reported, but they do not make a policy invalid. */
-    ISSUE_POLICY_MAX_AGE_SHORT,   /* max_age below one day (RFC 8461 §3.2 advises weeks) */
-    ISSUE_MX_TLS_FAILED,          /* handshake failed for a reason other than the certificate */
+    /* Added after the first vocabulary: */
+    ISSUE_POLICY_MAX_AGE_SHORT,   /* advisory: max_age below one day (§3.2 advises weeks) */
+    ISSUE_MX_TLS_FAILED,          /* STARTTLS handshake failed for a reason other than the
+                                     certificate (a delivery failure, like mx_connect_failed) */
     ISSUE__COUNT
 };
 

@@ -1,0 +1,47 @@
+/*
+ * config: the scan's configuration object, the only process-wide state, filled once from the
+ * command line and read-only afterwards.  Counters live elsewhere (pipeline/scan.h).
+ */
+#ifndef MTASTS_CONFIG_H
+#define MTASTS_CONFIG_H
+
+#include <stdio.h>
+
+enum starttls_mode { STARTTLS_MODE_ALL, STARTTLS_MODE_STS, STARTTLS_MODE_NONE };
+const char *starttls_mode_str(enum starttls_mode m);
+
+enum progress_mode { PROGRESS_AUTO, PROGRESS_ON, PROGRESS_OFF };
+
+struct config {
+    const char *input;          /* "-" = stdin */
+    const char *output;         /* "-" = stdout */
+    const char *mx_output;      /* NULL = no MX table */
+    const char *summary_json;   /* NULL = none */
+    char resolvers[1024];       /* comma-joined, "" = system */
+    const char *ca_file;        /* NULL = system store */
+    long concurrency;
+    double rate;                /* new domains per second, 0 = unlimited */
+    double timeout_sec;
+    int retries;
+    enum starttls_mode starttls;
+    enum progress_mode progress;
+    int dns_only;               /* skip HTTPS and SMTP stages */
+    int policy_all;             /* fetch the policy even without a valid TXT record */
+    const char *user_agent;
+    const char *ehlo_name;
+    long mx_conn_per_addr;      /* concurrent SMTP connections to one address */
+    double mx_rate_per_addr;    /* new SMTP connections per second to one address */
+    long mx_addr_max;           /* addresses probed per MX host */
+    long mx_cache_max;          /* finished MX probes remembered (LRU) */
+    unsigned short https_port, smtp_port;
+    long shard_index, shard_count;
+};
+
+/* Fills cfg with defaults. */
+void config_defaults(struct config *cfg);
+
+/* Parses argv into cfg.  Returns 0 to go on, 1 when the caller should exit 0 (--help/--version
+ * printed), -1 on a usage error (message already printed to err). */
+int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * dns: c-ares 1.18 on libevent.  c-ares tells us through the socket state callback which sockets
+ * it wants watched; we keep one persistent event per socket.  Query timeouts are driven by a
+ * periodic timer calling ares_process_fd(BAD, BAD) instead of re-arming a timer from
+ * ares_timeout() after every packet: in 1.18 ares_timeout() walks every outstanding query, which
+ * at tens of thousands in flight would cost more than the DNS work itself.
+ */
+#include "scanner/dns.h"
+
+#include <arpa/nameser.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include <ares.h>
+
+#define DNS_TICK_USEC 50000 /* timeout granularity */
+
+struct dns_sock {
+    ares_socket_t fd;
+    struct event *ev;
+    struct dns *owner;
+};
+
+struct dns {
+    struct event_base *base;
+    ares_channel channel;
+    struct dns_sock **socks; /* each socket's slot is its own allocation: events point at it */
+    size_t n_socks, cap_socks;
+    struct event *tick;
+    unsigned long outstanding;
+    struct dns_counters counters;
+};
+
+const char *dns_status_str(enum dns_status s)
+{
+    switch (s) {
+    case DNS_OK: return "ok";
+    case DNS_NXDOMAIN: return "nxdomain";
+    case DNS_NODATA: return "nodata";
+    case DNS_SERVFAIL: return "servfail";
+    case DNS_REFUSED: return "refused";
+    case DNS_TIMEOUT: return "timeout";
+    case DNS_BADRESP: return "badresp";
+    case DNS_ERROR: return "error";
+    }
+    return "unknown";
+}
+
+enum dns_status dns_status_from_ares(int st)
+{
+    switch (st) {
+    case ARES_SUCCESS: return DNS_OK;
+    case ARES_ENOTFOUND: return DNS_NXDOMAIN;
+    case ARES_ENODATA: return DNS_NODATA;
+    case ARES_ESERVFAIL: return DNS_SERVFAIL;
+    case ARES_EREFUSED: return DNS_REFUSED;
+    case ARES_ETIMEOUT: case ARES_ECONNREFUSED: return DNS_TIMEOUT;
+    case ARES_EBADRESP: case ARES_EFORMERR: case ARES_EBADNAME: return DNS_BADRESP;
+    default: return DNS_ERROR;
+    }
+}
+
+static void lower(char *s)
+{
+    for (; *s; s++)
+        *s = (char)tolower((unsigned char)*s);
+}
+
+/* ---- libevent glue ---------------------------------------------------------------------- */
+
+static void on_sock_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct dns_sock *s = arg;
+    ares_process_fd(s->owner->channel, (what & EV_READ) ? (ares_socket_t)fd : ARES_SOCKET_BAD,
+                    (what & EV_WRITE) ? (ares_socket_t)fd : ARES_SOCKET_BAD);
+}
+
+static struct dns_sock *sock_find(struct dns *d, ares_socket_t fd)
+{
+    for (size_t i = 0; i < d->n_socks; i++)
+        if (d->socks[i]->fd == fd)
+            return d->socks[i];
+    return NULL;
+}
+
+static void sock_remove(struct dns *d, struct dns_sock *s)
+{
+    for (size_t i = 0; i < d->n_socks; i++) {
+        if (d->socks[i] == s) {
+            d->socks[i] = d->socks[--d->n_socks];
+            break;
+        }
+    }
+    event_free(s->ev);
+    free(s);
+}
+
+/* A fixed capacity is plenty for c-ares: one UDP socket per server, plus TCP for truncated
+ * answers. */
+static void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+    struct dns *d = data;
+    struct dns_sock *s = sock_find(d, fd);
+    if (s) {
+        event_del(s->ev);
+        if (!readable && !writable) {
+            sock_remove(d, s);
+            return;
+        }
+    } else {
+        if (!readable && !writable)
+            return;
+        if (d->n_socks == d->cap_socks)
+            return; /* c-ares will time the query out; cannot happen with the cap below */
+        s = calloc(1, sizeof(*s));
+        if (!s)
+            return;
+        s->fd = fd;
+        s->owner = d;
+        s->ev = event_new(d->base, fd, 0, on_sock_event, s);
+        if (!s->ev) {
+            free(s);
+            return;
+        }
+        d->socks[d->n_socks++] = s;
+    }
+    short what = (short)(EV_PERSIST | (readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
+    event_assign(s->ev, d->base, fd, what, on_sock_event, s);
+    event_add(s->ev, NULL);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct dns *d = arg;
+    ares_process_fd(d->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+}
+
+static void tick_update(struct dns *d)
+{
+    if (d->outstanding > 0 && !event_pending(d->tick, EV_TIMEOUT, NULL)) {
+        struct timeval tv = {0, DNS_TICK_USEC};
+        event_add(d->tick, &tv);
+    } else if (d->outstanding == 0) {
+        event_del(d->tick);
+    }
+}
+
+struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *err, size_t errlen)
+{
+    struct dns *d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    d->base = base;
+    d->cap_socks = 64;
+    d->socks = calloc(d->cap_socks, sizeof(*d->socks));
+    d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
+    if (!d->socks || !d->tick) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    int st = ares_library_init(ARES_LIB_INIT_ALL);
+    if (st != ARES_SUCCESS) {
+        snprintf(err, errlen, "c-ares init: %s", ares_strerror(st));
+        goto fail;
+    }
+    struct ares_options ao;
+    memset(&ao, 0, sizeof(ao));
+    ao.sock_state_cb = on_sock_state;
+    ao.sock_state_cb_data = d;
+    ao.timeout = (int)(opts->timeout_sec * 1000);
+    ao.tries = opts->tries > 0 ? opts->tries : 1;
+    ao.flags = ARES_FLAG_EDNS;
+    ao.ednspsz = 1232;
+    int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
+               ARES_OPT_EDNSPSZ;
+    st = ares_init_options(&d->channel, &ao, mask);
+    if (st != ARES_SUCCESS) {
+        snprintf(err, errlen, "c-ares: %s", ares_strerror(st));
+        goto fail;
+    }
+    if (opts->servers && *opts->servers) {
+        st = ares_set_servers_ports_csv(d->channel, opts->servers);
+        if (st != ARES_SUCCESS) {
+            snprintf(err, errlen, "bad --resolver '%s': %s", opts->servers, ares_strerror(st));
+            ares_destroy(d->channel);
+            goto fail;
+        }
+    }
+    return d;
+fail:
+    if (d->tick)
+        event_free(d->tick);
+    free(d->socks);
+    free(d);
+    return NULL;
+}
+
+void dns_free(struct dns *d)
+{
+    if (!d)
+        return;
+    ares_destroy(d->channel); /* runs pending callbacks with ARES_EDESTRUCTION */
+    while (d->n_socks)
+        sock_remove(d, d->socks[0]);
+    event_free(d->tick);
+    free(d->socks);
+    free(d);
+    ares_library_cleanup();
+}
+
+const struct dns_counters *dns_counters(const struct dns *d)
+{
+    return &d->counters;
+}
+
+/* ---- queries ---------------------------------------------------------------------------- */
+
+enum query_kind { Q_MX, Q_TXT, Q_A, Q_AAAA };
+
+struct addr_job {
+    struct dns_addr_answer ans;
+    enum dns_status st4, st6;
+    int pending;
+    dns_addr_cb cb;
+    void *arg;
+};
+
+struct query {
+    struct dns *d;
+    enum query_kind kind;
+    union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; } u;
+    void *arg;
+};
+
+static void count_answer(struct dns *d, int status)
+{
+    d->outstanding--;
+    if (status == ARES_ETIMEOUT)
+        d->counters.timed_out++;
+    else if (status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA)
+        d->counters.answered++;
+    else
+        d->counters.failed++;
+}
+
+void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out)
+{
+    struct ares_mx_reply *mx = NULL;
+    int st = ares_parse_mx_reply(abuf, alen, &mx);
+    out->n = 0;
+    out->null_mx = 0;
+    out->status = dns_status_from_ares(st);
+    if (st != ARES_SUCCESS)
+        return;
+    for (struct ares_mx_reply *m = mx; m && out->n < DNS_MX_MAX; m = m->next) {
+        const char *h = m->host ? m->host : "";
+        if (h[0] == '\0' || strcmp(h, ".") == 0) {
+            out->null_mx = 1;
+            continue;
+        }
+        size_t i = out->n++;
+        /* insertion by preference keeps the list ordered as a sender would try it */
+        while (i > 0 && out->mx[i - 1].pref > m->priority) {
+            out->mx[i] = out->mx[i - 1];
+            i--;
+        }
+        out->mx[i].pref = m->priority;
+        snprintf(out->mx[i].host, sizeof(out->mx[i].host), "%s", h);
+        size_t len = strlen(out->mx[i].host);
+        if (len > 0 && out->mx[i].host[len - 1] == '.')
+            out->mx[i].host[len - 1] = '\0';
+        lower(out->mx[i].host);
+    }
+    /* RFC 7505 §3: a null MX is the only MX; with others it is a misconfiguration, and we
+     * treat the domain as having the real MX hosts. */
+    if (out->null_mx && out->n > 0)
+        out->null_mx = 0;
+    if (out->n == 0 && !out->null_mx)
+        out->status = DNS_NODATA;
+    ares_free_data(mx);
+}
+
+static void deliver_mx(struct query *q, int status, unsigned char *abuf, int alen)
+{
+    struct dns_mx_answer a;
+    memset(&a, 0, sizeof(a));
+    a.status = dns_status_from_ares(status);
+    if (status == ARES_SUCCESS)
+        dns_parse_mx(abuf, alen, &a);
+    q->u.mx(&a, q->arg);
+}
+
+static void deliver_txt(struct query *q, int status, unsigned char *abuf, int alen)
+{
+    struct dns_txt_answer a;
+    struct ares_txt_ext *txt = NULL;
+    unsigned char *buf = NULL;
+    memset(&a, 0, sizeof(a));
+    a.status = dns_status_from_ares(status);
+    if (status == ARES_SUCCESS) {
+        int st = ares_parse_txt_reply_ext(abuf, alen, &txt);
+        a.status = dns_status_from_ares(st);
+        /* one buffer large enough for every record concatenated: never more than the answer */
+        buf = (st == ARES_SUCCESS) ? malloc((size_t)alen + 1) : NULL;
+        if (st == ARES_SUCCESS && !buf)
+            a.status = DNS_ERROR;
+    }
+    if (buf) {
+        size_t used = 0;
+        for (struct ares_txt_ext *t = txt; t; t = t->next) {
+            if (t->record_start) {
+                if (a.n == DNS_TXT_MAX)
+                    break;
+                a.rec[a.n].data = buf + used;
+                a.rec[a.n].len = 0;
+                a.n++;
+            }
+            if (a.n == 0)
+                continue;
+            memcpy(buf + used, t->txt, t->length);
+            used += t->length;
+            a.rec[a.n - 1].len += t->length;
+        }
+        if (a.n == 0)
+            a.status = DNS_NODATA;
+    }
+    q->u.txt(&a, q->arg);
+    free(buf);
+    if (txt)
+        ares_free_data(txt);
+}
+
+static void addr_part(struct query *q, int status, unsigned char *abuf, int alen)
+{
+    struct addr_job *j = q->u.addr;
+    enum dns_status st = dns_status_from_ares(status);
+    if (status == ARES_SUCCESS) {
+        if (q->kind == Q_A) {
+            struct ares_addrttl at[DNS_ADDR_MAX];
+            int n = DNS_ADDR_MAX;
+            int r = ares_parse_a_reply(abuf, alen, NULL, at, &n);
+            st = dns_status_from_ares(r);
+            for (int i = 0; r == ARES_SUCCESS && i < n && j->ans.n < DNS_ADDR_MAX; i++) {
+                struct sockaddr_in *sin = (struct sockaddr_in *)&j->ans.addr[j->ans.n++];
+                sin->sin_family = AF_INET;
+                sin->sin_addr = at[i].ipaddr;
+            }
+        } else {
+            struct ares_addr6ttl at[DNS_ADDR_MAX];
+            int n = DNS_ADDR_MAX;
+            int r = ares_parse_aaaa_reply(abuf, alen, NULL, at, &n);
+            st = dns_status_from_ares(r);
+            for (int i = 0; r == ARES_SUCCESS && i < n && j->ans.n < DNS_ADDR_MAX; i++) {
+                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&j->ans.addr[j->ans.n++];
+                sin6->sin6_family = AF_INET6;
+                memcpy(&sin6->sin6_addr, &at[i].ip6addr, sizeof(sin6->sin6_addr));
+            }
+        }
+    }
+    if (q->kind == Q_A)
+        j->st4 = st;
+    else
+        j->st6 = st;
+    if (--j->pending > 0)
+        return;
+    if (j->ans.n > 0) {
+        j->ans.status = DNS_OK;
+    } else if (dns_status_failed(j->st4)) {
+        j->ans.status = j->st4;
+    } else if (dns_status_failed(j->st6)) {
+        j->ans.status = j->st6;
+    } else {
+        j->ans.status = (j->st4 == DNS_NXDOMAIN || j->st6 == DNS_NXDOMAIN) ? DNS_NXDOMAIN : DNS_NODATA;
+    }
+    /* A before AAAA: if AAAA answered first, rotate so IPv4 comes first (simple stable pass) */
+    struct dns_addr_answer sorted;
+    memset(&sorted, 0, sizeof(sorted));
+    sorted.status = j->ans.status;
+    for (int fam = 0; fam < 2; fam++)
+        for (size_t i = 0; i < j->ans.n; i++)
+            if ((j->ans.addr[i].ss_family == AF_INET) == (fam == 0))
+                sorted.addr[sorted.n++] = j->ans.addr[i];
+    j->cb(&sorted, j->arg);
+    free(j);
+}
+
+static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+    (void)timeouts;
+    struct query *q = arg;
+    struct dns *d = q->d;
+    count_answer(d, status);
+    switch (q->kind) {
+    case Q_MX: deliver_mx(q, status, abuf, alen); break;
+    case Q_TXT: deliver_txt(q, status, abuf, alen); break;
+    case Q_A: case Q_AAAA: addr_part(q, status, abuf, alen); break;
+    }
+    free(q);
+    if (status != ARES_EDESTRUCTION)
+        tick_update(d);
+}
+
+static void send_query(struct dns *d, const char *name, int type, struct query *q)
+{
+    d->outstanding++;
+    d->counters.sent++;
+    tick_update(d);
+    ares_query(d->channel, name, ns_c_in, type, on_answer, q);
+}
+
+static struct query *query_new(struct dns *d, enum query_kind kind, void *arg)
+{
+    struct query *q = calloc(1, sizeof(*q));
+    if (q) {
+        q->d = d;
+        q->kind = kind;
+        q->arg = arg;
+    }
+    return q;
+}
+
+void dns_query_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg)
+{
+    struct query *q = query_new(d, Q_MX, arg);
+    if (!q) {
+        struct dns_mx_answer a = {.status = DNS_ERROR};
+        cb(&a, arg);
+        return;
+    }
+    q->u.mx = cb;
+    send_query(d, name, ns_t_mx, q);
+}
+
+void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
+{
+    struct query *q = query_new(d, Q_TXT, arg);
+    if (!q) {
+        struct dns_txt_answer a = {.status = DNS_ERROR};
+        cb(&a, arg);
+        return;
+    }
+    q->u.txt = cb;
+    send_query(d, name, ns_t_txt, q);
+}
+
+void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg)
+{
+    struct addr_job *j = calloc(1, sizeof(*j));
+    struct query *q4 = query_new(d, Q_A, NULL);
+    struct query *q6 = query_new(d, Q_AAAA, NULL);
+    if (!j || !q4 || !q6) {
+        free(j);
+        free(q4);
+        free(q6);
+        struct dns_addr_answer a = {.status = DNS_ERROR};
+        cb(&a, arg);
+        return;
+    }
+    j->cb = cb;
+    j->arg = arg;
+    j->pending = 2;
+    q4->u.addr = j;
+    q6->u.addr = j;
+    send_query(d, name, ns_t_a, q4);
+    send_query(d, name, ns_t_aaaa, q6);
+}

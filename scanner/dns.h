@@ -1,0 +1,92 @@
+/*
+ * dns: the DNS stage.  Owns one c-ares 1.18 channel driven by the scan's libevent loop (socket
+ * state callback -> one event per c-ares socket; a periodic timer lets c-ares expire queries), and
+ * turns raw answers into the small typed results the pipeline needs: MX sets, TXT record sets with
+ * the strings of each record concatenated, and A/AAAA addresses.  No threads, no blocking calls.
+ */
+#ifndef MTASTS_DNS_H
+#define MTASTS_DNS_H
+
+#include <stddef.h>
+#include <netinet/in.h>
+
+#include <event2/event.h>
+
+#include "scanner/txt.h"
+
+enum dns_status {
+    DNS_OK = 0,
+    DNS_NXDOMAIN,   /* the name does not exist */
+    DNS_NODATA,     /* the name exists, no record of that type */
+    DNS_SERVFAIL,
+    DNS_REFUSED,
+    DNS_TIMEOUT,
+    DNS_BADRESP,    /* malformed answer */
+    DNS_ERROR       /* anything else (no memory, cancelled, ...) */
+};
+const char *dns_status_str(enum dns_status s);
+
+/* NXDOMAIN and NODATA are answers; the others mean "we could not find out". */
+static inline int dns_status_failed(enum dns_status s) { return s != DNS_OK && s != DNS_NXDOMAIN && s != DNS_NODATA; }
+
+#define DNS_MX_MAX 16
+#define DNS_TXT_MAX 16
+#define DNS_ADDR_MAX 8
+
+struct dns_mx_answer {
+    enum dns_status status;
+    int null_mx;                        /* RFC 7505 "0 ." */
+    size_t n;
+    struct { unsigned short pref; char host[256]; } mx[DNS_MX_MAX]; /* by preference, lower-cased */
+};
+
+struct dns_txt_answer {
+    enum dns_status status;
+    size_t n;
+    struct txt_record rec[DNS_TXT_MAX]; /* data borrowed: valid during the callback only */
+};
+
+struct dns_addr_answer {
+    enum dns_status status;
+    size_t n;
+    struct sockaddr_storage addr[DNS_ADDR_MAX]; /* port 0; family AF_INET or AF_INET6 */
+};
+
+struct dns_counters {
+    unsigned long sent, answered, failed, timed_out;
+};
+
+struct dns;
+
+struct dns_opts {
+    const char *servers;  /* "IP[:PORT],..." or NULL for the system configuration */
+    double timeout_sec;
+    int tries;
+};
+
+/* Creates the DNS stage on base.  NULL with err filled on failure.  Free with dns_free. */
+struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *err, size_t errlen);
+
+/* Cancels outstanding queries (their callbacks run with DNS_ERROR) and frees d. */
+void dns_free(struct dns *d);
+
+const struct dns_counters *dns_counters(const struct dns *d);
+
+/* Callbacks may run before the query function returns (c-ares may answer at once, e.g. with
+ * no servers): set the caller's state first.  Answers are borrowed until the callback returns. */
+typedef void (*dns_mx_cb)(const struct dns_mx_answer *a, void *arg);
+typedef void (*dns_txt_cb)(const struct dns_txt_answer *a, void *arg);
+typedef void (*dns_addr_cb)(const struct dns_addr_answer *a, void *arg);
+
+void dns_query_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg);
+void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
+/* Queries A and AAAA in parallel and merges them (A first).  Status is OK when either had an
+ * address; otherwise the more informative failure of the two. */
+void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg);
+
+/* Pure helpers, exposed for the tests: */
+enum dns_status dns_status_from_ares(int ares_status);
+/* Fills out from a raw DNS answer (no network). */
+void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out);
+
+#endif
