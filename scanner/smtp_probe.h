@@ -25,6 +25,10 @@ enum smtp_probe_status {
 };
 const char *smtp_probe_status_str(enum smtp_probe_status s);
 
+/* Bytes of one reply kept while it is incomplete: a server that sends more without finishing
+ * its reply is a PROTOCOL error, so a probe's read buffer never grows past this. */
+#define SMTP_PROBE_READ_MAX 32768
+
 struct smtp_probe_opts {
     double timeout_sec;
     const char *ehlo_name;
