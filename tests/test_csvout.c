@@ -1,0 +1,529 @@
+/*
+ * test_csvout: the domain and MX CSVs.  Header rows are checked against the exact contract;
+ * rows are read back with libcsv's own parser (csv_parse), so quoting of commas, quotes, newlines
+ * and blanks is proven by a round trip, not by string comparison; a .csv.zst file is decompressed
+ * with libzstd and parsed the same way.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <csv.h>
+#include <zstd.h>
+
+#include "output/csvout.h"
+
+static const char *DOMAIN_HEADER =
+    "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode,policy_max_age,"
+    "policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua,verdict,issues,detail,"
+    "scanned_at\n";
+
+static const char *MX_HEADER =
+    "mx_host,address,probe_status,greeting_code,starttls_offered,tls_version,cipher,"
+    "cert_subject,cert_sans,cert_not_after,cert_issuer,verify_ok,verify_error,error,connect_ms,"
+    "greeting_ms,tls_ms,total_ms,domains_sharing,probed_at\n";
+
+#define T_2026 ((time_t)1795327833) /* 2026-11-22T06:10:33Z */
+
+static char tmpdir[64];
+
+static int setup_dir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_csvout.XXXXXX");
+    return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void tmp_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", tmpdir, name);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = malloc(cap + 1);
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap)
+            buf = realloc(buf, (cap *= 2) + 1);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Streams every frame through ZSTD_decompressStream; fails the test on corrupt or cut input.
+ * Caller frees (one spare byte for a NUL). */
+static char *unzstd(const char *src, size_t len, size_t *outlen)
+{
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    size_t cap = 1 << 16, n = 0, last = 0;
+    char *out = malloc(cap + 1);
+    ZSTD_inBuffer in = { src, len, 0 };
+    while (in.pos < in.size) {
+        if (cap - n < ZSTD_DStreamOutSize())
+            out = realloc(out, (cap *= 2) + 1);
+        ZSTD_outBuffer o = { out + n, cap - n, 0 };
+        last = ZSTD_decompressStream(d, &o, &in);
+        assert_false(ZSTD_isError(last));
+        n += o.pos;
+    }
+    assert_int_equal(last, 0); /* ended on a frame boundary */
+    ZSTD_freeDCtx(d);
+    *outlen = n;
+    return out;
+}
+
+/* ---- a small table filled by libcsv's parser ---- */
+
+#define MAX_ROWS 16
+#define MAX_FIELDS 32
+
+struct table {
+    char *cell[MAX_ROWS][MAX_FIELDS];
+    size_t nfields[MAX_ROWS];
+    size_t nrows;
+};
+
+static void on_field(void *s, size_t len, void *data)
+{
+    struct table *t = data;
+    assert_true(t->nrows < MAX_ROWS);
+    size_t i = t->nfields[t->nrows]++;
+    assert_true(i < MAX_FIELDS);
+    char *c = malloc(len + 1);
+    if (len)
+        memcpy(c, s, len);
+    c[len] = '\0';
+    t->cell[t->nrows][i] = c;
+}
+
+static void on_row(int term, void *data)
+{
+    (void)term;
+    struct table *t = data;
+    t->nrows++;
+}
+
+static void parse_csv(const char *text, size_t len, struct table *t)
+{
+    struct csv_parser p;
+    memset(t, 0, sizeof(*t));
+    assert_int_equal(csv_init(&p, CSV_STRICT | CSV_STRICT_FINI), 0);
+    assert_int_equal(csv_parse(&p, text, len, on_field, on_row, t), len);
+    assert_int_equal(csv_fini(&p, on_field, on_row, t), 0);
+    csv_free(&p);
+}
+
+static void table_free(struct table *t)
+{
+    for (size_t r = 0; r < t->nrows; r++)
+        for (size_t i = 0; i < t->nfields[r]; i++)
+            free(t->cell[r][i]);
+}
+
+/* Column index by name in the header row of t. */
+static size_t col(const struct table *t, const char *name)
+{
+    for (size_t i = 0; i < t->nfields[0]; i++)
+        if (strcmp(t->cell[0][i], name) == 0)
+            return i;
+    fail_msg("no column %s", name);
+    return 0;
+}
+
+/* ---- records ---- */
+
+static void full_result(struct domain_result *r)
+{
+    result_init(r);
+    result_copy(r->domain, sizeof(r->domain), "example.com");
+    r->rank = 42;
+    result_copy(r->mx, sizeof(r->mx), "mx1.example.com;mx2.example.com");
+    r->txt_status = TXT_STATUS_OK;
+    result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
+    r->policy_status = POLICY_STATUS_OK;
+    r->http_status = 200;
+    result_copy(r->policy_mode, sizeof(r->policy_mode), "enforce");
+    r->policy_max_age = 604800;
+    result_copy(r->policy_mx, sizeof(r->policy_mx), "mx1.example.com;*.example.com");
+    result_copy(r->mx_coverage, sizeof(r->mx_coverage), "all");
+    r->starttls_status = STARTTLS_SOME_FAILED;
+    r->tlsrpt_status = TXT_STATUS_MISSING;
+    result_copy(r->tlsrpt_rua, sizeof(r->tlsrpt_rua), "mailto:tls@example.com");
+    r->verdict = VERDICT_WOULD_FAIL;
+    issue_set_add(&r->issues, ISSUE_TLSRPT_MISSING);
+    issue_set_add(&r->issues, ISSUE_MX_STARTTLS_MISSING);
+    result_add_detail(r, "mx2.example.com: no STARTTLS");
+    r->scanned_at = T_2026;
+}
+
+static void write_domains(const char *path, const struct domain_result *rs, size_t n)
+{
+    struct zwriter_error err;
+    struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &err);
+    assert_non_null(c);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(csvout_write_domain(c, &rs[i]), ZWRITER_OK);
+    assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+}
+
+/* ---- tests ---- */
+
+static void test_domain_header_exact(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "header.csv");
+    write_domains(path, NULL, 0);
+    size_t len;
+    char *text = slurp(path, &len);
+    assert_string_equal(text, DOMAIN_HEADER);
+    free(text);
+}
+
+static void test_mx_header_exact(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "mxheader.csv");
+    struct zwriter_error err;
+    struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
+    assert_non_null(c);
+    assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+    size_t len;
+    char *text = slurp(path, &len);
+    assert_string_equal(text, MX_HEADER);
+    free(text);
+}
+
+static void test_schema_drives_docs(void **state)
+{
+    (void)state;
+    size_t n;
+    const struct csvout_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
+    assert_int_equal(n, 18);
+    assert_string_equal(cols[0].name, "domain");
+    assert_string_equal(cols[17].name, "scanned_at");
+    char *doc = NULL;
+    size_t doclen = 0;
+    FILE *f = open_memstream(&doc, &doclen);
+    csvout_print_schema(f);
+    fclose(f);
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(strstr(doc, cols[i].name));
+        assert_non_null(strstr(doc, cols[i].description));
+    }
+    cols = csvout_schema(CSVOUT_MX, &n);
+    assert_int_equal(n, 20);
+    for (size_t i = 0; i < n; i++)
+        assert_non_null(strstr(doc, cols[i].description));
+    free(doc);
+}
+
+static void test_all_domain_columns(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "full.csv");
+    struct domain_result r[2];
+    full_result(&r[0]);
+    result_init(&r[1]);
+    result_copy(r[1].domain, sizeof(r[1].domain), "empty.example");
+    write_domains(path, r, 2);
+
+    size_t len;
+    char *text = slurp(path, &len);
+    struct table t;
+    parse_csv(text, len, &t);
+    assert_int_equal(t.nrows, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(t.nfields[i], 18);
+    const char *want[] = {
+        "example.com", "42", "mx1.example.com;mx2.example.com", "ok", "20260101T000000", "ok",
+        "200", "enforce", "604800", "mx1.example.com;*.example.com", "all", "some_failed",
+        "missing", "mailto:tls@example.com", "would_fail", "mx_starttls_missing;tlsrpt_missing",
+        "mx2.example.com: no STARTTLS", "2026-11-22T06:10:33Z",
+    };
+    for (size_t i = 0; i < 18; i++)
+        assert_string_equal(t.cell[1][i], want[i]);
+    /* the empty record: no-value cells are empty, statuses are their stable strings */
+    assert_string_equal(t.cell[2][col(&t, "rank")], "");
+    assert_string_equal(t.cell[2][col(&t, "http_status")], "");
+    assert_string_equal(t.cell[2][col(&t, "policy_max_age")], "");
+    assert_string_equal(t.cell[2][col(&t, "txt_status")], "not_queried");
+    assert_string_equal(t.cell[2][col(&t, "policy_status")], "not_fetched");
+    assert_string_equal(t.cell[2][col(&t, "starttls_status")], "not_probed");
+    assert_string_equal(t.cell[2][col(&t, "verdict")], "not_deployed");
+    assert_string_equal(t.cell[2][col(&t, "issues")], "");
+    assert_string_equal(t.cell[2][col(&t, "scanned_at")], "");
+    /* a bare row: nothing needed quoting */
+    assert_null(strchr(strchr(text, '\n') + 1, '"'));
+    table_free(&t);
+    free(text);
+}
+
+static void test_quoting_round_trip(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "quote.csv");
+    const char *nasty[] = {
+        "a,b", "say \"hi\"", "line1\nline2", "cr\rhere", " leading", "trailing ", "\t tab",
+        "\"", ",", "\"\"\"", "plain;list;x",
+    };
+    size_t n = sizeof(nasty) / sizeof(nasty[0]);
+    struct domain_result r[16];
+    for (size_t i = 0; i < n; i++) {
+        result_init(&r[i]);
+        result_copy(r[i].domain, sizeof(r[i].domain), nasty[i]);
+        result_copy(r[i].detail, sizeof(r[i].detail), nasty[n - 1 - i]);
+        r[i].rank = (long)i;
+        r[i].verdict = VERDICT_INPUT_INVALID;
+    }
+    write_domains(path, r, n);
+    size_t len;
+    char *text = slurp(path, &len);
+    struct table t;
+    parse_csv(text, len, &t);
+    assert_int_equal(t.nrows, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(t.nfields[i + 1], 18);
+        assert_string_equal(t.cell[i + 1][col(&t, "domain")], nasty[i]);
+        assert_string_equal(t.cell[i + 1][col(&t, "detail")], nasty[n - 1 - i]);
+        assert_string_equal(t.cell[i + 1][col(&t, "verdict")], "input_invalid");
+    }
+    /* the plain list field was not quoted */
+    assert_non_null(strstr(text, "\nplain;list;x,"));
+    table_free(&t);
+    free(text);
+}
+
+static void test_long_fields(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "long.csv");
+    struct domain_result r;
+    full_result(&r);
+    memset(r.detail, '"', sizeof(r.detail) - 1); /* worst case for quoting: all quotes */
+    r.detail[sizeof(r.detail) - 1] = '\0';
+    memset(r.mx, ',', sizeof(r.mx) - 1);
+    r.mx[sizeof(r.mx) - 1] = '\0';
+    write_domains(path, &r, 1);
+    size_t len;
+    char *text = slurp(path, &len);
+    struct table t;
+    parse_csv(text, len, &t);
+    assert_int_equal(t.nrows, 2);
+    assert_string_equal(t.cell[1][col(&t, "detail")], r.detail);
+    assert_string_equal(t.cell[1][col(&t, "mx")], r.mx);
+    table_free(&t);
+    free(text);
+}
+
+static void fill_probe(struct smtp_probe_result *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->status = SMTP_PROBE_CERT_INVALID;
+    p->greeting_code = 220;
+    p->starttls_offered = 1;
+    p->tls.flags = 2; /* hostname mismatch */
+    strcpy(p->tls.version, "TLSv1.3");
+    strcpy(p->tls.cipher, "TLS_AES_256_GCM_SHA384");
+    strcpy(p->tls.subject, "CN=mail.other.example, O=Other, Inc.");
+    strcpy(p->tls.sans, "mail.other.example;other.example");
+    strcpy(p->tls.not_after, "2027-01-01T00:00:00Z");
+    strcpy(p->tls.issuer, "CN=Test CA");
+    strcpy(p->tls.error, "hostname mismatch");
+    strcpy(p->error, "certificate not valid for \"mx1.example.com\"");
+    p->connect_ms = 1.25;
+    p->greeting_ms = 20.0;
+    p->tls_ms = 33.333;
+    p->total_ms = 60.0;
+}
+
+static void test_mx_rows(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "mx.csv");
+    struct zwriter_error err;
+    struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
+    assert_non_null(c);
+    struct smtp_probe_result p;
+    fill_probe(&p);
+    assert_int_equal(csvout_write_mx(c, "mx1.example.com", "192.0.2.1", &p, 17, T_2026), ZWRITER_OK);
+    struct smtp_probe_result q;
+    memset(&q, 0, sizeof(q));
+    q.status = SMTP_PROBE_CONNECT_FAILED;
+    q.starttls_offered = -1;
+    q.connect_ms = q.greeting_ms = q.tls_ms = -1;
+    q.total_ms = 3000.0;
+    strcpy(q.error, "connection refused");
+    assert_int_equal(csvout_write_mx(c, "mx2.example.com", "2001:db8::25", &q, -1, T_2026), ZWRITER_OK);
+    assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+
+    size_t len;
+    char *text = slurp(path, &len);
+    struct table t;
+    parse_csv(text, len, &t);
+    assert_int_equal(t.nrows, 3);
+    assert_int_equal(t.nfields[1], 20);
+    assert_int_equal(t.nfields[2], 20);
+    const char *want1[] = {
+        "mx1.example.com", "192.0.2.1", "cert_invalid", "220", "yes", "TLSv1.3",
+        "TLS_AES_256_GCM_SHA384", "CN=mail.other.example, O=Other, Inc.",
+        "mail.other.example;other.example", "2027-01-01T00:00:00Z", "CN=Test CA", "no",
+        "hostname mismatch", "certificate not valid for \"mx1.example.com\"", "1.2", "20.0",
+        "33.3", "60.0", "17", "2026-11-22T06:10:33Z",
+    };
+    for (size_t i = 0; i < 20; i++)
+        assert_string_equal(t.cell[1][i], want1[i]);
+    assert_string_equal(t.cell[2][col(&t, "probe_status")], "connect_failed");
+    assert_string_equal(t.cell[2][col(&t, "greeting_code")], "");
+    assert_string_equal(t.cell[2][col(&t, "starttls_offered")], "");
+    assert_string_equal(t.cell[2][col(&t, "verify_ok")], "");
+    assert_string_equal(t.cell[2][col(&t, "connect_ms")], "");
+    assert_string_equal(t.cell[2][col(&t, "total_ms")], "3000.0");
+    assert_string_equal(t.cell[2][col(&t, "domains_sharing")], "");
+    assert_string_equal(t.cell[2][col(&t, "address")], "2001:db8::25");
+    table_free(&t);
+    free(text);
+}
+
+static void test_verify_ok_yes_and_no_starttls(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "mx2.csv");
+    struct zwriter_error err;
+    struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
+    struct smtp_probe_result p;
+    fill_probe(&p);
+    p.status = SMTP_PROBE_OK;
+    p.tls.flags = 0;
+    csvout_write_mx(c, "a", "192.0.2.2", &p, 0, 0);
+    p.status = SMTP_PROBE_STARTTLS_MISSING;
+    p.starttls_offered = 0;
+    csvout_write_mx(c, "b", "192.0.2.3", &p, 0, 0);
+    assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+    size_t len;
+    char *text = slurp(path, &len);
+    struct table t;
+    parse_csv(text, len, &t);
+    assert_string_equal(t.cell[1][col(&t, "verify_ok")], "yes");
+    assert_string_equal(t.cell[1][col(&t, "domains_sharing")], "0");
+    assert_string_equal(t.cell[1][col(&t, "probed_at")], "");
+    assert_string_equal(t.cell[2][col(&t, "verify_ok")], "");
+    assert_string_equal(t.cell[2][col(&t, "starttls_offered")], "no");
+    table_free(&t);
+    free(text);
+}
+
+static void test_zstd_round_trip(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "rows.csv.zst");
+    struct zwriter_error err;
+    struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &err);
+    assert_non_null(c);
+    struct domain_result r;
+    full_result(&r);
+    for (int i = 0; i < 5; i++) {
+        r.rank = i + 1;
+        assert_int_equal(csvout_write_domain(c, &r), ZWRITER_OK);
+        assert_int_equal(csvout_tick(c, 10.0 * i), ZWRITER_OK); /* a frame per row */
+    }
+    assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+
+    size_t zlen;
+    char *z = slurp(path, &zlen);
+    assert_int_equal((unsigned char)z[0], 0x28); /* zstd magic 28 B5 2F FD */
+    size_t plen;
+    char *plain = unzstd(z, zlen, &plen);
+    struct table t;
+    parse_csv(plain, plen, &t);
+    assert_int_equal(t.nrows, 6);
+    for (size_t i = 1; i < 6; i++) {
+        char want[8];
+        snprintf(want, sizeof(want), "%zu", i);
+        assert_string_equal(t.cell[i][col(&t, "rank")], want);
+        assert_string_equal(t.cell[i][col(&t, "scanned_at")], "2026-11-22T06:10:33Z");
+    }
+    plain[plen] = '\0';
+    assert_memory_equal(plain, DOMAIN_HEADER, strlen(DOMAIN_HEADER));
+    table_free(&t);
+    free(plain);
+    free(z);
+}
+
+static void test_format_time(void **state)
+{
+    (void)state;
+    char buf[32];
+    assert_string_equal(csvout_format_time(T_2026, buf, sizeof(buf)), "2026-11-22T06:10:33Z");
+    assert_string_equal(csvout_format_time(0, buf, sizeof(buf)), "");
+}
+
+static void test_write_error_reported(void **state)
+{
+    (void)state;
+    struct zwriter_error err;
+    struct csvout *c = csvout_open("/dev/full", CSVOUT_DOMAIN, &err);
+    assert_non_null(c);
+    struct domain_result r;
+    full_result(&r);
+    enum zwriter_status st = ZWRITER_OK;
+    for (int i = 0; i < 2000 && st == ZWRITER_OK; i++)
+        st = csvout_write_domain(c, &r);
+    assert_int_equal(st, ZWRITER_ERR_WRITE);
+    assert_int_equal(csvout_error(c)->status, ZWRITER_ERR_WRITE);
+    assert_int_equal(csvout_close(c, &err), ZWRITER_ERR_WRITE);
+    assert_non_null(strstr(zwriter_strerror(&err), "No space left on device"));
+}
+
+static void test_open_error(void **state)
+{
+    (void)state;
+    struct zwriter_error err;
+    assert_null(csvout_open("/nonexistent-dir-mtasts/x.csv", CSVOUT_MX, &err));
+    assert_int_equal(err.status, ZWRITER_ERR_OPEN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_domain_header_exact),
+        cmocka_unit_test(test_mx_header_exact),
+        cmocka_unit_test(test_schema_drives_docs),
+        cmocka_unit_test(test_all_domain_columns),
+        cmocka_unit_test(test_quoting_round_trip),
+        cmocka_unit_test(test_long_fields),
+        cmocka_unit_test(test_mx_rows),
+        cmocka_unit_test(test_verify_ok_yes_and_no_starttls),
+        cmocka_unit_test(test_zstd_round_trip),
+        cmocka_unit_test(test_format_time),
+        cmocka_unit_test(test_write_error_reported),
+        cmocka_unit_test(test_open_error),
+    };
+    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+}
