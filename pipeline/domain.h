@@ -1,0 +1,84 @@
+/*
+ * domain: one domain's scan as an explicit state machine.
+ *
+ *   DOMAIN_DNS     MX, _mta-sts TXT and _smtp._tls TXT in parallel
+ *   DOMAIN_CHECKS  what the DNS answers call for, in parallel: A/AAAA of the implicit MX, the
+ *                  policy (resolve mta-sts.<d>, HTTPS fetch, parse) and each MX host's shared
+ *                  STARTTLS outcome from the mxcache
+ *   DOMAIN_DONE    classified; the scan writes the row and recycles the object
+ *
+ * The objects are preallocated by the scan (one per --concurrency slot) and reused: a domain's
+ * memory is this struct and nothing else, except the parsed policy of the few domains that have
+ * one.  Every path ends in exactly one call of the scan's finish callback.
+ */
+#ifndef MTASTS_DOMAIN_H
+#define MTASTS_DOMAIN_H
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "pipeline/config.h"
+#include "pipeline/mxcache.h"
+#include "scanner/dns.h"
+#include "scanner/https_fetch.h"
+#include "scanner/policy.h"
+#include "scanner/result.h"
+#include "scanner/txt.h"
+
+enum domain_stage { DOMAIN_IDLE = 0, DOMAIN_DNS, DOMAIN_CHECKS, DOMAIN_DONE };
+const char *domain_stage_str(enum domain_stage s);
+
+struct domain;
+
+/* The services a domain uses, owned by the scan. */
+struct domain_env {
+    struct event_base *base;
+    struct dns *dns;
+    SSL_CTX *ssl_ctx;
+    struct mxcache *mx;
+    const struct config *cfg;
+    void (*finish)(struct domain *d, void *arg); /* the row is in d->result */
+    void *finish_arg;
+    unsigned long https_fetches;                 /* counter, read by the status line */
+};
+
+struct domain_mx {
+    struct mxcache_waiter waiter;
+    struct domain *owner;
+    int done;
+    struct issue_set problems;
+    char why[192];
+};
+
+struct domain {
+    enum domain_stage stage;
+    struct domain_env *env;
+    int pending;                    /* operations of the current stage still running */
+    struct domain_result result;
+    /* DNS facts */
+    struct dns_mx_answer mx;
+    enum dns_status sts_dns, tlsrpt_dns, implicit_addr, policy_host_dns;
+    struct txt_sts sts;
+    struct txt_tlsrpt tlsrpt;
+    /* policy */
+    struct https_fetch *fetch;      /* in flight, NULL otherwise */
+    int fetch_done;
+    struct https_fetch_result fetch_res; /* body not kept (parsed at once) */
+    struct policy *policy;          /* owned; only for fetched bodies */
+    /* MX outcomes, one per MX host (or the implicit MX) */
+    struct domain_mx mxs[DNS_MX_MAX];
+    size_t n_probe;
+    int implicit_mx;                /* no MX records: the domain itself is the MX */
+};
+
+/* Starts scanning name (lower-case, no trailing dot) with rank.  d must be IDLE. */
+void domain_start(struct domain *d, struct domain_env *env, const char *name, long rank);
+
+/* Fills d->result for an unusable input line and finishes at once. */
+void domain_reject(struct domain *d, struct domain_env *env, const char *raw, long rank,
+                   const char *reason);
+
+/* Returns d to IDLE after the finish callback consumed its row; frees what it owns. */
+void domain_recycle(struct domain *d);
+
+#endif

@@ -1,0 +1,473 @@
+/*
+ * mxcache: one job per MX host name.  A job resolves its host (A/AAAA), queues one probe per
+ * address (up to --mx-addr-max) on that address's politeness slot, merges the probes' issue codes
+ * into the host's outcome, then wakes every waiting domain.  Finished jobs stay in a hash table and
+ * an LRU list capped at --mx-cache entries, so memory stays bounded on any input size while popular
+ * providers (which are asked for constantly) never leave it.
+ */
+#include "pipeline/mxcache.h"
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "pipeline/ratelimit.h"
+#include "scanner/classify.h"
+
+enum job_state { JOB_RESOLVING, JOB_PROBING, JOB_DONE };
+
+struct job {
+    char *host;
+    uint32_t hash;
+    enum job_state state;
+    struct mx_outcome out;
+    struct mxcache_waiter *waiters;
+    long n_waiters;
+    int pending;                 /* probes not yet finished */
+    struct mxcache *c;
+    struct job *hnext;           /* hash chain */
+    struct job *lru_prev, *lru_next; /* finished jobs only */
+};
+
+struct slot;
+
+struct probe_req {
+    struct job *job;
+    struct sockaddr_storage addr;
+    char addr_text[INET6_ADDRSTRLEN];
+    struct slot *slot;
+    struct smtp_probe *probe;
+    struct probe_req *next;      /* slot queue, then the slot's running list */
+};
+
+/* Politeness state of one MX address. */
+struct slot {
+    char key[INET6_ADDRSTRLEN];
+    uint32_t hash;
+    long in_flight;
+    struct ratelimit rl;
+    struct probe_req *queue_head, *queue_tail;
+    struct probe_req *running;
+    struct event *timer;
+    struct mxcache *c;
+    struct slot *hnext;
+};
+
+#define SLOT_BUCKETS 4096
+
+struct mxcache {
+    struct event_base *base;
+    struct dns *dns;
+    SSL_CTX *ctx;
+    const struct config *cfg;
+    mxcache_row_cb row_cb;
+    void *row_arg;
+    struct job **jobs;
+    size_t n_buckets;
+    size_t n_done, n_busy;
+    struct job *lru_head, *lru_tail; /* head = most recently used */
+    struct slot *slots[SLOT_BUCKETS];
+    struct event *sweep;
+    struct mxcache_counters counters;
+};
+
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static double now_sec(struct mxcache *c)
+{
+    struct timeval tv;
+    event_base_gettimeofday_cached(c->base, &tv);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* ---- LRU of finished jobs ---------------------------------------------------------------- */
+
+static void lru_unlink(struct mxcache *c, struct job *j)
+{
+    if (j->lru_prev)
+        j->lru_prev->lru_next = j->lru_next;
+    else
+        c->lru_head = j->lru_next;
+    if (j->lru_next)
+        j->lru_next->lru_prev = j->lru_prev;
+    else
+        c->lru_tail = j->lru_prev;
+    j->lru_prev = j->lru_next = NULL;
+}
+
+static void lru_push_front(struct mxcache *c, struct job *j)
+{
+    j->lru_prev = NULL;
+    j->lru_next = c->lru_head;
+    if (c->lru_head)
+        c->lru_head->lru_prev = j;
+    c->lru_head = j;
+    if (!c->lru_tail)
+        c->lru_tail = j;
+}
+
+static void job_unhash(struct mxcache *c, struct job *j)
+{
+    struct job **pp = &c->jobs[j->hash & (c->n_buckets - 1)];
+    while (*pp && *pp != j)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = j->hnext;
+}
+
+static void job_free(struct job *j)
+{
+    free(j->host);
+    free(j);
+}
+
+static void evict(struct mxcache *c)
+{
+    while (c->n_done > (size_t)c->cfg->mx_cache_max && c->lru_tail) {
+        struct job *j = c->lru_tail;
+        lru_unlink(c, j);
+        job_unhash(c, j);
+        job_free(j);
+        c->n_done--;
+        c->counters.evictions++;
+    }
+}
+
+/* ---- job life ---------------------------------------------------------------------------- */
+
+static void job_finish(struct job *j)
+{
+    struct mxcache *c = j->c;
+    j->state = JOB_DONE;
+    c->n_busy--;
+    c->n_done++;
+    lru_push_front(c, j);
+    struct mxcache_waiter *w = j->waiters;
+    j->waiters = NULL;
+    j->n_waiters = 0;
+    while (w) {
+        struct mxcache_waiter *next = w->next; /* the callback may reuse w */
+        w->cb(w, &j->out);
+        w = next;
+    }
+    evict(c);
+}
+
+static void outcome_add(struct mx_outcome *o, const struct smtp_probe_result *res, const char *addr)
+{
+    struct issue_set s;
+    classify_probe_issues(res, &s);
+    if (s.bits == 0)
+        return;
+    if (o->problems.bits == 0)
+        snprintf(o->why, sizeof(o->why), "%s at %s: %s", smtp_probe_status_str(res->status), addr,
+                 res->error[0] ? res->error : res->tls.error);
+    o->problems.bits |= s.bits;
+}
+
+/* ---- per-address slots ------------------------------------------------------------------- */
+
+static void slot_pump(struct slot *s);
+
+static void on_slot_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    slot_pump(arg);
+}
+
+static struct slot *slot_get(struct mxcache *c, const char *key)
+{
+    uint32_t h = hash_str(key);
+    struct slot **pp = &c->slots[h % SLOT_BUCKETS];
+    for (struct slot *s = *pp; s; s = s->hnext)
+        if (s->hash == h && strcmp(s->key, key) == 0)
+            return s;
+    struct slot *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->timer = evtimer_new(c->base, on_slot_timer, s);
+    if (!s->timer) {
+        free(s);
+        return NULL;
+    }
+    snprintf(s->key, sizeof(s->key), "%s", key);
+    s->hash = h;
+    s->c = c;
+    ratelimit_init(&s->rl, c->cfg->mx_rate_per_addr, 1, now_sec(c));
+    s->hnext = *pp;
+    *pp = s;
+    return s;
+}
+
+static void running_remove(struct slot *s, struct probe_req *r)
+{
+    struct probe_req **pp = &s->running;
+    while (*pp && *pp != r)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = r->next;
+}
+
+static void on_probe_done(const struct smtp_probe_result *res, void *arg)
+{
+    struct probe_req *r = arg;
+    struct job *j = r->job;
+    struct slot *s = r->slot;
+    struct mxcache *c = j->c;
+    c->counters.probes_done++;
+    if (c->row_cb)
+        c->row_cb(j->host, r->addr_text, res, j->n_waiters, c->row_arg);
+    outcome_add(&j->out, res, r->addr_text);
+    s->in_flight--;
+    running_remove(s, r);
+    free(r);
+    slot_pump(s);
+    if (--j->pending == 0)
+        job_finish(j);
+}
+
+static void slot_pump(struct slot *s)
+{
+    struct mxcache *c = s->c;
+    while (s->queue_head && s->in_flight < c->cfg->mx_conn_per_addr) {
+        double now = now_sec(c);
+        if (!ratelimit_take(&s->rl, now)) {
+            double wait = ratelimit_wait(&s->rl, now);
+            struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6) + 1000};
+            evtimer_add(s->timer, &tv);
+            return;
+        }
+        struct probe_req *r = s->queue_head;
+        s->queue_head = r->next;
+        if (!s->queue_head)
+            s->queue_tail = NULL;
+        r->next = s->running;
+        s->running = r;
+        s->in_flight++;
+        c->counters.probes_started++;
+        struct smtp_probe_opts po = {.timeout_sec = c->cfg->timeout_sec, .ehlo_name = c->cfg->ehlo_name};
+        socklen_t len = r->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+        r->probe = smtp_probe_start(c->base, c->ctx, (struct sockaddr *)&r->addr, len, r->job->host,
+                                    &po, on_probe_done, r);
+        if (!r->probe) { /* out of memory: count it as a failed probe */
+            struct smtp_probe_result res;
+            memset(&res, 0, sizeof(res));
+            res.status = SMTP_PROBE_CONNECT_FAILED;
+            snprintf(res.error, sizeof(res.error), "out of memory");
+            on_probe_done(&res, r);
+            return;
+        }
+    }
+}
+
+/* Idle slots whose bucket has refilled carry no state worth keeping. */
+static void on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct mxcache *c = arg;
+    double now = now_sec(c);
+    for (size_t b = 0; b < SLOT_BUCKETS; b++) {
+        struct slot **pp = &c->slots[b];
+        while (*pp) {
+            struct slot *s = *pp;
+            if (s->in_flight == 0 && !s->queue_head && ratelimit_wait(&s->rl, now) == 0 &&
+                s->rl.tokens >= s->rl.burst) {
+                *pp = s->hnext;
+                event_free(s->timer);
+                free(s);
+            } else {
+                pp = &s->hnext;
+            }
+        }
+    }
+}
+
+/* Queues a probe of one address; returns its slot, NULL when out of memory. */
+static struct slot *enqueue_probe(struct job *j, const struct sockaddr_storage *ss)
+{
+    struct mxcache *c = j->c;
+    struct probe_req *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->job = j;
+    r->addr = *ss;
+    if (ss->ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&r->addr;
+        a->sin6_port = htons(c->cfg->smtp_port);
+        inet_ntop(AF_INET6, &a->sin6_addr, r->addr_text, sizeof(r->addr_text));
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&r->addr;
+        a->sin_port = htons(c->cfg->smtp_port);
+        inet_ntop(AF_INET, &a->sin_addr, r->addr_text, sizeof(r->addr_text));
+    }
+    r->slot = slot_get(c, r->addr_text);
+    if (!r->slot) {
+        free(r);
+        return NULL;
+    }
+    j->pending++;
+    if (r->slot->queue_tail)
+        r->slot->queue_tail->next = r;
+    else
+        r->slot->queue_head = r;
+    r->slot->queue_tail = r;
+    return r->slot;
+}
+
+static void on_resolved(const struct dns_addr_answer *a, void *arg)
+{
+    struct job *j = arg;
+    struct slot *slots[DNS_ADDR_MAX];
+    size_t n_slots = 0;
+    j->c->counters.hosts_resolved++;
+    j->state = JOB_PROBING;
+    size_t n = a->n < (size_t)j->c->cfg->mx_addr_max ? a->n : (size_t)j->c->cfg->mx_addr_max;
+    for (size_t i = 0; i < n; i++) {
+        struct slot *s = enqueue_probe(j, &a->addr[i]);
+        if (s)
+            slots[n_slots++] = s;
+    }
+    j->out.n_addr = j->pending;
+    if (j->pending == 0) {
+        issue_set_add(&j->out.problems, ISSUE_MX_CONNECT_FAILED);
+        snprintf(j->out.why, sizeof(j->out.why), "no address (%s)", dns_status_str(a->status));
+        job_finish(j);
+        return;
+    }
+    /* Hold the job while pumping: a probe that fails synchronously must not finish it early. */
+    j->pending++;
+    for (size_t i = 0; i < n_slots; i++)
+        slot_pump(slots[i]);
+    if (--j->pending == 0)
+        job_finish(j);
+}
+
+void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
+{
+    uint32_t h = hash_str(host);
+    struct job **bucket = &c->jobs[h & (c->n_buckets - 1)];
+    for (struct job *j = *bucket; j; j = j->hnext) {
+        if (j->hash != h || strcmp(j->host, host) != 0)
+            continue;
+        if (j->state == JOB_DONE) {
+            c->counters.cache_hits++;
+            lru_unlink(c, j);
+            lru_push_front(c, j);
+            w->cb(w, &j->out);
+        } else {
+            w->next = j->waiters;
+            j->waiters = w;
+            j->n_waiters++;
+        }
+        return;
+    }
+    struct job *j = calloc(1, sizeof(*j));
+    char *copy = strdup(host);
+    if (!j || !copy) {
+        free(j);
+        free(copy);
+        struct mx_outcome o;
+        memset(&o, 0, sizeof(o));
+        issue_set_add(&o.problems, ISSUE_MX_CONNECT_FAILED);
+        snprintf(o.why, sizeof(o.why), "out of memory");
+        w->cb(w, &o);
+        return;
+    }
+    j->host = copy;
+    j->hash = h;
+    j->c = c;
+    j->state = JOB_RESOLVING;
+    w->next = NULL;
+    j->waiters = w;
+    j->n_waiters = 1;
+    j->hnext = *bucket;
+    *bucket = j;
+    c->n_busy++;
+    dns_query_addr(c->dns, host, on_resolved, j);
+}
+
+struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, SSL_CTX *ctx,
+                            const struct config *cfg, mxcache_row_cb row_cb, void *row_arg)
+{
+    struct mxcache *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->base = base;
+    c->dns = dns;
+    c->ctx = ctx;
+    c->cfg = cfg;
+    c->row_cb = row_cb;
+    c->row_arg = row_arg;
+    c->n_buckets = 1024;
+    while (c->n_buckets < (size_t)cfg->mx_cache_max && c->n_buckets < ((size_t)1 << 24))
+        c->n_buckets <<= 1;
+    c->jobs = calloc(c->n_buckets, sizeof(*c->jobs));
+    c->sweep = event_new(base, -1, EV_PERSIST, on_sweep, c);
+    if (!c->jobs || !c->sweep) {
+        free(c->jobs);
+        if (c->sweep)
+            event_free(c->sweep);
+        free(c);
+        return NULL;
+    }
+    struct timeval tv = {5, 0};
+    event_add(c->sweep, &tv);
+    return c;
+}
+
+void mxcache_free(struct mxcache *c)
+{
+    if (!c)
+        return;
+    for (size_t b = 0; b < SLOT_BUCKETS; b++) {
+        while (c->slots[b]) {
+            struct slot *s = c->slots[b];
+            c->slots[b] = s->hnext;
+            while (s->running) {
+                struct probe_req *r = s->running;
+                s->running = r->next;
+                smtp_probe_cancel(r->probe);
+                free(r);
+            }
+            while (s->queue_head) {
+                struct probe_req *r = s->queue_head;
+                s->queue_head = r->next;
+                free(r);
+            }
+            event_free(s->timer);
+            free(s);
+        }
+    }
+    for (size_t b = 0; b < c->n_buckets; b++) {
+        while (c->jobs[b]) {
+            struct job *j = c->jobs[b];
+            c->jobs[b] = j->hnext;
+            job_free(j);
+        }
+    }
+    event_free(c->sweep);
+    free(c->jobs);
+    free(c);
+}
+
+size_t mxcache_busy(const struct mxcache *c)
+{
+    return c->n_busy;
+}
+
+const struct mxcache_counters *mxcache_counters(const struct mxcache *c)
+{
+    return &c->counters;
+}
