@@ -46,8 +46,9 @@ struct https_fetch_result {
 
 struct https_fetch;
 
-/* Called once, from the event loop, when the fetch ends.  res is borrowed until the callback
- * returns (take res->body by setting it to NULL if you keep it).  The fetch frees itself after. */
+/* Called once, from the event loop, when the fetch ends.  res (body included) is borrowed until
+ * the callback returns: copy what you keep (a body is at most max_body bytes).  The fetch frees
+ * itself, body included, after the callback returns; do not cancel it from inside the callback. */
 typedef void (*https_fetch_cb)(const struct https_fetch_result *res, void *arg);
 
 /* Starts GET https://host/path at addr.  Returns NULL (and calls nothing) only on OOM.  The
