@@ -84,7 +84,7 @@ void result_list_add(char *list, size_t size, const char *item)
 
 void result_add_detail(struct domain_result *r, const char *fmt, ...)
 {
-    char tmp[RESULT_DETAIL_MAX];
+    char tmp[RESULT_DETAIL_MAX + 1]; /* one byte more than fits, so that append() sees and marks a cut */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(tmp, sizeof(tmp), fmt, ap);
