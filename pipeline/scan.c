@@ -1,0 +1,410 @@
+/*
+ * scan: input -> domain state machines -> CSV.  Memory is the domain pool (--concurrency slots,
+ * allocated once), the MX cache (capped) and the writers' buffers: nothing grows with the input.
+ * Starting domains happens in one place, on_pump, which runs as an event so that a domain
+ * finishing deep inside a c-ares or OpenSSL callback never recurses into starting the next one.
+ */
+#include "pipeline/scan.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "output/csvout.h"
+#include "output/summary.h"
+#include "pipeline/domain.h"
+#include "pipeline/input.h"
+#include "pipeline/progress.h"
+#include "pipeline/ratelimit.h"
+#include "scanner/tlscheck.h"
+
+#define PUMP_BATCH 512 /* input lines per pump run, so the loop stays responsive */
+
+struct scan_counters {
+    unsigned long lines, started, done, skipped_shard;
+    unsigned long by_verdict[VERDICT__COUNT];
+};
+
+struct scan {
+    const struct config *cfg;
+    struct event_base *base;
+    struct input *input;
+    struct csvout *out, *mx_out;
+    struct summary summary;
+    struct domain_env env;
+    struct domain *pool;
+    struct domain **free_list;
+    size_t n_free;
+    struct ratelimit rate;
+    struct event *pump, *tick, *sig_int, *sig_term;
+    int input_done, stopping, exit_code, tty;
+    unsigned long total_lines;
+    double t0;
+    struct scan_counters counters;
+};
+
+static double now_sec(struct scan *s)
+{
+    struct timeval tv;
+    event_base_gettimeofday_cached(s->base, &tv);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void fatal(struct scan *s, const char *what, const char *msg)
+{
+    fprintf(stderr, "mtasts-scan: %s: %s\n", what, msg);
+    if (s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_INTERRUPTED)
+        s->exit_code = SCAN_EXIT_FATAL;
+    s->stopping = 1;
+    event_base_loopbreak(s->base);
+}
+
+static void maybe_done(struct scan *s)
+{
+    size_t in_flight = s->cfg->concurrency - s->n_free;
+    if ((s->input_done || s->stopping) && in_flight == 0)
+        event_base_loopexit(s->base, NULL);
+}
+
+/* ---- rows --------------------------------------------------------------------------------- */
+
+static void on_domain_finish(struct domain *d, void *arg)
+{
+    struct scan *s = arg;
+    s->counters.done++;
+    s->counters.by_verdict[d->result.verdict]++;
+    summary_add(&s->summary, &d->result);
+    if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
+        fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
+    domain_recycle(d);
+    s->free_list[s->n_free++] = d;
+    if (!s->stopping)
+        event_active(s->pump, EV_TIMEOUT, 0);
+    maybe_done(s);
+}
+
+static void on_mx_row(const char *host, const char *addr, const struct smtp_probe_result *res,
+                      long waiting, void *arg)
+{
+    struct scan *s = arg;
+    if (!s->mx_out)
+        return;
+    if (csvout_write_mx(s->mx_out, host, addr, res, waiting, time(NULL)) != ZWRITER_OK)
+        fatal(s, "writing MX results", zwriter_strerror(csvout_error(s->mx_out)));
+}
+
+/* ---- starting domains ----------------------------------------------------------------------- */
+
+/* Reads input until one line yields a domain or an invalid row; 0 at end of input. */
+static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kind *kind)
+{
+    struct input_line line;
+    for (;;) {
+        int r = input_next(s->input, &line);
+        if (r < 0) {
+            fatal(s, "reading input", input_error(s->input));
+            return 0;
+        }
+        if (r == 0)
+            return 0;
+        *kind = input_parse_line(line.text, line.len, line.line_no, e);
+        if (*kind == INPUT_SKIP)
+            continue;
+        unsigned long n = s->counters.lines++;
+        if (s->cfg->shard_count > 1 && (long)(n % (unsigned long)s->cfg->shard_count) != s->cfg->shard_index) {
+            s->counters.skipped_shard++;
+            continue;
+        }
+        return 1;
+    }
+}
+
+static void schedule_pump(struct scan *s, double wait)
+{
+    struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6) + 500};
+    event_add(s->pump, &tv);
+}
+
+static void on_pump(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct scan *s = arg;
+    for (int batch = 0; batch < PUMP_BATCH; batch++) {
+        if (s->stopping || s->input_done || s->n_free == 0)
+            break;
+        double wait = ratelimit_wait(&s->rate, now_sec(s));
+        if (wait > 0) {
+            schedule_pump(s, wait);
+            return;
+        }
+        struct input_entry e;
+        enum input_line_kind kind;
+        if (!next_entry(s, &e, &kind)) {
+            s->input_done = 1;
+            break;
+        }
+        struct domain *d = s->free_list[--s->n_free];
+        s->counters.started++;
+        if (kind == INPUT_INVALID) {
+            domain_reject(d, &s->env, e.raw, e.rank, e.reason);
+            continue;
+        }
+        ratelimit_take(&s->rate, now_sec(s));
+        domain_start(d, &s->env, e.domain, e.rank);
+    }
+    if (!s->stopping && !s->input_done && s->n_free > 0 && !event_pending(s->pump, EV_TIMEOUT, NULL))
+        event_active(s->pump, EV_TIMEOUT, 0);
+    maybe_done(s);
+}
+
+/* ---- once a second ------------------------------------------------------------------------ */
+
+static void print_progress(struct scan *s)
+{
+    const struct dns_counters *dc = dns_counters(s->env.dns);
+    struct progress_view v = {
+        .elapsed_sec = now_sec(s) - s->t0,
+        .done = s->counters.done,
+        .total = s->total_lines,
+        .in_flight = s->cfg->concurrency - s->n_free,
+        .dns_sent = dc->sent,
+        .dns_timeouts = dc->timed_out,
+        .https_fetches = s->env.https_fetches,
+        .smtp_probes = mxcache_counters(s->env.mx)->probes_started,
+        .by_verdict = s->counters.by_verdict,
+    };
+    progress_print(stderr, &v, s->tty);
+}
+
+static int show_progress(const struct scan *s)
+{
+    return s->cfg->progress == PROGRESS_ON || (s->cfg->progress == PROGRESS_AUTO && s->tty);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct scan *s = arg;
+    double now = now_sec(s);
+    if (csvout_tick(s->out, now) != ZWRITER_OK)
+        fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
+    if (s->mx_out && csvout_tick(s->mx_out, now) != ZWRITER_OK)
+        fatal(s, "writing MX results", zwriter_strerror(csvout_error(s->mx_out)));
+    if (show_progress(s))
+        print_progress(s);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct scan *s = arg;
+    if (s->stopping) {
+        fprintf(stderr, "\nmtasts-scan: second signal, stopping now; rows written so far are kept\n");
+        event_base_loopbreak(s->base);
+        return;
+    }
+    fprintf(stderr, "\nmtasts-scan: %s: no new domains; finishing the %zu in flight (again to stop now)\n",
+            strsignal((int)sig), (size_t)(s->cfg->concurrency - s->n_free));
+    s->stopping = 1;
+    s->exit_code = SCAN_EXIT_INTERRUPTED;
+    maybe_done(s);
+}
+
+/* ---- set-up and tear-down ----------------------------------------------------------------- */
+
+/* Counts lines of a plain regular file for the status line's total and ETA. */
+static unsigned long count_lines(const char *path)
+{
+    struct stat st;
+    size_t len = strlen(path);
+    if (strcmp(path, "-") == 0 || (len > 4 && strcmp(path + len - 4, ".zst") == 0) ||
+        stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char buf[65536];
+    size_t n;
+    unsigned long lines = 0;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        for (size_t i = 0; i < n; i++)
+            lines += buf[i] == '\n';
+    fclose(f);
+    return lines;
+}
+
+static int open_files(struct scan *s)
+{
+    char err[512];
+    struct zwriter_error zerr;
+    s->input = input_open(s->cfg->input, err, sizeof(err));
+    if (!s->input) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        return -1;
+    }
+    s->out = csvout_open(s->cfg->output, CSVOUT_DOMAIN, &zerr);
+    if (!s->out) {
+        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+        return -1;
+    }
+    if (s->cfg->mx_output) {
+        s->mx_out = csvout_open(s->cfg->mx_output, CSVOUT_MX, &zerr);
+        if (!s->mx_out) {
+            fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int open_services(struct scan *s)
+{
+    char err[512];
+    struct dns_opts dopts = {.servers = s->cfg->resolvers, .timeout_sec = s->cfg->timeout_sec,
+                             .tries = s->cfg->retries + 1};
+    s->env.base = s->base;
+    s->env.cfg = s->cfg;
+    s->env.finish = on_domain_finish;
+    s->env.finish_arg = s;
+    s->env.dns = dns_new(s->base, &dopts, err, sizeof(err));
+    if (!s->env.dns) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        return -1;
+    }
+    if (!s->cfg->dns_only) {
+        s->env.ssl_ctx = tlscheck_ctx_new(s->cfg->ca_file, err, sizeof(err));
+        if (!s->env.ssl_ctx) {
+            fprintf(stderr, "mtasts-scan: %s\n", err);
+            return -1;
+        }
+    }
+    s->env.mx = mxcache_new(s->base, s->env.dns, s->env.ssl_ctx, s->cfg, on_mx_row, s);
+    return s->env.mx ? 0 : -1;
+}
+
+static int open_pool(struct scan *s)
+{
+    size_t n = (size_t)s->cfg->concurrency;
+    s->pool = calloc(n, sizeof(*s->pool));
+    s->free_list = calloc(n, sizeof(*s->free_list));
+    if (!s->pool || !s->free_list) {
+        fprintf(stderr, "mtasts-scan: out of memory for %zu domains in flight\n", n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        s->free_list[s->n_free++] = &s->pool[n - 1 - i];
+    return 0;
+}
+
+static int open_events(struct scan *s)
+{
+    struct timeval sec = {1, 0};
+    s->pump = event_new(s->base, -1, 0, on_pump, s);
+    s->tick = event_new(s->base, -1, EV_PERSIST, on_tick, s);
+    s->sig_int = evsignal_new(s->base, SIGINT, on_signal, s);
+    s->sig_term = evsignal_new(s->base, SIGTERM, on_signal, s);
+    if (!s->pump || !s->tick || !s->sig_int || !s->sig_term)
+        return -1;
+    event_add(s->tick, &sec);
+    event_add(s->sig_int, NULL);
+    event_add(s->sig_term, NULL);
+    event_active(s->pump, EV_TIMEOUT, 0);
+    return 0;
+}
+
+static int close_files(struct scan *s)
+{
+    struct zwriter_error zerr;
+    int rc = 0;
+    if (s->out && csvout_close(s->out, &zerr) != ZWRITER_OK) {
+        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+        rc = -1;
+    }
+    if (s->mx_out && csvout_close(s->mx_out, &zerr) != ZWRITER_OK) {
+        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+        rc = -1;
+    }
+    s->out = s->mx_out = NULL;
+    if (s->input)
+        input_close(s->input);
+    s->input = NULL;
+    return rc;
+}
+
+static void print_final(struct scan *s)
+{
+    if (show_progress(s)) {
+        print_progress(s);
+        if (s->tty)
+            fputc('\n', stderr);
+    }
+    if (s->cfg->progress != PROGRESS_OFF)
+        summary_print(&s->summary, stderr);
+    const struct dns_counters *dc = dns_counters(s->env.dns);
+    const struct mxcache_counters *mc = mxcache_counters(s->env.mx);
+    if (s->cfg->progress != PROGRESS_OFF)
+        fprintf(stderr, "scan: %lu domains in %.1fs; dns %lu sent %lu answered %lu failed %lu timed out; "
+                        "https %lu fetches; smtp %lu probes of %lu hosts (%lu cache hits)\n",
+                s->counters.done, now_sec(s) - s->t0, dc->sent, dc->answered, dc->failed,
+                dc->timed_out, s->env.https_fetches, mc->probes_started, mc->hosts_resolved,
+                mc->cache_hits);
+    if (s->cfg->summary_json) {
+        FILE *f = fopen(s->cfg->summary_json, "w");
+        if (!f || summary_write_json(&s->summary, f) != 0 || fclose(f) != 0) {
+            fprintf(stderr, "mtasts-scan: writing %s: %s\n", s->cfg->summary_json, strerror(errno));
+            s->exit_code = SCAN_EXIT_FATAL;
+        }
+    }
+}
+
+static void free_all(struct scan *s)
+{
+    /* In-flight work (only after an interruption) is abandoned with the process. */
+    if (s->cfg->concurrency - (long)s->n_free == 0) {
+        mxcache_free(s->env.mx);
+        dns_free(s->env.dns);
+        if (s->env.ssl_ctx)
+            SSL_CTX_free(s->env.ssl_ctx);
+        if (s->pump) event_free(s->pump);
+        if (s->tick) event_free(s->tick);
+        if (s->sig_int) event_free(s->sig_int);
+        if (s->sig_term) event_free(s->sig_term);
+        free(s->pool);
+        free(s->free_list);
+        event_base_free(s->base);
+    }
+}
+
+int scan_run(const struct config *cfg)
+{
+    struct scan s;
+    memset(&s, 0, sizeof(s));
+    s.cfg = cfg;
+    s.tty = isatty(STDERR_FILENO);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
+    summary_init(&s.summary);
+    s.base = event_base_new();
+    if (!s.base)
+        return SCAN_EXIT_FATAL;
+    s.t0 = now_sec(&s);
+    ratelimit_init(&s.rate, cfg->rate, cfg->rate > 10 ? cfg->rate / 10 : 1, s.t0);
+    if (open_files(&s) < 0 || open_services(&s) < 0 || open_pool(&s) < 0 || open_events(&s) < 0) {
+        close_files(&s);
+        return SCAN_EXIT_FATAL;
+    }
+    s.total_lines = count_lines(cfg->input);
+    event_base_dispatch(s.base);
+    if (close_files(&s) < 0)
+        s.exit_code = SCAN_EXIT_FATAL;
+    print_final(&s);
+    free_all(&s);
+    return s.exit_code;
+}
