@@ -374,6 +374,8 @@ static void describe_tls_failure(struct smtp_probe *p, short what, int err)
     char why[200] = "";
     unsigned long e;
     while ((e = bufferevent_get_openssl_error(p->bev)) != 0) {
+        if (ERR_GET_LIB(e) == 0)
+            continue; /* libevent also stores bare SSL_get_error() codes; they say nothing more */
         char one[120];
         ERR_error_string_n(e, one, sizeof(one));
         size_t len = strlen(why);
