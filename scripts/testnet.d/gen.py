@@ -1,0 +1,924 @@
+#!/usr/bin/env python3
+"""
+gen.py: the scenario generator of the testnet (scripts/testnet gen).
+
+Draws N domains from a scenario mix (deterministic for a seed) and writes everything the real
+servers need to *behave* as each scenario says, plus the ground truth:
+
+  DATA/gen/knot/      knot.conf, root.zone (authoritative for "."), broken.zone (SERVFAIL zones)
+  DATA/gen/nginx/     nginx.conf (policy hosts on 127.1.x.y:443)
+  DATA/gen/postfix/   main.cf, master.cf (one smtpd per MX behaviour address 127.2.x.y:25)
+  DATA/gen/certs/     leaf keys and certificates (ECDSA P-256), signed by DATA/ca.pem or not
+  DATA/gen/policies/  one mta-sts.txt body per policy host, served by nginx
+  DATA/gen/meta.json  counts, addresses, a sample domain per scenario
+  DATA/domains.txt    the scan input, Tranco style "rank,domain" (+ a few invalid lines)
+  DATA/truth.csv      rank,domain,verdict,issues: what a correct scanner reports (--starttls sts)
+
+The truth is derived from the configuration the generator writes, never told to the scanner.  The
+certificate authority (DATA/ca.pem, DATA/ca.key) is kept across runs so that a scanner command
+line stays valid; everything under DATA/gen is replaced atomically (built in DATA/gen.new).
+"""
+
+import argparse
+import csv
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from bisect import bisect
+
+SAN_CHUNK = 500          # names per policy-host certificate (one nginx server block each)
+POLICY_BODY_CAP = 65536  # RFC 8461 §3.3 lets a sender stop reading there; the scanner does
+
+# --- the vocabulary (order of scanner/codes.h, which is read when present) ----------------------
+
+FALLBACK_ISSUES = [
+    "txt_invalid", "txt_multiple", "policy_host_unresolved", "policy_connect_failed",
+    "policy_timeout", "policy_tls_failed", "policy_cert_expired", "policy_cert_hostname_mismatch",
+    "policy_cert_untrusted", "policy_http_redirect", "policy_http_status", "policy_content_type",
+    "policy_too_large", "policy_syntax", "policy_version_invalid", "policy_mode_invalid",
+    "policy_max_age_invalid", "policy_mx_missing", "mx_not_covered", "mx_starttls_missing",
+    "mx_connect_failed", "mx_cert_expired", "mx_cert_hostname_mismatch", "mx_cert_untrusted",
+    "tlsrpt_missing", "tlsrpt_invalid", "tlsrpt_multiple", "policy_max_age_short", "mx_tls_failed",
+]
+
+
+def issue_order(repo):
+    """Issue codes in enum order, read from scanner/codes.h so truth.csv sorts like the scanner."""
+    path = os.path.join(repo, "scanner", "codes.h")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return FALLBACK_ISSUES
+    m = re.search(r"enum issue_code\s*\{(.*?)\};", text, re.S)
+    if not m:
+        return FALLBACK_ISSUES
+    body = re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S)
+    names = re.findall(r"\bISSUE_([A-Z0-9_]+)", body)
+    return [n.lower() for n in names if not n.startswith("_")] or FALLBACK_ISSUES
+
+
+# --- the fixed part of the simulated internet ------------------------------------------------------
+
+DNS_ADDR = "127.0.0.1"
+
+# Policy-host behaviours: name -> (address, certificate kind, what nginx does).
+POLICY_BEHAVIOURS = {
+    "valid":       ("127.1.0.1", "ca", "file"),
+    "charset":     ("127.1.0.2", "ca", "file_charset"),
+    "expired":     ("127.1.1.1", "expired", "file"),
+    "wrongname":   ("127.1.1.2", "wrongname", "file"),
+    "selfsigned":  ("127.1.1.3", "selfsigned", "file"),
+    "redirect301": ("127.1.2.1", "ca", "redirect301"),
+    "redirect302": ("127.1.2.2", "ca", "redirect302"),
+    "status404":   ("127.1.2.3", "ca", "status404"),
+    "status500":   ("127.1.2.4", "ca", "status500"),
+    "html":        ("127.1.2.5", "ca", "file_html"),
+    "large":       ("127.1.2.6", "ca", "large"),
+    "plainhttp":   ("127.1.3.1", None, "plainhttp"),
+    "tarpit":      ("127.1.3.2", None, "tarpit"),
+    "refused":     ("127.1.3.3", None, "refused"),
+}
+
+# Shared mail providers, most popular first (Zipf-like draw).  Every host has the provider's
+# address; the certificate covers the listed hosts and *.zone.
+PROVIDER_NAMES = ["bigmail", "mailbox", "postoffice", "smtpcloud", "inboxpro", "mailhaus",
+                  "netpost", "courier", "letterbox", "mxhub", "mailforge", "sendwell",
+                  "postbridge", "mailnest", "quillmail", "relaybay", "mailyard", "parcelmx",
+                  "dovecote", "owlpost"]
+HOSTING_ZONES = 8  # own MX names: <domain-label>.mx.hosting<h>.test, wildcard A + wildcard cert
+
+# MX behaviours that fail a STARTTLS probe: kind -> (host, address or None, how).
+BAD_MX = {
+    "notls":      ("mx1.plainmail.test", "127.2.200.1", "notls"),
+    "expired":    ("mx1.oldcert.test", "127.2.201.1", "expired"),
+    "wrongname":  ("mx1.wrongcert.test", "127.2.202.1", "wrongname"),
+    "selfsigned": ("mx1.selfcert.test", "127.2.203.1", "selfsigned"),
+    "refused":    ("mx1.deadmail.test", "127.2.204.1", "refused"),
+    "noaddr":     ("mx1.ghostmail.test", None, "noaddr"),
+}
+
+TARPIT_ADDRS = [POLICY_BEHAVIOURS["tarpit"][0] + ":443"]
+
+SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "xa", "ze", "bor", "dan", "fel",
+             "gor", "hal", "jin", "kor", "lin", "mar", "nor", "pel", "qui", "ros", "tan",
+             "ul", "ven", "wil", "yor", "zen", "al", "bri", "cor"]
+TLDS = ["test", "example"]
+
+
+def provider_hosts(i):
+    zone = PROVIDER_NAMES[i] + ".test"
+    n = 4 if i == 0 else (2 if i < 6 else 1)
+    hosts = ["mx%d.%s" % (k + 1, zone) for k in range(n)] if n > 1 else ["mx." + zone]
+    return zone, hosts, "127.2.%d.1" % (i + 1)
+
+
+def hosting_addr(h):
+    return "127.2.%d.1" % (100 + h)
+
+
+# --- certificates (openssl CLI) -----------------------------------------------------------------
+
+class Certs:
+    """Creates keys and certificates with the openssl command; every key is ECDSA P-256."""
+
+    def __init__(self, data_dir, out_dir):
+        self.data_dir = data_dir
+        self.out = out_dir
+        self.ca_key = os.path.join(data_dir, "ca.key")
+        self.ca_pem = os.path.join(data_dir, "ca.pem")
+        self.count = 0
+        os.makedirs(out_dir, exist_ok=True)
+        self.cadb = os.path.join(out_dir, "ca-db")
+        os.makedirs(self.cadb, exist_ok=True)
+        open(os.path.join(self.cadb, "index.txt"), "w").close()
+        with open(os.path.join(self.cadb, "serial"), "w") as f:
+            f.write("1000\n")
+        self.ca_cnf = os.path.join(self.cadb, "ca.cnf")
+        with open(self.ca_cnf, "w") as f:
+            f.write("[ca]\ndefault_ca = tn\n[tn]\ndatabase = %s/index.txt\nnew_certs_dir = %s\n"
+                    "serial = %s/serial\ndefault_md = sha256\npolicy = pol\ncopy_extensions = copy\n"
+                    "unique_subject = no\n[pol]\ncommonName = supplied\n"
+                    % (self.cadb, self.cadb, self.cadb))
+        self.ext = os.path.join(self.cadb, "leaf.ext")
+        with open(self.ext, "w") as f:
+            f.write("basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n"
+                    "extendedKeyUsage = serverAuth\n")
+
+    @staticmethod
+    def run(args):
+        r = subprocess.run(["openssl"] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            sys.exit("gen: openssl %s failed: %s" % (args[0], r.stderr.decode(errors="replace")))
+
+    def key(self, path):
+        self.run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                  "-out", path])
+        os.chmod(path, 0o600)
+
+    def ensure_ca(self):
+        if os.path.exists(self.ca_key) and os.path.exists(self.ca_pem):
+            return False
+        self.key(self.ca_key)
+        self.run(["req", "-x509", "-new", "-key", self.ca_key, "-sha256", "-days", "3650",
+                  "-subj", "/O=mtasts-scan testnet/CN=mtasts-scan testnet CA",
+                  "-addext", "basicConstraints=critical,CA:TRUE",
+                  "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", self.ca_pem])
+        return True
+
+    def leaf(self, base, names, kind):
+        """Writes base.key / base.pem for names; kind: ca, expired, selfsigned.  Returns paths."""
+        key, pem, csr = base + ".key", base + ".pem", base + ".csr"
+        self.key(key)
+        san = "subjectAltName=" + ",".join("DNS:" + n for n in names)
+        subj = "/O=mtasts-scan testnet/CN=testnet leaf %d" % self.count
+        self.count += 1
+        if kind == "selfsigned":
+            self.run(["req", "-x509", "-new", "-key", key, "-sha256", "-days", "825", "-subj", subj,
+                      "-addext", san, "-addext", "basicConstraints=critical,CA:FALSE",
+                      "-addext", "extendedKeyUsage=serverAuth", "-out", pem])
+            return key, pem
+        self.run(["req", "-new", "-key", key, "-subj", subj, "-addext", san, "-out", csr])
+        if kind == "ca":
+            self.run(["x509", "-req", "-in", csr, "-CA", self.ca_pem, "-CAkey", self.ca_key,
+                      "-set_serial", str(random.SystemRandom().getrandbits(63)), "-sha256",
+                      "-days", "825", "-copy_extensions", "copy", "-extfile", self.ext,
+                      "-out", pem])
+        elif kind == "expired":
+            self.run(["ca", "-batch", "-notext", "-config", self.ca_cnf, "-cert", self.ca_pem,
+                      "-keyfile", self.ca_key, "-startdate", "20200101000000Z",
+                      "-enddate", "20210101000000Z", "-extfile", self.ext, "-in", csr,
+                      "-out", pem])
+        else:
+            raise ValueError(kind)
+        os.unlink(csr)
+        return key, pem
+
+
+# --- policy and record texts --------------------------------------------------------------------
+
+def policy_text(mode, mx, max_age=604800, crlf=False, extra=None, version="STSv1"):
+    lines = []
+    if version is not None:
+        lines.append("version: " + version)
+    if mode is not None:
+        lines.append("mode: " + mode)
+    lines += ["mx: " + p for p in mx]
+    if max_age is not None:
+        lines.append("max_age: " + str(max_age))
+    if extra:
+        lines += extra
+    nl = "\r\n" if crlf else "\n"
+    return nl.join(lines) + nl
+
+
+def q(s):
+    """One TXT character-string, quoted for a zone file."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Domain:
+    __slots__ = ("rank", "name", "scenario", "verdict", "issues")
+
+    def __init__(self, rank, name, scenario):
+        self.rank, self.name, self.scenario = rank, name, scenario
+        self.verdict, self.issues = "", []
+
+
+# --- the generator -------------------------------------------------------------------------------
+
+class Gen:
+    def __init__(self, args, repo):
+        self.args = args
+        self.rng = random.Random(args.seed)
+        self.data = os.path.abspath(args.data_dir)
+        self.final = os.path.join(self.data, "gen")      # paths written into configs
+        self.out = os.path.join(self.data, "gen.new")    # where files are written
+        self.issue_rank = {c: i for i, c in enumerate(issue_order(repo))}
+        self.variant_next = {}
+        self.policy_hosts = {b: [] for b in POLICY_BEHAVIOURS}
+        self.sts_cov = 0
+        self.broken_zones = []
+        self.samples = {}
+        pw = [1.0 / (i + 1) for i in range(len(PROVIDER_NAMES))]
+        self.provider_cum = self.cumulate(pw)
+        self.scenarios = self.scenario_table()
+
+    @staticmethod
+    def cumulate(weights):
+        cum, t = [], 0.0
+        for w in weights:
+            t += w
+            cum.append(t)
+        return cum
+
+    def pick(self, cum):
+        return bisect(cum, self.rng.random() * cum[-1])
+
+    # Each scenario: name -> (variants, builder, verdict, issues it always adds).  A builder writes
+    # the domain's records, registers its policy host, and returns the scenario's own issue codes.
+    def scenario_table(self):
+        S = {}
+
+        def add(name, variants, fn, verdict):
+            S[name] = (variants, fn, verdict)
+
+        add("nosts", 1, self.b_nosts, "not_deployed")
+        add("nosts_tlsrpt_invalid", 2, self.b_nosts_tlsrpt, "not_deployed")
+        add("nosts_tlsrpt_multiple", 1, self.b_nosts_tlsrpt, "not_deployed")
+        add("implicit_mx", 1, self.b_implicit_mx, "not_deployed")
+        add("null_mx", 1, self.b_null_mx, "no_mail")
+        add("no_mail_host", 1, self.b_no_mail_host, "no_mail")
+        add("nxdomain", 1, self.b_nxdomain, "no_mail")
+        add("dns_error_mx", 1, self.b_dns_error_mx, "dns_error")
+        add("dns_error_sts_txt", 1, self.b_dns_error_sts_txt, "dns_error")
+        add("txt_invalid", 3, self.b_txt_invalid, "not_deployed")
+        add("txt_multiple", 1, self.b_txt_multiple, "not_deployed")
+        add("enforce_ok", 6, self.b_sts_ok, "enforce_ok")
+        add("max_age_short", 1, self.b_sts_ok, "enforce_ok")
+        add("testing_ok", 2, self.b_sts_ok, "testing_ok")
+        add("mode_none", 2, self.b_sts_ok, "mode_none")
+        for name, beh in (("policy_host_unresolved", ["unresolved"]),
+                          ("policy_connect_failed", ["refused"]),
+                          ("policy_timeout", ["tarpit"]),
+                          ("policy_tls_failed", ["plainhttp"]),
+                          ("policy_cert_expired", ["expired"]),
+                          ("policy_cert_hostname_mismatch", ["wrongname"]),
+                          ("policy_cert_untrusted", ["selfsigned"]),
+                          ("policy_http_redirect", ["redirect301", "redirect302"]),
+                          ("policy_http_status", ["status404", "status500"]),
+                          ("policy_content_type", ["html"]),
+                          ("policy_too_large", ["large"])):
+            add(name, len(beh), self.make_fetch_fail(name, beh), "invalid")
+        add("policy_syntax", 1, self.b_policy_content, "invalid")
+        add("policy_version_invalid", 1, self.b_policy_content, "invalid")
+        add("policy_mode_invalid", 1, self.b_policy_content, "invalid")
+        add("policy_max_age_invalid", 2, self.b_policy_content, "invalid")
+        add("policy_mx_missing", 1, self.b_policy_content, "invalid")
+        add("mx_not_covered", 3, self.b_mx_not_covered, "would_fail")
+        for name, kinds in (("mx_starttls_missing", ["notls"]),
+                            ("mx_connect_failed", ["refused", "noaddr"]),
+                            ("mx_cert_expired", ["expired"]),
+                            ("mx_cert_hostname_mismatch", ["wrongname"]),
+                            ("mx_cert_untrusted", ["selfsigned"])):
+            add(name, 2, self.make_bad_mx(name, kinds), "would_fail")
+        return S
+
+    # --- record helpers --------------------------------------------------------------------------
+
+    def rr(self, name, rtype, data):
+        self.zone.write("%s. %s %s\n" % (name, rtype, data))
+
+    def mx(self, d, hosts):
+        for i, h in enumerate(hosts):
+            self.rr(d.name, "MX", "%d %s." % (10 * (i + 1), h))
+
+    def good_mx(self, d, own=None):
+        """Gives d a working MX set; returns (hosts, policy patterns, exact patterns)."""
+        if own is None:
+            own = self.rng.random() < 0.4
+        if own:
+            h = self.rng.randrange(HOSTING_ZONES) + 1
+            host = "%s.mx.hosting%d.test" % (d.name.replace(".", "-"), h)
+            hosts, wild = [host], ["*.mx.hosting%d.test" % h]
+        else:
+            i = self.pick(self.provider_cum)
+            zone, hosts, _ = provider_hosts(i)
+            wild = ["*." + zone]
+        self.mx(d, hosts)
+        return hosts, wild, list(hosts)
+
+    def any_mx(self, d):
+        """MX for a domain without MTA-STS: mostly working hosts, sometimes broken ones."""
+        r = self.rng.random()
+        if r < 0.05:
+            kind = list(BAD_MX)[self.rng.randrange(len(BAD_MX))]
+            self.mx(d, [BAD_MX[kind][0]])
+        else:
+            self.good_mx(d, own=r < 0.45)
+
+    def sts_txt(self, d, variant=0):
+        sid = "%d%s" % (20240000 + d.rank % 10000, "abc"[d.rank % 3])
+        name = "_mta-sts." + d.name
+        v = variant % 5
+        if v == 0:
+            self.rr(name, "TXT", q("v=STSv1; id=%s;" % sid))
+        elif v == 1:   # two character-strings: concatenated before parsing (RFC 8461 §3.1)
+            self.rr(name, "TXT", q("v=STSv1; ") + " " + q("id=%s" % sid))
+        elif v == 2:   # a record without the version prefix is discarded, not counted
+            self.rr(name, "TXT", q("v=STSv1; id=%s" % sid))
+            self.rr(name, "TXT", q("v=spf1 -all"))
+        elif v == 3:   # CNAME to a provider's record, which resolvers follow
+            self.rr(name, "CNAME", "_mta-sts.sts-provider.test.")
+        else:          # unknown extension fields are allowed
+            self.rr(name, "TXT", q("v=STSv1; id=%s; ext=x1" % sid))
+
+    def tlsrpt(self, d, state):
+        name = "_smtp._tls." + d.name
+        if state == "valid":
+            r = d.rank % 3
+            rua = ["mailto:tlsrpt@%s" % d.name, "https://reports.%s/tlsrpt" % d.name,
+                   "mailto:tls@reports.test,https://reports.test/v1"][r]
+            self.rr(name, "TXT", q("v=TLSRPTv1; rua=%s" % rua))
+            return []
+        if state == "invalid":
+            self.rr(name, "TXT", q("v=TLSRPTv1; rua=ftp://reports.%s/in" % d.name))
+            return ["tlsrpt_invalid"]
+        if state == "invalid_norua":
+            self.rr(name, "TXT", q("v=TLSRPTv1;"))
+            return ["tlsrpt_invalid"]
+        if state == "multiple":
+            self.rr(name, "TXT", q("v=TLSRPTv1; rua=mailto:a@%s" % d.name))
+            self.rr(name, "TXT", q("v=TLSRPTv1; rua=mailto:b@%s" % d.name))
+            return ["tlsrpt_multiple"]
+        return []  # missing
+
+    def sts_tlsrpt(self, d, cov):
+        """TLS-RPT of a domain with a valid _mta-sts TXT: about half publish one."""
+        if cov:
+            state = ["valid", "missing", "valid", "invalid", "valid", "multiple"][self.sts_cov % 6]
+            self.sts_cov += 1
+        else:
+            r = self.rng.random()
+            state = "valid" if r < 0.5 else "missing" if r < 0.92 else \
+                "invalid" if r < 0.97 else "multiple"
+        issues = self.tlsrpt(d, state)
+        return issues + (["tlsrpt_missing"] if state == "missing" else [])
+
+    def policy(self, d, behaviour, body):
+        """Publishes mta-sts.<d> on a policy-host behaviour with body as its policy file."""
+        host = "mta-sts." + d.name
+        if behaviour != "unresolved":
+            self.rr(host, "A", POLICY_BEHAVIOURS[behaviour][0])
+            self.policy_hosts[behaviour].append(host)
+        with open(os.path.join(self.out, "policies", host + ".txt"), "w", newline="") as f:
+            f.write(body)
+
+    # --- scenario builders: return the scenario's issue codes -------------------------------------
+
+    def b_nosts(self, d, v, cov):
+        self.any_mx(d)
+        r = self.rng.random()
+        if r < 0.01:
+            self.tlsrpt(d, "valid")
+        return []
+
+    def b_nosts_tlsrpt(self, d, v, cov):
+        self.any_mx(d)
+        if d.scenario == "nosts_tlsrpt_multiple":
+            return self.tlsrpt(d, "multiple")
+        return self.tlsrpt(d, "invalid" if v == 0 else "invalid_norua")
+
+    def b_implicit_mx(self, d, v, cov):   # RFC 5321 §5.1: no MX, the A record is the mail host
+        self.rr(d.name, "A", hosting_addr(1 + d.rank % HOSTING_ZONES))
+        return []
+
+    def b_null_mx(self, d, v, cov):       # RFC 7505
+        self.rr(d.name, "MX", "0 .")
+        self.rr(d.name, "TXT", q("v=spf1 -all"))
+        return []
+
+    def b_no_mail_host(self, d, v, cov):  # the name exists (TXT) but has no MX, A or AAAA
+        self.rr(d.name, "TXT", q("v=spf1 -all"))
+        self.rr("www." + d.name, "A", "127.3.0.1")
+        return []
+
+    def b_nxdomain(self, d, v, cov):
+        return []
+
+    def b_dns_error_mx(self, d, v, cov):  # the name lives in broken.test., which knot SERVFAILs
+        return []
+
+    def b_dns_error_sts_txt(self, d, v, cov):
+        self.good_mx(d)
+        self.broken_zones.append("_mta-sts." + d.name)
+        return []
+
+    def b_txt_invalid(self, d, v, cov):
+        self.any_mx(d)
+        txt = ["v=STSv1; id=a_b;", "v=STSv1; id=%s;" % ("a1" * 16 + "z"), "v=STSv1;"][v]
+        self.rr("_mta-sts." + d.name, "TXT", q(txt))
+        return ["txt_invalid"] + (self.tlsrpt(d, "invalid") if v == 0 and cov else [])
+
+    def b_txt_multiple(self, d, v, cov):
+        self.any_mx(d)
+        self.rr("_mta-sts." + d.name, "TXT", q("v=STSv1; id=1;"))
+        self.rr("_mta-sts." + d.name, "TXT", q("v=STSv1; id=2;"))
+        return ["txt_multiple"]
+
+    def b_sts_ok(self, d, v, cov):
+        sc = d.scenario
+        own = (v % 2 == 1) if cov else None
+        hosts, wild, exact = self.good_mx(d, own=own)
+        mode = {"enforce_ok": "enforce", "max_age_short": "enforce", "testing_ok": "testing",
+                "mode_none": "none"}[sc]
+        pats = wild if (v if cov else self.rng.randrange(2)) % 2 else exact
+        max_age = 3600 if sc == "max_age_short" else [604800, 86400, 31557600, 1209600][v % 4]
+        crlf = v == 2 if cov else self.rng.random() < 0.2
+        beh = "charset" if (v == 3 if cov else self.rng.random() < 0.2) else "valid"
+        extra = ["comment: unknown fields are ignored"] if v == 4 else None
+        self.sts_txt(d, v if cov else self.rng.randrange(5))
+        self.policy(d, beh, policy_text(mode, pats, max_age, crlf=crlf, extra=extra))
+        issues = self.sts_tlsrpt(d, cov)
+        if sc == "max_age_short":
+            issues.append("policy_max_age_short")
+        return issues
+
+    def make_fetch_fail(self, code, behaviours):
+        def build(d, v, cov):
+            hosts, wild, exact = self.good_mx(d)
+            self.sts_txt(d, 0)
+            mode = "enforce" if d.rank % 2 else "testing"
+            self.policy(d, behaviours[v], policy_text(mode, exact))
+            return [code] + self.sts_tlsrpt(d, cov)
+        return build
+
+    def b_policy_content(self, d, v, cov):
+        hosts, wild, exact = self.good_mx(d)
+        self.sts_txt(d, 0)
+        sc = d.scenario
+        if sc == "policy_syntax":
+            body = policy_text("enforce", exact, extra=["this line has no colon"])
+        elif sc == "policy_version_invalid":
+            body = policy_text("enforce", exact, version="STSv2")
+        elif sc == "policy_mode_invalid":
+            body = policy_text("enforced", exact)
+        elif sc == "policy_max_age_invalid":
+            body = policy_text("enforce", exact, max_age=[31557601, 10000000000][v])
+        else:  # policy_mx_missing: enforce needs at least one mx (RFC 8461 §3.2)
+            body = policy_text("enforce", [])
+        self.policy(d, "valid", body)
+        return [sc] + self.sts_tlsrpt(d, cov)
+
+    def b_mx_not_covered(self, d, v, cov):
+        self.sts_txt(d, 0)
+        mode = "enforce" if d.rank % 2 else "testing"
+        if v == 0:    # the policy names another provider's host
+            hosts, wild, exact = self.good_mx(d, own=False)
+            other = "mx.elsewhere-mail.test"
+            pats = [other]
+        elif v == 1:  # "*.hosting3.test" does not match a.mx.hosting3.test (one label only, §4.1)
+            hosts, wild, exact = self.good_mx(d, own=True)
+            pats = [wild[0].replace("*.mx.", "*.")]
+        else:         # two MX, the policy covers the first only
+            zone, hosts, _ = provider_hosts(0)
+            self.mx(d, hosts[:2])
+            pats = [hosts[0]]
+        self.policy(d, "valid", policy_text(mode, pats))
+        return ["mx_not_covered"] + self.sts_tlsrpt(d, cov)
+
+    def make_bad_mx(self, code, kinds):
+        def build(d, v, cov):
+            kind = kinds[v % len(kinds)]
+            bad = BAD_MX[kind][0]
+            self.sts_txt(d, 0)
+            mode = "enforce" if d.rank % 2 else "testing"
+            if (v if cov else self.rng.randrange(2)) % 2 == 0:
+                hosts = [bad]
+            else:   # a working primary and a broken backup MX: still would_fail
+                zone, good, _ = provider_hosts(1 + d.rank % 5)
+                hosts = good[:1] + [bad]
+            self.mx(d, hosts)
+            self.policy(d, "valid", policy_text(mode, hosts))
+            return [code] + self.sts_tlsrpt(d, cov)
+        return build
+
+    # --- drawing the population --------------------------------------------------------------------
+
+    def read_mix(self):
+        path = self.args.mix or os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                             "default.mix")
+        weights = {}
+        with open(path, encoding="utf-8") as f:
+            for ln, line in enumerate(f, 1):
+                line = line.split("#", 1)[0].strip()
+                if not line:
+                    continue
+                parts = line.split()
+                if len(parts) != 2 or parts[0] not in self.scenarios:
+                    sys.exit("gen: %s:%d: expected 'scenario weight' with a known scenario, got %r"
+                             % (path, ln, line))
+                try:
+                    w = float(parts[1])
+                except ValueError:
+                    sys.exit("gen: %s:%d: bad weight %r" % (path, ln, parts[1]))
+                if w < 0:
+                    sys.exit("gen: %s:%d: negative weight" % (path, ln))
+                weights[parts[0]] = w
+        if sum(weights.values()) <= 0:
+            sys.exit("gen: %s: all weights are zero" % path)
+        return path, weights
+
+    def coverage(self):
+        """One slot per scenario variant, so that every behaviour appears at least once."""
+        slots = []
+        for name, (variants, _, _) in self.scenarios.items():
+            slots += [name] * variants
+        return slots
+
+    def draw(self, n, weights):
+        cov = self.coverage()
+        if n < len(cov):
+            print("gen: warning: --domains %d < %d coverage slots: only the first %d scenario "
+                  "variants appear" % (n, len(cov), n), file=sys.stderr)
+            cov = cov[:n]
+        names = [s for s in self.scenarios if weights.get(s, 0) > 0]
+        cum = self.cumulate([weights[s] for s in names])
+        rest = [names[bisect(cum, self.rng.random() * cum[-1])] for _ in range(n - len(cov))]
+        return cov, rest
+
+    def domain_name(self, rank, scenario):
+        r = self.rng
+        word = r.choice(SYLLABLES) + r.choice(SYLLABLES) + (r.choice(SYLLABLES) if r.random() < 0.5 else "")
+        if scenario == "dns_error_mx":
+            return "%s%d.broken.test" % (word, rank)
+        return "%s%d.%s" % (word, rank, TLDS[0] if r.random() < 0.7 else TLDS[1])
+
+    @staticmethod
+    def invalid_lines(rank):
+        return ["a..test", ".".join(["x" * 59] * 5) + ".test",
+                "b\u00fccher%d.test" % rank, "-bad.test"]
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def run(self):
+        t0 = time.time()
+        mix_path, weights = self.read_mix()
+        if os.path.exists(self.out):
+            shutil.rmtree(self.out)
+        for sub in ("knot", "nginx", "postfix", "certs", "policies"):
+            os.makedirs(os.path.join(self.out, sub))
+
+        n = self.args.domains
+        cov, rest = self.draw(n, weights)
+        n_invalid = 4
+        total = n + n_invalid
+        order = list(range(total))
+        self.rng.shuffle(order)             # order[i] = rank-1 of the i-th slot
+        slots = cov + rest + ["input_invalid"] * n_invalid
+
+        self.zone = open(os.path.join(self.out, "knot", "root.zone"), "w")
+        self.zone_header()
+        rows = [None] * total
+        counts = {}
+        verdicts = {}
+        cov_len = len(cov)
+        inv_i = 0
+        for i, sc in enumerate(slots):
+            rank = order[i] + 1
+            counts[sc] = counts.get(sc, 0) + 1
+            if sc == "input_invalid":
+                line = self.invalid_lines(rank)[inv_i]
+                inv_i += 1
+                rows[rank - 1] = (rank, line, "input_invalid", "")
+                verdicts["input_invalid"] = verdicts.get("input_invalid", 0) + 1
+                self.samples.setdefault("input_invalid", line)
+                continue
+            d = Domain(rank, self.domain_name(rank, sc), sc)
+            variants, fn, verdict = self.scenarios[sc]
+            k = self.variant_next.get(sc, 0)
+            self.variant_next[sc] = k + 1
+            issues = fn(d, k % variants, i < cov_len)
+            issues = sorted(set(issues), key=lambda c: self.issue_rank.get(c, 99))
+            rows[rank - 1] = (rank, d.name, verdict, ";".join(issues))
+            verdicts[verdict] = verdicts.get(verdict, 0) + 1
+            self.samples.setdefault(sc, d.name)
+        self.zone_fixed()
+        self.zone.close()
+        t_domains = time.time() - t0
+
+        certs = Certs(self.data, os.path.join(self.out, "certs"))
+        new_ca = certs.ensure_ca()
+        nginx_cert_count = self.write_nginx(certs)
+        mx_cert_count = self.write_postfix(certs)
+        self.write_knot()
+        shutil.rmtree(certs.cadb)
+        t_certs = time.time() - t0 - t_domains
+
+        with open(os.path.join(self.out, "domains.txt"), "w", encoding="utf-8", newline="") as f:
+            f.write("".join("%d,%s\n" % (r[0], r[1]) for r in rows))
+        with open(os.path.join(self.out, "truth.csv"), "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["rank", "domain", "verdict", "issues"])
+            w.writerows(rows)
+        meta = {
+            "domains": n, "lines": total, "seed": self.args.seed, "mix": mix_path,
+            "coverage_slots": len(self.coverage()), "scenarios": counts, "verdicts": verdicts,
+            "samples": self.samples, "addresses": self.addresses(),
+            "tarpit": TARPIT_ADDRS, "broken_zones": len(self.broken_zones) + 1,
+            "certificates": {"policy_hosts": nginx_cert_count, "mx": mx_cert_count,
+                             "new_ca": new_ca},
+            "seconds": {"domains": round(t_domains, 2), "certs_and_configs": round(t_certs, 2)},
+        }
+        with open(os.path.join(self.out, "meta.json"), "w") as f:
+            json.dump(meta, f, indent=1, sort_keys=True)
+        with open(os.path.join(self.out, "addresses.txt"), "w") as f:
+            f.write("".join(a + "\n" for a in meta["addresses"]))
+        self.install()
+        meta["seconds"]["total"] = round(time.time() - t0, 2)
+        print("gen: %d domains (+%d invalid lines), seed %d, %d certificates, %.1fs -> %s"
+              % (n, n_invalid, self.args.seed, nginx_cert_count + mx_cert_count,
+                 time.time() - t0, self.data), file=sys.stderr)
+
+    def install(self):
+        """Replaces DATA/gen with the new tree and publishes domains.txt / truth.csv."""
+        old = os.path.join(self.data, "gen.old")
+        if os.path.exists(old):
+            shutil.rmtree(old)
+        if os.path.exists(self.final):
+            os.rename(self.final, old)
+        os.rename(self.out, self.final)
+        for name in ("domains.txt", "truth.csv"):
+            tmp = os.path.join(self.data, name + ".tmp")
+            shutil.copyfile(os.path.join(self.final, name), tmp)
+            os.replace(tmp, os.path.join(self.data, name))
+        if os.path.exists(old):
+            shutil.rmtree(old)
+
+    def addresses(self):
+        addrs = {DNS_ADDR}
+        addrs.update(a for a, _, _ in POLICY_BEHAVIOURS.values())
+        addrs.update(provider_hosts(i)[2] for i in range(len(PROVIDER_NAMES)))
+        addrs.update(hosting_addr(h + 1) for h in range(HOSTING_ZONES))
+        addrs.update(a for _, a, _ in BAD_MX.values() if a)
+        addrs.add("127.3.0.1")
+        return sorted(addrs, key=lambda a: tuple(int(x) for x in a.split(".")))
+
+    def zone_header(self):
+        z = self.zone
+        z.write("$TTL 3600\n")
+        z.write(". SOA ns.testnet.test. hostmaster.testnet.test. 1 3600 600 86400 60\n")
+        z.write(". NS ns.testnet.test.\n")
+        z.write("ns.testnet.test. A %s\n" % DNS_ADDR)
+
+    def zone_fixed(self):
+        """Provider, hosting and broken-MX hosts, and the names scenarios refer to."""
+        for i in range(len(PROVIDER_NAMES)):
+            zone, hosts, addr = provider_hosts(i)
+            for h in hosts:
+                self.rr(h, "A", addr)
+        for h in range(1, HOSTING_ZONES + 1):
+            self.rr("*.mx.hosting%d.test" % h, "A", hosting_addr(h))
+        for host, addr, _ in BAD_MX.values():
+            if addr:
+                self.rr(host, "A", addr)
+        self.rr("mx.elsewhere-mail.test", "A", provider_hosts(2)[2])
+        self.rr("_mta-sts.sts-provider.test", "TXT", q("v=STSv1; id=provider2024;"))
+        self.rr("mta-sts.unrelated.test", "A", POLICY_BEHAVIOURS["valid"][0])
+
+    def write_knot(self):
+        kd = os.path.join(self.final, "knot")
+        run = os.path.join(self.data, "run", "knot")
+        with open(os.path.join(self.out, "knot", "broken.zone"), "w") as f:
+            f.write("; deliberately not a zone file: knot fails to load it and answers SERVFAIL\n"
+                    "this is not a valid record\n")
+        zones = ["broken.test"] + self.broken_zones
+        with open(os.path.join(self.out, "knot", "knot.conf"), "w") as f:
+            f.write("# generated by scripts/testnet gen; knotd -c this file\n"
+                    "server:\n    rundir: \"%s\"\n    listen: %s@53\n"
+                    "    udp-workers: 2\n    tcp-workers: 2\n    background-workers: 1\n"
+                    "log:\n  - target: \"%s/knot.log\"\n    any: notice\n"
+                    "database:\n    storage: \"%s\"\n"
+                    "template:\n  - id: default\n    storage: \"%s\"\n    semantic-checks: off\n"
+                    "    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n"
+                    "zone:\n  - domain: \".\"\n    file: \"root.zone\"\n"
+                    % (run, DNS_ADDR, run, run, kd))
+            for z in zones:
+                f.write("  - domain: \"%s.\"\n    file: \"broken.zone\"\n" % z)
+
+    def write_nginx(self, certs):
+        fin = self.final
+        run = os.path.join(self.data, "run", "nginx")
+        cdir = os.path.join(self.out, "certs")
+        fcdir = os.path.join(fin, "certs")
+        large = os.path.join(self.out, "policies", "_too_large.txt")
+        with open(large, "w") as f:
+            f.write(policy_text("enforce", ["*.bigmail.test"]))
+            line = "comment: " + "x" * 90 + "\n"
+            f.write(line * (POLICY_BODY_CAP // len(line) + 64))
+        out = ["# generated by scripts/testnet gen; nginx -c this file",
+               "user root root;", "worker_processes 2;", "worker_rlimit_nofile 65536;",
+               "pid %s/nginx.pid;" % run, "error_log %s/error.log warn;" % run,
+               "events { worker_connections 16384; }", "http {",
+               "  access_log off;", "  server_tokens off;",
+               "  client_body_temp_path %s/tmp/body;" % run,
+               "  proxy_temp_path %s/tmp/proxy;" % run,
+               "  fastcgi_temp_path %s/tmp/fastcgi;" % run,
+               "  uwsgi_temp_path %s/tmp/uwsgi;" % run,
+               "  scgi_temp_path %s/tmp/scgi;" % run,
+               "  server_names_hash_max_size 2097152;", "  server_names_hash_bucket_size 128;",
+               "  types { text/plain txt; }", "  default_type text/plain;", "  charset off;",
+               "  keepalive_timeout 10;", "  ssl_protocols TLSv1.2 TLSv1.3;",
+               "  ssl_session_cache shared:tn:20m;"]
+        pol = os.path.join(fin, "policies")
+        body = {
+            "file": ["root %s;" % pol, "try_files /$host.txt =404;"],
+            "file_charset": ["root %s;" % pol, "charset utf-8;", "charset_types text/plain;",
+                             "try_files /$host.txt =404;"],
+            "file_html": ["root %s;" % pol, "types { }", "default_type text/html;",
+                          "try_files /$host.txt =404;"],
+            "redirect301": ["return 301 https://mta-sts.unrelated.test/.well-known/mta-sts.txt;"],
+            "redirect302": ["return 302 https://mta-sts.unrelated.test/.well-known/mta-sts.txt;"],
+            "status404": ["return 404;"],
+            "status500": ["return 500;"],
+            "large": ["alias %s;" % os.path.join(pol, "_too_large.txt")],
+        }
+        ncert = 0
+        for beh, (addr, kind, what) in POLICY_BEHAVIOURS.items():
+            hosts = self.policy_hosts[beh]
+            if what in ("tarpit", "refused"):
+                continue
+            if what == "plainhttp":  # HTTP spoken where TLS is expected: the handshake fails
+                out += ["  server {", "    listen %s:443 default_server;" % addr,
+                        "    server_name _;", "    return 200 \"version: STSv1\\n\";", "  }"]
+                continue
+            if kind == "wrongname":
+                chunks = [["mta-sts.unrelated.test"]]
+            else:
+                chunks = [hosts[i:i + SAN_CHUNK] for i in range(0, len(hosts), SAN_CHUNK)]
+            for ci, names in enumerate(chunks):
+                base = "%s-%d" % (beh, ci)
+                certs.leaf(os.path.join(cdir, base), names, "ca" if kind == "wrongname" else kind)
+                ncert += 1
+                out += ["  server {",
+                        "    listen %s:443 ssl%s;" % (addr, " default_server" if ci == 0 else ""),
+                        "    server_name %s;" % ("_" if kind == "wrongname" else " ".join(names)),
+                        "    ssl_certificate %s/%s.pem;" % (fcdir, base),
+                        "    ssl_certificate_key %s/%s.key;" % (fcdir, base),
+                        "    location = /.well-known/mta-sts.txt {"]
+                out += ["      " + x for x in body[what]]
+                out += ["    }", "    location / { return 404; }", "  }"]
+        out.append("}")
+        with open(os.path.join(self.out, "nginx", "nginx.conf"), "w") as f:
+            f.write("\n".join(out) + "\n")
+        return ncert
+
+    def write_postfix(self, certs):
+        run = os.path.join(self.data, "run", "postfix")
+        cdir = os.path.join(self.out, "certs")
+        fcdir = os.path.join(self.final, "certs")
+        services = []   # (address, [-o overrides])
+        ncert = 0
+
+        def tls_service(addr, base, names, kind):
+            nonlocal ncert
+            certs.leaf(os.path.join(cdir, base), names, kind)
+            ncert += 1
+            services.append((addr, ["smtpd_tls_security_level=may",
+                                    "smtpd_tls_cert_file=%s/%s.pem" % (fcdir, base),
+                                    "smtpd_tls_key_file=%s/%s.key" % (fcdir, base)]))
+
+        for i in range(len(PROVIDER_NAMES)):
+            zone, hosts, addr = provider_hosts(i)
+            tls_service(addr, "mx-" + PROVIDER_NAMES[i], hosts + ["*." + zone], "ca")
+        for h in range(1, HOSTING_ZONES + 1):
+            tls_service(hosting_addr(h), "mx-hosting%d" % h, ["*.mx.hosting%d.test" % h], "ca")
+        for kind, (host, addr, how) in BAD_MX.items():
+            if how == "notls":
+                services.append((addr, ["smtpd_tls_security_level=none"]))
+            elif how == "expired":
+                tls_service(addr, "mx-expired", [host], "expired")
+            elif how == "wrongname":
+                tls_service(addr, "mx-wrongname", ["mx.unrelated.test"], "ca")
+            elif how == "selfsigned":
+                tls_service(addr, "mx-selfsigned", [host], "selfsigned")
+        main = """# generated by scripts/testnet gen; postfix -c this directory start
+# A probe target only: accepts no mail for anyone, delivers nothing, listens on 127/8 only.
+compatibility_level = 3.6
+config_directory = {fin}/postfix
+queue_directory = {run}/queue
+data_directory = {run}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.testnet.test
+mydomain = testnet.test
+myorigin = $myhostname
+mydestination =
+relay_domains =
+mynetworks = 127.0.0.0/8
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+default_transport = error:testnet delivers nothing
+local_transport = error:testnet delivers nothing
+relay_transport = error:testnet delivers nothing
+virtual_transport = error:testnet delivers nothing
+smtpd_relay_restrictions = reject
+smtpd_recipient_restrictions = reject
+smtpd_banner = $myhostname ESMTP testnet
+smtpd_peername_lookup = no
+smtpd_tls_loglevel = 0
+smtpd_tls_session_cache_database =
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_client_message_rate_limit = 0
+smtpd_client_event_limit_exceptions = 127.0.0.0/8
+smtpd_timeout = 30s
+smtpd_soft_error_limit = 3
+smtpd_hard_error_limit = 5
+default_process_limit = 400
+maillog_file_prefixes = {data}
+maillog_file = {run}/postfix.log
+""".format(fin=self.final, run=run, data=self.data)
+        master = ["# generated by scripts/testnet gen: one smtpd per MX behaviour address"]
+        for addr, opts in services:
+            master.append("%s:smtp inet n - n - - smtpd" % addr)
+            master += ["  -o " + o for o in opts]
+        master.append("""postlog   unix-dgram n  -       n       -       1       postlogd
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache""")
+        with open(os.path.join(self.out, "postfix", "main.cf"), "w") as f:
+            f.write(main)
+        with open(os.path.join(self.out, "postfix", "master.cf"), "w") as f:
+            f.write("\n".join(master) + "\n")
+        return ncert
+
+
+def list_scenarios(g):
+    cov = g.coverage()
+    print("%-32s %8s  %-13s" % ("scenario", "variants", "verdict"))
+    for name, (variants, _, verdict) in g.scenarios.items():
+        print("%-32s %8d  %-13s" % (name, variants, verdict))
+    print("coverage slots (minimum --domains for every variant): %d" % len(cov))
+
+
+def main():
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    ap = argparse.ArgumentParser(description="Generate the testnet's domains, configs and truth.")
+    ap.add_argument("--domains", type=int, default=300, help="number of domains (default 300)")
+    ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    ap.add_argument("--mix", help="scenario mix file (default scripts/testnet.d/default.mix)")
+    ap.add_argument("--data-dir", default=os.environ.get("TESTNET_DIR",
+                                                         os.path.join(repo, "testnet-data")))
+    ap.add_argument("--list", action="store_true", help="list scenarios and exit")
+    args = ap.parse_args()
+    g = Gen(args, repo)
+    if args.list:
+        list_scenarios(g)
+        return
+    if args.domains < 1:
+        sys.exit("gen: --domains must be at least 1")
+    os.makedirs(g.data, exist_ok=True)
+    g.run()
+
+
+if __name__ == "__main__":
+    main()
