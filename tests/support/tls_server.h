@@ -192,6 +192,10 @@ TS_FN void ts_on_write_done(struct bufferevent *bev, void *arg)
 
 TS_FN void ts_respond(struct ts_server *s, struct bufferevent *bev)
 {
+    if (s->response_len == 0 && s->mode != TS_RESPOND_HOLD) {
+        ts_conn_close(s, bev); /* an empty response = hang up */
+        return;
+    }
     bufferevent_setcb(bev, NULL, ts_on_write_done, NULL, s);
     bufferevent_write(bev, s->response, s->response_len);
 }
