@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Integration test of the DNS stage: starts a real knotd on 127.0.0.1 (an unused port, no
+# namespace needed: nothing leaves loopback), serves records written here, runs mtasts-scan
+# against it and checks every CSV row with check_dns_rows.py.  knotd is stopped and the temp dir
+# removed even when the test fails.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${1:?usage: dns_knot.sh path/to/mtasts-scan}
+command -v knotd >/dev/null || { echo "FAIL: knotd not installed (run scripts/setup-deps)"; exit 1; }
+command -v zstd >/dev/null || { echo "FAIL: zstd not installed (run scripts/setup-deps)"; exit 1; }
+tmp=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+cat > "$tmp/test.zone" <<'ZONE'
+$ORIGIN test.
+$TTL 300
+@ SOA ns.test. host.test. 1 3600 600 86400 300
+@ NS ns.test.
+ns A 127.0.0.1
+; valid STS + TLS-RPT, two MX
+good MX 10 mx1.good.test.
+good MX 20 mx2.good.test.
+_mta-sts.good TXT "v=STSv1; id=20260101T000000"
+_smtp._tls.good TXT "v=TLSRPTv1; rua=mailto:tlsrpt@good.test"
+; TXT split into several strings, plus an unrelated TXT record at the same name
+split MX 10 mx.split.test.
+_mta-sts.split TXT "v=STSv1;" " id=abc123"
+_mta-sts.split TXT "google-site-verification=xyz"
+; two STS records
+multi MX 10 mx.multi.test.
+_mta-sts.multi TXT "v=STSv1; id=one"
+_mta-sts.multi TXT "v=STSv1; id=two"
+; an invalid id (too long) and a broken TLS-RPT record
+badid MX 10 mx.badid.test.
+_mta-sts.badid TXT "v=STSv1; id=0123456789012345678901234567890123"
+_smtp._tls.badid TXT "v=TLSRPTv1; rua=ftp://x.test"
+; two TLS-RPT records
+rptmulti MX 10 mx.rptmulti.test.
+_smtp._tls.rptmulti TXT "v=TLSRPTv1; rua=mailto:a@rptmulti.test"
+_smtp._tls.rptmulti TXT "v=TLSRPTv1; rua=mailto:b@rptmulti.test"
+; CNAME followed to the record
+cname MX 10 mx.cname.test.
+_mta-sts.cname CNAME _mta-sts.target.test.
+_mta-sts.target TXT "v=STSv1; id=viacname"
+; null MX (RFC 7505)
+nullmx MX 0 .
+; no MX but an address: implicit MX
+implicit A 127.0.0.9
+; no MX and no address
+nomail TXT "nothing here"
+; only MX, nothing else
+plain MX 10 mx.plain.test.
+ZONE
+cat > "$tmp/knot.conf" <<CONF
+server:
+    listen: 127.0.0.1@$port
+    rundir: "$tmp"
+database:
+    storage: "$tmp"
+template:
+  - id: default
+    storage: "$tmp"
+    file: "%s.zone"
+zone:
+  - domain: test.
+  - domain: broken.test.
+CONF
+# broken.test. has no zone file: knot answers SERVFAIL for it
+knotd -c "$tmp/knot.conf" >"$tmp/knotd.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 50); do
+  kdig @127.0.0.1 -p "$port" +short +time=1 +tries=1 SOA test. 2>/dev/null | grep -q ns.test && break
+  sleep 0.1
+done
+kdig @127.0.0.1 -p "$port" +short SOA test. | grep -q ns.test || { echo "FAIL: knotd did not start"; cat "$tmp/knotd.log"; exit 1; }
+
+cat > "$tmp/domains.csv" <<'IN'
+# Tranco-style input with the kinds of lines a real list has
+1,good.test
+2,split.test
+3,multi.test
+4,badid.test
+5,rptmulti.test
+6,cname.test
+7,nullmx.test
+8,implicit.test
+9,nomail.test
+10,plain.test
+11,x.broken.test
+12,bad..name
+13,GOOD.test.
+IN
+printf '14,crlf.test\r\n' >> "$tmp/domains.csv"
+zstd -q "$tmp/domains.csv" -o "$tmp/domains.csv.zst"
+
+# DNS only, zstd in and out
+"$bin" -q --dns-only --resolver "127.0.0.1:$port" --timeout 2 --rate 0 \
+    -o "$tmp/dnsonly.csv.zst" "$tmp/domains.csv.zst"
+zstd -dc "$tmp/dnsonly.csv.zst" > "$tmp/dnsonly.csv"
+python3 "$here/check_dns_rows.py" dns-only "$tmp/dnsonly.csv"
+
+# Full pipeline with no STARTTLS: policy hosts do not resolve here, which is itself a finding
+"$bin" -q --starttls none --resolver "127.0.0.1:$port" --timeout 2 --rate 0 \
+    -o "$tmp/full.csv" --summary-json "$tmp/summary.json" "$tmp/domains.csv"
+python3 "$here/check_dns_rows.py" full "$tmp/full.csv" "$tmp/summary.json"
+echo "dns_knot: all rows as expected"
