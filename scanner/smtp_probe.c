@@ -166,6 +166,8 @@ static void probe_free(struct smtp_probe *p)
  * callback from the loop.  Safe to call once only; later events cannot reach a DONE probe. */
 static void finish(struct smtp_probe *p)
 {
+    if (p->step == STEP_DONE)
+        return; /* belt and braces: the callback must run exactly once */
     teardown(p);
     p->step = STEP_DONE;
     p->res.total_ms = ms_since(&p->t_start);
@@ -492,6 +494,8 @@ struct smtp_probe *smtp_probe_start(struct event_base *base, SSL_CTX *ctx,
     return p;
 }
 
+/* Safe on a probe whose callback is pending (it is dropped); ignored from inside the callback,
+ * after which the probe frees itself anyway. */
 void smtp_probe_cancel(struct smtp_probe *p)
 {
     if (p == NULL || p->in_callback)

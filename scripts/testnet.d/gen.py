@@ -605,6 +605,7 @@ class Gen:
         self.zone = open(os.path.join(self.out, "knot", "root.zone"), "w")
         self.zone_header()
         rows = [None] * total
+        scen = [None] * total
         counts = {}
         verdicts = {}
         cov_len = len(cov)
@@ -616,6 +617,7 @@ class Gen:
                 line = self.invalid_lines(rank)[inv_i]
                 inv_i += 1
                 rows[rank - 1] = (rank, line, "input_invalid", "")
+                scen[rank - 1] = (rank, line, "input_invalid")
                 verdicts["input_invalid"] = verdicts.get("input_invalid", 0) + 1
                 self.samples.setdefault("input_invalid", line)
                 continue
@@ -626,6 +628,7 @@ class Gen:
             issues = fn(d, k % variants, i < cov_len)
             issues = sorted(set(issues), key=lambda c: self.issue_rank.get(c, 99))
             rows[rank - 1] = (rank, d.name, verdict, ";".join(issues))
+            scen[rank - 1] = (rank, d.name, sc)
             verdicts[verdict] = verdicts.get(verdict, 0) + 1
             self.samples.setdefault(sc, d.name)
         self.zone_fixed()
@@ -646,6 +649,10 @@ class Gen:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["rank", "domain", "verdict", "issues"])
             w.writerows(rows)
+        with open(os.path.join(self.out, "scenarios.csv"), "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["rank", "domain", "scenario"])
+            w.writerows(scen)
         meta = {
             "domains": n, "lines": total, "seed": self.args.seed, "mix": mix_path,
             "coverage_slots": len(self.coverage()), "scenarios": counts, "verdicts": verdicts,
