@@ -610,6 +610,25 @@ static void test_refused(void **state)
     assert_int_equal(o.res.starttls_offered, -1);
 }
 
+/* A failure found inside smtp_probe_start (here: no socket for the address family) is still
+ * reported from the loop, after start returned. */
+static void test_immediate_failure_is_deferred(void **state)
+{
+    (void)state;
+    struct sockaddr_in sin = loopback(25);
+    sin.sin_family = AF_UNSPEC;
+    struct smtp_probe_opts opts = { .timeout_sec = 1, .ehlo_name = "probe.test" };
+    struct outcome o = { 0 };
+    struct smtp_probe *p = smtp_probe_start(g.base, g.client, (struct sockaddr *)&sin, sizeof(sin),
+                                            "mx.test", &opts, on_probe, &o);
+    assert_non_null(p);
+    assert_int_equal(o.called, 0);
+    run_until_done(&o, NULL, 2);
+    assert_int_equal(o.res.status, SMTP_PROBE_CONNECT_FAILED);
+    assert_contains(o.res.error, "socket");
+    assert_true(o.res.connect_ms < 0);
+}
+
 static void test_timeout_greeting(void **state)
 {
     (void)state;
@@ -854,6 +873,7 @@ int main(void)
         cmocka_unit_test(test_cert_wrong_name),
         cmocka_unit_test(test_cert_self_signed),
         cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_immediate_failure_is_deferred),
         cmocka_unit_test(test_timeout_greeting),
         cmocka_unit_test(test_timeout_later_steps),
         cmocka_unit_test(test_timeout_connect),
