@@ -174,6 +174,23 @@ static void unfold(char *h, size_t fields_start, size_t len)
     }
 }
 
+/* For an unfinished head: parses a complete status line, if any, so that the status is known
+ * even when the fields never end.  Its errors are left for the final parse to report. */
+static void peek_status_line(const char *buf, size_t len, struct http_response_head *out)
+{
+    const char *nl = memchr(buf, '\n', len);
+    if (nl == NULL)
+        return;
+    size_t n = (size_t)(nl - buf);
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    if (parse_status_line(buf, n, out) != HTTP_PARSE_OK) {
+        out->status = 0;
+        out->version_minor = 0;
+        out->error[0] = '\0';
+    }
+}
+
 enum http_parse_status http_response_parse_head(const char *buf, size_t len,
                                                 struct http_response_head *out)
 {
@@ -183,8 +200,10 @@ enum http_parse_status http_response_parse_head(const char *buf, size_t len,
         return malformed(out, "not an HTTP response");
     size_t scan = len < HTTP_RESPONSE_HEAD_MAX ? len : HTTP_RESPONSE_HEAD_MAX;
     size_t head_len = find_head_end(buf, scan);
-    if (head_len == 0)
+    if (head_len == 0) {
+        peek_status_line(buf, scan, out);
         return len >= HTTP_RESPONSE_HEAD_MAX ? HTTP_PARSE_TOO_LARGE : HTTP_PARSE_INCOMPLETE;
+    }
 
     char h[HTTP_RESPONSE_HEAD_MAX];
     memcpy(h, buf, head_len);

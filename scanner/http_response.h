@@ -45,7 +45,9 @@ struct http_response_head {
 
 /* Parses the head at the start of buf[0..len).  On OK, out->head_len says where the body starts.
  * INCOMPLETE when the blank line has not arrived yet and len < HTTP_RESPONSE_HEAD_MAX; TOO_LARGE
- * when it has not arrived within that many bytes.  out is always fully written. */
+ * when it has not arrived within that many bytes.  out is always fully written; on INCOMPLETE and
+ * TOO_LARGE, status, version_minor and status_line are already set when a complete, valid status
+ * line was seen (status 0 otherwise). */
 enum http_parse_status http_response_parse_head(const char *buf, size_t len,
                                                 struct http_response_head *out);
 

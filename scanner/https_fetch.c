@@ -319,6 +319,8 @@ static enum progress head_feed(struct https_fetch *f, const char *data, size_t n
         data += took, n -= took;
         struct http_response_head h;
         enum http_parse_status st = http_response_parse_head(f->head, f->head_len, &h);
+        if (h.status != 0)
+            f->res.http_status = h.status; /* known even if the rest of the head is bad */
         if (st == HTTP_PARSE_INCOMPLETE)
             return PROGRESS_AGAIN;
         if (st == HTTP_PARSE_TOO_LARGE)
@@ -327,7 +329,6 @@ static enum progress head_feed(struct https_fetch *f, const char *data, size_t n
         if (st == HTTP_PARSE_MALFORMED)
             return end(f, HTTPS_FETCH_PROTOCOL, "malformed response: %s%s%s", h.error,
                        h.status_line[0] ? ": " : "", h.status_line);
-        f->res.http_status = h.status;
         size_t rest = f->head_len - h.head_len;
         memmove(f->head, f->head + h.head_len, rest);
         f->head_len = rest;

@@ -15,7 +15,9 @@ SSL_CTX *tlscheck_ctx_new(const char *ca_file, char *err, size_t errlen);
 
 /* Creates an SSL for one connection to host: SNI = host, expected name = host, verify errors
  * collected (not fatal).  Returns NULL on OOM.  The caller (or the bufferevent that takes it with
- * BEV_OPT_CLOSE_ON_FREE) owns it. */
+ * BEV_OPT_CLOSE_ON_FREE) owns it.  The collected verify state hangs on the SSL as ex_data and is
+ * freed by SSL_free itself; there is nothing else to free.  An IP-literal host gets no SNI and is
+ * matched against IP SANs; a trailing root dot is dropped. */
 SSL *tlscheck_ssl_new(SSL_CTX *ctx, const char *host);
 
 /* Certificate problems found during the handshake, as flags. */

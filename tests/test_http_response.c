@@ -43,6 +43,13 @@ static void test_head_incomplete_and_prefix(void **state)
     const char *r = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n";
     for (size_t n = 0; n < strlen(r); n++)
         assert_int_equal(http_response_parse_head(r, n, &h), HTTP_PARSE_INCOMPLETE);
+    assert_int_equal(h.status, 200); /* status line complete, fields not yet */
+    assert_string_equal(h.status_line, "HTTP/1.1 200 OK");
+    assert_int_equal(parse("HTTP/1.1 200 O", &h), HTTP_PARSE_INCOMPLETE);
+    assert_int_equal(h.status, 0);
+    assert_int_equal(parse("HTTP/1.1 2x0 OK\r\nA: b", &h), HTTP_PARSE_INCOMPLETE);
+    assert_int_equal(h.status, 0);
+    assert_string_equal(h.error, "");
     assert_int_equal(parse("HTTX", &h), HTTP_PARSE_MALFORMED);
     assert_int_equal(parse("SSH-2.0-OpenSSH\r\n", &h), HTTP_PARSE_MALFORMED);
     assert_int_equal(parse("<html>\r\n\r\n", &h), HTTP_PARSE_MALFORMED);
@@ -160,6 +167,7 @@ static void test_head_too_large(void **state)
     memcpy(r, "HTTP/1.1 200 OK\r\nX-Pad: ", 24);
     assert_int_equal(http_response_parse_head(r, HTTP_RESPONSE_HEAD_MAX - 1, &h), HTTP_PARSE_INCOMPLETE);
     assert_int_equal(http_response_parse_head(r, HTTP_RESPONSE_HEAD_MAX, &h), HTTP_PARSE_TOO_LARGE);
+    assert_int_equal(h.status, 200);
     assert_int_equal(http_response_parse_head(r, n, &h), HTTP_PARSE_TOO_LARGE);
     /* A head that ends exactly at the limit is still accepted. */
     memcpy(r + HTTP_RESPONSE_HEAD_MAX - 4, "\r\n\r\n", 4);

@@ -360,7 +360,17 @@ static void test_head_over_16k(void **state)
     const struct https_fetch_result *r = serve(e, srv_valid, TS_RESPOND, resp, strlen(resp));
     assert_int_equal(r->status, HTTPS_FETCH_PROTOCOL);
     assert_string_equal(r->detail, "response head over 16384 bytes");
+    assert_int_equal(r->http_status, 200);
     free(resp);
+}
+
+static void test_bad_field_keeps_status(void **state)
+{
+    struct env *e = *state;
+    const struct https_fetch_result *r = serve_str(e, "HTTP/1.1 200 OK\r\nContent-Type : text/plain\r\n\r\n");
+    assert_int_equal(r->status, HTTPS_FETCH_PROTOCOL);
+    assert_int_equal(r->http_status, 200);
+    assert_string_equal(r->detail, "malformed response: bad header field: HTTP/1.1 200 OK");
 }
 
 static void test_truncated_body(void **state)
@@ -593,6 +603,7 @@ int main(void)
         T(test_too_large_chunked),
         T(test_garbage_response),
         T(test_head_over_16k),
+        T(test_bad_field_keeps_status),
         T(test_truncated_body),
         T(test_bad_chunked),
         T(test_closed_before_response),
