@@ -3,6 +3,7 @@
  * every RFC 8461 §3.3 rule: TLS 1.2+, SNI and certificate valid for the host, no redirects, 200
  * only, text/plain, a size cap, a timeout at every step, chunked encoding understood.
  * The address is already resolved (the DNS stage does that); the fetch knows nothing of domains.
+ * The process must ignore SIGPIPE (OpenSSL writes with write(2)); pipeline/scan.c does.
  */
 #ifndef MTASTS_HTTPS_FETCH_H
 #define MTASTS_HTTPS_FETCH_H
