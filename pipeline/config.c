@@ -29,6 +29,8 @@ void config_defaults(struct config *cfg)
     cfg->concurrency = 1000;
     cfg->rate = 1000;
     cfg->timeout_sec = 10;
+    cfg->dns_timeout_sec = 3;
+    cfg->dns_inflight = 500;
     cfg->retries = 2;
     cfg->starttls = STARTTLS_MODE_STS;
     cfg->progress = PROGRESS_AUTO;
@@ -47,7 +49,7 @@ enum opt_id {
     OPT_MX_OUTPUT = 256, OPT_RESOLVER, OPT_CA_FILE, OPT_CONCURRENCY, OPT_RATE, OPT_TIMEOUT,
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
-    OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION
+    OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT
 };
 
 struct opt_doc {
@@ -65,6 +67,8 @@ static const struct opt_doc opts[] = {
     {{"rate", required_argument, NULL, OPT_RATE}, "N", "new domains started per second at most, 0 = unlimited (default 1000)"},
     {{"timeout", required_argument, NULL, OPT_TIMEOUT}, "SEC", "per-network-operation timeout (default 10)"},
     {{"retries", required_argument, NULL, OPT_RETRIES}, "N", "DNS retries after the first try (default 2)"},
+    {{"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT}, "SEC", "first DNS try's timeout, doubled on each retry (default 3)"},
+    {{"dns-inflight", required_argument, NULL, OPT_DNS_INFLIGHT}, "N", "DNS queries on the wire at most; more wait their turn (default 500)"},
     {{"starttls", required_argument, NULL, OPT_STARTTLS}, "MODE", "all | sts | none: whose MX hosts are probed (default sts)"},
     {{"dns-only", no_argument, NULL, OPT_DNS_ONLY}, NULL, "DNS stage only: no HTTPS fetch, no SMTP probe"},
     {{"policy-all", no_argument, NULL, OPT_POLICY_ALL}, NULL, "fetch the policy of every domain, even without a valid TXT record"},
@@ -163,6 +167,8 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out)
     case OPT_CONCURRENCY: return parse_long(arg, 1, 1000000, &cfg->concurrency);
     case OPT_RATE: return parse_double(arg, 0, 1e9, &cfg->rate);
     case OPT_TIMEOUT: return parse_double(arg, 0.05, 3600, &cfg->timeout_sec);
+    case OPT_DNS_TIMEOUT: return parse_double(arg, 0.05, 3600, &cfg->dns_timeout_sec);
+    case OPT_DNS_INFLIGHT: return parse_long(arg, 1, 1000000, &cfg->dns_inflight);
     case OPT_RETRIES:
         if (parse_long(arg, 0, 20, &l) < 0)
             return -1;

@@ -22,6 +22,8 @@ struct config {
     long concurrency;
     double rate;                /* new domains per second, 0 = unlimited */
     double timeout_sec;
+    double dns_timeout_sec;     /* first DNS try; c-ares doubles it on each retry */
+    long dns_inflight;          /* DNS queries on the wire at most */
     int retries;
     enum starttls_mode starttls;
     enum progress_mode progress;

@@ -29,7 +29,10 @@ struct dns {
     struct dns_sock **socks; /* each socket's slot is its own allocation: events point at it */
     size_t n_socks, cap_socks;
     struct event *tick;
-    unsigned long outstanding;
+    unsigned long outstanding;   /* on the wire */
+    long max_inflight;
+    struct query *wait_head, *wait_tail; /* over the cap: sent as answers free slots */
+    unsigned long n_waiting;
     struct dns_counters counters;
 };
 
@@ -157,6 +160,7 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
         return NULL;
     }
     d->base = base;
+    d->max_inflight = opts->max_inflight;
     d->cap_socks = 64;
     d->socks = calloc(d->cap_socks, sizeof(*d->socks));
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
@@ -177,8 +181,11 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     ao.tries = opts->tries > 0 ? opts->tries : 1;
     ao.flags = ARES_FLAG_EDNS;
     ao.ednspsz = 1232;
+    /* Thousands of answers can arrive between two turns of the loop: a small receive buffer
+     * drops them and turns a fast server into timeouts.  The kernel caps it at rmem_max. */
+    ao.socket_receive_buffer_size = 8 << 20;
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
-               ARES_OPT_EDNSPSZ;
+               ARES_OPT_EDNSPSZ | ARES_OPT_SOCK_RCVBUF;
     st = ares_init_options(&d->channel, &ao, mask);
     if (st != ARES_SUCCESS) {
         snprintf(err, errlen, "c-ares: %s", ares_strerror(st));
@@ -201,19 +208,6 @@ fail:
     return NULL;
 }
 
-void dns_free(struct dns *d)
-{
-    if (!d)
-        return;
-    ares_destroy(d->channel); /* runs pending callbacks with ARES_EDESTRUCTION */
-    while (d->n_socks)
-        sock_remove(d, d->socks[0]);
-    event_free(d->tick);
-    free(d->socks);
-    free(d);
-    ares_library_cleanup();
-}
-
 const struct dns_counters *dns_counters(const struct dns *d)
 {
     return &d->counters;
@@ -233,6 +227,9 @@ struct addr_job {
 
 struct query {
     struct dns *d;
+    struct query *next;     /* wait queue */
+    int type;
+    char name[256];
     enum query_kind kind;
     union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; } u;
     void *arg;
@@ -390,6 +387,8 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
     free(j);
 }
 
+static void wire_send(struct dns *d, struct query *q);
+
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
     (void)timeouts;
@@ -402,16 +401,46 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     case Q_A: case Q_AAAA: addr_part(q, status, abuf, alen); break;
     }
     free(q);
-    if (status != ARES_EDESTRUCTION)
-        tick_update(d);
+    if (status == ARES_EDESTRUCTION)
+        return;
+    /* A slot is free: the oldest waiting query goes out. */
+    while (d->wait_head && (d->max_inflight <= 0 || (long)d->outstanding < d->max_inflight)) {
+        struct query *w = d->wait_head;
+        d->wait_head = w->next;
+        if (!d->wait_head)
+            d->wait_tail = NULL;
+        d->n_waiting--;
+        wire_send(d, w);
+    }
+    tick_update(d);
 }
 
-static void send_query(struct dns *d, const char *name, int type, struct query *q)
+static void wire_send(struct dns *d, struct query *q)
 {
     d->outstanding++;
     d->counters.sent++;
     tick_update(d);
-    ares_query(d->channel, name, ns_c_in, type, on_answer, q);
+    ares_query(d->channel, q->name, ns_c_in, q->type, on_answer, q);
+}
+
+/* Sends q now, or queues it while max_inflight queries are on the wire: a burst of thousands of
+ * queries overflows the server's socket buffer, and every dropped one costs a full timeout. */
+static void send_query(struct dns *d, const char *name, int type, struct query *q)
+{
+    snprintf(q->name, sizeof(q->name), "%s", name);
+    q->type = type;
+    if (d->max_inflight > 0 && (long)d->outstanding >= d->max_inflight) {
+        q->next = NULL;
+        if (d->wait_tail)
+            d->wait_tail->next = q;
+        else
+            d->wait_head = q;
+        d->wait_tail = q;
+        if (++d->n_waiting > d->counters.queued_peak)
+            d->counters.queued_peak = d->n_waiting;
+        return;
+    }
+    wire_send(d, q);
 }
 
 static struct query *query_new(struct dns *d, enum query_kind kind, void *arg)
@@ -469,4 +498,23 @@ void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg)
     q6->u.addr = j;
     send_query(d, name, ns_t_a, q4);
     send_query(d, name, ns_t_aaaa, q6);
+}
+
+void dns_free(struct dns *d)
+{
+    if (!d)
+        return;
+    while (d->wait_head) { /* never sent: answer them as cancelled */
+        struct query *w = d->wait_head;
+        d->wait_head = w->next;
+        d->outstanding++;
+        on_answer(w, ARES_EDESTRUCTION, 0, NULL, 0);
+    }
+    ares_destroy(d->channel); /* runs pending callbacks with ARES_EDESTRUCTION */
+    while (d->n_socks)
+        sock_remove(d, d->socks[0]);
+    event_free(d->tick);
+    free(d->socks);
+    free(d);
+    ares_library_cleanup();
 }

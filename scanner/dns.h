@@ -54,14 +54,16 @@ struct dns_addr_answer {
 
 struct dns_counters {
     unsigned long sent, answered, failed, timed_out;
+    unsigned long queued_peak; /* most queries waiting for a slot at once */
 };
 
 struct dns;
 
 struct dns_opts {
     const char *servers;  /* "IP[:PORT],..." or NULL for the system configuration */
-    double timeout_sec;
+    double timeout_sec;   /* first try; c-ares doubles it for each retry round */
     int tries;
+    long max_inflight;    /* queries on the wire at most; more wait in a FIFO (0 = no cap) */
 };
 
 /* Creates the DNS stage on base.  NULL with err filled on failure.  Free with dns_free. */
