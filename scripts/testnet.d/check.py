@@ -198,11 +198,11 @@ class Checker:
         if not addrs:
             res = "mx_connect_failed"
         else:
-            rc, out = sh(["timeout", str(TIMEOUT + 2), "openssl", "s_client", "-brief",
+            rc, out = sh(["timeout", str(TIMEOUT + 2), "openssl", "s_client", "-brief", "-min_protocol", "TLSv1.2",
                           "-starttls", "smtp", "-connect", addrs[0] + ":25", "-servername", host,
                           "-verify_hostname", host, "-CAfile", self.ca])
             first = [ln for ln in out.splitlines() if re.search(
-                r"Verification|STARTTLS|errno|verify error", ln)]
+                r"Verification|STARTTLS|errno|verify error|alert|routines", ln)]
             self.note("openssl s_client -starttls smtp %s:25 (%s) -> %s"
                       % (addrs[0], host, " / ".join(first[:3])))
             if "Didn't find STARTTLS" in out:
@@ -257,6 +257,8 @@ class Checker:
         if body is None:
             return "invalid", issues + codes
         codes, mode, pats = self.policy(body)
+        shown = body if len(body) < 400 else body[:120] + "...(%d bytes)" % len(body)
+        self.note("policy body: " + " / ".join(shown.replace("\r\n", "<CRLF>\n").splitlines()))
         hard = [c for c in codes if c != "policy_max_age_short"]
         issues += codes
         if hard:

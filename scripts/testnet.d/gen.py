@@ -558,10 +558,11 @@ class Gen:
 
     def coverage(self):
         """One slot per scenario variant, so that every behaviour appears at least once."""
-        slots = []
+        first = list(self.scenarios)   # every scenario once, then the further variants
+        more = []
         for name, (variants, _, _) in self.scenarios.items():
-            slots += [name] * variants
-        return slots
+            more += [name] * (variants - 1)
+        return first + more
 
     def draw(self, n, weights):
         cov = self.coverage()
