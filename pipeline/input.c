@@ -504,5 +504,6 @@ enum input_line_kind input_parse_line(const char *line, size_t len, long line_no
         return invalid(out, "expected 'rank,domain': first column is not a number");
     }
     out->rank = rank;
+    raw_copy(out, f2, (size_t)(f2e - f2)); /* the domain column shows the domain as given */
     return check_domain(f2, (size_t)(f2e - f2), out);
 }

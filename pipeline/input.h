@@ -74,7 +74,8 @@ enum input_line_kind {
 
 struct input_entry {
     char domain[RESULT_NAME_MAX]; /* normalized name (INPUT_DOMAIN), "" otherwise */
-    char raw[RESULT_NAME_MAX];    /* the trimmed line, cut to 255 bytes ("..." marks a cut);
+    char raw[RESULT_NAME_MAX];    /* the domain field as given ("rank,domain" lines) or the
+                                   * whole trimmed line, cut to 255 bytes ("..." marks a cut);
                                    * control bytes and bytes that are not valid UTF-8 are shown
                                    * as \xNN so the CSV cell stays printable UTF-8 */
     long rank;                    /* the line's rank column, or line_no when it has none */

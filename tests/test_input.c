@@ -249,9 +249,12 @@ static void test_parse_nul_and_raw_escaping(void **state)
     line[255] = '\0';
     assert_int_equal(parse(line, 2, &e), INPUT_INVALID);
     assert_string_equal(e.raw, line);
-    /* the valid case keeps the raw line too */
+    /* with a rank column, raw is the domain field as given (it fills the domain column) */
     assert_int_equal(parse("1,Example.com", 2, &e), INPUT_DOMAIN);
-    assert_string_equal(e.raw, "1,Example.com");
+    assert_string_equal(e.raw, "Example.com");
+    assert_int_equal(parse("7,bad..name,extra", 2, &e), INPUT_INVALID);
+    assert_string_equal(e.raw, "bad..name");
+    assert_int_equal(e.rank, 7);
 }
 
 /* ---- reader ---- */
