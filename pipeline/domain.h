@@ -65,10 +65,11 @@ struct domain {
     int fetch_done;
     struct https_fetch_result fetch_res; /* body not kept (parsed at once) */
     struct policy *policy;          /* owned; only for fetched bodies */
-    /* MX outcomes, one per MX host (or the implicit MX) */
-    struct domain_mx mxs[DNS_MX_MAX];
-    size_t n_probe;
+    size_t n_probe;                 /* mxs[0..n_probe) were asked for */
     int implicit_mx;                /* no MX records: the domain itself is the MX */
+    /* MX outcomes, one per MX host (or the implicit MX).  Last: a recycled domain clears
+     * everything before it and initialises each slot it uses (probe_start). */
+    struct domain_mx mxs[DNS_MX_MAX];
 };
 
 /* Starts scanning name (lower-case, no trailing dot) with rank.  d must be IDLE. */
