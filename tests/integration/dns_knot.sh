@@ -6,13 +6,11 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:?usage: dns_knot.sh path/to/mtasts-scan}
-command -v knotd >/dev/null || { echo "FAIL: knotd not installed (run scripts/setup-deps)"; exit 1; }
 command -v zstd >/dev/null || { echo "FAIL: zstd not installed (run scripts/setup-deps)"; exit 1; }
+. "$here/knot_env.sh"
 tmp=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { knot_stop; rm -rf "$tmp"; }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 cat > "$tmp/test.zone" <<'ZONE'
 $ORIGIN test.
@@ -54,28 +52,9 @@ nomail TXT "nothing here"
 ; only MX, nothing else
 plain MX 10 mx.plain.test.
 ZONE
-cat > "$tmp/knot.conf" <<CONF
-server:
-    listen: 127.0.0.1@$port
-    rundir: "$tmp"
-database:
-    storage: "$tmp"
-template:
-  - id: default
-    storage: "$tmp"
-    file: "%s.zone"
-zone:
-  - domain: test.
-  - domain: broken.test.
-CONF
-# broken.test. has no zone file: knot answers SERVFAIL for it
-knotd -c "$tmp/knot.conf" >"$tmp/knotd.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 50); do
-  kdig @127.0.0.1 -p "$port" +short +time=1 +tries=1 SOA test. 2>/dev/null | grep -q ns.test && break
-  sleep 0.1
-done
-kdig @127.0.0.1 -p "$port" +short SOA test. | grep -q ns.test || { echo "FAIL: knotd did not start"; cat "$tmp/knotd.log"; exit 1; }
+# broken.test. is configured without a zone file: knot answers SERVFAIL for it
+knot_start "$tmp/test.zone" broken.test.
+port=$KNOT_PORT
 
 cat > "$tmp/domains.csv" <<'IN'
 # Tranco-style input with the kinds of lines a real list has
