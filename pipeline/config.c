@@ -215,18 +215,22 @@ int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
         longopts[i] = opts[i].opt;
     memset(&longopts[N_OPTS], 0, sizeof(longopts[N_OPTS]));
     optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    int c, idx = -1;
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, &idx)) != -1) {
         if (c == '?') {
             fprintf(err, "Try 'mtasts-scan --help'.\n");
             return -1;
         }
         int r = apply(cfg, c, optarg, out);
         if (r < 0) {
-            fprintf(err, "mtasts-scan: invalid value '%s' for option %s\n", optarg ? optarg : "",
-                     argv[optind - 1]);
+            if (idx >= 0)
+                fprintf(err, "mtasts-scan: invalid value '%s' for --%s\n", optarg ? optarg : "",
+                        longopts[idx].name);
+            else
+                fprintf(err, "mtasts-scan: invalid value '%s' for -%c\n", optarg ? optarg : "", c);
             return -1;
         }
+        idx = -1;
         if (r > 0)
             return 1;
     }

@@ -396,7 +396,8 @@ int scan_run(const struct config *cfg)
         return SCAN_EXIT_FATAL;
     s.t0 = now_sec(&s);
     ratelimit_init(&s.rate, cfg->rate, cfg->rate > 10 ? cfg->rate / 10 : 1, s.t0);
-    if (open_files(&s) < 0 || open_services(&s) < 0 || open_pool(&s) < 0 || open_events(&s) < 0) {
+    /* Services first: a bad --resolver or --ca-file must not truncate an existing output file. */
+    if (open_services(&s) < 0 || open_pool(&s) < 0 || open_files(&s) < 0 || open_events(&s) < 0) {
         close_files(&s);
         return SCAN_EXIT_FATAL;
     }

@@ -1,0 +1,103 @@
+/* test_config: command-line parsing into the configuration object. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pipeline/config.h"
+
+static int parse(struct config *cfg, const char *const *args, size_t n)
+{
+    char *argv[32];
+    argv[0] = (char *)"mtasts-scan";
+    for (size_t i = 0; i < n; i++)
+        argv[i + 1] = (char *)args[i];
+    config_defaults(cfg);
+    FILE *sink = fopen("/dev/null", "w");
+    int r = config_parse_args(cfg, (int)n + 1, argv, sink, sink);
+    fclose(sink);
+    return r;
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct config cfg;
+    assert_int_equal(parse(&cfg, NULL, 0), 0);
+    assert_string_equal(cfg.input, "-");
+    assert_string_equal(cfg.output, "-");
+    assert_int_equal(cfg.starttls, STARTTLS_MODE_STS);
+    assert_int_equal(cfg.concurrency, 1000);
+    assert_true(cfg.rate == 1000);
+    assert_string_equal(cfg.resolvers, "");
+    assert_null(cfg.mx_output);
+}
+
+static void test_contract_options(void **state)
+{
+    (void)state;
+    struct config cfg;
+    const char *a[] = {"-o", "out.csv.zst", "--mx-output", "mx.csv", "--resolver", "127.0.0.1:5353",
+                       "--resolver", "::1,10.0.0.1", "--ca-file", "ca.pem", "--concurrency", "50",
+                       "--rate", "12.5", "--timeout", "3", "--retries", "4", "--starttls", "all",
+                       "-q", "input.txt"};
+    assert_int_equal(parse(&cfg, a, sizeof(a) / sizeof(a[0])), 0);
+    assert_string_equal(cfg.output, "out.csv.zst");
+    assert_string_equal(cfg.mx_output, "mx.csv");
+    assert_string_equal(cfg.resolvers, "127.0.0.1:5353,::1,10.0.0.1");
+    assert_string_equal(cfg.ca_file, "ca.pem");
+    assert_int_equal(cfg.concurrency, 50);
+    assert_true(cfg.rate == 12.5);
+    assert_true(cfg.timeout_sec == 3);
+    assert_int_equal(cfg.retries, 4);
+    assert_int_equal(cfg.starttls, STARTTLS_MODE_ALL);
+    assert_int_equal(cfg.progress, PROGRESS_OFF);
+    assert_string_equal(cfg.input, "input.txt");
+}
+
+static void test_bad_values(void **state)
+{
+    (void)state;
+    struct config cfg;
+    const char *bad[][2] = {{"--concurrency", "0"}, {"--concurrency", "12x"}, {"--rate", "-1"},
+                            {"--starttls", "some"}, {"--timeout", "0"}, {"--shard", "3/3"},
+                            {"--shard", "1"}, {"--smtp-port", "70000"}, {"--retries", "99"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(parse(&cfg, bad[i], 2), -1);
+    const char *two_inputs[] = {"a.txt", "b.txt"};
+    assert_int_equal(parse(&cfg, two_inputs, 2), -1);
+    const char *unknown[] = {"--frobnicate"};
+    assert_int_equal(parse(&cfg, unknown, 1), -1);
+}
+
+static void test_shard_and_exit_options(void **state)
+{
+    (void)state;
+    struct config cfg;
+    const char *a[] = {"--shard", "2/5", "--dns-only", "--policy-all"};
+    assert_int_equal(parse(&cfg, a, 4), 0);
+    assert_int_equal(cfg.shard_index, 2);
+    assert_int_equal(cfg.shard_count, 5);
+    assert_true(cfg.dns_only && cfg.policy_all);
+    const char *h[] = {"--help"};
+    assert_int_equal(parse(&cfg, h, 1), 1);
+    const char *v[] = {"--version"};
+    assert_int_equal(parse(&cfg, v, 1), 1);
+    const char *s[] = {"--schema"};
+    assert_int_equal(parse(&cfg, s, 1), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_contract_options),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_shard_and_exit_options),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,119 @@
+/* test_dns: the DNS stage's pure parts: MX answers built byte by byte, and status mapping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <ares.h>
+#include <cmocka.h>
+
+#include "scanner/dns.h"
+
+/* Builds a DNS response for "ex.test MX" with the given (pref, host) answers. */
+static int build_mx(unsigned char *buf, const unsigned short *pref, const char *const *hosts, int n)
+{
+    int len = 0;
+    const unsigned char hdr[12] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, (unsigned char)n, 0, 0, 0, 0};
+    memcpy(buf, hdr, 12);
+    len = 12;
+    const unsigned char q[] = {2, 'e', 'x', 4, 't', 'e', 's', 't', 0, 0, 15, 0, 1};
+    memcpy(buf + len, q, sizeof(q));
+    len += (int)sizeof(q);
+    for (int i = 0; i < n; i++) {
+        const unsigned char rr[] = {0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 0x0e, 0x10};
+        memcpy(buf + len, rr, sizeof(rr));
+        len += (int)sizeof(rr);
+        unsigned char rdata[300];
+        int rl = 0;
+        rdata[rl++] = (unsigned char)(pref[i] >> 8);
+        rdata[rl++] = (unsigned char)(pref[i] & 0xff);
+        const char *h = hosts[i];
+        while (*h) {
+            const char *dot = strchr(h, '.');
+            size_t l = dot ? (size_t)(dot - h) : strlen(h);
+            rdata[rl++] = (unsigned char)l;
+            memcpy(rdata + rl, h, l);
+            rl += (int)l;
+            h += l + (dot ? 1 : 0);
+        }
+        rdata[rl++] = 0;
+        buf[len++] = (unsigned char)(rl >> 8);
+        buf[len++] = (unsigned char)(rl & 0xff);
+        memcpy(buf + len, rdata, (size_t)rl);
+        len += rl;
+    }
+    return len;
+}
+
+static void test_mx_sorted_lowercased(void **state)
+{
+    (void)state;
+    unsigned char buf[1024];
+    unsigned short pref[] = {20, 5, 10};
+    const char *hosts[] = {"MX2.Ex.Test", "mx0.ex.test", "mx1.ex.test"};
+    int len = build_mx(buf, pref, hosts, 3);
+    struct dns_mx_answer a;
+    dns_parse_mx(buf, len, &a);
+    assert_int_equal(a.status, DNS_OK);
+    assert_int_equal(a.n, 3);
+    assert_false(a.null_mx);
+    assert_string_equal(a.mx[0].host, "mx0.ex.test");
+    assert_string_equal(a.mx[1].host, "mx1.ex.test");
+    assert_string_equal(a.mx[2].host, "mx2.ex.test");
+}
+
+static void test_null_mx(void **state)
+{
+    (void)state;
+    unsigned char buf[1024];
+    unsigned short pref[] = {0};
+    const char *hosts[] = {""};
+    int len = build_mx(buf, pref, hosts, 1);
+    struct dns_mx_answer a;
+    dns_parse_mx(buf, len, &a);
+    assert_true(a.null_mx);
+    assert_int_equal(a.n, 0);
+    /* RFC 7505: a null MX next to real ones is a mistake; the real ones count */
+    unsigned short pref2[] = {0, 10};
+    const char *hosts2[] = {"", "mx.ex.test"};
+    len = build_mx(buf, pref2, hosts2, 2);
+    dns_parse_mx(buf, len, &a);
+    assert_false(a.null_mx);
+    assert_int_equal(a.n, 1);
+}
+
+static void test_garbage(void **state)
+{
+    (void)state;
+    unsigned char buf[8] = {1, 2, 3};
+    struct dns_mx_answer a;
+    dns_parse_mx(buf, 3, &a);
+    assert_int_not_equal(a.status, DNS_OK);
+    assert_int_equal(a.n, 0);
+}
+
+static void test_status_map(void **state)
+{
+    (void)state;
+    assert_int_equal(dns_status_from_ares(ARES_ENOTFOUND), DNS_NXDOMAIN);
+    assert_int_equal(dns_status_from_ares(ARES_ENODATA), DNS_NODATA);
+    assert_int_equal(dns_status_from_ares(ARES_ESERVFAIL), DNS_SERVFAIL);
+    assert_int_equal(dns_status_from_ares(ARES_EREFUSED), DNS_REFUSED);
+    assert_int_equal(dns_status_from_ares(ARES_ETIMEOUT), DNS_TIMEOUT);
+    assert_false(dns_status_failed(DNS_NXDOMAIN));
+    assert_false(dns_status_failed(DNS_NODATA));
+    assert_true(dns_status_failed(DNS_SERVFAIL));
+    assert_true(dns_status_failed(DNS_TIMEOUT));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_mx_sorted_lowercased),
+        cmocka_unit_test(test_null_mx),
+        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_status_map),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
