@@ -17,6 +17,7 @@ struct config {
     const char *output;         /* "-" = stdout */
     const char *mx_output;      /* NULL = no MX table */
     const char *summary_json;   /* NULL = none */
+    const char *resume;         /* an earlier run's domain CSV: skip ranks it has; NULL = none */
     char resolvers[1024];       /* comma-joined, "" = system */
     const char *ca_file;        /* NULL = system store */
     long concurrency;

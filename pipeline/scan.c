@@ -22,12 +22,13 @@
 #include "pipeline/input.h"
 #include "pipeline/progress.h"
 #include "pipeline/ratelimit.h"
+#include "pipeline/resume.h"
 #include "scanner/tlscheck.h"
 
 #define PUMP_BATCH 512 /* input lines per pump run, so the loop stays responsive */
 
 struct scan_counters {
-    unsigned long lines, started, done, skipped_shard;
+    unsigned long lines, started, done, skipped_shard, skipped_resume;
     unsigned long by_verdict[VERDICT__COUNT];
 };
 
@@ -35,6 +36,7 @@ struct scan {
     const struct config *cfg;
     struct event_base *base;
     struct input *input;
+    struct resume *resume;      /* NULL unless --resume */
     struct csvout *out, *mx_out;
     struct summary summary;
     struct domain_env env;
@@ -119,6 +121,10 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
         unsigned long n = s->counters.lines++;
         if (s->cfg->shard_count > 1 && (long)(n % (unsigned long)s->cfg->shard_count) != s->cfg->shard_index) {
             s->counters.skipped_shard++;
+            continue;
+        }
+        if (s->resume && resume_done(s->resume, e->rank)) {
+            s->counters.skipped_resume++;
             continue;
         }
         return 1;
@@ -241,10 +247,40 @@ static unsigned long count_lines(const char *path)
     return lines;
 }
 
+/* 1 when a and b name the same existing file. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int open_resume(struct scan *s)
+{
+    char err[512];
+    if (!s->cfg->resume)
+        return 0;
+    if (same_file(s->cfg->resume, s->cfg->output) || same_file(s->cfg->resume, s->cfg->input)) {
+        fprintf(stderr, "mtasts-scan: --resume %s: give the new results another -o file "
+                        "(the earlier one is read, never overwritten)\n", s->cfg->resume);
+        return -1;
+    }
+    s->resume = resume_load(s->cfg->resume, err, sizeof(err));
+    if (!s->resume) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        return -1;
+    }
+    if (s->cfg->progress != PROGRESS_OFF)
+        fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s\n",
+                resume_count(s->resume), s->cfg->resume);
+    return 0;
+}
+
 static int open_files(struct scan *s)
 {
     char err[512];
     struct zwriter_error zerr;
+    if (open_resume(s) < 0)
+        return -1;
     s->input = input_open(s->cfg->input, err, sizeof(err));
     if (!s->input) {
         fprintf(stderr, "mtasts-scan: %s\n", err);
@@ -336,6 +372,8 @@ static int close_files(struct scan *s)
     if (s->input)
         input_close(s->input);
     s->input = NULL;
+    resume_free(s->resume);
+    s->resume = NULL;
     return rc;
 }
 
@@ -351,9 +389,11 @@ static void print_final(struct scan *s)
     const struct dns_counters *dc = dns_counters(s->env.dns);
     const struct mxcache_counters *mc = mxcache_counters(s->env.mx);
     if (s->cfg->progress != PROGRESS_OFF)
-        fprintf(stderr, "scan: %lu domains in %.1fs; dns %lu sent %lu answered %lu failed %lu timed out; "
+        fprintf(stderr, "scan: %lu domains in %.1fs (%lu skipped: already in --resume file); "
+                        "dns %lu sent %lu answered %lu failed %lu timed out; "
                         "https %lu fetches; smtp %lu probes of %lu hosts (%lu cache hits)\n",
-                s->counters.done, now_sec(s) - s->t0, dc->sent, dc->answered, dc->failed,
+                s->counters.done, now_sec(s) - s->t0, s->counters.skipped_resume, dc->sent,
+                dc->answered, dc->failed,
                 dc->timed_out, s->env.https_fetches, mc->probes_started, mc->hosts_resolved,
                 mc->cache_hits);
     if (s->cfg->summary_json) {
