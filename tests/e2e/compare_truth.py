@@ -16,6 +16,7 @@ A .zst scan file is read through the zstd command (`zstd -dc`).
 import argparse
 import csv
 import io
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -58,6 +59,7 @@ def codes(cell, ignore):
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends the output quietly
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1].strip())
     ap.add_argument("truth")
     ap.add_argument("scan")
