@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 #include <csv.h>
-#include <zstd.h>
 
 #include "output/csvout.h"
+#include "tests/support/files.h"
 
 static const char *DOMAIN_HEADER =
     "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode,policy_max_age,"
@@ -29,67 +29,6 @@ static const char *MX_HEADER =
     "greeting_ms,tls_ms,total_ms,domains_sharing,probed_at\n";
 
 #define T_2026 ((time_t)1795327833) /* 2026-11-22T06:10:33Z */
-
-static char tmpdir[64];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_csvout.XXXXXX");
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void tmp_path(char *buf, size_t size, const char *name)
-{
-    snprintf(buf, size, "%s/%s", tmpdir, name);
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap)
-            buf = realloc(buf, (cap *= 2) + 1);
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-/* Streams every frame through ZSTD_decompressStream; fails the test on corrupt or cut input.
- * Caller frees (one spare byte for a NUL). */
-static char *unzstd(const char *src, size_t len, size_t *outlen)
-{
-    ZSTD_DCtx *d = ZSTD_createDCtx();
-    size_t cap = 1 << 16, n = 0, last = 0;
-    char *out = malloc(cap + 1);
-    ZSTD_inBuffer in = { src, len, 0 };
-    while (in.pos < in.size) {
-        if (cap - n < ZSTD_DStreamOutSize())
-            out = realloc(out, (cap *= 2) + 1);
-        ZSTD_outBuffer o = { out + n, cap - n, 0 };
-        last = ZSTD_decompressStream(d, &o, &in);
-        assert_false(ZSTD_isError(last));
-        n += o.pos;
-    }
-    assert_int_equal(last, 0); /* ended on a frame boundary */
-    ZSTD_freeDCtx(d);
-    *outlen = n;
-    return out;
-}
 
 /* ---- a small table filled by libcsv's parser ---- */
 
@@ -149,6 +88,15 @@ static size_t col(const struct table *t, const char *name)
     return 0;
 }
 
+/* Reads the CSV file at path into t with libcsv; returns the raw text (caller frees). */
+static char *read_csv(const char *path, struct table *t)
+{
+    size_t len;
+    char *text = files_slurp(path, &len);
+    parse_csv(text, len, t);
+    return text;
+}
+
 /* ---- records ---- */
 
 static void full_result(struct domain_result *r)
@@ -191,10 +139,10 @@ static void test_domain_header_exact(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "header.csv");
+    files_tmp_path(path, sizeof(path), "header.csv");
     write_domains(path, NULL, 0);
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = files_slurp(path, &len);
     assert_string_equal(text, DOMAIN_HEADER);
     free(text);
 }
@@ -203,13 +151,13 @@ static void test_mx_header_exact(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "mxheader.csv");
+    files_tmp_path(path, sizeof(path), "mxheader.csv");
     struct zwriter_error err;
     struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
     assert_non_null(c);
     assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = files_slurp(path, &len);
     assert_string_equal(text, MX_HEADER);
     free(text);
 }
@@ -242,17 +190,15 @@ static void test_all_domain_columns(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "full.csv");
+    files_tmp_path(path, sizeof(path), "full.csv");
     struct domain_result r[2];
     full_result(&r[0]);
     result_init(&r[1]);
     result_copy(r[1].domain, sizeof(r[1].domain), "empty.example");
     write_domains(path, r, 2);
 
-    size_t len;
-    char *text = slurp(path, &len);
     struct table t;
-    parse_csv(text, len, &t);
+    char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, 3);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(t.nfields[i], 18);
@@ -284,7 +230,7 @@ static void test_quoting_round_trip(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "quote.csv");
+    files_tmp_path(path, sizeof(path), "quote.csv");
     const char *nasty[] = {
         "a,b", "say \"hi\"", "line1\nline2", "cr\rhere", " leading", "trailing ", "\t tab",
         "\"", ",", "\"\"\"", "plain;list;x",
@@ -299,10 +245,8 @@ static void test_quoting_round_trip(void **state)
         r[i].verdict = VERDICT_INPUT_INVALID;
     }
     write_domains(path, r, n);
-    size_t len;
-    char *text = slurp(path, &len);
     struct table t;
-    parse_csv(text, len, &t);
+    char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, n + 1);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(t.nfields[i + 1], 18);
@@ -320,7 +264,7 @@ static void test_long_fields(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "long.csv");
+    files_tmp_path(path, sizeof(path), "long.csv");
     struct domain_result r;
     full_result(&r);
     memset(r.detail, '"', sizeof(r.detail) - 1); /* worst case for quoting: all quotes */
@@ -328,10 +272,8 @@ static void test_long_fields(void **state)
     memset(r.mx, ',', sizeof(r.mx) - 1);
     r.mx[sizeof(r.mx) - 1] = '\0';
     write_domains(path, &r, 1);
-    size_t len;
-    char *text = slurp(path, &len);
     struct table t;
-    parse_csv(text, len, &t);
+    char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, 2);
     assert_string_equal(t.cell[1][col(&t, "detail")], r.detail);
     assert_string_equal(t.cell[1][col(&t, "mx")], r.mx);
@@ -364,7 +306,7 @@ static void test_mx_rows(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "mx.csv");
+    files_tmp_path(path, sizeof(path), "mx.csv");
     struct zwriter_error err;
     struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
     assert_non_null(c);
@@ -381,10 +323,8 @@ static void test_mx_rows(void **state)
     assert_int_equal(csvout_write_mx(c, "mx2.example.com", "2001:db8::25", &q, -1, T_2026), ZWRITER_OK);
     assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
 
-    size_t len;
-    char *text = slurp(path, &len);
     struct table t;
-    parse_csv(text, len, &t);
+    char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, 3);
     assert_int_equal(t.nfields[1], 20);
     assert_int_equal(t.nfields[2], 20);
@@ -413,7 +353,7 @@ static void test_verify_ok_yes_and_no_starttls(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "mx2.csv");
+    files_tmp_path(path, sizeof(path), "mx2.csv");
     struct zwriter_error err;
     struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
     struct smtp_probe_result p;
@@ -425,10 +365,8 @@ static void test_verify_ok_yes_and_no_starttls(void **state)
     p.starttls_offered = 0;
     csvout_write_mx(c, "b", "192.0.2.3", &p, 0, 0);
     assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
-    size_t len;
-    char *text = slurp(path, &len);
     struct table t;
-    parse_csv(text, len, &t);
+    char *text = read_csv(path, &t);
     assert_string_equal(t.cell[1][col(&t, "verify_ok")], "yes");
     assert_string_equal(t.cell[1][col(&t, "domains_sharing")], "0");
     assert_string_equal(t.cell[1][col(&t, "probed_at")], "");
@@ -442,7 +380,7 @@ static void test_zstd_round_trip(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "rows.csv.zst");
+    files_tmp_path(path, sizeof(path), "rows.csv.zst");
     struct zwriter_error err;
     struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &err);
     assert_non_null(c);
@@ -456,10 +394,11 @@ static void test_zstd_round_trip(void **state)
     assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
 
     size_t zlen;
-    char *z = slurp(path, &zlen);
+    char *z = files_slurp(path, &zlen);
     assert_int_equal((unsigned char)z[0], 0x28); /* zstd magic 28 B5 2F FD */
     size_t plen;
-    char *plain = unzstd(z, zlen, &plen);
+    char *plain = files_unzstd(z, zlen, &plen);
+    assert_non_null(plain); /* not corrupt, and ended on a frame boundary */
     struct table t;
     parse_csv(plain, plen, &t);
     assert_int_equal(t.nrows, 6);
@@ -469,7 +408,6 @@ static void test_zstd_round_trip(void **state)
         assert_string_equal(t.cell[i][col(&t, "rank")], want);
         assert_string_equal(t.cell[i][col(&t, "scanned_at")], "2026-11-22T06:10:33Z");
     }
-    plain[plen] = '\0';
     assert_memory_equal(plain, DOMAIN_HEADER, strlen(DOMAIN_HEADER));
     table_free(&t);
     free(plain);
@@ -525,5 +463,5 @@ int main(void)
         cmocka_unit_test(test_write_error_reported),
         cmocka_unit_test(test_open_error),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }

@@ -43,14 +43,6 @@ struct env {
     struct outcome out;
 };
 
-static SSL_CTX *server_ctx_for(const char *cn, const char *san, long nb, long na, int self_signed)
-{
-    struct ts_cert c = ts_leaf(self_signed ? NULL : &pki, cn, san, nb, na);
-    SSL_CTX *ctx = ts_server_ctx(&c);
-    ts_cert_free(&c);
-    return ctx;
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -59,11 +51,11 @@ static int group_setup(void **state)
     client_ctx = tlscheck_ctx_new(pki.ca_path, err, sizeof(err));
     if (client_ctx == NULL)
         return -1;
-    srv_valid = server_ctx_for(HOST, "DNS:" HOST, -1, 30, 0);
-    srv_expired = server_ctx_for(HOST, "DNS:" HOST, -60, -30, 0);
-    srv_wrong_name = server_ctx_for("other.example.test", "DNS:other.example.test", -1, 30, 0);
-    srv_self_signed = server_ctx_for(HOST, "DNS:" HOST, -1, 30, 1);
-    srv_expired_wrong = server_ctx_for("other.example.test", "DNS:other.example.test", -60, -30, 0);
+    srv_valid = ts_leaf_ctx(&pki, HOST, "DNS:" HOST, -1, 30);
+    srv_expired = ts_leaf_ctx(&pki, HOST, "DNS:" HOST, -60, -30);
+    srv_wrong_name = ts_leaf_ctx(&pki, "other.example.test", "DNS:other.example.test", -1, 30);
+    srv_self_signed = ts_leaf_ctx(NULL, HOST, "DNS:" HOST, -1, 30);
+    srv_expired_wrong = ts_leaf_ctx(&pki, "other.example.test", "DNS:other.example.test", -60, -30);
     return 0;
 }
 
@@ -157,14 +149,29 @@ static void fetch_at(struct env *e, const struct sockaddr_in *addr, const char *
     e->out.elapsed = now_sec() - t0;
 }
 
-/* Starts a server with the given behaviour and runs one default fetch against it. */
-static const struct https_fetch_result *serve(struct env *e, SSL_CTX *ctx, enum ts_mode mode,
-                                              const char *response, size_t len)
+/* Starts a server with the given behaviour in e; teardown stops it. */
+static void start_server(struct env *e, SSL_CTX *ctx, enum ts_mode mode, const char *response,
+                         size_t len)
 {
     ts_server_start(&e->srv, e->base, ctx, mode, response, len);
     e->srv_running = 1;
-    fetch_at(e, &e->srv.addr, HOST, UA, 2.0);
+}
+
+/* Starts a server with the given behaviour and runs one default fetch against it that gives up
+ * after timeout seconds. */
+static const struct https_fetch_result *serve_within(struct env *e, double timeout, SSL_CTX *ctx,
+                                                     enum ts_mode mode, const char *response,
+                                                     size_t len)
+{
+    start_server(e, ctx, mode, response, len);
+    fetch_at(e, &e->srv.addr, HOST, UA, timeout);
     return &e->out.res;
+}
+
+static const struct https_fetch_result *serve(struct env *e, SSL_CTX *ctx, enum ts_mode mode,
+                                              const char *response, size_t len)
+{
+    return serve_within(e, 2.0, ctx, mode, response, len);
 }
 
 static const struct https_fetch_result *serve_str(struct env *e, const char *response)
@@ -228,8 +235,7 @@ static void test_ok_empty_body_default_ua_root_dot(void **state)
 {
     struct env *e = *state;
     const char *resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n";
-    ts_server_start(&e->srv, e->base, srv_valid, TS_RESPOND, resp, strlen(resp));
-    e->srv_running = 1;
+    start_server(e, srv_valid, TS_RESPOND, resp, strlen(resp));
     fetch_at(e, &e->srv.addr, HOST ".", NULL, 2.0);
     assert_int_equal(e->out.res.status, HTTPS_FETCH_OK);
     assert_non_null(e->out.res.body);
@@ -410,11 +416,9 @@ static void test_closed_before_response(void **state)
 static void test_timeout_headers(void **state)
 {
     struct env *e = *state;
-    ts_server_start(&e->srv, e->base, srv_valid, TS_SILENT, NULL, 0);
-    e->srv_running = 1;
-    fetch_at(e, &e->srv.addr, HOST, UA, 0.5);
-    assert_int_equal(e->out.res.status, HTTPS_FETCH_TIMEOUT);
-    assert_string_equal(e->out.res.detail, "timeout after 0.5 s in step headers");
+    const struct https_fetch_result *r = serve_within(e, 0.5, srv_valid, TS_SILENT, NULL, 0);
+    assert_int_equal(r->status, HTTPS_FETCH_TIMEOUT);
+    assert_string_equal(r->detail, "timeout after 0.5 s in step headers");
     assert_int_equal(e->srv.requests, 1);
     assert_true(e->out.elapsed >= 0.45 && e->out.elapsed < 2.0);
 }
@@ -422,11 +426,9 @@ static void test_timeout_headers(void **state)
 static void test_timeout_handshake(void **state)
 {
     struct env *e = *state;
-    ts_server_start(&e->srv, e->base, NULL, TS_PLAIN_SILENT, NULL, 0);
-    e->srv_running = 1;
-    fetch_at(e, &e->srv.addr, HOST, UA, 0.5);
-    assert_int_equal(e->out.res.status, HTTPS_FETCH_TIMEOUT);
-    assert_string_equal(e->out.res.detail, "timeout after 0.5 s in step handshake");
+    const struct https_fetch_result *r = serve_within(e, 0.5, NULL, TS_PLAIN_SILENT, NULL, 0);
+    assert_int_equal(r->status, HTTPS_FETCH_TIMEOUT);
+    assert_string_equal(r->detail, "timeout after 0.5 s in step handshake");
     assert_int_equal(e->srv.accepted, 1);
 }
 
@@ -434,39 +436,23 @@ static void test_timeout_body(void **state)
 {
     struct env *e = *state;
     const char *resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly ten b";
-    ts_server_start(&e->srv, e->base, srv_valid, TS_RESPOND_HOLD, resp, strlen(resp));
-    e->srv_running = 1;
-    fetch_at(e, &e->srv.addr, HOST, UA, 0.5);
-    assert_int_equal(e->out.res.status, HTTPS_FETCH_TIMEOUT);
-    assert_string_equal(e->out.res.detail, "timeout after 0.5 s in step body");
-    assert_int_equal(e->out.res.http_status, 200);
-    assert_null(e->out.res.body);
+    const struct https_fetch_result *r = serve_within(e, 0.5, srv_valid, TS_RESPOND_HOLD, resp, strlen(resp));
+    assert_int_equal(r->status, HTTPS_FETCH_TIMEOUT);
+    assert_string_equal(r->detail, "timeout after 0.5 s in step body");
+    assert_int_equal(r->http_status, 200);
+    assert_null(r->body);
 }
 
 /* A listener with a full accept queue drops SYNs, so a connect to it hangs. */
 static void test_timeout_connect(void **state)
 {
     struct env *e = *state;
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(lfd >= 0);
-    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = 0 };
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(sin);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    assert_int_equal(listen(lfd, 0), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    int filler[2];
-    for (int i = 0; i < 2; i++) {
-        filler[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        assert_true(filler[i] >= 0);
-        connect(filler[i], (struct sockaddr *)&sin, sizeof(sin)); /* fills the queue */
-    }
-    fetch_at(e, &sin, HOST, UA, 0.5);
+    struct ts_full_listener full;
+    ts_full_listener_open(&full);
+    fetch_at(e, &full.addr, HOST, UA, 0.5);
     assert_int_equal(e->out.res.status, HTTPS_FETCH_TIMEOUT);
     assert_string_equal(e->out.res.detail, "timeout after 0.5 s in step connect");
-    close(filler[0]);
-    close(filler[1]);
-    close(lfd);
+    ts_full_listener_close(&full);
 }
 
 static void test_connect_refused(void **state)
@@ -492,46 +478,50 @@ static void test_plain_http_on_tls_port(void **state)
 
 /* ---- certificates: never a request ---- */
 
+/* Fetches from a server presenting a bad certificate: the fetch must end with want and flags
+ * before any request was sent. */
+static const struct https_fetch_result *serve_bad_cert(struct env *e, SSL_CTX *ctx,
+                                                       enum https_fetch_status want, unsigned flags)
+{
+    const struct https_fetch_result *r = serve(e, ctx, TS_RESPOND, "x", 1);
+    assert_int_equal(r->status, want);
+    assert_int_equal(r->cert_flags, flags);
+    assert_int_equal(e->srv.requests, 0);
+    return r;
+}
+
 static void test_cert_expired(void **state)
 {
     struct env *e = *state;
-    const struct https_fetch_result *r = serve(e, srv_expired, TS_RESPOND, "x", 1);
-    assert_int_equal(r->status, HTTPS_FETCH_CERT_EXPIRED);
-    assert_int_equal(r->cert_flags, TLSCHECK_EXPIRED);
+    const struct https_fetch_result *r =
+        serve_bad_cert(e, srv_expired, HTTPS_FETCH_CERT_EXPIRED, TLSCHECK_EXPIRED);
     assert_string_equal(r->detail, "certificate: certificate has expired");
     assert_int_equal(r->http_status, 0);
-    assert_int_equal(e->srv.requests, 0);
 }
 
 static void test_cert_wrong_name(void **state)
 {
     struct env *e = *state;
-    const struct https_fetch_result *r = serve(e, srv_wrong_name, TS_RESPOND, "x", 1);
-    assert_int_equal(r->status, HTTPS_FETCH_CERT_HOSTNAME_MISMATCH);
-    assert_int_equal(r->cert_flags, TLSCHECK_HOSTNAME_MISMATCH);
+    const struct https_fetch_result *r = serve_bad_cert(e, srv_wrong_name, HTTPS_FETCH_CERT_HOSTNAME_MISMATCH,
+                                                        TLSCHECK_HOSTNAME_MISMATCH);
     assert_string_equal(r->detail, "certificate: hostname mismatch");
-    assert_int_equal(e->srv.requests, 0);
 }
 
 static void test_cert_self_signed(void **state)
 {
     struct env *e = *state;
-    const struct https_fetch_result *r = serve(e, srv_self_signed, TS_RESPOND, "x", 1);
-    assert_int_equal(r->status, HTTPS_FETCH_CERT_UNTRUSTED);
-    assert_int_equal(r->cert_flags, TLSCHECK_UNTRUSTED);
+    const struct https_fetch_result *r =
+        serve_bad_cert(e, srv_self_signed, HTTPS_FETCH_CERT_UNTRUSTED, TLSCHECK_UNTRUSTED);
     assert_contains(r->detail, "self-signed certificate");
-    assert_int_equal(e->srv.requests, 0);
 }
 
 static void test_cert_all_flags_first_priority(void **state)
 {
     struct env *e = *state;
-    const struct https_fetch_result *r = serve(e, srv_expired_wrong, TS_RESPOND, "x", 1);
-    assert_int_equal(r->status, HTTPS_FETCH_CERT_EXPIRED);
-    assert_int_equal(r->cert_flags, TLSCHECK_EXPIRED | TLSCHECK_HOSTNAME_MISMATCH);
+    const struct https_fetch_result *r = serve_bad_cert(e, srv_expired_wrong, HTTPS_FETCH_CERT_EXPIRED,
+                                                        TLSCHECK_EXPIRED | TLSCHECK_HOSTNAME_MISMATCH);
     assert_contains(r->detail, "certificate has expired");
     assert_contains(r->detail, "hostname mismatch");
-    assert_int_equal(e->srv.requests, 0);
 }
 
 /* ---- lifetime ---- */
@@ -539,8 +529,7 @@ static void test_cert_all_flags_first_priority(void **state)
 static void test_cancel_mid_fetch(void **state)
 {
     struct env *e = *state;
-    ts_server_start(&e->srv, e->base, srv_valid, TS_SILENT, NULL, 0);
-    e->srv_running = 1;
+    start_server(e, srv_valid, TS_SILENT, NULL, 0);
     struct https_fetch_opts opts = { .timeout_sec = 0.3, .max_body = 65536, .user_agent = UA };
     struct https_fetch *f = https_fetch_start(e->base, client_ctx, (struct sockaddr *)&e->srv.addr,
                                               sizeof(e->srv.addr), HOST, PATH, &opts, on_done, &e->out);

@@ -17,28 +17,7 @@
 #include <zstd.h>
 
 #include "pipeline/input.h"
-
-static char tmpdir[64];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_input.XXXXXX");
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void tmp_path(char *buf, size_t size, const char *name)
-{
-    snprintf(buf, size, "%s/%s", tmpdir, name);
-}
+#include "tests/support/files.h"
 
 static void write_file(const char *path, const void *data, size_t len)
 {
@@ -311,7 +290,7 @@ static void test_read_lf_crlf_last_line(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "mixed.txt");
+    files_tmp_path(path, sizeof(path), "mixed.txt");
     const char data[] = "a.com\r\nb.com\n\n#c\nlast.com";
     write_file(path, data, sizeof(data) - 1);
     struct input *in = open_ok(path);
@@ -336,7 +315,7 @@ static void test_read_empty_and_trailing_newline(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "empty.txt");
+    files_tmp_path(path, sizeof(path), "empty.txt");
     write_file(path, "", 0);
     struct input *in = open_ok(path);
     struct input_line l;
@@ -356,7 +335,7 @@ static void test_read_long_lines_cut(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "long.txt");
+    files_tmp_path(path, sizeof(path), "long.txt");
     size_t big = 1 << 20;
     char *data = malloc(big + 100);
     size_t o = 0;
@@ -395,7 +374,7 @@ static void test_read_nul_byte(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "nul.txt");
+    files_tmp_path(path, sizeof(path), "nul.txt");
     const char data[] = "a\0b.com\nok.com\n";
     write_file(path, data, sizeof(data) - 1);
     struct input *in = open_ok(path);
@@ -450,28 +429,38 @@ static void check_list(const struct lines *ls, size_t n_lines)
     }
 }
 
-static void test_read_plain_many_lines(void **state)
+/* Writes file (len bytes, plain or compressed) to the temp file name, reads it back to a clean
+ * end, and checks that the lines are the n_lines of list, the make_list text it holds. */
+static void check_list_file(const char *name, const void *file, size_t len, const char *list,
+                            size_t n_lines)
 {
-    (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "many.csv");
-    size_t len, n = 50000;
-    char *data = make_list(n, &len);
-    write_file(path, data, len);
+    files_tmp_path(path, sizeof(path), name);
+    write_file(path, file, len);
     struct input *in = open_ok(path);
     struct lines ls;
     assert_int_equal(read_all(in, &ls), 0);
-    check_list(&ls, n);
-    check_prefix(&ls, data);
+    check_list(&ls, n_lines);
+    check_prefix(&ls, list);
     lines_free(&ls);
     input_close(in);
+}
+
+static void test_read_plain_many_lines(void **state)
+{
+    (void)state;
+    size_t len, n = 50000;
+    char *data = make_list(n, &len);
+    check_list_file("many.csv", data, len, data, n);
     free(data);
 }
 
-/* Compresses data as one frame per part (parts split at line ends). */
-static size_t compress_frames(const char *data, size_t len, int parts, char *out, size_t cap)
+/* Compresses data as one frame per part (parts split at line ends) into *zlen bytes.  Caller frees. */
+static char *compress_frames(const char *data, size_t len, int parts, size_t *zlen)
 {
-    size_t o = 0, start = 0;
+    size_t cap = ZSTD_compressBound(len) * 2, o = 0, start = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
     for (int p = 1; p <= parts; p++) {
         size_t stop = p == parts ? len : len * (size_t)p / (size_t)parts;
         while (stop < len && data[stop - 1] != '\n')
@@ -481,7 +470,8 @@ static size_t compress_frames(const char *data, size_t len, int parts, char *out
         o += z;
         start = stop;
     }
-    return o;
+    *zlen = o;
+    return out;
 }
 
 static void test_read_zstd_single_and_multi_frame(void **state)
@@ -489,23 +479,13 @@ static void test_read_zstd_single_and_multi_frame(void **state)
     (void)state;
     size_t len, n = 50000;
     char *data = make_list(n, &len);
-    size_t cap = ZSTD_compressBound(len) * 2;
-    char *z = malloc(cap);
     int parts[] = { 1, 7 };
     for (int k = 0; k < 2; k++) {
-        char path[128];
-        tmp_path(path, sizeof(path), k ? "multi.csv.zst" : "single.csv.zst");
-        size_t zlen = compress_frames(data, len, parts[k], z, cap);
-        write_file(path, z, zlen);
-        struct input *in = open_ok(path);
-        struct lines ls;
-        assert_int_equal(read_all(in, &ls), 0);
-        check_list(&ls, n);
-        check_prefix(&ls, data);
-        lines_free(&ls);
-        input_close(in);
+        size_t zlen;
+        char *z = compress_frames(data, len, parts[k], &zlen);
+        check_list_file(k ? "multi.csv.zst" : "single.csv.zst", z, zlen, data, n);
+        free(z);
     }
-    free(z);
     free(data);
 }
 
@@ -517,7 +497,7 @@ static void test_read_zstd_by_magic_and_stdin(void **state)
     size_t zlen = ZSTD_compress(z, sizeof(z), text, strlen(text), 3);
     assert_false(ZSTD_isError(zlen));
     char path[128];
-    tmp_path(path, sizeof(path), "list.bin"); /* no .zst suffix */
+    files_tmp_path(path, sizeof(path), "list.bin"); /* no .zst suffix */
     write_file(path, z, zlen);
     struct input *in = open_ok(path);
     struct lines ls;
@@ -543,9 +523,8 @@ static void test_read_truncated_zstd(void **state)
     (void)state;
     size_t len, n = 20000;
     char *data = make_list(n, &len);
-    size_t cap = ZSTD_compressBound(len) * 2;
-    char *z = malloc(cap);
-    size_t zlen = compress_frames(data, len, 2, z, cap);
+    size_t zlen;
+    char *z = compress_frames(data, len, 2, &zlen);
     /* the first frame holds the lines up to about half of data */
     size_t first = ZSTD_findFrameCompressedSize(z, zlen);
     assert_false(ZSTD_isError(first));
@@ -555,7 +534,7 @@ static void test_read_truncated_zstd(void **state)
         lines_in_first += data[i] == '\n';
 
     char path[128];
-    tmp_path(path, sizeof(path), "cut.csv.zst");
+    files_tmp_path(path, sizeof(path), "cut.csv.zst");
     write_file(path, z, first + (zlen - first) / 2); /* cut inside the second frame */
     struct input *in = open_ok(path);
     struct lines ls;
@@ -589,7 +568,7 @@ static void test_read_corrupt_zstd(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "bad.csv.zst");
+    files_tmp_path(path, sizeof(path), "bad.csv.zst");
     write_file(path, "this is not zstd\n", 17);
     struct input *in = open_ok(path);
     struct input_line l;
@@ -632,5 +611,5 @@ int main(void)
         cmocka_unit_test(test_read_corrupt_zstd),
         cmocka_unit_test(test_open_missing),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }

@@ -2,8 +2,8 @@
  * test_smtp_probe: the STARTTLS probe against fake SMTP servers running in-process on 127.0.0.1
  * ephemeral ports, driven by the same event_base as the probe.  The TLS side of the fake server
  * is a bufferevent_openssl server filter; every certificate (a CA, a valid leaf for mx.test, an
- * expired one, a wrong-name one, a self-signed one) is generated here with the OpenSSL API, and
- * the CA is written to a temporary file for tlscheck_ctx_new.  No traffic leaves loopback.
+ * expired one, a wrong-name one, a self-signed one) is made by tests/support/tls_server.h, which
+ * also writes the CA to a temporary file for tlscheck_ctx_new.  No traffic leaves loopback.
  *
  * Every fake server records each command line it receives, so the tests can assert what the
  * probe said, and counts MAIL / RCPT / DATA, which must never be sent.
@@ -31,15 +31,11 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "scanner/smtp_probe.h"
 #include "scanner/tlscheck.h"
+#include "tests/support/tls_server.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Certificates                                                                               */
@@ -48,60 +44,12 @@ enum leaf_kind { LEAF_VALID = 0, LEAF_EXPIRED, LEAF_WRONG_NAME, LEAF_SELF_SIGNED
 
 struct env {
     struct event_base *base;
+    struct ts_pki pki;               /* the test CA, in a temp PEM file */
     SSL_CTX *client;                 /* tlscheck context trusting only the test CA */
     SSL_CTX *server[LEAF__COUNT];    /* one server context per leaf kind */
-    char ca_path[64];
 };
 
 static struct env g;
-
-static void add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
-{
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, v3, nid, value);
-    assert_non_null(ext);
-    assert_int_equal(X509_add_ext(x, ext, -1), 1);
-    X509_EXTENSION_free(ext);
-}
-
-/* Makes a certificate for key, valid from from_days to to_days (relative to now), signed by
- * issuer/issuer_key or self-signed when issuer is NULL. */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *san, long from_days,
-                       long to_days, X509 *issuer, EVP_PKEY *issuer_key, int is_ca)
-{
-    static long serial = 1;
-    X509 *x = X509_new();
-    assert_non_null(x);
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
-    X509_gmtime_adj(X509_getm_notBefore(x), from_days * 86400);
-    X509_gmtime_adj(X509_getm_notAfter(x), to_days * 86400);
-    X509_set_pubkey(x, key);
-    X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-    X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-
-    X509V3_CTX v3;
-    X509V3_set_ctx_nodb(&v3);
-    X509V3_set_ctx(&v3, issuer ? issuer : x, x, NULL, NULL, 0);
-    add_ext(x, &v3, NID_basic_constraints, is_ca ? "critical,CA:TRUE" : "CA:FALSE");
-    add_ext(x, &v3, NID_key_usage, is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
-    add_ext(x, &v3, NID_subject_key_identifier, "hash");
-    if (!is_ca)
-        add_ext(x, &v3, NID_ext_key_usage, "serverAuth");
-    if (san)
-        add_ext(x, &v3, NID_subject_alt_name, san);
-    assert_true(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0);
-    return x;
-}
-
-static SSL_CTX *server_ctx(X509 *cert, EVP_PKEY *key)
-{
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    assert_non_null(ctx);
-    assert_int_equal(SSL_CTX_use_certificate(ctx, cert), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey(ctx, key), 1);
-    return ctx;
-}
 
 static int group_setup(void **state)
 {
@@ -109,34 +57,14 @@ static int group_setup(void **state)
     g.base = event_base_new();
     assert_non_null(g.base);
 
-    EVP_PKEY *ca_key = EVP_EC_gen("P-256");
-    EVP_PKEY *leaf_key = EVP_EC_gen("P-256");
-    assert_non_null(ca_key);
-    assert_non_null(leaf_key);
-    X509 *ca = make_cert(ca_key, "mtasts-scan test CA", NULL, -1, 30, NULL, NULL, 1);
-    X509 *leaf[LEAF__COUNT];
-    leaf[LEAF_VALID] = make_cert(leaf_key, "mx.test", "DNS:mx.test", -1, 30, ca, ca_key, 0);
-    leaf[LEAF_EXPIRED] = make_cert(leaf_key, "mx.test", "DNS:mx.test", -30, -1, ca, ca_key, 0);
-    leaf[LEAF_WRONG_NAME] = make_cert(leaf_key, "other.test", "DNS:other.test", -1, 30, ca, ca_key, 0);
-    leaf[LEAF_SELF_SIGNED] = make_cert(leaf_key, "mx.test", "DNS:mx.test", -1, 30, NULL, NULL, 0);
-    for (int i = 0; i < LEAF__COUNT; i++) {
-        g.server[i] = server_ctx(leaf[i], leaf_key);
-        X509_free(leaf[i]);
-    }
-
-    snprintf(g.ca_path, sizeof(g.ca_path), "/tmp/test_smtp_probe_ca_XXXXXX");
-    int fd = mkstemp(g.ca_path);
-    assert_true(fd >= 0);
-    FILE *f = fdopen(fd, "w");
-    assert_non_null(f);
-    assert_int_equal(PEM_write_X509(f, ca), 1);
-    fclose(f);
-    X509_free(ca);
-    EVP_PKEY_free(ca_key);
-    EVP_PKEY_free(leaf_key);
+    ts_pki_init(&g.pki, "mtasts-scan test CA");
+    g.server[LEAF_VALID] = ts_leaf_ctx(&g.pki, "mx.test", "DNS:mx.test", -1, 30);
+    g.server[LEAF_EXPIRED] = ts_leaf_ctx(&g.pki, "mx.test", "DNS:mx.test", -30, -1);
+    g.server[LEAF_WRONG_NAME] = ts_leaf_ctx(&g.pki, "other.test", "DNS:other.test", -1, 30);
+    g.server[LEAF_SELF_SIGNED] = ts_leaf_ctx(NULL, "mx.test", "DNS:mx.test", -1, 30);
 
     char err[256];
-    g.client = tlscheck_ctx_new(g.ca_path, err, sizeof(err));
+    g.client = tlscheck_ctx_new(g.pki.ca_path, err, sizeof(err));
     if (g.client == NULL)
         fail_msg("tlscheck_ctx_new: %s", err);
     return 0;
@@ -151,7 +79,7 @@ static int group_teardown(void **state)
     SSL_CTX_free(g.client);
     for (int i = 0; i < LEAF__COUNT; i++)
         SSL_CTX_free(g.server[i]);
-    unlink(g.ca_path);
+    ts_pki_free(&g.pki);
     event_base_free(g.base);
     return 0;
 }
@@ -665,23 +593,12 @@ static void test_timeout_later_steps(void **state)
 static void test_timeout_connect(void **state)
 {
     (void)state;
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sin = loopback(0);
-    socklen_t len = sizeof(sin);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    assert_int_equal(listen(lfd, 0), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    int fill[3];
-    for (int i = 0; i < 3; i++) {
-        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        connect(fill[i], (struct sockaddr *)&sin, sizeof(sin));
-    }
+    struct ts_full_listener full;
+    ts_full_listener_open(&full);
     run_for(0.05);
     struct outcome o;
-    probe(ntohs(sin.sin_port), 0.3, "probe.test", NULL, &o);
-    for (int i = 0; i < 3; i++)
-        close(fill[i]);
-    close(lfd);
+    probe(ntohs(full.addr.sin_port), 0.3, "probe.test", NULL, &o);
+    ts_full_listener_close(&full);
     assert_int_equal(o.res.status, SMTP_PROBE_TIMEOUT);
     assert_contains(o.res.error, "connect");
     assert_true(o.res.connect_ms < 0);

@@ -189,15 +189,23 @@ static void test_self_signed(void **state)
     assert_non_null(strstr(info.error, "self-signed certificate"));
 }
 
+/* Like check, for a valid leaf for HOST issued by a fresh CA named ca_cn that the client does not
+ * trust. */
+static int check_foreign_ca(const char *ca_cn, struct tlscheck_info *info)
+{
+    struct ts_pki other;
+    ts_pki_init(&other, ca_cn);
+    struct ts_cert leaf = ts_leaf(&other, HOST, "DNS:" HOST, -1, 30);
+    int ok = check(&leaf, HOST, info);
+    ts_pki_free(&other);
+    return ok;
+}
+
 static void test_unknown_ca(void **state)
 {
     (void)state;
-    struct ts_pki other;
-    ts_pki_init(&other, "someone else's CA");
     struct tlscheck_info info;
-    struct ts_cert leaf = ts_leaf(&other, HOST, "DNS:" HOST, -1, 30);
-    assert_true(check(&leaf, HOST, &info));
-    ts_pki_free(&other);
+    assert_true(check_foreign_ca("someone else's CA", &info));
     assert_int_equal(info.flags, TLSCHECK_UNTRUSTED);
     assert_int_equal(info.first_error, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
     assert_non_null(strstr(info.error, "unable to get local issuer certificate"));
@@ -207,12 +215,8 @@ static void test_unknown_ca(void **state)
 static void test_impostor_ca(void **state)
 {
     (void)state;
-    struct ts_pki impostor;
-    ts_pki_init(&impostor, "mtasts-scan test CA");
     struct tlscheck_info info;
-    struct ts_cert leaf = ts_leaf(&impostor, HOST, "DNS:" HOST, -1, 30);
-    assert_true(check(&leaf, HOST, &info));
-    ts_pki_free(&impostor);
+    assert_true(check_foreign_ca("mtasts-scan test CA", &info));
     assert_int_equal(info.flags, TLSCHECK_UNTRUSTED);
     assert_int_equal(info.first_error, X509_V_ERR_CERT_SIGNATURE_FAILURE);
 }

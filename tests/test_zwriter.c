@@ -18,75 +18,7 @@
 #include <zstd.h>
 
 #include "output/zwriter.h"
-
-static char tmpdir[64];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_zwriter.XXXXXX");
-    return mkdtemp(tmpdir) == NULL ? -1 : 0;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static void tmp_path(char *buf, size_t size, const char *name)
-{
-    snprintf(buf, size, "%s/%s", tmpdir, name);
-}
-
-/* Reads a whole file; caller frees. */
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t cap = 4096, n = 0;
-    unsigned char *buf = malloc(cap);
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    fclose(f);
-    *len = n;
-    return buf;
-}
-
-/* Streams every frame of src through ZSTD_decompressStream.  Returns the decompressed bytes
- * (caller frees) or NULL when the data is corrupt or ends inside a frame. */
-static unsigned char *unzstd(const unsigned char *src, size_t len, size_t *outlen)
-{
-    ZSTD_DCtx *d = ZSTD_createDCtx();
-    size_t cap = 1 << 16, n = 0, last = 0;
-    unsigned char *out = malloc(cap);
-    ZSTD_inBuffer in = { src, len, 0 };
-    while (in.pos < in.size) {
-        if (cap - n < ZSTD_DStreamOutSize())
-            out = realloc(out, cap *= 2);
-        ZSTD_outBuffer o = { out + n, cap - n, 0 };
-        last = ZSTD_decompressStream(d, &o, &in);
-        if (ZSTD_isError(last)) {
-            free(out);
-            out = NULL;
-            break;
-        }
-        n += o.pos;
-    }
-    ZSTD_freeDCtx(d);
-    if (out != NULL && last != 0) { /* input ended inside a frame */
-        free(out);
-        return NULL;
-    }
-    *outlen = n;
-    return out;
-}
+#include "tests/support/files.h"
 
 /* Counts the complete frames in src. */
 static int count_frames(const unsigned char *src, size_t len)
@@ -119,7 +51,7 @@ static void test_plain_round_trip(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "plain.csv");
+    files_tmp_path(path, sizeof(path), "plain.csv");
     struct zwriter_error err;
     struct zwriter *w = zwriter_open(path, &err);
     assert_non_null(w);
@@ -131,7 +63,7 @@ static void test_plain_round_trip(void **state)
     assert_int_equal(zwriter_frames(w), 0);
     assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
     size_t got;
-    unsigned char *file = slurp(path, &got);
+    unsigned char *file = files_slurp(path, &got);
     assert_int_equal(got, len);
     assert_memory_equal(file, data, len);
     free(file);
@@ -142,7 +74,7 @@ static void test_zstd_round_trip(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "round.csv.zst");
+    files_tmp_path(path, sizeof(path), "round.csv.zst");
     struct zwriter_error err;
     struct zwriter *w = zwriter_open(path, &err);
     assert_non_null(w);
@@ -154,10 +86,10 @@ static void test_zstd_round_trip(void **state)
     }
     assert_int_equal(zwriter_close(w, NULL), ZWRITER_OK);
     size_t zlen, plen;
-    unsigned char *z = slurp(path, &zlen);
+    unsigned char *z = files_slurp(path, &zlen);
     assert_true(zlen < len); /* it really is compressed */
     assert_int_equal(count_frames(z, zlen), 1);
-    unsigned char *plain = unzstd(z, zlen, &plen);
+    unsigned char *plain = files_unzstd(z, zlen, &plen);
     assert_non_null(plain);
     assert_int_equal(plen, len);
     assert_memory_equal(plain, data, len);
@@ -172,7 +104,7 @@ static void test_frames_readable_before_close(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "live.csv.zst");
+    files_tmp_path(path, sizeof(path), "live.csv.zst");
     struct zwriter_error err;
     struct zwriter *w = zwriter_open(path, &err);
     assert_non_null(w);
@@ -193,9 +125,9 @@ static void test_frames_readable_before_close(void **state)
     assert_int_equal(zwriter_write(w, c, strlen(c)), ZWRITER_OK); /* not yet on disk */
 
     size_t zlen, plen;
-    unsigned char *z = slurp(path, &zlen);
+    unsigned char *z = files_slurp(path, &zlen);
     assert_int_equal(count_frames(z, zlen), 2);
-    unsigned char *plain = unzstd(z, zlen, &plen);
+    unsigned char *plain = files_unzstd(z, zlen, &plen);
     assert_non_null(plain);
     assert_int_equal(plen, strlen(a) + strlen(b));
     assert_memory_equal(plain, a, strlen(a));
@@ -204,9 +136,9 @@ static void test_frames_readable_before_close(void **state)
     free(z);
 
     assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
-    z = slurp(path, &zlen);
+    z = files_slurp(path, &zlen);
     assert_int_equal(count_frames(z, zlen), 3);
-    plain = unzstd(z, zlen, &plen);
+    plain = files_unzstd(z, zlen, &plen);
     assert_non_null(plain);
     assert_int_equal(plen, strlen(a) + strlen(b) + strlen(c));
     assert_memory_equal(plain + plen - strlen(c), c, strlen(c));
@@ -220,15 +152,15 @@ static void test_helper_detects_truncation(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "trunc.zst");
+    files_tmp_path(path, sizeof(path), "trunc.zst");
     struct zwriter_error err;
     struct zwriter *w = zwriter_open(path, &err);
     char *data = make_data(5000);
     zwriter_write(w, data, 5000);
     assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
     size_t zlen, plen;
-    unsigned char *z = slurp(path, &zlen);
-    assert_null(unzstd(z, zlen - 3, &plen));
+    unsigned char *z = files_slurp(path, &zlen);
+    assert_null(files_unzstd(z, zlen - 3, &plen));
     free(z);
     free(data);
 }
@@ -237,17 +169,17 @@ static void test_plain_tick_flushes(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "tick.csv");
+    files_tmp_path(path, sizeof(path), "tick.csv");
     struct zwriter_error err;
     struct zwriter *w = zwriter_open(path, &err);
     assert_non_null(w);
     zwriter_write(w, "a,b\n", 4);
     size_t n;
-    unsigned char *f = slurp(path, &n);
+    unsigned char *f = files_slurp(path, &n);
     assert_int_equal(n, 0); /* still in the stdio buffer */
     free(f);
     assert_int_equal(zwriter_tick(w, 5.0), ZWRITER_OK);
-    f = slurp(path, &n);
+    f = files_slurp(path, &n);
     assert_int_equal(n, 4);
     free(f);
     assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
@@ -257,7 +189,7 @@ static void test_flush_interval_option(void **state)
 {
     (void)state;
     char path[128];
-    tmp_path(path, sizeof(path), "every.zst");
+    files_tmp_path(path, sizeof(path), "every.zst");
     struct zwriter_opts o = { 19, 0.0, -1 };
     struct zwriter_error err;
     struct zwriter *w = zwriter_open_opts(path, &o, &err);
@@ -358,5 +290,5 @@ int main(void)
         cmocka_unit_test(test_open_missing_dir),
         cmocka_unit_test(test_close_null),
     };
-    return cmocka_run_group_tests(tests, setup_dir, remove_dir);
+    return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }

@@ -4,8 +4,11 @@
  *   - a throw-away PKI made with the OpenSSL API: a CA (written to a temp PEM file for
  *     tlscheck_ctx_new) and leaf certificates that are valid, expired, not yet valid, for the
  *     wrong name, self-signed, or issued by a CA nobody trusts;
+ *   - server contexts presenting such a leaf (ts_server_ctx, ts_leaf_ctx);
  *   - a tiny HTTP(S) server on an ephemeral 127.0.0.1 port inside the test's own event_base
- *     (evconnlistener + bufferevent_openssl) that answers every connection the same scripted way.
+ *     (evconnlistener + bufferevent_openssl) that answers every connection the same scripted way;
+ *   - addresses on 127.0.0.1 where a connect is refused (ts_closed_port) or hangs
+ *     (ts_full_listener_open).
  * Everything here aborts the test (TS_CHECK, which also runs under NDEBUG, unlike assert) on an
  * OpenSSL/libevent set-up failure: these are fixtures, not code under test.
  */
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -141,6 +145,17 @@ TS_FN SSL_CTX *ts_server_ctx(const struct ts_cert *c)
     TS_CHECK(ctx != NULL);
     TS_CHECK(SSL_CTX_use_certificate(ctx, c->cert) == 1);
     TS_CHECK(SSL_CTX_use_PrivateKey(ctx, c->key) == 1);
+    return ctx;
+}
+
+/* A server context presenting a fresh leaf (see ts_leaf; pki NULL = self-signed).  The leaf is
+ * freed here: the context holds its own references.  Caller frees with SSL_CTX_free. */
+TS_FN SSL_CTX *ts_leaf_ctx(const struct ts_pki *pki, const char *cn, const char *san,
+                           long nb_days, long na_days)
+{
+    struct ts_cert c = ts_leaf(pki, cn, san, nb_days, na_days);
+    SSL_CTX *ctx = ts_server_ctx(&c);
+    ts_cert_free(&c);
     return ctx;
 }
 
@@ -305,6 +320,41 @@ TS_FN struct sockaddr_in ts_closed_port(void)
     TS_CHECK(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
     close(fd);
     return sin;
+}
+
+/* A listener on 127.0.0.1 whose accept queue is full: the kernel drops a further SYN, so a
+ * connect to addr hangs until the client's own timeout. */
+#define TS_QUEUE_FILLERS 3
+
+struct ts_full_listener {
+    int lfd;
+    int fillers[TS_QUEUE_FILLERS]; /* connections that fill the queue; never accepted */
+    struct sockaddr_in addr;
+};
+
+TS_FN void ts_full_listener_open(struct ts_full_listener *f)
+{
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    TS_CHECK(f->lfd >= 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = 0 };
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(sin);
+    TS_CHECK(bind(f->lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+    TS_CHECK(listen(f->lfd, 0) == 0);
+    TS_CHECK(getsockname(f->lfd, (struct sockaddr *)&sin, &len) == 0);
+    f->addr = sin;
+    for (int i = 0; i < TS_QUEUE_FILLERS; i++) {
+        f->fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        TS_CHECK(f->fillers[i] >= 0);
+        connect(f->fillers[i], (struct sockaddr *)&sin, sizeof(sin)); /* EINPROGRESS or queued */
+    }
+}
+
+TS_FN void ts_full_listener_close(struct ts_full_listener *f)
+{
+    for (int i = 0; i < TS_QUEUE_FILLERS; i++)
+        close(f->fillers[i]);
+    close(f->lfd);
 }
 
 #endif

@@ -1,0 +1,113 @@
+/*
+ * files: header-only helpers (static functions, for the cmocka tests only) for tests that write
+ * and read real files:
+ *   - one temporary directory per test program, made by the group setup files_setup_dir and
+ *     removed with everything in it by the group teardown files_remove_dir;
+ *   - files_tmp_path: a path inside that directory;
+ *   - files_slurp: a whole file read back (it must exist: a missing file fails the test);
+ *   - files_unzstd: every zstd frame of a buffer decompressed, strictly (corrupt input or input
+ *     that ends inside a frame gives NULL, so a test can also assert that a cut is detected).
+ * Buffers returned here are the caller's to free and carry one spare NUL byte after the data, so
+ * text can be compared as a C string.
+ */
+#ifndef MTASTS_TEST_FILES_H
+#define MTASTS_TEST_FILES_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+#include <zstd.h>
+
+#define FILES_FN static __attribute__((unused))
+#define FILES_DIR_MAX 64
+
+/* The test program's temporary directory ("" before files_setup_dir).  A function-local static
+ * rather than a global defined in a header; each test program is one translation unit. */
+FILES_FN char *files_dir(void)
+{
+    static char dir[FILES_DIR_MAX];
+    return dir;
+}
+
+/* cmocka group setup: makes a fresh /tmp/mtasts-test.XXXXXX. */
+FILES_FN int files_setup_dir(void **state)
+{
+    (void)state;
+    char *dir = files_dir();
+    snprintf(dir, FILES_DIR_MAX, "/tmp/mtasts-test.XXXXXX");
+    return mkdtemp(dir) == NULL ? -1 : 0;
+}
+
+/* cmocka group teardown: removes the directory and every file the tests left in it. */
+FILES_FN int files_remove_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", files_dir());
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Writes "<dir>/<name>" to buf. */
+FILES_FN void files_tmp_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", files_dir(), name);
+}
+
+/* Reads the whole file at path; *len is its size.  Caller frees. */
+FILES_FN void *files_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = malloc(cap + 1);
+    assert_non_null(buf);
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            buf = realloc(buf, (cap *= 2) + 1);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* Streams every frame of src through ZSTD_decompressStream.  Returns the decompressed bytes
+ * (*outlen of them; caller frees) or NULL when the data is corrupt or ends inside a frame. */
+FILES_FN void *files_unzstd(const void *src, size_t len, size_t *outlen)
+{
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    assert_non_null(d);
+    size_t cap = 1 << 16, n = 0, last = 0;
+    char *out = malloc(cap + 1);
+    assert_non_null(out);
+    ZSTD_inBuffer in = { src, len, 0 };
+    while (in.pos < in.size) {
+        if (cap - n < ZSTD_DStreamOutSize()) {
+            out = realloc(out, (cap *= 2) + 1);
+            assert_non_null(out);
+        }
+        ZSTD_outBuffer o = { out + n, cap - n, 0 };
+        last = ZSTD_decompressStream(d, &o, &in);
+        if (ZSTD_isError(last))
+            break;
+        n += o.pos;
+    }
+    ZSTD_freeDCtx(d);
+    if (last != 0) { /* a decoder error, or the input ended inside a frame */
+        free(out);
+        return NULL;
+    }
+    out[n] = '\0';
+    *outlen = n;
+    return out;
+}
+
+#endif
