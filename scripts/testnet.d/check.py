@@ -231,22 +231,23 @@ class Checker:
         mx_status, mx = self.dig(domain, "MX")
         sts_status, sts = self.dig("_mta-sts." + domain, "TXT")
         rpt_status, rpt = self.dig("_smtp._tls." + domain, "TXT")
+        # Issue codes report every fact whatever the verdict (docs/codes.md).
+        issues = []
+        rpt_state = self.tlsrpt_txt([txt_strings(r) for r in rpt])
+        if rpt_state in ("invalid", "multiple"):
+            issues.append("tlsrpt_" + rpt_state)
         if mx_status in ("SERVFAIL", "REFUSED", "TIMEOUT") or \
                 sts_status in ("SERVFAIL", "REFUSED", "TIMEOUT"):
-            return "dns_error", []
+            return "dns_error", issues
         hosts = [a.split()[1].rstrip(".") for a in mx]
         if hosts == [""] or (mx and all(a.split()[1] == "." for a in mx)):
-            return "no_mail", []
+            return "no_mail", issues
         if not hosts:
             a_status, a = self.dig(domain, "A")
             q_status, aaaa = self.dig(domain, "AAAA")
             if not a and not aaaa:
-                return "no_mail", []
-        issues = []
+                return "no_mail", issues
         sts_state = self.sts_txt([txt_strings(r) for r in sts])
-        rpt_state = self.tlsrpt_txt([txt_strings(r) for r in rpt])
-        if rpt_state in ("invalid", "multiple"):
-            issues.append("tlsrpt_" + rpt_state)
         if sts_state != "ok":
             if sts_state != "missing":
                 issues.append("txt_" + sts_state)

@@ -274,11 +274,11 @@ class Gen:
         add("nosts_tlsrpt_invalid", 2, self.b_nosts_tlsrpt, "not_deployed")
         add("nosts_tlsrpt_multiple", 1, self.b_nosts_tlsrpt, "not_deployed")
         add("implicit_mx", 1, self.b_implicit_mx, "not_deployed")
-        add("null_mx", 1, self.b_null_mx, "no_mail")
+        add("null_mx", 2, self.b_null_mx, "no_mail")
         add("no_mail_host", 1, self.b_no_mail_host, "no_mail")
         add("nxdomain", 1, self.b_nxdomain, "no_mail")
         add("dns_error_mx", 1, self.b_dns_error_mx, "dns_error")
-        add("dns_error_sts_txt", 1, self.b_dns_error_sts_txt, "dns_error")
+        add("dns_error_sts_txt", 2, self.b_dns_error_sts_txt, "dns_error")
         add("txt_invalid", 3, self.b_txt_invalid, "not_deployed")
         add("txt_multiple", 1, self.b_txt_multiple, "not_deployed")
         add("enforce_ok", 6, self.b_sts_ok, "enforce_ok")
@@ -424,7 +424,9 @@ class Gen:
     def b_null_mx(self, d, v, cov):       # RFC 7505
         self.rr(d.name, "MX", "0 .")
         self.rr(d.name, "TXT", q("v=spf1 -all"))
-        return []
+        # Issue codes report every fact whatever the verdict (docs/codes.md): a broken TLS-RPT
+        # record of a domain without mail is still reported.
+        return self.tlsrpt(d, "invalid") if v == 1 else []
 
     def b_no_mail_host(self, d, v, cov):  # the name exists (TXT) but has no MX, A or AAAA
         self.rr(d.name, "TXT", q("v=spf1 -all"))
@@ -440,7 +442,7 @@ class Gen:
     def b_dns_error_sts_txt(self, d, v, cov):
         self.good_mx(d)
         self.broken_zones.append("_mta-sts." + d.name)
-        return []
+        return self.tlsrpt(d, "multiple") if v == 1 else []
 
     def b_txt_invalid(self, d, v, cov):
         self.any_mx(d)
