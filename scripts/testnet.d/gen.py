@@ -225,11 +225,10 @@ def q(s):
 
 
 class Domain:
-    __slots__ = ("rank", "name", "scenario", "verdict", "issues")
+    __slots__ = ("rank", "name", "scenario")
 
     def __init__(self, rank, name, scenario):
         self.rank, self.name, self.scenario = rank, name, scenario
-        self.verdict, self.issues = "", []
 
 
 # --- the generator -------------------------------------------------------------------------------
