@@ -447,7 +447,7 @@ static enum progress step_handshake(struct https_fetch *f)
     }
     f->tls_clean = 1;
     struct tlscheck_info info;
-    tlscheck_inspect(f->ssl, &info);
+    tlscheck_verdict(f->ssl, &info);
     if (info.flags) {
         /* RFC 8461 §3.3: a policy from a server with an invalid certificate must not be used,
          * so the request is never sent. */

@@ -258,7 +258,7 @@ static void time_iso(const ASN1_TIME *t, char *buf, size_t size)
         strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void tlscheck_inspect(SSL *ssl, struct tlscheck_info *info)
+void tlscheck_verdict(SSL *ssl, struct tlscheck_info *info)
 {
     memset(info, 0, sizeof(*info));
     const struct verify_state *st = state_get(ssl);
@@ -267,12 +267,7 @@ void tlscheck_inspect(SSL *ssl, struct tlscheck_info *info)
         info->first_error = st->first_error;
         result_copy(info->error, sizeof(info->error), st->error);
     }
-    result_copy(info->version, sizeof(info->version), SSL_get_version(ssl));
-    const char *cipher = SSL_get_cipher_name(ssl);
-    result_copy(info->cipher, sizeof(info->cipher), cipher ? cipher : "");
-
-    X509 *cert = SSL_get0_peer_certificate(ssl);
-    if (cert == NULL) {
+    if (SSL_get0_peer_certificate(ssl) == NULL) {
         /* Only anonymous suites get here; a sender cannot authenticate such a server. */
         info->flags |= TLSCHECK_OTHER;
         if (info->first_error == 0)
@@ -287,6 +282,17 @@ void tlscheck_inspect(SSL *ssl, struct tlscheck_info *info)
         info->first_error = vr;
         join_unique(info->error, sizeof(info->error), X509_verify_cert_error_string(vr));
     }
+}
+
+void tlscheck_inspect(SSL *ssl, struct tlscheck_info *info)
+{
+    tlscheck_verdict(ssl, info);
+    result_copy(info->version, sizeof(info->version), SSL_get_version(ssl));
+    const char *cipher = SSL_get_cipher_name(ssl);
+    result_copy(info->cipher, sizeof(info->cipher), cipher ? cipher : "");
+    X509 *cert = SSL_get0_peer_certificate(ssl);
+    if (cert == NULL)
+        return;
     name_oneline(X509_get_subject_name(cert), info->subject, sizeof(info->subject));
     name_oneline(X509_get_issuer_name(cert), info->issuer, sizeof(info->issuer));
     dns_sans(cert, info->sans, sizeof(info->sans));

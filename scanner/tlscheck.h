@@ -43,6 +43,10 @@ struct tlscheck_info {
 /* Fills info for a connection whose handshake completed. */
 void tlscheck_inspect(SSL *ssl, struct tlscheck_info *info);
 
+/* Only the judgement (flags, first_error, error) of tlscheck_inspect: no subject, issuer or SAN
+ * formatting, which costs as much as the host-name check itself and is not needed to decide. */
+void tlscheck_verdict(SSL *ssl, struct tlscheck_info *info);
+
 /* Describes the OpenSSL error queue (and clears it) into buf, for a failed handshake. */
 void tlscheck_last_error(char *buf, size_t size);
 

@@ -396,7 +396,7 @@ static void test_zstd_round_trip(void **state)
     size_t zlen;
     char *z = files_slurp(path, &zlen);
     assert_int_equal((unsigned char)z[0], 0x28); /* zstd magic 28 B5 2F FD */
-    size_t plen;
+    size_t plen = 0;
     char *plain = files_unzstd(z, zlen, &plen);
     assert_non_null(plain); /* not corrupt, and ended on a frame boundary */
     struct table t;
