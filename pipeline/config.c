@@ -29,7 +29,7 @@ void config_defaults(struct config *cfg)
     cfg->concurrency = 1000;
     cfg->rate = 1000;
     cfg->timeout_sec = 10;
-    cfg->dns_timeout_sec = 3;
+    cfg->dns_timeout_sec = 0; /* derived from --timeout: see config_dns_timeout */
     cfg->dns_inflight = 500;
     cfg->retries = 2;
     cfg->starttls = STARTTLS_MODE_STS;
@@ -68,7 +68,7 @@ static const struct opt_doc opts[] = {
     {{"rate", required_argument, NULL, OPT_RATE}, "N", "new domains started per second at most, 0 = unlimited (default 1000)"},
     {{"timeout", required_argument, NULL, OPT_TIMEOUT}, "SEC", "per-network-operation timeout (default 10)"},
     {{"retries", required_argument, NULL, OPT_RETRIES}, "N", "DNS retries after the first try (default 2)"},
-    {{"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT}, "SEC", "first DNS try's timeout, doubled on each retry (default 3)"},
+    {{"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT}, "SEC", "first DNS try's timeout, doubled on each retry (default: a share of --timeout such that a lookup with all its retries ends within --timeout)"},
     {{"dns-inflight", required_argument, NULL, OPT_DNS_INFLIGHT}, "N", "DNS queries on the wire at most; more wait their turn (default 500)"},
     {{"starttls", required_argument, NULL, OPT_STARTTLS}, "MODE", "all | sts | none: whose MX hosts are probed (default sts)"},
     {{"dns-only", no_argument, NULL, OPT_DNS_ONLY}, NULL, "DNS stage only: no HTTPS fetch, no SMTP probe"},
@@ -208,6 +208,16 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out)
     case 'h': usage(out); return 1;
     }
     return -1;
+}
+
+double config_dns_timeout(const struct config *cfg)
+{
+    if (cfg->dns_timeout_sec > 0)
+        return cfg->dns_timeout_sec;
+    /* c-ares waits t, 2t, 4t, ... for the tries: the whole lookup takes (2^tries - 1) t */
+    double rounds = (double)((1L << (cfg->retries + 1)) - 1);
+    double t = cfg->timeout_sec / rounds;
+    return t < 0.05 ? 0.05 : t;
 }
 
 int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)

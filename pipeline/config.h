@@ -23,7 +23,7 @@ struct config {
     long concurrency;
     double rate;                /* new domains per second, 0 = unlimited */
     double timeout_sec;
-    double dns_timeout_sec;     /* first DNS try; c-ares doubles it on each retry */
+    double dns_timeout_sec;     /* first DNS try (0 = derived, see config_dns_timeout) */
     long dns_inflight;          /* DNS queries on the wire at most */
     int retries;
     enum starttls_mode starttls;
@@ -39,6 +39,10 @@ struct config {
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;
 };
+
+/* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and
+ * all its retries (c-ares doubles the wait each round) end within --timeout. */
+double config_dns_timeout(const struct config *cfg);
 
 /* Fills cfg with defaults. */
 void config_defaults(struct config *cfg);

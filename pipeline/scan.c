@@ -304,7 +304,7 @@ static int open_files(struct scan *s)
 static int open_services(struct scan *s)
 {
     char err[512];
-    struct dns_opts dopts = {.servers = s->cfg->resolvers, .timeout_sec = s->cfg->dns_timeout_sec,
+    struct dns_opts dopts = {.servers = s->cfg->resolvers, .timeout_sec = config_dns_timeout(s->cfg),
                              .tries = s->cfg->retries + 1, .max_inflight = s->cfg->dns_inflight};
     s->env.base = s->base;
     s->env.cfg = s->cfg;

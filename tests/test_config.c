@@ -35,6 +35,11 @@ static void test_defaults(void **state)
     assert_true(cfg.rate == 1000);
     assert_string_equal(cfg.resolvers, "");
     assert_null(cfg.mx_output);
+    /* 3 tries of t, 2t, 4t fit in the 10 s --timeout */
+    assert_true(config_dns_timeout(&cfg) > 1.42 && config_dns_timeout(&cfg) < 1.43);
+    const char *a[] = {"--dns-timeout", "0.5"};
+    assert_int_equal(parse(&cfg, a, 2), 0);
+    assert_true(config_dns_timeout(&cfg) == 0.5);
 }
 
 static void test_contract_options(void **state)
