@@ -427,6 +427,13 @@ static void wire_send(struct dns *d, struct query *q)
  * queries overflows the server's socket buffer, and every dropped one costs a full timeout. */
 static void send_query(struct dns *d, const char *name, int type, struct query *q)
 {
+    if (strlen(name) > 253) {
+        /* e.g. _mta-sts. + a 250-byte domain: no such name can exist (RFC 1035 §2.3.4), which
+         * is an answer, not a lookup failure */
+        d->outstanding++;
+        on_answer(q, ARES_ENOTFOUND, 0, NULL, 0);
+        return;
+    }
     snprintf(q->name, sizeof(q->name), "%s", name);
     q->type = type;
     if (d->max_inflight > 0 && (long)d->outstanding >= d->max_inflight) {

@@ -34,6 +34,7 @@ expect = {
     12: dict(verdict="input_invalid", domain="bad..name"),
     13: dict(domain="good.test", verdict=sts_valid),
     14: dict(domain="crlf.test", verdict="no_mail"),  # CRLF stripped; not in the zone
+    15: dict(verdict="not_deployed", txt_status="missing", tlsrpt_status="missing", issues=""),
 }
 bad = []
 if sorted(rows) != sorted(expect):
