@@ -39,6 +39,8 @@ void config_defaults(struct config *cfg)
     cfg->mx_conn_per_addr = 4;
     cfg->mx_rate_per_addr = 10;
     cfg->mx_addr_max = 2;
+    cfg->https_conn_per_addr = 8;
+    cfg->https_rate_per_addr = 20;
     cfg->mx_cache_max = 200000;
     cfg->https_port = 443;
     cfg->smtp_port = 25;
@@ -49,7 +51,7 @@ enum opt_id {
     OPT_MX_OUTPUT = 256, OPT_RESOLVER, OPT_CA_FILE, OPT_CONCURRENCY, OPT_RATE, OPT_TIMEOUT,
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
-    OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME
+    OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE
 };
 
 struct opt_doc {
@@ -77,6 +79,8 @@ static const struct opt_doc opts[] = {
     {{"ehlo-name", required_argument, NULL, OPT_EHLO}, "NAME", "name sent in EHLO (default mtasts-scan.invalid)"},
     {{"mx-conn-per-addr", required_argument, NULL, OPT_MX_CONN}, "N", "concurrent SMTP connections to one address (default 4)"},
     {{"mx-rate-per-addr", required_argument, NULL, OPT_MX_RATE}, "R", "new SMTP connections per second to one address, 0 = unlimited (default 10)"},
+    {{"https-conn-per-addr", required_argument, NULL, OPT_HTTPS_CONN}, "N", "concurrent policy fetches from one address (default 8)"},
+    {{"https-rate-per-addr", required_argument, NULL, OPT_HTTPS_RATE}, "R", "new policy fetches per second from one address, 0 = unlimited (default 20)"},
     {{"mx-addr-max", required_argument, NULL, OPT_MX_ADDR_MAX}, "N", "addresses probed per MX host (default 2)"},
     {{"mx-cache", required_argument, NULL, OPT_MX_CACHE}, "N", "finished MX probes remembered for reuse (default 200000)"},
     {{"https-port", required_argument, NULL, OPT_HTTPS_PORT}, "PORT", "port of policy hosts (default 443; for test set-ups)"},
@@ -188,6 +192,8 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out)
     case OPT_EHLO: cfg->ehlo_name = arg; return 0;
     case OPT_MX_CONN: return parse_long(arg, 1, 100000, &cfg->mx_conn_per_addr);
     case OPT_MX_RATE: return parse_double(arg, 0, 1e9, &cfg->mx_rate_per_addr);
+    case OPT_HTTPS_CONN: return parse_long(arg, 1, 100000, &cfg->https_conn_per_addr);
+    case OPT_HTTPS_RATE: return parse_double(arg, 0, 1e9, &cfg->https_rate_per_addr);
     case OPT_MX_ADDR_MAX: return parse_long(arg, 1, 8, &cfg->mx_addr_max);
     case OPT_MX_CACHE: return parse_long(arg, 1, 100000000, &cfg->mx_cache_max);
     case OPT_HTTPS_PORT:

@@ -35,6 +35,8 @@ struct config {
     long mx_conn_per_addr;      /* concurrent SMTP connections to one address */
     double mx_rate_per_addr;    /* new SMTP connections per second to one address */
     long mx_addr_max;           /* addresses probed per MX host */
+    long https_conn_per_addr;   /* concurrent HTTPS fetches from one address */
+    double https_rate_per_addr; /* new HTTPS connections per second to one address */
     long mx_cache_max;          /* finished MX probes remembered (LRU) */
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;

@@ -107,6 +107,7 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
 {
     struct domain *d = arg;
     d->fetch = NULL;
+    addrlimit_release(&d->fetch_ticket);
     d->fetch_done = 1;
     d->fetch_res = *res;
     d->fetch_res.body = NULL; /* borrowed: parsed here, not kept */
@@ -120,10 +121,38 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
     stage_op_done(d);
 }
 
+static void fetch_fail_oom(struct domain *d)
+{
+    d->fetch_done = 1;
+    d->fetch_res.status = HTTPS_FETCH_CONNECT_FAILED;
+    snprintf(d->fetch_res.detail, sizeof(d->fetch_res.detail), "out of memory");
+    stage_op_done(d);
+}
+
+/* The policy host's address may take one more connection: fetch. */
+static void fetch_go(struct addrlimit_ticket *t)
+{
+    struct domain *d = t->arg;
+    char host[320];
+    snprintf(host, sizeof(host), "mta-sts.%s", d->result.domain);
+    socklen_t len = d->fetch_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                        : sizeof(struct sockaddr_in);
+    struct https_fetch_opts o = {.timeout_sec = d->env->cfg->timeout_sec,
+                                 .max_body = 65536,
+                                 .user_agent = d->env->cfg->user_agent};
+    d->env->https_fetches++;
+    d->fetch = https_fetch_start(d->env->base, d->env->ssl_ctx, (struct sockaddr *)&d->fetch_addr,
+                                 len, host, "/.well-known/mta-sts.txt", &o, on_fetch, d);
+    if (!d->fetch) {
+        addrlimit_release(t);
+        fetch_fail_oom(d);
+    }
+}
+
 static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
 {
     struct domain *d = arg;
-    char host[320];
+    char key[INET6_ADDRSTRLEN];
     d->policy_host_dns = a->status;
     if (a->status != DNS_OK || a->n == 0) {
         if (a->status == DNS_OK)
@@ -132,27 +161,20 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         return;
     }
     /* The first address, IPv4 first: one fetch per domain keeps the scan polite. */
-    struct sockaddr_storage ss = a->addr[0];
-    socklen_t len = sizeof(struct sockaddr_in);
-    if (ss.ss_family == AF_INET6) {
-        ((struct sockaddr_in6 *)&ss)->sin6_port = htons(d->env->cfg->https_port);
-        len = sizeof(struct sockaddr_in6);
+    d->fetch_addr = a->addr[0];
+    if (d->fetch_addr.ss_family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&d->fetch_addr;
+        sin6->sin6_port = htons(d->env->cfg->https_port);
+        inet_ntop(AF_INET6, &sin6->sin6_addr, key, sizeof(key));
     } else {
-        ((struct sockaddr_in *)&ss)->sin_port = htons(d->env->cfg->https_port);
+        struct sockaddr_in *sin = (struct sockaddr_in *)&d->fetch_addr;
+        sin->sin_port = htons(d->env->cfg->https_port);
+        inet_ntop(AF_INET, &sin->sin_addr, key, sizeof(key));
     }
-    snprintf(host, sizeof(host), "mta-sts.%s", d->result.domain);
-    struct https_fetch_opts o = {.timeout_sec = d->env->cfg->timeout_sec,
-                                 .max_body = 65536,
-                                 .user_agent = d->env->cfg->user_agent};
-    d->env->https_fetches++;
-    d->fetch = https_fetch_start(d->env->base, d->env->ssl_ctx, (struct sockaddr *)&ss, len, host,
-                                 "/.well-known/mta-sts.txt", &o, on_fetch, d);
-    if (!d->fetch) {
-        d->fetch_done = 1;
-        d->fetch_res.status = HTTPS_FETCH_CONNECT_FAILED;
-        snprintf(d->fetch_res.detail, sizeof(d->fetch_res.detail), "out of memory");
-        stage_op_done(d);
-    }
+    d->fetch_ticket.go = fetch_go;
+    d->fetch_ticket.arg = d;
+    if (addrlimit_acquire(d->env->https_limit, key, &d->fetch_ticket) < 0)
+        fetch_fail_oom(d);
 }
 
 static void policy_start(struct domain *d)
@@ -291,6 +313,7 @@ void domain_recycle(struct domain *d)
 {
     if (d->fetch)
         https_fetch_cancel(d->fetch);
+    addrlimit_release(&d->fetch_ticket); /* a no-op unless the domain was abandoned mid-fetch */
     free(d->policy);
     d->fetch = NULL;
     d->policy = NULL;

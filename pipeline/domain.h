@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "pipeline/addrlimit.h"
 #include "pipeline/config.h"
 #include "pipeline/mxcache.h"
 #include "scanner/dns.h"
@@ -36,6 +37,7 @@ struct domain_env {
     struct dns *dns;
     SSL_CTX *ssl_ctx;
     struct mxcache *mx;
+    struct addrlimit *https_limit;               /* politeness towards policy-host addresses */
     const struct config *cfg;
     void (*finish)(struct domain *d, void *arg); /* the row is in d->result */
     void *finish_arg;
@@ -61,6 +63,8 @@ struct domain {
     struct txt_sts sts;
     struct txt_tlsrpt tlsrpt;
     /* policy */
+    struct addrlimit_ticket fetch_ticket; /* waits for the policy host address's turn */
+    struct sockaddr_storage fetch_addr;
     struct https_fetch *fetch;      /* in flight, NULL otherwise */
     int fetch_done;
     struct https_fetch_result fetch_res; /* body not kept (parsed at once) */

@@ -1,7 +1,8 @@
 /*
  * mxcache: one job per MX host name.  A job resolves its host (A/AAAA), queues one probe per
  * address (up to --mx-addr-max) on that address's politeness slot, merges the probes' issue codes
- * into the host's outcome, then wakes every waiting domain.  Finished jobs stay in a hash table and
+ * into the host's outcome, then wakes every waiting domain.  Per-address politeness is
+ * pipeline/addrlimit's job.  Finished jobs stay in a hash table and
  * an LRU list capped at --mx-cache entries, so memory stays bounded on any input size while popular
  * providers (which are asked for constantly) never leave it.
  */
@@ -13,7 +14,7 @@
 #include <string.h>
 #include <stdio.h>
 
-#include "pipeline/ratelimit.h"
+#include "pipeline/addrlimit.h"
 #include "scanner/classify.h"
 
 enum job_state { JOB_RESOLVING, JOB_PROBING, JOB_DONE };
@@ -31,31 +32,15 @@ struct job {
     struct job *lru_prev, *lru_next; /* finished jobs only */
 };
 
-struct slot;
-
+/* One probe of one address of a job; on the cache's list of live probes until it ends. */
 struct probe_req {
     struct job *job;
     struct sockaddr_storage addr;
     char addr_text[INET6_ADDRSTRLEN];
-    struct slot *slot;
+    struct addrlimit_ticket ticket;
     struct smtp_probe *probe;
-    struct probe_req *next;      /* slot queue, then the slot's running list */
+    struct probe_req *prev, *next;
 };
-
-/* Politeness state of one MX address. */
-struct slot {
-    char key[INET6_ADDRSTRLEN];
-    uint32_t hash;
-    long in_flight;
-    struct ratelimit rl;
-    struct probe_req *queue_head, *queue_tail;
-    struct probe_req *running;
-    struct event *timer;
-    struct mxcache *c;
-    struct slot *hnext;
-};
-
-#define SLOT_BUCKETS 4096
 
 struct mxcache {
     struct event_base *base;
@@ -68,8 +53,8 @@ struct mxcache {
     size_t n_buckets;
     size_t n_done, n_busy;
     struct job *lru_head, *lru_tail; /* head = most recently used */
-    struct slot *slots[SLOT_BUCKETS];
-    struct event *sweep;
+    struct addrlimit *limit;
+    struct probe_req *live;      /* queued or running probes */
     struct mxcache_counters counters;
 };
 
@@ -81,13 +66,6 @@ static uint32_t hash_str(const char *s)
         h *= 16777619u;
     }
     return h;
-}
-
-static double now_sec(struct mxcache *c)
-{
-    struct timeval tv;
-    event_base_gettimeofday_cached(c->base, &tv);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
 /* ---- LRU of finished jobs ---------------------------------------------------------------- */
@@ -175,127 +153,55 @@ static void outcome_add(struct mx_outcome *o, const struct smtp_probe_result *re
     o->problems.bits |= s.bits;
 }
 
-/* ---- per-address slots ------------------------------------------------------------------- */
+/* ---- probes ------------------------------------------------------------------------------ */
 
-static void slot_pump(struct slot *s);
-
-static void on_slot_timer(evutil_socket_t fd, short what, void *arg)
+static void live_remove(struct mxcache *c, struct probe_req *r)
 {
-    (void)fd;
-    (void)what;
-    slot_pump(arg);
-}
-
-static struct slot *slot_get(struct mxcache *c, const char *key)
-{
-    uint32_t h = hash_str(key);
-    struct slot **pp = &c->slots[h % SLOT_BUCKETS];
-    for (struct slot *s = *pp; s; s = s->hnext)
-        if (s->hash == h && strcmp(s->key, key) == 0)
-            return s;
-    struct slot *s = calloc(1, sizeof(*s));
-    if (!s)
-        return NULL;
-    s->timer = evtimer_new(c->base, on_slot_timer, s);
-    if (!s->timer) {
-        free(s);
-        return NULL;
-    }
-    snprintf(s->key, sizeof(s->key), "%s", key);
-    s->hash = h;
-    s->c = c;
-    ratelimit_init(&s->rl, c->cfg->mx_rate_per_addr, 1, now_sec(c));
-    s->hnext = *pp;
-    *pp = s;
-    return s;
-}
-
-static void running_remove(struct slot *s, struct probe_req *r)
-{
-    struct probe_req **pp = &s->running;
-    while (*pp && *pp != r)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = r->next;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        c->live = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
 }
 
 static void on_probe_done(const struct smtp_probe_result *res, void *arg)
 {
     struct probe_req *r = arg;
     struct job *j = r->job;
-    struct slot *s = r->slot;
     struct mxcache *c = j->c;
     c->counters.probes_done++;
     if (c->row_cb)
         c->row_cb(j->host, r->addr_text, res, j->n_waiters, c->row_arg);
     outcome_add(&j->out, res, r->addr_text);
-    s->in_flight--;
-    running_remove(s, r);
+    live_remove(c, r);
+    addrlimit_release(&r->ticket);
     free(r);
-    slot_pump(s);
     if (--j->pending == 0)
         job_finish(j);
 }
 
-static void slot_pump(struct slot *s)
+/* The address's politeness limits let this probe start. */
+static void probe_go(struct addrlimit_ticket *t)
 {
-    struct mxcache *c = s->c;
-    while (s->queue_head && s->in_flight < c->cfg->mx_conn_per_addr) {
-        double now = now_sec(c);
-        if (!ratelimit_take(&s->rl, now)) {
-            double wait = ratelimit_wait(&s->rl, now);
-            struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6) + 1000};
-            evtimer_add(s->timer, &tv);
-            return;
-        }
-        struct probe_req *r = s->queue_head;
-        s->queue_head = r->next;
-        if (!s->queue_head)
-            s->queue_tail = NULL;
-        r->next = s->running;
-        s->running = r;
-        s->in_flight++;
-        c->counters.probes_started++;
-        struct smtp_probe_opts po = {.timeout_sec = c->cfg->timeout_sec, .ehlo_name = c->cfg->ehlo_name};
-        socklen_t len = r->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-        r->probe = smtp_probe_start(c->base, c->ctx, (struct sockaddr *)&r->addr, len, r->job->host,
-                                    &po, on_probe_done, r);
-        if (!r->probe) { /* out of memory: count it as a failed probe */
-            struct smtp_probe_result res;
-            memset(&res, 0, sizeof(res));
-            res.status = SMTP_PROBE_CONNECT_FAILED;
-            snprintf(res.error, sizeof(res.error), "out of memory");
-            on_probe_done(&res, r);
-            return;
-        }
+    struct probe_req *r = t->arg;
+    struct mxcache *c = r->job->c;
+    c->counters.probes_started++;
+    struct smtp_probe_opts po = {.timeout_sec = c->cfg->timeout_sec, .ehlo_name = c->cfg->ehlo_name};
+    socklen_t len = r->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    r->probe = smtp_probe_start(c->base, c->ctx, (struct sockaddr *)&r->addr, len, r->job->host,
+                                &po, on_probe_done, r);
+    if (!r->probe) { /* out of memory: count it as a failed probe */
+        struct smtp_probe_result res;
+        memset(&res, 0, sizeof(res));
+        res.status = SMTP_PROBE_CONNECT_FAILED;
+        snprintf(res.error, sizeof(res.error), "out of memory");
+        on_probe_done(&res, r);
     }
 }
 
-/* Idle slots whose bucket has refilled carry no state worth keeping. */
-static void on_sweep(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd;
-    (void)what;
-    struct mxcache *c = arg;
-    double now = now_sec(c);
-    for (size_t b = 0; b < SLOT_BUCKETS; b++) {
-        struct slot **pp = &c->slots[b];
-        while (*pp) {
-            struct slot *s = *pp;
-            if (s->in_flight == 0 && !s->queue_head && ratelimit_wait(&s->rl, now) == 0 &&
-                s->rl.tokens >= s->rl.burst) {
-                *pp = s->hnext;
-                event_free(s->timer);
-                free(s);
-            } else {
-                pp = &s->hnext;
-            }
-        }
-    }
-}
-
-/* Queues a probe of one address; returns its slot, NULL when out of memory. */
-static struct slot *enqueue_probe(struct job *j, const struct sockaddr_storage *ss)
+/* Creates the probe of one address and puts it on the live list (not started yet). */
+static struct probe_req *probe_new(struct job *j, const struct sockaddr_storage *ss)
 {
     struct mxcache *c = j->c;
     struct probe_req *r = calloc(1, sizeof(*r));
@@ -312,44 +218,48 @@ static struct slot *enqueue_probe(struct job *j, const struct sockaddr_storage *
         a->sin_port = htons(c->cfg->smtp_port);
         inet_ntop(AF_INET, &a->sin_addr, r->addr_text, sizeof(r->addr_text));
     }
-    r->slot = slot_get(c, r->addr_text);
-    if (!r->slot) {
-        free(r);
-        return NULL;
-    }
+    r->ticket.go = probe_go;
+    r->ticket.arg = r;
+    r->next = c->live;
+    if (c->live)
+        c->live->prev = r;
+    c->live = r;
     j->pending++;
-    if (r->slot->queue_tail)
-        r->slot->queue_tail->next = r;
-    else
-        r->slot->queue_head = r;
-    r->slot->queue_tail = r;
-    return r->slot;
+    return r;
 }
 
 static void on_resolved(const struct dns_addr_answer *a, void *arg)
 {
     struct job *j = arg;
-    struct slot *slots[DNS_ADDR_MAX];
-    size_t n_slots = 0;
-    j->c->counters.hosts_resolved++;
+    struct mxcache *c = j->c;
+    struct probe_req *reqs[DNS_ADDR_MAX];
+    size_t n_reqs = 0;
+    c->counters.hosts_resolved++;
     j->state = JOB_PROBING;
-    size_t n = a->n < (size_t)j->c->cfg->mx_addr_max ? a->n : (size_t)j->c->cfg->mx_addr_max;
+    size_t n = a->n < (size_t)c->cfg->mx_addr_max ? a->n : (size_t)c->cfg->mx_addr_max;
     for (size_t i = 0; i < n; i++) {
-        struct slot *s = enqueue_probe(j, &a->addr[i]);
-        if (s)
-            slots[n_slots++] = s;
+        struct probe_req *r = probe_new(j, &a->addr[i]);
+        if (r)
+            reqs[n_reqs++] = r;
     }
-    j->out.n_addr = j->pending;
-    if (j->pending == 0) {
+    j->out.n_addr = (int)n_reqs;
+    if (n_reqs == 0) {
         issue_set_add(&j->out.problems, ISSUE_MX_CONNECT_FAILED);
         snprintf(j->out.why, sizeof(j->out.why), "no address (%s)", dns_status_str(a->status));
         job_finish(j);
         return;
     }
-    /* Hold the job while pumping: a probe that fails synchronously must not finish it early. */
+    /* Hold the job while queueing: a probe that fails synchronously must not finish it early. */
     j->pending++;
-    for (size_t i = 0; i < n_slots; i++)
-        slot_pump(slots[i]);
+    for (size_t i = 0; i < n_reqs; i++) {
+        if (addrlimit_acquire(c->limit, reqs[i]->addr_text, &reqs[i]->ticket) < 0) {
+            struct smtp_probe_result res;
+            memset(&res, 0, sizeof(res));
+            res.status = SMTP_PROBE_CONNECT_FAILED;
+            snprintf(res.error, sizeof(res.error), "out of memory");
+            on_probe_done(&res, reqs[i]);
+        }
+    }
     if (--j->pending == 0)
         job_finish(j);
 }
@@ -414,16 +324,13 @@ struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, SSL_CTX *c
     while (c->n_buckets < (size_t)cfg->mx_cache_max && c->n_buckets < ((size_t)1 << 24))
         c->n_buckets <<= 1;
     c->jobs = calloc(c->n_buckets, sizeof(*c->jobs));
-    c->sweep = event_new(base, -1, EV_PERSIST, on_sweep, c);
-    if (!c->jobs || !c->sweep) {
+    c->limit = addrlimit_new(base, cfg->mx_conn_per_addr, cfg->mx_rate_per_addr);
+    if (!c->jobs || !c->limit) {
         free(c->jobs);
-        if (c->sweep)
-            event_free(c->sweep);
+        addrlimit_free(c->limit);
         free(c);
         return NULL;
     }
-    struct timeval tv = {5, 0};
-    event_add(c->sweep, &tv);
     return c;
 }
 
@@ -431,25 +338,14 @@ void mxcache_free(struct mxcache *c)
 {
     if (!c)
         return;
-    for (size_t b = 0; b < SLOT_BUCKETS; b++) {
-        while (c->slots[b]) {
-            struct slot *s = c->slots[b];
-            c->slots[b] = s->hnext;
-            while (s->running) {
-                struct probe_req *r = s->running;
-                s->running = r->next;
-                smtp_probe_cancel(r->probe);
-                free(r);
-            }
-            while (s->queue_head) {
-                struct probe_req *r = s->queue_head;
-                s->queue_head = r->next;
-                free(r);
-            }
-            event_free(s->timer);
-            free(s);
-        }
+    while (c->live) {
+        struct probe_req *r = c->live;
+        c->live = r->next;
+        if (r->probe)
+            smtp_probe_cancel(r->probe);
+        free(r);
     }
+    addrlimit_free(c->limit);
     for (size_t b = 0; b < c->n_buckets; b++) {
         while (c->jobs[b]) {
             struct job *j = c->jobs[b];
@@ -457,7 +353,6 @@ void mxcache_free(struct mxcache *c)
             job_free(j);
         }
     }
-    event_free(c->sweep);
     free(c->jobs);
     free(c);
 }

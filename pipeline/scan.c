@@ -323,7 +323,9 @@ static int open_services(struct scan *s)
         }
     }
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.ssl_ctx, s->cfg, on_mx_row, s);
-    return s->env.mx ? 0 : -1;
+    s->env.https_limit = addrlimit_new(s->base, s->cfg->https_conn_per_addr,
+                                       s->cfg->https_rate_per_addr);
+    return s->env.mx && s->env.https_limit ? 0 : -1;
 }
 
 static int open_pool(struct scan *s)
@@ -410,6 +412,7 @@ static void free_all(struct scan *s)
     /* In-flight work (only after an interruption) is abandoned with the process. */
     if (s->cfg->concurrency - (long)s->n_free == 0) {
         mxcache_free(s->env.mx);
+        addrlimit_free(s->env.https_limit);
         dns_free(s->env.dns);
         if (s->env.ssl_ctx)
             SSL_CTX_free(s->env.ssl_ctx);
