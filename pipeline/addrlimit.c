@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "pipeline/ratelimit.h"
+#include "pipeline/strhash.h"
 
 #define SLOT_BUCKETS 4096
 #define SWEEP_SEC 5
@@ -35,13 +36,6 @@ struct addrlimit {
     struct event *sweep;
 };
 
-static uint32_t hash_str(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
     return h;
 }
 
@@ -83,7 +77,7 @@ static void on_slot_timer(evutil_socket_t fd, short what, void *arg)
 
 static struct addrlimit_slot *slot_get(struct addrlimit *l, const char *key)
 {
-    uint32_t h = hash_str(key);
+    uint32_t h = strhash(key);
     struct addrlimit_slot **pp = &l->slots[h % SLOT_BUCKETS];
     for (struct addrlimit_slot *s = *pp; s; s = s->hnext)
         if (s->hash == h && strcmp(s->key, key) == 0)

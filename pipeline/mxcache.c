@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "pipeline/addrlimit.h"
+#include "pipeline/strhash.h"
 #include "scanner/classify.h"
 
 enum job_state { JOB_RESOLVING, JOB_PROBING, JOB_DONE };
@@ -58,13 +59,6 @@ struct mxcache {
     struct mxcache_counters counters;
 };
 
-static uint32_t hash_str(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
     return h;
 }
 
@@ -266,7 +260,7 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
 
 void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
 {
-    uint32_t h = hash_str(host);
+    uint32_t h = strhash(host);
     struct job **bucket = &c->jobs[h & (c->n_buckets - 1)];
     for (struct job *j = *bucket; j; j = j->hnext) {
         if (j->hash != h || strcmp(j->host, host) != 0)
