@@ -36,9 +36,6 @@ struct addrlimit {
     struct event *sweep;
 };
 
-    return h;
-}
-
 static double now_sec(struct addrlimit *l)
 {
     struct timeval tv;

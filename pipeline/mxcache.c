@@ -59,9 +59,6 @@ struct mxcache {
     struct mxcache_counters counters;
 };
 
-    return h;
-}
-
 /* ---- LRU of finished jobs ---------------------------------------------------------------- */
 
 static void lru_unlink(struct mxcache *c, struct job *j)
