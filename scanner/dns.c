@@ -47,6 +47,7 @@ const char *dns_status_str(enum dns_status s)
     case DNS_TIMEOUT: return "timeout";
     case DNS_BADRESP: return "badresp";
     case DNS_ERROR: return "error";
+    case DNS_UNREACHABLE: return "unreachable";
     }
     return "unknown";
 }
@@ -59,7 +60,8 @@ enum dns_status dns_status_from_ares(int st)
     case ARES_ENODATA: return DNS_NODATA;
     case ARES_ESERVFAIL: return DNS_SERVFAIL;
     case ARES_EREFUSED: return DNS_REFUSED;
-    case ARES_ETIMEOUT: case ARES_ECONNREFUSED: return DNS_TIMEOUT;
+    case ARES_ETIMEOUT: return DNS_TIMEOUT;
+    case ARES_ECONNREFUSED: return DNS_UNREACHABLE;
     case ARES_EBADRESP: case ARES_EFORMERR: case ARES_EBADNAME: return DNS_BADRESP;
     default: return DNS_ERROR;
     }

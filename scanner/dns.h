@@ -22,7 +22,8 @@ enum dns_status {
     DNS_REFUSED,
     DNS_TIMEOUT,
     DNS_BADRESP,    /* malformed answer */
-    DNS_ERROR       /* anything else (no memory, cancelled, ...) */
+    DNS_ERROR,      /* anything else (no memory, cancelled, ...) */
+    DNS_UNREACHABLE /* the server's port answered "connection refused" */
 };
 const char *dns_status_str(enum dns_status s);
 

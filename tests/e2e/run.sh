@@ -21,7 +21,7 @@ trap cleanup EXIT
 "$tn" up
 mkdir -p "$out"
 
-scan() { "$tn" exec -- "$bin" -q --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca.pem" --timeout 3 "$@"; }
+scan() { "$tn" exec -- "$bin" -q --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca.pem" --timeout 3 --dns-timeout 1 "$@"; }
 
 echo "e2e: scan --starttls sts (the truth's mode)"
 scan -o "$out/domains.csv.zst" --mx-output "$out/mx.csv" --summary-json "$out/summary.json" \

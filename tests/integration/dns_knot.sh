@@ -79,19 +79,19 @@ echo '15,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.aaaaaaaaaa
 zstd -q "$tmp/domains.csv" -o "$tmp/domains.csv.zst"
 
 # DNS only, zstd in and out
-"$bin" -q --dns-only --resolver "127.0.0.1:$port" --timeout 2 --rate 0 \
+"$bin" -q --dns-only --resolver "127.0.0.1:$port" --timeout 5 --dns-timeout 2 --rate 0 \
     -o "$tmp/dnsonly.csv.zst" "$tmp/domains.csv.zst"
 zstd -dc "$tmp/dnsonly.csv.zst" > "$tmp/dnsonly.csv"
 python3 "$here/check_dns_rows.py" dns-only "$tmp/dnsonly.csv"
 
 # Full pipeline with no STARTTLS: policy hosts do not resolve here, which is itself a finding
-"$bin" -q --starttls none --resolver "127.0.0.1:$port" --timeout 2 --rate 0 \
+"$bin" -q --starttls none --resolver "127.0.0.1:$port" --timeout 5 --dns-timeout 2 --rate 0 \
     -o "$tmp/full.csv" --summary-json "$tmp/summary.json" "$tmp/domains.csv"
 python3 "$here/check_dns_rows.py" full "$tmp/full.csv" "$tmp/summary.json"
 # Resume: the first half of that output (cut mid-row, as a kill leaves it) plus a --resume run
 # give every rank exactly once
 head -c $(( $(stat -c %s "$tmp/full.csv") / 2 )) "$tmp/full.csv" > "$tmp/cut.csv"
-"$bin" -q --starttls none --resolver "127.0.0.1:$port" --timeout 2 --rate 0 \
+"$bin" -q --starttls none --resolver "127.0.0.1:$port" --timeout 5 --dns-timeout 2 --rate 0 \
     --resume "$tmp/cut.csv" -o "$tmp/rest.csv" "$tmp/domains.csv"
 python3 - "$tmp/cut.csv" "$tmp/rest.csv" <<'PY'
 import csv, sys

@@ -27,7 +27,7 @@ peer=$!
 for _ in $(seq 1 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 
 "$bin" -q --starttls all --concurrency 50 --rate 0 --resolver "127.0.0.1:$KNOT_PORT" \
-    --smtp-port "$(cat "$tmp/port")" --https-port 9 --timeout 2 \
+    --smtp-port "$(cat "$tmp/port")" --https-port 9 --timeout 5 --dns-timeout 2 \
     -o "$tmp/out.csv" --mx-output "$tmp/mx.csv" "$tmp/domains.csv"
 kill -TERM "$peer"
 wait "$peer" || true
