@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end test: brings up the simulated internet (scripts/testnet) in its own namespace with a
-# few hundred generated domains covering every scenario, scans it from inside the namespace, and
+# few hundred generated domains covering every scenario, checks with kdig/curl/openssl that the
+# servers behave as the ground truth says, scans it from inside the namespace, and
 # compares every row with the generator's truth.csv (tests/e2e/compare_truth.py).  Then checks
 # the MX table (one row per probed host and address, never twice) and the same scan with
 # --starttls all.  The namespace is torn down even when a step fails.
@@ -20,6 +21,9 @@ trap cleanup EXIT
 "$tn" gen --domains "$domains" --seed "$seed"
 "$tn" up
 mkdir -p "$out"
+
+echo "e2e: the servers behave as truth.csv claims, seen with kdig, curl and openssl s_client"
+"$tn" check
 
 scan() { "$tn" exec -- "$bin" -q --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca.pem" --timeout 3 --dns-timeout 1 "$@"; }
 
