@@ -110,7 +110,10 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
     for (;;) {
         int r = input_next(s->input, &line);
         if (r < 0) {
-            fatal(s, "reading input", input_error(s->input));
+            /* Every line before the damage is scanned: finish the domains in flight. */
+            fprintf(stderr, "mtasts-scan: reading input: %s (finishing the domains already "
+                            "started)\n", input_error(s->input));
+            s->exit_code = SCAN_EXIT_FATAL;
             return 0;
         }
         if (r == 0)
