@@ -42,6 +42,7 @@ void config_defaults(struct config *cfg)
     cfg->https_conn_per_addr = 8;
     cfg->https_rate_per_addr = 20;
     cfg->mx_cache_max = 200000;
+    cfg->tls_threads = 1;
     cfg->https_port = 443;
     cfg->smtp_port = 25;
     cfg->shard_count = 1;
@@ -51,7 +52,7 @@ enum opt_id {
     OPT_MX_OUTPUT = 256, OPT_RESOLVER, OPT_CA_FILE, OPT_CONCURRENCY, OPT_RATE, OPT_TIMEOUT,
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
-    OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE
+    OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS
 };
 
 struct opt_doc {
@@ -83,6 +84,7 @@ static const struct opt_doc opts[] = {
     {{"https-rate-per-addr", required_argument, NULL, OPT_HTTPS_RATE}, "R", "new policy fetches per second from one address, 0 = unlimited (default 20)"},
     {{"mx-addr-max", required_argument, NULL, OPT_MX_ADDR_MAX}, "N", "addresses probed per MX host (default 2)"},
     {{"mx-cache", required_argument, NULL, OPT_MX_CACHE}, "N", "finished MX probes remembered for reuse (default 200000)"},
+    {{"tls-threads", required_argument, NULL, OPT_TLS_THREADS}, "N", "threads for the TLS work (policy fetches, STARTTLS probes); 0 = all on the DNS loop (default 1)"},
     {{"https-port", required_argument, NULL, OPT_HTTPS_PORT}, "PORT", "port of policy hosts (default 443; for test set-ups)"},
     {{"smtp-port", required_argument, NULL, OPT_SMTP_PORT}, "PORT", "port of MX hosts (default 25; for test set-ups)"},
     {{"shard", required_argument, NULL, OPT_SHARD}, "I/N", "scan only input lines whose number modulo N is I (0-based)"},
@@ -192,6 +194,7 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out)
     case OPT_EHLO: cfg->ehlo_name = arg; return 0;
     case OPT_MX_CONN: return parse_long(arg, 1, 100000, &cfg->mx_conn_per_addr);
     case OPT_MX_RATE: return parse_double(arg, 0, 1e9, &cfg->mx_rate_per_addr);
+    case OPT_TLS_THREADS: return parse_long(arg, 0, 64, &cfg->tls_threads);
     case OPT_HTTPS_CONN: return parse_long(arg, 1, 100000, &cfg->https_conn_per_addr);
     case OPT_HTTPS_RATE: return parse_double(arg, 0, 1e9, &cfg->https_rate_per_addr);
     case OPT_MX_ADDR_MAX: return parse_long(arg, 1, 8, &cfg->mx_addr_max);

@@ -38,6 +38,7 @@ struct config {
     long https_conn_per_addr;   /* concurrent HTTPS fetches from one address */
     double https_rate_per_addr; /* new HTTPS connections per second to one address */
     long mx_cache_max;          /* finished MX probes remembered (LRU) */
+    long tls_threads;           /* threads running HTTPS fetches and SMTP probes (0 = main loop) */
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;
 };

@@ -141,8 +141,8 @@ static void fetch_go(struct addrlimit_ticket *t)
                                  .max_body = 65536,
                                  .user_agent = d->env->cfg->user_agent};
     d->env->https_fetches++;
-    d->fetch = https_fetch_start(d->env->base, d->env->ssl_ctx, (struct sockaddr *)&d->fetch_addr,
-                                 len, host, "/.well-known/mta-sts.txt", &o, on_fetch, d);
+    d->fetch = tlsworker_fetch(d->env->tls, (struct sockaddr *)&d->fetch_addr, len, host,
+                               "/.well-known/mta-sts.txt", &o, on_fetch, d);
     if (!d->fetch) {
         addrlimit_release(t);
         fetch_fail_oom(d);
@@ -312,7 +312,7 @@ static void domain_finish(struct domain *d)
 void domain_recycle(struct domain *d)
 {
     if (d->fetch)
-        https_fetch_cancel(d->fetch);
+        tlsworker_cancel(d->fetch);
     addrlimit_release(&d->fetch_ticket); /* a no-op unless the domain was abandoned mid-fetch */
     free(d->policy);
     d->fetch = NULL;

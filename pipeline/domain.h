@@ -20,6 +20,7 @@
 #include "pipeline/addrlimit.h"
 #include "pipeline/config.h"
 #include "pipeline/mxcache.h"
+#include "pipeline/tlsworker.h"
 #include "scanner/dns.h"
 #include "scanner/https_fetch.h"
 #include "scanner/policy.h"
@@ -36,6 +37,7 @@ struct domain_env {
     struct event_base *base;
     struct dns *dns;
     SSL_CTX *ssl_ctx;
+    struct tlsworker *tls;                       /* runs the policy fetches */
     struct mxcache *mx;
     struct addrlimit *https_limit;               /* politeness towards policy-host addresses */
     const struct config *cfg;
@@ -65,7 +67,7 @@ struct domain {
     /* policy */
     struct addrlimit_ticket fetch_ticket; /* waits for the policy host address's turn */
     struct sockaddr_storage fetch_addr;
-    struct https_fetch *fetch;      /* in flight, NULL otherwise */
+    struct tlsworker_job *fetch;    /* in flight, NULL otherwise */
     int fetch_done;
     struct https_fetch_result fetch_res; /* body not kept (parsed at once) */
     struct policy *policy;          /* owned; only for fetched bodies */

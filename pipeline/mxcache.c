@@ -39,14 +39,14 @@ struct probe_req {
     struct sockaddr_storage addr;
     char addr_text[INET6_ADDRSTRLEN];
     struct addrlimit_ticket ticket;
-    struct smtp_probe *probe;
+    struct tlsworker_job *probe;
     struct probe_req *prev, *next;
 };
 
 struct mxcache {
     struct event_base *base;
     struct dns *dns;
-    SSL_CTX *ctx;
+    struct tlsworker *tls;
     const struct config *cfg;
     mxcache_row_cb row_cb;
     void *row_arg;
@@ -180,8 +180,8 @@ static void probe_go(struct addrlimit_ticket *t)
     c->counters.probes_started++;
     struct smtp_probe_opts po = {.timeout_sec = c->cfg->timeout_sec, .ehlo_name = c->cfg->ehlo_name};
     socklen_t len = r->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    r->probe = smtp_probe_start(c->base, c->ctx, (struct sockaddr *)&r->addr, len, r->job->host,
-                                &po, on_probe_done, r);
+    r->probe = tlsworker_probe(c->tls, (struct sockaddr *)&r->addr, len, r->job->host, &po,
+                               on_probe_done, r);
     if (!r->probe) { /* out of memory: count it as a failed probe */
         struct smtp_probe_result res;
         memset(&res, 0, sizeof(res));
@@ -299,7 +299,7 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
     dns_query_addr(c->dns, host, on_resolved, j);
 }
 
-struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, SSL_CTX *ctx,
+struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, struct tlsworker *tls,
                             const struct config *cfg, mxcache_row_cb row_cb, void *row_arg)
 {
     struct mxcache *c = calloc(1, sizeof(*c));
@@ -307,7 +307,7 @@ struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, SSL_CTX *c
         return NULL;
     c->base = base;
     c->dns = dns;
-    c->ctx = ctx;
+    c->tls = tls;
     c->cfg = cfg;
     c->row_cb = row_cb;
     c->row_arg = row_arg;
@@ -333,7 +333,7 @@ void mxcache_free(struct mxcache *c)
         struct probe_req *r = c->live;
         c->live = r->next;
         if (r->probe)
-            smtp_probe_cancel(r->probe);
+            tlsworker_cancel(r->probe);
         free(r);
     }
     addrlimit_free(c->limit);

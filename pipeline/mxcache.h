@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 #include "pipeline/config.h"
+#include "pipeline/tlsworker.h"
 #include "scanner/codes.h"
 #include "scanner/dns.h"
 #include "scanner/smtp_probe.h"
@@ -46,8 +47,8 @@ struct mxcache_counters {
 
 struct mxcache;
 
-/* Creates the cache.  dns, ctx and cfg are borrowed and must outlive it. */
-struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, SSL_CTX *ctx,
+/* Creates the cache.  dns, tls and cfg are borrowed and must outlive it; probes run on tls. */
+struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, struct tlsworker *tls,
                             const struct config *cfg, mxcache_row_cb row_cb, void *row_arg);
 
 /* Frees every job; pending probes are cancelled and their waiters are NOT called. */

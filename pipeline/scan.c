@@ -325,7 +325,13 @@ static int open_services(struct scan *s)
             return -1;
         }
     }
-    s->env.mx = mxcache_new(s->base, s->env.dns, s->env.ssl_ctx, s->cfg, on_mx_row, s);
+    s->env.tls = tlsworker_new(s->base, s->env.ssl_ctx, s->cfg->dns_only ? 0 : (int)s->cfg->tls_threads,
+                               err, sizeof(err));
+    if (!s->env.tls) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        return -1;
+    }
+    s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg, on_mx_row, s);
     s->env.https_limit = addrlimit_new(s->base, s->cfg->https_conn_per_addr,
                                        s->cfg->https_rate_per_addr);
     return s->env.mx && s->env.https_limit ? 0 : -1;
@@ -416,6 +422,7 @@ static void free_all(struct scan *s)
     if (s->cfg->concurrency - (long)s->n_free == 0) {
         mxcache_free(s->env.mx);
         addrlimit_free(s->env.https_limit);
+        tlsworker_free(s->env.tls);
         dns_free(s->env.dns);
         if (s->env.ssl_ctx)
             SSL_CTX_free(s->env.ssl_ctx);
