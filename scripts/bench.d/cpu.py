@@ -10,7 +10,9 @@ cpu.py: where the machine's CPU time went during one benchmark run.
                                    ("busy"), and the idle seconds and number of CPUs
 
 A server's time is utime+stime of the process plus cutime+cstime (children it reaped: postfix's
-master reaps its smtpd processes).  The measured tool itself (scanner, dnsperf, node) has exited
+master reaps its smtpd processes).  A child that exits between the snapshots moves its whole
+lifetime into its parent's cutime; what it had used before the first snapshot is taken off again,
+so that an smtpd started by an earlier run and reaped during this one counts only its share.  The measured tool itself (scanner, dnsperf, node) has exited
 before the second snapshot and is not in it: scripts/bench takes its user+sys from /usr/bin/time,
 and reports the rest of "busy" as "other" (other programs on the machine, which a shared box has).
 """
@@ -83,7 +85,11 @@ def diff(a_path, b_path):
         q = a["procs"].get(pid)
         before = q["ticks"] if q and q["start"] == p["start"] else 0
         cats[p["cat"]] = cats.get(p["cat"], 0) + max(0, p["ticks"] - before)
-    res = {k: round(v / CLK, 2) for k, v in cats.items()}
+    for pid, q in a["procs"].items():
+        p = b["procs"].get(pid)
+        if p is None or p["start"] != q["start"]:   # exited: its parent (same server) reaped it
+            cats[q["cat"]] = cats.get(q["cat"], 0) - q["ticks"]
+    res = {k: round(max(0, v) / CLK, 2) for k, v in cats.items()}
     res["busy"] = round((b["busy"] - a["busy"]) / CLK, 2)
     res["idle"] = round((b["idle"] - a["idle"]) / CLK, 2)
     res["ncpu"] = b["ncpu"]
