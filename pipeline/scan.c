@@ -433,6 +433,10 @@ static void free_all(struct scan *s)
         free(s->pool);
         free(s->free_list);
         event_base_free(s->base);
+    } else {
+        /* Join the TLS threads before exit() runs OpenSSL's cleanup under their feet; the jobs
+         * they drop belong to domains nobody will look at again. */
+        tlsworker_free(s->env.tls);
     }
 }
 
