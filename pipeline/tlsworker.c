@@ -96,15 +96,19 @@ static void jobq_push(struct jobq *q, struct tlsworker_job *j)
     uint64_t one = 1;
     j->next = NULL;
     pthread_mutex_lock(&q->lock);
+    int was_empty = q->head == NULL;
     if (q->tail)
         q->tail->next = j;
     else
         q->head = j;
     q->tail = j;
     pthread_mutex_unlock(&q->lock);
-    /* a full counter (never in practice) still leaves the fd readable: the wake is not lost */
-    ssize_t n = write(q->fd, &one, sizeof(one));
-    (void)n;
+    /* Wake the reader only for the first job of a batch: it takes the whole list at once, so a
+     * job added to a non-empty list is picked up by the wake already on its way. */
+    if (was_empty) {
+        ssize_t n = write(q->fd, &one, sizeof(one));
+        (void)n;
+    }
 }
 
 /* Takes the whole list (oldest first) after draining the wake-up counter. */

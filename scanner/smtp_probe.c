@@ -139,6 +139,11 @@ static void teardown(struct smtp_probe *p)
     if (p->timer)
         evtimer_del(p->timer);
     if (p->bev) {
+        /* With BEV_OPT_DEFER_CALLBACKS a bufferevent freed while a callback is pending is only
+         * finalized later, its events still registered on the fd.  Closing the fd then, and a new
+         * socket (c-ares', another probe's) reusing the number, left that socket out of epoll:
+         * disable first, which takes the events off the fd now. */
+        bufferevent_disable(p->bev, EV_READ | EV_WRITE);
         bufferevent_free(p->bev);
         p->bev = NULL;
     }
@@ -228,6 +233,7 @@ static void on_tls_event(struct bufferevent *bev, short what, void *arg);
  * as replies later would be the response-injection bug of CVE-2011-0411. */
 static void start_tls(struct smtp_probe *p)
 {
+    bufferevent_disable(p->bev, EV_READ | EV_WRITE); /* see teardown() */
     bufferevent_free(p->bev);
     p->bev = NULL;
     p->ssl = tlscheck_ssl_new(p->ctx, p->mx_host);
