@@ -135,13 +135,11 @@ static void fetch_go(struct addrlimit_ticket *t)
     struct domain *d = t->arg;
     char host[320];
     snprintf(host, sizeof(host), "mta-sts.%s", d->result.domain);
-    socklen_t len = d->fetch_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                        : sizeof(struct sockaddr_in);
     struct https_fetch_opts o = {.timeout_sec = d->env->cfg->timeout_sec,
                                  .max_body = 65536,
                                  .user_agent = d->env->cfg->user_agent};
     d->env->https_fetches++;
-    d->fetch = tlsworker_fetch(d->env->tls, (struct sockaddr *)&d->fetch_addr, len, host,
+    d->fetch = tlsworker_fetch(d->env->tls, (struct sockaddr *)&d->fetch_addr, d->fetch_addrlen, host,
                                "/.well-known/mta-sts.txt", &o, on_fetch, d);
     if (!d->fetch) {
         addrlimit_release(t);
@@ -162,15 +160,7 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
     }
     /* The first address, IPv4 first: one fetch per domain keeps the scan polite. */
     d->fetch_addr = a->addr[0];
-    if (d->fetch_addr.ss_family == AF_INET6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&d->fetch_addr;
-        sin6->sin6_port = htons(d->env->cfg->https_port);
-        inet_ntop(AF_INET6, &sin6->sin6_addr, key, sizeof(key));
-    } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&d->fetch_addr;
-        sin->sin_port = htons(d->env->cfg->https_port);
-        inet_ntop(AF_INET, &sin->sin_addr, key, sizeof(key));
-    }
+    d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
     d->fetch_ticket.go = fetch_go;
     d->fetch_ticket.arg = d;
     if (addrlimit_acquire(d->env->https_limit, key, &d->fetch_ticket) < 0)

@@ -67,6 +67,7 @@ struct domain {
     /* policy */
     struct addrlimit_ticket fetch_ticket; /* waits for the policy host address's turn */
     struct sockaddr_storage fetch_addr;
+    socklen_t fetch_addrlen;
     struct tlsworker_job *fetch;    /* in flight, NULL otherwise */
     int fetch_done;
     struct https_fetch_result fetch_res; /* body not kept (parsed at once) */

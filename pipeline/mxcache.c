@@ -37,6 +37,7 @@ struct job {
 struct probe_req {
     struct job *job;
     struct sockaddr_storage addr;
+    socklen_t addrlen;
     char addr_text[INET6_ADDRSTRLEN];
     struct addrlimit_ticket ticket;
     struct tlsworker_job *probe;
@@ -172,6 +173,16 @@ static void on_probe_done(const struct smtp_probe_result *res, void *arg)
         job_finish(j);
 }
 
+/* A probe that could not even start (out of memory) counts as a failed one. */
+static void probe_fail_oom(struct probe_req *r)
+{
+    struct smtp_probe_result res;
+    memset(&res, 0, sizeof(res));
+    res.status = SMTP_PROBE_CONNECT_FAILED;
+    snprintf(res.error, sizeof(res.error), "out of memory");
+    on_probe_done(&res, r);
+}
+
 /* The address's politeness limits let this probe start. */
 static void probe_go(struct addrlimit_ticket *t)
 {
@@ -179,16 +190,10 @@ static void probe_go(struct addrlimit_ticket *t)
     struct mxcache *c = r->job->c;
     c->counters.probes_started++;
     struct smtp_probe_opts po = {.timeout_sec = c->cfg->timeout_sec, .ehlo_name = c->cfg->ehlo_name};
-    socklen_t len = r->addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    r->probe = tlsworker_probe(c->tls, (struct sockaddr *)&r->addr, len, r->job->host, &po,
+    r->probe = tlsworker_probe(c->tls, (struct sockaddr *)&r->addr, r->addrlen, r->job->host, &po,
                                on_probe_done, r);
-    if (!r->probe) { /* out of memory: count it as a failed probe */
-        struct smtp_probe_result res;
-        memset(&res, 0, sizeof(res));
-        res.status = SMTP_PROBE_CONNECT_FAILED;
-        snprintf(res.error, sizeof(res.error), "out of memory");
-        on_probe_done(&res, r);
-    }
+    if (!r->probe)
+        probe_fail_oom(r);
 }
 
 /* Creates the probe of one address and puts it on the live list (not started yet). */
@@ -200,15 +205,7 @@ static struct probe_req *probe_new(struct job *j, const struct sockaddr_storage 
         return NULL;
     r->job = j;
     r->addr = *ss;
-    if (ss->ss_family == AF_INET6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&r->addr;
-        a->sin6_port = htons(c->cfg->smtp_port);
-        inet_ntop(AF_INET6, &a->sin6_addr, r->addr_text, sizeof(r->addr_text));
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)&r->addr;
-        a->sin_port = htons(c->cfg->smtp_port);
-        inet_ntop(AF_INET, &a->sin_addr, r->addr_text, sizeof(r->addr_text));
-    }
+    r->addrlen = dns_addr_prepare(&r->addr, c->cfg->smtp_port, r->addr_text, sizeof(r->addr_text));
     r->ticket.go = probe_go;
     r->ticket.arg = r;
     r->next = c->live;
@@ -243,13 +240,8 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
     /* Hold the job while queueing: a probe that fails synchronously must not finish it early. */
     j->pending++;
     for (size_t i = 0; i < n_reqs; i++) {
-        if (addrlimit_acquire(c->limit, reqs[i]->addr_text, &reqs[i]->ticket) < 0) {
-            struct smtp_probe_result res;
-            memset(&res, 0, sizeof(res));
-            res.status = SMTP_PROBE_CONNECT_FAILED;
-            snprintf(res.error, sizeof(res.error), "out of memory");
-            on_probe_done(&res, reqs[i]);
-        }
+        if (addrlimit_acquire(c->limit, reqs[i]->addr_text, &reqs[i]->ticket) < 0)
+            probe_fail_oom(reqs[i]);
     }
     if (--j->pending == 0)
         job_finish(j);

@@ -7,6 +7,7 @@
  */
 #include "scanner/dns.h"
 
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
 #include <stdlib.h>
@@ -50,6 +51,21 @@ const char *dns_status_str(enum dns_status s)
     case DNS_UNREACHABLE: return "unreachable";
     }
     return "unknown";
+}
+
+socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, char *text,
+                           size_t textlen)
+{
+    if (ss->ss_family == AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_port = htons(port);
+        inet_ntop(AF_INET6, &a->sin6_addr, text, (socklen_t)textlen);
+        return sizeof(*a);
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_port = htons(port);
+    inet_ntop(AF_INET, &a->sin_addr, text, (socklen_t)textlen);
+    return sizeof(*a);
 }
 
 enum dns_status dns_status_from_ares(int st)

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <event2/event.h>
 
@@ -86,6 +87,11 @@ void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
 /* Queries A and AAAA in parallel and merges them (A first).  Status is OK when either had an
  * address; otherwise the more informative failure of the two. */
 void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg);
+
+/* Sets the port of an answer's address (in place), writes its text form into text and returns
+ * the length to pass to connect().  The one place the stages turn an answer into a destination. */
+socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, char *text,
+                           size_t textlen);
 
 /* Pure helpers, exposed for the tests: */
 enum dns_status dns_status_from_ares(int ares_status);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <ares.h>
 #include <cmocka.h>
 
@@ -107,6 +108,27 @@ static void test_status_map(void **state)
     assert_true(dns_status_failed(DNS_TIMEOUT));
 }
 
+static void test_addr_prepare(void **state)
+{
+    (void)state;
+    struct sockaddr_storage ss;
+    char text[64];
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+    v4->sin_family = AF_INET;
+    inet_pton(AF_INET, "127.2.0.1", &v4->sin_addr);
+    assert_int_equal(dns_addr_prepare(&ss, 25, text, sizeof(text)), sizeof(struct sockaddr_in));
+    assert_string_equal(text, "127.2.0.1");
+    assert_int_equal(ntohs(v4->sin_port), 25);
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+    v6->sin6_family = AF_INET6;
+    inet_pton(AF_INET6, "2001:db8::25", &v6->sin6_addr);
+    assert_int_equal(dns_addr_prepare(&ss, 443, text, sizeof(text)), sizeof(struct sockaddr_in6));
+    assert_string_equal(text, "2001:db8::25");
+    assert_int_equal(ntohs(v6->sin6_port), 443);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -114,6 +136,7 @@ int main(void)
         cmocka_unit_test(test_null_mx),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_status_map),
+        cmocka_unit_test(test_addr_prepare),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
