@@ -236,7 +236,8 @@ const struct dns_counters *dns_counters(const struct dns *d)
 enum query_kind { Q_MX, Q_TXT, Q_A, Q_AAAA };
 
 struct addr_job {
-    struct dns_addr_answer ans;
+    struct sockaddr_storage v4[DNS_ADDR_MAX], v6[DNS_ADDR_MAX]; /* kept apart until both end */
+    size_t n4, n6;
     enum dns_status st4, st6;
     int pending;
     dns_addr_cb cb;
@@ -351,6 +352,27 @@ static void deliver_txt(struct query *q, int status, unsigned char *abuf, int al
         ares_free_data(txt);
 }
 
+void dns_addr_merge(const struct sockaddr_storage *v4, size_t n4, enum dns_status st4,
+                    const struct sockaddr_storage *v6, size_t n6, enum dns_status st6,
+                    struct dns_addr_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < n4 && out->n < DNS_ADDR_MAX; i++)
+        out->addr[out->n++] = v4[i];
+    for (size_t i = 0; i < n6 && out->n < DNS_ADDR_MAX; i++)
+        out->addr[out->n++] = v6[i];
+    if (out->n > 0)
+        out->status = DNS_OK;
+    else if (dns_status_failed(st4))
+        out->status = st4;
+    else if (dns_status_failed(st6))
+        out->status = st6;
+    else
+        out->status = (st4 == DNS_NXDOMAIN || st6 == DNS_NXDOMAIN) ? DNS_NXDOMAIN : DNS_NODATA;
+}
+
+/* Keeps one family's addresses apart from the other's: the cap applies at the merge, so which
+ * answer arrives first cannot change which addresses are kept. */
 static void addr_part(struct query *q, int status, unsigned char *abuf, int alen)
 {
     struct addr_job *j = q->u.addr;
@@ -361,8 +383,8 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
             int n = DNS_ADDR_MAX;
             int r = ares_parse_a_reply(abuf, alen, NULL, at, &n);
             st = dns_status_from_ares(r);
-            for (int i = 0; r == ARES_SUCCESS && i < n && j->ans.n < DNS_ADDR_MAX; i++) {
-                struct sockaddr_in *sin = (struct sockaddr_in *)&j->ans.addr[j->ans.n++];
+            for (int i = 0; r == ARES_SUCCESS && i < n && j->n4 < DNS_ADDR_MAX; i++) {
+                struct sockaddr_in *sin = (struct sockaddr_in *)&j->v4[j->n4++];
                 sin->sin_family = AF_INET;
                 sin->sin_addr = at[i].ipaddr;
             }
@@ -371,8 +393,8 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
             int n = DNS_ADDR_MAX;
             int r = ares_parse_aaaa_reply(abuf, alen, NULL, at, &n);
             st = dns_status_from_ares(r);
-            for (int i = 0; r == ARES_SUCCESS && i < n && j->ans.n < DNS_ADDR_MAX; i++) {
-                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&j->ans.addr[j->ans.n++];
+            for (int i = 0; r == ARES_SUCCESS && i < n && j->n6 < DNS_ADDR_MAX; i++) {
+                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&j->v6[j->n6++];
                 sin6->sin6_family = AF_INET6;
                 memcpy(&sin6->sin6_addr, &at[i].ip6addr, sizeof(sin6->sin6_addr));
             }
@@ -384,24 +406,9 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
         j->st6 = st;
     if (--j->pending > 0)
         return;
-    if (j->ans.n > 0) {
-        j->ans.status = DNS_OK;
-    } else if (dns_status_failed(j->st4)) {
-        j->ans.status = j->st4;
-    } else if (dns_status_failed(j->st6)) {
-        j->ans.status = j->st6;
-    } else {
-        j->ans.status = (j->st4 == DNS_NXDOMAIN || j->st6 == DNS_NXDOMAIN) ? DNS_NXDOMAIN : DNS_NODATA;
-    }
-    /* A before AAAA: if AAAA answered first, rotate so IPv4 comes first (simple stable pass) */
-    struct dns_addr_answer sorted;
-    memset(&sorted, 0, sizeof(sorted));
-    sorted.status = j->ans.status;
-    for (int fam = 0; fam < 2; fam++)
-        for (size_t i = 0; i < j->ans.n; i++)
-            if ((j->ans.addr[i].ss_family == AF_INET) == (fam == 0))
-                sorted.addr[sorted.n++] = j->ans.addr[i];
-    j->cb(&sorted, j->arg);
+    struct dns_addr_answer merged;
+    dns_addr_merge(j->v4, j->n4, j->st4, j->v6, j->n6, j->st6, &merged);
+    j->cb(&merged, j->arg);
     free(j);
 }
 
