@@ -370,7 +370,10 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
     }
     j->out.n_addr = (int)n_reqs;
     if (n_reqs == 0) {
-        if (j->out.problems.bits == 0) {
+        if (a->status == DNS_INTERNAL_ERROR) {
+            issue_set_add(&j->out.problems, ISSUE_SCANNER_ERROR); /* not the host's failure */
+            snprintf(j->out.why, sizeof(j->out.why), "out of memory resolving the host");
+        } else if (j->out.problems.bits == 0) {
             issue_set_add(&j->out.problems, ISSUE_MX_CONNECT_FAILED);
             snprintf(j->out.why, sizeof(j->out.why), "no address (%s)", dns_status_str(a->status));
         }

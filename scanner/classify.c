@@ -211,6 +211,11 @@ static void note_cut(const struct classify_facts *f, struct domain_result *r)
 static int verdict_scanner_error(const struct classify_facts *f, struct domain_result *r)
 {
     const char *where = f->scanner_error;
+    const enum dns_status lookups[] = {f->mx_dns, f->sts_dns, f->tlsrpt_dns, f->implicit_addr,
+                                       f->policy_host_dns};
+    for (size_t i = 0; !where && i < sizeof(lookups) / sizeof(lookups[0]); i++)
+        if (lookups[i] == DNS_INTERNAL_ERROR)
+            where = "dns";
     if (!where && f->fetch && f->fetch->status == HTTPS_FETCH_INTERNAL_ERROR)
         where = "policy fetch";
     for (size_t i = 0; !where && i < f->n_mx; i++)

@@ -49,6 +49,7 @@ const char *dns_status_str(enum dns_status s)
     case DNS_BADRESP: return "badresp";
     case DNS_ERROR: return "error";
     case DNS_UNREACHABLE: return "unreachable";
+    case DNS_INTERNAL_ERROR: return "internal_error";
     }
     return "unknown";
 }
@@ -78,6 +79,7 @@ enum dns_status dns_status_from_ares(int st)
     case ARES_EREFUSED: return DNS_REFUSED;
     case ARES_ETIMEOUT: return DNS_TIMEOUT;
     case ARES_ECONNREFUSED: return DNS_UNREACHABLE;
+    case ARES_ENOMEM: return DNS_INTERNAL_ERROR;
     case ARES_EBADRESP: case ARES_EFORMERR: case ARES_EBADNAME: return DNS_BADRESP;
     default: return DNS_ERROR;
     }
@@ -325,7 +327,7 @@ static void deliver_txt(struct query *q, int status, unsigned char *abuf, int al
         /* one buffer large enough for every record concatenated: never more than the answer */
         buf = (st == ARES_SUCCESS) ? malloc((size_t)alen + 1) : NULL;
         if (st == ARES_SUCCESS && !buf)
-            a.status = DNS_ERROR;
+            a.status = DNS_INTERNAL_ERROR;
     }
     if (buf) {
         size_t used = 0;
@@ -490,7 +492,7 @@ void dns_query_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg)
 {
     struct query *q = query_new(d, Q_MX, arg);
     if (!q) {
-        struct dns_mx_answer a = {.status = DNS_ERROR};
+        struct dns_mx_answer a = {.status = DNS_INTERNAL_ERROR};
         cb(&a, arg);
         return;
     }
@@ -502,7 +504,7 @@ void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
 {
     struct query *q = query_new(d, Q_TXT, arg);
     if (!q) {
-        struct dns_txt_answer a = {.status = DNS_ERROR};
+        struct dns_txt_answer a = {.status = DNS_INTERNAL_ERROR};
         cb(&a, arg);
         return;
     }
@@ -519,7 +521,7 @@ void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg)
         free(j);
         free(q4);
         free(q6);
-        struct dns_addr_answer a = {.status = DNS_ERROR};
+        struct dns_addr_answer a = {.status = DNS_INTERNAL_ERROR};
         cb(&a, arg);
         return;
     }

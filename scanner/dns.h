@@ -23,8 +23,9 @@ enum dns_status {
     DNS_REFUSED,
     DNS_TIMEOUT,
     DNS_BADRESP,    /* malformed answer */
-    DNS_ERROR,      /* anything else (no memory, cancelled, ...) */
-    DNS_UNREACHABLE /* the server's port answered "connection refused" */
+    DNS_ERROR,      /* anything else (cancelled, ...) */
+    DNS_UNREACHABLE, /* the server's port answered "connection refused" */
+    DNS_INTERNAL_ERROR /* the scanner ran out of memory: says nothing about the name */
 };
 const char *dns_status_str(enum dns_status s);
 

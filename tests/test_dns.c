@@ -103,6 +103,8 @@ static void test_status_map(void **state)
     assert_int_equal(dns_status_from_ares(ARES_ESERVFAIL), DNS_SERVFAIL);
     assert_int_equal(dns_status_from_ares(ARES_EREFUSED), DNS_REFUSED);
     assert_int_equal(dns_status_from_ares(ARES_ETIMEOUT), DNS_TIMEOUT);
+    assert_int_equal(dns_status_from_ares(ARES_ENOMEM), DNS_INTERNAL_ERROR); /* not the name's */
+    assert_string_equal(dns_status_str(DNS_INTERNAL_ERROR), "internal_error");
     assert_false(dns_status_failed(DNS_NXDOMAIN));
     assert_false(dns_status_failed(DNS_NODATA));
     assert_true(dns_status_failed(DNS_SERVFAIL));

@@ -267,6 +267,14 @@ static void test_internal_error_is_not_a_fact(void **state)
     classify_domain(&f, &r);
     assert_int_equal(r.verdict, VERDICT_SCANNER_ERROR);
     assert_non_null(strstr(r.detail, "policy parse"));
+
+    /* a lookup the scanner could not make: not dns_error */
+    f.scanner_error = NULL;
+    f.sts_dns = DNS_INTERNAL_ERROR;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.verdict, VERDICT_SCANNER_ERROR);
+    assert_non_null(strstr(r.detail, "scanner error in dns"));
 }
 
 int main(void)
