@@ -76,9 +76,36 @@ static void maybe_done(struct scan *s)
 
 /* ---- rows --------------------------------------------------------------------------------- */
 
+/* ZMap-style abort on an anomaly: when the first --dns-abort-after lookups all went unanswered
+ * (or a smaller scan got no DNS reply at all), no resolver works and every row is a dns_error.
+ * Stops the loop at once; returns 1 once the scan is aborted so no further row is written. */
+static int check_dns_abort(struct scan *s, int finished)
+{
+    const struct dns_counters *dc = dns_counters(s->env.dns);
+    char causes[160];
+    if (s->exit_code == SCAN_EXIT_NO_RESOLVER)
+        return 1;
+    if (s->stopping || !dns_counters_no_answer(dc, (unsigned long)s->cfg->dns_abort_after, finished))
+        return 0;
+    fprintf(stderr, "%smtasts-scan: %s %lu DNS lookups failed (%s): no resolver answers; check "
+                    "--resolver, or --dns-abort-after 0 to scan anyway%s\n",
+            s->tty ? "\n" : "", finished ? "all" : "the first", dns_counters_ended(dc),
+            dns_counters_failures(dc, causes, sizeof(causes)),
+            s->counters.done ? ".  The rows written are not results: scan again, not --resume" : "");
+    s->exit_code = SCAN_EXIT_NO_RESOLVER;
+    s->stopping = 1;
+    event_base_loopbreak(s->base);
+    return 1;
+}
+
 static void on_domain_finish(struct domain *d, void *arg)
 {
     struct scan *s = arg;
+    if (check_dns_abort(s, 0)) {
+        domain_recycle(d);
+        s->free_list[s->n_free++] = d;
+        return;
+    }
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
@@ -287,8 +314,14 @@ static int open_files(struct scan *s)
     s->input = input_open(s->cfg->input, err, sizeof(err));
     if (!s->input) {
         fprintf(stderr, "mtasts-scan: %s\n", err);
+        if (config_input_looks_like_domain(s->cfg->input) && access(s->cfg->input, F_OK) != 0)
+            fprintf(stderr, "mtasts-scan: INPUT is a file of domains, one per line; to scan one "
+                            "domain: echo %s | mtasts-scan -\n", s->cfg->input);
         return -1;
     }
+    if (strcmp(s->cfg->input, "-") == 0 && isatty(STDIN_FILENO))
+        fprintf(stderr, "mtasts-scan: reading domains from stdin, one per line (end with Ctrl-D); "
+                        "give a file as INPUT, or see --help\n");
     s->out = csvout_open(s->cfg->output, CSVOUT_DOMAIN, &zerr);
     if (!s->out) {
         fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
@@ -399,14 +432,18 @@ static void print_final(struct scan *s)
         summary_print(&s->summary, stderr);
     const struct dns_counters *dc = dns_counters(s->env.dns);
     const struct mxcache_counters *mc = mxcache_counters(s->env.mx);
+    char resumed[96] = "", causes[160];
+    if (s->cfg->resume)
+        snprintf(resumed, sizeof(resumed), " (%lu skipped: already in --resume file)",
+                 s->counters.skipped_resume);
     if (s->cfg->progress != PROGRESS_OFF)
-        fprintf(stderr, "scan: %lu domains in %.1fs (%lu skipped: already in --resume file); "
-                        "dns %lu sent %lu answered %lu failed %lu timed out; "
+        fprintf(stderr, "scan: %lu domains in %.1fs%s; "
+                        "dns %lu sent %lu answered %lu failed %lu timed out (failed by cause: %s); "
                         "https %lu fetches; smtp %lu probes of %lu hosts (%lu cache hits)\n",
-                s->counters.done, now_sec(s) - s->t0, s->counters.skipped_resume, dc->sent,
-                dc->answered, dc->failed,
-                dc->timed_out, s->env.https_fetches, mc->probes_started, mc->hosts_resolved,
-                mc->cache_hits);
+                s->counters.done, now_sec(s) - s->t0, resumed, dc->sent,
+                dc->answered, dc->failed, dc->timed_out,
+                dns_counters_failures(dc, causes, sizeof(causes)), s->env.https_fetches,
+                mc->probes_started, mc->hosts_resolved, mc->cache_hits);
     if (s->cfg->summary_json) {
         FILE *f = fopen(s->cfg->summary_json, "w");
         if (!f || summary_write_json(&s->summary, f) != 0 || fclose(f) != 0) {
@@ -460,6 +497,8 @@ int scan_run(const struct config *cfg)
     }
     s.total_lines = count_lines(cfg->input);
     event_base_dispatch(s.base);
+    if (s.exit_code == SCAN_EXIT_OK)
+        check_dns_abort(&s, 1);
     if (close_files(&s) < 0)
         s.exit_code = SCAN_EXIT_FATAL;
     print_final(&s);

@@ -46,11 +46,38 @@ const char *dns_status_str(enum dns_status s)
     case DNS_SERVFAIL: return "servfail";
     case DNS_REFUSED: return "refused";
     case DNS_TIMEOUT: return "timeout";
-    case DNS_BADRESP: return "badresp";
+    case DNS_BADRESP: return "malformed";
     case DNS_ERROR: return "error";
     case DNS_UNREACHABLE: return "unreachable";
+    case DNS_STATUS__COUNT: break;
     }
     return "unknown";
+}
+
+unsigned long dns_counters_ended(const struct dns_counters *c)
+{
+    return c->answered + c->failed + c->timed_out;
+}
+
+const char *dns_counters_failures(const struct dns_counters *c, char *buf, size_t len)
+{
+    const unsigned long *n = c->by_status;
+    snprintf(buf, len, "%lu servfail, %lu refused, %lu timeout, %lu unreachable, %lu malformed, "
+                       "%lu other", n[DNS_SERVFAIL], n[DNS_REFUSED], n[DNS_TIMEOUT],
+             n[DNS_UNREACHABLE], n[DNS_BADRESP], n[DNS_ERROR]);
+    return buf;
+}
+
+int dns_counters_no_answer(const struct dns_counters *c, unsigned long abort_after, int finished)
+{
+    unsigned long ended = dns_counters_ended(c);
+    if (abort_after == 0 || c->answered > 0 || ended == 0)
+        return 0;
+    if (ended >= abort_after)
+        return 1;
+    /* a small scan: only when no packet came back at all, since a few SERVFAILs can be the
+     * domains' own fault */
+    return finished && c->by_status[DNS_TIMEOUT] + c->by_status[DNS_UNREACHABLE] == ended;
 }
 
 socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, char *text,
@@ -197,7 +224,11 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     ao.sock_state_cb_data = d;
     ao.timeout = (int)(opts->timeout_sec * 1000);
     ao.tries = opts->tries > 0 ? opts->tries : 1;
-    ao.flags = ARES_FLAG_EDNS;
+    /* NOCHECKRESP: c-ares 1.18 turns a SERVFAIL or REFUSED reply into "connection refused" (it
+     * tries the next server and, when none is left, ends with its initial status), which made an
+     * authoritative failure look like a dead resolver.  With the flag the reply's code reaches us;
+     * the price is that such a reply is not retried on the next --resolver. */
+    ao.flags = ARES_FLAG_EDNS | ARES_FLAG_NOCHECKRESP;
     ao.ednspsz = 1232;
     /* Thousands of answers can arrive between two turns of the loop: a small receive buffer
      * drops them and turns a fast server into timeouts.  The kernel caps it at rmem_max. */
@@ -262,6 +293,7 @@ static void count_answer(struct dns *d, int status)
         d->counters.answered++;
     else
         d->counters.failed++;
+    d->counters.by_status[dns_status_from_ares(status)]++;
 }
 
 void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out)

@@ -24,8 +24,11 @@ enum dns_status {
     DNS_TIMEOUT,
     DNS_BADRESP,    /* malformed answer */
     DNS_ERROR,      /* anything else (no memory, cancelled, ...) */
-    DNS_UNREACHABLE /* the server's port answered "connection refused" */
+    DNS_UNREACHABLE, /* no resolver could be reached (port unreachable, connection refused) */
+    DNS_STATUS__COUNT
 };
+/* The outcome as written in `detail` and the summary: ok, nxdomain, nodata, servfail (the
+ * resolver answered SERVFAIL), refused, timeout (no reply), malformed, error, unreachable. */
 const char *dns_status_str(enum dns_status s);
 
 /* NXDOMAIN and NODATA are answers; the others mean "we could not find out". */
@@ -57,7 +60,21 @@ struct dns_addr_answer {
 struct dns_counters {
     unsigned long sent, answered, failed, timed_out;
     unsigned long queued_peak; /* most queries waiting for a slot at once */
+    unsigned long by_status[DNS_STATUS__COUNT]; /* lookups ended, by outcome (c-ares' view) */
 };
+
+/* Lookups that ended (answered, failed or timed out). */
+unsigned long dns_counters_ended(const struct dns_counters *c);
+
+/* Writes the failed lookups by cause into buf ("2 servfail, 1 refused, 0 timeout, 0 unreachable,
+ * 0 malformed, 0 other"); returns buf.  Pure. */
+const char *dns_counters_failures(const struct dns_counters *c, char *buf, size_t len);
+
+/* 1 when no resolver answers, so a scan's rows would all be dns_error: abort_after (> 0) lookups
+ * have ended and not one got an answer (a record, NXDOMAIN or NODATA); or, once the scan is
+ * finished, lookups ended and not one got any reply at all (all timeout or unreachable).  0 when
+ * abort_after is 0 (never).  Pure. */
+int dns_counters_no_answer(const struct dns_counters *c, unsigned long abort_after, int finished);
 
 struct dns;
 
