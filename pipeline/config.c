@@ -257,8 +257,9 @@ static int parse_shard(struct config *cfg, const char *s, char *expect, size_t e
     return 0;
 }
 
-/* The trust store must hold at least one PEM certificate: checked here so that a typo gets one
- * line naming the option instead of OpenSSL's error stack when the TLS context is built. */
+/* The trust store must hold at least one PEM certificate: checked before the scan so that a typo
+ * gets one line naming the option instead of OpenSSL's error stack when the TLS context is
+ * built. */
 static int check_ca_file(const char *path, char *expect, size_t elen)
 {
     const char *want = "expected a readable PEM file of trusted CA certificates";
@@ -277,6 +278,17 @@ static int check_ca_file(const char *path, char *expect, size_t elen)
     }
     X509_free(x);
     return 0;
+}
+
+int config_check_files(const struct config *cfg, FILE *err)
+{
+    char expect[256];
+    if (!cfg->ca_file || cfg->dns_only) /* --dns-only never builds a TLS context */
+        return 0;
+    if (check_ca_file(cfg->ca_file, expect, sizeof(expect)) == 0)
+        return 0;
+    fprintf(err, "mtasts-scan: invalid value '%s' for --ca-file: %s\n", cfg->ca_file, expect);
+    return -1;
 }
 
 int config_input_looks_like_domain(const char *arg)
@@ -322,9 +334,7 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
     case OPT_SUMMARY: cfg->summary_json = arg; return 0;
     case OPT_RESUME: cfg->resume = arg; return 0;
     case OPT_RESOLVER: return add_resolver(cfg, arg, ex, exlen);
-    case OPT_CA_FILE:
-        cfg->ca_file = arg;
-        return check_ca_file(arg, ex, exlen);
+    case OPT_CA_FILE: cfg->ca_file = arg; return 0;
     case OPT_CONCURRENCY: return parse_long(arg, 1, 1000000, &cfg->concurrency, ex, exlen);
     case OPT_RATE: return parse_double(arg, 0, 1e9, &cfg->rate, ex, exlen);
     case OPT_TIMEOUT: return parse_double(arg, 0.05, 3600, &cfg->timeout_sec, ex, exlen);

@@ -55,6 +55,11 @@ void config_defaults(struct config *cfg);
  * printed), -1 on a usage error (message already printed to err). */
 int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
 
+/* Checks the files the options name that must be readable before a scan starts (--ca-file:
+ * at least one PEM certificate, unless --dns-only).  0, or -1 with one line printed to err
+ * naming the option, the value and what is expected. */
+int config_check_files(const struct config *cfg, FILE *err);
+
 /* Prints what --version prints: "mtasts-scan VERSION (git REVISION)" and a line of the library
  * versions in use (libevent, c-ares, OpenSSL, zstd). */
 void config_print_version(FILE *out);

@@ -482,7 +482,9 @@ int scan_run(const struct config *cfg)
     struct scan s;
     memset(&s, 0, sizeof(s));
     s.cfg = cfg;
-    s.tty = isatty(STDERR_FILENO);
+    /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
+     * same terminal: then it is off by default and printed as whole lines with --progress. */
+    s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
     s.base = event_base_new();
