@@ -311,6 +311,10 @@ static int open_files(struct scan *s)
     struct zwriter_error zerr;
     if (open_resume(s) < 0)
         return -1;
+    /* before input_open, which already waits for the first bytes */
+    if (strcmp(s->cfg->input, "-") == 0 && isatty(STDIN_FILENO))
+        fprintf(stderr, "mtasts-scan: reading domains from stdin, one per line (end with Ctrl-D); "
+                        "give a file as INPUT, or see --help\n");
     s->input = input_open(s->cfg->input, err, sizeof(err));
     if (!s->input) {
         fprintf(stderr, "mtasts-scan: %s\n", err);
@@ -319,9 +323,7 @@ static int open_files(struct scan *s)
                             "domain: echo %s | mtasts-scan -\n", s->cfg->input);
         return -1;
     }
-    if (strcmp(s->cfg->input, "-") == 0 && isatty(STDIN_FILENO))
-        fprintf(stderr, "mtasts-scan: reading domains from stdin, one per line (end with Ctrl-D); "
-                        "give a file as INPUT, or see --help\n");
+
     s->out = csvout_open(s->cfg->output, CSVOUT_DOMAIN, &zerr);
     if (!s->out) {
         fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
