@@ -76,9 +76,19 @@ static void maybe_done(struct scan *s)
 
 /* ---- rows --------------------------------------------------------------------------------- */
 
+static void on_dns_abort(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct scan *s = arg;
+    dns_cancel_all(s->env.dns);
+    maybe_done(s);
+}
+
 /* ZMap-style abort on an anomaly: when the first --dns-abort-after lookups all went unanswered
  * (or a smaller scan got no DNS reply at all), no resolver works and every row is a dns_error.
- * Stops the loop at once; returns 1 once the scan is aborted so no further row is written. */
+ * Starts no more domains and cancels the lookups in flight; returns 1 once the scan is aborted,
+ * so that no further row is written. */
 static int check_dns_abort(struct scan *s, int finished)
 {
     const struct dns_counters *dc = dns_counters(s->env.dns);
@@ -94,7 +104,11 @@ static int check_dns_abort(struct scan *s, int finished)
             s->counters.done ? ".  The rows written are not results: scan again, not --resume" : "");
     s->exit_code = SCAN_EXIT_NO_RESOLVER;
     s->stopping = 1;
-    event_base_loopbreak(s->base);
+    /* End the lookups in flight from the loop, not from this DNS callback; their domains then
+     * finish without rows and the loop ends with everything freed. */
+    struct timeval now = {0, 0};
+    if (!finished)
+        event_base_once(s->base, -1, EV_TIMEOUT, on_dns_abort, s, &now);
     return 1;
 }
 
@@ -104,6 +118,7 @@ static void on_domain_finish(struct domain *d, void *arg)
     if (check_dns_abort(s, 0)) {
         domain_recycle(d);
         s->free_list[s->n_free++] = d;
+        maybe_done(s);
         return;
     }
     s->counters.done++;

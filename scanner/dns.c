@@ -287,6 +287,8 @@ struct query {
 static void count_answer(struct dns *d, int status)
 {
     d->outstanding--;
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+        return; /* we ended it: neither an answer nor a failure */
     if (status == ARES_ETIMEOUT)
         d->counters.timed_out++;
     else if (status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA)
@@ -555,6 +557,20 @@ void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg)
     q6->u.addr = j;
     send_query(d, name, ns_t_a, q4);
     send_query(d, name, ns_t_aaaa, q6);
+}
+
+void dns_cancel_all(struct dns *d)
+{
+    while (d->wait_head) { /* never sent; EDESTRUCTION: on_answer sends nothing in their place */
+        struct query *w = d->wait_head;
+        d->wait_head = w->next;
+        d->n_waiting--;
+        d->outstanding++;
+        on_answer(w, ARES_EDESTRUCTION, 0, NULL, 0);
+    }
+    d->wait_tail = NULL;
+    ares_cancel(d->channel);
+    tick_update(d);
 }
 
 void dns_free(struct dns *d)

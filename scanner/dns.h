@@ -88,6 +88,11 @@ struct dns_opts {
 /* Creates the DNS stage on base.  NULL with err filled on failure.  Free with dns_free. */
 struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *err, size_t errlen);
 
+/* Ends every query, waiting or on the wire: callbacks run with DNS_ERROR, and are not counted.
+ * Queries issued from those callbacks go out as usual.  Never call it from inside a DNS
+ * callback (c-ares 1.18 would end the query being delivered twice). */
+void dns_cancel_all(struct dns *d);
+
 /* Cancels outstanding queries (their callbacks run with DNS_ERROR) and frees d. */
 void dns_free(struct dns *d);
 
