@@ -284,11 +284,58 @@ struct query {
     void *arg;
 };
 
-static void count_answer(struct dns *d, int status)
+/* Moves *off past the (possibly compressed) name at abuf + *off; -1 when it runs off the end. */
+static int skip_name(const unsigned char *abuf, int alen, int *off)
+{
+    int o = *off;
+    for (int labels = 0; labels < 128 && o < alen; labels++) {
+        unsigned c = abuf[o];
+        if ((c & 0xC0) == 0xC0) { /* a pointer ends the name */
+            if (o + 1 >= alen || (int)(((c & 0x3F) << 8) | abuf[o + 1]) >= alen)
+                return -1;
+            *off = o + 2;
+            return 0;
+        }
+        if (c & 0xC0)
+            return -1;
+        if (c == 0) {
+            *off = o + 1;
+            return 0;
+        }
+        o += 1 + (int)c;
+    }
+    return -1;
+}
+
+int dns_answer_wellformed(const unsigned char *abuf, int alen)
+{
+    if (!abuf || alen < 12)
+        return 0;
+    int qd = abuf[4] << 8 | abuf[5], an = abuf[6] << 8 | abuf[7], off = 12;
+    for (int i = 0; i < qd; i++) {
+        if (skip_name(abuf, alen, &off) < 0 || off + 4 > alen)
+            return 0;
+        off += 4;
+    }
+    for (int i = 0; i < an; i++) {
+        if (skip_name(abuf, alen, &off) < 0 || off + 10 > alen)
+            return 0;
+        off += 10 + (abuf[off + 8] << 8 | abuf[off + 9]);
+        if (off > alen)
+            return 0;
+    }
+    return 1;
+}
+
+static void count_answer(struct dns *d, int status, const unsigned char *abuf, int alen)
 {
     d->outstanding--;
     if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
         return; /* we ended it: neither an answer nor a failure */
+    /* c-ares hands over a reply whose records are cut short as a success (the parsers find
+     * out later): count it as the malformed reply it is */
+    if (status == ARES_SUCCESS && !dns_answer_wellformed(abuf, alen))
+        status = ARES_EBADRESP;
     if (status == ARES_ETIMEOUT)
         d->counters.timed_out++;
     else if (status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA)
@@ -446,7 +493,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     (void)timeouts;
     struct query *q = arg;
     struct dns *d = q->d;
-    count_answer(d, status);
+    count_answer(d, status, abuf, alen);
     switch (q->kind) {
     case Q_MX: deliver_mx(q, status, abuf, alen); break;
     case Q_TXT: deliver_txt(q, status, abuf, alen); break;

@@ -117,6 +117,9 @@ socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, cha
 
 /* Pure helpers, exposed for the tests: */
 enum dns_status dns_status_from_ares(int ares_status);
+/* 1 when the header, question and answer records of a raw reply lie within its alen bytes
+ * (names, record lengths), so a parser can read every answer record; 0 otherwise. */
+int dns_answer_wellformed(const unsigned char *abuf, int alen);
 /* Fills out from a raw DNS answer (no network). */
 void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out);
 

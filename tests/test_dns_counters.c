@@ -79,12 +79,41 @@ static void test_no_answer(void **state)
     assert_true(dns_counters_no_answer(&c, 100, 0));
 }
 
+/* A reply to "ex.test MX" with one answer, MX 10 mx.ex.test (compressed). */
+static const unsigned char MX_REPLY[] = {
+    0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,            /* header: 1 question, 1 answer */
+    2, 'e', 'x', 4, 't', 'e', 's', 't', 0, 0, 15, 0, 1,        /* ex.test MX IN */
+    0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 0x0e, 0x10, 0, 7,           /* name, MX IN, TTL, rdlength 7 */
+    0, 10, 2, 'm', 'x', 0xc0, 0x0c};                          /* 10 mx.ex.test */
+
+static void test_wellformed(void **state)
+{
+    (void)state;
+    assert_true(dns_answer_wellformed(MX_REPLY, (int)sizeof(MX_REPLY)));
+    /* every cut-short copy is malformed: c-ares passes these on as ARES_SUCCESS */
+    for (int len = 0; len < (int)sizeof(MX_REPLY); len++)
+        if (dns_answer_wellformed(MX_REPLY, len))
+            fail_msg("accepted the first %d bytes", len);
+    assert_false(dns_answer_wellformed(NULL, 0));
+    unsigned char bad[sizeof(MX_REPLY)];
+    memcpy(bad, MX_REPLY, sizeof(bad));
+    bad[26] = 0xc0, bad[27] = 0xff; /* a pointer past the end */
+    assert_false(dns_answer_wellformed(bad, (int)sizeof(bad)));
+    memcpy(bad, MX_REPLY, sizeof(bad));
+    bad[12] = 0x40; /* a reserved label type */
+    assert_false(dns_answer_wellformed(bad, (int)sizeof(bad)));
+    memcpy(bad, MX_REPLY, sizeof(bad));
+    bad[7] = 0; /* no answer record: the question alone is well formed (NODATA) */
+    assert_true(dns_answer_wellformed(bad, 25));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_text),
         cmocka_unit_test(test_failures_by_cause),
         cmocka_unit_test(test_no_answer),
+        cmocka_unit_test(test_wellformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

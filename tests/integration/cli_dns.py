@@ -49,7 +49,8 @@ with FakeDNS() as dns:
     # 3 lookups per failing domain: MX and the two TXT names (all under the same first word)
     c = causes(err)
     check(c.get("servfail") == 3 and c.get("refused") == 3 and c.get("timeout") == 3 and
-          c.get("unreachable") == 0, "failures by cause on the final line", c or err)
+          c.get("malformed") == 3 and c.get("unreachable") == 0,
+          "failures by cause on the final line", c or err)
 
     # A resolver that never answers: stop after the first N lookups, exit 3.
     rc, rows, err, secs = scan(dns.resolver, ["drop%d.drop.test" % i for i in range(40)],
@@ -87,7 +88,10 @@ rc, rows, err, _ = scan("127.0.0.1:%d" % port, many, "--dns-abort-after", "0")
 check(rc == 0 and len(rows) == len(many) and
       all(r["verdict"] == "dns_error" for r in rows.values()), "--dns-abort-after 0 never stops",
       (rc, len(rows)))
-check(causes(err).get("unreachable") == 3 * len(many), "every lookup counted unreachable",
-      causes(err))
+# (the kernel rate-limits its "port unreachable" replies: a few lookups may time out instead)
+c = causes(err)
+check(c.get("unreachable", 0) > len(many) and
+      c.get("unreachable", 0) + c.get("timeout", 0) == 3 * len(many),
+      "every lookup counted unreachable (or timeout)", c)
 
 finish("cli_dns")
