@@ -102,7 +102,7 @@ static const struct opt_doc opts[] = {
     {{"https-port", required_argument, NULL, OPT_HTTPS_PORT}, "PORT", "port of policy hosts (default 443; for test set-ups)"},
     {{"smtp-port", required_argument, NULL, OPT_SMTP_PORT}, "PORT", "port of MX hosts (default 25; for test set-ups)"},
     {{"shard", required_argument, NULL, OPT_SHARD}, "I/N", "scan only input lines whose number modulo N is I (0-based)"},
-    {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr (default when stderr is a tty)"},
+    {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr, fitted to the terminal's width (default when stderr is a terminal the CSV does not go to)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no status line"},
     {{"schema", no_argument, NULL, OPT_SCHEMA}, NULL, "print the CSV columns with their meaning and exit"},
     {{"version", no_argument, NULL, OPT_VERSION}, NULL, "print the version, source revision and library versions, and exit"},
@@ -115,7 +115,10 @@ static void usage(FILE *f)
     fprintf(f, "usage: mtasts-scan [options] [INPUT]\n\n"
                "Measures MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) deployment.\n"
                "INPUT: one domain per line, or Tranco-style \"rank,domain\" CSV (CRLF or LF, blank\n"
-               "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n\n");
+               "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n"
+               "One domain: echo example.com | mtasts-scan -\n"
+               "Exit status: 0 done, 1 output or input failed, 2 usage error, 3 no DNS resolver\n"
+               "answers (--dns-abort-after), 130 interrupted.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         char left[64];
         const struct option *o = &opts[i].opt;
@@ -159,6 +162,18 @@ static int parse_double(const char *s, double lo, double hi, double *out, char *
     }
     *out = v;
     return 0;
+}
+
+/* Text sent on the wire (HTTP header, SMTP command): non-empty, no control characters (a CR or
+ * LF would end the line early); with `allowed` non-empty, only those characters. */
+static int check_text(const char *s, const char *allowed, const char *what, char *expect, size_t len)
+{
+    int ok = *s != '\0';
+    for (const char *p = s; ok && *p; p++)
+        ok = (unsigned char)*p >= 0x20 && *p != 0x7f && (!*allowed || strchr(allowed, *p));
+    if (!ok)
+        snprintf(expect, len, "expected %s", what);
+    return ok ? 0 : -1;
 }
 
 static int parse_port(const char *s, unsigned short *out, char *expect, size_t len)
@@ -357,8 +372,11 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
         return 0;
     case OPT_DNS_ONLY: cfg->dns_only = 1; return 0;
     case OPT_POLICY_ALL: cfg->policy_all = 1; return 0;
-    case OPT_USER_AGENT: cfg->user_agent = arg; return 0;
-    case OPT_EHLO: cfg->ehlo_name = arg; return 0;
+    case OPT_USER_AGENT: cfg->user_agent = arg; return check_text(arg, "", "non-empty printable text, no control characters", ex, exlen);
+    case OPT_EHLO:
+        cfg->ehlo_name = arg;
+        return check_text(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_[]:",
+                          "a host name or [address] literal", ex, exlen);
     case OPT_MX_CONN: return parse_long(arg, 1, 100000, &cfg->mx_conn_per_addr, ex, exlen);
     case OPT_MX_RATE: return parse_double(arg, 0, 1e9, &cfg->mx_rate_per_addr, ex, exlen);
     case OPT_TLS_THREADS: return parse_long(arg, 0, 64, &cfg->tls_threads, ex, exlen);
@@ -389,6 +407,20 @@ double config_dns_timeout(const struct config *cfg)
     return t < 0.05 ? 0.05 : t;
 }
 
+/* Copies v into buf with control characters as \xNN, so an error message stays one line. */
+static void show_value(const char *v, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (; *v && n + 5 < len; v++) {
+        unsigned char ch = (unsigned char)*v;
+        if (ch < 0x20 || ch == 0x7f)
+            n += (size_t)snprintf(buf + n, len - n, "\\x%02x", ch);
+        else
+            buf[n++] = (char)ch;
+    }
+    buf[n] = '\0';
+}
+
 int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
     struct option longopts[N_OPTS + 1];
@@ -402,16 +434,16 @@ int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
             fprintf(err, "Try 'mtasts-scan --help'.\n");
             return -1;
         }
-        char expect[256] = "";
+        char expect[256] = "", shown[256];
         int r = apply(cfg, c, optarg, out, expect, sizeof(expect));
         if (r < 0) {
-            /* one line: the option, the value, what it takes */
+            /* one line: the option, the value (control characters escaped), what it takes */
+            show_value(optarg ? optarg : "", shown, sizeof(shown));
             if (idx >= 0)
-                fprintf(err, "mtasts-scan: invalid value '%s' for --%s: %s\n", optarg ? optarg : "",
+                fprintf(err, "mtasts-scan: invalid value '%s' for --%s: %s\n", shown,
                         longopts[idx].name, expect);
             else
-                fprintf(err, "mtasts-scan: invalid value '%s' for -%c: %s\n", optarg ? optarg : "",
-                        c, expect);
+                fprintf(err, "mtasts-scan: invalid value '%s' for -%c: %s\n", shown, c, expect);
             return -1;
         }
         idx = -1;

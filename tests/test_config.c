@@ -114,6 +114,9 @@ static void test_shard_and_exit_options(void **state)
 {
     (void)state;
     struct config cfg;
+    const char *ok[] = {"--ehlo-name", "[192.0.2.1]", "--user-agent", "scan/1.0 (+https://x.example)"};
+    assert_int_equal(parse(&cfg, ok, 4), 0);
+    assert_string_equal(cfg.ehlo_name, "[192.0.2.1]");
     const char *a[] = {"--shard", "2/5", "--dns-only", "--policy-all"};
     assert_int_equal(parse(&cfg, a, 4), 0);
     assert_int_equal(cfg.shard_index, 2);
@@ -156,13 +159,19 @@ static void test_error_lines(void **state)
         {"--tls-threads", "65", "from 0 to 64"},
         {"--dns-abort-after", "-1", "from 0 to 1000000000"},
         {"--starttls", "some", "all, sts or none"},
+        {"--ehlo-name", "", "a host name"},
+        {"--ehlo-name", "mx.example\r\nMAIL FROM:<a@b>", "a host name"},
+        {"--user-agent", "ua\r\nX-Injected: 1", "no control characters"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *a[] = {cases[i].opt, cases[i].val};
         assert_int_equal(parse_capture(&cfg, a, 2, out, err, sizeof(err)), -1);
         char want[256];
-        snprintf(want, sizeof(want), "mtasts-scan: invalid value '%s' for %s: ", cases[i].val,
-                 cases[i].opt);
+        snprintf(want, sizeof(want), "mtasts-scan: invalid value '%s' for %s: ",
+                 strchr(cases[i].val, '\r') ? "" : cases[i].val, cases[i].opt);
+        if (strchr(cases[i].val, '\r')) /* shown escaped, still one line */
+            snprintf(want, sizeof(want), "mtasts-scan: invalid value '%.*s\\x0d\\x0a",
+                     (int)strcspn(cases[i].val, "\r"), cases[i].val);
         if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, cases[i].expect) ||
             count_lines(err) != 1)
             fail_msg("%s %s gave: %s", cases[i].opt, cases[i].val, err);
