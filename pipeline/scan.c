@@ -338,7 +338,6 @@ static int open_files(struct scan *s)
                             "domain: echo %s | mtasts-scan -\n", s->cfg->input);
         return -1;
     }
-
     s->out = csvout_open(s->cfg->output, CSVOUT_DOMAIN, &zerr);
     if (!s->out) {
         fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
