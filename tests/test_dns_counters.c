@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <ares.h>
@@ -105,6 +106,18 @@ static void test_wellformed(void **state)
     memcpy(bad, MX_REPLY, sizeof(bad));
     bad[7] = 0; /* no answer record: the question alone is well formed (NODATA) */
     assert_true(dns_answer_wellformed(bad, 25));
+    /* random damage never reads outside the buffer (the sanitizer build checks it): each copy
+     * is exactly as long as the bytes it holds */
+    srand(9);
+    for (int round = 0; round < 20000; round++) {
+        int len = rand() % (int)sizeof(MX_REPLY) + 1;
+        unsigned char *p = malloc((size_t)len);
+        memcpy(p, MX_REPLY, (size_t)len);
+        for (int k = rand() % 4; k >= 0; k--)
+            p[rand() % len] = (unsigned char)rand();
+        (void)dns_answer_wellformed(p, len);
+        free(p);
+    }
 }
 
 int main(void)
