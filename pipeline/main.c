@@ -15,7 +15,7 @@ int main(int argc, char **argv)
     int r = config_parse_args(&cfg, argc, argv, stdout, stderr);
     if (r > 0)
         return SCAN_EXIT_OK;
-    if (r < 0)
+    if (r < 0 || config_check_files(&cfg, stderr) < 0)
         return SCAN_EXIT_USAGE;
     return scan_run(&cfg);
 }

@@ -76,9 +76,51 @@ static void maybe_done(struct scan *s)
 
 /* ---- rows --------------------------------------------------------------------------------- */
 
+static void on_dns_abort(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct scan *s = arg;
+    dns_cancel_all(s->env.dns);
+    maybe_done(s);
+}
+
+/* ZMap-style abort on an anomaly: when the first --dns-abort-after lookups all went unanswered
+ * (or a smaller scan got no DNS reply at all), no resolver works and every row is a dns_error.
+ * Starts no more domains and cancels the lookups in flight; returns 1 once the scan is aborted,
+ * so that no further row is written. */
+static int check_dns_abort(struct scan *s, int finished)
+{
+    const struct dns_counters *dc = dns_counters(s->env.dns);
+    char causes[160];
+    if (s->exit_code == SCAN_EXIT_NO_RESOLVER)
+        return 1;
+    if (s->stopping || !dns_counters_no_answer(dc, (unsigned long)s->cfg->dns_abort_after, finished))
+        return 0;
+    fprintf(stderr, "%smtasts-scan: %s %lu DNS lookups failed (%s): no resolver answers; check "
+                    "--resolver, or --dns-abort-after 0 to scan anyway%s\n",
+            s->tty ? "\n" : "", finished ? "all" : "the first", dns_counters_ended(dc),
+            dns_counters_failures(dc, causes, sizeof(causes)),
+            s->counters.done ? ".  The rows written are not results: scan again, not --resume" : "");
+    s->exit_code = SCAN_EXIT_NO_RESOLVER;
+    s->stopping = 1;
+    /* End the lookups in flight from the loop, not from this DNS callback; their domains then
+     * finish without rows and the loop ends with everything freed. */
+    struct timeval now = {0, 0};
+    if (!finished)
+        event_base_once(s->base, -1, EV_TIMEOUT, on_dns_abort, s, &now);
+    return 1;
+}
+
 static void on_domain_finish(struct domain *d, void *arg)
 {
     struct scan *s = arg;
+    if (check_dns_abort(s, 0)) {
+        domain_recycle(d);
+        s->free_list[s->n_free++] = d;
+        maybe_done(s);
+        return;
+    }
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
@@ -284,9 +326,16 @@ static int open_files(struct scan *s)
     struct zwriter_error zerr;
     if (open_resume(s) < 0)
         return -1;
+    /* before input_open, which already waits for the first bytes */
+    if (strcmp(s->cfg->input, "-") == 0 && isatty(STDIN_FILENO))
+        fprintf(stderr, "mtasts-scan: reading domains from stdin, one per line (end with Ctrl-D); "
+                        "give a file as INPUT, or see --help\n");
     s->input = input_open(s->cfg->input, err, sizeof(err));
     if (!s->input) {
         fprintf(stderr, "mtasts-scan: %s\n", err);
+        if (config_input_looks_like_domain(s->cfg->input) && access(s->cfg->input, F_OK) != 0)
+            fprintf(stderr, "mtasts-scan: INPUT is a file of domains, one per line; to scan one "
+                            "domain: echo %s | mtasts-scan -\n", s->cfg->input);
         return -1;
     }
     s->out = csvout_open(s->cfg->output, CSVOUT_DOMAIN, &zerr);
@@ -400,14 +449,18 @@ static void print_final(struct scan *s)
         summary_print(&s->summary, stderr);
     const struct dns_counters *dc = dns_counters(s->env.dns);
     const struct mxcache_counters *mc = mxcache_counters(s->env.mx);
+    char resumed[96] = "", causes[160];
+    if (s->cfg->resume)
+        snprintf(resumed, sizeof(resumed), " (%lu skipped: already in --resume file)",
+                 s->counters.skipped_resume);
     if (s->cfg->progress != PROGRESS_OFF)
-        fprintf(stderr, "scan: %lu domains in %.1fs (%lu skipped: already in --resume file); "
-                        "dns %lu sent %lu answered %lu failed %lu timed out; "
+        fprintf(stderr, "scan: %lu domains in %.1fs%s; "
+                        "dns %lu sent %lu answered %lu failed %lu timed out (failed by cause: %s); "
                         "https %lu fetches; smtp %lu probes of %lu hosts (%lu cache hits)\n",
-                s->counters.done, now_sec(s) - s->t0, s->counters.skipped_resume, dc->sent,
-                dc->answered, dc->failed,
-                dc->timed_out, s->env.https_fetches, mc->probes_started, mc->hosts_resolved,
-                mc->cache_hits);
+                s->counters.done, now_sec(s) - s->t0, resumed, dc->sent,
+                dc->answered, dc->failed, dc->timed_out,
+                dns_counters_failures(dc, causes, sizeof(causes)), s->env.https_fetches,
+                mc->probes_started, mc->hosts_resolved, mc->cache_hits);
     if (s->cfg->summary_json) {
         FILE *f = fopen(s->cfg->summary_json, "w");
         if (!f || summary_write_json(&s->summary, f) != 0 || fclose(f) != 0) {
@@ -446,7 +499,9 @@ int scan_run(const struct config *cfg)
     struct scan s;
     memset(&s, 0, sizeof(s));
     s.cfg = cfg;
-    s.tty = isatty(STDERR_FILENO);
+    /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
+     * same terminal: then it is off by default and printed as whole lines with --progress. */
+    s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
     s.base = event_base_new();
@@ -461,6 +516,8 @@ int scan_run(const struct config *cfg)
     }
     s.total_lines = count_lines(cfg->input);
     event_base_dispatch(s.base);
+    if (s.exit_code == SCAN_EXIT_OK)
+        check_dns_abort(&s, 1);
     mxcache_flush(s.env.mx); /* the MX rows of cached hosts, with their final counts */
     if (close_files(&s) < 0)
         s.exit_code = SCAN_EXIT_FATAL;

@@ -46,12 +46,39 @@ const char *dns_status_str(enum dns_status s)
     case DNS_SERVFAIL: return "servfail";
     case DNS_REFUSED: return "refused";
     case DNS_TIMEOUT: return "timeout";
-    case DNS_BADRESP: return "badresp";
+    case DNS_BADRESP: return "malformed";
     case DNS_ERROR: return "error";
     case DNS_UNREACHABLE: return "unreachable";
     case DNS_INTERNAL_ERROR: return "internal_error";
+    case DNS_STATUS__COUNT: break;
     }
     return "unknown";
+}
+
+unsigned long dns_counters_ended(const struct dns_counters *c)
+{
+    return c->answered + c->failed + c->timed_out;
+}
+
+const char *dns_counters_failures(const struct dns_counters *c, char *buf, size_t len)
+{
+    const unsigned long *n = c->by_status;
+    snprintf(buf, len, "%lu servfail, %lu refused, %lu timeout, %lu unreachable, %lu malformed, "
+                       "%lu other", n[DNS_SERVFAIL], n[DNS_REFUSED], n[DNS_TIMEOUT],
+             n[DNS_UNREACHABLE], n[DNS_BADRESP], n[DNS_ERROR] + n[DNS_INTERNAL_ERROR]);
+    return buf;
+}
+
+int dns_counters_no_answer(const struct dns_counters *c, unsigned long abort_after, int finished)
+{
+    unsigned long ended = dns_counters_ended(c);
+    if (abort_after == 0 || c->answered > 0 || ended == 0)
+        return 0;
+    if (ended >= abort_after)
+        return 1;
+    /* a small scan: only when no packet came back at all, since a few SERVFAILs can be the
+     * domains' own fault */
+    return finished && c->by_status[DNS_TIMEOUT] + c->by_status[DNS_UNREACHABLE] == ended;
 }
 
 socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, char *text,
@@ -199,7 +226,11 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     ao.sock_state_cb_data = d;
     ao.timeout = (int)(opts->timeout_sec * 1000);
     ao.tries = opts->tries > 0 ? opts->tries : 1;
-    ao.flags = ARES_FLAG_EDNS;
+    /* NOCHECKRESP: c-ares 1.18 turns a SERVFAIL or REFUSED reply into "connection refused" (it
+     * tries the next server and, when none is left, ends with its initial status), which made an
+     * authoritative failure look like a dead resolver.  With the flag the reply's code reaches us;
+     * the price is that such a reply is not retried on the next --resolver. */
+    ao.flags = ARES_FLAG_EDNS | ARES_FLAG_NOCHECKRESP;
     ao.ednspsz = 1232;
     /* Thousands of answers can arrive between two turns of the loop: a small receive buffer
      * drops them and turns a fast server into timeouts.  The kernel caps it at rmem_max. */
@@ -256,15 +287,65 @@ struct query {
     void *arg;
 };
 
-static void count_answer(struct dns *d, int status)
+/* Moves *off past the (possibly compressed) name at abuf + *off; -1 when it runs off the end. */
+static int skip_name(const unsigned char *abuf, int alen, int *off)
+{
+    int o = *off;
+    for (int labels = 0; labels < 128 && o < alen; labels++) {
+        unsigned c = abuf[o];
+        if ((c & 0xC0) == 0xC0) { /* a pointer ends the name */
+            if (o + 1 >= alen || (int)(((c & 0x3F) << 8) | abuf[o + 1]) >= alen)
+                return -1;
+            *off = o + 2;
+            return 0;
+        }
+        if (c & 0xC0)
+            return -1;
+        if (c == 0) {
+            *off = o + 1;
+            return 0;
+        }
+        o += 1 + (int)c;
+    }
+    return -1;
+}
+
+int dns_answer_wellformed(const unsigned char *abuf, int alen)
+{
+    if (!abuf || alen < 12)
+        return 0;
+    int qd = abuf[4] << 8 | abuf[5], an = abuf[6] << 8 | abuf[7], off = 12;
+    for (int i = 0; i < qd; i++) {
+        if (skip_name(abuf, alen, &off) < 0 || off + 4 > alen)
+            return 0;
+        off += 4;
+    }
+    for (int i = 0; i < an; i++) {
+        if (skip_name(abuf, alen, &off) < 0 || off + 10 > alen)
+            return 0;
+        off += 10 + (abuf[off + 8] << 8 | abuf[off + 9]);
+        if (off > alen)
+            return 0;
+    }
+    return 1;
+}
+
+static void count_answer(struct dns *d, int status, const unsigned char *abuf, int alen)
 {
     d->outstanding--;
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+        return; /* we ended it: neither an answer nor a failure */
+    /* c-ares hands over a reply whose records are cut short as a success (the parsers find
+     * out later): count it as the malformed reply it is */
+    if (status == ARES_SUCCESS && !dns_answer_wellformed(abuf, alen))
+        status = ARES_EBADRESP;
     if (status == ARES_ETIMEOUT)
         d->counters.timed_out++;
     else if (status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA)
         d->counters.answered++;
     else
         d->counters.failed++;
+    d->counters.by_status[dns_status_from_ares(status)]++;
 }
 
 void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out)
@@ -421,7 +502,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     (void)timeouts;
     struct query *q = arg;
     struct dns *d = q->d;
-    count_answer(d, status);
+    count_answer(d, status, abuf, alen);
     switch (q->kind) {
     case Q_MX: deliver_mx(q, status, abuf, alen); break;
     case Q_TXT: deliver_txt(q, status, abuf, alen); break;
@@ -532,6 +613,20 @@ void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg)
     q6->u.addr = j;
     send_query(d, name, ns_t_a, q4);
     send_query(d, name, ns_t_aaaa, q6);
+}
+
+void dns_cancel_all(struct dns *d)
+{
+    while (d->wait_head) { /* never sent; EDESTRUCTION: on_answer sends nothing in their place */
+        struct query *w = d->wait_head;
+        d->wait_head = w->next;
+        d->n_waiting--;
+        d->outstanding++;
+        on_answer(w, ARES_EDESTRUCTION, 0, NULL, 0);
+    }
+    d->wait_tail = NULL;
+    ares_cancel(d->channel);
+    tick_update(d);
 }
 
 void dns_free(struct dns *d)
