@@ -149,7 +149,7 @@ static void on_field(void *data, size_t len, void *arg)
 
 static void check_header(struct csvin *in)
 {
-    char missing[256] = "";
+    char missing[400] = "";
     size_t n_missing = 0;
     for (size_t c = 0; c < in->ncols; c++) {
         if (in->cols[c].flags & COL_OPTIONAL)
