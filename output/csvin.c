@@ -152,7 +152,7 @@ static void check_header(struct csvin *in)
     char missing[400] = "";
     size_t n_missing = 0;
     for (size_t c = 0; c < in->ncols; c++) {
-        if (in->cols[c].flags & COL_OPTIONAL)
+        if (!csvout_column_required(in->table, c))
             continue;
         int found = 0;
         for (size_t k = 0; k < in->nheader && !found; k++)
