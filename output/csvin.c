@@ -165,7 +165,7 @@ static void check_header(struct csvin *in)
     }
     if (n_missing > 0)
         fail(in, CSVIN_ERR_HEADER, 0, "not a %s table: missing column%s %s",
-             in->table == CSVOUT_DOMAIN ? "domain" : "MX", n_missing > 1 ? "s" : "", missing);
+             csvout_table_str(in->table), n_missing > 1 ? "s" : "", missing);
 }
 
 static void on_row(int term, void *arg)

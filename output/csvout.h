@@ -82,6 +82,9 @@ struct csvout_column {
  * need nothing but their one table line. */
 int csvout_column_required(enum csvout_table t, size_t i);
 
+/* "domain" or "MX", for messages. */
+const char *csvout_table_str(enum csvout_table t);
+
 /* The schema of table t; *n gets the number of columns.  Static storage. */
 const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n);
 
