@@ -81,10 +81,10 @@ STR_CELL(d_txt_status, txt_status_str(DR->txt_status))
 STR_CELL(d_sts_id, DR->sts_id)
 STR_CELL(d_policy_status, policy_status_str(DR->policy_status))
 NUM_CELL(d_http_status, DR->http_status, v <= 0)
-STR_CELL(d_policy_mode, DR->policy_mode)
+STR_CELL(d_policy_mode, policy_mode_str(DR->policy_mode))
 NUM_CELL(d_policy_max_age, DR->policy_max_age, v < 0)
 STR_CELL(d_policy_mx, DR->policy_mx)
-STR_CELL(d_mx_coverage, DR->mx_coverage)
+STR_CELL(d_mx_coverage, mx_coverage_str(DR->mx_coverage))
 STR_CELL(d_starttls_status, starttls_status_str(DR->starttls_status))
 STR_CELL(d_tlsrpt_status, txt_status_str(DR->tlsrpt_status))
 STR_CELL(d_tlsrpt_rua, DR->tlsrpt_rua)
@@ -100,6 +100,29 @@ static const char *d_issues(const void *rec, char *scratch, size_t size)
 static const char *d_scanned_at(const void *rec, char *scratch, size_t size)
 {
     return csvout_format_time(DR->scanned_at, scratch, size);
+}
+
+/* A lookup's outcome: empty for an answer with records (or no lookup), else dns_status_str. */
+static const char *dns_cell(enum dns_status s)
+{
+    return s == DNS_OK ? "" : dns_status_str(s);
+}
+
+STR_CELL(d_sts_record, DR->sts_record)
+STR_CELL(d_tlsrpt_record, DR->tlsrpt_record)
+NUM_CELL(d_sts_ttl, DR->sts_ttl, v < 0)
+STR_CELL(d_policy_sha256, DR->policy_sha256)
+STR_CELL(d_policy_cert_issuer, DR->policy_cert_issuer)
+STR_CELL(d_policy_cert_sans, DR->policy_cert_sans)
+STR_CELL(d_mx_dns, dns_cell(DR->mx_dns))
+STR_CELL(d_sts_dns, dns_cell(DR->sts_dns))
+STR_CELL(d_tlsrpt_dns, dns_cell(DR->tlsrpt_dns))
+STR_CELL(d_policy_host_dns, dns_cell(DR->policy_host_dns))
+STR_CELL(d_implicit_mx_dns, dns_cell(DR->implicit_mx_dns))
+
+static const char *d_policy_cert_not_after(const void *rec, char *scratch, size_t size)
+{
+    return csvout_format_time(DR->policy_cert_not_after, scratch, size);
 }
 
 static const struct csvout_column domain_columns[] = {
@@ -121,6 +144,18 @@ static const struct csvout_column domain_columns[] = {
     { "issues", "every stable issue code that applies, ';'-joined in code order", d_issues },
     { "detail", "human-readable reasons, '; '-joined", d_detail },
     { "scanned_at", "UTC time the domain's scan finished, ISO 8601", d_scanned_at },
+    { "sts_record", "the _mta-sts record(s) starting with v=STSv1 as published, several '|'-joined, unprintable bytes, '\\' and '|' as \\xHH, cut with ... past 511 bytes", d_sts_record },
+    { "tlsrpt_record", "the _smtp._tls record(s) starting with v=TLSRPTv1, written like sts_record", d_tlsrpt_record },
+    { "sts_ttl", "TTL in seconds of the _mta-sts TXT answer (empty: no TXT record)", d_sts_ttl },
+    { "policy_sha256", "hex SHA-256 of the policy body as served (empty: no body)", d_policy_sha256 },
+    { "policy_cert_not_after", "policy host certificate expiry, UTC ISO 8601 (empty: no TLS handshake)", d_policy_cert_not_after },
+    { "policy_cert_issuer", "issuer of the policy host certificate (RFC 2253)", d_policy_cert_issuer },
+    { "policy_cert_sans", "DNS subjectAltNames of the policy host certificate, ';'-joined", d_policy_cert_sans },
+    { "mx_dns", "MX lookup outcome when not an answer with records: nxdomain, nodata, servfail, refused, timeout, ...", d_mx_dns },
+    { "sts_dns", "_mta-sts TXT lookup outcome, as mx_dns", d_sts_dns },
+    { "tlsrpt_dns", "_smtp._tls TXT lookup outcome, as mx_dns", d_tlsrpt_dns },
+    { "policy_host_dns", "A/AAAA lookup of mta-sts.<domain>, as mx_dns (empty also: not looked up)", d_policy_host_dns },
+    { "implicit_mx_dns", "A/AAAA lookup of the domain when it has no MX, as mx_dns (empty also: not looked up)", d_implicit_mx_dns },
 };
 
 /* ---- MX table ---- */
@@ -187,6 +222,46 @@ static const struct csvout_column mx_columns[] = {
     { "probed_at", "UTC time of the probe, ISO 8601", m_probed_at },
 };
 
+/* ---- domain-MX edge table ---- */
+
+#define ER ((const struct csvout_edge_row *)rec)
+#define EM (&ER->r->mxs[ER->i])
+
+static const char *edge_probe_status(const struct result_mx *e)
+{
+    switch (e->state) {
+    case MX_PROBE_NOT_PROBED: return "not_probed";
+    case MX_PROBE_NO_ADDRESS: return "no_address";
+    case MX_PROBE_DONE: return e->failed ? smtp_probe_status_str(e->fail_status) : "ok";
+    }
+    return "unknown";
+}
+
+static const char *e_issues(const void *rec, char *scratch, size_t size)
+{
+    issue_set_format(&EM->issues, scratch, size);
+    return scratch;
+}
+
+STR_CELL(e_domain, ER->r->domain)
+NUM_CELL(e_rank, ER->r->rank, v < 0)
+STR_CELL(e_host, EM->host)
+NUM_CELL(e_pref, EM->preference, v < 0)
+STR_CELL(e_covered, yes_no(EM->covered))
+STR_CELL(e_status, edge_probe_status(EM))
+NUM_CELL(e_addrs, EM->n_addr, EM->state != MX_PROBE_DONE)
+
+static const struct csvout_column edge_columns[] = {
+    { "domain", "domain, as in the domain table", e_domain },
+    { "rank", "rank, as in the domain table (join key with domain)", e_rank },
+    { "mx_host", "one MX host of the domain (the domain itself for the implicit MX)", e_host },
+    { "preference", "MX preference (empty: implicit MX, RFC 5321 §5.1)", e_pref },
+    { "covered_by_policy", "host matches the valid enforce/testing policy's mx patterns: yes, no (empty: no such policy)", e_covered },
+    { "probe_status", "not_probed, no_address, ok, or the probe status of the first failing address (as the MX table's probe_status)", e_status },
+    { "probe_issues", "mx_* codes the host's probes mean for this domain, ';'-joined (empty: passes or not probed)", e_issues },
+    { "addresses_probed", "addresses of the host probed (empty: not probed)", e_addrs },
+};
+
 #define N_ITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n)
@@ -198,6 +273,9 @@ const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n)
     case CSVOUT_MX:
         *n = N_ITEMS(mx_columns);
         return mx_columns;
+    case CSVOUT_EDGE:
+        *n = N_ITEMS(edge_columns);
+        return edge_columns;
     }
     *n = 0;
     return NULL;
@@ -217,6 +295,8 @@ void csvout_print_schema(FILE *f)
     print_table(f, "Domain CSV (--output), one row per input line:", CSVOUT_DOMAIN);
     fputc('\n', f);
     print_table(f, "MX CSV (--mx-output), one row per probed MX address:", CSVOUT_MX);
+    fputc('\n', f);
+    print_table(f, "Domain-MX CSV (--domain-mx-output), one row per (domain, MX host):", CSVOUT_EDGE);
 }
 
 /* ---- row assembly ---- */
@@ -341,6 +421,17 @@ enum zwriter_status csvout_write_mx(struct csvout *c, const char *host, const ch
     assert(c->table == CSVOUT_MX);
     struct csvout_mx_row row = { host, address_text, p, domains_sharing, probed_at };
     return write_record(c, &row);
+}
+
+enum zwriter_status csvout_write_edges(struct csvout *c, const struct domain_result *r)
+{
+    assert(c->table == CSVOUT_EDGE);
+    enum zwriter_status st = zwriter_error(c->w)->status;
+    for (size_t i = 0; i < r->n_mx && st == ZWRITER_OK; i++) {
+        struct csvout_edge_row row = { r, i };
+        st = write_record(c, &row);
+    }
+    return st;
 }
 
 enum zwriter_status csvout_tick(struct csvout *c, double now)

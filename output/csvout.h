@@ -25,7 +25,14 @@
 
 enum csvout_table {
     CSVOUT_DOMAIN = 0, /* one row per domain (struct domain_result) */
-    CSVOUT_MX = 1      /* one row per probed MX address (struct csvout_mx_row) */
+    CSVOUT_MX = 1,     /* one row per probed MX address (struct csvout_mx_row) */
+    CSVOUT_EDGE = 2    /* one row per (domain, MX host) (struct csvout_edge_row) */
+};
+
+/* One edge of a domain: r->mxs[i].  Borrowed. */
+struct csvout_edge_row {
+    const struct domain_result *r;
+    size_t i;
 };
 
 /* One probed (host, address) as the MX CSV sees it; everything borrowed from the caller. */
@@ -74,6 +81,10 @@ enum zwriter_status csvout_write_domain(struct csvout *c, const struct domain_re
 enum zwriter_status csvout_write_mx(struct csvout *c, const char *host, const char *address_text,
                                     const struct smtp_probe_result *p, long domains_sharing,
                                     time_t probed_at);
+
+/* Appends the rows of r's MX edges (none when it has no MX host); c must be a CSVOUT_EDGE
+ * writer.  r borrowed.  Returns the writer's (sticky) status. */
+enum zwriter_status csvout_write_edges(struct csvout *c, const struct domain_result *r);
 
 /* Passes the clock to the zwriter (ends a zstd frame / flushes every couple of seconds). */
 enum zwriter_status csvout_tick(struct csvout *c, double now);

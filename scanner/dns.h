@@ -44,6 +44,7 @@ struct dns_mx_answer {
 
 struct dns_txt_answer {
     enum dns_status status;
+    long ttl;                           /* smallest TTL of the answer's TXT records; -1 none */
     size_t n;
     struct txt_record rec[DNS_TXT_MAX]; /* data borrowed: valid during the callback only */
 };
@@ -97,5 +98,9 @@ socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, cha
 enum dns_status dns_status_from_ares(int ares_status);
 /* Fills out from a raw DNS answer (no network). */
 void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out);
+/* The smallest TTL of the TXT records in a raw answer's answer section (a CNAME chain's own
+ * records are skipped; RFC 2181 §8: a TTL with the top bit set counts as 0); -1 when the answer
+ * has no TXT record or is malformed.  c-ares 1.18's TXT parser drops TTLs, hence this walk. */
+long dns_parse_txt_ttl(const unsigned char *abuf, int alen);
 
 #endif

@@ -42,6 +42,17 @@ const char *policy_mode_str(enum policy_mode m)
     return "";
 }
 
+int policy_mode_parse(const char *s, enum policy_mode *out)
+{
+    for (int m = POLICY_MODE_UNSET; m <= POLICY_MODE_NONE; m++) {
+        if (strcmp(s, policy_mode_str((enum policy_mode)m)) == 0) {
+            *out = (enum policy_mode)m;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 static int is_wsp(char c)
 {
     return c == ' ' || c == '\t';

@@ -21,7 +21,8 @@
 static const char *DOMAIN_HEADER =
     "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode,policy_max_age,"
     "policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua,verdict,issues,detail,"
-    "scanned_at\n";
+    "scanned_at,sts_record,tlsrpt_record,sts_ttl,policy_sha256,policy_cert_not_after,"
+    "policy_cert_issuer,policy_cert_sans,mx_dns,sts_dns,tlsrpt_dns,policy_host_dns,implicit_mx_dns\n";
 
 static const char *MX_HEADER =
     "mx_host,address,probe_status,greeting_code,starttls_offered,tls_version,cipher,"
@@ -109,10 +110,10 @@ static void full_result(struct domain_result *r)
     result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
     r->policy_status = POLICY_STATUS_OK;
     r->http_status = 200;
-    result_copy(r->policy_mode, sizeof(r->policy_mode), "enforce");
+    r->policy_mode = POLICY_MODE_ENFORCE;
     r->policy_max_age = 604800;
     result_copy(r->policy_mx, sizeof(r->policy_mx), "mx1.example.com;*.example.com");
-    result_copy(r->mx_coverage, sizeof(r->mx_coverage), "all");
+    r->mx_coverage = MX_COVERAGE_ALL;
     r->starttls_status = STARTTLS_SOME_FAILED;
     r->tlsrpt_status = TXT_STATUS_MISSING;
     result_copy(r->tlsrpt_rua, sizeof(r->tlsrpt_rua), "mailto:tls@example.com");

@@ -27,7 +27,7 @@ static void add_domain(struct summary *s, enum verdict v, enum txt_status txt, e
     r.verdict = v;
     r.txt_status = txt;
     r.policy_status = p;
-    result_copy(r.policy_mode, sizeof(r.policy_mode), mode);
+    assert_int_equal(policy_mode_parse(mode, &r.policy_mode), 0);
     r.tlsrpt_status = tlsrpt;
     r.starttls_status = has_mx ? STARTTLS_ALL_OK : STARTTLS_NOT_PROBED;
     if (has_mx)
