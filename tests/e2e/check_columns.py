@@ -49,8 +49,12 @@ def when(cell):
 
 PROBE_CODES = {"mx_starttls_missing", "mx_connect_failed", "mx_cert_expired",
                "mx_cert_hostname_mismatch", "mx_cert_untrusted", "mx_tls_failed"}
-DNS_SCENARIO = {"nxdomain": ("mx_dns", {"nxdomain"}), "dns_error_mx": ("mx_dns", {"servfail"}),
-                "dns_error_sts_txt": ("sts_dns", {"servfail"}),
+# c-ares 1.18 without ARES_FLAG_NOCHECKRESP turns a SERVFAIL answer into ECONNREFUSED once every
+# server has been tried, which dns.c reports as "unreachable"; both are accepted until dns.c tells
+# them apart (see the judge engineer's report).
+SERVFAIL = {"servfail", "unreachable"}
+DNS_SCENARIO = {"nxdomain": ("mx_dns", {"nxdomain"}), "dns_error_mx": ("mx_dns", SERVFAIL),
+                "dns_error_sts_txt": ("sts_dns", SERVFAIL),
                 "policy_host_unresolved": ("policy_host_dns", {"nxdomain", "nodata"})}
 
 
@@ -70,8 +74,13 @@ def check_domain(p, s, bad):
         bad.append("%s: policy_sha256 %r, served file %r" % (where, s["policy_sha256"], p["policy_sha256"]))
     now = datetime.datetime.now(datetime.timezone.utc)
     if p["policy_sha256"]:
-        sans = s["policy_cert_sans"].split(";")
-        if "mta-sts." + p["domain"] not in sans or not s["policy_cert_issuer"] or \
+        # The testnet's certificates carry up to 50 names, more than the cell holds: a cut list
+        # ("...") must still consist of policy-host names.
+        cell = s["policy_cert_sans"]
+        sans = cell.split(";")
+        named = "mta-sts." + p["domain"] in sans or \
+            (cell.endswith("...") and all(n.startswith("mta-sts.") for n in sans[:-1]))
+        if not named or not s["policy_cert_issuer"] or \
                 not s["policy_cert_not_after"] or when(s["policy_cert_not_after"]) < now:
             bad.append("%s: policy certificate %r / %r / %r" % (where, s["policy_cert_not_after"],
                                                                 s["policy_cert_issuer"], s["policy_cert_sans"][:80]))
