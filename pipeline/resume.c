@@ -26,10 +26,10 @@ struct resume {
 
 struct parse_state {
     struct resume *r;
-    size_t field, n_columns;
+    size_t field, n_columns, stamp_column;
     long rank;
     int rank_ok, header_done;
-    int stamp_ok;          /* the last field is a whole timestamp "YYYY-MM-DDThh:mm:ssZ" */
+    int stamp_ok;          /* scanned_at is a whole timestamp "YYYY-MM-DDThh:mm:ssZ" */
 };
 
 static int mark(struct resume *r, long rank)
@@ -68,8 +68,9 @@ static void on_field(void *data, size_t len, void *arg)
             st->rank_ok = *end == '\0';
         }
     }
-    /* scanned_at is last: a row cut inside it by a kill is not complete */
-    st->stamp_ok = len == 20 && ((const char *)data)[19] == 'Z';
+    /* a row cut by a kill lacks columns, or is cut inside scanned_at (once the last column) */
+    if (st->field == st->stamp_column)
+        st->stamp_ok = len == 20 && ((const char *)data)[19] == 'Z';
     st->field++;
 }
 
@@ -83,6 +84,7 @@ static void on_row(int term, void *arg)
         mark(st->r, st->rank);
     st->field = 0;
     st->rank_ok = 0;
+    st->stamp_ok = 0;
 }
 
 struct resume *resume_load(const char *path, char *err, size_t errlen)
@@ -105,7 +107,10 @@ struct resume *resume_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     struct parse_state st = {.r = r};
-    csvout_schema(CSVOUT_DOMAIN, &st.n_columns);
+    const struct csvout_column *cols = csvout_schema(CSVOUT_DOMAIN, &st.n_columns);
+    for (size_t i = 0; i < st.n_columns; i++)
+        if (strcmp(cols[i].name, "scanned_at") == 0)
+            st.stamp_column = i;
     struct input_line line;
     int rc;
     while ((rc = input_next(in, &line)) > 0) {

@@ -15,9 +15,11 @@
 
 #define HEADER "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode," \
                "policy_max_age,policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua," \
-               "verdict,issues,detail,scanned_at\n"
+               "verdict,issues,detail,scanned_at,sts_record,tlsrpt_record,sts_ttl,policy_sha256," \
+               "policy_cert_not_after,policy_cert_issuer,policy_cert_sans,mx_dns,sts_dns,tlsrpt_dns," \
+               "policy_host_dns,implicit_mx_dns\n"
 #define ROW(d, r, detail) d "," r ",,missing,,not_fetched,,,,,,not_probed,missing,,not_deployed,," \
-                          detail ",2026-11-22T06:10:33Z\n"
+                          detail ",2026-11-22T06:10:33Z,,,,,,,,,nxdomain,nxdomain,,\n"
 
 static const char *body =
     HEADER

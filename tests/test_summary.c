@@ -193,7 +193,7 @@ static void test_mode_counted_only_for_valid_policy(void **state)
     struct summary s;
     summary_init(&s);
     add_domain(&s, VERDICT_INVALID, TXT_STATUS_OK, POLICY_STATUS_INVALID, "enforce", TXT_STATUS_MISSING, 1, 0);
-    add_domain(&s, VERDICT_INVALID, TXT_STATUS_OK, POLICY_STATUS_OK, "bogus", TXT_STATUS_MISSING, 1, 0);
+    add_domain(&s, VERDICT_INVALID, TXT_STATUS_OK, POLICY_STATUS_OK, "", TXT_STATUS_MISSING, 1, 0); /* mode unset */
     assert_int_equal(s.by_mode[SUMMARY_MODE_ENFORCE], 0);
     assert_int_equal(s.by_mode[SUMMARY_MODE_TESTING] + s.by_mode[SUMMARY_MODE_NONE], 0);
 }
