@@ -1,8 +1,8 @@
 /*
  * classify: the whole row of one domain from its facts.  The order of the checks is the order of
- * the verdicts' precedence (docs/codes.md): input_invalid > dns_error > no_mail > not_deployed >
- * invalid (a broken v=STSv1 record first, then the policy) > sts_unchecked > mode_none >
- * would_fail > enforce_ok / testing_ok.  Issue codes are collected for every fact that was
+ * the verdicts' precedence (docs/codes.md): input_invalid > dns_error > no_mail > invalid (a
+ * broken or repeated v=STSv1 record) > not_deployed > sts_unchecked > invalid (the policy) >
+ * mode_none > would_fail > enforce_ok / testing_ok.  Issue codes are collected for every fact that was
  * observed, whatever the verdict; the descriptive columns (records, TTL, digest, certificate, DNS
  * outcomes, MX edges) are filled whatever the verdict too.
  */
@@ -56,12 +56,6 @@ static void probe_issues(enum smtp_probe_status st, unsigned tls_flags, struct i
         add_cert_issues(tls_flags ? tls_flags : TLSCHECK_OTHER, out);
         break;
     }
-}
-
-void classify_probe_issues(const struct smtp_probe_result *p, struct issue_set *out)
-{
-    out->bits = 0;
-    probe_issues(p->status, p->tls.flags, out);
 }
 
 void classify_probes_init(struct classify_probes *p, enum dns_status addr_dns)

@@ -79,9 +79,6 @@ struct classify_facts {
 /* Fills every field of r (after result_init) from the facts. */
 void classify_domain(const struct classify_facts *f, struct domain_result *r);
 
-/* Maps a probe result to the mx_* issue codes it means (empty set = the MX passes). */
-void classify_probe_issues(const struct smtp_probe_result *p, struct issue_set *out);
-
 /* Maps a failed HTTPS fetch to its policy_* issue code. */
 enum issue_code classify_fetch_issue(enum https_fetch_status s);
 
