@@ -351,10 +351,11 @@ static void test_record_text(void **state)
     assert_string_equal(buf, "v=STSv1;\\x09id=1\\x00x");
 
     /* a record longer than the cell: cut, marked with "...", never past the buffer */
-    char longrec[2000];
-    memset(longrec, 'a', sizeof(longrec));
+    char longrec[2001];
+    memset(longrec, 'a', sizeof(longrec) - 1);
+    longrec[sizeof(longrec) - 1] = '\0';
     memcpy(longrec, "v=STSv1; id=1; e=", 17);
-    struct txt_record big = { (const unsigned char *)longrec, sizeof(longrec) };
+    struct txt_record big = { (const unsigned char *)longrec, strlen(longrec) };
     char small[32];
     txt_record_text(&big, 1, "v=STSv1", small, sizeof(small));
     assert_int_equal(strlen(small), sizeof(small) - 1);
