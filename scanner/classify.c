@@ -277,7 +277,8 @@ static void note_published(const struct classify_facts *f, struct domain_result 
     const struct https_fetch_result *x = f->fetch;
     if (x) {
         r->http_status = x->http_status;
-        result_copy(r->policy_sha256, sizeof(r->policy_sha256), x->body_sha256);
+        if (x->status == HTTPS_FETCH_OK) /* a body was served and kept */
+            result_copy(r->policy_sha256, sizeof(r->policy_sha256), x->body_sha256);
         if (x->handshake_done) {
             r->policy_cert_not_after = x->cert.not_after;
             result_copy(r->policy_cert_issuer, sizeof(r->policy_cert_issuer), x->cert.issuer);

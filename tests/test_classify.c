@@ -412,8 +412,8 @@ static void test_dns_outcomes_and_no_handshake(void **state)
     assert_int_equal(r.n_mx, 1);
     assert_int_equal(r.mxs[0].preference, -1);
     assert_int_equal(r.mxs[0].covered, -1);
-    /* a TLS failure: no certificate fields, no digest */
-    struct https_fetch_result fr = {.status = HTTPS_FETCH_TLS_FAILED};
+    /* a TLS failure: no certificate fields, no digest (even a stale one) */
+    struct https_fetch_result fr = {.status = HTTPS_FETCH_TLS_FAILED, .body_sha256 = "00ff"};
     f.policy_host_dns = DNS_OK;
     f.fetch = &fr;
     f.sts_dns = DNS_NXDOMAIN; /* and a TXT NXDOMAIN: no record, no TTL shown */
