@@ -40,11 +40,27 @@ ENUM_STR(policy_status)
 ENUM_STR(starttls_status)
 ENUM_STR(verdict)
 ENUM_STR(smtp_probe_status)
+ENUM_STR(policy_mode)
+ENUM_STR(mx_coverage)
+
+/* A lookup's outcome cell: empty for an answer with records (or no lookup), else the status. */
+static const char *dns_outcome_str_int(int v)
+{
+    return v == DNS_OK ? "" : dns_status_str((enum dns_status)v);
+}
+
+static int dns_outcome_parse(const char *s)
+{
+    return *s == '\0' ? DNS_OK : dns_status_parse(s);
+}
 
 /* A column is stored as an int when it is an enum: the record's enums must be int-sized. */
 _Static_assert(sizeof(enum txt_status) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum verdict) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum smtp_probe_status) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum mx_coverage) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum dns_status) == sizeof(int), "enum columns are read as int");
 
 /* One table line = one column.  R is the row record type, F its field. */
 #define FIELD(R, F) offsetof(R, F), sizeof(((R *)0)->F)
@@ -57,6 +73,7 @@ _Static_assert(sizeof(enum smtp_probe_status) == sizeof(int), "enum columns are 
 /* Columns every file of ours has (the first version's); later ones are optional when reading. */
 #define DOMAIN_FIRST_VERSION_COLUMNS 18
 #define MX_FIRST_VERSION_COLUMNS 20
+#define EDGE_FIRST_VERSION_COLUMNS 8
 
 /* ---- domain table ---- */
 
@@ -70,10 +87,10 @@ static const struct csvout_column domain_columns[] = {
     C_STR(D, "sts_id", sts_id, "id= of the valid _mta-sts TXT record"),
     C_ENUM(D, "policy_status", policy_status, policy_status, "policy fetch: not_fetched, ok, fetch_failed, invalid"),
     C_INT(D, "http_status", http_status, 1, 0, "HTTP status of the policy fetch (empty: no HTTP response)"),
-    C_STR(D, "policy_mode", policy_mode, "mode of a valid policy: enforce, testing, none"),
+    C_ENUM(D, "policy_mode", policy_mode, policy_mode, "mode of a valid policy: enforce, testing, none"),
     C_LONG(D, "policy_max_age", policy_max_age, 0, -1, "max_age of the policy in seconds (empty: none)"),
     C_STR(D, "policy_mx", policy_mx, "mx patterns of the policy, ';'-joined"),
-    C_STR(D, "mx_coverage", mx_coverage, "MX hosts matched by the policy: all, none, partial"),
+    C_ENUM(D, "mx_coverage", mx_coverage, mx_coverage, "MX hosts matched by the policy: all, none, partial"),
     C_ENUM(D, "starttls_status", starttls_status, starttls_status, "STARTTLS probes of the MX: not_probed, all_ok, some_failed, none_ok"),
     C_ENUM(D, "tlsrpt_status", tlsrpt_status, txt_status, "_smtp._tls TXT lookup (RFC 8460): same values as txt_status"),
     C_STR(D, "tlsrpt_rua", tlsrpt_rua, "rua= destinations of the TLS-RPT record, ';'-joined"),
@@ -81,6 +98,18 @@ static const struct csvout_column domain_columns[] = {
     C_TYPED(D, "issues", COL_ISSUES, issues, "every stable issue code that applies, ';'-joined in code order"),
     C_STR(D, "detail", detail, "human-readable reasons, '; '-joined"),
     C_TYPED(D, "scanned_at", COL_TIME, scanned_at, "UTC time the domain's scan finished, ISO 8601"),
+    C_STR(D, "sts_record", sts_record, "the _mta-sts record(s) starting with v=STSv1 as published, several '|'-joined, unprintable bytes, '\\' and '|' as \\xHH, cut with ... past 511 bytes"),
+    C_STR(D, "tlsrpt_record", tlsrpt_record, "the _smtp._tls record(s) starting with v=TLSRPTv1, written like sts_record"),
+    C_LONG(D, "sts_ttl", sts_ttl, 0, -1, "TTL in seconds of the _mta-sts TXT answer (empty: no TXT record)"),
+    C_STR(D, "policy_sha256", policy_sha256, "hex SHA-256 of the policy body as served (empty: no body)"),
+    C_TYPED(D, "policy_cert_not_after", COL_TIME, policy_cert_not_after, "policy host certificate expiry, UTC ISO 8601 (empty: no TLS handshake)"),
+    C_STR(D, "policy_cert_issuer", policy_cert_issuer, "issuer of the policy host certificate (RFC 2253)"),
+    C_STR(D, "policy_cert_sans", policy_cert_sans, "DNS subjectAltNames of the policy host certificate, ';'-joined"),
+    C_ENUM(D, "mx_dns", mx_dns, dns_outcome, "MX lookup outcome when not an answer with records: nxdomain, nodata, servfail, refused, timeout, ..."),
+    C_ENUM(D, "sts_dns", sts_dns, dns_outcome, "_mta-sts TXT lookup outcome, as mx_dns"),
+    C_ENUM(D, "tlsrpt_dns", tlsrpt_dns, dns_outcome, "_smtp._tls TXT lookup outcome, as mx_dns"),
+    C_ENUM(D, "policy_host_dns", policy_host_dns, dns_outcome, "A/AAAA lookup of mta-sts.<domain>, as mx_dns (empty also: not looked up)"),
+    C_ENUM(D, "implicit_mx_dns", implicit_mx_dns, dns_outcome, "A/AAAA lookup of the domain when it has no MX, as mx_dns (empty also: not looked up)"),
 };
 
 #undef D
@@ -140,6 +169,56 @@ void csvout_mx_row_fill(struct csvout_mx_row *m, const char *host, const char *a
     m->probed_at = probed_at;
 }
 
+/* ---- domain-MX edge table ---- */
+
+#define E struct csvout_edge_row
+
+static const struct csvout_column edge_columns[] = {
+    C_STR(E, "domain", domain, "domain, as in the domain table"),
+    C_LONG(E, "rank", rank, 0, -1, "rank, as in the domain table (join key with domain)"),
+    C_STR(E, "mx_host", mx_host, "one MX host of the domain (the domain itself for the implicit MX)"),
+    C_INT(E, "preference", preference, 0, -1, "MX preference (empty: implicit MX, RFC 5321 §5.1)"),
+    C_TYPED(E, "covered_by_policy", COL_YESNO, covered, "host matches the valid enforce/testing policy's mx patterns: yes, no (empty: no such policy)"),
+    C_STR(E, "probe_status", probe_status, "not_probed, no_address, ok, or the probe status of the first failing address (as the MX table's probe_status)"),
+    C_TYPED(E, "probe_issues", COL_ISSUES, issues, "mx_* codes the host's probes mean for this domain, ';'-joined (empty: passes or not probed)"),
+    C_INT(E, "addresses_probed", addresses_probed, 0, -1, "addresses of the host probed (empty: not probed)"),
+};
+
+#undef E
+
+static const char *edge_probe_status(const struct result_mx *e)
+{
+    switch (e->state) {
+    case MX_PROBE_NOT_PROBED: return "not_probed";
+    case MX_PROBE_NO_ADDRESS: return "no_address";
+    case MX_PROBE_DONE: return e->failed ? smtp_probe_status_str(e->fail_status) : "ok";
+    }
+    return "unknown";
+}
+
+void csvout_edge_row_init(struct csvout_edge_row *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->rank = -1;
+    e->preference = -1;
+    e->covered = -1;
+    e->addresses_probed = -1;
+}
+
+void csvout_edge_row_fill(struct csvout_edge_row *e, const struct domain_result *r, size_t i)
+{
+    const struct result_mx *m = &r->mxs[i];
+    csvout_edge_row_init(e);
+    result_copy(e->domain, sizeof(e->domain), r->domain);
+    e->rank = r->rank;
+    result_copy(e->mx_host, sizeof(e->mx_host), m->host);
+    e->preference = m->preference;
+    e->covered = m->covered;
+    result_copy(e->probe_status, sizeof(e->probe_status), edge_probe_status(m));
+    e->issues = m->issues;
+    e->addresses_probed = m->state == MX_PROBE_DONE ? m->n_addr : -1;
+}
+
 #define N_ITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n)
@@ -151,6 +230,9 @@ const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n)
     case CSVOUT_MX:
         *n = N_ITEMS(mx_columns);
         return mx_columns;
+    case CSVOUT_EDGE:
+        *n = N_ITEMS(edge_columns);
+        return edge_columns;
     }
     *n = 0;
     return NULL;
@@ -176,6 +258,7 @@ const char *csvout_table_str(enum csvout_table t)
     switch (t) {
     case CSVOUT_DOMAIN: return "domain";
     case CSVOUT_MX: return "MX";
+    case CSVOUT_EDGE: return "domain-MX edge";
     }
     return "unknown";
 }
@@ -185,6 +268,7 @@ int csvout_column_required(enum csvout_table t, size_t i)
     switch (t) {
     case CSVOUT_DOMAIN: return i < DOMAIN_FIRST_VERSION_COLUMNS;
     case CSVOUT_MX: return i < MX_FIRST_VERSION_COLUMNS;
+    case CSVOUT_EDGE: return i < EDGE_FIRST_VERSION_COLUMNS;
     }
     return 0;
 }
@@ -194,6 +278,7 @@ size_t csvout_record_size(enum csvout_table t)
     switch (t) {
     case CSVOUT_DOMAIN: return sizeof(struct domain_result);
     case CSVOUT_MX: return sizeof(struct csvout_mx_row);
+    case CSVOUT_EDGE: return sizeof(struct csvout_edge_row);
     }
     return 0;
 }
@@ -203,6 +288,7 @@ void csvout_record_init(enum csvout_table t, void *rec)
     switch (t) {
     case CSVOUT_DOMAIN: result_init(rec); return;
     case CSVOUT_MX: csvout_mx_row_init(rec); return;
+    case CSVOUT_EDGE: csvout_edge_row_init(rec); return;
     }
 }
 
@@ -438,6 +524,8 @@ void csvout_print_schema(FILE *f)
     print_table(f, "Domain CSV (--output), one row per input line:", CSVOUT_DOMAIN);
     fputc('\n', f);
     print_table(f, "MX CSV (--mx-output), one row per probed MX address:", CSVOUT_MX);
+    fputc('\n', f);
+    print_table(f, "Domain-MX CSV (--domain-mx-output), one row per (domain, MX host):", CSVOUT_EDGE);
 }
 
 static void print_markdown_table(FILE *f, const char *title, enum csvout_table t)
@@ -461,6 +549,9 @@ void csvout_print_schema_markdown(FILE *f)
     print_markdown_table(f, "Domain table (`-o`), one row per input line", CSVOUT_DOMAIN);
     fputc('\n', f);
     print_markdown_table(f, "MX table (`--mx-output`), one row per probed MX address", CSVOUT_MX);
+    fputc('\n', f);
+    print_markdown_table(f, "Domain-MX edge table (`--domain-mx-output`), one row per (domain, MX host)",
+                         CSVOUT_EDGE);
 }
 
 /* ---- row assembly ---- */
@@ -591,6 +682,18 @@ enum zwriter_status csvout_write_mx(struct csvout *c, const char *host, const ch
 enum zwriter_status csvout_write_record(struct csvout *c, const void *rec)
 {
     return write_record(c, rec);
+}
+
+enum zwriter_status csvout_write_edges(struct csvout *c, const struct domain_result *r)
+{
+    assert(c->table == CSVOUT_EDGE);
+    enum zwriter_status st = zwriter_error(c->w)->status;
+    for (size_t i = 0; i < r->n_mx && st == ZWRITER_OK; i++) {
+        struct csvout_edge_row row;
+        csvout_edge_row_fill(&row, r, i);
+        st = write_record(c, &row);
+    }
+    return st;
 }
 
 enum zwriter_status csvout_tick(struct csvout *c, double now)

@@ -25,8 +25,28 @@
 
 enum csvout_table {
     CSVOUT_DOMAIN = 0, /* one row per domain (struct domain_result) */
-    CSVOUT_MX = 1      /* one row per probed MX address (struct csvout_mx_row) */
+    CSVOUT_MX = 1,     /* one row per probed MX address (struct csvout_mx_row) */
+    CSVOUT_EDGE = 2    /* one row per (domain, MX host) (struct csvout_edge_row) */
 };
+
+/* One (domain, MX host) edge as the edge CSV sees it: an owned, flat, typed record built from
+ * a domain's r->mxs[i] (csvout_edge_row_fill), described by offsets like the other tables. */
+struct csvout_edge_row {
+    char domain[RESULT_NAME_MAX];
+    long rank;
+    char mx_host[RESULT_NAME_MAX];
+    int preference;          /* -1: the implicit MX (empty cell) */
+    int covered;             /* 1 yes, 0 no, -1 no valid enforce/testing policy (empty) */
+    char probe_status[32];   /* not_probed, no_address, ok, or an smtp_probe_status */
+    struct issue_set issues;
+    int addresses_probed;    /* -1: not probed (empty) */
+};
+
+/* Resets e to its every-cell-empty state. */
+void csvout_edge_row_init(struct csvout_edge_row *e);
+
+/* Fills e from the i-th MX edge of r (i < r->n_mx). */
+void csvout_edge_row_fill(struct csvout_edge_row *e, const struct domain_result *r, size_t i);
 
 /* One probed (host, address) as the MX CSV sees it: an owned, flat, typed record, so that the
  * schema can describe every cell by its offset and csvin can read a row back into it.  verify_ok
@@ -143,6 +163,10 @@ enum zwriter_status csvout_write_mx(struct csvout *c, const char *host, const ch
 /* Appends one row of c's table from its record (struct domain_result or struct csvout_mx_row),
  * e.g. a row read back by csvin.  rec borrowed. */
 enum zwriter_status csvout_write_record(struct csvout *c, const void *rec);
+
+/* Appends the rows of r's MX edges (none when it has no MX host); c must be a CSVOUT_EDGE
+ * writer.  r borrowed.  Returns the writer's (sticky) status. */
+enum zwriter_status csvout_write_edges(struct csvout *c, const struct domain_result *r);
 
 /* Passes the clock to the zwriter (ends a zstd frame / flushes every couple of seconds). */
 enum zwriter_status csvout_tick(struct csvout *c, double now);

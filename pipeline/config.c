@@ -66,7 +66,7 @@ enum opt_id {
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
-    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER
+    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT
 };
 
 struct opt_doc {
@@ -77,6 +77,7 @@ struct opt_doc {
 static const struct opt_doc opts[] = {
     {{"output", required_argument, NULL, 'o'}, "FILE", "domain results (CSV; zstd when FILE ends in .zst); default stdout"},
     {{"mx-output", required_argument, NULL, OPT_MX_OUTPUT}, "FILE", "one row per probed MX (host, address); .zst as for -o"},
+    {{"domain-mx-output", required_argument, NULL, OPT_DOMAIN_MX_OUTPUT}, "FILE", "one row per (domain, MX host): preference, coverage, probe outcome; .zst as for -o"},
     {{"summary-json", required_argument, NULL, OPT_SUMMARY}, "FILE", "adoption summary as JSON"},
     {{"resume", required_argument, NULL, OPT_RESUME}, "FILE", "skip input lines whose (rank, domain) has a complete row in FILE (an earlier, interrupted run's -o; once per row, so repeated lines count); write the rest to -o"},
     {{"resolver", required_argument, NULL, OPT_RESOLVER}, "ADDR", "DNS server IP[:PORT]; repeatable or comma-separated; default: system configuration"},
@@ -350,6 +351,7 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
     switch (id) {
     case 'o': cfg->output = arg; return 0;
     case OPT_MX_OUTPUT: cfg->mx_output = arg; return 0;
+    case OPT_DOMAIN_MX_OUTPUT: cfg->domain_mx_output = arg; return 0;
     case OPT_SUMMARY: cfg->summary_json = arg; return 0;
     case OPT_RESUME: cfg->resume = arg; return 0;
     case OPT_RESOLVER: return add_resolver(cfg, arg, ex, exlen);

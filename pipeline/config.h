@@ -16,6 +16,7 @@ struct config {
     const char *input;          /* "-" = stdin */
     const char *output;         /* "-" = stdout */
     const char *mx_output;      /* NULL = no MX table */
+    const char *domain_mx_output; /* NULL = no domain-MX edge table */
     const char *summary_json;   /* NULL = none */
     const char *resume;         /* an earlier run's domain CSV: skip ranks it has; NULL = none */
     char resolvers[1024];       /* comma-joined, "" = system */

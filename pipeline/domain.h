@@ -27,6 +27,7 @@
 #include "pipeline/config.h"
 #include "pipeline/mxcache.h"
 #include "pipeline/tlsworker.h"
+#include "scanner/classify.h"
 #include "scanner/dns.h"
 #include "scanner/https_fetch.h"
 #include "scanner/policy.h"
@@ -56,8 +57,7 @@ struct domain_mx {
     struct mxcache_waiter waiter;
     struct domain *owner;
     int done;
-    struct issue_set problems;
-    char why[192];
+    struct classify_probes probes; /* the host's probe outcomes, copied from the mxcache */
 };
 
 struct domain {
@@ -68,6 +68,8 @@ struct domain {
     /* DNS facts */
     struct dns_mx_answer mx;
     enum dns_status sts_dns, tlsrpt_dns, implicit_addr, policy_host_dns;
+    long sts_ttl;                   /* TTL of the _mta-sts TXT answer, -1 none */
+    int policy_queried;             /* mta-sts.<domain> was looked up */
     struct txt_sts sts;
     struct txt_tlsrpt tlsrpt;
     /* policy */

@@ -15,15 +15,14 @@
 
 #include "pipeline/config.h"
 #include "pipeline/tlsworker.h"
+#include "scanner/classify.h"
 #include "scanner/codes.h"
 #include "scanner/dns.h"
 #include "scanner/smtp_probe.h"
 
-/* What one MX host means for delivery. */
+/* What the probes of one MX host found: facts only, judged by scanner/classify for each domain. */
 struct mx_outcome {
-    struct issue_set problems; /* mx_* codes; empty = every probed address passes */
-    char why[192];             /* short reason when problems is not empty */
-    int n_addr;                /* addresses probed */
+    struct classify_probes probes;
 };
 
 struct mxcache_waiter;

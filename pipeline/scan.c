@@ -38,6 +38,7 @@ struct scan {
     struct input *input;
     struct resume *resume;      /* NULL unless --resume */
     struct csvout *out, *mx_out;
+    struct csvout *edge_out;        /* --domain-mx-output, NULL when not asked for */
     struct summary summary;
     struct domain_env env;
     struct domain *pool;
@@ -126,6 +127,8 @@ static void on_domain_finish(struct domain *d, void *arg)
     summary_add(&s->summary, &d->result);
     if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
         fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
+    if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
+        fatal(s, "writing domain-MX results", zwriter_strerror(csvout_error(s->edge_out)));
     domain_recycle(d);
     s->free_list[s->n_free++] = d;
     if (!s->stopping)
@@ -249,6 +252,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
     if (s->mx_out && csvout_tick(s->mx_out, now) != ZWRITER_OK)
         fatal(s, "writing MX results", zwriter_strerror(csvout_error(s->mx_out)));
+    if (s->edge_out && csvout_tick(s->edge_out, now) != ZWRITER_OK)
+        fatal(s, "writing domain-MX results", zwriter_strerror(csvout_error(s->edge_out)));
     if (show_progress(s))
         print_progress(s);
 }
@@ -351,6 +356,13 @@ static int open_files(struct scan *s)
             return -1;
         }
     }
+    if (s->cfg->domain_mx_output) {
+        s->edge_out = csvout_open(s->cfg->domain_mx_output, CSVOUT_EDGE, &zerr);
+        if (!s->edge_out) {
+            fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -430,7 +442,11 @@ static int close_files(struct scan *s)
         fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
         rc = -1;
     }
-    s->out = s->mx_out = NULL;
+    if (s->edge_out && csvout_close(s->edge_out, &zerr) != ZWRITER_OK) {
+        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+        rc = -1;
+    }
+    s->out = s->mx_out = s->edge_out = NULL;
     if (s->input)
         input_close(s->input);
     s->input = NULL;

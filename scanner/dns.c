@@ -55,6 +55,14 @@ const char *dns_status_str(enum dns_status s)
     return "unknown";
 }
 
+int dns_status_parse(const char *s)
+{
+    for (int v = DNS_OK; v < DNS_STATUS__COUNT; v++)
+        if (strcmp(s, dns_status_str((enum dns_status)v)) == 0)
+            return v;
+    return -1;
+}
+
 unsigned long dns_counters_ended(const struct dns_counters *c)
 {
     return c->answered + c->failed + c->timed_out;
@@ -395,6 +403,38 @@ static void deliver_mx(struct query *q, int status, unsigned char *abuf, int ale
     q->u.mx(&a, q->arg);
 }
 
+static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
+
+long dns_parse_txt_ttl(const unsigned char *abuf, int alen)
+{
+    if (abuf == NULL || alen < 12)
+        return -1;
+    unsigned qd = be16(abuf + 4), an = be16(abuf + 6);
+    int pos = 12;
+    for (unsigned i = 0; i < qd; i++) {
+        if (skip_name(abuf, alen, &pos) != 0 || pos + 4 > alen)
+            return -1;
+        pos += 4;
+    }
+    long best = -1;
+    for (unsigned i = 0; i < an; i++) {
+        if (skip_name(abuf, alen, &pos) != 0 || pos + 10 > alen)
+            return -1;
+        unsigned type = be16(abuf + pos);
+        unsigned long ttl = (unsigned long)abuf[pos + 4] << 24 | (unsigned long)abuf[pos + 5] << 16 |
+                            (unsigned long)abuf[pos + 6] << 8 | abuf[pos + 7];
+        unsigned rdlen = be16(abuf + pos + 8);
+        pos += 10 + (int)rdlen;
+        if (pos > alen)
+            return -1;
+        if (ttl & 0x80000000UL)
+            ttl = 0;
+        if (type == 16 /* TXT */ && (best < 0 || (long)ttl < best))
+            best = (long)ttl;
+    }
+    return best;
+}
+
 static void deliver_txt(struct query *q, int status, unsigned char *abuf, int alen)
 {
     struct dns_txt_answer a;
@@ -402,6 +442,7 @@ static void deliver_txt(struct query *q, int status, unsigned char *abuf, int al
     unsigned char *buf = NULL;
     memset(&a, 0, sizeof(a));
     a.status = dns_status_from_ares(status);
+    a.ttl = status == ARES_SUCCESS ? dns_parse_txt_ttl(abuf, alen) : -1;
     if (status == ARES_SUCCESS) {
         int st = ares_parse_txt_reply_ext(abuf, alen, &txt);
         a.status = dns_status_from_ares(st);
@@ -585,7 +626,7 @@ void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
 {
     struct query *q = query_new(d, Q_TXT, arg);
     if (!q) {
-        struct dns_txt_answer a = {.status = DNS_INTERNAL_ERROR};
+        struct dns_txt_answer a = {.status = DNS_INTERNAL_ERROR, .ttl = -1};
         cb(&a, arg);
         return;
     }

@@ -31,6 +31,8 @@ enum dns_status {
 /* The outcome as written in `detail` and the summary: ok, nxdomain, nodata, servfail (the
  * resolver answered SERVFAIL), refused, timeout (no reply), malformed, error, unreachable. */
 const char *dns_status_str(enum dns_status s);
+/* The status named s (as dns_status_str writes it), or -1. */
+int dns_status_parse(const char *s);
 
 /* NXDOMAIN and NODATA are answers; the others mean "we could not find out". */
 static inline int dns_status_failed(enum dns_status s) { return s != DNS_OK && s != DNS_NXDOMAIN && s != DNS_NODATA; }
@@ -48,6 +50,7 @@ struct dns_mx_answer {
 
 struct dns_txt_answer {
     enum dns_status status;
+    long ttl;                           /* smallest TTL of the answer's TXT records; -1 none */
     size_t n;
     struct txt_record rec[DNS_TXT_MAX]; /* data borrowed: valid during the callback only */
 };
@@ -128,5 +131,9 @@ void dns_addr_merge(const struct sockaddr_storage *v4, size_t n4, enum dns_statu
 int dns_answer_wellformed(const unsigned char *abuf, int alen);
 /* Fills out from a raw DNS answer (no network). */
 void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out);
+/* The smallest TTL of the TXT records in a raw answer's answer section (a CNAME chain's own
+ * records are skipped; RFC 2181 §8: a TTL with the top bit set counts as 0); -1 when the answer
+ * has no TXT record or is malformed.  c-ares 1.18's TXT parser drops TTLs, hence this walk. */
+long dns_parse_txt_ttl(const unsigned char *abuf, int alen);
 
 #endif

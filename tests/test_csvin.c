@@ -39,7 +39,7 @@ static void full_result(struct domain_result *r, long rank)
     result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
     r->policy_status = POLICY_STATUS_OK;
     r->http_status = 200;
-    result_copy(r->policy_mode, sizeof(r->policy_mode), "enforce");
+    r->policy_mode = POLICY_MODE_ENFORCE;
     r->policy_max_age = 604800;
     r->starttls_status = STARTTLS_SOME_FAILED;
     r->tlsrpt_status = TXT_STATUS_MISSING;
@@ -62,7 +62,7 @@ static void long_result(struct domain_result *r, long rank)
         result_list_add(r->policy_mx, sizeof(r->policy_mx), host);
         result_list_add(r->tlsrpt_rua, sizeof(r->tlsrpt_rua), "mailto:x@example.com");
     }
-    result_copy(r->mx_coverage, sizeof(r->mx_coverage), "partial");
+    r->mx_coverage = MX_COVERAGE_PARTIAL;
     for (int i = 0; i < 30; i++)
         result_add_detail(r, "mx%02d: 554 \"no\", go away\nreally", i);
 }

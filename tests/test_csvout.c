@@ -21,7 +21,8 @@
 static const char *DOMAIN_HEADER =
     "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode,policy_max_age,"
     "policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua,verdict,issues,detail,"
-    "scanned_at\n";
+    "scanned_at,sts_record,tlsrpt_record,sts_ttl,policy_sha256,policy_cert_not_after,"
+    "policy_cert_issuer,policy_cert_sans,mx_dns,sts_dns,tlsrpt_dns,policy_host_dns,implicit_mx_dns\n";
 
 static const char *MX_HEADER =
     "mx_host,address,probe_status,greeting_code,starttls_offered,tls_version,cipher,"
@@ -109,10 +110,10 @@ static void full_result(struct domain_result *r)
     result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
     r->policy_status = POLICY_STATUS_OK;
     r->http_status = 200;
-    result_copy(r->policy_mode, sizeof(r->policy_mode), "enforce");
+    r->policy_mode = POLICY_MODE_ENFORCE;
     r->policy_max_age = 604800;
     result_copy(r->policy_mx, sizeof(r->policy_mx), "mx1.example.com;*.example.com");
-    result_copy(r->mx_coverage, sizeof(r->mx_coverage), "all");
+    r->mx_coverage = MX_COVERAGE_ALL;
     r->starttls_status = STARTTLS_SOME_FAILED;
     r->tlsrpt_status = TXT_STATUS_MISSING;
     result_copy(r->tlsrpt_rua, sizeof(r->tlsrpt_rua), "mailto:tls@example.com");
@@ -167,7 +168,7 @@ static void test_schema_drives_docs(void **state)
     (void)state;
     size_t n;
     const struct csvout_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
-    assert_int_equal(n, 18);
+    assert_int_equal(n, 30);
     assert_string_equal(cols[0].name, "domain");
     assert_string_equal(cols[17].name, "scanned_at");
     char *doc = NULL;
@@ -201,7 +202,7 @@ static void test_all_domain_columns(void **state)
     char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, 3);
     for (size_t i = 0; i < 3; i++)
-        assert_int_equal(t.nfields[i], 18);
+        assert_int_equal(t.nfields[i], 30);
     const char *want[] = {
         "example.com", "42", "mx1.example.com;mx2.example.com", "ok", "20260101T000000", "ok",
         "200", "enforce", "604800", "mx1.example.com;*.example.com", "all", "some_failed",
@@ -249,7 +250,7 @@ static void test_quoting_round_trip(void **state)
     char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, n + 1);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(t.nfields[i + 1], 18);
+        assert_int_equal(t.nfields[i + 1], 30);
         assert_string_equal(t.cell[i + 1][col(&t, "domain")], nasty[i]);
         assert_string_equal(t.cell[i + 1][col(&t, "detail")], nasty[n - 1 - i]);
         assert_string_equal(t.cell[i + 1][col(&t, "verdict")], "input_invalid");
@@ -541,6 +542,98 @@ static void test_schema_markdown(void **state)
     free(doc);
 }
 
+/* The columns added at the end: typed values formatted, no value = empty cell. */
+static void test_added_domain_columns(void **state)
+{
+    (void)state;
+    char path[128];
+    files_tmp_path(path, sizeof(path), "added.csv");
+    struct domain_result r[2];
+    full_result(&r[0]);
+    result_copy(r[0].sts_record, sizeof(r[0].sts_record), "v=STSv1; id=1;|v=STSv1; id=2;");
+    result_copy(r[0].tlsrpt_record, sizeof(r[0].tlsrpt_record), "v=TLSRPTv1; rua=mailto:a@b.c");
+    r[0].sts_ttl = 3600;
+    result_copy(r[0].policy_sha256, sizeof(r[0].policy_sha256), "ab01");
+    r[0].policy_cert_not_after = T_2026;
+    result_copy(r[0].policy_cert_issuer, sizeof(r[0].policy_cert_issuer), "CN=CA,O=Test");
+    result_copy(r[0].policy_cert_sans, sizeof(r[0].policy_cert_sans), "mta-sts.example.com");
+    r[0].mx_dns = DNS_OK;
+    r[0].sts_dns = DNS_NXDOMAIN;
+    r[0].tlsrpt_dns = DNS_NODATA;
+    r[0].policy_host_dns = DNS_SERVFAIL;
+    r[0].implicit_mx_dns = DNS_TIMEOUT;
+    result_init(&r[1]);
+    write_domains(path, r, 2);
+    struct table t;
+    char *text = read_csv(path, &t);
+    assert_string_equal(t.cell[1][col(&t, "sts_record")], "v=STSv1; id=1;|v=STSv1; id=2;");
+    assert_string_equal(t.cell[1][col(&t, "tlsrpt_record")], "v=TLSRPTv1; rua=mailto:a@b.c");
+    assert_string_equal(t.cell[1][col(&t, "sts_ttl")], "3600");
+    assert_string_equal(t.cell[1][col(&t, "policy_sha256")], "ab01");
+    assert_string_equal(t.cell[1][col(&t, "policy_cert_not_after")], "2026-11-22T06:10:33Z");
+    assert_string_equal(t.cell[1][col(&t, "policy_cert_issuer")], "CN=CA,O=Test"); /* quoted: a comma */
+    assert_string_equal(t.cell[1][col(&t, "policy_cert_sans")], "mta-sts.example.com");
+    assert_string_equal(t.cell[1][col(&t, "mx_dns")], "");
+    assert_string_equal(t.cell[1][col(&t, "sts_dns")], "nxdomain");
+    assert_string_equal(t.cell[1][col(&t, "tlsrpt_dns")], "nodata");
+    assert_string_equal(t.cell[1][col(&t, "policy_host_dns")], "servfail");
+    assert_string_equal(t.cell[1][col(&t, "implicit_mx_dns")], "timeout");
+    const char *empty[] = {"sts_record", "sts_ttl", "policy_sha256", "policy_cert_not_after",
+                           "policy_cert_issuer", "mx_dns", "policy_mode", "mx_coverage"};
+    for (size_t i = 0; i < sizeof(empty) / sizeof(empty[0]); i++)
+        assert_string_equal(t.cell[2][col(&t, empty[i])], "");
+    table_free(&t);
+    free(text);
+}
+
+/* The domain-MX edge table: header, one row per MX host, typed cells. */
+static void test_edge_rows(void **state)
+{
+    (void)state;
+    char path[128];
+    files_tmp_path(path, sizeof(path), "edges.csv");
+    struct domain_result r;
+    result_init(&r);
+    result_copy(r.domain, sizeof(r.domain), "example.com");
+    r.rank = 5;
+    r.n_mx = 3;
+    struct result_mx *e = r.mxs;
+    result_copy(e[0].host, sizeof(e[0].host), "mx1.example.com");
+    e[0].preference = 10;
+    e[0].covered = 1;
+    e[0].state = MX_PROBE_DONE;
+    e[0].n_addr = 2;
+    result_copy(e[1].host, sizeof(e[1].host), "mx2.example.com");
+    e[1].preference = 20;
+    e[1].covered = 0;
+    e[1].state = MX_PROBE_DONE;
+    e[1].n_addr = 1;
+    e[1].failed = 1;
+    e[1].fail_status = SMTP_PROBE_CERT_INVALID;
+    issue_set_add(&e[1].issues, ISSUE_MX_CERT_EXPIRED);
+    issue_set_add(&e[1].issues, ISSUE_MX_CERT_HOSTNAME_MISMATCH);
+    result_copy(e[2].host, sizeof(e[2].host), "example.com");
+    e[2].preference = -1;
+    e[2].covered = -1;
+    e[2].state = MX_PROBE_NO_ADDRESS;
+    issue_set_add(&e[2].issues, ISSUE_MX_CONNECT_FAILED);
+    struct zwriter_error err;
+    struct csvout *c = csvout_open(path, CSVOUT_EDGE, &err);
+    assert_non_null(c);
+    assert_int_equal(csvout_write_edges(c, &r), ZWRITER_OK);
+    r.n_mx = 0; /* a domain without MX hosts writes nothing */
+    assert_int_equal(csvout_write_edges(c, &r), ZWRITER_OK);
+    assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+    size_t len;
+    char *text = files_slurp(path, &len);
+    assert_string_equal(text,
+        "domain,rank,mx_host,preference,covered_by_policy,probe_status,probe_issues,addresses_probed\n"
+        "example.com,5,mx1.example.com,10,yes,ok,,2\n"
+        "example.com,5,mx2.example.com,20,no,cert_invalid,mx_cert_expired;mx_cert_hostname_mismatch,1\n"
+        "example.com,5,example.com,,,no_address,mx_connect_failed,\n");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +652,8 @@ int main(void)
         cmocka_unit_test(test_descriptors_fit_records),
         cmocka_unit_test(test_cells_parse_back),
         cmocka_unit_test(test_schema_markdown),
+        cmocka_unit_test(test_added_domain_columns),
+        cmocka_unit_test(test_edge_rows),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }
