@@ -66,7 +66,8 @@ enum opt_id {
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
-    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT
+    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT,
+    OPT_EXPIRY_DAYS, OPT_MAX_AGE_MIN_ENFORCE, OPT_MAX_AGE_MIN_TESTING, OPT_FORMAT
 };
 
 struct opt_doc {
@@ -105,6 +106,10 @@ static const struct opt_doc opts[] = {
     {{"https-port", required_argument, NULL, OPT_HTTPS_PORT}, "PORT", "port of policy hosts (default 443; for test set-ups)"},
     {{"smtp-port", required_argument, NULL, OPT_SMTP_PORT}, "PORT", "port of MX hosts (default 25; for test set-ups)"},
     {{"shard", required_argument, NULL, OPT_SHARD}, "I/N", "scan only input lines whose number modulo N is I (0-based)"},
+    {{"expiry-days", required_argument, NULL, OPT_EXPIRY_DAYS}, "N", "advisory cert_expiring_soon: a policy-host or MX certificate expires within N days (default 30)"},
+    {{"max-age-min-enforce", required_argument, NULL, OPT_MAX_AGE_MIN_ENFORCE}, "SEC", "advisory policy_max_age_short: an enforce policy's max_age below SEC (default 604800)"},
+    {{"max-age-min-testing", required_argument, NULL, OPT_MAX_AGE_MIN_TESTING}, "SEC", "advisory policy_max_age_short: a testing policy's max_age below SEC (default 86400)"},
+    {{"format", required_argument, NULL, OPT_FORMAT}, "FMT", "mtasts-scan check only: text (default) or json"},
     {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr, fitted to the terminal's width (default when stderr is a terminal the CSV does not go to)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no status line"},
     {{"schema", no_argument, NULL, OPT_SCHEMA}, NULL, "print the CSV columns with their meaning and exit"},
@@ -394,6 +399,20 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
     case OPT_HTTPS_PORT: return parse_port(arg, &cfg->https_port, ex, exlen);
     case OPT_SMTP_PORT: return parse_port(arg, &cfg->smtp_port, ex, exlen);
     case OPT_SHARD: return parse_shard(cfg, arg, ex, exlen);
+    case OPT_EXPIRY_DAYS: return parse_long(arg, 1, 3650, &cfg->expiry_days, ex, exlen);
+    case OPT_MAX_AGE_MIN_ENFORCE: return parse_long(arg, 1, 31557600, &cfg->max_age_min_enforce, ex, exlen);
+    case OPT_MAX_AGE_MIN_TESTING: return parse_long(arg, 1, 31557600, &cfg->max_age_min_testing, ex, exlen);
+    case OPT_FORMAT:
+        if (!cfg->check_mode) {
+            snprintf(ex, exlen, "--format is an option of 'mtasts-scan check DOMAIN...'");
+            return -1;
+        }
+        if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0) {
+            snprintf(ex, exlen, "expected text or json");
+            return -1;
+        }
+        cfg->format = arg;
+        return 0;
     case OPT_PROGRESS: cfg->progress = PROGRESS_ON; return 0;
     case 'q': cfg->progress = PROGRESS_OFF; return 0;
     case OPT_SCHEMA: csvout_print_schema(out); return 1;
@@ -468,6 +487,11 @@ int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
         idx = -1;
         if (r > 0)
             return 1;
+    }
+    if (cfg->check_mode) {
+        cfg->domains = argv + optind;
+        cfg->n_domains = argc - optind;
+        return 0;
     }
     if (optind < argc)
         cfg->input = argv[optind++];

@@ -44,6 +44,15 @@ struct config {
     long shard_index, shard_count;
     double domain_timeout_sec;  /* whole-domain deadline; < 0 = derived, 0 = none */
     long dns_abort_after;       /* stop when this many first lookups all got no answer (0 = never) */
+    /* Thresholds of the advisory codes (docs/codes.md; 0 = scanner/classify.h's default): */
+    long max_age_min_enforce;   /* policy_max_age_short below this under enforce (604800) */
+    long max_age_min_testing;   /* ... under testing (86400) */
+    long expiry_days;           /* cert_expiring_soon within this many days (30) */
+    /* `mtasts-scan check` (pipeline/check.c) only: */
+    int check_mode;             /* set by the caller before parsing: DOMAIN... instead of INPUT */
+    const char *format;         /* --format text | json; NULL = text */
+    char **domains;             /* the DOMAIN arguments (borrowed from argv) */
+    int n_domains;
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and

@@ -85,6 +85,61 @@ static struct domain *token_take(void *arg)
     return d;
 }
 
+void domain_evidence_free(struct domain_evidence *ev)
+{
+    if (!ev)
+        return;
+    for (size_t i = 0; i < ev->n_sts_txt; i++)
+        free(ev->sts_txt[i]);
+    for (size_t i = 0; i < ev->n_tlsrpt_txt; i++)
+        free(ev->tlsrpt_txt[i]);
+    free(ev->policy_body);
+    free(ev);
+}
+
+/* One record as printable text (bytes outside 0x20-0x7e and '\\' as \xHH); malloc'd or NULL. */
+static char *record_printable(const struct txt_record *r)
+{
+    char *out = malloc(r->len * 4 + 1), *p = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < r->len; i++) {
+        unsigned char c = r->data[i];
+        if (c >= 0x20 && c <= 0x7e && c != '\\')
+            *p++ = (char)c;
+        else
+            p += sprintf(p, "\\x%02x", c);
+    }
+    *p = '\0';
+    return out;
+}
+
+/* Keeps every record of a TXT answer as evidence (report mode only). */
+static void keep_records(const struct dns_txt_answer *a, char **out, size_t *n)
+{
+    for (size_t i = 0; i < a->n && *n < DNS_TXT_MAX; i++) {
+        char *t = record_printable(&a->rec[i]);
+        if (t)
+            out[(*n)++] = t;
+    }
+}
+
+/* The records of an answer that a sender discards before counting: no v=STSv1 *WSP ";" prefix
+ * (RFC 8461 §3.1; the rule of scanner/txt.c). */
+static int count_other_sts(const struct dns_txt_answer *a)
+{
+    int n = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const unsigned char *p = a->rec[i].data;
+        size_t len = a->rec[i].len, k = 7;
+        int cand = len >= 7 && memcmp(p, "v=STSv1", 7) == 0;
+        while (cand && k < len && (p[k] == ' ' || p[k] == '\t'))
+            k++;
+        n += !(cand && k < len && p[k] == ';');
+    }
+    return n;
+}
+
 static void stage_op_done(struct domain *d)
 {
     if (--d->pending > 0)
@@ -113,8 +168,12 @@ static void on_sts(const struct dns_txt_answer *a, void *arg)
         return;
     d->sts_dns = a->status;
     d->sts_ttl = a->ttl;
-    if (a->status == DNS_OK)
+    if (a->status == DNS_OK) {
         txt_parse_sts(a->rec, a->n, &d->sts);
+        d->sts_other = count_other_sts(a);
+        if (d->evidence)
+            keep_records(a, d->evidence->sts_txt, &d->evidence->n_sts_txt);
+    }
     stage_op_done(d);
 }
 
@@ -124,8 +183,13 @@ static void on_tlsrpt(const struct dns_txt_answer *a, void *arg)
     if (!d)
         return;
     d->tlsrpt_dns = a->status;
-    if (a->status == DNS_OK)
+    if (a->status == DNS_OK) {
         txt_parse_tlsrpt(a->rec, a->n, &d->tlsrpt);
+        if (d->evidence) {
+            keep_records(a, d->evidence->tlsrpt_txt, &d->evidence->n_tlsrpt_txt);
+            d->evidence->tlsrpt_ttl = a->ttl;
+        }
+    }
     stage_op_done(d);
 }
 
@@ -167,6 +231,11 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
     d->sts.status = TXT_STATUS_MISSING;
     d->tlsrpt.status = TXT_STATUS_MISSING;
     d->sts_ttl = -1;
+    if (env->report) { /* without it (out of memory) the report shows the row alone */
+        d->evidence = calloc(1, sizeof(*d->evidence));
+        if (d->evidence)
+            d->evidence->tlsrpt_ttl = -1;
+    }
     d->stage = DOMAIN_DNS;
     d->pending = 4; /* three queries and the guard */
     deadline_start(d);
@@ -196,15 +265,59 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
 
 /* ---- DOMAIN_CHECKS: policy -------------------------------------------------------------- */
 
+static void fetch_next(struct domain *d);
+
+/* Keeps what the report shows of one address's fetch (report mode only). */
+static void keep_fetch(struct domain *d, const struct https_fetch_result *res)
+{
+    struct domain_evidence *ev = d->evidence;
+    if (!ev || ev->n_fetch >= DNS_ADDR_MAX)
+        return;
+    char key[INET6_ADDRSTRLEN];
+    struct sockaddr_storage ss = d->fetch_addr;
+    dns_addr_prepare(&ss, d->env->cfg->https_port, key, sizeof(key));
+    snprintf(ev->fetch_addr[ev->n_fetch], sizeof(ev->fetch_addr[0]), "%s", key);
+    ev->fetch[ev->n_fetch] = *res;
+    ev->fetch[ev->n_fetch].body = NULL;
+    ev->n_fetch++;
+    if (res->status == HTTPS_FETCH_OK && !ev->policy_body && (ev->policy_body = malloc(res->body_len + 1))) {
+        memcpy(ev->policy_body, res->body, res->body_len);
+        ev->policy_body[res->body_len] = '\0';
+        ev->policy_len = res->body_len;
+    }
+}
+
+/* One address's fetch ended.  A failure moves on to the next address (a sender may use any of
+ * them, RFC 8461 §3.3); the verdict rests on the first address that served the policy, or on the
+ * first failure when none did. */
 static void on_fetch(const struct https_fetch_result *res, void *arg)
 {
     struct domain *d = arg;
     d->fetch = NULL;
     d->fetch_queued = 0;
     addrlimit_release(&d->fetch_ticket);
+    keep_fetch(d, res);
+    if (res->status != HTTPS_FETCH_OK && res->status != HTTPS_FETCH_INTERNAL_ERROR) {
+        struct classify_fetch_try *t = &d->fetch_failed[d->n_fetch_failed++];
+        char key[INET6_ADDRSTRLEN];
+        struct sockaddr_storage ss = d->fetch_addr;
+        dns_addr_prepare(&ss, 0, key, sizeof(key));
+        snprintf(t->addr, sizeof(t->addr), "%s", key);
+        t->status = res->status;
+        if (d->n_fetch_failed == 1) {
+            d->first_fail = *res;
+            d->first_fail.body = NULL;
+        }
+        if (d->fetch_next < d->policy_addr.n) {
+            fetch_next(d);
+            return;
+        }
+    }
     d->fetch_done = 1;
     d->fetch_res = *res;
     d->fetch_res.body = NULL; /* borrowed: parsed here, not kept */
+    if (res->status != HTTPS_FETCH_OK && res->status != HTTPS_FETCH_INTERNAL_ERROR)
+        d->fetch_res = d->first_fail;
     if (res->status == HTTPS_FETCH_OK) {
         d->policy = malloc(sizeof(*d->policy));
         if (d->policy)
@@ -245,10 +358,22 @@ static void fetch_go(struct addrlimit_ticket *t)
     }
 }
 
+/* Queues the fetch of the next address of mta-sts.<d> on its politeness slot. */
+static void fetch_next(struct domain *d)
+{
+    char key[INET6_ADDRSTRLEN];
+    d->fetch_addr = d->policy_addr.addr[d->fetch_next++];
+    d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
+    d->fetch_ticket.go = fetch_go;
+    d->fetch_ticket.arg = d;
+    d->fetch_queued = 1;
+    if (addrlimit_acquire(d->env->https_limit, key, &d->fetch_ticket) < 0)
+        fetch_fail_oom(d);
+}
+
 static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
 {
     struct domain *d = token_take(arg);
-    char key[INET6_ADDRSTRLEN];
     if (!d)
         return;
     d->policy_host_dns = a->status;
@@ -258,14 +383,16 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         stage_op_done(d);
         return;
     }
-    /* The first address, IPv4 first: one fetch per domain keeps the scan polite. */
-    d->fetch_addr = a->addr[0];
-    d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
-    d->fetch_ticket.go = fetch_go;
-    d->fetch_ticket.arg = d;
-    d->fetch_queued = 1;
-    if (addrlimit_acquire(d->env->https_limit, key, &d->fetch_ticket) < 0)
-        fetch_fail_oom(d);
+    /* The addresses in answer order, IPv4 first: the first that serves the policy decides, so a
+     * healthy host costs one fetch and the scan stays polite. */
+    d->policy_addr = *a;
+    d->fetch_next = 0;
+    for (size_t i = 0; d->evidence && i < a->n; i++) {
+        struct sockaddr_storage ss = a->addr[i];
+        dns_addr_prepare(&ss, 0, d->evidence->policy_addr[i], sizeof(d->evidence->policy_addr[0]));
+        d->evidence->n_policy_addr = i + 1;
+    }
+    fetch_next(d);
 }
 
 static void policy_start(struct domain *d)
@@ -389,6 +516,11 @@ static void domain_finish(struct domain *d)
         .cut = d->cut[0] ? d->cut : NULL,
         .domain_timeout_sec = config_domain_timeout(d->env->cfg),
         .scanner_error = d->scanner_error,
+        .sts_other_records = d->sts_other,
+        .fetch_failed = d->fetch_failed,
+        .n_fetch_failed = d->n_fetch_failed,
+        .thresholds = {d->env->cfg->max_age_min_enforce, d->env->cfg->max_age_min_testing,
+                       d->env->cfg->expiry_days},
     };
     if (d->deadline)
         evtimer_del(d->deadline);
@@ -461,6 +593,8 @@ void domain_recycle(struct domain *d)
         tlsworker_cancel(d->fetch);
     addrlimit_release(&d->fetch_ticket); /* a no-op unless the domain was abandoned mid-fetch */
     free(d->policy);
+    domain_evidence_free(d->evidence);
+    d->evidence = NULL;
     d->fetch = NULL;
     d->policy = NULL;
     d->stage = DOMAIN_IDLE;

@@ -50,6 +50,8 @@ struct scan {
     unsigned long total_lines;
     double t0;
     struct scan_counters counters;
+    const struct scan_hooks *hooks; /* NULL: a bulk scan writing CSV */
+    int next_domain;                /* hooks: index into cfg->domains */
 };
 
 static double now_sec(struct scan *s)
@@ -125,7 +127,9 @@ static void on_domain_finish(struct domain *d, void *arg)
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
-    if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
+    if (s->hooks) {
+        s->hooks->report(d, s->hooks->arg);
+    } else if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
         fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
         fatal(s, "writing domain-MX results", zwriter_strerror(csvout_error(s->edge_out)));
@@ -140,6 +144,8 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
                       long domains_sharing, time_t probed_at, void *arg)
 {
     struct scan *s = arg;
+    if (s->hooks && s->hooks->mx_probe)
+        s->hooks->mx_probe(host, addr, res, s->hooks->arg);
     if (!s->mx_out)
         return;
     if (csvout_write_mx(s->mx_out, host, addr, res, domains_sharing, probed_at) != ZWRITER_OK)
@@ -153,6 +159,15 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
 {
     struct input_line line;
     for (;;) {
+        if (s->hooks) { /* the DOMAIN arguments, judged like input lines */
+            if (s->next_domain >= s->cfg->n_domains)
+                return 0;
+            const char *a = s->cfg->domains[s->next_domain++];
+            *kind = input_parse_line(a, strlen(a), (long)s->next_domain, e);
+            if (*kind == INPUT_SKIP)
+                continue;
+            return 1;
+        }
         int r = input_next(s->input, &line);
         if (r < 0) {
             /* Every line before the damage is scanned: finish the domains in flight. */
@@ -248,7 +263,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct scan *s = arg;
     double now = now_sec(s);
-    if (csvout_tick(s->out, now) != ZWRITER_OK)
+    if (s->out && csvout_tick(s->out, now) != ZWRITER_OK)
         fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
     if (s->mx_out && csvout_tick(s->mx_out, now) != ZWRITER_OK)
         fatal(s, "writing MX results", zwriter_strerror(csvout_error(s->mx_out)));
@@ -330,6 +345,8 @@ static int open_files(struct scan *s)
 {
     char err[512];
     struct zwriter_error zerr;
+    if (s->hooks)
+        return 0; /* no input file, no CSV: every result goes to the hooks */
     if (open_resume(s) < 0)
         return -1;
     /* before input_open, which already waits for the first bytes */
@@ -393,8 +410,10 @@ static int open_services(struct scan *s)
         fprintf(stderr, "mtasts-scan: %s\n", err);
         return -1;
     }
+    s->env.report = s->hooks != NULL;
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg,
-                            s->cfg->mx_output ? on_mx_row : NULL, s);
+                            s->cfg->mx_output || (s->hooks && s->hooks->mx_probe) ? on_mx_row : NULL,
+                            s);
     s->env.https_limit = addrlimit_new(s->base, s->cfg->https_conn_per_addr,
                                        s->cfg->https_rate_per_addr);
     return s->env.mx && s->env.https_limit ? 0 : -1;
@@ -513,9 +532,15 @@ static void free_all(struct scan *s)
 
 int scan_run(const struct config *cfg)
 {
+    return scan_run_hooks(cfg, NULL);
+}
+
+int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
+{
     struct scan s;
     memset(&s, 0, sizeof(s));
     s.cfg = cfg;
+    s.hooks = hooks;
     /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
      * same terminal: then it is off by default and printed as whole lines with --progress. */
     s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
@@ -531,7 +556,7 @@ int scan_run(const struct config *cfg)
         close_files(&s);
         return SCAN_EXIT_FATAL;
     }
-    s.total_lines = count_lines(cfg->input);
+    s.total_lines = hooks ? (unsigned long)cfg->n_domains : count_lines(cfg->input);
     event_base_dispatch(s.base);
     if (s.exit_code == SCAN_EXIT_OK)
         check_dns_abort(&s, 1);

@@ -129,8 +129,17 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *xs)
         return 1;
     SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
     struct verify_state *st = ssl ? state_get(ssl) : NULL;
-    if (st != NULL)
-        state_record(st, X509_STORE_CTX_get_error(xs));
+    if (st == NULL)
+        return 1;
+    int err = X509_STORE_CTX_get_error(xs);
+    state_record(st, err);
+    /* No issuer found for a certificate that is not a CA: the server sent its leaf without the
+     * intermediate (a self-signed leaf is error 18, an unknown root above a sent chain is found
+     * at a CA certificate).  A leaf signed directly by an unknown root looks the same. */
+    X509 *cur = X509_STORE_CTX_get_current_cert(xs);
+    if ((err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+         err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE) && cur && X509_check_ca(cur) == 0)
+        st->flags |= TLSCHECK_CHAIN_INCOMPLETE;
     return 1;
 }
 
