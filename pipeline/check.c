@@ -297,6 +297,7 @@ int check_main(int argc, char **argv, FILE *out, FILE *err)
     config_defaults(&cfg);
     cfg.check_mode = 1;
     cfg.dns_abort_after = 0;  /* a domain whose DNS fails is reported, not aborted */
+    cfg.advisories = 1;
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(out);

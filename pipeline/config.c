@@ -67,7 +67,7 @@ enum opt_id {
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
     OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT,
-    OPT_EXPIRY_DAYS, OPT_MAX_AGE_MIN_ENFORCE, OPT_MAX_AGE_MIN_TESTING, OPT_FORMAT
+    OPT_ADVISORIES, OPT_EXPIRY_DAYS, OPT_MAX_AGE_MIN_ENFORCE, OPT_MAX_AGE_MIN_TESTING, OPT_FORMAT
 };
 
 struct opt_doc {
@@ -106,6 +106,7 @@ static const struct opt_doc opts[] = {
     {{"https-port", required_argument, NULL, OPT_HTTPS_PORT}, "PORT", "port of policy hosts (default 443; for test set-ups)"},
     {{"smtp-port", required_argument, NULL, OPT_SMTP_PORT}, "PORT", "port of MX hosts (default 25; for test set-ups)"},
     {{"shard", required_argument, NULL, OPT_SHARD}, "I/N", "scan only input lines whose number modulo N is I (0-based)"},
+    {{"advisories", no_argument, NULL, OPT_ADVISORIES}, NULL, "also report the advisory codes (policy_mode_testing, sts_ttl_unusual, cert_expiring_soon, ...; docs/codes.md) and judge policy_max_age_short per mode; always on in 'mtasts-scan check'"},
     {{"expiry-days", required_argument, NULL, OPT_EXPIRY_DAYS}, "N", "advisory cert_expiring_soon: a policy-host or MX certificate expires within N days (default 30)"},
     {{"max-age-min-enforce", required_argument, NULL, OPT_MAX_AGE_MIN_ENFORCE}, "SEC", "advisory policy_max_age_short: an enforce policy's max_age below SEC (default 604800)"},
     {{"max-age-min-testing", required_argument, NULL, OPT_MAX_AGE_MIN_TESTING}, "SEC", "advisory policy_max_age_short: a testing policy's max_age below SEC (default 86400)"},
@@ -399,6 +400,7 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
     case OPT_HTTPS_PORT: return parse_port(arg, &cfg->https_port, ex, exlen);
     case OPT_SMTP_PORT: return parse_port(arg, &cfg->smtp_port, ex, exlen);
     case OPT_SHARD: return parse_shard(cfg, arg, ex, exlen);
+    case OPT_ADVISORIES: cfg->advisories = 1; return 0;
     case OPT_EXPIRY_DAYS: return parse_long(arg, 1, 3650, &cfg->expiry_days, ex, exlen);
     case OPT_MAX_AGE_MIN_ENFORCE: return parse_long(arg, 1, 31557600, &cfg->max_age_min_enforce, ex, exlen);
     case OPT_MAX_AGE_MIN_TESTING: return parse_long(arg, 1, 31557600, &cfg->max_age_min_testing, ex, exlen);

@@ -48,6 +48,7 @@ struct config {
     long max_age_min_enforce;   /* policy_max_age_short below this under enforce (604800) */
     long max_age_min_testing;   /* ... under testing (86400) */
     long expiry_days;           /* cert_expiring_soon within this many days (30) */
+    int advisories;             /* --advisories: judge the advisory codes of issue 12 */
     /* `mtasts-scan check` (pipeline/check.c) only: */
     int check_mode;             /* set by the caller before parsing: DOMAIN... instead of INPUT */
     const char *format;         /* --format text | json; NULL = text */

@@ -516,6 +516,7 @@ static void domain_finish(struct domain *d)
         .cut = d->cut[0] ? d->cut : NULL,
         .domain_timeout_sec = config_domain_timeout(d->env->cfg),
         .scanner_error = d->scanner_error,
+        .advisories = d->env->cfg->advisories,
         .sts_other_records = d->sts_other,
         .fetch_failed = d->fetch_failed,
         .n_fetch_failed = d->n_fetch_failed,

@@ -247,8 +247,9 @@ static void verdict_from_policy(const struct classify_facts *f, struct domain_re
             result_add_detail(r, "policy fetch: %s", f->fetch->detail);
         return;
     }
-    /* max_age_short is judged with the mode and the thresholds (note_advice), not the parser's */
-    r->issues.bits |= f->policy->issues.bits & ~((uint64_t)1 << ISSUE_POLICY_MAX_AGE_SHORT);
+        r->issues.bits |= f->policy->issues.bits;
+    if (f->advisories) /* then judged with the mode and the thresholds (note_advice) */
+        r->issues.bits &= ~((uint64_t)1 << ISSUE_POLICY_MAX_AGE_SHORT);
     if (!f->policy->valid) {
         r->verdict = VERDICT_INVALID;
         result_add_detail(r, "policy: %s", f->policy->error);
@@ -463,7 +464,7 @@ static void classify_core(const struct classify_facts *f, struct domain_result *
 void classify_domain(const struct classify_facts *f, struct domain_result *r)
 {
     classify_core(f, r);
-    if (!f->input_invalid)
+    if (!f->input_invalid && f->advisories)
         note_advice(f, r);
 }
 

@@ -100,7 +100,11 @@ struct classify_facts {
     double domain_timeout_sec;
     const char *scanner_error;      /* the step where the scanner failed (out of memory); NULL =
                                        none (fetch and probe results say so by their status) */
-    /* Facts of the advisory codes (added with issue 12): */
+    /* The advisory codes added with issue 12 (docs/codes.md): judged only when advisories is set
+     * (`mtasts-scan check`, or a scan with --advisories), so that a bulk scan's rows keep their
+     * meaning; policy_max_age_short is then judged per mode with the thresholds instead of the
+     * parser's fixed one day. */
+    int advisories;
     int sts_other_records;          /* TXT records at _mta-sts without the v=STSv1 prefix */
     const struct classify_fetch_try *fetch_failed; /* policy-host addresses that failed, in the */
     size_t n_fetch_failed;                         /* order tried (fetch is the last try) */

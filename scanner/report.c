@@ -270,10 +270,34 @@ static void text_sts(FILE *out, const struct report_view *v)
         line(out, 3, "id: %s", r->sts_id);
 }
 
+#define NAMES_SHOWN 4
+
+/* The certificate's names ';'-joined as ", "-joined text, the first NAMES_SHOWN of them (shared
+ * certificates carry dozens), then how many more. */
+static void names_text(const char *names, char *buf, size_t size)
+{
+    size_t len = 0, n = 0;
+    buf[0] = '\0';
+    for (const char *p = names; *p;) {
+        size_t k = strcspn(p, ";");
+        if (n < NAMES_SHOWN)
+            len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%.*s", n ? ", " : "",
+                                    (int)k, p);
+        n++;
+        p += k + (p[k] == ';');
+    }
+    if (n > NAMES_SHOWN && len < size)
+        snprintf(buf + len, size - len, " and %zu more", n - NAMES_SHOWN);
+    if (n == 0)
+        snprintf(buf, size, "(none)");
+}
+
 static void text_cert(FILE *out, int indent, const char *names, const char *issuer,
                       const char *not_after)
 {
-    line(out, indent, "certificate names: %s", names[0] ? names : "(none)");
+    char shown[1024];
+    names_text(names, shown, sizeof(shown));
+    line(out, indent, "certificate names: %s", shown);
     line(out, indent, "issuer: %s", issuer[0] ? issuer : "(unknown)");
     line(out, indent, "expires: %s", not_after);
 }
