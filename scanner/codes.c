@@ -144,12 +144,12 @@ const char *issue_rule(enum issue_code c)
     switch (c) {
     case ISSUE_TXT_INVALID: return "RFC 8461 §3.1: the _mta-sts TXT record must be \"v=STSv1;\" followed by \"id=\" and 1 to 32 letters or digits.";
     case ISSUE_TXT_MULTIPLE: return "RFC 8461 §3.1: with more than one v=STSv1 record a sender must treat the domain as having no policy.";
-    case ISSUE_POLICY_HOST_UNRESOLVED: return "RFC 8461 §3.3: the policy is fetched from https://mta-sts.<domain>/, so that host must resolve.";
+    case ISSUE_POLICY_HOST_UNRESOLVED: return "RFC 8461 §3.3: the policy is fetched from https://mta-sts.DOMAIN/, so that host must resolve.";
     case ISSUE_POLICY_CONNECT_FAILED: return "RFC 8461 §3.3: the policy host must accept HTTPS connections on port 443.";
     case ISSUE_POLICY_TIMEOUT: return "RFC 8461 §3.3: senders give up on a policy fetch that takes too long (a minute at most is suggested).";
     case ISSUE_POLICY_TLS_FAILED: return "RFC 8461 §3.3: the policy must be served over HTTPS with TLS 1.2 or later.";
     case ISSUE_POLICY_CERT_EXPIRED: return "RFC 8461 §3.3: the policy host's certificate must be valid (not expired, not yet valid).";
-    case ISSUE_POLICY_CERT_HOSTNAME_MISMATCH: return "RFC 8461 §3.3: the policy host's certificate must be valid for mta-sts.<domain>.";
+    case ISSUE_POLICY_CERT_HOSTNAME_MISMATCH: return "RFC 8461 §3.3: the policy host's certificate must be valid for mta-sts.DOMAIN.";
     case ISSUE_POLICY_CERT_UNTRUSTED: return "RFC 8461 §3.3: the policy host's certificate must chain to a root the sender trusts.";
     case ISSUE_POLICY_HTTP_REDIRECT: return "RFC 8461 §3.3: senders must not follow HTTP redirects when fetching the policy.";
     case ISSUE_POLICY_HTTP_STATUS: return "RFC 8461 §3.3: only a 200 response carries a policy.";
@@ -166,7 +166,7 @@ const char *issue_rule(enum issue_code c)
     case ISSUE_MX_CERT_EXPIRED: return "RFC 8461 §4.2: the MX host's certificate must be valid (not expired, not yet valid).";
     case ISSUE_MX_CERT_HOSTNAME_MISMATCH: return "RFC 8461 §4.2: the MX host's certificate must be valid for the MX host name.";
     case ISSUE_MX_CERT_UNTRUSTED: return "RFC 8461 §4.2: the MX host's certificate must chain to a root the sender trusts.";
-    case ISSUE_TLSRPT_MISSING: return "RFC 8460 §3: a v=TLSRPTv1 record at _smtp._tls.<domain> tells senders where to report TLS failures.";
+    case ISSUE_TLSRPT_MISSING: return "RFC 8460 §3: a v=TLSRPTv1 record at _smtp._tls.DOMAIN tells senders where to report TLS failures.";
     case ISSUE_TLSRPT_INVALID: return "RFC 8460 §3: the record is \"v=TLSRPTv1;\" with rua= mailto: or https: URIs.";
     case ISSUE_TLSRPT_MULTIPLE: return "RFC 8460 §3: with more than one v=TLSRPTv1 record senders must not report.";
     case ISSUE_POLICY_MAX_AGE_SHORT: return "RFC 8461 §3.2: max_age should be weeks or more, so the policy outlives an attack window.";
@@ -177,7 +177,7 @@ const char *issue_rule(enum issue_code c)
     case ISSUE_STS_TTL_UNUSUAL: return "RFC 8461 §3.1, §8.3: senders see a new id only after the TXT TTL; 300 to 3600 s is usual.";
     case ISSUE_CERT_EXPIRING_SOON: return "RFC 8461 §3.3, §4.2: an expired certificate breaks the policy fetch or delivery.";
     case ISSUE_CERT_CHAIN_INCOMPLETE: return "RFC 8446 §4.4.2, RFC 8461 §3.3, §4.2: a server must send the intermediates that chain its certificate to a trusted root.";
-    case ISSUE_STS_TXT_EXTRA_RECORDS: return "RFC 8461 §3.1: records at _mta-sts.<domain> not starting with v=STSv1 are ignored.";
+    case ISSUE_STS_TXT_EXTRA_RECORDS: return "RFC 8461 §3.1: records at _mta-sts.DOMAIN not starting with v=STSv1 are ignored.";
     case ISSUE_RESOLVERS_DISAGREE: return "RFC 8461 §3.1: senders use whatever their resolver answers, so all resolvers should agree.";
     case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "RFC 8461 §3.3: a sender may try any address of the policy host; each must serve the policy.";
     case ISSUE__COUNT: break;
@@ -188,7 +188,7 @@ const char *issue_rule(enum issue_code c)
 const char *issue_fix(enum issue_code c)
 {
     switch (c) {
-    case ISSUE_TXT_INVALID: return "publish exactly \"v=STSv1; id=<1-32 letters or digits>;\" as the {sts_name} TXT record";
+    case ISSUE_TXT_INVALID: return "publish exactly \"v=STSv1; id=ID;\" (ID: 1 to 32 letters or digits, e.g. the date) as the {sts_name} TXT record";
     case ISSUE_TXT_MULTIPLE: return "keep one v=STSv1 record at {sts_name} TXT and delete the others";
     case ISSUE_POLICY_HOST_UNRESOLVED: return "add an A and/or AAAA record for {policy_host} pointing at the web server that serves {policy_url}";
     case ISSUE_POLICY_CONNECT_FAILED: return "make the web server at {policy_host} listen on port 443 (check firewall and the A/AAAA records)";

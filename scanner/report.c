@@ -482,6 +482,8 @@ void report_json_string(FILE *out, const char *s)
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
         if (*p == '"' || *p == '\\')
             fprintf(out, "\\%c", *p);
+        else if (*p == '\n' || *p == '\r' || *p == '\t')
+            fprintf(out, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
         else if (*p < 0x20)
             fprintf(out, "\\u%04x", *p);
         else

@@ -29,8 +29,9 @@ enum tlscheck_flag {
     TLSCHECK_UNTRUSTED = 1 << 2,        /* self-signed, unknown issuer, bad chain */
     TLSCHECK_OTHER = 1 << 3,            /* any other verify error */
     TLSCHECK_CHAIN_INCOMPLETE = 1 << 4  /* also UNTRUSTED: the issuer of a leaf (non-CA)
-                                           certificate the server sent is neither sent nor in the
-                                           trust store: most likely a missing intermediate */
+                                           certificate that names its issuer's certificate (AIA
+                                           caIssuers) is neither sent nor in the trust store: the
+                                           server omits the intermediate */
 };
 
 struct tlscheck_info {

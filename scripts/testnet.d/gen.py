@@ -231,10 +231,15 @@ class Certs:
                       "-days", str(SOON_DAYS if kind == "soon" else 825), "-copy_extensions",
                       "copy", "-extfile", self.ext, "-out", pem])
         elif kind in ("nochain", "fullchain"):
+            # like a public CA's leaf, it says where its issuer's certificate is published (AIA)
             ikey, ipem = self.intermediate()
+            aia = os.path.join(self.cadb, "leaf-aia.ext")
+            with open(self.ext) as f, open(aia, "w") as g:
+                g.write(f.read() + "authorityInfoAccess = caIssuers;"
+                        "URI:http://pki.testnet.test/intermediate.pem\n")
             self.run(["x509", "-req", "-in", csr, "-CA", ipem, "-CAkey", ikey,
                       "-set_serial", str(random.SystemRandom().getrandbits(63)), "-sha256",
-                      "-days", "825", "-copy_extensions", "copy", "-extfile", self.ext,
+                      "-days", "825", "-copy_extensions", "copy", "-extfile", aia,
                       "-out", pem])
             if kind == "fullchain":
                 with open(pem, "a") as f, open(ipem) as i:
