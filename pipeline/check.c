@@ -308,6 +308,12 @@ int check_main(int argc, char **argv, FILE *out, FILE *err)
         return CHECK_EXIT_OK;
     if (r < 0 || config_check_files(&cfg, err) < 0)
         return CHECK_EXIT_ERROR;
+    if (strcmp(cfg.output, "-") != 0 || cfg.mx_output || cfg.domain_mx_output || cfg.summary_json ||
+        cfg.resume || cfg.shard_count > 1) {
+        fprintf(err, "mtasts-scan check: -o, --mx-output, --domain-mx-output, --summary-json, "
+                     "--resume and --shard are options of the bulk scan; check prints a report\n");
+        return CHECK_EXIT_ERROR;
+    }
     if (cfg.n_domains == 0) {
         usage(err);
         return CHECK_EXIT_ERROR;

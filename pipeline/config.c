@@ -125,7 +125,7 @@ static void usage(FILE *f)
                "Measures MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) deployment.\n"
                "INPUT: one domain per line, or Tranco-style \"rank,domain\" CSV (CRLF or LF, blank\n"
                "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n"
-               "One domain: echo example.com | mtasts-scan -\n"
+               "One domain: echo example.com | mtasts-scan -   (explained: mtasts-scan check example.com)\n"
                "Exit status: 0 done, 1 output or input failed, 2 usage error, 4 no DNS resolver\n"
                "answers (--dns-abort-after), 130 interrupted.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -141,7 +141,8 @@ static void usage(FILE *f)
     }
     fprintf(f, "\nVerdicts, issue codes and columns: docs/codes.md, or --schema.\n"
                "Subcommands (first argument): merge (one table from shard and resumed outputs; "
-               "merge --help), schema [--markdown].\n");
+               "merge --help), schema [--markdown], check DOMAIN... (each step explained with a fix "
+               "per finding; check --help).\n");
 }
 
 /* The parsers below return 0, or -1 with `expect` saying in a few words what the option takes
