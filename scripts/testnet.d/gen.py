@@ -409,7 +409,8 @@ class Gen:
             return self.txt.get(self.cname.get(owner, owner), [])
         sts = records("_mta-sts." + name)
         beh, body = self.policy_of.get(name, ("", None))
-        served = beh in ("valid", "charset")  # nginx sends the file as is, 200 text/plain
+        # nginx sends the file as is, 200 text/plain, with a certificate a client accepts
+        served = beh in ("valid", "charset", "expiring", "fullchain")
         sha = hashlib.sha256(body.encode()).hexdigest() if served else ""
         return (record_text(sts, "v=STSv1"), record_text(records("_smtp._tls." + name), "v=TLSRPTv1"),
                 len(sts), beh, sha)

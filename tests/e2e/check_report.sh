@@ -135,8 +135,10 @@ grep -q $'\x1b' "$out/pty-nc.txt" && fail "colour codes with NO_COLOR"
 
 # the bulk scan: truth.csv still holds; --advisories adds the advisory codes to the rows
 "$tn" exec -- "$bin" -q --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca.pem" --timeout 3 \
-    -o "$out/bulk.csv" "$TESTNET_DIR/domains.txt"
+    -o "$out/bulk.csv" --domain-mx-output "$out/edges.csv" "$TESTNET_DIR/domains.txt"
 python3 "$repo/tests/e2e/compare_truth.py" "$TESTNET_DIR/truth.csv" "$out/bulk.csv" >/dev/null || fail "bulk scan vs truth.csv"
+python3 "$repo/tests/e2e/check_columns.py" "$gen/published.csv" "$out/bulk.csv" "$out/edges.csv" >/dev/null ||
+    fail "bulk scan's columns vs published.csv"
 "$tn" exec -- "$bin" -q --advisories --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca.pem" --timeout 3 \
     -o "$out/bulk-adv.csv" "$TESTNET_DIR/domains.txt"
 python3 - "$gen/advisory.csv" "$out/bulk-adv.csv" <<'PY' || fail "bulk scan with --advisories"
