@@ -94,6 +94,8 @@ case_ cert_expiring_soon cert_expiring_soon ""
 case_ cert_chain_complete cert_chain_complete ""
 case_ cert_chain_incomplete cert_chain_incomplete ""
 case_ policy_fetch_other_address_failed policy_fetch_other_address_failed ""
+case_ mx_cert_expiring_soon mx_cert_expiring_soon ""
+case_ mx_cert_chain_incomplete mx_cert_chain_incomplete ""
 # a stale resolver: 127.0.0.53 answers every _mta-sts id as an older one
 "$tn" exec -- python3 "$repo/tests/e2e/check_dnsproxy.py" 127.0.0.53 >"$out/proxy.log" 2>&1 &
 proxy_pid=$!
