@@ -75,6 +75,14 @@ static void on_probe(const char *host, const char *addr, const struct smtp_probe
     p->res = *res;
 }
 
+/* Probes by host, then address: the MX cache hands them over in the order the probes ended. */
+static int cmp_probe(const void *a, const void *b)
+{
+    const struct check_probe *x = a, *y = b;
+    int c = strcmp(x->host, y->host);
+    return c ? c : strcmp(x->addr, y->addr);
+}
+
 /* ---- several resolvers: ask each the same records, compare ----------------------------------- */
 
 enum { RQ_MX, RQ_STS, RQ_TLSRPT, RQ_POLICY_ADDR, RQ__COUNT };
@@ -330,6 +338,8 @@ int check_main(int argc, char **argv, FILE *out, FILE *err)
     struct scan_hooks hooks = {.report = on_report, .mx_probe = on_probe, .arg = &c};
     int rc = scan_run_hooks(&cfg, &hooks);
     int n_res = rc == 0 ? compare_resolvers(&cfg, &c, err) : 0;
+    if (c.n_probes > 1)
+        qsort(c.probes, c.n_probes, sizeof(c.probes[0]), cmp_probe);
     int json = cfg.format && strcmp(cfg.format, "json") == 0;
     const char *nc = getenv("NO_COLOR");
     int colour = !json && isatty(fileno(out)) && !(nc && nc[0]);

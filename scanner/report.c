@@ -384,7 +384,7 @@ static void text_probe(FILE *out, const struct report_probe *p)
         text_cert(out, 6, x->tls.sans, x->tls.issuer, x->tls.not_after[0] ? x->tls.not_after : "-");
     if (x->tls.error[0])
         line(out, 6, "verify: %s", x->tls.error);
-    if (x->error[0])
+    if (x->error[0] && x->status != SMTP_PROBE_CERT_INVALID) /* else the verify line says it */
         line(out, 6, "%s", x->error);
 }
 
