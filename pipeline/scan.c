@@ -27,6 +27,20 @@
 
 #define PUMP_BATCH 512 /* input lines per pump run, so the loop stays responsive */
 
+/* One result file: where it goes and its writer.  Every output of the scan is in this table, so
+ * checking paths before anything is opened, finishing, publishing and reporting an error once are
+ * written once for all of them.  The summary JSON is written at the end, through a zwriter. */
+enum scan_output_id { OUT_DOMAIN = 0, OUT_MX, OUT_SUMMARY, OUT__COUNT };
+
+struct scan_output {
+    const char *option;   /* "-o", for messages */
+    const char *path;     /* NULL = not asked for */
+    enum csvout_table table;
+    int is_csv;           /* 0: the summary JSON, opened only at the end */
+    struct csvout *c;     /* open CSV writer, NULL otherwise */
+    int reported;         /* its error was printed: said once */
+};
+
 struct scan_counters {
     unsigned long lines, started, done, skipped_shard, skipped_resume;
     unsigned long by_verdict[VERDICT__COUNT];
@@ -37,7 +51,8 @@ struct scan {
     struct event_base *base;
     struct input *input;
     struct resume *resume;      /* NULL unless --resume */
-    struct csvout *out, *mx_out;
+    struct scan_output outs[OUT__COUNT];
+    struct csvout *out, *mx_out; /* = outs[OUT_DOMAIN].c, outs[OUT_MX].c */
     struct summary summary;
     struct domain_env env;
     struct domain *pool;
@@ -46,6 +61,8 @@ struct scan {
     struct ratelimit rate;
     struct event *pump, *tick, *sig_int, *sig_term;
     int input_done, stopping, exit_code, tty;
+    int fatal_said;             /* a fatal error was printed: later consequences are not */
+    int abandoning;             /* tearing down with domains in flight: no more rows */
     unsigned long total_lines;
     double t0;
     struct scan_counters counters;
@@ -58,13 +75,24 @@ static double now_sec(struct scan *s)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* Stops the scan with exit status 1.  Only the first fatal error is printed: on a full disk or a
+ * closed stdout every later row fails the same way, and one line says it. */
 static void fatal(struct scan *s, const char *what, const char *msg)
 {
-    fprintf(stderr, "mtasts-scan: %s: %s\n", what, msg);
-    if (s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_INTERRUPTED)
-        s->exit_code = SCAN_EXIT_FATAL;
+    if (!s->fatal_said)
+        fprintf(stderr, "mtasts-scan: %s: %s\n", what, msg);
+    s->fatal_said = 1;
+    s->exit_code = SCAN_EXIT_FATAL;
     s->stopping = 1;
     event_base_loopbreak(s->base);
+}
+
+/* A writer's (sticky) error: printed once, stops the scan. */
+static void output_failed(struct scan *s, struct scan_output *o)
+{
+    if (!o->reported)
+        fatal(s, "writing results", zwriter_strerror(csvout_error(o->c)));
+    o->reported = 1;
 }
 
 static void maybe_done(struct scan *s)
@@ -79,11 +107,16 @@ static void maybe_done(struct scan *s)
 static void on_domain_finish(struct domain *d, void *arg)
 {
     struct scan *s = arg;
+    if (s->abandoning) { /* the writers are closed; the row was never going to be complete */
+        domain_recycle(d);
+        s->free_list[s->n_free++] = d;
+        return;
+    }
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
     if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
-        fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
+        output_failed(s, &s->outs[OUT_DOMAIN]);
     domain_recycle(d);
     s->free_list[s->n_free++] = d;
     if (!s->stopping)
@@ -95,10 +128,10 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
                       long waiting, void *arg)
 {
     struct scan *s = arg;
-    if (!s->mx_out)
+    if (!s->mx_out || s->abandoning)
         return;
     if (csvout_write_mx(s->mx_out, host, addr, res, waiting, time(NULL)) != ZWRITER_OK)
-        fatal(s, "writing MX results", zwriter_strerror(csvout_error(s->mx_out)));
+        output_failed(s, &s->outs[OUT_MX]);
 }
 
 /* ---- starting domains ----------------------------------------------------------------------- */
@@ -203,10 +236,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct scan *s = arg;
     double now = now_sec(s);
-    if (csvout_tick(s->out, now) != ZWRITER_OK)
-        fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
-    if (s->mx_out && csvout_tick(s->mx_out, now) != ZWRITER_OK)
-        fatal(s, "writing MX results", zwriter_strerror(csvout_error(s->mx_out)));
+    for (int i = 0; i < OUT__COUNT; i++)
+        if (s->outs[i].c && csvout_tick(s->outs[i].c, now) != ZWRITER_OK)
+            output_failed(s, &s->outs[i]);
     if (show_progress(s))
         print_progress(s);
 }
@@ -217,6 +249,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct scan *s = arg;
     if (s->stopping) {
         fprintf(stderr, "\nmtasts-scan: second signal, stopping now; rows written so far are kept\n");
+        if (s->exit_code == SCAN_EXIT_OK)
+            s->exit_code = SCAN_EXIT_INTERRUPTED;
         event_base_loopbreak(s->base);
         return;
     }
@@ -278,10 +312,51 @@ static int open_resume(struct scan *s)
     return 0;
 }
 
+/* Fills the output table from the configuration.  A new output option is one line here. */
+static void outputs_init(struct scan *s)
+{
+    const struct config *c = s->cfg;
+    s->outs[OUT_DOMAIN] = (struct scan_output){"-o", c->output, CSVOUT_DOMAIN, 1, NULL, 0};
+    s->outs[OUT_MX] = (struct scan_output){"--mx-output", c->mx_output, CSVOUT_MX, 1, NULL, 0};
+    s->outs[OUT_SUMMARY] = (struct scan_output){"--summary-json", c->summary_json, 0, 0, NULL, 0};
+}
+
+/* 1 when two outputs would write the same file. */
+static int same_output(const char *a, const char *b)
+{
+    return strcmp(a, "-") != 0 && (strcmp(a, b) == 0 || same_file(a, b));
+}
+
+/* Every output path is checked before any output is opened for writing, so a bad --mx-output (or
+ * a left-over PATH.partial) cannot cost a byte of an existing -o file. */
+static int check_outputs(struct scan *s)
+{
+    struct zwriter_error zerr;
+    for (int i = 0; i < OUT__COUNT; i++) {
+        const struct scan_output *o = &s->outs[i];
+        if (!o->path)
+            continue;
+        if (zwriter_check_path(o->path, 1, &zerr) != ZWRITER_OK) {
+            fprintf(stderr, "mtasts-scan: %s: %s\n", o->option, zwriter_strerror(&zerr));
+            return -1;
+        }
+        for (int j = 0; j < i; j++) {
+            if (s->outs[j].path && same_output(o->path, s->outs[j].path)) {
+                fprintf(stderr, "mtasts-scan: %s and %s name the same file %s\n",
+                        s->outs[j].option, o->option, o->path);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int open_files(struct scan *s)
 {
     char err[512];
     struct zwriter_error zerr;
+    /* Each file is written as PATH.partial and renamed when the run ends well (zwriter.h). */
+    const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
     if (open_resume(s) < 0)
         return -1;
     s->input = input_open(s->cfg->input, err, sizeof(err));
@@ -289,18 +364,18 @@ static int open_files(struct scan *s)
         fprintf(stderr, "mtasts-scan: %s\n", err);
         return -1;
     }
-    s->out = csvout_open(s->cfg->output, CSVOUT_DOMAIN, &zerr);
-    if (!s->out) {
-        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
-        return -1;
-    }
-    if (s->cfg->mx_output) {
-        s->mx_out = csvout_open(s->cfg->mx_output, CSVOUT_MX, &zerr);
-        if (!s->mx_out) {
+    for (int i = 0; i < OUT__COUNT; i++) {
+        struct scan_output *o = &s->outs[i];
+        if (!o->path || !o->is_csv)
+            continue;
+        o->c = csvout_open_opts(o->path, o->table, &opts, &zerr);
+        if (!o->c) {
             fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
             return -1;
         }
     }
+    s->out = s->outs[OUT_DOMAIN].c;
+    s->mx_out = s->outs[OUT_MX].c;
     return 0;
 }
 
@@ -367,19 +442,72 @@ static int open_events(struct scan *s)
     return 0;
 }
 
-static int close_files(struct scan *s)
+/* Writes --summary-json as PATH.partial through a zwriter (published with the tables). */
+static struct zwriter *write_summary_json(struct scan *s)
+{
+    struct scan_output *o = &s->outs[OUT_SUMMARY];
+    char *text = NULL;
+    size_t len = 0;
+    struct zwriter_error zerr;
+    const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = 0, .partial = 1};
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem || summary_write_json(&s->summary, mem) != 0 || fclose(mem) != 0) {
+        fatal(s, o->path, strerror(ENOMEM));
+        free(text);
+        return NULL;
+    }
+    struct zwriter *w = zwriter_open_opts(o->path, &opts, &zerr);
+    if (w && zwriter_write(w, text, len) == ZWRITER_OK)
+        zwriter_finish(w);
+    free(text);
+    if (!w || zwriter_error(w)->status != ZWRITER_OK)
+        fatal(s, "writing summary", zwriter_strerror(w ? zwriter_error(w) : &zerr));
+    return w;
+}
+
+/* Ends every output.  The files are published (PATH.partial renamed to PATH) only when all of
+ * them were written completely and the scan did not fail (exit 0, or 130 after a signal: an
+ * interrupted scan's rows are complete and --resume takes it from there); otherwise every
+ * PATH.partial is kept and named on stderr, and the earlier PATH files are untouched.  started = 0
+ * (set-up failed) removes the work files instead.  Returns -1 when anything failed. */
+static int close_outputs(struct scan *s, int started)
 {
     struct zwriter_error zerr;
-    int rc = 0;
-    if (s->out && csvout_close(s->out, &zerr) != ZWRITER_OK) {
-        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
-        rc = -1;
+    struct zwriter *summary = NULL;
+    for (int i = 0; i < OUT__COUNT; i++) {
+        struct scan_output *o = &s->outs[i];
+        if (o->c && csvout_finish(o->c) != ZWRITER_OK)
+            output_failed(s, o);
     }
-    if (s->mx_out && csvout_close(s->mx_out, &zerr) != ZWRITER_OK) {
-        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
-        rc = -1;
+    if (started && s->outs[OUT_SUMMARY].path && s->exit_code != SCAN_EXIT_FATAL)
+        summary = write_summary_json(s);
+    int ok = started && s->exit_code != SCAN_EXIT_FATAL;
+    enum zwriter_close_mode mode = !started ? ZWRITER_DISCARD : ok ? ZWRITER_PUBLISH : ZWRITER_KEEP_PARTIAL;
+    for (int i = 0; i < OUT__COUNT; i++) {
+        struct scan_output *o = &s->outs[i];
+        if (!o->c)
+            continue;
+        char kept[1024];
+        snprintf(kept, sizeof(kept), "%s", csvout_work_path(o->c));
+        enum zwriter_status st = csvout_close_as(o->c, mode, &zerr);
+        o->c = NULL;
+        if (st != ZWRITER_OK && !o->reported)
+            fatal(s, "writing results", zwriter_strerror(&zerr));
+        if ((mode == ZWRITER_KEEP_PARTIAL || st != ZWRITER_OK) && strcmp(kept, o->path) != 0)
+            fprintf(stderr, "mtasts-scan: %s %s left as it was; this run's rows are in %s\n",
+                    o->option, o->path, kept);
     }
+    if (summary && zwriter_close_as(summary, s->exit_code == SCAN_EXIT_FATAL ? ZWRITER_KEEP_PARTIAL
+                                                                              : ZWRITER_PUBLISH,
+                                    &zerr) != ZWRITER_OK)
+        fatal(s, "writing summary", zwriter_strerror(&zerr));
     s->out = s->mx_out = NULL;
+    return s->exit_code == SCAN_EXIT_FATAL ? -1 : 0;
+}
+
+static int close_files(struct scan *s, int started)
+{
+    int rc = close_outputs(s, started);
     if (s->input)
         input_close(s->input);
     s->input = NULL;
@@ -407,37 +535,42 @@ static void print_final(struct scan *s)
                 dc->answered, dc->failed,
                 dc->timed_out, s->env.https_fetches, mc->probes_started, mc->hosts_resolved,
                 mc->cache_hits);
-    if (s->cfg->summary_json) {
-        FILE *f = fopen(s->cfg->summary_json, "w");
-        if (!f || summary_write_json(&s->summary, f) != 0 || fclose(f) != 0) {
-            fprintf(stderr, "mtasts-scan: writing %s: %s\n", s->cfg->summary_json, strerror(errno));
-            s->exit_code = SCAN_EXIT_FATAL;
-        }
-    }
 }
 
+/* Domains still in flight after a second signal or a fatal error are abandoned: returned to
+ * IDLE first (their policy fetch cancelled, their address tickets released), so that the
+ * callbacks the services run while they are freed (DNS answers cancelled with an error, shared MX
+ * jobs failing) find only idle domains and do nothing.  No row is written for them: the writers
+ * are closed already. */
+static void abandon_in_flight(struct scan *s)
+{
+    s->abandoning = 1;
+    for (long i = 0; i < s->cfg->concurrency && s->pool; i++)
+        if (s->pool[i].stage != DOMAIN_IDLE) {
+            domain_recycle(&s->pool[i]);
+            s->free_list[s->n_free++] = &s->pool[i];
+        }
+}
+
+/* Frees everything, in flight or not.  DNS goes first: its cancelled queries call back into the
+ * MX cache and the (idle) domains, which must still exist; the MX cache then cancels its probes
+ * before the TLS workers are joined. */
 static void free_all(struct scan *s)
 {
-    /* In-flight work (only after an interruption) is abandoned with the process. */
-    if (s->cfg->concurrency - (long)s->n_free == 0) {
-        mxcache_free(s->env.mx);
-        addrlimit_free(s->env.https_limit);
-        tlsworker_free(s->env.tls);
-        dns_free(s->env.dns);
-        if (s->env.ssl_ctx)
-            SSL_CTX_free(s->env.ssl_ctx);
-        if (s->pump) event_free(s->pump);
-        if (s->tick) event_free(s->tick);
-        if (s->sig_int) event_free(s->sig_int);
-        if (s->sig_term) event_free(s->sig_term);
-        free(s->pool);
-        free(s->free_list);
-        event_base_free(s->base);
-    } else {
-        /* Join the TLS threads before exit() runs OpenSSL's cleanup under their feet; the jobs
-         * they drop belong to domains nobody will look at again. */
-        tlsworker_free(s->env.tls);
-    }
+    abandon_in_flight(s);
+    dns_free(s->env.dns);
+    mxcache_free(s->env.mx);
+    addrlimit_free(s->env.https_limit);
+    tlsworker_free(s->env.tls);
+    if (s->env.ssl_ctx)
+        SSL_CTX_free(s->env.ssl_ctx);
+    if (s->pump) event_free(s->pump);
+    if (s->tick) event_free(s->tick);
+    if (s->sig_int) event_free(s->sig_int);
+    if (s->sig_term) event_free(s->sig_term);
+    free(s->pool);
+    free(s->free_list);
+    event_base_free(s->base);
 }
 
 int scan_run(const struct config *cfg)
@@ -448,19 +581,23 @@ int scan_run(const struct config *cfg)
     s.tty = isatty(STDERR_FILENO);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
+    outputs_init(&s);
+    if (check_outputs(&s) < 0)
+        return SCAN_EXIT_FATAL;
     s.base = event_base_new();
     if (!s.base)
         return SCAN_EXIT_FATAL;
     s.t0 = now_sec(&s);
     ratelimit_init(&s.rate, cfg->rate, cfg->rate > 10 ? cfg->rate / 10 : 1, s.t0);
-    /* Services first: a bad --resolver or --ca-file must not truncate an existing output file. */
+    /* Services first: a bad --resolver or --ca-file must not even create a work file. */
     if (open_services(&s) < 0 || open_pool(&s) < 0 || open_files(&s) < 0 || open_events(&s) < 0) {
-        close_files(&s);
+        close_files(&s, 0);
+        free_all(&s);
         return SCAN_EXIT_FATAL;
     }
     s.total_lines = count_lines(cfg->input);
     event_base_dispatch(s.base);
-    if (close_files(&s) < 0)
+    if (close_files(&s, 1) < 0)
         s.exit_code = SCAN_EXIT_FATAL;
     print_final(&s);
     free_all(&s);
