@@ -573,6 +573,18 @@ static void free_all(struct scan *s)
     event_base_free(s->base);
 }
 
+/* Holds (how = SIG_BLOCK) or releases SIGINT and SIGTERM.  They are held during set-up: one that
+ * comes before the loop's handlers exist is delivered to them, instead of killing the process
+ * with its work files half set up. */
+static void hold_stop_signals(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(how, &set, NULL);
+}
+
 int scan_run(const struct config *cfg)
 {
     struct scan s;
@@ -584,6 +596,7 @@ int scan_run(const struct config *cfg)
     outputs_init(&s);
     if (check_outputs(&s) < 0)
         return SCAN_EXIT_FATAL;
+    hold_stop_signals(SIG_BLOCK);
     s.base = event_base_new();
     if (!s.base)
         return SCAN_EXIT_FATAL;
@@ -595,6 +608,7 @@ int scan_run(const struct config *cfg)
         free_all(&s);
         return SCAN_EXIT_FATAL;
     }
+    hold_stop_signals(SIG_UNBLOCK);
     s.total_lines = count_lines(cfg->input);
     event_base_dispatch(s.base);
     if (close_files(&s, 1) < 0)
