@@ -270,8 +270,13 @@ enum zwriter_status zwriter_check_path(const char *path, int partial, struct zwr
 {
     struct stat st;
     error_clear(err);
-    if (strcmp(path, "-") == 0)
-        return ZWRITER_OK;
+    if (strcmp(path, "-") == 0) {
+        /* A closed stdout's descriptor would be reused by the next open(): refuse it now. */
+        int fl = fcntl(STDOUT_FILENO, F_GETFL);
+        if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+            error_fill(err, ZWRITER_ERR_OPEN, fl < 0 ? errno : EBADF, "open", path, NULL);
+        return err->status;
+    }
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             error_fill(err, ZWRITER_ERR_OPEN, EISDIR, "open", path, NULL);

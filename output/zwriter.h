@@ -76,9 +76,10 @@ struct zwriter_opts {
 };
 
 /* Checks, without creating or changing anything, that zwriter_open_opts(path) with this partial
- * setting would be able to start: "-" is always fine; a directory, a missing or read-only parent
- * directory, an existing non-regular file that is not writable, or (partial) a non-empty
- * PATH.partial fail with ZWRITER_ERR_OPEN and the reason in *err.  Returns err->status. */
+ * setting would be able to start: "-" needs an open, writable stdout; a directory, a missing or
+ * read-only parent directory, an existing non-regular file that is not writable, or (partial) a
+ * non-empty PATH.partial fail with ZWRITER_ERR_OPEN and the reason in *err.  Returns
+ * err->status. */
 enum zwriter_status zwriter_check_path(const char *path, int partial, struct zwriter_error *err);
 
 struct zwriter;
