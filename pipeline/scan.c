@@ -336,6 +336,13 @@ static int check_outputs(struct scan *s)
         const struct scan_output *o = &s->outs[i];
         if (!o->path)
             continue;
+        char work[4096];
+        snprintf(work, sizeof(work), "%s" ZWRITER_PARTIAL_SUFFIX, o->path);
+        if (s->cfg->resume && (same_output(s->cfg->resume, o->path) || same_file(s->cfg->resume, work))) {
+            fprintf(stderr, "mtasts-scan: --resume %s: give the new results another %s file "
+                            "(the earlier one is read, never overwritten)\n", s->cfg->resume, o->option);
+            return -1;
+        }
         if (zwriter_check_path(o->path, 1, &zerr) != ZWRITER_OK) {
             fprintf(stderr, "mtasts-scan: %s: %s\n", o->option, zwriter_strerror(&zerr));
             return -1;

@@ -53,6 +53,7 @@ expect_refused "-o and --mx-output the same" "same file" --mx-output "$tmp/out.c
 expect_refused "--mx-output is a directory" "Is a directory" --mx-output "$tmp"
 echo "killed run's rows" > "$tmp/out.csv.partial"
 stale=1 expect_refused "left-over out.csv.partial" "--resume" --mx-output "$tmp/mx.csv"
+stale=1 expect_refused "--resume out.csv.partial -o out.csv" "another -o file" --resume "$tmp/out.csv.partial"
 [ "$(cat "$tmp/out.csv.partial")" = "killed run's rows" ] || fail "out.csv.partial was overwritten"
 rm "$tmp/out.csv.partial"
 [ ! -e "$tmp/mx.csv" ] && [ ! -e "$tmp/mx.csv.partial" ] || fail "--mx-output created before the refusal"
