@@ -575,9 +575,11 @@ static void free_all(struct scan *s)
     if (s->tick) event_free(s->tick);
     if (s->sig_int) event_free(s->sig_int);
     if (s->sig_term) event_free(s->sig_term);
+    /* The base before the pool: an event a domain still holds is removed from the base while
+     * the domain's memory exists. */
+    event_base_free(s->base);
     free(s->pool);
     free(s->free_list);
-    event_base_free(s->base);
 }
 
 /* Holds (how = SIG_BLOCK) or releases SIGINT and SIGTERM.  They are held during set-up: one that
