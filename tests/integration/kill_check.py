@@ -6,6 +6,7 @@
                                          newline and every row has the header's number of fields.
   kill_check.py union INPUT FILE...      every input line (rank,domain) is in exactly one complete
                                          row across FILE...: none missing, none twice.
+  kill_check.py trial INPUT KILLED REST  both of the above, in one run (pandas loads once).
 """
 import csv
 import io
@@ -55,6 +56,9 @@ def main():
         _, rows = rows_of(sys.argv[2])
         print(f"{sys.argv[2]}: {len(rows)} complete rows")
         return
+    if sys.argv[1] == "trial":
+        _, rows = rows_of(sys.argv[3])
+        print(f"{len(rows)} complete rows kept; ", end="")
     want = {}
     with open(sys.argv[2]) as f:
         for line in f:
