@@ -167,7 +167,7 @@ static const char *m_probed_at(const void *rec, char *scratch, size_t size)
 static const struct csvout_column mx_columns[] = {
     { "mx_host", "MX host name probed", m_host },
     { "address", "IP address probed (port 25)", m_address },
-    { "probe_status", "ok, connect_failed, timeout, protocol, starttls_missing, tls_failed, cert_invalid", m_status },
+    { "probe_status", "ok, connect_failed, timeout, protocol, starttls_missing, tls_failed, cert_invalid, internal_error (the scanner failed: not a fact about the host)", m_status },
     { "greeting_code", "SMTP greeting reply code (empty: none received)", m_greeting },
     { "starttls_offered", "EHLO advertised STARTTLS: yes, no (empty: not reached)", m_starttls },
     { "tls_version", "negotiated TLS version, e.g. TLSv1.3", m_version },

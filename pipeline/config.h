@@ -41,11 +41,15 @@ struct config {
     long tls_threads;           /* threads running HTTPS fetches and SMTP probes (0 = main loop) */
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;
+    double domain_timeout_sec;  /* whole-domain deadline; < 0 = derived, 0 = none */
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and
  * all its retries (c-ares doubles the wait each round) end within --timeout. */
 double config_dns_timeout(const struct config *cfg);
+
+/* The whole-domain deadline in seconds (0 = none): --domain-timeout, or 3 x --timeout. */
+double config_domain_timeout(const struct config *cfg);
 
 /* Fills cfg with defaults. */
 void config_defaults(struct config *cfg);

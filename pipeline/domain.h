@@ -10,6 +10,12 @@
  * The objects are preallocated by the scan (one per --concurrency slot) and reused: a domain's
  * memory is this struct and nothing else, except the parsed policy of the few domains that have
  * one.  Every path ends in exactly one call of the scan's finish callback.
+ *
+ * A per-domain deadline (--domain-timeout) bounds the whole domain, whatever each step's own
+ * --timeout: when it passes, what is still out is given up (the policy fetch cancelled, its
+ * politeness ticket released, MX waiters cancelled while the shared probe goes on for other
+ * domains, DNS answers still to come ignored), and the domain finishes with what is known and the
+ * issue domain_timeout naming the steps cut.
  */
 #ifndef MTASTS_DOMAIN_H
 #define MTASTS_DOMAIN_H
@@ -72,11 +78,20 @@ struct domain {
     int fetch_done;
     struct https_fetch_result fetch_res; /* body not kept (parsed at once) */
     struct policy *policy;          /* owned; only for fetched bodies */
+    int fetch_queued;               /* fetch_ticket waits for its turn (politeness) */
+    /* limits of the scanner, reported as such (never as facts about the domain) */
+    struct event *deadline;         /* owned; NULL = no --domain-timeout */
+    unsigned dns_waiting;           /* lookups of this domain not answered yet (bits) */
+    char cut[64];                   /* steps the deadline cut, "" = none */
+    const char *scanner_error;      /* step where the scanner ran out of memory, NULL = none */
     size_t n_probe;                 /* mxs[0..n_probe) were asked for */
     int implicit_mx;                /* no MX records: the domain itself is the MX */
     /* MX outcomes, one per MX host (or the implicit MX).  Last: a recycled domain clears
      * everything before it and initialises each slot it uses (probe_start). */
     struct domain_mx mxs[DNS_MX_MAX];
+    /* Kept across recycling: bumped at every start, so that a DNS answer meant for an earlier
+     * domain of this slot (c-ares cannot cancel one query) is recognised and dropped. */
+    unsigned long gen;
 };
 
 /* Starts scanning name (lower-case, no trailing dot) with rank.  d must be IDLE. */

@@ -5,6 +5,12 @@
  * pipeline/addrlimit's job.  Finished jobs stay in a hash table and
  * an LRU list capped at --mx-cache entries, so memory stays bounded on any input size while popular
  * providers (which are asked for constantly) never leave it.
+ *
+ * The MX table promises, per probe row, the number of domains whose MX set includes the host.
+ * That number is only known once no more domain will ask, so a finished job keeps its probe
+ * results (packed: a hundred bytes plus their text) and counts every request; the rows are
+ * written when the job leaves the LRU or at mxcache_flush.  A host evicted and asked for again
+ * is probed again, and each probe's rows count the domains it served.
  */
 #include "pipeline/mxcache.h"
 
@@ -13,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "pipeline/addrlimit.h"
 #include "pipeline/strhash.h"
@@ -20,13 +27,16 @@
 
 enum job_state { JOB_RESOLVING, JOB_PROBING, JOB_DONE };
 
+struct saved_row;
+
 struct job {
     char *host;
     uint32_t hash;
     enum job_state state;
     struct mx_outcome out;
     struct mxcache_waiter *waiters;
-    long n_waiters;
+    long n_asked;                /* mxcache_get calls for this host while the job lived */
+    struct saved_row *rows;      /* finished probes whose MX table row is not written yet */
     int pending;                 /* probes not yet finished */
     struct mxcache *c;
     struct job *hnext;           /* hash chain */
@@ -59,6 +69,123 @@ struct mxcache {
     struct probe_req *live;      /* queued or running probes */
     struct mxcache_counters counters;
 };
+
+/* ---- MX table rows kept until the count is final ------------------------------------------ */
+
+/* One finished probe: the numbers of its result, then its text fields packed NUL-separated (a
+ * full result is over 2 KiB, mostly empty text buffers). */
+struct saved_row {
+    struct saved_row *next;
+    time_t probed_at;
+    char addr[INET6_ADDRSTRLEN];
+    enum smtp_probe_status status;
+    int greeting_code, starttls_offered;
+    unsigned tls_flags;
+    long first_error;
+    double ms[4];
+    char text[];
+};
+
+#define N_TEXT 8
+
+/* The text fields of a result, in the one order rows are packed and unpacked in. */
+static void text_fields(struct smtp_probe_result *r, char *f[N_TEXT], size_t sz[N_TEXT])
+{
+    char *const p[N_TEXT] = {r->error, r->tls.error, r->tls.version, r->tls.cipher,
+                             r->tls.subject, r->tls.issuer, r->tls.sans, r->tls.not_after};
+    const size_t n[N_TEXT] = {sizeof(r->error), sizeof(r->tls.error), sizeof(r->tls.version),
+                              sizeof(r->tls.cipher), sizeof(r->tls.subject), sizeof(r->tls.issuer),
+                              sizeof(r->tls.sans), sizeof(r->tls.not_after)};
+    memcpy(f, p, sizeof(p));
+    memcpy(sz, n, sizeof(n));
+}
+
+/* A packed copy of res; NULL on out of memory. */
+static struct saved_row *row_save(const struct smtp_probe_result *res, const char *addr)
+{
+    struct smtp_probe_result copy = *res;
+    char *f[N_TEXT];
+    size_t sz[N_TEXT], len = 0;
+    text_fields(&copy, f, sz);
+    for (int i = 0; i < N_TEXT; i++)
+        len += strnlen(f[i], sz[i]) + 1;
+    struct saved_row *r = malloc(sizeof(*r) + len);
+    if (!r)
+        return NULL;
+    r->next = NULL;
+    r->probed_at = time(NULL);
+    snprintf(r->addr, sizeof(r->addr), "%s", addr);
+    r->status = res->status;
+    r->greeting_code = res->greeting_code;
+    r->starttls_offered = res->starttls_offered;
+    r->tls_flags = res->tls.flags;
+    r->first_error = res->tls.first_error;
+    r->ms[0] = res->connect_ms;
+    r->ms[1] = res->greeting_ms;
+    r->ms[2] = res->tls_ms;
+    r->ms[3] = res->total_ms;
+    char *p = r->text;
+    for (int i = 0; i < N_TEXT; i++) {
+        size_t n = strnlen(f[i], sz[i]);
+        memcpy(p, f[i], n);
+        p[n] = '\0';
+        p += n + 1;
+    }
+    return r;
+}
+
+static void row_load(const struct saved_row *r, struct smtp_probe_result *res)
+{
+    char *f[N_TEXT];
+    size_t sz[N_TEXT];
+    memset(res, 0, sizeof(*res));
+    res->status = r->status;
+    res->greeting_code = r->greeting_code;
+    res->starttls_offered = r->starttls_offered;
+    res->tls.flags = r->tls_flags;
+    res->tls.first_error = r->first_error;
+    res->connect_ms = r->ms[0];
+    res->greeting_ms = r->ms[1];
+    res->tls_ms = r->ms[2];
+    res->total_ms = r->ms[3];
+    text_fields(res, f, sz);
+    const char *p = r->text;
+    for (int i = 0; i < N_TEXT; i++) {
+        snprintf(f[i], sz[i], "%s", p);
+        p += strlen(p) + 1;
+    }
+}
+
+/* Writes j's kept rows with the count as it stands (final once the job leaves the cache). */
+static void job_write_rows(struct mxcache *c, struct job *j)
+{
+    while (j->rows) {
+        struct saved_row *r = j->rows;
+        struct smtp_probe_result res;
+        j->rows = r->next;
+        row_load(r, &res);
+        c->row_cb(j->host, r->addr, &res, j->n_asked, r->probed_at, c->row_arg);
+        free(r);
+    }
+}
+
+/* Keeps a finished probe's row until its count is final; out of memory, writes it at once with
+ * the count so far rather than lose it. */
+static void job_keep_row(struct mxcache *c, struct job *j, const struct smtp_probe_result *res,
+                         const char *addr)
+{
+    if (!c->row_cb)
+        return;
+    struct saved_row *r = row_save(res, addr);
+    if (!r) {
+        c->row_cb(j->host, addr, res, j->n_asked, time(NULL), c->row_arg);
+        return;
+    }
+    struct saved_row **pp = &j->rows;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = r;
+}
 
 /* ---- LRU of finished jobs ---------------------------------------------------------------- */
 
@@ -97,6 +224,11 @@ static void job_unhash(struct mxcache *c, struct job *j)
 
 static void job_free(struct job *j)
 {
+    while (j->rows) {
+        struct saved_row *r = j->rows;
+        j->rows = r->next;
+        free(r);
+    }
     free(j->host);
     free(j);
 }
@@ -107,6 +239,7 @@ static void evict(struct mxcache *c)
         struct job *j = c->lru_tail;
         lru_unlink(c, j);
         job_unhash(c, j);
+        job_write_rows(c, j); /* no domain can ask this job again: its count is final */
         job_free(j);
         c->n_done--;
         c->counters.evictions++;
@@ -122,13 +255,12 @@ static void job_finish(struct job *j)
     c->n_busy--;
     c->n_done++;
     lru_push_front(c, j);
-    struct mxcache_waiter *w = j->waiters;
-    j->waiters = NULL;
-    j->n_waiters = 0;
-    while (w) {
-        struct mxcache_waiter *next = w->next; /* the callback may reuse w */
+    /* One at a time off the list: a callback may reuse its w, or cancel another waiter. */
+    struct mxcache_waiter *w;
+    while ((w = j->waiters) != NULL) {
+        j->waiters = w->next;
+        w->job = NULL;
         w->cb(w, &j->out);
-        w = next;
     }
     evict(c);
 }
@@ -163,8 +295,7 @@ static void on_probe_done(const struct smtp_probe_result *res, void *arg)
     struct job *j = r->job;
     struct mxcache *c = j->c;
     c->counters.probes_done++;
-    if (c->row_cb)
-        c->row_cb(j->host, r->addr_text, res, j->n_waiters, c->row_arg);
+    job_keep_row(c, j, res, r->addr_text);
     outcome_add(&j->out, res, r->addr_text);
     live_remove(c, r);
     addrlimit_release(&r->ticket);
@@ -173,12 +304,15 @@ static void on_probe_done(const struct smtp_probe_result *res, void *arg)
         job_finish(j);
 }
 
-/* A probe that could not even start (out of memory) counts as a failed one. */
+/* A probe that could not even start (out of memory) ends as the scanner's failure, which the
+ * classifier never reports as a fact about the host. */
 static void probe_fail_oom(struct probe_req *r)
 {
     struct smtp_probe_result res;
     memset(&res, 0, sizeof(res));
-    res.status = SMTP_PROBE_CONNECT_FAILED;
+    res.status = SMTP_PROBE_INTERNAL_ERROR;
+    res.starttls_offered = -1;
+    res.connect_ms = res.greeting_ms = res.tls_ms = res.total_ms = -1;
     snprintf(res.error, sizeof(res.error), "out of memory");
     on_probe_done(&res, r);
 }
@@ -227,13 +361,22 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
     size_t n = a->n < (size_t)c->cfg->mx_addr_max ? a->n : (size_t)c->cfg->mx_addr_max;
     for (size_t i = 0; i < n; i++) {
         struct probe_req *r = probe_new(j, &a->addr[i]);
-        if (r)
+        if (r) {
             reqs[n_reqs++] = r;
+        } else if (!issue_set_has(&j->out.problems, ISSUE_SCANNER_ERROR)) {
+            issue_set_add(&j->out.problems, ISSUE_SCANNER_ERROR); /* not the host's failure */
+            snprintf(j->out.why, sizeof(j->out.why), "out of memory for the probe of an address");
+        }
     }
     j->out.n_addr = (int)n_reqs;
     if (n_reqs == 0) {
-        issue_set_add(&j->out.problems, ISSUE_MX_CONNECT_FAILED);
-        snprintf(j->out.why, sizeof(j->out.why), "no address (%s)", dns_status_str(a->status));
+        if (a->status == DNS_INTERNAL_ERROR) {
+            issue_set_add(&j->out.problems, ISSUE_SCANNER_ERROR); /* not the host's failure */
+            snprintf(j->out.why, sizeof(j->out.why), "out of memory resolving the host");
+        } else if (j->out.problems.bits == 0) {
+            issue_set_add(&j->out.problems, ISSUE_MX_CONNECT_FAILED);
+            snprintf(j->out.why, sizeof(j->out.why), "no address (%s)", dns_status_str(a->status));
+        }
         job_finish(j);
         return;
     }
@@ -251,9 +394,11 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
 {
     uint32_t h = strhash(host);
     struct job **bucket = &c->jobs[h & (c->n_buckets - 1)];
+    w->job = NULL;
     for (struct job *j = *bucket; j; j = j->hnext) {
         if (j->hash != h || strcmp(j->host, host) != 0)
             continue;
+        j->n_asked++;
         if (j->state == JOB_DONE) {
             c->counters.cache_hits++;
             lru_unlink(c, j);
@@ -261,8 +406,8 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
             w->cb(w, &j->out);
         } else {
             w->next = j->waiters;
+            w->job = j;
             j->waiters = w;
-            j->n_waiters++;
         }
         return;
     }
@@ -273,7 +418,7 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
         free(copy);
         struct mx_outcome o;
         memset(&o, 0, sizeof(o));
-        issue_set_add(&o.problems, ISSUE_MX_CONNECT_FAILED);
+        issue_set_add(&o.problems, ISSUE_SCANNER_ERROR); /* says nothing about the host */
         snprintf(o.why, sizeof(o.why), "out of memory");
         w->cb(w, &o);
         return;
@@ -283,8 +428,9 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
     j->c = c;
     j->state = JOB_RESOLVING;
     w->next = NULL;
+    w->job = j;
     j->waiters = w;
-    j->n_waiters = 1;
+    j->n_asked = 1;
     j->hnext = *bucket;
     *bucket = j;
     c->n_busy++;
@@ -317,10 +463,35 @@ struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, struct tls
     return c;
 }
 
+void mxcache_cancel_waiter(struct mxcache *c, struct mxcache_waiter *w)
+{
+    (void)c;
+    struct job *j = w->job;
+    if (!j)
+        return;
+    struct mxcache_waiter **pp = &j->waiters;
+    while (*pp && *pp != w)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = w->next;
+    w->job = NULL;
+}
+
+void mxcache_flush(struct mxcache *c)
+{
+    if (!c || !c->row_cb)
+        return;
+    for (struct job *j = c->lru_head; j; j = j->lru_next)
+        job_write_rows(c, j);
+}
+
 void mxcache_free(struct mxcache *c)
 {
     if (!c)
         return;
+    /* The limiter first: freeing it marks the queued tickets idle, and those tickets live inside
+     * the probe requests freed below (the other order wrote into freed memory). */
+    addrlimit_free(c->limit);
     while (c->live) {
         struct probe_req *r = c->live;
         c->live = r->next;
@@ -328,7 +499,6 @@ void mxcache_free(struct mxcache *c)
             tlsworker_cancel(r->probe);
         free(r);
     }
-    addrlimit_free(c->limit);
     for (size_t b = 0; b < c->n_buckets; b++) {
         while (c->jobs[b]) {
             struct job *j = c->jobs[b];

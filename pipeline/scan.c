@@ -125,12 +125,12 @@ static void on_domain_finish(struct domain *d, void *arg)
 }
 
 static void on_mx_row(const char *host, const char *addr, const struct smtp_probe_result *res,
-                      long waiting, void *arg)
+                      long domains_sharing, time_t probed_at, void *arg)
 {
     struct scan *s = arg;
     if (!s->mx_out || s->abandoning)
         return;
-    if (csvout_write_mx(s->mx_out, host, addr, res, waiting, time(NULL)) != ZWRITER_OK)
+    if (csvout_write_mx(s->mx_out, host, addr, res, domains_sharing, probed_at) != ZWRITER_OK)
         output_failed(s, &s->outs[OUT_MX]);
 }
 
@@ -413,7 +413,8 @@ static int open_services(struct scan *s)
         fprintf(stderr, "mtasts-scan: %s\n", err);
         return -1;
     }
-    s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg, on_mx_row, s);
+    s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg,
+                            s->cfg->mx_output ? on_mx_row : NULL, s);
     s->env.https_limit = addrlimit_new(s->base, s->cfg->https_conn_per_addr,
                                        s->cfg->https_rate_per_addr);
     return s->env.mx && s->env.https_limit ? 0 : -1;
@@ -620,6 +621,7 @@ int scan_run(const struct config *cfg)
     hold_stop_signals(SIG_UNBLOCK);
     s.total_lines = count_lines(cfg->input);
     event_base_dispatch(s.base);
+    mxcache_flush(s.env.mx); /* the MX rows of cached hosts, with their final counts */
     if (close_files(&s, 1) < 0)
         s.exit_code = SCAN_EXIT_FATAL;
     print_final(&s);

@@ -25,6 +25,7 @@ enum issue_code classify_fetch_issue(enum https_fetch_status s)
     case HTTPS_FETCH_CONTENT_TYPE: return ISSUE_POLICY_CONTENT_TYPE;
     case HTTPS_FETCH_TOO_LARGE: return ISSUE_POLICY_TOO_LARGE;
     case HTTPS_FETCH_PROTOCOL: return ISSUE_POLICY_HTTP_STATUS;
+    case HTTPS_FETCH_INTERNAL_ERROR: return ISSUE_SCANNER_ERROR;
     }
     return ISSUE_POLICY_TLS_FAILED;
 }
@@ -52,6 +53,7 @@ void classify_probe_issues(const struct smtp_probe_result *p, struct issue_set *
     case SMTP_PROBE_CERT_INVALID:
         add_cert_issues(p->tls.flags ? p->tls.flags : TLSCHECK_OTHER, out);
         break;
+    case SMTP_PROBE_INTERNAL_ERROR: issue_set_add(out, ISSUE_SCANNER_ERROR); break;
     }
 }
 
@@ -195,6 +197,38 @@ static void verdict_from_policy(const struct classify_facts *f, struct domain_re
         result_add_detail(r, "STARTTLS not probed (--starttls none): verdict on policy and coverage only");
 }
 
+/* --domain-timeout finished the domain with what was known: say which steps were cut. */
+static void note_cut(const struct classify_facts *f, struct domain_result *r)
+{
+    if (!f->cut)
+        return;
+    issue_set_add(&r->issues, ISSUE_DOMAIN_TIMEOUT);
+    result_add_detail(r, "domain timeout (%gs) cut: %s", f->domain_timeout_sec, f->cut);
+}
+
+/* A step the scanner itself failed (out of memory) leaves the domain unjudged: the verdict says
+ * so instead of posing as a fact about the domain.  1 when so. */
+static int verdict_scanner_error(const struct classify_facts *f, struct domain_result *r)
+{
+    const char *where = f->scanner_error;
+    const enum dns_status lookups[] = {f->mx_dns, f->sts_dns, f->tlsrpt_dns, f->implicit_addr,
+                                       f->policy_host_dns};
+    for (size_t i = 0; !where && i < sizeof(lookups) / sizeof(lookups[0]); i++)
+        if (lookups[i] == DNS_INTERNAL_ERROR)
+            where = "dns";
+    if (!where && f->fetch && f->fetch->status == HTTPS_FETCH_INTERNAL_ERROR)
+        where = "policy fetch";
+    for (size_t i = 0; !where && i < f->n_mx; i++)
+        if (f->mx[i].probed && issue_set_has(&f->mx[i].problems, ISSUE_SCANNER_ERROR))
+            where = "MX probe";
+    if (!where)
+        return 0;
+    r->verdict = VERDICT_SCANNER_ERROR;
+    issue_set_add(&r->issues, ISSUE_SCANNER_ERROR);
+    result_add_detail(r, "scanner error in %s (out of memory): not a fact about the domain", where);
+    return 1;
+}
+
 void classify_domain(const struct classify_facts *f, struct domain_result *r)
 {
     if (f->input_invalid) {
@@ -206,6 +240,9 @@ void classify_domain(const struct classify_facts *f, struct domain_result *r)
     if (r->txt_status == TXT_STATUS_OK)
         result_copy(r->sts_id, sizeof(r->sts_id), f->sts->id);
     note_tlsrpt(f, r);
+    note_cut(f, r);
+    if (verdict_scanner_error(f, r))
+        return;
     if (verdict_from_dns(f, r))
         return;
     note_starttls(f, r);

@@ -40,6 +40,12 @@ struct classify_facts {
     const struct classify_mx *mx;   /* the MX hosts (or the implicit MX) */
     size_t n_mx;
     int starttls_disabled;          /* --starttls none: say the verdict ignores STARTTLS */
+    /* Limits of the scanner itself, which are not facts about the domain: */
+    const char *cut;                /* steps --domain-timeout cut ("dns", "policy_fetch",
+                                       "mx_probe", comma-joined); NULL = none */
+    double domain_timeout_sec;
+    const char *scanner_error;      /* the step where the scanner failed (out of memory); NULL =
+                                       none (fetch and probe results say so by their status) */
 };
 
 /* Fills r's txt_status, tlsrpt_status, mx_coverage, starttls_status, verdict, issues and adds

@@ -21,6 +21,8 @@ enum verdict {
     VERDICT_NO_MAIL,          /* null MX (RFC 7505) or no mail host at all */
     VERDICT_INPUT_INVALID,    /* the input line is not a usable domain name */
     VERDICT_STS_UNCHECKED,    /* valid TXT record, policy not fetched (--dns-only) */
+    VERDICT_SCANNER_ERROR,    /* the scanner itself failed (out of memory): not a fact about the
+                                 domain, scan it again */
     VERDICT__COUNT
 };
 
@@ -57,6 +59,9 @@ enum issue_code {
     ISSUE_POLICY_MAX_AGE_SHORT,   /* advisory: max_age below one day (§3.2 advises weeks) */
     ISSUE_MX_TLS_FAILED,          /* STARTTLS handshake failed for a reason other than the
                                      certificate (a delivery failure, like mx_connect_failed) */
+    ISSUE_DOMAIN_TIMEOUT,         /* --domain-timeout cut the domain; the steps cut are in detail
+                                     (dns, policy_fetch, mx_probe) */
+    ISSUE_SCANNER_ERROR,          /* the scanner failed (out of memory): not a fact about the domain */
     ISSUE__COUNT
 };
 

@@ -49,6 +49,7 @@ const char *dns_status_str(enum dns_status s)
     case DNS_BADRESP: return "badresp";
     case DNS_ERROR: return "error";
     case DNS_UNREACHABLE: return "unreachable";
+    case DNS_INTERNAL_ERROR: return "internal_error";
     }
     return "unknown";
 }
@@ -78,6 +79,7 @@ enum dns_status dns_status_from_ares(int st)
     case ARES_EREFUSED: return DNS_REFUSED;
     case ARES_ETIMEOUT: return DNS_TIMEOUT;
     case ARES_ECONNREFUSED: return DNS_UNREACHABLE;
+    case ARES_ENOMEM: return DNS_INTERNAL_ERROR;
     case ARES_EBADRESP: case ARES_EFORMERR: case ARES_EBADNAME: return DNS_BADRESP;
     default: return DNS_ERROR;
     }
@@ -236,7 +238,8 @@ const struct dns_counters *dns_counters(const struct dns *d)
 enum query_kind { Q_MX, Q_TXT, Q_A, Q_AAAA };
 
 struct addr_job {
-    struct dns_addr_answer ans;
+    struct sockaddr_storage v4[DNS_ADDR_MAX], v6[DNS_ADDR_MAX]; /* kept apart until both end */
+    size_t n4, n6;
     enum dns_status st4, st6;
     int pending;
     dns_addr_cb cb;
@@ -324,7 +327,7 @@ static void deliver_txt(struct query *q, int status, unsigned char *abuf, int al
         /* one buffer large enough for every record concatenated: never more than the answer */
         buf = (st == ARES_SUCCESS) ? malloc((size_t)alen + 1) : NULL;
         if (st == ARES_SUCCESS && !buf)
-            a.status = DNS_ERROR;
+            a.status = DNS_INTERNAL_ERROR;
     }
     if (buf) {
         size_t used = 0;
@@ -351,6 +354,27 @@ static void deliver_txt(struct query *q, int status, unsigned char *abuf, int al
         ares_free_data(txt);
 }
 
+void dns_addr_merge(const struct sockaddr_storage *v4, size_t n4, enum dns_status st4,
+                    const struct sockaddr_storage *v6, size_t n6, enum dns_status st6,
+                    struct dns_addr_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < n4 && out->n < DNS_ADDR_MAX; i++)
+        out->addr[out->n++] = v4[i];
+    for (size_t i = 0; i < n6 && out->n < DNS_ADDR_MAX; i++)
+        out->addr[out->n++] = v6[i];
+    if (out->n > 0)
+        out->status = DNS_OK;
+    else if (dns_status_failed(st4))
+        out->status = st4;
+    else if (dns_status_failed(st6))
+        out->status = st6;
+    else
+        out->status = (st4 == DNS_NXDOMAIN || st6 == DNS_NXDOMAIN) ? DNS_NXDOMAIN : DNS_NODATA;
+}
+
+/* Keeps one family's addresses apart from the other's: the cap applies at the merge, so which
+ * answer arrives first cannot change which addresses are kept. */
 static void addr_part(struct query *q, int status, unsigned char *abuf, int alen)
 {
     struct addr_job *j = q->u.addr;
@@ -361,8 +385,8 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
             int n = DNS_ADDR_MAX;
             int r = ares_parse_a_reply(abuf, alen, NULL, at, &n);
             st = dns_status_from_ares(r);
-            for (int i = 0; r == ARES_SUCCESS && i < n && j->ans.n < DNS_ADDR_MAX; i++) {
-                struct sockaddr_in *sin = (struct sockaddr_in *)&j->ans.addr[j->ans.n++];
+            for (int i = 0; r == ARES_SUCCESS && i < n && j->n4 < DNS_ADDR_MAX; i++) {
+                struct sockaddr_in *sin = (struct sockaddr_in *)&j->v4[j->n4++];
                 sin->sin_family = AF_INET;
                 sin->sin_addr = at[i].ipaddr;
             }
@@ -371,8 +395,8 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
             int n = DNS_ADDR_MAX;
             int r = ares_parse_aaaa_reply(abuf, alen, NULL, at, &n);
             st = dns_status_from_ares(r);
-            for (int i = 0; r == ARES_SUCCESS && i < n && j->ans.n < DNS_ADDR_MAX; i++) {
-                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&j->ans.addr[j->ans.n++];
+            for (int i = 0; r == ARES_SUCCESS && i < n && j->n6 < DNS_ADDR_MAX; i++) {
+                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&j->v6[j->n6++];
                 sin6->sin6_family = AF_INET6;
                 memcpy(&sin6->sin6_addr, &at[i].ip6addr, sizeof(sin6->sin6_addr));
             }
@@ -384,24 +408,9 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
         j->st6 = st;
     if (--j->pending > 0)
         return;
-    if (j->ans.n > 0) {
-        j->ans.status = DNS_OK;
-    } else if (dns_status_failed(j->st4)) {
-        j->ans.status = j->st4;
-    } else if (dns_status_failed(j->st6)) {
-        j->ans.status = j->st6;
-    } else {
-        j->ans.status = (j->st4 == DNS_NXDOMAIN || j->st6 == DNS_NXDOMAIN) ? DNS_NXDOMAIN : DNS_NODATA;
-    }
-    /* A before AAAA: if AAAA answered first, rotate so IPv4 comes first (simple stable pass) */
-    struct dns_addr_answer sorted;
-    memset(&sorted, 0, sizeof(sorted));
-    sorted.status = j->ans.status;
-    for (int fam = 0; fam < 2; fam++)
-        for (size_t i = 0; i < j->ans.n; i++)
-            if ((j->ans.addr[i].ss_family == AF_INET) == (fam == 0))
-                sorted.addr[sorted.n++] = j->ans.addr[i];
-    j->cb(&sorted, j->arg);
+    struct dns_addr_answer merged;
+    dns_addr_merge(j->v4, j->n4, j->st4, j->v6, j->n6, j->st6, &merged);
+    j->cb(&merged, j->arg);
     free(j);
 }
 
@@ -483,7 +492,7 @@ void dns_query_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg)
 {
     struct query *q = query_new(d, Q_MX, arg);
     if (!q) {
-        struct dns_mx_answer a = {.status = DNS_ERROR};
+        struct dns_mx_answer a = {.status = DNS_INTERNAL_ERROR};
         cb(&a, arg);
         return;
     }
@@ -495,7 +504,7 @@ void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
 {
     struct query *q = query_new(d, Q_TXT, arg);
     if (!q) {
-        struct dns_txt_answer a = {.status = DNS_ERROR};
+        struct dns_txt_answer a = {.status = DNS_INTERNAL_ERROR};
         cb(&a, arg);
         return;
     }
@@ -512,7 +521,7 @@ void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg)
         free(j);
         free(q4);
         free(q6);
-        struct dns_addr_answer a = {.status = DNS_ERROR};
+        struct dns_addr_answer a = {.status = DNS_INTERNAL_ERROR};
         cb(&a, arg);
         return;
     }

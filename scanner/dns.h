@@ -23,8 +23,9 @@ enum dns_status {
     DNS_REFUSED,
     DNS_TIMEOUT,
     DNS_BADRESP,    /* malformed answer */
-    DNS_ERROR,      /* anything else (no memory, cancelled, ...) */
-    DNS_UNREACHABLE /* the server's port answered "connection refused" */
+    DNS_ERROR,      /* anything else (cancelled, ...) */
+    DNS_UNREACHABLE, /* the server's port answered "connection refused" */
+    DNS_INTERNAL_ERROR /* the scanner ran out of memory: says nothing about the name */
 };
 const char *dns_status_str(enum dns_status s);
 
@@ -95,6 +96,11 @@ socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, cha
 
 /* Pure helpers, exposed for the tests: */
 enum dns_status dns_status_from_ares(int ares_status);
+/* The answer of dns_query_addr from its two halves: IPv4 first, then IPv6, up to DNS_ADDR_MAX,
+ * whatever order the A and AAAA answers arrived in; status as dns_query_addr says. */
+void dns_addr_merge(const struct sockaddr_storage *v4, size_t n4, enum dns_status st4,
+                    const struct sockaddr_storage *v6, size_t n6, enum dns_status st6,
+                    struct dns_addr_answer *out);
 /* Fills out from a raw DNS answer (no network). */
 void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out);
 

@@ -44,6 +44,7 @@ const char *https_fetch_status_str(enum https_fetch_status s)
     case HTTPS_FETCH_CONTENT_TYPE: return "content_type";
     case HTTPS_FETCH_TOO_LARGE: return "too_large";
     case HTTPS_FETCH_PROTOCOL: return "protocol";
+    case HTTPS_FETCH_INTERNAL_ERROR: return "internal_error";
     }
     return "unknown";
 }
@@ -209,7 +210,7 @@ static enum progress body_append(struct https_fetch *f, const char *data, size_t
     if (n == 0)
         return PROGRESS_AGAIN;
     if (!body_reserve(f, n))
-        return end(f, HTTPS_FETCH_PROTOCOL, "out of memory for the body");
+        return end(f, HTTPS_FETCH_INTERNAL_ERROR, "out of memory for the body");
     memcpy(f->res.body + f->res.body_len, data, n);
     f->res.body_len += n;
     return PROGRESS_AGAIN;
@@ -226,7 +227,7 @@ static enum progress body_chunked(struct https_fetch *f, const char *data, size_
         size_t room = f->max_body + 1 - f->res.body_len;
         size_t want = n < room ? n : room; /* decoded bytes never outnumber encoded ones */
         if (!body_reserve(f, want))
-            return end(f, HTTPS_FETCH_PROTOCOL, "out of memory for the body");
+            return end(f, HTTPS_FETCH_INTERNAL_ERROR, "out of memory for the body");
         size_t used, produced;
         enum http_parse_status st = http_chunked_decode(&f->chunked, data, n, &used,
                                                         f->res.body + f->res.body_len, want,
@@ -471,7 +472,8 @@ static enum progress step_connected(struct https_fetch *f)
     if (f->ssl == NULL || !SSL_set_fd(f->ssl, f->fd)) { /* SSL_set_fd: BIO_NOCLOSE, fd stays ours */
         char why[256];
         tlscheck_last_error(why, sizeof(why));
-        return end(f, HTTPS_FETCH_TLS_FAILED, "cannot set up TLS: %s", why);
+        /* SSL_new fails on out of memory only: the scanner's failure, not the host's */
+        return end(f, HTTPS_FETCH_INTERNAL_ERROR, "cannot set up TLS: %s", why);
     }
     /* A server that closes without close_notify ends a read-until-close body, as browsers allow;
      * Content-Length and chunked bodies are still checked for truncation. */

@@ -26,7 +26,9 @@ enum https_fetch_status {
     HTTPS_FETCH_HTTP_STATUS,     /* any other non-200 */
     HTTPS_FETCH_CONTENT_TYPE,    /* media type other than text/plain */
     HTTPS_FETCH_TOO_LARGE,       /* body over max_body; reading stopped at the cap */
-    HTTPS_FETCH_PROTOCOL         /* malformed HTTP response */
+    HTTPS_FETCH_PROTOCOL,        /* malformed HTTP response */
+    HTTPS_FETCH_INTERNAL_ERROR   /* the scanner failed (out of memory): says nothing about the
+                                    host */
 };
 const char *https_fetch_status_str(enum https_fetch_status s);
 

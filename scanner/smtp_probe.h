@@ -21,7 +21,9 @@ enum smtp_probe_status {
     SMTP_PROBE_PROTOCOL,          /* garbage, early close, non-2xx greeting/EHLO, over-long reply */
     SMTP_PROBE_STARTTLS_MISSING,  /* EHLO did not advertise STARTTLS, or STARTTLS was refused */
     SMTP_PROBE_TLS_FAILED,        /* handshake failed (not a certificate problem) */
-    SMTP_PROBE_CERT_INVALID       /* handshake done, certificate flags in tls.flags */
+    SMTP_PROBE_CERT_INVALID,      /* handshake done, certificate flags in tls.flags */
+    SMTP_PROBE_INTERNAL_ERROR     /* the scanner failed (out of memory): says nothing about the
+                                     host */
 };
 const char *smtp_probe_status_str(enum smtp_probe_status s);
 

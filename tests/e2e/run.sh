@@ -4,19 +4,37 @@
 # servers behave as the ground truth says, scans it from inside the namespace, and
 # compares every row with the generator's truth.csv (tests/e2e/compare_truth.py).  Then checks
 # the MX table (one row per probed host and address, never twice) and the same scan with
-# --starttls all.  The namespace is torn down even when a step fails.
+# --starttls all, and that `down` removes the servers' state.  The namespace is torn down even
+# when a step fails.
+#
+# The testnet data lives in TESTNET_DIR when set, else in a fresh `mktemp -d` directory (mode
+# 0700, like a clone in /root): the servers drop privileges and must never need to enter it.  That
+# directory is removed after a pass and kept (and named) after a failure.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 bin=$(realpath "${1:?usage: run.sh path/to/mtasts-scan}")
 export TESTNET_NS=${TESTNET_NS:-mtasts-e2e}
-export TESTNET_DIR=${TESTNET_DIR:-$repo/build/testnet-e2e}
+own_dir=
+if [[ -z ${TESTNET_DIR:-} ]]; then
+    own_dir=$(mktemp -d)
+    export TESTNET_DIR="$own_dir/testnet"
+fi
+state=${TESTNET_STATE:-/var/lib/mtasts-testnet/$TESTNET_NS}
 domains=${E2E_DOMAINS:-400}
 seed=${E2E_SEED:-7}
 tn="$repo/scripts/testnet"
 out="$TESTNET_DIR/e2e-out"
 
-cleanup() { "$tn" down >/dev/null 2>&1 || true; }
+cleanup() {
+    local rc=$?
+    "$tn" down >/dev/null 2>&1 || true
+    if [[ -n $own_dir ]]; then
+        if [[ $rc -eq 0 ]]; then rm -rf "$own_dir"; else echo "e2e: testnet data and outputs kept in $TESTNET_DIR" >&2; fi
+    fi
+    exit "$rc"
+}
 trap cleanup EXIT
+echo "e2e: testnet $TESTNET_NS, data in $TESTNET_DIR$([[ -n $own_dir ]] && echo ' (below a fresh 0700 directory)')"
 "$tn" down >/dev/null 2>&1 || true
 "$tn" gen --domains "$domains" --seed "$seed"
 "$tn" up
@@ -36,4 +54,12 @@ python3 "$repo/tests/e2e/check_mx_table.py" "$out/mx.csv" "$out/domains.csv.zst"
 echo "e2e: scan --starttls all: every verdict of the sts scan holds"
 scan --starttls all -o "$out/all.csv" --mx-output "$out/mx-all.csv" "$TESTNET_DIR/domains.txt"
 python3 "$repo/tests/e2e/check_mx_table.py" "$out/mx-all.csv" "$out/all.csv" --same-verdicts "$out/domains.csv.zst"
+
+echo "e2e: down removes the servers' state ($state) and the namespace"
+"$tn" down
+if [[ -e $state ]]; then echo "e2e: $state still exists after down" >&2; exit 1; fi
+if ip netns list | awk '{print $1}' | grep -qx -- "$TESTNET_NS"; then
+    echo "e2e: namespace $TESTNET_NS still exists after down" >&2
+    exit 1
+fi
 echo "e2e: passed"
