@@ -487,7 +487,7 @@ static int close_outputs(struct scan *s, int started)
         if (o->c && csvout_finish(o->c) != ZWRITER_OK)
             output_failed(s, o);
     }
-    if (started && s->outs[OUT_SUMMARY].path && s->exit_code != SCAN_EXIT_FATAL)
+    if (started && s->outs[OUT_SUMMARY].path)
         summary = write_summary_json(s);
     int ok = started && s->exit_code != SCAN_EXIT_FATAL;
     enum zwriter_close_mode mode = !started ? ZWRITER_DISCARD : ok ? ZWRITER_PUBLISH : ZWRITER_KEEP_PARTIAL;
@@ -505,10 +505,17 @@ static int close_outputs(struct scan *s, int started)
             fprintf(stderr, "mtasts-scan: %s %s left as it was; this run's rows are in %s\n",
                     o->option, o->path, kept);
     }
-    if (summary && zwriter_close_as(summary, s->exit_code == SCAN_EXIT_FATAL ? ZWRITER_KEEP_PARTIAL
-                                                                              : ZWRITER_PUBLISH,
-                                    &zerr) != ZWRITER_OK)
-        fatal(s, "writing summary", zwriter_strerror(&zerr));
+    if (summary) {
+        const struct scan_output *o = &s->outs[OUT_SUMMARY];
+        char kept[1024];
+        snprintf(kept, sizeof(kept), "%s", zwriter_work_path(summary));
+        mode = s->exit_code == SCAN_EXIT_FATAL ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
+        if (zwriter_close_as(summary, mode, &zerr) != ZWRITER_OK)
+            fatal(s, "writing summary", zwriter_strerror(&zerr));
+        else if (mode == ZWRITER_KEEP_PARTIAL && strcmp(kept, o->path) != 0)
+            fprintf(stderr, "mtasts-scan: %s %s left as it was; this run's summary is in %s\n",
+                    o->option, o->path, kept);
+    }
     s->out = s->mx_out = NULL;
     return s->exit_code == SCAN_EXIT_FATAL ? -1 : 0;
 }

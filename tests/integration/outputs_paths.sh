@@ -70,6 +70,7 @@ unchanged "cut input"
 grep -q "out.csv.partial" "$tmp/err" || { cat "$tmp/err"; fail "cut input: the kept work file is not named"; }
 "$py" "$here/kill_check.py" readable "$tmp/out.csv.partial" | sed 's/^/ok: cut input kept /'
 [ ! -e "$tmp/s.json" ] && [ ! -e "$tmp/mx.csv" ] || fail "cut input: an output was published"
+[ -s "$tmp/s.json.partial" ] && [ -s "$tmp/mx.csv.partial" ] || fail "cut input: a work file is missing"
 no_sanitizer "$tmp/err" "cut input"
 rm -f "$tmp"/*.partial
 
