@@ -246,12 +246,20 @@ static int is_special(const char *path)
     return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
+char *zwriter_partial_path(const char *path, char *buf, size_t size)
+{
+    size_t len = strlen(path);
+    size_t stem = len > 4 && strcmp(path + len - 4, ".zst") == 0 ? len - 4 : len;
+    int n = snprintf(buf, size, "%.*s%s%s", (int)stem, path, ZWRITER_PARTIAL_MARK, path + stem);
+    return n >= 0 && (size_t)n < size ? buf : NULL;
+}
+
 static char *partial_name(const char *path)
 {
-    size_t n = strlen(path) + sizeof(ZWRITER_PARTIAL_SUFFIX);
+    size_t n = strlen(path) + sizeof(ZWRITER_PARTIAL_MARK);
     char *p = malloc(n);
     if (p != NULL)
-        snprintf(p, n, "%s%s", path, ZWRITER_PARTIAL_SUFFIX);
+        zwriter_partial_path(path, p, n);
     return p;
 }
 

@@ -17,12 +17,15 @@
  * DURING a write(2) of several pages can stop it at a page boundary (the kernel checks fatal
  * signals between pages); the window is the few microseconds the call lasts.
  *
- * Work files (opts.partial = 1).  A regular-file output PATH is written as PATH.partial and
+ * Work files (opts.partial = 1).  A regular-file output PATH is written as its work file and
  * renamed to PATH by zwriter_close() only when everything reached the file, so an existing PATH is
  * never truncated or half-replaced: a run that fails or is killed leaves PATH untouched and its
- * own rows in PATH.partial.  An existing non-empty PATH.partial (an earlier run's unfinished
- * results) is never overwritten: opening fails with EEXIST.  "-" and paths that exist and are not
- * regular files (/dev/null, a FIFO) are written directly.
+ * own rows in the work file.  The work file is PATH.partial, except that ".partial" goes before a
+ * final ".zst" (out.csv.zst -> out.csv.partial.zst), so tools that choose the decompressor by
+ * the suffix (pandas, DuckDB, zstd) read a killed scan's file as they read the finished one.  An
+ * existing non-empty work file (an earlier run's unfinished results) is never overwritten:
+ * opening fails with EEXIST.  "-" and paths that exist and are not regular files (/dev/null, a
+ * FIFO) are written directly.
  *
  * Errors are sticky: the first failure is kept with its errno text, every later call returns it
  * without writing, and zwriter_close() returns it, so the caller can stop the scan with one clear
@@ -64,13 +67,17 @@ const char *zwriter_strerror(const struct zwriter_error *e);
 
 #define ZWRITER_DEFAULT_LEVEL 3
 #define ZWRITER_DEFAULT_FLUSH_SEC 2.0
-#define ZWRITER_PARTIAL_SUFFIX ".partial"
+#define ZWRITER_PARTIAL_MARK ".partial"
+
+/* Writes the work-file name of path into buf (size bytes): "out.csv" -> "out.csv.partial",
+ * "out.csv.zst" -> "out.csv.partial.zst".  Returns buf, or NULL when it does not fit. */
+char *zwriter_partial_path(const char *path, char *buf, size_t size);
 
 struct zwriter_opts {
     int level;                 /* zstd level; 0 = ZWRITER_DEFAULT_LEVEL */
     double flush_interval_sec; /* < 0 = default; 0 = every tick ends a frame / publishes */
     int compress;              /* -1 = by the ".zst" suffix, 0 = never, 1 = always */
-    int partial;               /* 1 = write PATH.partial, rename at close (see above) */
+    int partial;               /* 1 = write the work file, rename at close (see above) */
     /* The write(2) used for every piece; NULL = write(2).  Tests inject short writes here. */
     ssize_t (*write_fn)(int fd, const void *buf, size_t len);
 };
@@ -78,7 +85,7 @@ struct zwriter_opts {
 /* Checks, without creating or changing anything, that zwriter_open_opts(path) with this partial
  * setting would be able to start: "-" needs an open, writable stdout; a directory, a missing or
  * read-only parent directory, an existing non-regular file that is not writable, or (partial) a
- * non-empty PATH.partial fail with ZWRITER_ERR_OPEN and the reason in *err.  Returns
+ * non-empty work file fail with ZWRITER_ERR_OPEN and the reason in *err.  Returns
  * err->status. */
 enum zwriter_status zwriter_check_path(const char *path, int partial, struct zwriter_error *err);
 
@@ -114,7 +121,7 @@ const struct zwriter_error *zwriter_error(const struct zwriter *w);
  * line. */
 unsigned long zwriter_frames(const struct zwriter *w);
 
-/* The file actually being written: PATH.partial in partial mode, else the path ("-" = stdout).
+/* The file actually being written: the work file in partial mode, else the path ("-" = stdout).
  * Borrowed until zwriter_close(). */
 const char *zwriter_work_path(const struct zwriter *w);
 

@@ -337,8 +337,9 @@ static int check_outputs(struct scan *s)
         if (!o->path)
             continue;
         char work[4096];
-        snprintf(work, sizeof(work), "%s" ZWRITER_PARTIAL_SUFFIX, o->path);
-        if (s->cfg->resume && (same_output(s->cfg->resume, o->path) || same_file(s->cfg->resume, work))) {
+        if (s->cfg->resume && (same_output(s->cfg->resume, o->path) ||
+                               (zwriter_partial_path(o->path, work, sizeof(work)) &&
+                                same_file(s->cfg->resume, work)))) {
             fprintf(stderr, "mtasts-scan: --resume %s: give the new results another %s file "
                             "(the earlier one is read, never overwritten)\n", s->cfg->resume, o->option);
             return -1;

@@ -527,7 +527,7 @@ static void write_file(const char *path, const char *text)
 
 static char *partial_of(char *buf, size_t size, const char *path)
 {
-    snprintf(buf, size, "%s" ZWRITER_PARTIAL_SUFFIX, path);
+    assert_non_null(zwriter_partial_path(path, buf, size));
     return buf;
 }
 
@@ -632,6 +632,19 @@ static void test_partial_never_overwritten(void **state)
     unlink(work);
 }
 
+/* The work file keeps a final ".zst", so readers that pick the decompressor by suffix work. */
+static void test_partial_path_names(void **state)
+{
+    (void)state;
+    char buf[64];
+    assert_string_equal(zwriter_partial_path("out.csv", buf, sizeof(buf)), "out.csv.partial");
+    assert_string_equal(zwriter_partial_path("d/out.csv.zst", buf, sizeof(buf)), "d/out.csv.partial.zst");
+    assert_string_equal(zwriter_partial_path(".zst", buf, sizeof(buf)), ".zst.partial");
+    assert_string_equal(zwriter_partial_path("summary.json", buf, sizeof(buf)), "summary.json.partial");
+    assert_null(zwriter_partial_path("out.csv", buf, 15));
+    assert_non_null(zwriter_partial_path("out.csv", buf, 16));
+}
+
 static void test_check_path(void **state)
 {
     (void)state;
@@ -698,6 +711,7 @@ int main(void)
         cmocka_unit_test(test_partial_renamed_at_close),
         cmocka_unit_test(test_partial_kept_or_discarded),
         cmocka_unit_test(test_partial_never_overwritten),
+        cmocka_unit_test(test_partial_path_names),
         cmocka_unit_test(test_check_path),
         cmocka_unit_test(test_write_after_finish_fails),
     };

@@ -5,7 +5,8 @@
 #   - the killed file is read by pandas and `zstd -dc` without error and without a cut row;
 #   - every input line is in exactly one complete row of KILLED and REST: none missing, none twice;
 #   - a graceful stop (one signal) and a double signal exit 130 and publish -o; a SIGKILL leaves
-#     the rows in -o's work file PATH.partial, which is what --resume reads.
+#     the rows in -o's work file (killed.csv.partial, killed.csv.partial.zst), which is what
+#     --resume reads.
 # KILL_TRIALS rounds (default 1) of the 8 combinations; a few minutes at most.
 set -euo pipefail
 py=/usr/bin/python3   # the Debian python, which has python3-pandas and python3-zstandard
@@ -46,25 +47,25 @@ trial() {   # trial NAME EXT SIGNALS...
     shift 2
     local d="$tmp/$name"
     mkdir "$d"
-    local out="$d/killed.$ext" delay rc=0
+    local out="$d/killed.$ext" work="$d/killed.${ext%.zst}.partial${ext#csv}" delay rc=0
     delay=$(python3 -c 'import random; print(round(random.uniform(0, 2.5), 2))')
     scan_args "$out"
     "$bin" "${args[@]}" 2>"$d/killed.err" &   # $! is the scanner itself, not a subshell
     scan_pid=$!
     # From the moment the work file exists (set-up under way), a signal is the scan's to handle.
-    for _ in $(seq 1 100); do [ -e "$out.partial" ] && break; sleep 0.02; done
+    for _ in $(seq 1 100); do [ -e "$work" ] && break; sleep 0.02; done
     sleep "$delay"
     for sig in "$@"; do kill -s "$sig" "$scan_pid" 2>/dev/null || true; sleep 0.05; done
-    wait "$scan_pid" 2>/dev/null || rc=$?   # (no "Killed" line from bash)
+    { wait "$scan_pid"; } 2>/dev/null || rc=$?   # (without a "Killed" line from bash)
     scan_pid=""
     local killed=$out
     if [ "$1" = KILL ]; then
         [ "$rc" -eq 137 ] || { echo "FAIL: $name: exit $rc after SIGKILL"; return 1; }
         [ ! -e "$out" ] || { echo "FAIL: $name: -o published by a killed run"; return 1; }
-        killed=$out.partial
+        killed=$work
     elif [ "$rc" -ne 0 ]; then   # a signal after the scan ended is no interruption
         [ "$rc" -eq 130 ] || { echo "FAIL: $name: exit $rc after SIG$*"; cat "$d/killed.err"; return 1; }
-        [ ! -e "$out.partial" ] || { echo "FAIL: $name: work file left after a graceful stop"; return 1; }
+        [ ! -e "$work" ] || { echo "FAIL: $name: work file left after a graceful stop"; return 1; }
     fi
     if grep -q Sanitizer "$d/killed.err"; then echo "FAIL: $name:"; cat "$d/killed.err"; return 1; fi
     scan_args "$d/rest.$ext" --resume "$killed"

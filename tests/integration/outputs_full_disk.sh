@@ -2,7 +2,7 @@
 # A full disk: the scan writes -o (plain, then .zst) on a 256 KiB tmpfs, mounted in a private
 # mount namespace (unshare -m: nothing is left mounted, even when the test dies).  Expected: exit 1,
 # the "No space left on device" error said once, the earlier -o file untouched, and the rows of
-# this run in -o.partial, cut back to the last complete row / frame: pandas and `zstd -dc` read it
+# this run in -o's work file (out.csv.partial, out.csv.partial.zst), cut back to the last complete row / frame: pandas and `zstd -dc` read it
 # without error and without a cut row.  Needs root (mount); a real knotd on loopback.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +14,7 @@ if [ "${OUTPUTS_FULL_DISK_INNER:-}" = 1 ]; then
     disk="$tmp/disk"
     mount -t tmpfs -o size=256k tmpfs "$disk"
     for ext in csv csv.zst; do
+        work="$disk/out.${ext%.zst}.partial${ext#csv}"
         printf 'domain,rank\nearlier.example,1\n' > "$disk/out.$ext"
         rc=0
         "$bin" -q --dns-only --resolver "127.0.0.1:$port" --timeout 5 --dns-timeout 1 --rate 5000 \
@@ -24,9 +25,9 @@ if [ "${OUTPUTS_FULL_DISK_INNER:-}" = 1 ]; then
         [ "$n" -eq 1 ] || { cat "$tmp/err"; echo "FAIL: $ext: the error said $n times"; exit 1; }
         [ "$(cat "$disk/out.$ext")" = "$(printf 'domain,rank\nearlier.example,1')" ] ||
             { echo "FAIL: $ext: the earlier -o file was changed"; exit 1; }
-        kept=$("$py" "$here/kill_check.py" readable "$disk/out.$ext.partial" | sed "s|^.*: ||")
+        kept=$("$py" "$here/kill_check.py" readable "$work" | sed "s|^.*: ||")
         case $kept in 0\ *) echo "FAIL: $ext: no row kept ($kept): the disk was too small to test"; exit 1;; esac
-        echo "ok: $ext: full disk, exit 1, the error said once, $kept kept in out.$ext.partial"
+        echo "ok: $ext: full disk, exit 1, the error said once, $kept kept in $(basename "$work")"
         grep -v "No space" "$tmp/err" | sed "s/^/    /"
         rm -f "$disk"/*
     done
