@@ -331,6 +331,14 @@ static enum zwriter_status open_file(struct zwriter *w, int partial)
         w->fd = STDOUT_FILENO;
     } else {
         int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+        struct stat lst;
+        char *target;
+        /* A symlink is replaced through its target: the rename goes where the link points. */
+        if (partial && lstat(w->path, &lst) == 0 && S_ISLNK(lst.st_mode) &&
+            (target = realpath(w->path, NULL)) != NULL) {
+            free(w->path);
+            w->path = target;
+        }
         if (partial && !is_special(w->path)) {
             if ((w->work_path = partial_name(w->path)) == NULL)
                 return fail(w, ZWRITER_ERR_NOMEM, ENOMEM, "open", NULL);

@@ -559,6 +559,30 @@ static void test_partial_renamed_at_close(void **state)
     assert_int_equal(access(work, F_OK), -1);
 }
 
+/* An output that is a symlink: the link stays, its target gets the new results. */
+static void test_partial_through_symlink(void **state)
+{
+    (void)state;
+    char target[128], link[128];
+    files_tmp_path(target, sizeof(target), "target.csv");
+    files_tmp_path(link, sizeof(link), "link.csv");
+    write_file(target, "earlier\n");
+    assert_int_equal(symlink(target, link), 0);
+    struct zwriter_opts o = { .flush_interval_sec = -1.0, .compress = -1, .partial = 1 };
+    struct zwriter_error err;
+    struct zwriter *w = zwriter_open_opts(link, &o, &err);
+    assert_non_null(w);
+    assert_int_equal(zwriter_write(w, "new\n", 4), ZWRITER_OK);
+    assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
+    struct stat st;
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    size_t n;
+    char *f = files_slurp(target, &n);
+    assert_string_equal(f, "new\n");
+    free(f);
+}
+
 static void test_partial_kept_or_discarded(void **state)
 {
     (void)state;
@@ -709,6 +733,7 @@ int main(void)
         cmocka_unit_test(test_pipe_gets_whole_rows),
         cmocka_unit_test(test_header_published_at_open),
         cmocka_unit_test(test_partial_renamed_at_close),
+        cmocka_unit_test(test_partial_through_symlink),
         cmocka_unit_test(test_partial_kept_or_discarded),
         cmocka_unit_test(test_partial_never_overwritten),
         cmocka_unit_test(test_partial_path_names),
