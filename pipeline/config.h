@@ -41,6 +41,8 @@ struct config {
     long tls_threads;           /* threads running HTTPS fetches and SMTP probes (0 = main loop) */
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;
+    const char *blocklist;      /* --blocklist FILE: never contacted (pipeline/blocklist.h); NULL = none */
+    double dns_rate;            /* DNS queries per second sent at most, 0 = unlimited (scanner/dns.h) */
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and

@@ -101,6 +101,23 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
     env->finish(d, env->finish_arg);
 }
 
+void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
+                    const char *entry)
+{
+    memset(d, 0, offsetof(struct domain, mxs));
+    d->env = env;
+    result_init(&d->result);
+    result_copy(d->result.domain, sizeof(d->result.domain), name);
+    d->result.rank = rank;
+    struct classify_facts f;
+    memset(&f, 0, sizeof(f));
+    f.excluded_by = entry;
+    classify_domain(&f, &d->result);
+    d->result.scanned_at = time(NULL);
+    d->stage = DOMAIN_DONE;
+    env->finish(d, env->finish_arg);
+}
+
 /* ---- DOMAIN_CHECKS: policy -------------------------------------------------------------- */
 
 static void on_fetch(const struct https_fetch_result *res, void *arg)
@@ -158,8 +175,18 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         stage_op_done(d);
         return;
     }
-    /* The first address, IPv4 first: one fetch per domain keeps the scan polite. */
-    d->fetch_addr = a->addr[0];
+    /* The first address not on the blocklist, IPv4 first: one fetch per domain keeps the scan
+     * polite. */
+    size_t i = 0;
+    while (i < a->n && blocklist_skip_addr(d->env->blocklist, (const struct sockaddr *)&a->addr[i],
+                                           d->policy_skipped, sizeof(d->policy_skipped)))
+        i++;
+    if (i == a->n) {
+        d->policy_excluded = 1;
+        stage_op_done(d);
+        return;
+    }
+    d->fetch_addr = a->addr[i];
     d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
     d->fetch_ticket.go = fetch_go;
     d->fetch_ticket.arg = d;
@@ -180,9 +207,10 @@ static void policy_start(struct domain *d)
 static void on_mx_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
 {
     struct domain_mx *m = w->arg;
-    m->done = 1;
+    m->done = o->n_addr > 0 || o->problems.bits != 0; /* 0: every address on the blocklist */
     m->problems = o->problems;
     snprintf(m->why, sizeof(m->why), "%s", o->why);
+    snprintf(m->skipped, sizeof(m->skipped), "%s", o->skipped);
     stage_op_done(m->owner);
 }
 
@@ -272,6 +300,7 @@ static void domain_finish(struct domain *d)
         cm[i].probed = i < d->n_probe && d->mxs[i].done;
         cm[i].problems = cm[i].probed ? d->mxs[i].problems : (struct issue_set){0};
         cm[i].why = cm[i].probed ? d->mxs[i].why : NULL;
+        cm[i].skipped = i < d->n_probe ? d->mxs[i].skipped : NULL;
     }
     struct classify_facts f = {
         .mx_dns = d->mx.status,
@@ -289,6 +318,8 @@ static void domain_finish(struct domain *d)
         .mx = cm,
         .n_mx = n,
         .starttls_disabled = d->env->cfg->starttls == STARTTLS_MODE_NONE,
+        .policy_skipped = d->policy_skipped,
+        .policy_excluded = d->policy_excluded,
     };
     if (f.fetch && f.fetch->status == HTTPS_FETCH_OK && !d->policy)
         f.fetch = NULL; /* out of memory while parsing: reported as a failed fetch */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "pipeline/addrlimit.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/strhash.h"
 #include "scanner/classify.h"
 
@@ -57,6 +58,7 @@ struct mxcache {
     struct job *lru_head, *lru_tail; /* head = most recently used */
     struct addrlimit *limit;
     struct probe_req *live;      /* queued or running probes */
+    const struct blocklist *blocklist; /* never contacted; NULL = none */
     struct mxcache_counters counters;
 };
 
@@ -224,13 +226,20 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
     size_t n_reqs = 0;
     c->counters.hosts_resolved++;
     j->state = JOB_PROBING;
-    size_t n = a->n < (size_t)c->cfg->mx_addr_max ? a->n : (size_t)c->cfg->mx_addr_max;
-    for (size_t i = 0; i < n; i++) {
+    /* Listed addresses are passed over: the next ones take their turn within --mx-addr-max. */
+    for (size_t i = 0; i < a->n && n_reqs < (size_t)c->cfg->mx_addr_max; i++) {
+        if (blocklist_skip_addr(c->blocklist, (const struct sockaddr *)&a->addr[i], j->out.skipped,
+                                sizeof(j->out.skipped)))
+            continue;
         struct probe_req *r = probe_new(j, &a->addr[i]);
         if (r)
             reqs[n_reqs++] = r;
     }
     j->out.n_addr = (int)n_reqs;
+    if (n_reqs == 0 && j->out.skipped[0]) {
+        job_finish(j); /* every address listed: not probed, which is no failure */
+        return;
+    }
     if (n_reqs == 0) {
         issue_set_add(&j->out.problems, ISSUE_MX_CONNECT_FAILED);
         snprintf(j->out.why, sizeof(j->out.why), "no address (%s)", dns_status_str(a->status));
@@ -288,7 +297,18 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
     j->hnext = *bucket;
     *bucket = j;
     c->n_busy++;
+    const char *listed = blocklist_match_domain(c->blocklist, host);
+    if (listed) { /* not even resolved */
+        snprintf(j->out.skipped, sizeof(j->out.skipped), "%s (%s)", host, listed);
+        job_finish(j);
+        return;
+    }
     dns_query_addr(c->dns, host, on_resolved, j);
+}
+
+void mxcache_set_blocklist(struct mxcache *c, const struct blocklist *bl)
+{
+    c->blocklist = bl;
 }
 
 struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, struct tlsworker *tls,

@@ -24,6 +24,8 @@ struct mx_outcome {
     struct issue_set problems; /* mx_* codes; empty = every probed address passes */
     char why[192];             /* short reason when problems is not empty */
     int n_addr;                /* addresses probed */
+    char skipped[128];         /* on the --blocklist, never contacted: "ADDR (ENTRY), ..." or
+                                  "HOST (ENTRY)"; "" = none */
 };
 
 struct mxcache_waiter;
@@ -62,5 +64,9 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w);
 size_t mxcache_busy(const struct mxcache *c);
 
 const struct mxcache_counters *mxcache_counters(const struct mxcache *c);
+
+struct blocklist;
+/* Hosts and addresses on bl (borrowed, may be NULL) are never resolved or probed. */
+void mxcache_set_blocklist(struct mxcache *c, const struct blocklist *bl);
 
 #endif

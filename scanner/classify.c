@@ -1,6 +1,6 @@
 /*
  * classify: verdict and issue codes for one domain.  The order of the checks is the order of the
- * verdicts' precedence (docs/codes.md): input_invalid > dns_error > no_mail > not_deployed >
+ * verdicts' precedence (docs/codes.md): input_invalid > excluded > dns_error > no_mail > not_deployed >
  * invalid > mode_none > would_fail > enforce_ok / testing_ok.  Issue codes are collected for every
  * fact that was observed, whatever the verdict.
  */
@@ -77,6 +77,23 @@ static void note_tlsrpt(const struct classify_facts *f, struct domain_result *r)
         issue_set_add(&r->issues, ISSUE_TLSRPT_MULTIPLE);
     } else if (r->tlsrpt_status == TXT_STATUS_ERROR) {
         result_add_detail(r, "_smtp._tls TXT lookup: %s", dns_status_str(f->tlsrpt_dns));
+    }
+}
+
+/* What the --blocklist kept the scan from contacting (addr_excluded); never a failure. */
+static void note_skipped(const struct classify_facts *f, struct domain_result *r)
+{
+    if (f->policy_skipped && f->policy_skipped[0]) {
+        issue_set_add(&r->issues, ISSUE_ADDR_EXCLUDED);
+        result_add_detail(r, "mta-sts host address on the blocklist, not contacted: %s",
+                          f->policy_skipped);
+    }
+    for (size_t i = 0; i < f->n_mx; i++) {
+        if (!f->mx[i].skipped || !f->mx[i].skipped[0])
+            continue;
+        issue_set_add(&r->issues, ISSUE_ADDR_EXCLUDED);
+        result_add_detail(r, "MX %s on the blocklist, not contacted: %s", f->mx[i].host,
+                          f->mx[i].skipped);
     }
 }
 
@@ -163,6 +180,10 @@ static void verdict_from_policy(const struct classify_facts *f, struct domain_re
         result_add_detail(r, "mta-sts host: %s", dns_status_str(f->policy_host_dns));
         return;
     }
+    if (f->policy_excluded) {
+        r->verdict = VERDICT_EXCLUDED; /* note_skipped said which addresses */
+        return;
+    }
     if (!f->fetch_done || !f->fetch || f->fetch->status != HTTPS_FETCH_OK) {
         r->verdict = VERDICT_INVALID;
         enum https_fetch_status st = f->fetch ? f->fetch->status : HTTPS_FETCH_CONNECT_FAILED;
@@ -202,10 +223,16 @@ void classify_domain(const struct classify_facts *f, struct domain_result *r)
         result_add_detail(r, "%s", f->input_reason ? f->input_reason : "invalid input line");
         return;
     }
+    if (f->excluded_by) {
+        r->verdict = VERDICT_EXCLUDED;
+        result_add_detail(r, "on the blocklist (%s): not looked up", f->excluded_by);
+        return;
+    }
     r->txt_status = txt_state(f->sts_dns, f->sts ? f->sts->status : TXT_STATUS_MISSING);
     if (r->txt_status == TXT_STATUS_OK)
         result_copy(r->sts_id, sizeof(r->sts_id), f->sts->id);
     note_tlsrpt(f, r);
+    note_skipped(f, r);
     if (verdict_from_dns(f, r))
         return;
     note_starttls(f, r);

@@ -20,6 +20,8 @@ struct classify_mx {
     int probed;                 /* 0: not probed (mode, or no STARTTLS stage) */
     struct issue_set problems;  /* mx_* codes of this host; empty = a sender would deliver */
     const char *why;            /* short reason for the detail column, may be NULL */
+    const char *skipped;        /* on the --blocklist, not contacted: "ADDR (ENTRY), ..." or the
+                                   host name; NULL or "" = none.  All skipped: probed is 0 */
 };
 
 struct classify_facts {
@@ -40,6 +42,9 @@ struct classify_facts {
     const struct classify_mx *mx;   /* the MX hosts (or the implicit MX) */
     size_t n_mx;
     int starttls_disabled;          /* --starttls none: say the verdict ignores STARTTLS */
+    const char *excluded_by;        /* --blocklist entry listing the domain: nothing looked up */
+    const char *policy_skipped;     /* listed policy-host addresses, "ADDR (ENTRY), ..." or NULL */
+    int policy_excluded;            /* every policy-host address is listed: no fetch */
 };
 
 /* Fills r's txt_status, tlsrpt_status, mx_coverage, starttls_status, verdict, issues and adds

@@ -20,6 +20,7 @@ const char *verdict_str(enum verdict v)
     case VERDICT_NO_MAIL: return "no_mail";
     case VERDICT_INPUT_INVALID: return "input_invalid";
     case VERDICT_STS_UNCHECKED: return "sts_unchecked";
+    case VERDICT_EXCLUDED: return "excluded";
     case VERDICT__COUNT: break;
     }
     return "unknown";
@@ -57,6 +58,7 @@ const char *issue_str(enum issue_code c)
     case ISSUE_TLSRPT_MULTIPLE: return "tlsrpt_multiple";
     case ISSUE_POLICY_MAX_AGE_SHORT: return "policy_max_age_short";
     case ISSUE_MX_TLS_FAILED: return "mx_tls_failed";
+    case ISSUE_ADDR_EXCLUDED: return "addr_excluded";
     case ISSUE__COUNT: break;
     }
     return "unknown";

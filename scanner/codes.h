@@ -21,6 +21,8 @@ enum verdict {
     VERDICT_NO_MAIL,          /* null MX (RFC 7505) or no mail host at all */
     VERDICT_INPUT_INVALID,    /* the input line is not a usable domain name */
     VERDICT_STS_UNCHECKED,    /* valid TXT record, policy not fetched (--dns-only) */
+    VERDICT_EXCLUDED,         /* on the --blocklist: the domain (nothing looked up), or every
+                                 address of its policy host (policy not fetched) */
     VERDICT__COUNT
 };
 
@@ -57,6 +59,8 @@ enum issue_code {
     ISSUE_POLICY_MAX_AGE_SHORT,   /* advisory: max_age below one day (§3.2 advises weeks) */
     ISSUE_MX_TLS_FAILED,          /* STARTTLS handshake failed for a reason other than the
                                      certificate (a delivery failure, like mx_connect_failed) */
+    ISSUE_ADDR_EXCLUDED,          /* an address (or MX host name) on the --blocklist was skipped,
+                                     never contacted; the detail column names it */
     ISSUE__COUNT
 };
 
