@@ -53,7 +53,9 @@ static void mask_addr(unsigned char *addr, size_t nbytes, int prefix)
 
 static enum blocklist_status parse_prefix(const char *word, struct blocklist_entry *out)
 {
-    char buf[BLOCKLIST_TEXT_MAX], addrtext[INET6_ADDRSTRLEN];
+    char buf[BLOCKLIST_TEXT_MAX + 8], addrtext[INET6_ADDRSTRLEN];
+    if (strlen(word) >= sizeof(buf))
+        return BLOCKLIST_BAD_ENTRY;
     snprintf(buf, sizeof(buf), "%s", word);
     char *slash = strchr(buf, '/');
     int v6 = strchr(buf, ':') != NULL;
@@ -143,18 +145,16 @@ enum blocklist_status blocklist_parse_line(const char *line, size_t len, struct 
         return i < len ? BLOCKLIST_BAD_ENTRY : BLOCKLIST_EMPTY;
     if (i < len)
         return BLOCKLIST_EXTRA_TEXT;
-    if (wlen >= BLOCKLIST_TEXT_MAX - 8)
+    char word[BLOCKLIST_TEXT_MAX + 8]; /* "*." + 253 + "." fits */
+    if (wlen >= sizeof(word))
         return BLOCKLIST_BAD_ENTRY;
-    char word[BLOCKLIST_TEXT_MAX];
     memcpy(word, line + start, wlen);
     word[wlen] = '\0';
     if (memchr(word, '\0', wlen))
         return BLOCKLIST_BAD_ENTRY;
-    /* An address has a ':' (IPv6) or is digits, dots and a '/' only (IPv4). */
-    if (strchr(word, ':') || strspn(word, "0123456789./") == wlen)
+    /* An address or prefix has a ':' (IPv6) or a '/', or is digits and dots only (IPv4). */
+    if (strchr(word, ':') || strchr(word, '/') || strspn(word, "0123456789.") == wlen)
         return parse_prefix(word, out);
-    if (strchr(word, '/'))
-        return BLOCKLIST_BAD_ENTRY;
     return parse_name(word, out);
 }
 
