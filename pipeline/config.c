@@ -65,7 +65,7 @@ static const struct opt_doc opts[] = {
     {{"output", required_argument, NULL, 'o'}, "FILE", "domain results (CSV; zstd when FILE ends in .zst); default stdout"},
     {{"mx-output", required_argument, NULL, OPT_MX_OUTPUT}, "FILE", "one row per probed MX (host, address); .zst as for -o"},
     {{"summary-json", required_argument, NULL, OPT_SUMMARY}, "FILE", "adoption summary as JSON"},
-    {{"resume", required_argument, NULL, OPT_RESUME}, "FILE", "skip input lines whose rank has a complete row in FILE (an earlier, interrupted run's -o); write the rest to -o"},
+    {{"resume", required_argument, NULL, OPT_RESUME}, "FILE", "skip input lines whose (rank, domain) has a complete row in FILE (an earlier, interrupted run's -o; once per row, so repeated lines count); write the rest to -o"},
     {{"resolver", required_argument, NULL, OPT_RESOLVER}, "ADDR", "DNS server IP[:PORT]; repeatable or comma-separated; default: system configuration"},
     {{"ca-file", required_argument, NULL, OPT_CA_FILE}, "FILE", "trust anchors for certificate checks; default: system store"},
     {{"concurrency", required_argument, NULL, OPT_CONCURRENCY}, "N", "domains in flight at most (default 1000)"},

@@ -127,7 +127,7 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
             s->counters.skipped_shard++;
             continue;
         }
-        if (s->resume && resume_done(s->resume, e->rank)) {
+        if (s->resume && resume_take_entry(s->resume, *kind, e)) {
             s->counters.skipped_resume++;
             continue;
         }
@@ -279,8 +279,9 @@ static int open_resume(struct scan *s)
         return -1;
     }
     if (s->cfg->progress != PROGRESS_OFF)
-        fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s\n",
-                resume_count(s->resume), s->cfg->resume);
+        fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s%s\n",
+                resume_count(s->resume), s->cfg->resume,
+                resume_truncated(s->resume) ? " (it ends in a cut row: that domain is scanned again)" : "");
     return 0;
 }
 

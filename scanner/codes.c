@@ -98,3 +98,38 @@ size_t issue_set_format(const struct issue_set *s, char *buf, size_t size)
     }
     return len;
 }
+
+int verdict_parse(const char *s)
+{
+    return verdict_from_str(s);
+}
+
+int issue_parse(const char *s)
+{
+    return issue_from_str(s);
+}
+
+int issue_set_parse(const char *text, struct issue_set *s)
+{
+    s->bits = 0;
+    while (*text) {
+        const char *end = strchr(text, ';');
+        size_t len = end ? (size_t)(end - text) : strlen(text);
+        char item[64];
+        if (len >= sizeof(item))
+            return -1;
+        memcpy(item, text, len);
+        item[len] = '\0';
+        int c = issue_from_str(item);
+        if (c < 0)
+            return -1;
+        issue_set_add(s, (enum issue_code)c);
+        text += len;
+        if (*text == ';') {
+            text++;
+            if (*text == '\0')
+                return -1; /* a trailing ';' is not what the writer makes */
+        }
+    }
+    return 0;
+}

@@ -71,6 +71,10 @@ const char *issue_str(enum issue_code c);
 int verdict_from_str(const char *s);
 int issue_from_str(const char *s);
 
+/* The same, named as every other vocabulary's parser (*_parse beside *_str). */
+int verdict_parse(const char *s);
+int issue_parse(const char *s);
+
 /* A set of issue codes, in code order when printed. */
 struct issue_set {
     uint64_t bits;
@@ -81,5 +85,9 @@ static inline int issue_set_has(const struct issue_set *s, enum issue_code c) { 
 
 /* Writes the set as "code;code;..." into buf (always NUL-terminated); returns the length. */
 size_t issue_set_format(const struct issue_set *s, char *buf, size_t size);
+
+/* Parses "code;code;..." (as issue_set_format writes it; "" = empty set) into *s.  Returns 0, or
+ * -1 when an item is not an issue code (*s then holds the codes before it). */
+int issue_set_parse(const char *text, struct issue_set *s);
 
 #endif

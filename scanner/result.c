@@ -42,6 +42,32 @@ const char *starttls_status_str(enum starttls_status s)
     return "unknown";
 }
 
+/* The enums above are dense from 0, so a parser tries each value's string (the switches stay the
+ * one place that names them). */
+int txt_status_parse(const char *s)
+{
+    for (int v = TXT_STATUS_NOT_QUERIED; v <= TXT_STATUS_ERROR; v++)
+        if (strcmp(s, txt_status_str((enum txt_status)v)) == 0)
+            return v;
+    return -1;
+}
+
+int policy_status_parse(const char *s)
+{
+    for (int v = POLICY_STATUS_NOT_FETCHED; v <= POLICY_STATUS_INVALID; v++)
+        if (strcmp(s, policy_status_str((enum policy_status)v)) == 0)
+            return v;
+    return -1;
+}
+
+int starttls_status_parse(const char *s)
+{
+    for (int v = STARTTLS_NOT_PROBED; v <= STARTTLS_NONE_OK; v++)
+        if (strcmp(s, starttls_status_str((enum starttls_status)v)) == 0)
+            return v;
+    return -1;
+}
+
 void result_init(struct domain_result *r)
 {
     memset(r, 0, sizeof(*r));

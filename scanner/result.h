@@ -21,6 +21,8 @@ enum txt_status {
     TXT_STATUS_ERROR      /* the lookup itself failed (SERVFAIL, timeout, refused) */
 };
 const char *txt_status_str(enum txt_status s);
+/* The status named s (as txt_status_str writes it), or -1. */
+int txt_status_parse(const char *s);
 
 enum policy_status {
     POLICY_STATUS_NOT_FETCHED = 0, /* no valid TXT, or the stage was skipped */
@@ -29,6 +31,7 @@ enum policy_status {
     POLICY_STATUS_INVALID          /* fetched but the body breaks RFC 8461 §3.2 */
 };
 const char *policy_status_str(enum policy_status s);
+int policy_status_parse(const char *s); /* -1 when s is not a policy_status */
 
 enum starttls_status {
     STARTTLS_NOT_PROBED = 0,
@@ -37,6 +40,7 @@ enum starttls_status {
     STARTTLS_NONE_OK
 };
 const char *starttls_status_str(enum starttls_status s);
+int starttls_status_parse(const char *s); /* -1 when s is not a starttls_status */
 
 #define RESULT_NAME_MAX 256   /* a DNS name plus NUL */
 #define RESULT_LIST_MAX 1024  /* ';'-joined lists */
