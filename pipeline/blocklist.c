@@ -47,7 +47,8 @@ static void mask_addr(unsigned char *addr, size_t nbytes, int prefix)
         int keep = prefix - (int)(i * 8);
         if (keep >= 8)
             continue;
-        addr[i] &= keep <= 0 ? 0 : (unsigned char)(0xff << (8 - keep));
+        unsigned mask = keep <= 0 ? 0u : (0xffu << (8 - keep)) & 0xffu;
+        addr[i] = (unsigned char)(addr[i] & mask);
     }
 }
 
