@@ -96,6 +96,22 @@ static void test_shard_and_exit_options(void **state)
     assert_int_equal(parse(&cfg, s, 1), 1);
 }
 
+static void test_scale_options(void **state)
+{
+    (void)state;
+    struct config cfg;
+    assert_int_equal(parse(&cfg, NULL, 0), 0);
+    assert_null(cfg.blocklist);
+    assert_true(cfg.dns_rate == 0); /* unlimited unless asked */
+    const char *a[] = {"--blocklist", "optout.blocklist", "--dns-rate", "250.5"};
+    assert_int_equal(parse(&cfg, a, 4), 0);
+    assert_string_equal(cfg.blocklist, "optout.blocklist");
+    assert_true(cfg.dns_rate == 250.5);
+    const char *bad[][2] = {{"--dns-rate", "-1"}, {"--dns-rate", "fast"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(parse(&cfg, bad[i], 2), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -103,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_contract_options),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_shard_and_exit_options),
+        cmocka_unit_test(test_scale_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
