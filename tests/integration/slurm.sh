@@ -6,7 +6,9 @@
 # Asserted: the merge job reports ok; 4 shard tables with 4 metadata files, each task a distinct
 # shard, disjoint and together the whole input; the merged table holds every input line exactly
 # once with the verdict the zone was generated for (including an input_invalid line and a domain
-# on the --blocklist the shards share).  Needs root, slurm-wlm, munge and knot.
+# on the --blocklist the shards share).  Then: submit refuses an OUTDIR that already holds
+# shards, and when array tasks fail the merge job never runs (Slurm cancels it).
+# Needs root, slurm-wlm, munge and knot.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -115,5 +117,19 @@ for f in fail:
     print("FAIL:", f)
 sys.exit(1 if fail else 0)
 EOF
+# a second scan into the same OUTDIR is refused before anything is submitted
+if "$repo/scripts/slurm/submit" -n 4 --bin "$bin" "$tmp/input.csv" "$out" -- --dns-only >/dev/null 2>&1; then
+    echo "FAIL: submit accepted an OUTDIR that already holds shards"; fail=1
+fi
+# a failing task: the merge job must never run (afterok; Slurm cancels it)
+read -r farray fmerge < <("$repo/scripts/slurm/submit" -n 2 --bin "$bin" "$tmp/input.csv" "$tmp/out-fail" -- \
+    --no-such-option)
+until=$((SECONDS + 60))
+while [ -n "$(squeue -h -o %i 2>/dev/null)" ] && [ $SECONDS -lt $until ]; do sleep 1; done
+if [ -e "$tmp/out-fail/merge.status" ] || [ -e "$tmp/out-fail/all.csv.zst" ]; then
+    echo "FAIL: the merge job ran although the array failed"; fail=1
+fi
+state=$(scontrol show job "$fmerge" 2>/dev/null | grep -o 'JobState=[A-Z]*' || true)
+[ "$state" = JobState=CANCELLED ] || { echo "FAIL: merge job $fmerge after a failed array: '$state'"; fail=1; }
 [ $fail = 0 ] && echo "slurm: a 4-task array on a real single-node Slurm merged to exactly the expected rows"
 exit $fail
