@@ -23,6 +23,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM   # so that a timeout or ^C still runs cleanup
 
 # A zone whose every domain has a known verdict under --dns-only.
 python3 - "$tmp" <<'EOF'
