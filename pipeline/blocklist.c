@@ -270,17 +270,17 @@ enum blocklist_status blocklist_add_text(struct blocklist *bl, const char *text,
     return BLOCKLIST_OK;
 }
 
-struct blocklist *blocklist_load(const char *path, char *err, size_t errlen)
+/* Adds the entries of one file; 0, or -1 with "FILE[:LINE]: reason" in err. */
+static int add_file(struct blocklist *bl, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "--blocklist %s: %s", path, strerror(errno));
-        return NULL;
+        return -1;
     }
-    struct blocklist *bl = blocklist_new();
     char *text = NULL;
     size_t len = 0, cap = 0;
-    enum blocklist_status st = bl ? BLOCKLIST_OK : BLOCKLIST_NO_MEMORY;
+    enum blocklist_status st = BLOCKLIST_OK;
     while (st == BLOCKLIST_OK) {
         if (cap - len < 65536) {
             char *t = realloc(text, cap + 65536);
@@ -304,13 +304,33 @@ struct blocklist *blocklist_load(const char *path, char *err, size_t errlen)
         st = blocklist_add_text(bl, text ? text : "", len, &bad_line);
     free(text);
     if (st == BLOCKLIST_OK)
-        return bl;
+        return 0;
     if (bad_line)
         snprintf(err, errlen, "--blocklist %s:%lu: %s", path, bad_line, blocklist_status_str(st));
     else
         snprintf(err, errlen, "--blocklist %s: %s", path, blocklist_status_str(st));
-    blocklist_free(bl);
-    return NULL;
+    return -1;
+}
+
+struct blocklist *blocklist_load_files(const char *const *paths, size_t n, char *err, size_t errlen)
+{
+    struct blocklist *bl = blocklist_new();
+    if (!bl) {
+        snprintf(err, errlen, "--blocklist: out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (add_file(bl, paths[i], err, errlen) < 0) {
+            blocklist_free(bl);
+            return NULL;
+        }
+    }
+    return bl;
+}
+
+struct blocklist *blocklist_load(const char *path, char *err, size_t errlen)
+{
+    return blocklist_load_files(&path, 1, err, errlen);
 }
 
 size_t blocklist_count(const struct blocklist *bl)

@@ -70,6 +70,10 @@ enum blocklist_status blocklist_add_text(struct blocklist *bl, const char *text,
 /* Reads a blocklist file; NULL with "FILE:LINE: reason" in err on failure.  Caller frees. */
 struct blocklist *blocklist_load(const char *path, char *err, size_t errlen);
 
+/* One list from n files (--blocklist is repeatable: an opt-out list and, say, ZMap's reserved
+ * ranges); NULL with the first error in err.  Caller frees. */
+struct blocklist *blocklist_load_files(const char *const *paths, size_t n, char *err, size_t errlen);
+
 /* Entries held (duplicates counted once). */
 size_t blocklist_count(const struct blocklist *bl);
 

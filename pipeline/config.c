@@ -89,7 +89,7 @@ static const struct opt_doc opts[] = {
     {{"https-port", required_argument, NULL, OPT_HTTPS_PORT}, "PORT", "port of policy hosts (default 443; for test set-ups)"},
     {{"smtp-port", required_argument, NULL, OPT_SMTP_PORT}, "PORT", "port of MX hosts (default 25; for test set-ups)"},
     {{"shard", required_argument, NULL, OPT_SHARD}, "I/N", "scan only input lines whose number modulo N is I (0-based)"},
-    {{"blocklist", required_argument, NULL, OPT_BLOCKLIST}, "FILE", "never contact what FILE lists (one per line, # comments: domain suffixes, IPv4/IPv6 addresses and CIDR prefixes); listed domains get the verdict excluded (see datasets/optout.blocklist)"},
+    {{"blocklist", required_argument, NULL, OPT_BLOCKLIST}, "FILE", "never contact what FILE lists (repeatable, up to 8 files; one entry per line, # comments: domain suffixes, IPv4/IPv6 addresses and CIDR prefixes); listed domains get the verdict excluded (see datasets/optout.blocklist)"},
     {{"dns-rate", required_argument, NULL, OPT_DNS_RATE}, "N", "DNS queries sent per second at most, over all --resolver servers together, 0 = unlimited (default 0)"},
     {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr (default when stderr is a tty)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no status line"},
@@ -213,7 +213,11 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out)
         cfg->smtp_port = (unsigned short)l;
         return 0;
     case OPT_SHARD: return parse_shard(cfg, arg);
-    case OPT_BLOCKLIST: cfg->blocklist = arg; return 0;
+    case OPT_BLOCKLIST: /* repeatable: a second list adds to the first, never replaces it */
+        if (cfg->n_blocklist == (int)(sizeof(cfg->blocklist) / sizeof(cfg->blocklist[0])))
+            return -1;
+        cfg->blocklist[cfg->n_blocklist++] = arg;
+        return 0;
     case OPT_DNS_RATE: return parse_double(arg, 0, 1e9, &cfg->dns_rate);
     case OPT_PROGRESS: cfg->progress = PROGRESS_ON; return 0;
     case 'q': cfg->progress = PROGRESS_OFF; return 0;

@@ -41,7 +41,8 @@ struct config {
     long tls_threads;           /* threads running HTTPS fetches and SMTP probes (0 = main loop) */
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;
-    const char *blocklist;      /* --blocklist FILE: never contacted (pipeline/blocklist.h); NULL = none */
+    const char *blocklist[8];   /* --blocklist FILE, repeatable: never contacted (pipeline/blocklist.h) */
+    int n_blocklist;
     double dns_rate;            /* DNS queries per second sent at most, 0 = unlimited (scanner/dns.h) */
 };
 

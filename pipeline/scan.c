@@ -340,7 +340,9 @@ static int open_services(struct scan *s)
         return -1;
     }
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg, on_mx_row, s);
-    if (s->cfg->blocklist && !(s->env.blocklist = blocklist_load(s->cfg->blocklist, err, sizeof(err)))) {
+    if (s->cfg->n_blocklist > 0 &&
+        !(s->env.blocklist = blocklist_load_files(s->cfg->blocklist, (size_t)s->cfg->n_blocklist, err,
+                                                  sizeof(err)))) {
         fprintf(stderr, "mtasts-scan: %s\n", err);
         return -1;
     }

@@ -228,6 +228,32 @@ static void test_load_file(void **state)
     assert_null(blocklist_load(path, err, sizeof(err)));
     assert_non_null(strstr(err, path));
 
+    /* several files make one list; an error names its file */
+    char path2[] = "/tmp/test_blocklist_XXXXXX";
+    fd = mkstemp(path2);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    fputs("10.0.0.0/8\n", f);
+    fclose(f);
+    f = fopen(path, "w");
+    fputs("example.com\n", f);
+    fclose(f);
+    const char *both[] = {path, path2};
+    bl = blocklist_load_files(both, 2, err, sizeof(err));
+    assert_non_null(bl);
+    assert_int_equal(blocklist_count(bl), 2);
+    assert_non_null(blocklist_match_domain(bl, "a.example.com"));
+    assert_non_null(match_addr(bl, "10.9.8.7"));
+    blocklist_free(bl);
+    f = fopen(path2, "w");
+    fputs("# ok\n10.0.0.0/99\n", f);
+    fclose(f);
+    assert_null(blocklist_load_files(both, 2, err, sizeof(err)));
+    assert_non_null(strstr(err, path2));
+    assert_non_null(strstr(err, ":2: "));
+    unlink(path2);
+    unlink(path);
+
     /* an empty file (the shipped opt-out list) is a valid, empty list */
     strcpy(path, "/tmp/test_blocklist_XXXXXX");
     fd = mkstemp(path);

@@ -101,12 +101,21 @@ static void test_scale_options(void **state)
     (void)state;
     struct config cfg;
     assert_int_equal(parse(&cfg, NULL, 0), 0);
-    assert_null(cfg.blocklist);
+    assert_int_equal(cfg.n_blocklist, 0);
     assert_true(cfg.dns_rate == 0); /* unlimited unless asked */
-    const char *a[] = {"--blocklist", "optout.blocklist", "--dns-rate", "250.5"};
-    assert_int_equal(parse(&cfg, a, 4), 0);
-    assert_string_equal(cfg.blocklist, "optout.blocklist");
+    const char *a[] = {"--blocklist", "optout.blocklist", "--dns-rate", "250.5", "--blocklist", "zmap.conf"};
+    assert_int_equal(parse(&cfg, a, 6), 0);
+    assert_int_equal(cfg.n_blocklist, 2); /* a second list adds to the first */
+    assert_string_equal(cfg.blocklist[0], "optout.blocklist");
+    assert_string_equal(cfg.blocklist[1], "zmap.conf");
     assert_true(cfg.dns_rate == 250.5);
+    const char *many[18];
+    for (int i = 0; i < 18; i += 2) {
+        many[i] = "--blocklist";
+        many[i + 1] = "x";
+    }
+    assert_int_equal(parse(&cfg, many, 16), 0);
+    assert_int_equal(parse(&cfg, many, 18), -1); /* a ninth is refused, not dropped */
     const char *bad[][2] = {{"--dns-rate", "-1"}, {"--dns-rate", "fast"}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(parse(&cfg, bad[i], 2), -1);

@@ -42,6 +42,9 @@ cat > "$tmp/blocklist" <<'EOF'
 listed.test          # a domain suffix
 127.0.0.3            # a bare IPv4 address = /32
 127.0.0.5/32
+EOF
+cat > "$tmp/blocklist2" <<'EOF'
+# a second list (--blocklist is repeatable): adds to the first
 127.0.0.6/31         # a CIDR prefix (.6 and .7)
 ::1                  # IPv6
 EOF
@@ -72,7 +75,7 @@ scan() {    # scan TAG [extra options...]
 }
 
 scan control
-scan listed --blocklist "$tmp/blocklist"
+scan listed --blocklist "$tmp/blocklist" --blocklist "$tmp/blocklist2"
 
 python3 - "$tmp" <<'EOF'
 import csv, sys
