@@ -152,7 +152,7 @@ static void check_header(struct csvin *in)
     char missing[400] = "";
     size_t n_missing = 0;
     for (size_t c = 0; c < in->ncols; c++) {
-        if (in->cols[c].flags & COL_OPTIONAL)
+        if (!csvout_column_required(in->table, c))
             continue;
         int found = 0;
         for (size_t k = 0; k < in->nheader && !found; k++)
@@ -165,7 +165,7 @@ static void check_header(struct csvin *in)
     }
     if (n_missing > 0)
         fail(in, CSVIN_ERR_HEADER, 0, "not a %s table: missing column%s %s",
-             in->table == CSVOUT_DOMAIN ? "domain" : "MX", n_missing > 1 ? "s" : "", missing);
+             csvout_table_str(in->table), n_missing > 1 ? "s" : "", missing);
 }
 
 static void on_row(int term, void *arg)

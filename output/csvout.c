@@ -48,11 +48,15 @@ _Static_assert(sizeof(enum smtp_probe_status) == sizeof(int), "enum columns are 
 
 /* One table line = one column.  R is the row record type, F its field. */
 #define FIELD(R, F) offsetof(R, F), sizeof(((R *)0)->F)
-#define C_STR(R, name, F, desc) { name, COL_STR, FIELD(R, F), 0, 0, NULL, NULL, COL_REQUIRED, desc }
-#define C_LONG(R, name, F, min, none, desc) { name, COL_LONG, FIELD(R, F), min, none, NULL, NULL, COL_REQUIRED, desc }
-#define C_INT(R, name, F, min, none, desc) { name, COL_INT, FIELD(R, F), min, none, NULL, NULL, COL_REQUIRED, desc }
-#define C_ENUM(R, name, F, en, desc) { name, COL_ENUM, FIELD(R, F), 0, 0, en##_str_int, en##_parse, COL_REQUIRED, desc }
-#define C_TYPED(R, name, type, F, desc) { name, type, FIELD(R, F), 0, 0, NULL, NULL, COL_REQUIRED, desc }
+#define C_STR(R, name, F, desc) { name, COL_STR, FIELD(R, F), 0, 0, NULL, NULL, desc }
+#define C_LONG(R, name, F, min, none, desc) { name, COL_LONG, FIELD(R, F), min, none, NULL, NULL, desc }
+#define C_INT(R, name, F, min, none, desc) { name, COL_INT, FIELD(R, F), min, none, NULL, NULL, desc }
+#define C_ENUM(R, name, F, en, desc) { name, COL_ENUM, FIELD(R, F), 0, 0, en##_str_int, en##_parse, desc }
+#define C_TYPED(R, name, type, F, desc) { name, type, FIELD(R, F), 0, 0, NULL, NULL, desc }
+
+/* Columns every file of ours has (the first version's); later ones are optional when reading. */
+#define DOMAIN_FIRST_VERSION_COLUMNS 18
+#define MX_FIRST_VERSION_COLUMNS 20
 
 /* ---- domain table ---- */
 
@@ -165,17 +169,41 @@ const struct csvout_column *csvout_find_column(enum csvout_table t, const char *
     return NULL;
 }
 
+/* The three per-table facts below are switches without default, so that a new table (enum
+ * csvout_table) is flagged by the compiler (-Wswitch) until it has them. */
+const char *csvout_table_str(enum csvout_table t)
+{
+    switch (t) {
+    case CSVOUT_DOMAIN: return "domain";
+    case CSVOUT_MX: return "MX";
+    }
+    return "unknown";
+}
+
+int csvout_column_required(enum csvout_table t, size_t i)
+{
+    switch (t) {
+    case CSVOUT_DOMAIN: return i < DOMAIN_FIRST_VERSION_COLUMNS;
+    case CSVOUT_MX: return i < MX_FIRST_VERSION_COLUMNS;
+    }
+    return 0;
+}
+
 size_t csvout_record_size(enum csvout_table t)
 {
-    return t == CSVOUT_DOMAIN ? sizeof(struct domain_result) : sizeof(struct csvout_mx_row);
+    switch (t) {
+    case CSVOUT_DOMAIN: return sizeof(struct domain_result);
+    case CSVOUT_MX: return sizeof(struct csvout_mx_row);
+    }
+    return 0;
 }
 
 void csvout_record_init(enum csvout_table t, void *rec)
 {
-    if (t == CSVOUT_DOMAIN)
-        result_init(rec);
-    else
-        csvout_mx_row_init(rec);
+    switch (t) {
+    case CSVOUT_DOMAIN: result_init(rec); return;
+    case CSVOUT_MX: csvout_mx_row_init(rec); return;
+    }
 }
 
 /* ---- cells ---- */

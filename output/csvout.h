@@ -61,10 +61,6 @@ enum csvout_type {
     COL_YESNO    /* int: 1 "yes", 0 "no", -1 empty */
 };
 
-/* Column flags. */
-#define COL_REQUIRED 0u  /* a file without this column is not a table of ours (every first-version column) */
-#define COL_OPTIONAL 1u  /* added later: an older file without it reads as the record's initial value */
-
 /* A column, ZMap-style: described once, and both formatted and parsed from this description.
  * Adding a column is one line in the table of csvout.c (a COL_* macro there). */
 struct csvout_column {
@@ -74,10 +70,20 @@ struct csvout_column {
     size_t size;                   /* of the value (COL_STR: the buffer) */
     long min, none;                /* COL_LONG / COL_INT: values below min are "none" */
     const char *(*str)(int v);     /* COL_ENUM */
-    int (*parse)(const char *s);   /* COL_ENUM: the value, or -1 when s is not one */
-    unsigned flags;                /* COL_REQUIRED / COL_OPTIONAL */
+    int (*parse)(const char *s);   /* COL_ENUM: the value, or -1 when s is not one.  An enum
+                                      that can be absent needs a value whose str is "" (and
+                                      whose parse takes "") */
     const char *description;
 };
+
+/* 1 when a file of table t must have column i to be read: the columns of the first version
+ * (domain 18, MX 20) are; every column added after them is optional, so that a file written
+ * before it existed still reads (the record keeps its initial value).  New columns therefore
+ * need nothing but their one table line. */
+int csvout_column_required(enum csvout_table t, size_t i);
+
+/* "domain" or "MX", for messages. */
+const char *csvout_table_str(enum csvout_table t);
 
 /* The schema of table t; *n gets the number of columns.  Static storage. */
 const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n);

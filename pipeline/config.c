@@ -116,7 +116,9 @@ static void usage(FILE *f)
                      opts[i].arg ? opts[i].arg : "");
         fprintf(f, "  %-30s %s\n", left, opts[i].help);
     }
-    fprintf(f, "\nVerdicts, issue codes and columns: docs/codes.md, or --schema.\n");
+    fprintf(f, "\nVerdicts, issue codes and columns: docs/codes.md, or --schema.\n"
+               "Subcommands (first argument): merge (one table from shard and resumed outputs; "
+               "merge --help), schema [--markdown].\n");
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)

@@ -447,6 +447,100 @@ static void test_open_error(void **state)
     assert_int_equal(err.status, ZWRITER_ERR_OPEN);
 }
 
+/* Every descriptor points inside its record with the size its type needs, so formatting and
+ * parsing through offsets cannot read or write past a field. */
+static void test_descriptors_fit_records(void **state)
+{
+    (void)state;
+    for (int t = CSVOUT_DOMAIN; t <= CSVOUT_MX; t++) {
+        size_t n;
+        const struct csvout_column *cols = csvout_schema((enum csvout_table)t, &n);
+        for (size_t i = 0; i < n; i++) {
+            const struct csvout_column *c = &cols[i];
+            assert_true(c->offset + c->size <= csvout_record_size((enum csvout_table)t));
+            switch (c->type) {
+            case COL_STR: assert_true(c->size >= 4); break;
+            case COL_LONG: assert_int_equal(c->size, sizeof(long)); break;
+            case COL_INT:
+            case COL_YESNO: assert_int_equal(c->size, sizeof(int)); break;
+            case COL_ENUM:
+                assert_int_equal(c->size, sizeof(int));
+                assert_non_null(c->str);
+                assert_non_null(c->parse);
+                break;
+            case COL_ISSUES: assert_int_equal(c->size, sizeof(struct issue_set)); break;
+            case COL_TIME: assert_int_equal(c->size, sizeof(time_t)); break;
+            case COL_MS: assert_int_equal(c->size, sizeof(double)); break;
+            }
+            size_t at;
+            assert_ptr_equal(csvout_find_column((enum csvout_table)t, c->name, &at), c);
+            assert_int_equal(at, i);
+        }
+    }
+    assert_null(csvout_find_column(CSVOUT_DOMAIN, "nope", NULL));
+    /* the first version's columns are required when reading, later ones optional */
+    assert_true(csvout_column_required(CSVOUT_DOMAIN, 17));
+    assert_false(csvout_column_required(CSVOUT_DOMAIN, 18));
+    assert_true(csvout_column_required(CSVOUT_MX, 19));
+    assert_false(csvout_column_required(CSVOUT_MX, 20));
+}
+
+/* Every cell of a full record parses back to the same text, and a bad cell is refused. */
+static void test_cells_parse_back(void **state)
+{
+    (void)state;
+    struct domain_result r, back;
+    full_result(&r);
+    size_t n;
+    const struct csvout_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
+    char a[2048], b[2048], err[160];
+    result_init(&back);
+    for (size_t i = 0; i < n; i++) {
+        const char *cell = csvout_format_cell(&cols[i], &r, a, sizeof(a));
+        assert_int_equal(csvout_parse_cell(&cols[i], &back, cell, strlen(cell), err, sizeof(err)), 0);
+        assert_string_equal(csvout_format_cell(&cols[i], &back, b, sizeof(b)), cell);
+    }
+    assert_memory_equal(&r.issues, &back.issues, sizeof(r.issues));
+    assert_int_equal(back.scanned_at, T_2026);
+    const struct csvout_column *rank = csvout_find_column(CSVOUT_DOMAIN, "rank", NULL);
+    assert_int_equal(csvout_parse_cell(rank, &back, "", 0, err, sizeof(err)), 0);
+    assert_int_equal(back.rank, -1); /* empty = none */
+    assert_int_equal(csvout_parse_cell(rank, &back, "-5", 2, err, sizeof(err)), -1);
+    assert_int_equal(csvout_parse_cell(rank, &back, " 5", 2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not a number"));
+    const struct csvout_column *v = csvout_find_column(CSVOUT_DOMAIN, "verdict", NULL);
+    assert_int_equal(csvout_parse_cell(v, &back, "ok", 2, err, sizeof(err)), -1);
+    assert_int_equal(csvout_parse_cell(v, &back, "", 0, err, sizeof(err)), -1);
+    const struct csvout_column *d = csvout_find_column(CSVOUT_DOMAIN, "sts_id", NULL);
+    char longid[100];
+    memset(longid, 'x', sizeof(longid));
+    assert_int_equal(csvout_parse_cell(d, &back, longid, sizeof(longid), err, sizeof(err)), 0);
+    assert_int_equal(strlen(back.sts_id), sizeof(back.sts_id) - 1);
+    assert_string_equal(back.sts_id + sizeof(back.sts_id) - 4, "..."); /* cut and marked */
+    time_t t;
+    assert_int_equal(csvout_parse_time("2026-11-22T06:10:33Z", &t), 0);
+    assert_int_equal(t, T_2026);
+    assert_int_equal(csvout_parse_time("2026-11-22T06:10:33", &t), -1);
+    assert_int_equal(csvout_parse_time("2026-11-22T06:10:33Z ", &t), -1);
+}
+
+/* The Markdown of docs/codes.md lists every column with its type. */
+static void test_schema_markdown(void **state)
+{
+    (void)state;
+    char *doc = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&doc, &len);
+    csvout_print_schema_markdown(f);
+    fclose(f);
+    assert_non_null(strstr(doc, "| 2 | `rank` | integer |"));
+    assert_non_null(strstr(doc, "| 16 | `issues` | codes |"));
+    assert_non_null(strstr(doc, "| 18 | `scanned_at` | time |"));
+    assert_non_null(strstr(doc, "| 12 | `verify_ok` | yes/no |"));
+    assert_non_null(strstr(doc, "| 15 | `connect_ms` | ms |"));
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +556,9 @@ int main(void)
         cmocka_unit_test(test_format_time),
         cmocka_unit_test(test_write_error_reported),
         cmocka_unit_test(test_open_error),
+        cmocka_unit_test(test_descriptors_fit_records),
+        cmocka_unit_test(test_cells_parse_back),
+        cmocka_unit_test(test_schema_markdown),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }
