@@ -66,7 +66,7 @@ enum opt_id {
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
-    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT
+    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT, OPT_BLOCKLIST, OPT_DNS_RATE
 };
 
 struct opt_doc {
@@ -105,6 +105,8 @@ static const struct opt_doc opts[] = {
     {{"https-port", required_argument, NULL, OPT_HTTPS_PORT}, "PORT", "port of policy hosts (default 443; for test set-ups)"},
     {{"smtp-port", required_argument, NULL, OPT_SMTP_PORT}, "PORT", "port of MX hosts (default 25; for test set-ups)"},
     {{"shard", required_argument, NULL, OPT_SHARD}, "I/N", "scan only input lines whose number modulo N is I (0-based)"},
+    {{"blocklist", required_argument, NULL, OPT_BLOCKLIST}, "FILE", "never contact what FILE lists (repeatable, up to 8 files; one entry per line, # comments: domain suffixes, IPv4/IPv6 addresses and CIDR prefixes); listed domains get the verdict excluded (see datasets/optout.blocklist)"},
+    {{"dns-rate", required_argument, NULL, OPT_DNS_RATE}, "N", "DNS queries sent per second at most, over all --resolver servers together, 0 = unlimited (default 0)"},
     {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr, fitted to the terminal's width (default when stderr is a terminal the CSV does not go to)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no status line"},
     {{"schema", no_argument, NULL, OPT_SCHEMA}, NULL, "print the CSV columns with their meaning and exit"},
@@ -394,6 +396,15 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
     case OPT_HTTPS_PORT: return parse_port(arg, &cfg->https_port, ex, exlen);
     case OPT_SMTP_PORT: return parse_port(arg, &cfg->smtp_port, ex, exlen);
     case OPT_SHARD: return parse_shard(cfg, arg, ex, exlen);
+    case OPT_BLOCKLIST: /* repeatable: a second list adds to the first, never replaces it */
+        if (cfg->n_blocklist == (int)(sizeof(cfg->blocklist) / sizeof(cfg->blocklist[0]))) {
+            snprintf(ex, exlen, "at most %d --blocklist files",
+                     (int)(sizeof(cfg->blocklist) / sizeof(cfg->blocklist[0])));
+            return -1;
+        }
+        cfg->blocklist[cfg->n_blocklist++] = arg;
+        return 0;
+    case OPT_DNS_RATE: return parse_double(arg, 0, 1e9, &cfg->dns_rate, ex, exlen);
     case OPT_PROGRESS: cfg->progress = PROGRESS_ON; return 0;
     case 'q': cfg->progress = PROGRESS_OFF; return 0;
     case OPT_SCHEMA: csvout_print_schema(out); return 1;

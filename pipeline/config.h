@@ -44,6 +44,9 @@ struct config {
     long shard_index, shard_count;
     double domain_timeout_sec;  /* whole-domain deadline; < 0 = derived, 0 = none */
     long dns_abort_after;       /* stop when this many first lookups all got no answer (0 = never) */
+    const char *blocklist[8];   /* --blocklist FILE, repeatable: never contacted (pipeline/blocklist.h) */
+    int n_blocklist;
+    double dns_rate;            /* DNS queries per second sent at most, 0 = unlimited (scanner/dns.h) */
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and

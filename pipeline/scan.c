@@ -18,6 +18,7 @@
 
 #include "output/csvout.h"
 #include "output/summary.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
 #include "pipeline/progress.h"
@@ -210,6 +211,11 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
             domain_reject(d, &s->env, e.raw, e.rank, e.reason);
             continue;
         }
+        const char *listed = blocklist_match_domain(s->env.blocklist, e.domain);
+        if (listed) { /* a row, and not a single packet */
+            domain_exclude(d, &s->env, e.domain, e.rank, listed);
+            continue;
+        }
         ratelimit_take(&s->rate, now_sec(s));
         domain_start(d, &s->env, e.domain, e.rank);
     }
@@ -370,7 +376,8 @@ static int open_services(struct scan *s)
 {
     char err[512];
     struct dns_opts dopts = {.servers = s->cfg->resolvers, .timeout_sec = config_dns_timeout(s->cfg),
-                             .tries = s->cfg->retries + 1, .max_inflight = s->cfg->dns_inflight};
+                             .tries = s->cfg->retries + 1, .max_inflight = s->cfg->dns_inflight,
+                             .rate = s->cfg->dns_rate};
     s->env.base = s->base;
     s->env.cfg = s->cfg;
     s->env.finish = on_domain_finish;
@@ -395,6 +402,14 @@ static int open_services(struct scan *s)
     }
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg,
                             s->cfg->mx_output ? on_mx_row : NULL, s);
+    if (s->cfg->n_blocklist > 0 &&
+        !(s->env.blocklist = blocklist_load_files(s->cfg->blocklist, (size_t)s->cfg->n_blocklist, err,
+                                                  sizeof(err)))) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        return -1;
+    }
+    if (s->env.mx)
+        mxcache_set_blocklist(s->env.mx, s->env.blocklist);
     s->env.https_limit = addrlimit_new(s->base, s->cfg->https_conn_per_addr,
                                        s->cfg->https_rate_per_addr);
     return s->env.mx && s->env.https_limit ? 0 : -1;
@@ -493,6 +508,7 @@ static void free_all(struct scan *s)
     if (s->cfg->concurrency - (long)s->n_free == 0) {
         mxcache_free(s->env.mx);
         addrlimit_free(s->env.https_limit);
+        blocklist_free(s->env.blocklist);
         tlsworker_free(s->env.tls);
         dns_free(s->env.dns);
         if (s->env.ssl_ctx)
