@@ -112,6 +112,7 @@ static void on_sts(const struct dns_txt_answer *a, void *arg)
     if (!d)
         return;
     d->sts_dns = a->status;
+    d->sts_ttl = a->ttl;
     if (a->status == DNS_OK)
         txt_parse_sts(a->rec, a->n, &d->sts);
     stage_op_done(d);
@@ -165,6 +166,7 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
     d->result.rank = rank;
     d->sts.status = TXT_STATUS_MISSING;
     d->tlsrpt.status = TXT_STATUS_MISSING;
+    d->sts_ttl = -1;
     d->stage = DOMAIN_DNS;
     d->pending = 4; /* three queries and the guard */
     deadline_start(d);
@@ -185,14 +187,22 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
     memset(d, 0, offsetof(struct domain, mxs));
     d->env = env;
     result_init(&d->result);
-    result_copy(d->result.domain, sizeof(d->result.domain), raw);
-    d->result.rank = rank;
-    struct classify_facts f;
-    memset(&f, 0, sizeof(f));
-    f.input_invalid = 1;
-    f.input_reason = reason;
+    struct classify_facts f = {.domain = raw, .rank = rank, .finished_at = time(NULL),
+                               .input_invalid = 1, .input_reason = reason};
     classify_domain(&f, &d->result);
-    d->result.scanned_at = time(NULL);
+    d->stage = DOMAIN_DONE;
+    env->finish(d, env->finish_arg);
+}
+
+void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
+                    const char *entry)
+{
+    memset(d, 0, offsetof(struct domain, mxs));
+    d->env = env;
+    result_init(&d->result);
+    struct classify_facts f = {.domain = name, .rank = rank, .finished_at = time(NULL),
+                               .excluded_by = entry};
+    classify_domain(&f, &d->result);
     d->stage = DOMAIN_DONE;
     env->finish(d, env->finish_arg);
 }
@@ -261,8 +271,18 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         stage_op_done(d);
         return;
     }
-    /* The first address, IPv4 first: one fetch per domain keeps the scan polite. */
-    d->fetch_addr = a->addr[0];
+    /* The first address not on the blocklist, IPv4 first: one fetch per domain keeps the scan
+     * polite. */
+    size_t i = 0;
+    while (i < a->n && blocklist_skip_addr(d->env->blocklist, (const struct sockaddr *)&a->addr[i],
+                                           d->policy_skipped, sizeof(d->policy_skipped)))
+        i++;
+    if (i == a->n) {
+        d->policy_excluded = 1;
+        stage_op_done(d);
+        return;
+    }
+    d->fetch_addr = a->addr[i];
     d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
     d->fetch_ticket.go = fetch_go;
     d->fetch_ticket.arg = d;
@@ -276,6 +296,7 @@ static void policy_start(struct domain *d)
     char host[320];
     snprintf(host, sizeof(host), "mta-sts.%s", d->result.domain);
     d->pending++;
+    d->policy_queried = 1;
     void *t = token_new(d, DQ_POLICY_ADDR);
     if (t)
         dns_query_addr(d->env->dns, host, on_policy_addr, t);
@@ -287,8 +308,7 @@ static void on_mx_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
 {
     struct domain_mx *m = w->arg;
     m->done = 1;
-    m->problems = o->problems;
-    snprintf(m->why, sizeof(m->why), "%s", o->why);
+    m->probes = o->probes;
     stage_op_done(m->owner);
 }
 
@@ -352,62 +372,52 @@ static void checks_start(struct domain *d)
 
 /* ---- DOMAIN_DONE ------------------------------------------------------------------------ */
 
-static void fill_columns(struct domain *d)
-{
-    struct domain_result *r = &d->result;
-    for (size_t i = 0; i < d->mx.n; i++)
-        result_list_add(r->mx, sizeof(r->mx), d->mx.mx[i].host);
-    if (d->fetch_done)
-        r->http_status = d->fetch_res.http_status;
-    if (d->policy_host_dns != DNS_OK && d->sts.status == TXT_STATUS_OK && !d->env->cfg->dns_only)
-        r->policy_status = POLICY_STATUS_FETCH_FAILED;
-    if (d->fetch_done)
-        r->policy_status = d->fetch_res.status != HTTPS_FETCH_OK ? POLICY_STATUS_FETCH_FAILED
-                         : (d->policy && d->policy->valid) ? POLICY_STATUS_OK
-                                                           : POLICY_STATUS_INVALID;
-    if (d->policy) {
-        result_copy(r->policy_mode, sizeof(r->policy_mode), policy_mode_str(d->policy->mode));
-        r->policy_max_age = d->policy->max_age;
-        for (size_t i = 0; i < d->policy->n_mx; i++)
-            result_list_add(r->policy_mx, sizeof(r->policy_mx), d->policy->mx[i]);
-    }
-}
-
+/* Hands every fact to the classifier, which fills the row; then the scan writes it. */
 static void domain_finish(struct domain *d)
 {
+    /* The row is rebuilt from the facts; during the scan it only held the name and rank. */
+    char name[RESULT_NAME_MAX];
+    long rank = d->result.rank;
+    result_copy(name, sizeof(name), d->result.domain);
+    result_init(&d->result);
     struct classify_mx cm[DNS_MX_MAX];
     size_t n = d->implicit_mx ? (d->implicit_addr == DNS_OK ? 1 : 0) : d->mx.n;
     for (size_t i = 0; i < n; i++) {
-        cm[i].host = d->implicit_mx ? d->result.domain : d->mx.mx[i].host;
-        cm[i].probed = i < d->n_probe && d->mxs[i].done;
-        cm[i].problems = cm[i].probed ? d->mxs[i].problems : (struct issue_set){0};
-        cm[i].why = cm[i].probed ? d->mxs[i].why : NULL;
+        cm[i].host = d->implicit_mx ? name : d->mx.mx[i].host;
+        cm[i].preference = d->implicit_mx ? -1 : d->mx.mx[i].pref;
+        cm[i].probes = i < d->n_probe && d->mxs[i].done ? &d->mxs[i].probes : NULL;
     }
     struct classify_facts f = {
+        .domain = name,
+        .rank = rank,
+        .finished_at = time(NULL),
         .mx_dns = d->mx.status,
         .null_mx = d->mx.null_mx,
+        .mx_answer = &d->mx,
+        .implicit_queried = d->implicit_mx,
         .implicit_addr = d->implicit_mx ? d->implicit_addr : DNS_OK,
         .sts_dns = d->sts_dns,
+        .sts_ttl = d->sts_ttl,
         .sts = &d->sts,
         .tlsrpt_dns = d->tlsrpt_dns,
         .tlsrpt = &d->tlsrpt,
         .policy_checked = !d->env->cfg->dns_only,
+        .policy_queried = d->policy_queried,
         .policy_host_dns = d->policy_host_dns,
-        .fetch_done = d->fetch_done,
         .fetch = d->fetch_done ? &d->fetch_res : NULL,
         .policy = d->policy,
         .mx = cm,
         .n_mx = n,
         .starttls_disabled = d->env->cfg->starttls == STARTTLS_MODE_NONE,
+        .policy_skipped = d->policy_skipped,
+        .policy_excluded = d->policy_excluded,
         .cut = d->cut[0] ? d->cut : NULL,
         .domain_timeout_sec = config_domain_timeout(d->env->cfg),
         .scanner_error = d->scanner_error,
     };
     if (d->deadline)
         evtimer_del(d->deadline);
-    fill_columns(d);
     classify_domain(&f, &d->result);
-    d->result.scanned_at = time(NULL);
     d->stage = DOMAIN_DONE;
     d->env->finish(d, d->env->finish_arg);
 }

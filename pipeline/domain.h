@@ -24,9 +24,11 @@
 #include <openssl/ssl.h>
 
 #include "pipeline/addrlimit.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/config.h"
 #include "pipeline/mxcache.h"
 #include "pipeline/tlsworker.h"
+#include "scanner/classify.h"
 #include "scanner/dns.h"
 #include "scanner/https_fetch.h"
 #include "scanner/policy.h"
@@ -50,14 +52,14 @@ struct domain_env {
     void (*finish)(struct domain *d, void *arg); /* the row is in d->result */
     void *finish_arg;
     unsigned long https_fetches;                 /* counter, read by the status line */
+    struct blocklist *blocklist;                 /* --blocklist, owned by the scan; NULL = none */
 };
 
 struct domain_mx {
     struct mxcache_waiter waiter;
     struct domain *owner;
     int done;
-    struct issue_set problems;
-    char why[192];
+    struct classify_probes probes; /* the host's probe outcomes, copied from the mxcache */
 };
 
 struct domain {
@@ -68,6 +70,8 @@ struct domain {
     /* DNS facts */
     struct dns_mx_answer mx;
     enum dns_status sts_dns, tlsrpt_dns, implicit_addr, policy_host_dns;
+    long sts_ttl;                   /* TTL of the _mta-sts TXT answer, -1 none */
+    int policy_queried;             /* mta-sts.<domain> was looked up */
     struct txt_sts sts;
     struct txt_tlsrpt tlsrpt;
     /* policy */
@@ -86,6 +90,8 @@ struct domain {
     const char *scanner_error;      /* step where the scanner ran out of memory, NULL = none */
     size_t n_probe;                 /* mxs[0..n_probe) were asked for */
     int implicit_mx;                /* no MX records: the domain itself is the MX */
+    char policy_skipped[128];       /* policy-host addresses on the blocklist, not contacted */
+    int policy_excluded;            /* ... and that was every address: no fetch */
     /* MX outcomes, one per MX host (or the implicit MX).  Last: a recycled domain clears
      * everything before it and initialises each slot it uses (probe_start). */
     struct domain_mx mxs[DNS_MX_MAX];
@@ -100,6 +106,11 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
 /* Fills d->result for an unusable input line and finishes at once. */
 void domain_reject(struct domain *d, struct domain_env *env, const char *raw, long rank,
                    const char *reason);
+
+/* Fills d->result for a domain on the blocklist (entry = the listing entry) and finishes at once,
+ * without a single query. */
+void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
+                    const char *entry);
 
 /* Returns d to IDLE after the finish callback consumed its row; frees what it owns. */
 void domain_recycle(struct domain *d);

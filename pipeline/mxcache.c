@@ -1,7 +1,8 @@
 /*
  * mxcache: one job per MX host name.  A job resolves its host (A/AAAA), queues one probe per
- * address (up to --mx-addr-max) on that address's politeness slot, merges the probes' issue codes
- * into the host's outcome, then wakes every waiting domain.  Per-address politeness is
+ * address (up to --mx-addr-max) on that address's politeness slot, keeps a compact copy of each
+ * probe's result as the host's outcome (facts only: each domain's classify judges them), then
+ * wakes every waiting domain.  Per-address politeness is
  * pipeline/addrlimit's job.  Finished jobs stay in a hash table and
  * an LRU list capped at --mx-cache entries, so memory stays bounded on any input size while popular
  * providers (which are asked for constantly) never leave it.
@@ -22,6 +23,7 @@
 #include <time.h>
 
 #include "pipeline/addrlimit.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/strhash.h"
 #include "scanner/classify.h"
 
@@ -67,6 +69,7 @@ struct mxcache {
     struct job *lru_head, *lru_tail; /* head = most recently used */
     struct addrlimit *limit;
     struct probe_req *live;      /* queued or running probes */
+    const struct blocklist *blocklist; /* never contacted; NULL = none */
     struct mxcache_counters counters;
 };
 
@@ -265,18 +268,6 @@ static void job_finish(struct job *j)
     evict(c);
 }
 
-static void outcome_add(struct mx_outcome *o, const struct smtp_probe_result *res, const char *addr)
-{
-    struct issue_set s;
-    classify_probe_issues(res, &s);
-    if (s.bits == 0)
-        return;
-    if (o->problems.bits == 0)
-        snprintf(o->why, sizeof(o->why), "%s at %s: %s", smtp_probe_status_str(res->status), addr,
-                 res->error[0] ? res->error : res->tls.error);
-    o->problems.bits |= s.bits;
-}
-
 /* ---- probes ------------------------------------------------------------------------------ */
 
 static void live_remove(struct mxcache *c, struct probe_req *r)
@@ -296,7 +287,7 @@ static void on_probe_done(const struct smtp_probe_result *res, void *arg)
     struct mxcache *c = j->c;
     c->counters.probes_done++;
     job_keep_row(c, j, res, r->addr_text);
-    outcome_add(&j->out, res, r->addr_text);
+    classify_probes_add(&j->out.probes, r->addr_text, res);
     live_remove(c, r);
     addrlimit_release(&r->ticket);
     free(r);
@@ -358,25 +349,28 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
     size_t n_reqs = 0;
     c->counters.hosts_resolved++;
     j->state = JOB_PROBING;
-    size_t n = a->n < (size_t)c->cfg->mx_addr_max ? a->n : (size_t)c->cfg->mx_addr_max;
-    for (size_t i = 0; i < n; i++) {
+    classify_probes_init(&j->out.probes, a->status);
+    /* Listed addresses are passed over: the next ones take their turn within --mx-addr-max. */
+    size_t taken = 0;
+    for (size_t i = 0; i < a->n && taken < (size_t)c->cfg->mx_addr_max; i++) {
+        if (blocklist_skip_addr(c->blocklist, (const struct sockaddr *)&a->addr[i],
+                                j->out.probes.skipped, sizeof(j->out.probes.skipped)))
+            continue;
+        taken++;
         struct probe_req *r = probe_new(j, &a->addr[i]);
         if (r) {
             reqs[n_reqs++] = r;
-        } else if (!issue_set_has(&j->out.problems, ISSUE_SCANNER_ERROR)) {
-            issue_set_add(&j->out.problems, ISSUE_SCANNER_ERROR); /* not the host's failure */
-            snprintf(j->out.why, sizeof(j->out.why), "out of memory for the probe of an address");
+        } else { /* not the host's failure: the address counts as the scanner's internal_error */
+            struct smtp_probe_result oom = {.status = SMTP_PROBE_INTERNAL_ERROR};
+            snprintf(oom.error, sizeof(oom.error), "out of memory for the probe of an address");
+            classify_probes_add(&j->out.probes, "", &oom);
         }
     }
-    j->out.n_addr = (int)n_reqs;
-    if (n_reqs == 0) {
-        if (a->status == DNS_INTERNAL_ERROR) {
-            issue_set_add(&j->out.problems, ISSUE_SCANNER_ERROR); /* not the host's failure */
-            snprintf(j->out.why, sizeof(j->out.why), "out of memory resolving the host");
-        } else if (j->out.problems.bits == 0) {
-            issue_set_add(&j->out.problems, ISSUE_MX_CONNECT_FAILED);
-            snprintf(j->out.why, sizeof(j->out.why), "no address (%s)", dns_status_str(a->status));
-        }
+    if (n_reqs == 0 && taken == 0 && j->out.probes.skipped[0]) {
+        job_finish(j); /* every address listed: not probed, which is no failure */
+        return;
+    }
+    if (n_reqs == 0) { /* no address: the outcome says so (n_addr 0, the lookup's status) */
         job_finish(j);
         return;
     }
@@ -417,9 +411,8 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
         free(j);
         free(copy);
         struct mx_outcome o;
-        memset(&o, 0, sizeof(o));
-        issue_set_add(&o.problems, ISSUE_SCANNER_ERROR); /* says nothing about the host */
-        snprintf(o.why, sizeof(o.why), "out of memory");
+        classify_probes_init(&o.probes, DNS_INTERNAL_ERROR); /* says nothing about the host */
+        snprintf(o.probes.bad_error, sizeof(o.probes.bad_error), "out of memory");
         w->cb(w, &o);
         return;
     }
@@ -434,7 +427,19 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
     j->hnext = *bucket;
     *bucket = j;
     c->n_busy++;
+    const char *listed = blocklist_match_domain(c->blocklist, host);
+    if (listed) { /* not even resolved */
+        classify_probes_init(&j->out.probes, DNS_OK);
+        snprintf(j->out.probes.skipped, sizeof(j->out.probes.skipped), "%s (%s)", host, listed);
+        job_finish(j);
+        return;
+    }
     dns_query_addr(c->dns, host, on_resolved, j);
+}
+
+void mxcache_set_blocklist(struct mxcache *c, const struct blocklist *bl)
+{
+    c->blocklist = bl;
 }
 
 struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, struct tlsworker *tls,

@@ -15,15 +15,14 @@
 
 #include "pipeline/config.h"
 #include "pipeline/tlsworker.h"
+#include "scanner/classify.h"
 #include "scanner/codes.h"
 #include "scanner/dns.h"
 #include "scanner/smtp_probe.h"
 
-/* What one MX host means for delivery. */
+/* What the probes of one MX host found: facts only, judged by scanner/classify for each domain. */
 struct mx_outcome {
-    struct issue_set problems; /* mx_* codes; empty = every probed address passes */
-    char why[192];             /* short reason when problems is not empty */
-    int n_addr;                /* addresses probed */
+    struct classify_probes probes;
 };
 
 struct mxcache_waiter;
@@ -79,5 +78,9 @@ void mxcache_cancel_waiter(struct mxcache *c, struct mxcache_waiter *w);
 size_t mxcache_busy(const struct mxcache *c);
 
 const struct mxcache_counters *mxcache_counters(const struct mxcache *c);
+
+struct blocklist;
+/* Hosts and addresses on bl (borrowed, may be NULL) are never resolved or probed. */
+void mxcache_set_blocklist(struct mxcache *c, const struct blocklist *bl);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "output/csvout.h"
 #include "output/summary.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
 #include "pipeline/progress.h"
@@ -30,7 +31,7 @@
 /* One result file: where it goes and its writer.  Every output of the scan is in this table, so
  * checking paths before anything is opened, finishing, publishing and reporting an error once are
  * written once for all of them.  The summary JSON is written at the end, through a zwriter. */
-enum scan_output_id { OUT_DOMAIN = 0, OUT_MX, OUT_SUMMARY, OUT__COUNT };
+enum scan_output_id { OUT_DOMAIN = 0, OUT_MX, OUT_EDGE, OUT_SUMMARY, OUT__COUNT };
 
 struct scan_output {
     const char *option;   /* "-o", for messages */
@@ -52,7 +53,7 @@ struct scan {
     struct input *input;
     struct resume *resume;      /* NULL unless --resume */
     struct scan_output outs[OUT__COUNT];
-    struct csvout *out, *mx_out; /* = outs[OUT_DOMAIN].c, outs[OUT_MX].c */
+    struct csvout *out, *mx_out, *edge_out; /* = outs[OUT_DOMAIN].c, outs[OUT_MX].c, outs[OUT_EDGE].c */
     struct summary summary;
     struct domain_env env;
     struct domain *pool;
@@ -82,7 +83,8 @@ static void fatal(struct scan *s, const char *what, const char *msg)
     if (!s->fatal_said)
         fprintf(stderr, "mtasts-scan: %s: %s\n", what, msg);
     s->fatal_said = 1;
-    s->exit_code = SCAN_EXIT_FATAL;
+    if (s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_INTERRUPTED)
+        s->exit_code = SCAN_EXIT_FATAL;
     s->stopping = 1;
     event_base_loopbreak(s->base);
 }
@@ -104,6 +106,42 @@ static void maybe_done(struct scan *s)
 
 /* ---- rows --------------------------------------------------------------------------------- */
 
+static void on_dns_abort(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct scan *s = arg;
+    dns_cancel_all(s->env.dns);
+    maybe_done(s);
+}
+
+/* ZMap-style abort on an anomaly: when the first --dns-abort-after lookups all went unanswered
+ * (or a smaller scan got no DNS reply at all), no resolver works and every row is a dns_error.
+ * Starts no more domains and cancels the lookups in flight; returns 1 once the scan is aborted,
+ * so that no further row is written. */
+static int check_dns_abort(struct scan *s, int finished)
+{
+    const struct dns_counters *dc = dns_counters(s->env.dns);
+    char causes[160];
+    if (s->exit_code == SCAN_EXIT_NO_RESOLVER)
+        return 1;
+    if (s->stopping || !dns_counters_no_answer(dc, (unsigned long)s->cfg->dns_abort_after, finished))
+        return 0;
+    fprintf(stderr, "%smtasts-scan: %s %lu DNS lookups failed (%s): no resolver answers; check "
+                    "--resolver, or --dns-abort-after 0 to scan anyway%s\n",
+            s->tty ? "\n" : "", finished ? "all" : "the first", dns_counters_ended(dc),
+            dns_counters_failures(dc, causes, sizeof(causes)),
+            s->counters.done ? ".  The rows written are not results: scan again, not --resume" : "");
+    s->exit_code = SCAN_EXIT_NO_RESOLVER;
+    s->stopping = 1;
+    /* End the lookups in flight from the loop, not from this DNS callback; their domains then
+     * finish without rows and the loop ends with everything freed. */
+    struct timeval now = {0, 0};
+    if (!finished)
+        event_base_once(s->base, -1, EV_TIMEOUT, on_dns_abort, s, &now);
+    return 1;
+}
+
 static void on_domain_finish(struct domain *d, void *arg)
 {
     struct scan *s = arg;
@@ -112,11 +150,19 @@ static void on_domain_finish(struct domain *d, void *arg)
         s->free_list[s->n_free++] = d;
         return;
     }
+    if (check_dns_abort(s, 0)) {
+        domain_recycle(d);
+        s->free_list[s->n_free++] = d;
+        maybe_done(s);
+        return;
+    }
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
     if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
         output_failed(s, &s->outs[OUT_DOMAIN]);
+    if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
+        output_failed(s, &s->outs[OUT_EDGE]);
     domain_recycle(d);
     s->free_list[s->n_free++] = d;
     if (!s->stopping)
@@ -159,7 +205,7 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
             s->counters.skipped_shard++;
             continue;
         }
-        if (s->resume && resume_done(s->resume, e->rank)) {
+        if (s->resume && resume_take_entry(s->resume, *kind, e)) {
             s->counters.skipped_resume++;
             continue;
         }
@@ -196,6 +242,11 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
         s->counters.started++;
         if (kind == INPUT_INVALID) {
             domain_reject(d, &s->env, e.raw, e.rank, e.reason);
+            continue;
+        }
+        const char *listed = blocklist_match_domain(s->env.blocklist, e.domain);
+        if (listed) { /* a row, and not a single packet */
+            domain_exclude(d, &s->env, e.domain, e.rank, listed);
             continue;
         }
         ratelimit_take(&s->rate, now_sec(s));
@@ -307,8 +358,9 @@ static int open_resume(struct scan *s)
         return -1;
     }
     if (s->cfg->progress != PROGRESS_OFF)
-        fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s\n",
-                resume_count(s->resume), s->cfg->resume);
+        fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s%s\n",
+                resume_count(s->resume), s->cfg->resume,
+                resume_truncated(s->resume) ? " (it ends in a cut row: that domain is scanned again)" : "");
     return 0;
 }
 
@@ -318,6 +370,8 @@ static void outputs_init(struct scan *s)
     const struct config *c = s->cfg;
     s->outs[OUT_DOMAIN] = (struct scan_output){"-o", c->output, CSVOUT_DOMAIN, 1, NULL, 0};
     s->outs[OUT_MX] = (struct scan_output){"--mx-output", c->mx_output, CSVOUT_MX, 1, NULL, 0};
+    s->outs[OUT_EDGE] = (struct scan_output){"--domain-mx-output", c->domain_mx_output, CSVOUT_EDGE,
+                                             1, NULL, 0};
     s->outs[OUT_SUMMARY] = (struct scan_output){"--summary-json", c->summary_json, 0, 0, NULL, 0};
 }
 
@@ -367,9 +421,16 @@ static int open_files(struct scan *s)
     const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
     if (open_resume(s) < 0)
         return -1;
+    /* before input_open, which already waits for the first bytes */
+    if (strcmp(s->cfg->input, "-") == 0 && isatty(STDIN_FILENO))
+        fprintf(stderr, "mtasts-scan: reading domains from stdin, one per line (end with Ctrl-D); "
+                        "give a file as INPUT, or see --help\n");
     s->input = input_open(s->cfg->input, err, sizeof(err));
     if (!s->input) {
         fprintf(stderr, "mtasts-scan: %s\n", err);
+        if (config_input_looks_like_domain(s->cfg->input) && access(s->cfg->input, F_OK) != 0)
+            fprintf(stderr, "mtasts-scan: INPUT is a file of domains, one per line; to scan one "
+                            "domain: echo %s | mtasts-scan -\n", s->cfg->input);
         return -1;
     }
     for (int i = 0; i < OUT__COUNT; i++) {
@@ -384,6 +445,7 @@ static int open_files(struct scan *s)
     }
     s->out = s->outs[OUT_DOMAIN].c;
     s->mx_out = s->outs[OUT_MX].c;
+    s->edge_out = s->outs[OUT_EDGE].c;
     return 0;
 }
 
@@ -391,7 +453,8 @@ static int open_services(struct scan *s)
 {
     char err[512];
     struct dns_opts dopts = {.servers = s->cfg->resolvers, .timeout_sec = config_dns_timeout(s->cfg),
-                             .tries = s->cfg->retries + 1, .max_inflight = s->cfg->dns_inflight};
+                             .tries = s->cfg->retries + 1, .max_inflight = s->cfg->dns_inflight,
+                             .rate = s->cfg->dns_rate};
     s->env.base = s->base;
     s->env.cfg = s->cfg;
     s->env.finish = on_domain_finish;
@@ -416,6 +479,14 @@ static int open_services(struct scan *s)
     }
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg,
                             s->cfg->mx_output ? on_mx_row : NULL, s);
+    if (s->cfg->n_blocklist > 0 &&
+        !(s->env.blocklist = blocklist_load_files(s->cfg->blocklist, (size_t)s->cfg->n_blocklist, err,
+                                                  sizeof(err)))) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        return -1;
+    }
+    if (s->env.mx)
+        mxcache_set_blocklist(s->env.mx, s->env.blocklist);
     s->env.https_limit = addrlimit_new(s->base, s->cfg->https_conn_per_addr,
                                        s->cfg->https_rate_per_addr);
     return s->env.mx && s->env.https_limit ? 0 : -1;
@@ -474,14 +545,38 @@ static struct zwriter *write_summary_json(struct scan *s)
     return w;
 }
 
-/* Ends every output.  The files are published (PATH.partial renamed to PATH) only when all of
- * them were written completely and the scan did not fail (exit 0, or 130 after a signal: an
- * interrupted scan's rows are complete and --resume takes it from there); otherwise every
- * PATH.partial is kept and named on stderr, and the earlier PATH files are untouched.  started = 0
- * (set-up failed) removes the work files instead.  Returns -1 when anything failed. */
-static int close_outputs(struct scan *s, int started)
+/* 1 when this run must not replace earlier results: it failed (a write error, unreadable input,
+ * no resolver answering...).  An interrupted scan (130) did not fail: its rows are complete and
+ * --resume takes it from there. */
+static int run_failed(const struct scan *s)
+{
+    return s->exit_code != SCAN_EXIT_OK && s->exit_code != SCAN_EXIT_INTERRUPTED;
+}
+
+/* Closes one work file with mode; says on stderr where this run's data stays when it is kept. */
+static void close_one(struct scan *s, struct scan_output *o, struct zwriter *summary,
+                      enum zwriter_close_mode mode)
 {
     struct zwriter_error zerr;
+    char kept[1024];
+    snprintf(kept, sizeof(kept), "%s", summary ? zwriter_work_path(summary) : csvout_work_path(o->c));
+    enum zwriter_status st = summary ? zwriter_close_as(summary, mode, &zerr)
+                                     : csvout_close_as(o->c, mode, &zerr);
+    o->c = NULL;
+    if (st != ZWRITER_OK && !o->reported)
+        fatal(s, "writing results", zwriter_strerror(&zerr));
+    o->reported = 1;
+    if ((mode == ZWRITER_KEEP_PARTIAL || st != ZWRITER_OK) && strcmp(kept, o->path) != 0)
+        fprintf(stderr, "mtasts-scan: %s %s left as it was; this run's %s in %s\n", o->option,
+                o->path, summary ? "summary is" : "rows are", kept);
+}
+
+/* Ends every output.  The work files are published (renamed to their names) together, only when
+ * every one was written completely and the run did not fail (run_failed); otherwise each is kept
+ * and named on stderr, and the earlier files are untouched.  started = 0 (set-up failed) removes
+ * the work files instead. */
+static void close_outputs(struct scan *s, int started)
+{
     struct zwriter *summary = NULL;
     for (int i = 0; i < OUT__COUNT; i++) {
         struct scan_output *o = &s->outs[i];
@@ -490,46 +585,27 @@ static int close_outputs(struct scan *s, int started)
     }
     if (started && s->outs[OUT_SUMMARY].path)
         summary = write_summary_json(s);
-    int ok = started && s->exit_code != SCAN_EXIT_FATAL;
-    enum zwriter_close_mode mode = !started ? ZWRITER_DISCARD : ok ? ZWRITER_PUBLISH : ZWRITER_KEEP_PARTIAL;
-    for (int i = 0; i < OUT__COUNT; i++) {
-        struct scan_output *o = &s->outs[i];
-        if (!o->c)
-            continue;
-        char kept[1024];
-        snprintf(kept, sizeof(kept), "%s", csvout_work_path(o->c));
-        enum zwriter_status st = csvout_close_as(o->c, mode, &zerr);
-        o->c = NULL;
-        if (st != ZWRITER_OK && !o->reported)
-            fatal(s, "writing results", zwriter_strerror(&zerr));
-        if ((mode == ZWRITER_KEEP_PARTIAL || st != ZWRITER_OK) && strcmp(kept, o->path) != 0)
-            fprintf(stderr, "mtasts-scan: %s %s left as it was; this run's rows are in %s\n",
-                    o->option, o->path, kept);
-    }
-    if (summary) {
-        const struct scan_output *o = &s->outs[OUT_SUMMARY];
-        char kept[1024];
-        snprintf(kept, sizeof(kept), "%s", zwriter_work_path(summary));
-        mode = s->exit_code == SCAN_EXIT_FATAL ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
-        if (zwriter_close_as(summary, mode, &zerr) != ZWRITER_OK)
-            fatal(s, "writing summary", zwriter_strerror(&zerr));
-        else if (mode == ZWRITER_KEEP_PARTIAL && strcmp(kept, o->path) != 0)
-            fprintf(stderr, "mtasts-scan: %s %s left as it was; this run's summary is in %s\n",
-                    o->option, o->path, kept);
-    }
-    s->out = s->mx_out = NULL;
-    return s->exit_code == SCAN_EXIT_FATAL ? -1 : 0;
+    enum zwriter_close_mode mode = !started ? ZWRITER_DISCARD
+                                 : run_failed(s) ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
+    for (int i = 0; i < OUT__COUNT; i++)
+        if (s->outs[i].c)
+            close_one(s, &s->outs[i], NULL, mode);
+    if (summary) /* a rename that failed above turns a publication into a kept work file */
+        close_one(s, &s->outs[OUT_SUMMARY], summary,
+                  run_failed(s) ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH);
+    s->out = s->mx_out = s->edge_out = NULL;
 }
 
-static int close_files(struct scan *s, int started)
+/* Closes the outputs (close_outputs), the input and the resume file.  An output error has set
+ * the exit status through fatal(). */
+static void close_files(struct scan *s, int started)
 {
-    int rc = close_outputs(s, started);
+    close_outputs(s, started);
     if (s->input)
         input_close(s->input);
     s->input = NULL;
     resume_free(s->resume);
     s->resume = NULL;
-    return rc;
 }
 
 static void print_final(struct scan *s)
@@ -543,14 +619,18 @@ static void print_final(struct scan *s)
         summary_print(&s->summary, stderr);
     const struct dns_counters *dc = dns_counters(s->env.dns);
     const struct mxcache_counters *mc = mxcache_counters(s->env.mx);
+    char resumed[96] = "", causes[160];
+    if (s->cfg->resume)
+        snprintf(resumed, sizeof(resumed), " (%lu skipped: already in --resume file)",
+                 s->counters.skipped_resume);
     if (s->cfg->progress != PROGRESS_OFF)
-        fprintf(stderr, "scan: %lu domains in %.1fs (%lu skipped: already in --resume file); "
-                        "dns %lu sent %lu answered %lu failed %lu timed out; "
+        fprintf(stderr, "scan: %lu domains in %.1fs%s; "
+                        "dns %lu sent %lu answered %lu failed %lu timed out (failed by cause: %s); "
                         "https %lu fetches; smtp %lu probes of %lu hosts (%lu cache hits)\n",
-                s->counters.done, now_sec(s) - s->t0, s->counters.skipped_resume, dc->sent,
-                dc->answered, dc->failed,
-                dc->timed_out, s->env.https_fetches, mc->probes_started, mc->hosts_resolved,
-                mc->cache_hits);
+                s->counters.done, now_sec(s) - s->t0, resumed, dc->sent,
+                dc->answered, dc->failed, dc->timed_out,
+                dns_counters_failures(dc, causes, sizeof(causes)), s->env.https_fetches,
+                mc->probes_started, mc->hosts_resolved, mc->cache_hits);
 }
 
 /* Domains still in flight after a second signal or a fatal error are abandoned: returned to
@@ -577,6 +657,7 @@ static void free_all(struct scan *s)
     dns_free(s->env.dns);
     mxcache_free(s->env.mx);
     addrlimit_free(s->env.https_limit);
+    blocklist_free(s->env.blocklist);
     tlsworker_free(s->env.tls);
     if (s->env.ssl_ctx)
         SSL_CTX_free(s->env.ssl_ctx);
@@ -608,7 +689,9 @@ int scan_run(const struct config *cfg)
     struct scan s;
     memset(&s, 0, sizeof(s));
     s.cfg = cfg;
-    s.tty = isatty(STDERR_FILENO);
+    /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
+     * same terminal: then it is off by default and printed as whole lines with --progress. */
+    s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
     outputs_init(&s);
@@ -629,9 +712,10 @@ int scan_run(const struct config *cfg)
     hold_stop_signals(SIG_UNBLOCK);
     s.total_lines = count_lines(cfg->input);
     event_base_dispatch(s.base);
+    if (s.exit_code == SCAN_EXIT_OK)
+        check_dns_abort(&s, 1);
     mxcache_flush(s.env.mx); /* the MX rows of cached hosts, with their final counts */
-    if (close_files(&s, 1) < 0)
-        s.exit_code = SCAN_EXIT_FATAL;
+    close_files(&s, 1);
     print_final(&s);
     free_all(&s);
     return s.exit_code;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "scanner/http_response.h"
 #include "scanner/tlscheck.h"
@@ -144,6 +145,19 @@ static void fetch_free(struct https_fetch *f)
     free(f);
 }
 
+/* Hex SHA-256 of the body as served, so a scan can tell policy changes without keeping bodies;
+ * left "" if OpenSSL fails (out of memory). */
+static void body_digest(const char *body, size_t len, char hex[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    hex[0] = '\0';
+    if (EVP_Digest(body, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
 /* The single exit: closes, reports once, frees. */
 static void finish(struct https_fetch *f)
 {
@@ -157,6 +171,8 @@ static void finish(struct https_fetch *f)
     } else {
         f->res.body[f->res.body_len] = '\0'; /* room kept by body_reserve */
     }
+    if (f->res.body != NULL)
+        body_digest(f->res.body, f->res.body_len, f->res.body_sha256);
     f->step = STEP_DONE;
     f->cb(&f->res, f->arg);
     fetch_free(f);
@@ -447,6 +463,8 @@ static enum progress step_handshake(struct https_fetch *f)
         return end(f, HTTPS_FETCH_TLS_FAILED, "handshake: %s", why);
     }
     f->tls_clean = 1;
+    f->res.handshake_done = 1;
+    tlscheck_cert_facts(f->ssl, &f->res.cert);
     struct tlscheck_info info;
     tlscheck_verdict(f->ssl, &info);
     if (info.flags) {

@@ -223,6 +223,65 @@ static void test_addr_order_of_arrival(void **state)
     event_base_free(base);
 }
 
+/* Appends one resource record (owner as a compression pointer to the question name). */
+static int put_rr(unsigned char *buf, int len, unsigned type, unsigned long ttl, const char *rdata,
+                  int rdlen)
+{
+    const unsigned char rr[] = {0xc0, 0x0c, (unsigned char)(type >> 8), (unsigned char)type, 0, 1,
+                                (unsigned char)(ttl >> 24), (unsigned char)(ttl >> 16),
+                                (unsigned char)(ttl >> 8), (unsigned char)ttl,
+                                (unsigned char)(rdlen >> 8), (unsigned char)rdlen};
+    memcpy(buf + len, rr, sizeof(rr));
+    len += (int)sizeof(rr);
+    memcpy(buf + len, rdata, (size_t)rdlen);
+    return len + rdlen;
+}
+
+/* A raw answer for _mta-sts.ex.test: header, question, then n_an records put by the caller. */
+static int txt_answer_head(unsigned char *buf, int n_an)
+{
+    const unsigned char hdr[12] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, (unsigned char)n_an, 0, 0, 0, 0};
+    const unsigned char q[] = {8, '_', 'm', 't', 'a', '-', 's', 't', 's', 2, 'e', 'x', 4, 't', 'e',
+                               's', 't', 0, 0, 16, 0, 1};
+    memcpy(buf, hdr, sizeof(hdr));
+    memcpy(buf + sizeof(hdr), q, sizeof(q));
+    return (int)(sizeof(hdr) + sizeof(q));
+}
+
+static void test_txt_ttl(void **state)
+{
+    (void)state;
+    unsigned char buf[512];
+    /* one TXT record */
+    int len = txt_answer_head(buf, 1);
+    len = put_rr(buf, len, 16, 3600, "\x0fv=STSv1; id=1;", 16);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), 3600);
+    /* a CNAME (TTL 60, not a TXT) then two TXT records: the smallest TXT TTL */
+    len = txt_answer_head(buf, 3);
+    len = put_rr(buf, len, 5, 60, "\x01x\xc0\x0c", 4);
+    len = put_rr(buf, len, 16, 900, "\x01a", 2);
+    len = put_rr(buf, len, 16, 300, "\x01b", 2);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), 300);
+    /* RFC 2181 §8: the top bit set counts as 0 */
+    len = txt_answer_head(buf, 1);
+    len = put_rr(buf, len, 16, 0x80000001UL, "\x01a", 2);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), 0);
+    /* no TXT record in the answer section */
+    len = txt_answer_head(buf, 0);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), -1);
+    /* truncated inside the record, or inside the header: malformed */
+    len = txt_answer_head(buf, 1);
+    len = put_rr(buf, len, 16, 3600, "\x0fv=STSv1; id=1;", 16);
+    assert_int_equal(dns_parse_txt_ttl(buf, len - 5), -1);
+    assert_int_equal(dns_parse_txt_ttl(buf, 11), -1);
+    assert_int_equal(dns_parse_txt_ttl(NULL, 0), -1);
+    /* a label type reserved by RFC 6891 (top bits 01) is malformed */
+    len = txt_answer_head(buf, 1);
+    buf[12] = 0x48;
+    len = put_rr(buf, len, 16, 3600, "\x01a", 2);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +292,7 @@ int main(void)
         cmocka_unit_test(test_addr_prepare),
         cmocka_unit_test(test_addr_merge_ipv4_first),
         cmocka_unit_test(test_addr_order_of_arrival),
+        cmocka_unit_test(test_txt_ttl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -219,9 +219,10 @@ static void test_internal_error_is_not_a_fact(void **state)
     struct smtp_probe_result p;
     memset(&p, 0, sizeof(p));
     p.status = SMTP_PROBE_INTERNAL_ERROR;
-    struct issue_set s;
-    classify_probe_issues(&p, &s);
-    assert_int_equal(s.bits, (uint64_t)1 << ISSUE_SCANNER_ERROR);
+    snprintf(p.error, sizeof(p.error), "out of memory");
+    struct classify_probes probes;
+    classify_probes_init(&probes, DNS_OK);
+    classify_probes_add(&probes, "192.0.2.1", &p);
     assert_int_equal(classify_fetch_issue(HTTPS_FETCH_INTERNAL_ERROR), ISSUE_SCANNER_ERROR);
     assert_string_equal(smtp_probe_status_str(SMTP_PROBE_INTERNAL_ERROR), "internal_error");
     assert_string_equal(https_fetch_status_str(HTTPS_FETCH_INTERNAL_ERROR), "internal_error");
@@ -233,10 +234,10 @@ static void test_internal_error_is_not_a_fact(void **state)
     struct https_fetch_result fr;
     memset(&fr, 0, sizeof(fr));
     fr.status = HTTPS_FETCH_INTERNAL_ERROR;
-    struct classify_mx mx = {.host = "mx.example", .probed = 0};
+    struct classify_mx mx = {.host = "mx.example", .preference = 10, .probes = NULL};
     struct classify_facts f = {.mx_dns = DNS_OK, .sts_dns = DNS_OK, .sts = &sts,
                                .tlsrpt_dns = DNS_NXDOMAIN, .policy_checked = 1,
-                               .policy_host_dns = DNS_OK, .fetch_done = 1, .fetch = &fr,
+                               .policy_host_dns = DNS_OK, .fetch = &fr,
                                .mx = &mx, .n_mx = 1};
     struct domain_result r;
     result_init(&r);
@@ -250,11 +251,16 @@ static void test_internal_error_is_not_a_fact(void **state)
     /* an MX host whose probe could not start: scanner_error, not mx_connect_failed */
     fr.status = HTTPS_FETCH_OK;
     f.fetch = NULL;
-    f.fetch_done = 0;
     f.sts_dns = DNS_NXDOMAIN; /* not deployed, --starttls all */
-    mx.probed = 1;
-    mx.problems = s;
-    mx.why = "out of memory";
+    mx.probes = &probes;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.verdict, VERDICT_SCANNER_ERROR);
+    assert_true(issue_set_has(&r.mxs[0].issues, ISSUE_SCANNER_ERROR));
+    assert_false(issue_set_has(&r.issues, ISSUE_MX_CONNECT_FAILED));
+
+    /* a host lookup the scanner could not make: scanner_error, not mx_connect_failed */
+    classify_probes_init(&probes, DNS_INTERNAL_ERROR);
     result_init(&r);
     classify_domain(&f, &r);
     assert_int_equal(r.verdict, VERDICT_SCANNER_ERROR);
@@ -262,7 +268,7 @@ static void test_internal_error_is_not_a_fact(void **state)
 
     /* a step failed by the scanner, named by the domain */
     f.scanner_error = "policy parse";
-    mx.probed = 0;
+    mx.probes = NULL;
     result_init(&r);
     classify_domain(&f, &r);
     assert_int_equal(r.verdict, VERDICT_SCANNER_ERROR);

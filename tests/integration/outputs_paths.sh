@@ -82,6 +82,17 @@ scan -o "$tmp/out.csv" --mx-output "$tmp/mx.csv" --summary-json "$tmp/s.json" "$
 [ -z "$(ls "$tmp" | grep partial)" ] || fail "good run left a work file"
 no_sanitizer "$tmp/err" "good run"
 
+# merge -o ALL: a merge that fails (an input that is not a table) leaves ALL as it was and no work
+# file; one that ends well replaces it.
+earlier
+printf 'rank,domain\n1,a.test\n' > "$tmp/notatable.csv"
+rc=0
+"$bin" merge -q -o "$tmp/out.csv" "$tmp/notatable.csv" 2>"$tmp/err" || rc=$?
+[ "$rc" -ne 0 ] || fail "merge of a non-table: exit 0"
+unchanged "failed merge"
+[ -z "$(ls "$tmp" | grep partial)" ] || fail "failed merge left a work file"
+echo "ok: failed merge: exit $rc, out.csv as it was"
+
 # A directory as input.
 earlier
 rc=0
