@@ -49,6 +49,7 @@ expect_refused() {   # expect_refused CASE WORD OPTIONS...: exit 1, WORD on stde
 
 expect_refused "bad --mx-output" /nodir/mx.csv --mx-output /nodir/mx.csv
 expect_refused "bad --summary-json" /nodir/s.json --summary-json /nodir/s.json
+expect_refused "bad --domain-mx-output" /nodir/e.csv --domain-mx-output /nodir/e.csv
 expect_refused "-o and --mx-output the same" "same file" --mx-output "$tmp/out.csv"
 expect_refused "--mx-output is a directory" "Is a directory" --mx-output "$tmp"
 echo "killed run's rows" > "$tmp/out.csv.partial"
