@@ -17,6 +17,8 @@ struct config {
     const char *output;         /* "-" = stdout */
     const char *mx_output;      /* NULL = no MX table */
     const char *summary_json;   /* NULL = none */
+    const char *metadata;       /* --metadata FILE: how the scan was made (pipeline/metadata.h) */
+    const char *list_id;        /* --list-id TEXT: free text naming the input list; NULL = none */
     const char *resume;         /* an earlier run's domain CSV: skip ranks it has; NULL = none */
     char resolvers[1024];       /* comma-joined, "" = system */
     const char *ca_file;        /* NULL = system store */
@@ -41,6 +43,8 @@ struct config {
     long tls_threads;           /* threads running HTTPS fetches and SMTP probes (0 = main loop) */
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;
+    int argc;                   /* the command line as given (before getopt reorders argv), */
+    char *const *argv;          /* for --metadata; set by the caller, borrowed; NULL = unknown */
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and
@@ -53,5 +57,21 @@ void config_defaults(struct config *cfg);
 /* Parses argv into cfg.  Returns 0 to go on, 1 when the caller should exit 0 (--help/--version
  * printed), -1 on a usage error (message already printed to err). */
 int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
+
+/* One option's effective value, for the --metadata record.  name is the long option name. */
+enum config_value_type { CONFIG_VALUE_NULL, CONFIG_VALUE_STRING, CONFIG_VALUE_NUMBER, CONFIG_VALUE_BOOL };
+struct config_value {
+    const char *name;
+    enum config_value_type type;
+    const char *str;   /* CONFIG_VALUE_STRING; borrowed from cfg, static, or this value's text */
+    double num;        /* CONFIG_VALUE_NUMBER (longs are exact) */
+    int flag;          /* CONFIG_VALUE_BOOL */
+    char text[48];     /* formatted values (--shard "I/N") */
+};
+
+/* Fills out[0..max) (str may point into out[i].text: do not copy the struct) with the effective value of every option of the table that is a setting
+ * (every one but --help, --version, --schema), defaults included, in --help order; --dns-timeout
+ * is the derived value when not given.  Returns the number of settings (may exceed max). */
+size_t config_values(const struct config *cfg, struct config_value *out, size_t max);
 
 #endif

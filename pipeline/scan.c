@@ -20,6 +20,7 @@
 #include "output/summary.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
+#include "pipeline/metadata.h"
 #include "pipeline/progress.h"
 #include "pipeline/ratelimit.h"
 #include "pipeline/resume.h"
@@ -49,6 +50,8 @@ struct scan {
     unsigned long total_lines;
     double t0;
     struct scan_counters counters;
+    struct metadata md;         /* --metadata record */
+    int md_failed;              /* the record could not be written */
 };
 
 static double now_sec(struct scan *s)
@@ -58,9 +61,17 @@ static double now_sec(struct scan *s)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* Prints an error and keeps the first one as the --metadata reason. */
+static void scan_error(struct scan *s, const char *msg)
+{
+    fprintf(stderr, "mtasts-scan: %s\n", msg);
+    metadata_reason(&s->md, "%s", msg);
+}
+
 static void fatal(struct scan *s, const char *what, const char *msg)
 {
     fprintf(stderr, "mtasts-scan: %s: %s\n", what, msg);
+    metadata_reason(&s->md, "%s: %s", what, msg);
     if (s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_INTERRUPTED)
         s->exit_code = SCAN_EXIT_FATAL;
     s->stopping = 1;
@@ -113,6 +124,7 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
             /* Every line before the damage is scanned: finish the domains in flight. */
             fprintf(stderr, "mtasts-scan: reading input: %s (finishing the domains already "
                             "started)\n", input_error(s->input));
+            metadata_reason(&s->md, "reading input: %s", input_error(s->input));
             s->exit_code = SCAN_EXIT_FATAL;
             return 0;
         }
@@ -217,6 +229,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct scan *s = arg;
     if (s->stopping) {
         fprintf(stderr, "\nmtasts-scan: second signal, stopping now; rows written so far are kept\n");
+        snprintf(s->md.reason, sizeof(s->md.reason), "%s twice: stopped at once, domains in flight "
+                 "have no row", strsignal((int)sig));
         event_base_loopbreak(s->base);
         return;
     }
@@ -224,6 +238,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
             strsignal((int)sig), (size_t)(s->cfg->concurrency - s->n_free));
     s->stopping = 1;
     s->exit_code = SCAN_EXIT_INTERRUPTED;
+    metadata_reason(&s->md, "%s: stopped starting new domains, finished those in flight",
+                    strsignal((int)sig));
     maybe_done(s);
 }
 
@@ -269,7 +285,7 @@ static int open_resume(struct scan *s)
     }
     s->resume = resume_load(s->cfg->resume, err, sizeof(err));
     if (!s->resume) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     if (s->cfg->progress != PROGRESS_OFF)
@@ -286,18 +302,18 @@ static int open_files(struct scan *s)
         return -1;
     s->input = input_open(s->cfg->input, err, sizeof(err));
     if (!s->input) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     s->out = csvout_open(s->cfg->output, CSVOUT_DOMAIN, &zerr);
     if (!s->out) {
-        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+        scan_error(s, zwriter_strerror(&zerr));
         return -1;
     }
     if (s->cfg->mx_output) {
         s->mx_out = csvout_open(s->cfg->mx_output, CSVOUT_MX, &zerr);
         if (!s->mx_out) {
-            fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+            scan_error(s, zwriter_strerror(&zerr));
             return -1;
         }
     }
@@ -315,20 +331,20 @@ static int open_services(struct scan *s)
     s->env.finish_arg = s;
     s->env.dns = dns_new(s->base, &dopts, err, sizeof(err));
     if (!s->env.dns) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     if (!s->cfg->dns_only) {
         s->env.ssl_ctx = tlscheck_ctx_new(s->cfg->ca_file, err, sizeof(err));
         if (!s->env.ssl_ctx) {
-            fprintf(stderr, "mtasts-scan: %s\n", err);
+            scan_error(s, err);
             return -1;
         }
     }
     s->env.tls = tlsworker_new(s->base, s->env.ssl_ctx, s->cfg->dns_only ? 0 : (int)s->cfg->tls_threads,
                                err, sizeof(err));
     if (!s->env.tls) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg, on_mx_row, s);
@@ -372,11 +388,11 @@ static int close_files(struct scan *s)
     struct zwriter_error zerr;
     int rc = 0;
     if (s->out && csvout_close(s->out, &zerr) != ZWRITER_OK) {
-        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+        scan_error(s, zwriter_strerror(&zerr));
         rc = -1;
     }
     if (s->mx_out && csvout_close(s->mx_out, &zerr) != ZWRITER_OK) {
-        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+        scan_error(s, zwriter_strerror(&zerr));
         rc = -1;
     }
     s->out = s->mx_out = NULL;
@@ -411,6 +427,7 @@ static void print_final(struct scan *s)
         FILE *f = fopen(s->cfg->summary_json, "w");
         if (!f || summary_write_json(&s->summary, f) != 0 || fclose(f) != 0) {
             fprintf(stderr, "mtasts-scan: writing %s: %s\n", s->cfg->summary_json, strerror(errno));
+            metadata_reason(&s->md, "writing %s: %s", s->cfg->summary_json, strerror(errno));
             s->exit_code = SCAN_EXIT_FATAL;
         }
     }
@@ -440,29 +457,106 @@ static void free_all(struct scan *s)
     }
 }
 
+/* ---- the --metadata record ---------------------------------------------------------------- */
+
+/* Points the record at the live counters (they exist once set-up is done). */
+static void metadata_attach(struct scan *s)
+{
+    s->md.by_verdict = s->counters.by_verdict;
+    s->md.dns = s->env.dns ? dns_counters(s->env.dns) : NULL;
+    s->md.smtp = s->env.mx ? mxcache_counters(s->env.mx) : NULL;
+}
+
+/* Input facts, taken before the input is closed: a file the scan stopped reading early is hashed
+ * to its end so the record names the list even after an interruption. */
+static void metadata_input(struct scan *s)
+{
+    if (!s->input)
+        return;
+    s->md.input_lines = input_lines_read(s->input);
+    s->md.input_read_complete = input_digest(s->input, 0, s->md.input_sha256, &s->md.input_bytes);
+    if (!s->md.input_read_complete)
+        input_digest(s->input, 1, s->md.input_sha256, &s->md.input_bytes);
+}
+
+/* Writes the record (no-op without --metadata); the final one sets the status from the exit
+ * code.  Returns -1 when the file cannot be written (exit status 1). */
+static int metadata_save(struct scan *s, int final)
+{
+    char err[512];
+    if (!s->cfg->metadata)
+        return 0;
+    struct metadata *m = &s->md;
+    m->entries = s->counters.lines;
+    m->started_domains = s->counters.started;
+    m->rows = s->counters.done;
+    m->skipped_shard = s->counters.skipped_shard;
+    m->skipped_resume = s->counters.skipped_resume;
+    m->https_fetches = s->env.https_fetches;
+    if (final) {
+        m->exit_status = s->exit_code;
+        m->status = s->exit_code == SCAN_EXIT_OK ? METADATA_COMPLETED
+                    : s->exit_code == SCAN_EXIT_INTERRUPTED ? METADATA_INTERRUPTED : METADATA_FAILED;
+        if (m->status == METADATA_FAILED)
+            metadata_reason(m, "failed (the error is on stderr)");
+        m->ended = time(NULL);
+        m->duration_sec = s->base ? now_sec(s) - s->t0 : 0;
+    }
+    if (metadata_write(m, s->cfg->metadata, err, sizeof(err)) != 0) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        s->exit_code = SCAN_EXIT_FATAL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The "running" record, before any output file is opened: an unwritable --metadata path stops
+ * the scan before it truncates anything. */
+static int metadata_start(struct scan *s)
+{
+    metadata_attach(s);
+    if (metadata_save(s, 0) < 0) {
+        s->md_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
 int scan_run(const struct config *cfg)
 {
     struct scan s;
     memset(&s, 0, sizeof(s));
     s.cfg = cfg;
     s.tty = isatty(STDERR_FILENO);
+    metadata_init(&s.md, cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
     s.base = event_base_new();
-    if (!s.base)
+    if (!s.base) {
+        s.exit_code = SCAN_EXIT_FATAL;
+        metadata_reason(&s.md, "cannot create the event loop");
+        metadata_save(&s, 1);
         return SCAN_EXIT_FATAL;
+    }
     s.t0 = now_sec(&s);
     ratelimit_init(&s.rate, cfg->rate, cfg->rate > 10 ? cfg->rate / 10 : 1, s.t0);
     /* Services first: a bad --resolver or --ca-file must not truncate an existing output file. */
-    if (open_services(&s) < 0 || open_pool(&s) < 0 || open_files(&s) < 0 || open_events(&s) < 0) {
+    if (open_services(&s) < 0 || open_pool(&s) < 0 || metadata_start(&s) < 0 || open_files(&s) < 0 ||
+        open_events(&s) < 0) {
+        s.exit_code = SCAN_EXIT_FATAL;
+        metadata_attach(&s);
+        if (!s.md_failed)
+            metadata_save(&s, 1);
         close_files(&s);
         return SCAN_EXIT_FATAL;
     }
     s.total_lines = count_lines(cfg->input);
     event_base_dispatch(s.base);
+    metadata_input(&s);
     if (close_files(&s) < 0)
         s.exit_code = SCAN_EXIT_FATAL;
     print_final(&s);
+    metadata_save(&s, 1);
     free_all(&s);
     return s.exit_code;
 }
