@@ -21,6 +21,7 @@ import ctypes
 import ctypes.util
 
 PSL_TYPE_ICANN = 1
+CACHE_MAX = 200_000
 
 
 class PublicSuffixList:
@@ -31,6 +32,8 @@ class PublicSuffixList:
         lib.psl_latest.argtypes = [ctypes.c_char_p]
         lib.psl_is_public_suffix2.restype = ctypes.c_int
         lib.psl_is_public_suffix2.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+        lib.psl_registrable_domain.restype = ctypes.c_char_p
+        lib.psl_registrable_domain.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
         lib.psl_get_version.restype = ctypes.c_char_p
         lib.psl_dist_filename.restype = ctypes.c_char_p
         self._lib = lib
@@ -38,6 +41,7 @@ class PublicSuffixList:
         if not self._psl:
             raise RuntimeError("libpsl: psl_latest() could not load a Public Suffix List")
         self._cache = {}
+        self._icann = {}
 
     def describe(self):
         """'libpsl 0.21.2 (...), list /usr/share/publicsuffix/public_suffix_list.dafsa' for the report."""
@@ -54,13 +58,30 @@ class PublicSuffixList:
         cached = self._cache.get(host)
         if cached is not None:
             return cached
+        if len(self._cache) > CACHE_MAX:
+            self._cache.clear()  # memory stays bounded; hosts of big providers come back at once
         name = host.strip().rstrip(".").lower()
-        labels = name.split(".")
-        result = name
-        # The longest suffix that is public: check from the longest candidate down.
-        for i in range(1, len(labels)):
-            if self._is_suffix(".".join(labels[i:])):
-                result = ".".join(labels[i - 1:])
-                break
+        # Fast path, one C call: libpsl's answer over the whole list is the ICANN answer whenever
+        # the suffix it found is an ICANN suffix (an ICANN rule can only be shorter otherwise).
+        whole = self._lib.psl_registrable_domain(self._psl, name.encode("ascii", "replace"))
+        result = None
+        if whole is not None:
+            whole = whole.decode("ascii", "replace")
+            suffix = whole.partition(".")[2]
+            icann = self._icann.get(suffix)
+            if icann is None:
+                icann = self._icann[suffix] = self._is_suffix(suffix)
+            if icann:
+                result = whole
+        if result is None:
+            result = self._icann_registrable(name)
         self._cache[host] = result
         return result
+
+    def _icann_registrable(self, name):
+        labels = name.split(".")
+        # The longest suffix that is public (ICANN): check from the longest candidate down.
+        for i in range(1, len(labels)):
+            if self._is_suffix(".".join(labels[i:])):
+                return ".".join(labels[i - 1:])
+        return name

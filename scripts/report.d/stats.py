@@ -90,7 +90,7 @@ class ScanStats:
         self.issues_record = {}   # code -> domains with a record and the code
         self.modes = {}
         self.rank_buckets = {b: [0, 0, 0] for b in RANK_BUCKETS}  # domains, valid txt, enforce
-        self.providers = {}       # provider -> [domains, valid txt, valid policy, enforce]
+        self._provider_parts = [] # per-chunk provider tables, folded (see providers)
         self.mx_hosts = set()
         self.scanned_min = self.scanned_max = ""
         self.policy_cert_not_after = []
@@ -171,13 +171,18 @@ class ScanStats:
         pairs["policy"] = policy_ok.loc[rows].values.astype(int)
         pairs["enforce"] = enforce.loc[rows].values.astype(int)
         sums = pairs.groupby("provider", sort=False)[["domains", "valid", "policy", "enforce"]].sum()
-        for name, row in zip(sums.index, sums.itertuples(index=False)):
-            acc = self.providers.get(name)
-            if acc is None:
-                self.providers[name] = [int(row[0]), int(row[1]), int(row[2]), int(row[3])]
-            else:
-                for i in range(4):
-                    acc[i] += int(row[i])
+        self._provider_parts.append(sums)
+        if len(self._provider_parts) >= 4:  # fold, so memory is one table of providers
+            self._provider_parts = [self.providers]
+
+    @property
+    def providers(self):
+        """DataFrame indexed by provider: domains served, valid txt, valid policy, enforce."""
+        if not self._provider_parts:
+            return pd.DataFrame(columns=["domains", "valid", "policy", "enforce"], dtype="int64")
+        if len(self._provider_parts) > 1:
+            self._provider_parts = [pd.concat(self._provider_parts).groupby(level=0, sort=False).sum()]
+        return self._provider_parts[0]
 
     # ---- the MX table ----
 
@@ -207,5 +212,7 @@ class ScanStats:
 
     def top_providers(self, n):
         """[(provider, domains, valid txt, valid policy, enforce)] by domains served, then name."""
-        items = sorted(self.providers.items(), key=lambda kv: (-kv[1][0], kv[0]))[:n]
-        return [(name, *counts) for name, counts in items]
+        p = self.providers.reset_index(names="provider")
+        p = p.sort_values(["domains", "provider"], ascending=[False, True]).head(n)
+        return [(r[0], int(r[1]), int(r[2]), int(r[3]), int(r[4]))
+                for r in p[["provider", "domains", "valid", "policy", "enforce"]].itertuples(index=False)]
