@@ -20,7 +20,7 @@ import os
 
 import pandas as pd
 
-CHUNK = 250_000
+CHUNK = 100_000
 
 DOMAIN_COLS = ["rank", "mx", "txt_status", "policy_status", "policy_mode", "tlsrpt_status",
                "verdict", "issues", "scanned_at", "policy_cert_not_after"]
@@ -91,7 +91,6 @@ class ScanStats:
         self.modes = {}
         self.rank_buckets = {b: [0, 0, 0] for b in RANK_BUCKETS}  # domains, valid txt, enforce
         self._provider_parts = [] # per-chunk provider tables, folded (see providers)
-        self.mx_hosts = set()
         self.scanned_min = self.scanned_max = ""
         self.policy_cert_not_after = []
         self.has_policy_cert_column = False
@@ -161,7 +160,6 @@ class ScanStats:
         if hosts.empty:
             return
         unique = hosts.unique()
-        self.mx_hosts.update(unique)
         group = {h: self._psl.registrable(h) for h in unique}
         # one (domain, provider) pair however many of the domain's MX hosts the provider runs
         pairs = pd.DataFrame({"row": hosts.index, "provider": hosts.map(group).values}).drop_duplicates()
