@@ -36,6 +36,10 @@ valid "$work/done.json"
 [[ $(field "$work/done.json" 'd["options"]["rate"]') == 1000 ]] || fail "default option value"
 [[ $(field "$work/done.json" 'd["command_line"][-1]') == "$work/list.csv.zst" ]] || fail "command line"
 [[ $(field "$work/done.json" 'd["time"]["started"] <= d["time"]["ended"]') == True ]] || fail "times"
+# stdin read to its end is hashed too
+scan --metadata "$work/stdin.json" -o "$work/stdin.csv" - < "$work/list.csv"
+[[ $(field "$work/stdin.json" 'd["input"]["path"]') == - ]] || fail "stdin path"
+[[ $(field "$work/stdin.json" 'd["input"]["sha256"]') == $(sha256sum < "$work/list.csv" | cut -d' ' -f1) ]] || fail "sha256 of stdin"
 echo "metadata.sh: completed run ok"
 
 # 2. interrupted: 2 domains a second, SIGINT after a while; "running" while it runs
@@ -64,6 +68,23 @@ rows=$(($(wc -l < "$work/int.csv") - 1))
 [[ $(field "$work/int.json" 'd["counts"]["rows"]') == "$rows" ]] || fail "rows in record vs CSV ($rows)"
 [[ $(field "$work/int.json" 'd["time"]["ended"] is not None') == True ]] || fail "end time"
 echo "metadata.sh: interrupted run ok ($rows rows)"
+
+# interrupted while reading a pipe: what was not read cannot be hashed, so sha256 is null.  The
+# list is larger than the reader's first block, so the rest is still in the pipe at the signal.
+for i in $(seq 1 30000); do echo "pipe$i.example"; done > "$work/big.txt"
+cat "$work/big.txt" | "$bin" -q --dns-only --resolver 127.0.0.1:1 --timeout 0.5 --rate 2 \
+    --metadata "$work/pipe.json" -o "$work/pipe.csv" - &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=
+[[ $rc == 130 ]] || fail "interrupted pipe scan exited $rc"
+valid "$work/pipe.json"
+[[ $(field "$work/pipe.json" 'd["input"]["sha256"]') == null ]] || fail "a pipe read in part has no sha256"
+[[ $(field "$work/pipe.json" 'd["input"]["read_complete"]') == False ]] || fail "pipe read_complete"
+echo "metadata.sh: interrupted pipe ok"
 
 # 3. failed while reading: the .zst list ends inside a frame
 head -c $(($(stat -c %s "$work/list.csv.zst") - 5)) "$work/list.csv.zst" > "$work/cut.csv.zst"
