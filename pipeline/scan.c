@@ -21,6 +21,7 @@
 #include "pipeline/blocklist.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
+#include "pipeline/metadata.h"
 #include "pipeline/progress.h"
 #include "pipeline/ratelimit.h"
 #include "pipeline/resume.h"
@@ -67,6 +68,8 @@ struct scan {
     unsigned long total_lines;
     double t0;
     struct scan_counters counters;
+    struct metadata md;         /* --metadata record */
+    int md_failed;              /* the record could not be written */
 };
 
 static double now_sec(struct scan *s)
@@ -76,12 +79,21 @@ static double now_sec(struct scan *s)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* Prints an error and keeps the first one as the --metadata reason. */
+static void scan_error(struct scan *s, const char *msg)
+{
+    fprintf(stderr, "mtasts-scan: %s\n", msg);
+    metadata_reason(&s->md, "%s", msg);
+}
+
 /* Stops the scan with exit status 1.  Only the first fatal error is printed: on a full disk or a
  * closed stdout every later row fails the same way, and one line says it. */
 static void fatal(struct scan *s, const char *what, const char *msg)
 {
-    if (!s->fatal_said)
+    if (!s->fatal_said) {
         fprintf(stderr, "mtasts-scan: %s: %s\n", what, msg);
+        metadata_reason(&s->md, "%s: %s", what, msg);
+    }
     s->fatal_said = 1;
     if (s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_INTERRUPTED)
         s->exit_code = SCAN_EXIT_FATAL;
@@ -192,6 +204,7 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
             /* Every line before the damage is scanned: finish the domains in flight. */
             fprintf(stderr, "mtasts-scan: reading input: %s (finishing the domains already "
                             "started)\n", input_error(s->input));
+            metadata_reason(&s->md, "reading input: %s", input_error(s->input));
             s->exit_code = SCAN_EXIT_FATAL;
             return 0;
         }
@@ -302,6 +315,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         fprintf(stderr, "\nmtasts-scan: second signal, stopping now; rows written so far are kept\n");
         if (s->exit_code == SCAN_EXIT_OK)
             s->exit_code = SCAN_EXIT_INTERRUPTED;
+        snprintf(s->md.reason, sizeof(s->md.reason), "%s twice: stopped at once, domains in flight "
+                 "have no row", strsignal((int)sig));
         event_base_loopbreak(s->base);
         return;
     }
@@ -309,6 +324,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
             strsignal((int)sig), (size_t)(s->cfg->concurrency - s->n_free));
     s->stopping = 1;
     s->exit_code = SCAN_EXIT_INTERRUPTED;
+    metadata_reason(&s->md, "%s: stopped starting new domains, finished those in flight",
+                    strsignal((int)sig));
     maybe_done(s);
 }
 
@@ -354,7 +371,7 @@ static int open_resume(struct scan *s)
     }
     s->resume = resume_load(s->cfg->resume, err, sizeof(err));
     if (!s->resume) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     if (s->cfg->progress != PROGRESS_OFF)
@@ -427,7 +444,7 @@ static int open_files(struct scan *s)
                         "give a file as INPUT, or see --help\n");
     s->input = input_open(s->cfg->input, err, sizeof(err));
     if (!s->input) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         if (config_input_looks_like_domain(s->cfg->input) && access(s->cfg->input, F_OK) != 0)
             fprintf(stderr, "mtasts-scan: INPUT is a file of domains, one per line; to scan one "
                             "domain: echo %s | mtasts-scan -\n", s->cfg->input);
@@ -439,7 +456,7 @@ static int open_files(struct scan *s)
             continue;
         o->c = csvout_open_opts(o->path, o->table, &opts, &zerr);
         if (!o->c) {
-            fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+            scan_error(s, zwriter_strerror(&zerr));
             return -1;
         }
     }
@@ -461,20 +478,20 @@ static int open_services(struct scan *s)
     s->env.finish_arg = s;
     s->env.dns = dns_new(s->base, &dopts, err, sizeof(err));
     if (!s->env.dns) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     if (!s->cfg->dns_only) {
         s->env.ssl_ctx = tlscheck_ctx_new(s->cfg->ca_file, err, sizeof(err));
         if (!s->env.ssl_ctx) {
-            fprintf(stderr, "mtasts-scan: %s\n", err);
+            scan_error(s, err);
             return -1;
         }
     }
     s->env.tls = tlsworker_new(s->base, s->env.ssl_ctx, s->cfg->dns_only ? 0 : (int)s->cfg->tls_threads,
                                err, sizeof(err));
     if (!s->env.tls) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg,
@@ -482,7 +499,7 @@ static int open_services(struct scan *s)
     if (s->cfg->n_blocklist > 0 &&
         !(s->env.blocklist = blocklist_load_files(s->cfg->blocklist, (size_t)s->cfg->n_blocklist, err,
                                                   sizeof(err)))) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     if (s->env.mx)
@@ -684,6 +701,71 @@ static void hold_stop_signals(int how)
     sigprocmask(how, &set, NULL);
 }
 
+/* ---- the --metadata record ---------------------------------------------------------------- */
+
+/* Points the record at the live counters (they exist once set-up is done). */
+static void metadata_attach(struct scan *s)
+{
+    s->md.by_verdict = s->counters.by_verdict;
+    s->md.dns = s->env.dns ? dns_counters(s->env.dns) : NULL;
+    s->md.smtp = s->env.mx ? mxcache_counters(s->env.mx) : NULL;
+}
+
+/* Input facts, taken before the input is closed: a file the scan stopped reading early is hashed
+ * to its end so the record names the list even after an interruption. */
+static void metadata_input(struct scan *s)
+{
+    if (!s->input)
+        return;
+    s->md.input_lines = input_lines_read(s->input);
+    s->md.input_read_complete = input_digest(s->input, 0, s->md.input_sha256, &s->md.input_bytes);
+    if (!s->md.input_read_complete)
+        input_digest(s->input, 1, s->md.input_sha256, &s->md.input_bytes);
+}
+
+/* Writes the record (no-op without --metadata); the final one sets the status from the exit
+ * code.  Returns -1 when the file cannot be written (exit status 1). */
+static int metadata_save(struct scan *s, int final)
+{
+    char err[512];
+    if (!s->cfg->metadata)
+        return 0;
+    struct metadata *m = &s->md;
+    m->entries = s->counters.lines;
+    m->started_domains = s->counters.started;
+    m->rows = s->counters.done;
+    m->skipped_shard = s->counters.skipped_shard;
+    m->skipped_resume = s->counters.skipped_resume;
+    m->https_fetches = s->env.https_fetches;
+    if (final) {
+        m->exit_status = s->exit_code;
+        m->status = s->exit_code == SCAN_EXIT_OK ? METADATA_COMPLETED
+                    : s->exit_code == SCAN_EXIT_INTERRUPTED ? METADATA_INTERRUPTED : METADATA_FAILED;
+        if (m->status == METADATA_FAILED)
+            metadata_reason(m, "failed (the error is on stderr)");
+        m->ended = time(NULL);
+        m->duration_sec = s->base ? now_sec(s) - s->t0 : 0;
+    }
+    if (metadata_write(m, s->cfg->metadata, err, sizeof(err)) != 0) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        s->exit_code = SCAN_EXIT_FATAL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The "running" record, before any output file is opened: an unwritable --metadata path stops
+ * the scan before it truncates anything. */
+static int metadata_start(struct scan *s)
+{
+    metadata_attach(s);
+    if (metadata_save(s, 0) < 0) {
+        s->md_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
 int scan_run(const struct config *cfg)
 {
     struct scan s;
@@ -692,6 +774,7 @@ int scan_run(const struct config *cfg)
     /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
      * same terminal: then it is off by default and printed as whole lines with --progress. */
     s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
+    metadata_init(&s.md, cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
     outputs_init(&s);
@@ -699,12 +782,22 @@ int scan_run(const struct config *cfg)
         return SCAN_EXIT_FATAL;
     hold_stop_signals(SIG_BLOCK);
     s.base = event_base_new();
-    if (!s.base)
+    if (!s.base) {
+        s.exit_code = SCAN_EXIT_FATAL;
+        metadata_reason(&s.md, "cannot create the event loop");
+        metadata_save(&s, 1);
         return SCAN_EXIT_FATAL;
+    }
     s.t0 = now_sec(&s);
     ratelimit_init(&s.rate, cfg->rate, cfg->rate > 10 ? cfg->rate / 10 : 1, s.t0);
-    /* Services first: a bad --resolver or --ca-file must not even create a work file. */
-    if (open_services(&s) < 0 || open_pool(&s) < 0 || open_files(&s) < 0 || open_events(&s) < 0) {
+    /* Services first: a bad --resolver or --ca-file must not even create a work file; the
+     * --metadata record is written (status running) before any output is opened. */
+    if (open_services(&s) < 0 || open_pool(&s) < 0 || metadata_start(&s) < 0 || open_files(&s) < 0 ||
+        open_events(&s) < 0) {
+        s.exit_code = SCAN_EXIT_FATAL;
+        metadata_attach(&s);
+        if (!s.md_failed)
+            metadata_save(&s, 1);
         close_files(&s, 0);
         free_all(&s);
         return SCAN_EXIT_FATAL;
@@ -715,8 +808,10 @@ int scan_run(const struct config *cfg)
     if (s.exit_code == SCAN_EXIT_OK)
         check_dns_abort(&s, 1);
     mxcache_flush(s.env.mx); /* the MX rows of cached hosts, with their final counts */
+    metadata_input(&s);
     close_files(&s, 1);
     print_final(&s);
+    metadata_save(&s, 1);
     free_all(&s);
     return s.exit_code;
 }
