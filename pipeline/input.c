@@ -320,8 +320,7 @@ static void trim(const char **p, const char **e)
         (*e)--;
 }
 
-/* Length of the valid UTF-8 sequence at s (strict: no overlongs, surrogates or > U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t input_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
     size_t k;
@@ -353,7 +352,7 @@ static size_t raw_piece(const unsigned char *s, size_t n, size_t *consumed)
         *consumed = 1;
         return 1;
     }
-    size_t k = s[0] >= 0x80 ? utf8_len(s, n) : 0;
+    size_t k = s[0] >= 0x80 ? input_utf8_len(s, n) : 0;
     *consumed = k ? k : 1;
     return k ? k : 4;
 }

@@ -3,6 +3,8 @@
  */
 #include "pipeline/metadata.h"
 
+#include "pipeline/input.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -53,31 +55,6 @@ void metadata_reason(struct metadata *m, const char *fmt, ...)
 
 /* ---- the JSON writer ---------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (no overlongs, surrogates or > U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t k;
-    if (c >= 0xC2 && c <= 0xDF)
-        k = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        k = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        k = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (n < k || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < k; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return k;
-}
-
 void metadata_json_string(FILE *f, const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -101,7 +78,7 @@ void metadata_json_string(FILE *f, const char *str, size_t len)
             fputc(c, f);
             i++;
         } else {
-            size_t k = utf8_seq(s + i, len - i);
+            size_t k = input_utf8_len(s + i, len - i);
             if (k == 0) {
                 fputs("\\ufffd", f); /* not UTF-8: JSON text must be */
                 i++;
