@@ -263,6 +263,19 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
     env->finish(d, env->finish_arg);
 }
 
+void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
+                    const char *entry)
+{
+    memset(d, 0, offsetof(struct domain, mxs));
+    d->env = env;
+    result_init(&d->result);
+    struct classify_facts f = {.domain = name, .rank = rank, .finished_at = time(NULL),
+                               .excluded_by = entry};
+    classify_domain(&f, &d->result);
+    d->stage = DOMAIN_DONE;
+    env->finish(d, env->finish_arg);
+}
+
 /* ---- DOMAIN_CHECKS: policy -------------------------------------------------------------- */
 
 static void fetch_next(struct domain *d);
@@ -383,15 +396,24 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         stage_op_done(d);
         return;
     }
-    /* The addresses in answer order, IPv4 first: the first that serves the policy decides, so a
-     * healthy host costs one fetch and the scan stays polite. */
-    d->policy_addr = *a;
-    d->fetch_next = 0;
+    /* The addresses not on the blocklist, in answer order, IPv4 first: the first that serves the
+     * policy decides, so a healthy host costs one fetch and the scan stays polite. */
     for (size_t i = 0; d->evidence && i < a->n; i++) {
         struct sockaddr_storage ss = a->addr[i];
         dns_addr_prepare(&ss, 0, d->evidence->policy_addr[i], sizeof(d->evidence->policy_addr[0]));
         d->evidence->n_policy_addr = i + 1;
     }
+    d->policy_addr.n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (!blocklist_skip_addr(d->env->blocklist, (const struct sockaddr *)&a->addr[i],
+                                 d->policy_skipped, sizeof(d->policy_skipped)))
+            d->policy_addr.addr[d->policy_addr.n++] = a->addr[i];
+    if (d->policy_addr.n == 0) {
+        d->policy_excluded = 1;
+        stage_op_done(d);
+        return;
+    }
+    d->fetch_next = 0;
     fetch_next(d);
 }
 
@@ -513,6 +535,8 @@ static void domain_finish(struct domain *d)
         .mx = cm,
         .n_mx = n,
         .starttls_disabled = d->env->cfg->starttls == STARTTLS_MODE_NONE,
+        .policy_skipped = d->policy_skipped,
+        .policy_excluded = d->policy_excluded,
         .cut = d->cut[0] ? d->cut : NULL,
         .domain_timeout_sec = config_domain_timeout(d->env->cfg),
         .scanner_error = d->scanner_error,

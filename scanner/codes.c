@@ -21,6 +21,7 @@ const char *verdict_str(enum verdict v)
     case VERDICT_INPUT_INVALID: return "input_invalid";
     case VERDICT_STS_UNCHECKED: return "sts_unchecked";
     case VERDICT_SCANNER_ERROR: return "scanner_error";
+    case VERDICT_EXCLUDED: return "excluded";
     case VERDICT__COUNT: break;
     }
     return "unknown";
@@ -60,6 +61,7 @@ const char *issue_str(enum issue_code c)
     case ISSUE_MX_TLS_FAILED: return "mx_tls_failed";
     case ISSUE_DOMAIN_TIMEOUT: return "domain_timeout";
     case ISSUE_SCANNER_ERROR: return "scanner_error";
+    case ISSUE_ADDR_EXCLUDED: return "addr_excluded";
     case ISSUE_POLICY_MODE_TESTING: return "policy_mode_testing";
     case ISSUE_STS_TTL_UNUSUAL: return "sts_ttl_unusual";
     case ISSUE_CERT_EXPIRING_SOON: return "cert_expiring_soon";
@@ -130,6 +132,7 @@ enum issue_severity issue_severity(enum issue_code c)
     case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED:
         return SEVERITY_WARNING;
     case ISSUE_TLSRPT_MISSING:
+    case ISSUE_ADDR_EXCLUDED:         /* the scan's own restraint, not a fact about the domain */
     case ISSUE_POLICY_MODE_TESTING:
     case ISSUE_STS_TTL_UNUSUAL:
     case ISSUE_STS_TXT_EXTRA_RECORDS:
@@ -173,6 +176,7 @@ const char *issue_rule(enum issue_code c)
     case ISSUE_MX_TLS_FAILED: return "RFC 8461 §4.2, §5: the STARTTLS handshake with every MX host must succeed (TLS 1.2 or later).";
     case ISSUE_DOMAIN_TIMEOUT: return "Limit of the scanner: --domain-timeout ended the domain before every step answered.";
     case ISSUE_SCANNER_ERROR: return "Limit of the scanner: it failed (out of memory) on a step; not a fact about the domain.";
+    case ISSUE_ADDR_EXCLUDED: return "Limit of the scanner: an address or MX host on the --blocklist was never contacted; not a fact about the domain.";
     case ISSUE_POLICY_MODE_TESTING: return "RFC 8461 §5: in testing mode senders deliver even when MX checks fail and only report.";
     case ISSUE_STS_TTL_UNUSUAL: return "RFC 8461 §3.1, §8.3: senders see a new id only after the TXT TTL; 300 to 3600 s is usual.";
     case ISSUE_CERT_EXPIRING_SOON: return "RFC 8461 §3.3, §4.2: an expired certificate breaks the policy fetch or delivery.";
@@ -219,6 +223,7 @@ const char *issue_fix(enum issue_code c)
     case ISSUE_MX_TLS_FAILED: return "enable TLS 1.2 or later with current ciphers on {hosts}";
     case ISSUE_DOMAIN_TIMEOUT: return "scan {domain} again with a larger --domain-timeout or --timeout";
     case ISSUE_SCANNER_ERROR: return "scan {domain} again (the scanner ran out of memory)";
+    case ISSUE_ADDR_EXCLUDED: return "nothing to change at {domain}; to check what was skipped, scan without the --blocklist entry (only with its owner's consent)";
     case ISSUE_POLICY_MODE_TESTING: return "once TLS-RPT reports show no failures, set \"mode: enforce\" in {policy_url}, then publish a new id in {sts_name} TXT";
     case ISSUE_STS_TTL_UNUSUAL: return "set the TTL of {sts_name} TXT between 300 and 3600 seconds";
     case ISSUE_CERT_EXPIRING_SOON: return "renew the certificate of {hosts} before it expires (automate renewal)";

@@ -23,6 +23,7 @@ static const char *const verdict_names[VERDICT__COUNT] = {
     [VERDICT_DNS_ERROR] = "dns_error",         [VERDICT_NO_MAIL] = "no_mail",
     [VERDICT_INPUT_INVALID] = "input_invalid", [VERDICT_STS_UNCHECKED] = "sts_unchecked",
     [VERDICT_SCANNER_ERROR] = "scanner_error",
+    [VERDICT_EXCLUDED] = "excluded",
 };
 
 static const char *const issue_names[ISSUE__COUNT] = {
@@ -57,6 +58,7 @@ static const char *const issue_names[ISSUE__COUNT] = {
     [ISSUE_MX_TLS_FAILED] = "mx_tls_failed",
     [ISSUE_DOMAIN_TIMEOUT] = "domain_timeout",
     [ISSUE_SCANNER_ERROR] = "scanner_error",
+    [ISSUE_ADDR_EXCLUDED] = "addr_excluded",
     [ISSUE_POLICY_MODE_TESTING] = "policy_mode_testing",
     [ISSUE_STS_TTL_UNUSUAL] = "sts_ttl_unusual",
     [ISSUE_CERT_EXPIRING_SOON] = "cert_expiring_soon",
@@ -83,7 +85,8 @@ static const char *const severity_of[ISSUE__COUNT] = {
     [ISSUE_TLSRPT_MISSING] = "info", [ISSUE_TLSRPT_INVALID] = "warning",
     [ISSUE_TLSRPT_MULTIPLE] = "warning", [ISSUE_POLICY_MAX_AGE_SHORT] = "warning",
     [ISSUE_MX_TLS_FAILED] = "error", [ISSUE_DOMAIN_TIMEOUT] = "warning",
-    [ISSUE_SCANNER_ERROR] = "error", [ISSUE_POLICY_MODE_TESTING] = "info",
+    [ISSUE_SCANNER_ERROR] = "error", [ISSUE_ADDR_EXCLUDED] = "info",
+    [ISSUE_POLICY_MODE_TESTING] = "info",
     [ISSUE_STS_TTL_UNUSUAL] = "info", [ISSUE_CERT_EXPIRING_SOON] = "warning",
     [ISSUE_CERT_CHAIN_INCOMPLETE] = "error", [ISSUE_STS_TXT_EXTRA_RECORDS] = "info",
     [ISSUE_RESOLVERS_DISAGREE] = "warning", [ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED] = "warning",
