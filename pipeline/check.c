@@ -168,8 +168,63 @@ static void rq_addr(const struct dns_addr_answer *a, void *arg)
     rq_done(q);
 }
 
-/* Asks every resolver of cfg each record of each domain; adds resolvers_disagree to the rows
- * whose answers differ.  Returns the number of resolvers (0: not compared, fewer than two). */
+/* The answers of n resolvers: q[(s * n_items + i) * RQ__COUNT + k] is resolver s's answer to
+ * question k about domain i. */
+static struct rq *rq_at(struct rq *q, int n_items, int s, int i)
+{
+    return &q[(s * n_items + i) * RQ__COUNT];
+}
+
+/* Asks resolver server (one dns stage on base) the four questions of every domain. */
+static void ask_resolver(struct dns *dns, struct check *c, struct rq *q, int s, int *pending,
+                         struct event_base *base)
+{
+    for (int i = 0; i < c->n_items; i++) {
+        const char *d = c->items[i].row.domain;
+        char name[320];
+        struct rq *r = rq_at(q, c->n_items, s, i);
+        if (c->items[i].row.verdict == VERDICT_INPUT_INVALID)
+            continue;
+        for (int k = 0; k < RQ__COUNT; k++) {
+            r[k].pending = pending;
+            r[k].base = base;
+        }
+        *pending += RQ__COUNT;
+        dns_query_mx(dns, d, rq_mx, &r[RQ_MX]);
+        snprintf(name, sizeof(name), "_mta-sts.%s", d);
+        dns_query_txt(dns, name, rq_txt, &r[RQ_STS]);
+        snprintf(name, sizeof(name), "_smtp._tls.%s", d);
+        dns_query_txt(dns, name, rq_txt, &r[RQ_TLSRPT]);
+        snprintf(name, sizeof(name), "mta-sts.%s", d);
+        dns_query_addr(dns, name, rq_addr, &r[RQ_POLICY_ADDR]);
+    }
+}
+
+/* Domain i's differences between the n resolvers' answers, "; "-joined into diff ("" = none). */
+static void differences(struct rq *q, int n_items, int i, char *const *server, int n, char *diff,
+                        size_t size)
+{
+    diff[0] = '\0';
+    for (int k = 0; k < RQ__COUNT; k++) {
+        const char *first = rq_at(q, n_items, 0, i)[k].text;
+        int differs = 0;
+        for (int s = 1; s < n; s++)
+            differs |= strcmp(first, rq_at(q, n_items, s, i)[k].text) != 0;
+        if (!differs)
+            continue;
+        size_t len = strlen(diff);
+        snprintf(diff + len, size - len, "%s%s:", len ? "; " : "", rq_name[k]);
+        for (int s = 0; s < n; s++) {
+            len = strlen(diff);
+            snprintf(diff + len, size - len, " %s says %s%s", server[s],
+                     rq_at(q, n_items, s, i)[k].text, s + 1 < n ? "," : "");
+        }
+    }
+}
+
+/* Asks every resolver of cfg each record of each domain (one DNS stage per resolver, so each
+ * answers for itself); adds resolvers_disagree to the rows whose answers differ.  Returns the
+ * number of resolvers (fewer than two: nothing compared), -1 when the comparison could not run. */
 static int compare_resolvers(const struct config *cfg, struct check *c, FILE *err)
 {
     char list[sizeof(cfg->resolvers)], *save = NULL;
@@ -193,46 +248,13 @@ static int compare_resolvers(const struct config *cfg, struct check *c, FILE *er
             ok = 0;
         }
     }
-    for (int s = 0; ok && s < n; s++) {
-        for (int i = 0; i < c->n_items; i++) {
-            const char *d = c->items[i].row.domain;
-            char name[320];
-            struct rq *r = &q[(s * c->n_items + i) * RQ__COUNT];
-            if (c->items[i].row.verdict == VERDICT_INPUT_INVALID)
-                continue;
-            for (int k = 0; k < RQ__COUNT; k++) {
-                r[k].pending = &pending;
-                r[k].base = base;
-            }
-            pending += RQ__COUNT;
-            dns_query_mx(dns[s], d, rq_mx, &r[RQ_MX]);
-            snprintf(name, sizeof(name), "_mta-sts.%s", d);
-            dns_query_txt(dns[s], name, rq_txt, &r[RQ_STS]);
-            snprintf(name, sizeof(name), "_smtp._tls.%s", d);
-            dns_query_txt(dns[s], name, rq_txt, &r[RQ_TLSRPT]);
-            snprintf(name, sizeof(name), "mta-sts.%s", d);
-            dns_query_addr(dns[s], name, rq_addr, &r[RQ_POLICY_ADDR]);
-        }
-    }
+    for (int s = 0; ok && s < n; s++)
+        ask_resolver(dns[s], c, q, s, &pending, base);
     if (ok && pending > 0)
         event_base_dispatch(base);
     for (int i = 0; ok && i < c->n_items; i++) {
-        char diff[RESULT_DETAIL_MAX] = "";
-        for (int k = 0; k < RQ__COUNT; k++) {
-            const char *first = q[i * RQ__COUNT + k].text;
-            int differs = 0;
-            for (int s = 1; s < n; s++)
-                differs |= strcmp(first, q[(s * c->n_items + i) * RQ__COUNT + k].text) != 0;
-            if (!differs)
-                continue;
-            size_t len = strlen(diff);
-            snprintf(diff + len, sizeof(diff) - len, "%s%s:", len ? "; " : "", rq_name[k]);
-            for (int s = 0; s < n; s++) {
-                len = strlen(diff);
-                snprintf(diff + len, sizeof(diff) - len, " %s says %s%s", server[s],
-                         q[(s * c->n_items + i) * RQ__COUNT + k].text, s + 1 < n ? "," : "");
-            }
-        }
+        char diff[RESULT_DETAIL_MAX];
+        differences(q, c->n_items, i, server, n, diff, sizeof(diff));
         classify_resolvers(diff, &c->items[i].row);
     }
     for (int s = 0; dns && s < n; s++)

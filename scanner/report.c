@@ -413,7 +413,8 @@ static void text_tlsrpt(FILE *out, const struct report_view *v)
     char ttl[32] = "";
     if (v->tlsrpt_ttl >= 0)
         snprintf(ttl, sizeof(ttl), ", TTL %ld s", v->tlsrpt_ttl);
-    line(out, 0, "7. TLS-RPT _smtp._tls.%s TXT: %s%s", r->domain, txt_status_str(r->tlsrpt_status), ttl);
+    line(out, 0, "7. TLS-RPT _smtp._tls.%s TXT: %s%s (lookup: %s)", r->domain,
+         txt_status_str(r->tlsrpt_status), ttl, dns_outcome(r->tlsrpt_dns));
     for (size_t i = 0; i < v->n_tlsrpt_txt; i++)
         line(out, 3, "\"%s\"%s", v->tlsrpt_txt[i],
              is_candidate(v->tlsrpt_txt[i], "v=TLSRPTv1") ? "" : " (ignored: no v=TLSRPTv1 prefix)");
@@ -743,6 +744,7 @@ void report_json(FILE *out, const struct report_view *v)
     fputc('{', out);
     snprintf(buf, sizeof(buf), "_smtp._tls.%s", r->domain);
     jstr(out, &g, "name", buf);
+    jstr(out, &g, "dns", dns_outcome(r->tlsrpt_dns));
     jstr(out, &g, "status", txt_status_str(r->tlsrpt_status));
     jlong(out, &g, "ttl", v->tlsrpt_ttl, v->tlsrpt_ttl >= 0);
     json_records(out, &g, "records", v->tlsrpt_txt, v->n_tlsrpt_txt, "v=TLSRPTv1");
