@@ -317,9 +317,9 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
         dns_addr_prepare(&ss, 0, key, sizeof(key));
         snprintf(t->addr, sizeof(t->addr), "%s", key);
         t->status = res->status;
-        if (d->n_fetch_failed == 1) {
-            d->first_fail = *res;
-            d->first_fail.body = NULL;
+        if (d->n_fetch_failed == 1) { /* kept where the result goes, in case no address serves */
+            d->fetch_res = *res;
+            d->fetch_res.body = NULL;
         }
         if (d->fetch_next < d->policy_addr.n) {
             fetch_next(d);
@@ -327,10 +327,10 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
         }
     }
     d->fetch_done = 1;
-    d->fetch_res = *res;
-    d->fetch_res.body = NULL; /* borrowed: parsed here, not kept */
-    if (res->status != HTTPS_FETCH_OK && res->status != HTTPS_FETCH_INTERNAL_ERROR)
-        d->fetch_res = d->first_fail;
+    if (res->status == HTTPS_FETCH_OK || res->status == HTTPS_FETCH_INTERNAL_ERROR) {
+        d->fetch_res = *res; /* else fetch_res holds the first failure */
+        d->fetch_res.body = NULL; /* borrowed: parsed here, not kept */
+    }
     if (res->status == HTTPS_FETCH_OK) {
         d->policy = malloc(sizeof(*d->policy));
         if (d->policy)

@@ -104,12 +104,12 @@ struct domain {
     socklen_t fetch_addrlen;
     struct tlsworker_job *fetch;    /* in flight, NULL otherwise */
     int fetch_done;
-    struct https_fetch_result fetch_res; /* body not kept (parsed at once) */
+    struct https_fetch_result fetch_res; /* body not kept (parsed at once); while further
+                                            addresses are tried, the first failure */
     struct dns_addr_answer policy_addr;  /* mta-sts.<d>: the fetch tries each in turn */
     size_t fetch_next;                   /* index of the next address to try */
     struct classify_fetch_try fetch_failed[DNS_ADDR_MAX]; /* addresses whose fetch failed */
     size_t n_fetch_failed;
-    struct https_fetch_result first_fail;/* the first failure: the verdict's when all fail */
     int sts_other;                       /* TXT records at _mta-sts without v=STSv1 */
     struct domain_evidence *evidence;    /* owned; only when env->report */
     struct policy *policy;          /* owned; only for fetched bodies */
