@@ -1,0 +1,59 @@
+/*
+ * diff: scans over time.  `mtasts-scan diff OLD NEW` compares two domain tables (plain or .zst,
+ * any row order) and writes the changes table (output/csvout.h CSVOUT_CHANGES); the same engine,
+ * a diff_monitor, runs inside a scan for `--previous OLD --changes-output FILE`.  The rules are
+ * scanner/changes.c's; this module owns the files and the memory:
+ *   - OLD is loaded once into a compact index keyed by domain (the few fields the rules read,
+ *     strings in an arena: about 150 bytes a domain), then NEW streams through csvin row by row,
+ *     so memory is bounded by OLD's size, never NEW's;
+ *   - domains of OLD that NEW never had are reported (domain_removed) after NEW ends;
+ *   - MX certificate dates come from NEW's MX table (--new-mx) or, in a scan, from its probes.
+ * Rows are read through the schema (csvin), never by column position.
+ */
+#ifndef MTASTS_DIFF_H
+#define MTASTS_DIFF_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "scanner/changes.h"
+#include "scanner/result.h"
+
+enum diff_exit {
+    DIFF_EXIT_OK = 0,
+    DIFF_EXIT_FATAL = 1,   /* a file unreadable, not a domain table, or malformed; a write error */
+    DIFF_EXIT_USAGE = 2,
+    DIFF_EXIT_FAIL_ON = 3  /* a change (or verdict / issue) listed in --fail-on occurred */
+};
+
+/* The `diff` subcommand: argv[0] is "diff".  Returns an enum diff_exit. */
+int diff_main(int argc, char **argv, FILE *out, FILE *err);
+
+struct diff_monitor;
+
+/* Loads previous (a domain table) into the index and opens changes_output (NULL = count only;
+ * ".zst" compressed; "-" stdout).  o and f (f may be NULL) are copied.  Returns NULL after
+ * printing why to err.  Caller frees with diff_monitor_free(). */
+struct diff_monitor *diff_monitor_open(const char *previous, const char *changes_output,
+                                       const struct changes_opts *o, const struct changes_failon *f,
+                                       FILE *err);
+
+/* Remembers the certificate expiry an MX probe saw (the MX table's cert_not_after text; ""
+ * ignored).  The earliest date of a host's addresses is kept.  -1 on out-of-memory. */
+int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after);
+
+/* Compares one finished domain of the new scan with its old row and writes the changes.
+ * r borrowed.  Returns 0, or -1 on a write error / out of memory (reported to err). */
+int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r);
+
+/* Writes domain_removed for every old domain not seen, closes the output and prints the
+ * one-line summary ("changes: N (...)") to err.  Returns 0, or -1 on a write error. */
+int diff_monitor_finish(struct diff_monitor *m);
+
+/* Changes rows written so far that --fail-on lists. */
+unsigned long diff_monitor_failures(const struct diff_monitor *m);
+
+/* Frees m (closing the output if still open).  NULL is a no-op. */
+void diff_monitor_free(struct diff_monitor *m);
+
+#endif
