@@ -39,6 +39,8 @@ void config_defaults(struct config *cfg)
     cfg->output = "-";
     cfg->concurrency = 1000;
     cfg->rate = 1000;
+    cfg->expiry_days = 30;
+    cfg->testing_days = 30;
     cfg->timeout_sec = 10;
     cfg->dns_timeout_sec = 0; /* derived from --timeout: see config_dns_timeout */
     cfg->dns_inflight = 500;
@@ -66,7 +68,8 @@ enum opt_id {
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
-    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT
+    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT,
+    OPT_PREVIOUS, OPT_CHANGES_OUTPUT, OPT_EXPIRY_DAYS, OPT_TESTING_DAYS, OPT_FAIL_ON
 };
 
 struct opt_doc {
@@ -80,6 +83,11 @@ static const struct opt_doc opts[] = {
     {{"domain-mx-output", required_argument, NULL, OPT_DOMAIN_MX_OUTPUT}, "FILE", "one row per (domain, MX host): preference, coverage, probe outcome; .zst as for -o"},
     {{"summary-json", required_argument, NULL, OPT_SUMMARY}, "FILE", "adoption summary as JSON"},
     {{"resume", required_argument, NULL, OPT_RESUME}, "FILE", "skip input lines whose (rank, domain) has a complete row in FILE (an earlier, interrupted run's -o; once per row, so repeated lines count); write the rest to -o"},
+    {{"previous", required_argument, NULL, OPT_PREVIOUS}, "FILE", "an earlier scan's -o (plain or .zst): compare each domain with its row there as it finishes (docs/monitoring.md)"},
+    {{"changes-output", required_argument, NULL, OPT_CHANGES_OUTPUT}, "FILE", "with --previous: one row per (domain, change), as `diff -o`; .zst as for -o"},
+    {{"expiry-days", required_argument, NULL, OPT_EXPIRY_DAYS}, "N", "with --previous: cert_expiring when a policy host or MX certificate expires within N days (default 30)"},
+    {{"testing-days", required_argument, NULL, OPT_TESTING_DAYS}, "N", "with --previous: stuck_in_testing when mode testing in both scans N days apart (default 30)"},
+    {{"fail-on", required_argument, NULL, OPT_FAIL_ON}, "LIST", "exit 3 when a listed verdict, issue code, change code or change severity (error, warning, info) occurs"},
     {{"resolver", required_argument, NULL, OPT_RESOLVER}, "ADDR", "DNS server IP[:PORT]; repeatable or comma-separated; default: system configuration"},
     {{"ca-file", required_argument, NULL, OPT_CA_FILE}, "FILE", "trust anchors for certificate checks; default: system store"},
     {{"concurrency", required_argument, NULL, OPT_CONCURRENCY}, "N", "domains in flight at most (default 1000)"},
@@ -121,7 +129,7 @@ static void usage(FILE *f)
                "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n"
                "One domain: echo example.com | mtasts-scan -\n"
                "Exit status: 0 done, 1 output or input failed, 2 usage error, 4 no DNS resolver\n"
-               "answers (--dns-abort-after), 130 interrupted.\n\n");
+               "answers (--dns-abort-after), 3 a --fail-on finding, 130 interrupted.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         char left[64];
         const struct option *o = &opts[i].opt;
@@ -135,7 +143,7 @@ static void usage(FILE *f)
     }
     fprintf(f, "\nVerdicts, issue codes and columns: docs/codes.md, or --schema.\n"
                "Subcommands (first argument): merge (one table from shard and resumed outputs; "
-               "merge --help), schema [--markdown].\n");
+               "merge --help), diff (changes between two scans; diff --help), schema [--markdown].\n");
 }
 
 /* The parsers below return 0, or -1 with `expect` saying in a few words what the option takes
@@ -354,6 +362,13 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
     case OPT_DOMAIN_MX_OUTPUT: cfg->domain_mx_output = arg; return 0;
     case OPT_SUMMARY: cfg->summary_json = arg; return 0;
     case OPT_RESUME: cfg->resume = arg; return 0;
+    case OPT_PREVIOUS: cfg->previous = arg; return 0;
+    case OPT_CHANGES_OUTPUT: cfg->changes_output = arg; return 0;
+    case OPT_EXPIRY_DAYS: return parse_long(arg, 0, 36500, &cfg->expiry_days, ex, exlen);
+    case OPT_TESTING_DAYS: return parse_long(arg, 0, 36500, &cfg->testing_days, ex, exlen);
+    case OPT_FAIL_ON:
+        cfg->has_fail_on = 1;
+        return changes_failon_parse(arg, &cfg->fail_on, ex, exlen);
     case OPT_RESOLVER: return add_resolver(cfg, arg, ex, exlen);
     case OPT_CA_FILE: cfg->ca_file = arg; return 0;
     case OPT_CONCURRENCY: return parse_long(arg, 1, 1000000, &cfg->concurrency, ex, exlen);
@@ -468,6 +483,10 @@ int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
         idx = -1;
         if (r > 0)
             return 1;
+    }
+    if (cfg->changes_output && !cfg->previous) {
+        fprintf(err, "mtasts-scan: --changes-output needs --previous FILE (the scan to compare with)\n");
+        return -1;
     }
     if (optind < argc)
         cfg->input = argv[optind++];

@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "scanner/changes.h"
+
 enum starttls_mode { STARTTLS_MODE_ALL, STARTTLS_MODE_STS, STARTTLS_MODE_NONE };
 const char *starttls_mode_str(enum starttls_mode m);
 
@@ -44,6 +46,12 @@ struct config {
     long shard_index, shard_count;
     double domain_timeout_sec;  /* whole-domain deadline; < 0 = derived, 0 = none */
     long dns_abort_after;       /* stop when this many first lookups all got no answer (0 = never) */
+    /* Monitoring (pipeline/diff.h): compare with an earlier scan as domains finish. */
+    const char *previous;       /* the earlier scan's domain table; NULL = none */
+    const char *changes_output; /* changes table (needs --previous); NULL = none */
+    long expiry_days, testing_days;
+    struct changes_failon fail_on; /* exit 3 when one occurs */
+    int has_fail_on;
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and

@@ -299,6 +299,8 @@ static void mx_certs_free(struct mx_certs *c)
 
 struct diff_monitor {
     struct old_index old;
+    struct old_index pending; /* new rows whose certificate rules wait (diff_monitor_defer_certs) */
+    int defer_certs;
     struct mx_certs certs;
     struct changes_opts opts;
     struct changes_failon failon;
@@ -398,6 +400,12 @@ struct diff_monitor *diff_monitor_open(const char *previous, const char *changes
     return m;
 }
 
+void diff_monitor_defer_certs(struct diff_monitor *m)
+{
+    m->defer_certs = 1;
+    m->opts.no_certs = 1;
+}
+
 int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after)
 {
     time_t t;
@@ -417,6 +425,12 @@ int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r)
     }
     m->new_rows++;
     changes_detect(e ? &ov : NULL, &nv, &m->opts, on_change, m);
+    if (m->defer_certs && !nv.incomplete &&
+        (nv.txt_status == TXT_STATUS_OK || nv.policy_cert_not_after != 0) &&
+        old_add(&m->pending, r) < 0) {
+        fprintf(m->err, "changes: out of memory\n");
+        return -1;
+    }
     return m->write_failed ? -1 : 0;
 }
 
@@ -434,15 +448,20 @@ static void print_summary(struct diff_monitor *m)
     fprintf(m->err, " [%lu old rows, %lu new rows]\n", m->old_rows, m->new_rows);
 }
 
-int diff_monitor_finish(struct diff_monitor *m)
+int diff_monitor_finish(struct diff_monitor *m, int list_removed)
 {
-    for (size_t i = 1; i <= m->old.n; i++) {
+    for (size_t i = 1; list_removed && i <= m->old.n; i++) {
         const struct old_entry *e = old_at(&m->old, (uint32_t)i);
         if (e->seen)
             continue;
         struct changes_view ov;
         old_view(e, &ov);
         changes_detect(&ov, NULL, &m->opts, on_change, m);
+    }
+    for (size_t i = 1; i <= m->pending.n; i++) {
+        struct changes_view nv;
+        old_view(old_at(&m->pending, (uint32_t)i), &nv);
+        changes_detect_certs(&nv, &m->opts, on_change, m);
     }
     if (m->out) {
         struct zwriter_error zerr;
@@ -468,6 +487,7 @@ void diff_monitor_free(struct diff_monitor *m)
     if (m->out)
         csvout_close(m->out, NULL);
     old_free(&m->old);
+    old_free(&m->pending);
     mx_certs_free(&m->certs);
     free(m);
 }
@@ -640,7 +660,7 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     if (m == NULL)
         return DIFF_EXIT_FATAL;
     int fatal = (a.new_mx && load_new_mx(m, a.new_mx, err) != 0) || stream_new(m, a.new, err) != 0;
-    if (diff_monitor_finish(m) != 0)
+    if (diff_monitor_finish(m, 1) != 0)
         fatal = 1;
     unsigned long failures = diff_monitor_failures(m);
     diff_monitor_free(m);

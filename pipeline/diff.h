@@ -38,6 +38,13 @@ struct diff_monitor *diff_monitor_open(const char *previous, const char *changes
                                        const struct changes_opts *o, const struct changes_failon *f,
                                        FILE *err);
 
+/* In a scan, MX rows (and their certificate dates) are written when the MX cache lets them go,
+ * often after the domains finish: from this call on, the certificate rules of each domain wait
+ * for diff_monitor_finish (which must then come after the last diff_monitor_mx_cert).  The
+ * domains kept for it are those that can have a certificate alert (a TLS handshake with the
+ * policy host, or a valid _mta-sts record). */
+void diff_monitor_defer_certs(struct diff_monitor *m);
+
 /* Remembers the certificate expiry an MX probe saw (the MX table's cert_not_after text; ""
  * ignored).  The earliest date of a host's addresses is kept.  -1 on out-of-memory. */
 int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after);
@@ -46,9 +53,10 @@ int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *n
  * r borrowed.  Returns 0, or -1 on a write error / out of memory (reported to err). */
 int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r);
 
-/* Writes domain_removed for every old domain not seen, closes the output and prints the
+/* Writes domain_removed for every old domain not seen (unless list_removed is 0: an interrupted
+ * scan did not see them all), the deferred certificate rows, closes the output and prints the
  * one-line summary ("changes: N (...)") to err.  Returns 0, or -1 on a write error. */
-int diff_monitor_finish(struct diff_monitor *m);
+int diff_monitor_finish(struct diff_monitor *m, int list_removed);
 
 /* Changes rows written so far that --fail-on lists. */
 unsigned long diff_monitor_failures(const struct diff_monitor *m);

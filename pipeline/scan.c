@@ -18,6 +18,7 @@
 
 #include "output/csvout.h"
 #include "output/summary.h"
+#include "pipeline/diff.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
 #include "pipeline/progress.h"
@@ -39,6 +40,8 @@ struct scan {
     struct resume *resume;      /* NULL unless --resume */
     struct csvout *out, *mx_out;
     struct csvout *edge_out;        /* --domain-mx-output, NULL when not asked for */
+    struct diff_monitor *monitor;   /* --previous, NULL when not asked for */
+    unsigned long fail_on_domains;  /* domains whose verdict or issues --fail-on lists */
     struct summary summary;
     struct domain_env env;
     struct domain *pool;
@@ -129,6 +132,10 @@ static void on_domain_finish(struct domain *d, void *arg)
         fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
         fatal(s, "writing domain-MX results", zwriter_strerror(csvout_error(s->edge_out)));
+    if (s->monitor && diff_monitor_domain(s->monitor, &d->result) != 0)
+        fatal(s, "writing changes", "see above");
+    if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, &d->result))
+        s->fail_on_domains++;
     domain_recycle(d);
     s->free_list[s->n_free++] = d;
     if (!s->stopping)
@@ -140,6 +147,8 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
                       long domains_sharing, time_t probed_at, void *arg)
 {
     struct scan *s = arg;
+    if (s->monitor && diff_monitor_mx_cert(s->monitor, host, res->tls.not_after) != 0)
+        fatal(s, "remembering MX certificates", "out of memory");
     if (!s->mx_out)
         return;
     if (csvout_write_mx(s->mx_out, host, addr, res, domains_sharing, probed_at) != ZWRITER_OK)
@@ -356,6 +365,17 @@ static int open_files(struct scan *s)
             return -1;
         }
     }
+    if (s->cfg->previous) {
+        struct changes_opts o;
+        changes_opts_defaults(&o);
+        o.expiry_days = s->cfg->expiry_days;
+        o.testing_days = s->cfg->testing_days;
+        s->monitor = diff_monitor_open(s->cfg->previous, s->cfg->changes_output, &o,
+                                       s->cfg->has_fail_on ? &s->cfg->fail_on : NULL, stderr);
+        if (!s->monitor)
+            return -1;
+        diff_monitor_defer_certs(s->monitor);
+    }
     if (s->cfg->domain_mx_output) {
         s->edge_out = csvout_open(s->cfg->domain_mx_output, CSVOUT_EDGE, &zerr);
         if (!s->edge_out) {
@@ -447,6 +467,8 @@ static int close_files(struct scan *s)
         rc = -1;
     }
     s->out = s->mx_out = s->edge_out = NULL;
+    diff_monitor_free(s->monitor);
+    s->monitor = NULL;
     if (s->input)
         input_close(s->input);
     s->input = NULL;
@@ -511,6 +533,29 @@ static void free_all(struct scan *s)
     }
 }
 
+/* --previous: the removed domains and the certificate rows (now that every MX row is known),
+ * the changes summary; --fail-on: exit 3 when something listed occurred. */
+static void finish_monitoring(struct scan *s)
+{
+    unsigned long changes = 0;
+    if (s->monitor) {
+        int complete = s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_FAIL_ON;
+        if (!complete)
+            fprintf(stderr, "changes: the scan did not finish: old domains it did not reach are "
+                            "not listed as domain_removed\n");
+        if (diff_monitor_finish(s->monitor, complete) != 0)
+            fatal(s, "writing changes", "see above");
+        changes = diff_monitor_failures(s->monitor);
+    }
+    if (!s->cfg->has_fail_on)
+        return;
+    if (changes || s->fail_on_domains)
+        fprintf(stderr, "fail-on: %lu domains with a listed verdict or issue, %lu listed changes\n",
+                s->fail_on_domains, changes);
+    if ((changes || s->fail_on_domains) && s->exit_code == SCAN_EXIT_OK)
+        s->exit_code = SCAN_EXIT_FAIL_ON;
+}
+
 int scan_run(const struct config *cfg)
 {
     struct scan s;
@@ -536,6 +581,7 @@ int scan_run(const struct config *cfg)
     if (s.exit_code == SCAN_EXIT_OK)
         check_dns_abort(&s, 1);
     mxcache_flush(s.env.mx); /* the MX rows of cached hosts, with their final counts */
+    finish_monitoring(&s);
     if (close_files(&s) < 0)
         s.exit_code = SCAN_EXIT_FATAL;
     print_final(&s);

@@ -475,10 +475,19 @@ int changes_detect(const struct changes_view *old, const struct changes_view *ne
         rule_sts(&e, old, new);
         rule_tlsrpt(&e, old, new);
     }
-    if (!new->incomplete)
+    if (!new->incomplete && !o->no_certs)
         rule_certs(&e, new, o);
     if (old != NULL && !old->incomplete && !new->incomplete)
         rule_testing(&e, old, new, o);
+    return e.rows;
+}
+
+int changes_detect_certs(const struct changes_view *new, const struct changes_opts *o,
+                         changes_emit_fn fn, void *ctx)
+{
+    struct emitter e = {new, fn, ctx, 0};
+    if (!new->incomplete)
+        rule_certs(&e, new, o);
     return e.rows;
 }
 

@@ -111,6 +111,8 @@ struct changes_opts {
     long testing_days;          /* stuck_in_testing: scans at least this far apart (default 30) */
     changes_mx_cert_fn mx_cert; /* may be NULL */
     void *mx_cert_ctx;
+    int no_certs;               /* changes_detect leaves the certificate rules out (a scan runs
+                                   them with changes_detect_certs once its MX rows are known) */
 };
 
 void changes_opts_defaults(struct changes_opts *o);
@@ -119,6 +121,10 @@ void changes_opts_defaults(struct changes_opts *o);
  * emit, in code order, one row per (domain, change).  Returns the number of rows. */
 int changes_detect(const struct changes_view *old, const struct changes_view *new,
                    const struct changes_opts *o, changes_emit_fn emit, void *ctx);
+
+/* The certificate rules alone (cert_expired, cert_expiring) for new.  Returns the rows. */
+int changes_detect_certs(const struct changes_view *new, const struct changes_opts *o,
+                         changes_emit_fn emit, void *ctx);
 
 /* ---- --fail-on ---- */
 
