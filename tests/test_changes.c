@@ -459,9 +459,20 @@ static void test_added_removed_incomplete(void **state)
     assert_int_equal(r.row[0].change, CHANGE_SCAN_INCOMPLETE);
 }
 
+/* The strings are a contract (docs/codes.md, "Changes"): pinned here in enum order. */
 static void test_codes_round_trip(void **state)
 {
     (void)state;
+    static const char *const pinned[CHANGE__COUNT] = {
+        "domain_added", "domain_removed", "scan_incomplete", "policy_changed_id_unchanged",
+        "policy_reformatted", "id_changed_policy_unchanged", "mode_upgraded", "mode_downgraded",
+        "max_age_changed", "verdict_regressed", "verdict_improved", "mx_added_uncovered",
+        "mx_removed", "policy_mx_changed", "sts_removed_without_none", "sts_removed", "sts_added",
+        "tlsrpt_added", "tlsrpt_removed", "tlsrpt_rua_changed", "cert_expiring", "cert_expired",
+        "stuck_in_testing",
+    };
+    for (int c = 0; c < CHANGE__COUNT; c++)
+        assert_string_equal(change_code_str((enum change_code)c), pinned[c]);
     for (int c = 0; c < CHANGE__COUNT; c++)
         assert_int_equal(change_code_parse(change_code_str((enum change_code)c)), c);
     for (int s = 0; s < CHANGE_SEVERITY__COUNT; s++)
@@ -592,6 +603,55 @@ static void test_diff_files_any_order(void **state)
     assert_int_equal(run_diff((const char *const[]){po, pn2, "--fail-on", "nope", NULL}), DIFF_EXIT_USAGE);
 }
 
+/* The scan's path: rows compared as domains finish, certificate rules held back until the MX
+ * rows (written late by the MX cache) are known; removed domains listed at the end only when the
+ * scan was complete. */
+
+static void test_monitor_deferred_certs(void **state)
+{
+    (void)state;
+    static struct domain_result old[2], cur;
+    deployed(&old[0], "a.example");
+    deployed(&old[1], "b.example");
+    char po[128], pc[128];
+    files_tmp_path(po, sizeof(po), "mon-old.csv");
+    files_tmp_path(pc, sizeof(pc), "mon-changes.csv");
+    write_table(po, old, (const int[]){1, 0}, 2);
+    struct changes_opts o;
+    changes_opts_defaults(&o);
+    FILE *err = tmpfile();
+    struct changes_failon f;
+    char why[128];
+    assert_int_equal(changes_failon_parse("cert_expiring", &f, why, sizeof(why)), 0);
+    struct diff_monitor *m = diff_monitor_open(po, pc, &o, &f, err);
+    assert_non_null(m);
+    diff_monitor_defer_certs(m);
+    deployed(&cur, "a.example");
+    cur.scanned_at = T0 + DAY;
+    assert_int_equal(diff_monitor_domain(m, &cur), 0);
+    assert_int_equal(diff_monitor_failures(m), 0);
+    /* the MX row arrives after the domain finished */
+    assert_int_equal(diff_monitor_mx_cert(m, "MX1.a.example", "2026-11-30T00:00:00Z"), 0);
+    assert_int_equal(diff_monitor_mx_cert(m, "mx1.a.example", "2026-12-30T00:00:00Z"), 0); /* later: kept earliest */
+    assert_int_equal(diff_monitor_mx_cert(m, "mx2.a.example", ""), 0);
+    assert_int_equal(diff_monitor_finish(m, 0), 0); /* incomplete scan: b.example not listed */
+    assert_int_equal(diff_monitor_failures(m), 1);
+    diff_monitor_free(m);
+    fclose(err);
+    char lines[8][300];
+    int n = read_changes(pc, lines, 8);
+    assert_int_equal(n, 1);
+    assert_string_equal(lines[0], "a.example cert_expiring");
+    struct csvin_error e;
+    struct csvin *in = csvin_open(pc, CSVOUT_CHANGES, &e);
+    struct changes_row row;
+    assert_int_equal(csvin_next(in, &row), 1);
+    assert_string_equal(row.after, "2026-11-30T00:00:00Z");
+    assert_int_equal(row.severity, CHANGE_SEVERITY_WARNING);
+    assert_non_null(strstr(row.detail, "MX mx1.a.example"));
+    csvin_close(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_codes_round_trip),
         cmocka_unit_test(test_failon),
         cmocka_unit_test(test_diff_files_any_order),
+        cmocka_unit_test(test_monitor_deferred_certs),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }
