@@ -128,8 +128,8 @@ static void usage(FILE *f)
                "INPUT: one domain per line, or Tranco-style \"rank,domain\" CSV (CRLF or LF, blank\n"
                "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n"
                "One domain: echo example.com | mtasts-scan -\n"
-               "Exit status: 0 done, 1 output or input failed, 2 usage error, 4 no DNS resolver\n"
-               "answers (--dns-abort-after), 3 a --fail-on finding, 130 interrupted.\n\n");
+               "Exit status: 0 done, 1 output or input failed, 2 usage error, 3 a --fail-on\n"
+               "finding, 4 no DNS resolver answers (--dns-abort-after), 130 interrupted.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         char left[64];
         const struct option *o = &opts[i].opt;

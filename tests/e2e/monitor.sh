@@ -53,8 +53,9 @@ echo "monitor: testnet $TESTNET_NS, data in $TESTNET_DIR"
 "$tn" up
 mkdir -p "$out"
 
-echo "monitor: day 1 scan"
-scan -o "$out/day1.csv.zst" --mx-output "$out/day1-mx.csv" "$TESTNET_DIR/domains.txt"
+echo "monitor: day 1 scan (a plain scan's --fail-on: the world has would_fail domains, exit 3)"
+expect_exit 3 scan -o "$out/day1.csv.zst" --mx-output "$out/day1-mx.csv" --fail-on would_fail \
+    "$TESTNET_DIR/domains.txt"
 python3 "$repo/tests/e2e/compare_truth.py" "$TESTNET_DIR/truth.csv" "$out/day1.csv.zst" >/dev/null
 
 echo "monitor: evolve to day 2 and restart the servers"
@@ -74,6 +75,9 @@ python3 "$repo/tests/e2e/compare_changes.py" "$TESTNET_DIR/expected_changes.csv"
 expect_exit 3 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --fail-on error -o /dev/null
 # nothing listed occurs: policy_reformatted happened, scan_incomplete did not
 expect_exit 0 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --fail-on scan_incomplete -o /dev/null
+echo "monitor: a plain scan whose --fail-on list does not occur exits 0"
+expect_exit 0 scan --dns-only -o "$out/dns-only.csv" --fail-on scanner_error,policy_changed_id_unchanged \
+    "$TESTNET_DIR/domains.txt"
 
 "$tn" down
 echo "monitor: passed"
