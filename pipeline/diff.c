@@ -660,7 +660,8 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     if (m == NULL)
         return DIFF_EXIT_FATAL;
     int fatal = (a.new_mx && load_new_mx(m, a.new_mx, err) != 0) || stream_new(m, a.new, err) != 0;
-    if (diff_monitor_finish(m, 1) != 0)
+    /* after a fatal error NEW was not read to its end: its missing domains are not "removed" */
+    if (diff_monitor_finish(m, !fatal) != 0)
         fatal = 1;
     unsigned long failures = diff_monitor_failures(m);
     diff_monitor_free(m);

@@ -335,11 +335,35 @@ static int open_resume(struct scan *s)
     return 0;
 }
 
+/* --previous: the old scan is loaded before -o is opened (and must not be -o or the changes). */
+static int open_monitor(struct scan *s)
+{
+    const struct config *c = s->cfg;
+    if (!c->previous)
+        return 0;
+    if (same_file(c->previous, c->output) ||
+        (c->changes_output && same_file(c->previous, c->changes_output))) {
+        fprintf(stderr, "mtasts-scan: --previous %s: give the new results other file names "
+                        "(the earlier scan is read, never overwritten)\n", c->previous);
+        return -1;
+    }
+    struct changes_opts o;
+    changes_opts_defaults(&o);
+    o.expiry_days = c->expiry_days;
+    o.testing_days = c->testing_days;
+    s->monitor = diff_monitor_open(c->previous, c->changes_output, &o,
+                                   c->has_fail_on ? &c->fail_on : NULL, stderr);
+    if (!s->monitor)
+        return -1;
+    diff_monitor_defer_certs(s->monitor);
+    return 0;
+}
+
 static int open_files(struct scan *s)
 {
     char err[512];
     struct zwriter_error zerr;
-    if (open_resume(s) < 0)
+    if (open_resume(s) < 0 || open_monitor(s) < 0)
         return -1;
     /* before input_open, which already waits for the first bytes */
     if (strcmp(s->cfg->input, "-") == 0 && isatty(STDIN_FILENO))
@@ -364,17 +388,6 @@ static int open_files(struct scan *s)
             fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
             return -1;
         }
-    }
-    if (s->cfg->previous) {
-        struct changes_opts o;
-        changes_opts_defaults(&o);
-        o.expiry_days = s->cfg->expiry_days;
-        o.testing_days = s->cfg->testing_days;
-        s->monitor = diff_monitor_open(s->cfg->previous, s->cfg->changes_output, &o,
-                                       s->cfg->has_fail_on ? &s->cfg->fail_on : NULL, stderr);
-        if (!s->monitor)
-            return -1;
-        diff_monitor_defer_certs(s->monitor);
     }
     if (s->cfg->domain_mx_output) {
         s->edge_out = csvout_open(s->cfg->domain_mx_output, CSVOUT_EDGE, &zerr);
