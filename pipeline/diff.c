@@ -301,7 +301,7 @@ struct diff_monitor {
     struct old_index old;
     struct old_index pending; /* new rows whose certificate rules wait (diff_monitor_defer_certs) */
     int defer_certs;
-    struct mx_certs certs;
+    struct mx_certs certs, old_certs; /* NEW's and (diff --old-mx) OLD's MX certificate dates */
     struct changes_opts opts;
     struct changes_failon failon;
     int has_failon;
@@ -379,6 +379,8 @@ struct diff_monitor *diff_monitor_open(const char *previous, const char *changes
     m->opts = *o;
     m->opts.mx_cert = mx_certs_get;
     m->opts.mx_cert_ctx = &m->certs;
+    m->opts.old_mx_cert = mx_certs_get;
+    m->opts.old_mx_cert_ctx = &m->old_certs;
     if (f) {
         m->failon = *f;
         m->has_failon = 1;
@@ -406,12 +408,17 @@ void diff_monitor_defer_certs(struct diff_monitor *m)
     m->opts.no_certs = 1;
 }
 
-int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after)
+static int note_mx_cert(struct mx_certs *c, const char *host, const char *not_after)
 {
     time_t t;
     if (not_after == NULL || not_after[0] == '\0' || csvout_parse_time(not_after, &t) != 0)
         return 0;
-    return mx_certs_add(&m->certs, host, t);
+    return mx_certs_add(c, host, t);
+}
+
+int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after)
+{
+    return note_mx_cert(&m->certs, host, not_after);
 }
 
 int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r)
@@ -459,9 +466,13 @@ int diff_monitor_finish(struct diff_monitor *m, int list_removed)
         changes_detect(&ov, NULL, &m->opts, on_change, m);
     }
     for (size_t i = 1; i <= m->pending.n; i++) {
-        struct changes_view nv;
-        old_view(old_at(&m->pending, (uint32_t)i), &nv);
-        changes_detect_certs(&nv, &m->opts, on_change, m);
+        struct changes_view nv, ov;
+        const struct old_entry *n = old_at(&m->pending, (uint32_t)i);
+        const struct old_entry *o = old_lookup(&m->old, n->domain);
+        old_view(n, &nv);
+        if (o)
+            old_view(o, &ov);
+        changes_detect_certs(o ? &ov : NULL, &nv, &m->opts, on_change, m);
     }
     if (m->out) {
         struct zwriter_error zerr;
@@ -489,26 +500,29 @@ void diff_monitor_free(struct diff_monitor *m)
     old_free(&m->old);
     old_free(&m->pending);
     mx_certs_free(&m->certs);
+    mx_certs_free(&m->old_certs);
     free(m);
 }
 
 /* ---- the subcommand ---- */
 
 struct diff_args {
-    const char *old, *new, *output, *new_mx, *fail_on;
+    const char *old, *new, *output, *old_mx, *new_mx, *fail_on;
     struct changes_opts opts;
 };
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "Usage: mtasts-scan diff OLD NEW [-o CHANGES] [--new-mx F] [--expiry-days N]\n"
+            "Usage: mtasts-scan diff OLD NEW [-o CHANGES] [--old-mx F --new-mx F] [--expiry-days N]\n"
             "                        [--testing-days N] [--fail-on LIST]\n"
             "Compares two domain tables (-o outputs of two scans, plain or .zst, any row order)\n"
             "and writes one row per (domain, change) to CHANGES (default -: stdout; .zst when the\n"
             "name ends in .zst).  Change codes and severities: docs/codes.md, \"Changes\".\n"
             "  -o, --output FILE     the changes table\n"
             "  --new-mx FILE         NEW's MX table (--mx-output): MX certificate expiry\n"
+            "  --old-mx FILE         OLD's MX table: the `before` of certificate rows (the same\n"
+            "                        date as `after`: not renewed since the old scan)\n"
             "  --expiry-days N       cert_expiring window from NEW's scan time (default 30)\n"
             "  --testing-days N      stuck_in_testing when the scans are N days apart (default 30)\n"
             "  --fail-on LIST        change codes and/or severities (error, warning, info):\n"
@@ -532,9 +546,10 @@ static int parse_days(const char *s, long *v, FILE *err, const char *opt)
 
 static int parse_args(struct diff_args *a, int argc, char **argv, FILE *out, FILE *err)
 {
-    enum { OPT_NEW_MX = 256, OPT_EXPIRY, OPT_TESTING, OPT_FAIL_ON, OPT_SCHEMA };
+    enum { OPT_OLD_MX = 256, OPT_NEW_MX, OPT_EXPIRY, OPT_TESTING, OPT_FAIL_ON, OPT_SCHEMA };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
+        {"old-mx", required_argument, NULL, OPT_OLD_MX},
         {"new-mx", required_argument, NULL, OPT_NEW_MX},
         {"expiry-days", required_argument, NULL, OPT_EXPIRY},
         {"testing-days", required_argument, NULL, OPT_TESTING},
@@ -549,6 +564,7 @@ static int parse_args(struct diff_args *a, int argc, char **argv, FILE *out, FIL
     while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': a->output = optarg; break;
+        case OPT_OLD_MX: a->old_mx = optarg; break;
         case OPT_NEW_MX: a->new_mx = optarg; break;
         case OPT_EXPIRY:
             if (parse_days(optarg, &a->opts.expiry_days, err, "--expiry-days") != 0)
@@ -585,27 +601,28 @@ static int parse_args(struct diff_args *a, int argc, char **argv, FILE *out, FIL
     return 0;
 }
 
-static int load_new_mx(struct diff_monitor *m, const char *path, FILE *err)
+/* Reads an MX table's certificate dates into c (option names the flag in messages). */
+static int load_mx(struct mx_certs *c, const char *option, const char *path, FILE *err)
 {
     struct csvin_error e;
     struct csvin *in = csvin_open(path, CSVOUT_MX, &e);
     struct csvout_mx_row *row = malloc(sizeof(*row));
     if (in == NULL || row == NULL) {
-        fprintf(err, "diff: --new-mx %s\n", in == NULL ? e.text : "out of memory");
+        fprintf(err, "diff: %s %s\n", option, in == NULL ? e.text : "out of memory");
         csvin_close(in);
         free(row);
         return -1;
     }
     int rc, ret = 0;
     while ((rc = csvin_next(in, row)) == 1)
-        if (diff_monitor_mx_cert(m, row->mx_host, row->probe.tls.not_after) != 0) {
-            fprintf(err, "diff: --new-mx %s: out of memory\n", path);
+        if (note_mx_cert(c, row->mx_host, row->probe.tls.not_after) != 0) {
+            fprintf(err, "diff: %s %s: out of memory\n", option, path);
             ret = -1;
             break;
         }
     if (rc < 0 && ret == 0) {
         const struct csvin_error *ce = csvin_error(in);
-        fprintf(err, "diff: --new-mx %s\n", ce->text);
+        fprintf(err, "diff: %s %s\n", option, ce->text);
         ret = ce->status == CSVIN_ERR_TRUNCATED ? 0 : -1;
     }
     csvin_close(in);
@@ -659,7 +676,9 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     struct diff_monitor *m = diff_monitor_open(a.old, a.output, &a.opts, a.fail_on ? &f : NULL, err);
     if (m == NULL)
         return DIFF_EXIT_FATAL;
-    int fatal = (a.new_mx && load_new_mx(m, a.new_mx, err) != 0) || stream_new(m, a.new, err) != 0;
+    int fatal = (a.new_mx && load_mx(&m->certs, "--new-mx", a.new_mx, err) != 0) ||
+                (a.old_mx && load_mx(&m->old_certs, "--old-mx", a.old_mx, err) != 0) ||
+                stream_new(m, a.new, err) != 0;
     /* after a fatal error NEW was not read to its end: its missing domains are not "removed" */
     if (diff_monitor_finish(m, !fatal) != 0)
         fatal = 1;

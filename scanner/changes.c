@@ -398,13 +398,22 @@ static const char *time_text(time_t t, char *buf, size_t size)
 
 /* Certificates whose expiry NEW saw: the policy host's, and (with MX data) each MX host's of a
  * domain that publishes MTA-STS.  One cert_expired and one cert_expiring row at most, naming
- * every certificate; after = the earliest expiry. */
+ * every certificate; after = the earliest expiry, before = the earliest expiry the old scan saw
+ * for the same certificates (the same date: not renewed since; empty: unknown). */
 struct certs {
     char expired[RESULT_DETAIL_MAX], expiring[RESULT_DETAIL_MAX];
     time_t first_expired, first_expiring;
+    time_t was_expired, was_expiring; /* earliest old date of the certificates listed */
 };
 
-static void cert_note(struct certs *c, const char *what, time_t not_after, time_t now, long window)
+static void earliest(time_t *t, time_t v)
+{
+    if (v != 0 && (*t == 0 || v < *t))
+        *t = v;
+}
+
+static void cert_note(struct certs *c, const char *what, time_t not_after, time_t old_not_after,
+                      time_t now, long window)
 {
     if (not_after == 0 || now == 0)
         return;
@@ -413,39 +422,48 @@ static void cert_note(struct certs *c, const char *what, time_t not_after, time_
     if (not_after <= now) {
         snprintf(item, sizeof(item), "%s expired %s", what, when);
         result_list_add(c->expired, sizeof(c->expired), item);
-        if (c->first_expired == 0 || not_after < c->first_expired)
-            c->first_expired = not_after;
+        earliest(&c->first_expired, not_after);
+        earliest(&c->was_expired, old_not_after);
     } else if (not_after - now < window) {
         snprintf(item, sizeof(item), "%s expires %s (in %ld days)", what, when,
                  (long)((not_after - now) / DAY));
         result_list_add(c->expiring, sizeof(c->expiring), item);
-        if (c->first_expiring == 0 || not_after < c->first_expiring)
-            c->first_expiring = not_after;
+        earliest(&c->first_expiring, not_after);
+        earliest(&c->was_expiring, old_not_after);
     }
 }
 
-static void rule_certs(struct emitter *e, const struct changes_view *n, const struct changes_opts *opt)
+static time_t mx_date(changes_mx_cert_fn fn, void *ctx, const char *host)
+{
+    return fn ? fn(ctx, host) : 0;
+}
+
+static void rule_certs(struct emitter *e, const struct changes_view *o, const struct changes_view *n,
+                       const struct changes_opts *opt)
 {
     struct certs c;
     memset(&c, 0, sizeof(c));
     long window = opt->expiry_days * DAY;
     char what[RESULT_NAME_MAX + 16];
     snprintf(what, sizeof(what), "policy host mta-sts.%s", nz(n->domain));
-    cert_note(&c, what, n->policy_cert_not_after, n->scanned_at, window);
+    cert_note(&c, what, n->policy_cert_not_after, o ? o->policy_cert_not_after : 0, n->scanned_at,
+              window);
     if (opt->mx_cert && n->txt_status == TXT_STATUS_OK) {
         struct list ln;
         list_split(&ln, n->mx);
         for (size_t i = 0; i < ln.n; i++) {
             snprintf(what, sizeof(what), "MX %s", ln.item[i]);
-            cert_note(&c, what, opt->mx_cert(opt->mx_cert_ctx, ln.item[i]), n->scanned_at, window);
+            cert_note(&c, what, opt->mx_cert(opt->mx_cert_ctx, ln.item[i]),
+                      mx_date(opt->old_mx_cert, opt->old_mx_cert_ctx, ln.item[i]), n->scanned_at, window);
         }
     }
-    char when[32];
+    char when[32], was[32];
     if (c.expired[0])
-        emit(e, CHANGE_CERT_EXPIRED, CHANGE_SEVERITY_ERROR, "",
+        emit(e, CHANGE_CERT_EXPIRED, CHANGE_SEVERITY_ERROR, time_text(c.was_expired, was, sizeof(was)),
              time_text(c.first_expired, when, sizeof(when)), "certificate %s", c.expired);
     if (c.expiring[0])
-        emit(e, CHANGE_CERT_EXPIRING, CHANGE_SEVERITY_WARNING, "",
+        emit(e, CHANGE_CERT_EXPIRING, CHANGE_SEVERITY_WARNING,
+             time_text(c.was_expiring, was, sizeof(was)),
              time_text(c.first_expiring, when, sizeof(when)), "certificate %s (--expiry-days %ld)",
              c.expiring, opt->expiry_days);
 }
@@ -476,18 +494,18 @@ int changes_detect(const struct changes_view *old, const struct changes_view *ne
         rule_tlsrpt(&e, old, new);
     }
     if (!new->incomplete && !o->no_certs)
-        rule_certs(&e, new, o);
+        rule_certs(&e, old && !old->incomplete ? old : NULL, new, o);
     if (old != NULL && !old->incomplete && !new->incomplete)
         rule_testing(&e, old, new, o);
     return e.rows;
 }
 
-int changes_detect_certs(const struct changes_view *new, const struct changes_opts *o,
-                         changes_emit_fn fn, void *ctx)
+int changes_detect_certs(const struct changes_view *old, const struct changes_view *new,
+                         const struct changes_opts *o, changes_emit_fn fn, void *ctx)
 {
     struct emitter e = {new, fn, ctx, 0};
     if (!new->incomplete)
-        rule_certs(&e, new, o);
+        rule_certs(&e, old && !old->incomplete ? old : NULL, new, o);
     return e.rows;
 }
 

@@ -109,8 +109,10 @@ typedef time_t (*changes_mx_cert_fn)(void *ctx, const char *host);
 struct changes_opts {
     long expiry_days;           /* cert_expiring window, from NEW's scanned_at (default 30) */
     long testing_days;          /* stuck_in_testing: scans at least this far apart (default 30) */
-    changes_mx_cert_fn mx_cert; /* may be NULL */
+    changes_mx_cert_fn mx_cert; /* NEW's MX certificates; may be NULL */
     void *mx_cert_ctx;
+    changes_mx_cert_fn old_mx_cert; /* OLD's, for the `before` of certificate rows; may be NULL */
+    void *old_mx_cert_ctx;
     int no_certs;               /* changes_detect leaves the certificate rules out (a scan runs
                                    them with changes_detect_certs once its MX rows are known) */
 };
@@ -122,9 +124,10 @@ void changes_opts_defaults(struct changes_opts *o);
 int changes_detect(const struct changes_view *old, const struct changes_view *new,
                    const struct changes_opts *o, changes_emit_fn emit, void *ctx);
 
-/* The certificate rules alone (cert_expired, cert_expiring) for new.  Returns the rows. */
-int changes_detect_certs(const struct changes_view *new, const struct changes_opts *o,
-                         changes_emit_fn emit, void *ctx);
+/* The certificate rules alone (cert_expired, cert_expiring) for new; old (may be NULL) gives the
+ * rows' `before`.  Returns the rows. */
+int changes_detect_certs(const struct changes_view *old, const struct changes_view *new,
+                         const struct changes_opts *o, changes_emit_fn emit, void *ctx);
 
 /* ---- --fail-on ---- */
 

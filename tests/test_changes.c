@@ -389,6 +389,12 @@ static void test_certificates(void **state)
     assert_int_equal(r.row[0].change, CHANGE_CERT_EXPIRING);
     assert_int_equal(r.row[0].severity, CHANGE_SEVERITY_WARNING);
     assert_string_equal(r.row[0].after, "2026-12-17T11:06:40Z");
+    assert_string_equal(r.row[0].before, "2027-11-18T11:06:40Z"); /* renewed to a shorter one */
+    a.policy_cert_not_after = b.policy_cert_not_after;
+    r = detect(&a, &b);
+    assert_string_equal(r.row[0].before, r.row[0].after); /* the same certificate: not renewed */
+    r = detect(NULL, &b);
+    assert_string_equal(find(&r, CHANGE_CERT_EXPIRING)->before, ""); /* no old scan to tell */
     b.policy_cert_not_after = T0 + 31 * DAY;
     r = detect(&a, &b);
     assert_int_equal(r.n, 0);
@@ -407,6 +413,12 @@ static void test_certificates(void **state)
     assert_int_equal(r.n, 2);
     assert_non_null(strstr(find(&r, CHANGE_CERT_EXPIRING)->detail, "MX mx1.example.com"));
     assert_non_null(strstr(find(&r, CHANGE_CERT_EXPIRED)->detail, "MX mx2.example.com"));
+    assert_string_equal(find(&r, CHANGE_CERT_EXPIRING)->before, "");
+    opts.old_mx_cert = mx_cert_table; /* --old-mx: the same dates the day before */
+    r = detect_opts(&a, &b, &opts);
+    assert_string_equal(find(&r, CHANGE_CERT_EXPIRING)->before, find(&r, CHANGE_CERT_EXPIRING)->after);
+    assert_string_equal(find(&r, CHANGE_CERT_EXPIRED)->before, find(&r, CHANGE_CERT_EXPIRED)->after);
+    opts.old_mx_cert = NULL;
     opts.expiry_days = 10; /* exactly 10 days left is outside a 10-day window */
     r = detect_opts(&a, &b, &opts);
     assert_null(find(&r, CHANGE_CERT_EXPIRING));
