@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "output/csvin.h"
 #include "output/csvout.h"
@@ -532,6 +533,12 @@ static void usage(FILE *f)
             "A one-line summary on stderr counts the changes by code.\n");
 }
 
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 static int parse_days(const char *s, long *v, FILE *err, const char *opt)
 {
     char *end;
@@ -598,6 +605,12 @@ static int parse_args(struct diff_args *a, int argc, char **argv, FILE *out, FIL
     a->new = argv[optind + 1];
     if (a->output == NULL)
         a->output = "-";
+    const char *inputs[] = {a->old, a->new, a->old_mx, a->new_mx};
+    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
+        if (inputs[i] && (strcmp(inputs[i], a->output) == 0 || same_file(inputs[i], a->output))) {
+            fprintf(err, "diff: -o %s is also a file to read: give another name\n", a->output);
+            return -1;
+        }
     return 0;
 }
 

@@ -613,6 +613,15 @@ static void test_diff_files_any_order(void **state)
                      DIFF_EXIT_OK);
     assert_int_equal(run_diff((const char *const[]){po, NULL}), DIFF_EXIT_USAGE);
     assert_int_equal(run_diff((const char *const[]){po, pn2, "--fail-on", "nope", NULL}), DIFF_EXIT_USAGE);
+    assert_int_equal(run_diff((const char *const[]){po, pn2, "-o", pn2, NULL}), DIFF_EXIT_USAGE);
+    struct csvin_error ce; /* NEW was not truncated by the refused -o */
+    struct csvin *in = csvin_open(pn2, CSVOUT_DOMAIN, &ce);
+    assert_non_null(in);
+    int rows = 0;
+    while (csvin_next(in, &new[0]) == 1)
+        rows++;
+    csvin_close(in);
+    assert_int_equal(rows, 4);
 }
 
 /* The scan's path: rows compared as domains finish, certificate rules held back until the MX
