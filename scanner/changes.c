@@ -515,6 +515,14 @@ int changes_failon_parse(const char *list, struct changes_failon *f, char *err, 
 {
     memset(f, 0, sizeof(*f));
     char buf[4096];
+    if (strspn(list, ",") == strlen(list)) {
+        snprintf(err, errlen, "an empty list: give change codes, severities, verdicts or issue codes");
+        return -1;
+    }
+    if (strlen(list) >= sizeof(buf)) {
+        snprintf(err, errlen, "the list is longer than %zu characters", sizeof(buf) - 1);
+        return -1;
+    }
     snprintf(buf, sizeof(buf), "%s", list);
     char *save = NULL;
     for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {

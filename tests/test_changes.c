@@ -516,6 +516,8 @@ static void test_failon(void **state)
     r.verdict = VERDICT_ENFORCE_OK;
     issue_set_add(&r.issues, ISSUE_MX_NOT_COVERED);
     assert_true(changes_failon_result(&f, &r));
+    assert_int_equal(changes_failon_parse("", &f, err, sizeof(err)), -1);
+    assert_int_equal(changes_failon_parse(",", &f, err, sizeof(err)), -1);
     assert_int_equal(changes_failon_parse("error,bogus", &f, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "bogus"));
 }
