@@ -69,7 +69,7 @@ expect_exit 3 scan -o "$out/day2.csv.zst" --mx-output "$out/day2-mx.csv" --previ
 python3 "$repo/tests/e2e/compare_changes.py" "$TESTNET_DIR/expected_changes.csv" "$out/changes-scan.csv"
 
 echo "monitor: diff day 1 day 2 (exit 0), and with --fail-on error (exit 3)"
-expect_exit 0 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --new-mx "$out/day2-mx.csv" \
+expect_exit 0 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --old-mx "$out/day1-mx.csv" --new-mx "$out/day2-mx.csv" \
     --testing-days 0 -o "$out/changes-diff.csv.zst"
 python3 "$repo/tests/e2e/compare_changes.py" "$TESTNET_DIR/expected_changes.csv" "$out/changes-diff.csv.zst"
 expect_exit 3 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --fail-on error -o /dev/null
