@@ -684,8 +684,9 @@ struct csvout *csvout_open_opts(const char *path, enum csvout_table t,
         free(c);
         return NULL;
     }
-    if (write_header(c) != ZWRITER_OK) {
-        csvout_close(c, err);
+    /* The header is published at once: a file killed before its first row is still a CSV. */
+    if (write_header(c) != ZWRITER_OK || zwriter_flush(c->w) != ZWRITER_OK) {
+        csvout_close_as(c, ZWRITER_DISCARD, err);
         return NULL;
     }
     return c;
@@ -739,12 +740,26 @@ const struct zwriter_error *csvout_error(const struct csvout *c)
     return zwriter_error(c->w);
 }
 
-enum zwriter_status csvout_close(struct csvout *c, struct zwriter_error *err)
+enum zwriter_status csvout_finish(struct csvout *c)
+{
+    enum zwriter_status st = zwriter_finish(c->w);
+    return st == ZWRITER_OK && c->oom ? ZWRITER_ERR_NOMEM : st;
+}
+
+const char *csvout_work_path(const struct csvout *c)
+{
+    return zwriter_work_path(c->w);
+}
+
+enum zwriter_status csvout_close_as(struct csvout *c, enum zwriter_close_mode mode,
+                                    struct zwriter_error *err)
 {
     if (c == NULL)
         return zwriter_close(NULL, err);
     struct zwriter_error e;
-    enum zwriter_status st = zwriter_close(c->w, &e);
+    /* A table that lost a row to out-of-memory is incomplete: never published. */
+    enum zwriter_status st = zwriter_close_as(c->w, c->oom && mode == ZWRITER_PUBLISH
+                                                        ? ZWRITER_KEEP_PARTIAL : mode, &e);
     if (st == ZWRITER_OK && c->oom) {
         st = e.status = ZWRITER_ERR_NOMEM;
         e.sys_errno = ENOMEM;
@@ -755,4 +770,9 @@ enum zwriter_status csvout_close(struct csvout *c, struct zwriter_error *err)
     free(c->row);
     free(c);
     return st;
+}
+
+enum zwriter_status csvout_close(struct csvout *c, struct zwriter_error *err)
+{
+    return csvout_close_as(c, ZWRITER_PUBLISH, err);
 }

@@ -176,7 +176,19 @@ enum zwriter_status csvout_tick(struct csvout *c, double now);
 /* The underlying writer's sticky error.  Borrowed until csvout_close(). */
 const struct zwriter_error *csvout_error(const struct csvout *c);
 
-/* Finishes and closes the file, frees c (NULL is a no-op).  Returns the first error of the
+/* Ends the last frame, publishes the staged rows and closes the descriptor (zwriter_finish());
+ * also fails when a row was lost to out-of-memory. */
+enum zwriter_status csvout_finish(struct csvout *c);
+
+/* The file being written (PATH.partial in partial mode).  Borrowed until csvout_close(). */
+const char *csvout_work_path(const struct csvout *c);
+
+/* Finishes c, applies mode to a partial-mode work file (zwriter_close_as()), frees c (NULL is a
+ * no-op).  Returns the first error of the writer's life and fills *err (may be NULL). */
+enum zwriter_status csvout_close_as(struct csvout *c, enum zwriter_close_mode mode,
+                                    struct zwriter_error *err);
+
+/* csvout_close_as(c, ZWRITER_PUBLISH, err): finishes and closes the file, frees c (NULL is a no-op).  Returns the first error of the
  * writer's life and fills *err (may be NULL). */
 enum zwriter_status csvout_close(struct csvout *c, struct zwriter_error *err);
 

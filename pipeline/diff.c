@@ -306,8 +306,7 @@ struct diff_monitor {
     struct changes_opts opts;
     struct changes_failon failon;
     int has_failon;
-    struct csvout *out;
-    const char *out_path;
+    struct csvout *out;       /* borrowed */
     FILE *err;
     int write_failed;
     unsigned long by_code[CHANGE__COUNT], by_severity[CHANGE_SEVERITY__COUNT];
@@ -322,10 +321,8 @@ static void on_change(void *ctx, const struct changes_row *row)
     m->by_severity[row->severity]++;
     if (m->has_failon && changes_failon_row(&m->failon, row))
         m->failures++;
-    if (m->out && !m->write_failed && csvout_write_record(m->out, row) != ZWRITER_OK) {
-        fprintf(m->err, "changes: %s\n", zwriter_strerror(csvout_error(m->out)));
-        m->write_failed = 1;
-    }
+    if (m->out && !m->write_failed && csvout_write_record(m->out, row) != ZWRITER_OK)
+        m->write_failed = 1; /* the writer's sticky error: its owner reports it */
 }
 
 /* Reads a whole domain table into the index.  -1 on a fatal error (reported). */
@@ -367,7 +364,7 @@ static int load_old(struct diff_monitor *m, const char *path)
     return ret;
 }
 
-struct diff_monitor *diff_monitor_open(const char *previous, const char *changes_output,
+struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
                                        const struct changes_opts *o, const struct changes_failon *f,
                                        FILE *err)
 {
@@ -390,16 +387,7 @@ struct diff_monitor *diff_monitor_open(const char *previous, const char *changes
         diff_monitor_free(m);
         return NULL;
     }
-    if (changes_output) {
-        struct zwriter_error zerr;
-        m->out_path = changes_output;
-        m->out = csvout_open(changes_output, CSVOUT_CHANGES, &zerr);
-        if (m->out == NULL) {
-            fprintf(err, "changes: %s\n", zwriter_strerror(&zerr));
-            diff_monitor_free(m);
-            return NULL;
-        }
-    }
+    m->out = out;
     return m;
 }
 
@@ -437,7 +425,7 @@ int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r)
         (nv.txt_status == TXT_STATUS_OK || nv.policy_cert_not_after != 0) &&
         old_add(&m->pending, r) < 0) {
         fprintf(m->err, "changes: out of memory\n");
-        return -1;
+        return -2;
     }
     return m->write_failed ? -1 : 0;
 }
@@ -475,14 +463,6 @@ int diff_monitor_finish(struct diff_monitor *m, int list_removed)
             old_view(o, &ov);
         changes_detect_certs(o ? &ov : NULL, &nv, &m->opts, on_change, m);
     }
-    if (m->out) {
-        struct zwriter_error zerr;
-        if (csvout_close(m->out, &zerr) != ZWRITER_OK && !m->write_failed) {
-            fprintf(m->err, "changes: %s\n", zwriter_strerror(&zerr));
-            m->write_failed = 1;
-        }
-        m->out = NULL;
-    }
     print_summary(m);
     return m->write_failed ? -1 : 0;
 }
@@ -496,8 +476,6 @@ void diff_monitor_free(struct diff_monitor *m)
 {
     if (m == NULL)
         return;
-    if (m->out)
-        csvout_close(m->out, NULL);
     old_free(&m->old);
     old_free(&m->pending);
     mx_certs_free(&m->certs);
@@ -657,7 +635,7 @@ static int stream_new(struct diff_monitor *m, const char *path, FILE *err)
     }
     int rc, ret = 0;
     while ((rc = csvin_next(in, r)) == 1)
-        if (diff_monitor_domain(m, r) != 0) {
+        if (diff_monitor_domain(m, r) != 0) { /* a write error is reported at close */
             ret = -1;
             break;
         }
@@ -686,17 +664,27 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
         fprintf(err, "diff: --fail-on: %s\n", why);
         return DIFF_EXIT_USAGE;
     }
-    struct diff_monitor *m = diff_monitor_open(a.old, a.output, &a.opts, a.fail_on ? &f : NULL, err);
-    if (m == NULL)
+    struct zwriter_error zerr;
+    struct csvout *changes = NULL;
+    struct diff_monitor *m = diff_monitor_open(a.old, NULL, &a.opts, a.fail_on ? &f : NULL, err);
+    if (m != NULL && (changes = csvout_open(a.output, CSVOUT_CHANGES, &zerr)) == NULL)
+        fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
+    if (m == NULL || changes == NULL) {
+        diff_monitor_free(m);
         return DIFF_EXIT_FATAL;
+    }
+    m->out = changes;
     int fatal = (a.new_mx && load_mx(&m->certs, "--new-mx", a.new_mx, err) != 0) ||
                 (a.old_mx && load_mx(&m->old_certs, "--old-mx", a.old_mx, err) != 0) ||
                 stream_new(m, a.new, err) != 0;
     /* after a fatal error NEW was not read to its end: its missing domains are not "removed" */
-    if (diff_monitor_finish(m, !fatal) != 0)
-        fatal = 1;
+    diff_monitor_finish(m, !fatal);
     unsigned long failures = diff_monitor_failures(m);
     diff_monitor_free(m);
+    if (csvout_close(changes, &zerr) != ZWRITER_OK) { /* the first write error, if any */
+        fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
+        fatal = 1;
+    }
     if (fatal)
         return DIFF_EXIT_FATAL;
     if (failures) {

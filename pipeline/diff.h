@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "output/csvout.h"
+
 #include "scanner/changes.h"
 #include "scanner/result.h"
 
@@ -31,10 +33,10 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err);
 
 struct diff_monitor;
 
-/* Loads previous (a domain table) into the index and opens changes_output (NULL = count only;
- * ".zst" compressed; "-" stdout).  o and f (f may be NULL) are copied.  Returns NULL after
- * printing why to err.  Caller frees with diff_monitor_free(). */
-struct diff_monitor *diff_monitor_open(const char *previous, const char *changes_output,
+/* Loads previous (a domain table) into the index; changes rows go to out (a CSVOUT_CHANGES
+ * writer, borrowed until diff_monitor_free; NULL = count only).  o and f (f may be NULL) are
+ * copied.  Returns NULL after printing why to err.  Caller frees with diff_monitor_free(). */
+struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
                                        const struct changes_opts *o, const struct changes_failon *f,
                                        FILE *err);
 
@@ -50,18 +52,20 @@ void diff_monitor_defer_certs(struct diff_monitor *m);
 int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after);
 
 /* Compares one finished domain of the new scan with its old row and writes the changes.
- * r borrowed.  Returns 0, or -1 on a write error / out of memory (reported to err). */
+ * r borrowed.  Returns 0, -1 on a write error (the writer's sticky error, not printed here) or
+ * -2 on out-of-memory (printed). */
 int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r);
 
 /* Writes domain_removed for every old domain not seen (unless list_removed is 0: an interrupted
- * scan did not see them all), the deferred certificate rows, closes the output and prints the
- * one-line summary ("changes: N (...)") to err.  Returns 0, or -1 on a write error. */
+ * scan did not see them all) and the deferred certificate rows, and prints the one-line summary
+ * ("changes: N (...)") to err.  The writer stays open (its owner finishes it).  Returns 0, or -1
+ * on a write error (not printed here). */
 int diff_monitor_finish(struct diff_monitor *m, int list_removed);
 
 /* Changes rows written so far that --fail-on lists. */
 unsigned long diff_monitor_failures(const struct diff_monitor *m);
 
-/* Frees m (closing the output if still open).  NULL is a no-op. */
+/* Frees m (not the writer).  NULL is a no-op. */
 void diff_monitor_free(struct diff_monitor *m);
 
 #endif

@@ -194,6 +194,19 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
     env->finish(d, env->finish_arg);
 }
 
+void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
+                    const char *entry)
+{
+    memset(d, 0, offsetof(struct domain, mxs));
+    d->env = env;
+    result_init(&d->result);
+    struct classify_facts f = {.domain = name, .rank = rank, .finished_at = time(NULL),
+                               .excluded_by = entry};
+    classify_domain(&f, &d->result);
+    d->stage = DOMAIN_DONE;
+    env->finish(d, env->finish_arg);
+}
+
 /* ---- DOMAIN_CHECKS: policy -------------------------------------------------------------- */
 
 static void on_fetch(const struct https_fetch_result *res, void *arg)
@@ -258,8 +271,18 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         stage_op_done(d);
         return;
     }
-    /* The first address, IPv4 first: one fetch per domain keeps the scan polite. */
-    d->fetch_addr = a->addr[0];
+    /* The first address not on the blocklist, IPv4 first: one fetch per domain keeps the scan
+     * polite. */
+    size_t i = 0;
+    while (i < a->n && blocklist_skip_addr(d->env->blocklist, (const struct sockaddr *)&a->addr[i],
+                                           d->policy_skipped, sizeof(d->policy_skipped)))
+        i++;
+    if (i == a->n) {
+        d->policy_excluded = 1;
+        stage_op_done(d);
+        return;
+    }
+    d->fetch_addr = a->addr[i];
     d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
     d->fetch_ticket.go = fetch_go;
     d->fetch_ticket.arg = d;
@@ -386,6 +409,8 @@ static void domain_finish(struct domain *d)
         .mx = cm,
         .n_mx = n,
         .starttls_disabled = d->env->cfg->starttls == STARTTLS_MODE_NONE,
+        .policy_skipped = d->policy_skipped,
+        .policy_excluded = d->policy_excluded,
         .cut = d->cut[0] ? d->cut : NULL,
         .domain_timeout_sec = config_domain_timeout(d->env->cfg),
         .scanner_error = d->scanner_error,

@@ -24,6 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "pipeline/addrlimit.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/config.h"
 #include "pipeline/mxcache.h"
 #include "pipeline/tlsworker.h"
@@ -51,6 +52,7 @@ struct domain_env {
     void (*finish)(struct domain *d, void *arg); /* the row is in d->result */
     void *finish_arg;
     unsigned long https_fetches;                 /* counter, read by the status line */
+    struct blocklist *blocklist;                 /* --blocklist, owned by the scan; NULL = none */
 };
 
 struct domain_mx {
@@ -88,6 +90,8 @@ struct domain {
     const char *scanner_error;      /* step where the scanner ran out of memory, NULL = none */
     size_t n_probe;                 /* mxs[0..n_probe) were asked for */
     int implicit_mx;                /* no MX records: the domain itself is the MX */
+    char policy_skipped[128];       /* policy-host addresses on the blocklist, not contacted */
+    int policy_excluded;            /* ... and that was every address: no fetch */
     /* MX outcomes, one per MX host (or the implicit MX).  Last: a recycled domain clears
      * everything before it and initialises each slot it uses (probe_start). */
     struct domain_mx mxs[DNS_MX_MAX];
@@ -102,6 +106,11 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
 /* Fills d->result for an unusable input line and finishes at once. */
 void domain_reject(struct domain *d, struct domain_env *env, const char *raw, long rank,
                    const char *reason);
+
+/* Fills d->result for a domain on the blocklist (entry = the listing entry) and finishes at once,
+ * without a single query. */
+void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
+                    const char *entry);
 
 /* Returns d to IDLE after the finish callback consumed its row; frees what it owns. */
 void domain_recycle(struct domain *d);

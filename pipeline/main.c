@@ -4,6 +4,7 @@
  * -> classify -> output; see README.md for the map.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "output/csvout.h"
@@ -29,10 +30,18 @@ int main(int argc, char **argv)
     }
     struct config cfg;
     config_defaults(&cfg);
+    /* getopt_long reorders argv: keep the order as typed for the --metadata record */
+    char **given = malloc(((size_t)argc + 1) * sizeof(*given));
+    if (given) {
+        memcpy(given, argv, ((size_t)argc + 1) * sizeof(*given));
+        cfg.argc = argc;
+        cfg.argv = given;
+    }
     int r = config_parse_args(&cfg, argc, argv, stdout, stderr);
-    if (r > 0)
-        return SCAN_EXIT_OK;
-    if (r < 0 || config_check_files(&cfg, stderr) < 0)
-        return SCAN_EXIT_USAGE;
-    return scan_run(&cfg);
+    if (r == 0)
+        r = config_check_files(&cfg, stderr) < 0 ? SCAN_EXIT_USAGE : scan_run(&cfg);
+    else
+        r = r > 0 ? SCAN_EXIT_OK : SCAN_EXIT_USAGE;
+    free(given);
+    return r;
 }

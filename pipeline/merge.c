@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "output/csvin.h"
 #include "output/csvout.h"
@@ -307,8 +308,15 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
         m.fatal = 1;
         goto done;
     }
+    /* ALL is written as its work file and renamed when the merge ends (zwriter.h): a merge that
+     * fails leaves an existing ALL as it was.  Unlike a scan's, a merge's work file is only ever
+     * a copy of its inputs: a stale one (a killed merge) is replaced, a failed one removed. */
     struct zwriter_error zerr;
-    m.out = csvout_open(m.output, t, &zerr);
+    const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
+    char work[4096];
+    if (strcmp(m.output, "-") != 0 && zwriter_partial_path(m.output, work, sizeof(work)))
+        (void)unlink(work);
+    m.out = csvout_open_opts(m.output, t, &wopts, &zerr);
     if (m.out == NULL) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
         m.fatal = 1;
@@ -317,7 +325,7 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
     for (int i = optind; i < argc && !m.fatal; i++)
         if (merge_file(&m, argv[i], rec) != 0)
             m.fatal = 1;
-    if (csvout_close(m.out, &zerr) != ZWRITER_OK) {
+    if (csvout_close_as(m.out, m.fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
         m.fatal = 1;
     }
@@ -325,7 +333,7 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
     r = finish(&m);
 done:
     if (m.out)
-        csvout_close(m.out, NULL);
+        csvout_close_as(m.out, ZWRITER_DISCARD, NULL);
     free(rec);
     free(m.ranks);
     resume_free(m.keys);

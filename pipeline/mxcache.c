@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "pipeline/addrlimit.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/strhash.h"
 #include "scanner/classify.h"
 
@@ -68,6 +69,7 @@ struct mxcache {
     struct job *lru_head, *lru_tail; /* head = most recently used */
     struct addrlimit *limit;
     struct probe_req *live;      /* queued or running probes */
+    const struct blocklist *blocklist; /* never contacted; NULL = none */
     struct mxcache_counters counters;
 };
 
@@ -348,8 +350,13 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
     c->counters.hosts_resolved++;
     j->state = JOB_PROBING;
     classify_probes_init(&j->out.probes, a->status);
-    size_t n = a->n < (size_t)c->cfg->mx_addr_max ? a->n : (size_t)c->cfg->mx_addr_max;
-    for (size_t i = 0; i < n; i++) {
+    /* Listed addresses are passed over: the next ones take their turn within --mx-addr-max. */
+    size_t taken = 0;
+    for (size_t i = 0; i < a->n && taken < (size_t)c->cfg->mx_addr_max; i++) {
+        if (blocklist_skip_addr(c->blocklist, (const struct sockaddr *)&a->addr[i],
+                                j->out.probes.skipped, sizeof(j->out.probes.skipped)))
+            continue;
+        taken++;
         struct probe_req *r = probe_new(j, &a->addr[i]);
         if (r) {
             reqs[n_reqs++] = r;
@@ -358,6 +365,10 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
             snprintf(oom.error, sizeof(oom.error), "out of memory for the probe of an address");
             classify_probes_add(&j->out.probes, "", &oom);
         }
+    }
+    if (n_reqs == 0 && taken == 0 && j->out.probes.skipped[0]) {
+        job_finish(j); /* every address listed: not probed, which is no failure */
+        return;
     }
     if (n_reqs == 0) { /* no address: the outcome says so (n_addr 0, the lookup's status) */
         job_finish(j);
@@ -416,7 +427,19 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
     j->hnext = *bucket;
     *bucket = j;
     c->n_busy++;
+    const char *listed = blocklist_match_domain(c->blocklist, host);
+    if (listed) { /* not even resolved */
+        classify_probes_init(&j->out.probes, DNS_OK);
+        snprintf(j->out.probes.skipped, sizeof(j->out.probes.skipped), "%s (%s)", host, listed);
+        job_finish(j);
+        return;
+    }
     dns_query_addr(c->dns, host, on_resolved, j);
+}
+
+void mxcache_set_blocklist(struct mxcache *c, const struct blocklist *bl)
+{
+    c->blocklist = bl;
 }
 
 struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, struct tlsworker *tls,

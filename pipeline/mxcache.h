@@ -79,4 +79,8 @@ size_t mxcache_busy(const struct mxcache *c);
 
 const struct mxcache_counters *mxcache_counters(const struct mxcache *c);
 
+struct blocklist;
+/* Hosts and addresses on bl (borrowed, may be NULL) are never resolved or probed. */
+void mxcache_set_blocklist(struct mxcache *c, const struct blocklist *bl);
+
 #endif

@@ -85,6 +85,7 @@ int changes_verdict_level(enum verdict v)
     case VERDICT_DNS_ERROR: return 1;
     case VERDICT_INPUT_INVALID:
     case VERDICT_SCANNER_ERROR:
+    case VERDICT_EXCLUDED:
     case VERDICT__COUNT: return 0;
     }
     return 0;

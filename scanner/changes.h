@@ -59,8 +59,8 @@ int change_severity_parse(const char *s);                /* -1 when unknown */
 /* The order of verdicts that verdict_regressed / verdict_improved follow (higher is better):
  * 4 enforce_ok; 3 testing_ok; 2 mode_none, not_deployed, no_mail, sts_unchecked (nothing
  * promised, nothing broken); 1 would_fail, invalid, dns_error (a sender's delivery or policy
- * lookup fails); 0 input_invalid, scanner_error (not facts about the domain: no move is
- * reported to or from them). */
+ * lookup fails); 0 input_invalid, scanner_error, excluded (not facts about the domain, or not
+ * looked at: no move is reported to or from them). */
 int changes_verdict_level(enum verdict v);
 
 /* What the rules read of one domain row.  Strings are borrowed ("" = none, never NULL). */

@@ -1,6 +1,6 @@
 /*
  * classify: the whole row of one domain from its facts.  The order of the checks is the order of
- * the verdicts' precedence (docs/codes.md): input_invalid > dns_error > no_mail > invalid (a
+ * the verdicts' precedence (docs/codes.md): input_invalid > excluded > dns_error > no_mail > invalid (a
  * broken or repeated v=STSv1 record) > not_deployed > sts_unchecked > invalid (the policy) >
  * mode_none > would_fail > enforce_ok / testing_ok.  Issue codes are collected for every fact that was
  * observed, whatever the verdict; the descriptive columns (records, TTL, digest, certificate, DNS
@@ -132,6 +132,23 @@ static void note_tlsrpt(const struct classify_facts *f, struct domain_result *r)
     }
 }
 
+/* What the --blocklist kept the scan from contacting (addr_excluded); never a failure. */
+static void note_skipped(const struct classify_facts *f, struct domain_result *r)
+{
+    if (f->policy_skipped && f->policy_skipped[0]) {
+        issue_set_add(&r->issues, ISSUE_ADDR_EXCLUDED);
+        result_add_detail(r, "mta-sts host address on the blocklist, not contacted: %s",
+                          f->policy_skipped);
+    }
+    for (size_t i = 0; i < f->n_mx; i++) {
+        const struct classify_probes *p = f->mx[i].probes;
+        if (!p || !p->skipped[0])
+            continue;
+        issue_set_add(&r->issues, ISSUE_ADDR_EXCLUDED);
+        result_add_detail(r, "MX %s on the blocklist, not contacted: %s", f->mx[i].host, p->skipped);
+    }
+}
+
 /* DNS-level verdicts; 1 when one was reached. */
 static int verdict_from_dns(const struct classify_facts *f, struct domain_result *r)
 {
@@ -193,8 +210,8 @@ static size_t note_mx_hosts(const struct classify_facts *f, struct domain_result
         result_copy(e->host, sizeof(e->host), m->host);
         e->preference = m->preference;
         e->covered = -1;
-        if (m->probes == NULL)
-            continue;
+        if (m->probes == NULL || (m->probes->n_addr == 0 && m->probes->skipped[0]))
+            continue; /* not probed; every address on the blocklist is no failure */
         probed++;
         judge_probes(m->probes, e, why, sizeof(why));
         if (e->issues.bits == 0)
@@ -226,6 +243,10 @@ static void verdict_from_policy(const struct classify_facts *f, struct domain_re
         r->verdict = VERDICT_INVALID;
         issue_set_add(&r->issues, ISSUE_POLICY_HOST_UNRESOLVED);
         result_add_detail(r, "mta-sts host: %s", dns_status_str(f->policy_host_dns));
+        return;
+    }
+    if (f->policy_excluded) {
+        r->verdict = VERDICT_EXCLUDED; /* note_skipped said which addresses */
         return;
     }
     if (!f->fetch || f->fetch->status != HTTPS_FETCH_OK || !f->policy) {
@@ -345,12 +366,18 @@ void classify_domain(const struct classify_facts *f, struct domain_result *r)
         result_add_detail(r, "%s", f->input_reason ? f->input_reason : "invalid input line");
         return;
     }
+    if (f->excluded_by) {
+        r->verdict = VERDICT_EXCLUDED;
+        result_add_detail(r, "on the blocklist (%s): not looked up", f->excluded_by);
+        return;
+    }
     note_dns(f, r);
     note_published(f, r);
     r->txt_status = txt_state(f->sts_dns, f->sts ? f->sts->status : TXT_STATUS_MISSING);
     if (r->txt_status == TXT_STATUS_OK)
         result_copy(r->sts_id, sizeof(r->sts_id), f->sts->id);
     note_tlsrpt(f, r);
+    note_skipped(f, r);
     note_cut(f, r);
     size_t failing = note_mx_hosts(f, r); /* no host was probed when a DNS verdict follows */
     if (verdict_scanner_error(f, r))

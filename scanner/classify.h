@@ -33,6 +33,8 @@ struct classify_probes {
     int first_bad;              /* index of the first address whose probe did not end ok; -1 */
     char bad_addr[INET6_ADDRSTRLEN];
     char bad_error[160];        /* its error text (or certificate errors) */
+    char skipped[128];          /* on the --blocklist, never contacted: "ADDR (ENTRY), ..." or
+                                   "HOST (ENTRY)"; "" = none.  n_addr 0 with skipped: not probed */
 };
 
 /* Empties p (no address, no failure) with the host lookup's outcome. */
@@ -74,6 +76,9 @@ struct classify_facts {
     const struct classify_mx *mx;   /* the MX hosts (or the implicit MX) */
     size_t n_mx;
     int starttls_disabled;          /* --starttls none: say the verdict ignores STARTTLS */
+    const char *excluded_by;        /* --blocklist entry listing the domain: nothing looked up */
+    const char *policy_skipped;     /* listed policy-host addresses, "ADDR (ENTRY), ..." or NULL */
+    int policy_excluded;            /* every policy-host address is listed: no fetch */
     /* Limits of the scanner itself, which are not facts about the domain: */
     const char *cut;                /* steps --domain-timeout cut ("dns", "policy_fetch",
                                        "mx_probe", comma-joined); NULL = none */

@@ -21,6 +21,7 @@ const char *verdict_str(enum verdict v)
     case VERDICT_INPUT_INVALID: return "input_invalid";
     case VERDICT_STS_UNCHECKED: return "sts_unchecked";
     case VERDICT_SCANNER_ERROR: return "scanner_error";
+    case VERDICT_EXCLUDED: return "excluded";
     case VERDICT__COUNT: break;
     }
     return "unknown";
@@ -60,6 +61,7 @@ const char *issue_str(enum issue_code c)
     case ISSUE_MX_TLS_FAILED: return "mx_tls_failed";
     case ISSUE_DOMAIN_TIMEOUT: return "domain_timeout";
     case ISSUE_SCANNER_ERROR: return "scanner_error";
+    case ISSUE_ADDR_EXCLUDED: return "addr_excluded";
     case ISSUE__COUNT: break;
     }
     return "unknown";

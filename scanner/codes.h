@@ -23,6 +23,8 @@ enum verdict {
     VERDICT_STS_UNCHECKED,    /* valid TXT record, policy not fetched (--dns-only) */
     VERDICT_SCANNER_ERROR,    /* the scanner itself failed (out of memory): not a fact about the
                                  domain, scan it again */
+    VERDICT_EXCLUDED,         /* on the --blocklist: the domain (nothing looked up), or every
+                                 address of its policy host (policy not fetched) */
     VERDICT__COUNT
 };
 
@@ -62,6 +64,8 @@ enum issue_code {
     ISSUE_DOMAIN_TIMEOUT,         /* --domain-timeout cut the domain; the steps cut are in detail
                                      (dns, policy_fetch, mx_probe) */
     ISSUE_SCANNER_ERROR,          /* the scanner failed (out of memory): not a fact about the domain */
+    ISSUE_ADDR_EXCLUDED,          /* an address (or MX host name) on the --blocklist was skipped,
+                                     never contacted; the detail column names it */
     ISSUE__COUNT
 };
 

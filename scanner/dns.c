@@ -4,6 +4,13 @@
  * periodic timer calling ares_process_fd(BAD, BAD) instead of re-arming a timer from
  * ares_timeout() after every packet: in 1.18 ares_timeout() walks every outstanding query, which
  * at tens of thousands in flight would cost more than the DNS work itself.
+ *
+ * --dns-rate is a token bucket in front of the wire, shared with the --dns-inflight FIFO: a query
+ * goes out when it has an in-flight slot and a token.  It caps the channel's total, not each
+ * server's: c-ares 1.18 cannot be told which server a query uses, and without ARES_OPT_ROTATE it
+ * sends every first try to the first --resolver (the others see only retries of timed-out
+ * queries), so the total is the only figure we control and is also what the first server gets.
+ * Retries are sent by c-ares itself and do not pass the bucket; a server that answers causes none.
  */
 #include "scanner/dns.h"
 
@@ -13,8 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <ares.h>
+
+#include "pipeline/ratelimit.h"
 
 #define DNS_TICK_USEC 50000 /* timeout granularity */
 
@@ -34,6 +44,8 @@ struct dns {
     long max_inflight;
     struct query *wait_head, *wait_tail; /* over the cap: sent as answers free slots */
     unsigned long n_waiting;
+    struct ratelimit rate;       /* --dns-rate */
+    struct event *rate_ev;       /* wakes the FIFO when the next token is due */
     struct dns_counters counters;
 };
 
@@ -189,6 +201,22 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
     event_add(s->ev, NULL);
 }
 
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void drain(struct dns *d);
+
+static void on_rate(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    drain(arg);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -219,7 +247,10 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     d->cap_socks = 64;
     d->socks = calloc(d->cap_socks, sizeof(*d->socks));
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
-    if (!d->socks || !d->tick) {
+    d->rate_ev = event_new(base, -1, 0, on_rate, d);
+    /* burst: 50 ms worth, so no one-second window sees much more than the rate */
+    ratelimit_init(&d->rate, opts->rate, opts->rate / 20, now_mono());
+    if (!d->socks || !d->tick || !d->rate_ev) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -262,6 +293,8 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
 fail:
     if (d->tick)
         event_free(d->tick);
+    if (d->rate_ev)
+        event_free(d->rate_ev);
     free(d->socks);
     free(d);
     return NULL;
@@ -552,8 +585,24 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     free(q);
     if (status == ARES_EDESTRUCTION)
         return;
-    /* A slot is free: the oldest waiting query goes out. */
-    while (d->wait_head && (d->max_inflight <= 0 || (long)d->outstanding < d->max_inflight)) {
+    drain(d); /* a slot is free: the oldest waiting query may go out */
+    tick_update(d);
+}
+
+/* 1 when one more query may go on the wire now (an in-flight slot and a --dns-rate token, which
+ * it then takes). */
+static int may_send(struct dns *d)
+{
+    if (d->max_inflight > 0 && (long)d->outstanding >= d->max_inflight)
+        return 0;
+    return ratelimit_take(&d->rate, now_mono());
+}
+
+/* Sends waiting queries in order while slots and tokens allow; when only the rate holds them
+ * back, wakes up when the next token is due. */
+static void drain(struct dns *d)
+{
+    while (d->wait_head && may_send(d)) {
         struct query *w = d->wait_head;
         d->wait_head = w->next;
         if (!d->wait_head)
@@ -561,7 +610,12 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
         d->n_waiting--;
         wire_send(d, w);
     }
-    tick_update(d);
+    if (d->wait_head && (d->max_inflight <= 0 || (long)d->outstanding < d->max_inflight) &&
+        !event_pending(d->rate_ev, EV_TIMEOUT, NULL)) {
+        double wait = ratelimit_wait(&d->rate, now_mono());
+        struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6) + 500};
+        event_add(d->rate_ev, &tv);
+    }
 }
 
 static void wire_send(struct dns *d, struct query *q)
@@ -585,7 +639,7 @@ static void send_query(struct dns *d, const char *name, int type, struct query *
     }
     snprintf(q->name, sizeof(q->name), "%s", name);
     q->type = type;
-    if (d->max_inflight > 0 && (long)d->outstanding >= d->max_inflight) {
+    if (d->wait_head || !may_send(d)) { /* behind others, or no slot or token yet */
         q->next = NULL;
         if (d->wait_tail)
             d->wait_tail->next = q;
@@ -594,6 +648,7 @@ static void send_query(struct dns *d, const char *name, int type, struct query *
         d->wait_tail = q;
         if (++d->n_waiting > d->counters.queued_peak)
             d->counters.queued_peak = d->n_waiting;
+        drain(d); /* arms the rate timer when only a token is missing */
         return;
     }
     wire_send(d, q);
@@ -684,6 +739,7 @@ void dns_free(struct dns *d)
     while (d->n_socks)
         sock_remove(d, d->socks[0]);
     event_free(d->tick);
+    event_free(d->rate_ev);
     free(d->socks);
     free(d);
     ares_library_cleanup();

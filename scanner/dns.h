@@ -87,6 +87,8 @@ struct dns_opts {
     double timeout_sec;   /* first try; c-ares doubles it for each retry round */
     int tries;
     long max_inflight;    /* queries on the wire at most; more wait in a FIFO (0 = no cap) */
+    double rate;          /* queries sent per second at most, all servers together (0 = no cap);
+                             more wait in the same FIFO.  See dns.c for why it is the total */
 };
 
 /* Creates the DNS stage on base.  NULL with err filled on failure.  Free with dns_free. */

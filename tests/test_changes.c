@@ -646,7 +646,10 @@ static void test_monitor_deferred_certs(void **state)
     struct changes_failon f;
     char why[128];
     assert_int_equal(changes_failon_parse("cert_expiring", &f, why, sizeof(why)), 0);
-    struct diff_monitor *m = diff_monitor_open(po, pc, &o, &f, err);
+    struct zwriter_error ze;
+    struct csvout *out = csvout_open(pc, CSVOUT_CHANGES, &ze);
+    assert_non_null(out);
+    struct diff_monitor *m = diff_monitor_open(po, out, &o, &f, err);
     assert_non_null(m);
     diff_monitor_defer_certs(m);
     deployed(&cur, "a.example");
@@ -660,6 +663,7 @@ static void test_monitor_deferred_certs(void **state)
     assert_int_equal(diff_monitor_finish(m, 0), 0); /* incomplete scan: b.example not listed */
     assert_int_equal(diff_monitor_failures(m), 1);
     diff_monitor_free(m);
+    assert_int_equal(csvout_close(out, &ze), ZWRITER_OK);
     fclose(err);
     char lines[8][300];
     int n = read_changes(pc, lines, 8);

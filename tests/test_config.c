@@ -290,6 +290,31 @@ static void test_input_looks_like_domain(void **state)
             fail_msg("a domain: %s", files[i]);
 }
 
+static void test_scale_options(void **state)
+{
+    (void)state;
+    struct config cfg;
+    assert_int_equal(parse(&cfg, NULL, 0), 0);
+    assert_int_equal(cfg.n_blocklist, 0);
+    assert_true(cfg.dns_rate == 0); /* unlimited unless asked */
+    const char *a[] = {"--blocklist", "optout.blocklist", "--dns-rate", "250.5", "--blocklist", "zmap.conf"};
+    assert_int_equal(parse(&cfg, a, 6), 0);
+    assert_int_equal(cfg.n_blocklist, 2); /* a second list adds to the first */
+    assert_string_equal(cfg.blocklist[0], "optout.blocklist");
+    assert_string_equal(cfg.blocklist[1], "zmap.conf");
+    assert_true(cfg.dns_rate == 250.5);
+    const char *many[18];
+    for (int i = 0; i < 18; i += 2) {
+        many[i] = "--blocklist";
+        many[i + 1] = "x";
+    }
+    assert_int_equal(parse(&cfg, many, 16), 0);
+    assert_int_equal(parse(&cfg, many, 18), -1); /* a ninth is refused, not dropped */
+    const char *bad[][2] = {{"--dns-rate", "-1"}, {"--dns-rate", "fast"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(parse(&cfg, bad[i], 2), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_dns_abort_after),
         cmocka_unit_test(test_input_looks_like_domain),
+        cmocka_unit_test(test_scale_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -427,16 +427,10 @@ static void test_write_error_reported(void **state)
 {
     (void)state;
     struct zwriter_error err;
-    struct csvout *c = csvout_open("/dev/full", CSVOUT_DOMAIN, &err);
-    assert_non_null(c);
-    struct domain_result r;
-    full_result(&r);
-    enum zwriter_status st = ZWRITER_OK;
-    for (int i = 0; i < 2000 && st == ZWRITER_OK; i++)
-        st = csvout_write_domain(c, &r);
-    assert_int_equal(st, ZWRITER_ERR_WRITE);
-    assert_int_equal(csvout_error(c)->status, ZWRITER_ERR_WRITE);
-    assert_int_equal(csvout_close(c, &err), ZWRITER_ERR_WRITE);
+    /* The header is published at open, so a full disk is reported there (row writes that fail
+     * later are covered by test_zwriter). */
+    assert_null(csvout_open("/dev/full", CSVOUT_DOMAIN, &err));
+    assert_int_equal(err.status, ZWRITER_ERR_WRITE);
     assert_non_null(strstr(zwriter_strerror(&err), "No space left on device"));
 }
 
