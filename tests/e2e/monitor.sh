@@ -4,7 +4,8 @@
 #   then:  bring it down, `scripts/testnet evolve` (day 2: one change per change code, with the
 #          expected changes as ground truth), bring it up again;
 #   day 2: scan with --previous DAY1 --changes-output and --fail-on error (must exit 3: the truth
-#          has error changes), then `mtasts-scan diff DAY1 DAY2 --new-mx` (exit 0), and
+#          has error changes; again without --mx-output), then `mtasts-scan diff DAY1 DAY2
+#          --old-mx --new-mx` (exit 0), and
 #          `diff --fail-on error` (exit 3);
 # both changes tables are compared with expected_changes.csv row by row (compare_changes.py).
 # --testing-days 0: the two scans are minutes apart, and the truth counts every domain in mode
@@ -67,6 +68,10 @@ echo "monitor: day 2 scan with --previous, --changes-output and --fail-on error 
 expect_exit 3 scan -o "$out/day2.csv.zst" --mx-output "$out/day2-mx.csv" --previous "$out/day1.csv.zst" \
     --changes-output "$out/changes-scan.csv" --testing-days 0 --fail-on error "$TESTNET_DIR/domains.txt"
 python3 "$repo/tests/e2e/compare_changes.py" "$TESTNET_DIR/expected_changes.csv" "$out/changes-scan.csv"
+echo "monitor: the same without --mx-output (MX certificate dates from the probes themselves)"
+expect_exit 3 scan -o "$out/day2b.csv" --previous "$out/day1.csv.zst" --changes-output "$out/changes-scan-b.csv.zst" \
+    --testing-days 0 --fail-on error "$TESTNET_DIR/domains.txt"
+python3 "$repo/tests/e2e/compare_changes.py" "$TESTNET_DIR/expected_changes.csv" "$out/changes-scan-b.csv.zst"
 
 echo "monitor: diff day 1 day 2 (exit 0), and with --fail-on error (exit 3)"
 expect_exit 0 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --old-mx "$out/day1-mx.csv" --new-mx "$out/day2-mx.csv" \
