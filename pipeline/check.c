@@ -339,9 +339,11 @@ int check_main(int argc, char **argv, FILE *out, FILE *err)
     if (r < 0 || config_check_files(&cfg, err) < 0)
         return CHECK_EXIT_ERROR;
     if (strcmp(cfg.output, "-") != 0 || cfg.mx_output || cfg.domain_mx_output || cfg.summary_json ||
-        cfg.resume || cfg.shard_count > 1) {
+        cfg.resume || cfg.shard_count > 1 || cfg.metadata || cfg.previous || cfg.changes_output ||
+        cfg.has_fail_on) {
         fprintf(err, "mtasts-scan check: -o, --mx-output, --domain-mx-output, --summary-json, "
-                     "--resume and --shard are options of the bulk scan; check prints a report\n");
+                     "--resume, --shard, --metadata, --previous, --changes-output and --fail-on are "
+                     "options of the bulk scan; check prints a report (exit status 1 on findings)\n");
         return CHECK_EXIT_ERROR;
     }
     if (cfg.n_domains == 0) {

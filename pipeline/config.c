@@ -39,6 +39,8 @@ void config_defaults(struct config *cfg)
     cfg->output = "-";
     cfg->concurrency = 1000;
     cfg->rate = 1000;
+    cfg->expiry_days = 30;
+    cfg->testing_days = 30;
     cfg->timeout_sec = 10;
     cfg->dns_timeout_sec = 0; /* derived from --timeout: see config_dns_timeout */
     cfg->dns_inflight = 500;
@@ -67,7 +69,8 @@ enum opt_id {
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
     OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT, OPT_BLOCKLIST, OPT_DNS_RATE, OPT_METADATA, OPT_LIST_ID,
-    OPT_ADVISORIES, OPT_EXPIRY_DAYS, OPT_MAX_AGE_MIN_ENFORCE, OPT_MAX_AGE_MIN_TESTING, OPT_FORMAT
+    OPT_PREVIOUS, OPT_CHANGES_OUTPUT, OPT_EXPIRY_DAYS, OPT_TESTING_DAYS, OPT_FAIL_ON,
+    OPT_ADVISORIES, OPT_MAX_AGE_MIN_ENFORCE, OPT_MAX_AGE_MIN_TESTING, OPT_FORMAT
 };
 
 struct opt_doc {
@@ -83,6 +86,11 @@ static const struct opt_doc opts[] = {
     {{"metadata", required_argument, NULL, OPT_METADATA}, "FILE", "how the scan was made, as JSON (docs/metadata.md): versions, options, input SHA-256, times, counts; written at start, end, interruption or failure"},
     {{"list-id", required_argument, NULL, OPT_LIST_ID}, "TEXT", "free text naming the input list (e.g. \"tranco-XXXXX 2026-11-30\"), recorded in --metadata"},
     {{"resume", required_argument, NULL, OPT_RESUME}, "FILE", "skip input lines whose (rank, domain) has a complete row in FILE (an earlier, interrupted run's -o; once per row, so repeated lines count); write the rest to -o"},
+    {{"previous", required_argument, NULL, OPT_PREVIOUS}, "FILE", "an earlier scan's -o (plain or .zst): compare each domain with its row there as it finishes (docs/monitoring.md)"},
+    {{"changes-output", required_argument, NULL, OPT_CHANGES_OUTPUT}, "FILE", "with --previous: one row per (domain, change), as `diff -o`; .zst as for -o"},
+    {{"expiry-days", required_argument, NULL, OPT_EXPIRY_DAYS}, "N", "with --previous: cert_expiring, with --advisories and in check: cert_expiring_soon, when a policy host or MX certificate expires within N days (default 30)"},
+    {{"testing-days", required_argument, NULL, OPT_TESTING_DAYS}, "N", "with --previous: stuck_in_testing when mode testing in both scans N days apart (default 30)"},
+    {{"fail-on", required_argument, NULL, OPT_FAIL_ON}, "LIST", "exit 3 when a listed verdict, issue code, change code or change severity (error, warning, info) occurs"},
     {{"resolver", required_argument, NULL, OPT_RESOLVER}, "ADDR", "DNS server IP[:PORT]; repeatable or comma-separated; default: system configuration"},
     {{"ca-file", required_argument, NULL, OPT_CA_FILE}, "FILE", "trust anchors for certificate checks; default: system store"},
     {{"concurrency", required_argument, NULL, OPT_CONCURRENCY}, "N", "domains in flight at most (default 1000)"},
@@ -111,7 +119,6 @@ static const struct opt_doc opts[] = {
     {{"blocklist", required_argument, NULL, OPT_BLOCKLIST}, "FILE", "never contact what FILE lists (repeatable, up to 8 files; one entry per line, # comments: domain suffixes, IPv4/IPv6 addresses and CIDR prefixes); listed domains get the verdict excluded (see datasets/optout.blocklist)"},
     {{"dns-rate", required_argument, NULL, OPT_DNS_RATE}, "N", "DNS queries sent per second at most, over all --resolver servers together, 0 = unlimited (default 0)"},
     {{"advisories", no_argument, NULL, OPT_ADVISORIES}, NULL, "also report the advisory codes (policy_mode_testing, sts_ttl_unusual, cert_expiring_soon, ...; docs/codes.md) and judge policy_max_age_short per mode; always on in 'mtasts-scan check'"},
-    {{"expiry-days", required_argument, NULL, OPT_EXPIRY_DAYS}, "N", "advisory cert_expiring_soon: a policy-host or MX certificate expires within N days (default 30)"},
     {{"max-age-min-enforce", required_argument, NULL, OPT_MAX_AGE_MIN_ENFORCE}, "SEC", "advisory policy_max_age_short: an enforce policy's max_age below SEC (default 604800)"},
     {{"max-age-min-testing", required_argument, NULL, OPT_MAX_AGE_MIN_TESTING}, "SEC", "advisory policy_max_age_short: a testing policy's max_age below SEC (default 86400)"},
     {{"format", required_argument, NULL, OPT_FORMAT}, "FMT", "mtasts-scan check only: text (default) or json"},
@@ -130,8 +137,8 @@ static void usage(FILE *f)
                "INPUT: one domain per line, or Tranco-style \"rank,domain\" CSV (CRLF or LF, blank\n"
                "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n"
                "One domain: echo example.com | mtasts-scan -   (explained: mtasts-scan check example.com)\n"
-               "Exit status: 0 done, 1 output or input failed, 2 usage error, 4 no DNS resolver\n"
-               "answers (--dns-abort-after), 130 interrupted.\n\n");
+               "Exit status: 0 done, 1 output or input failed, 2 usage error, 3 a --fail-on\n"
+               "finding, 4 no DNS resolver answers (--dns-abort-after), 130 interrupted.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         char left[64];
         const struct option *o = &opts[i].opt;
@@ -145,8 +152,8 @@ static void usage(FILE *f)
     }
     fprintf(f, "\nVerdicts, issue codes and columns: docs/codes.md, or --schema.\n"
                "Subcommands (first argument): merge (one table from shard and resumed outputs; "
-               "merge --help), schema [--markdown], check DOMAIN... (each step explained with a fix "
-               "per finding; check --help).\n");
+               "merge --help), diff (changes between two scans; diff --help), schema [--markdown], "
+               "check DOMAIN... (each step explained with a fix per finding; check --help).\n");
 }
 
 /* The parsers below return 0, or -1 with `expect` saying in a few words what the option takes
@@ -367,6 +374,14 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
     case OPT_RESUME: cfg->resume = arg; return 0;
     case OPT_METADATA: cfg->metadata = arg; return 0;
     case OPT_LIST_ID: cfg->list_id = arg; return 0;
+    case OPT_PREVIOUS: cfg->previous = arg; return 0;
+    case OPT_CHANGES_OUTPUT: cfg->changes_output = arg; return 0;
+    case OPT_EXPIRY_DAYS: return parse_long(arg, 0, 36500, &cfg->expiry_days, ex, exlen);
+    case OPT_TESTING_DAYS: return parse_long(arg, 0, 36500, &cfg->testing_days, ex, exlen);
+    case OPT_FAIL_ON:
+        cfg->has_fail_on = 1;
+        cfg->fail_on_text = arg;
+        return changes_failon_parse(arg, &cfg->fail_on, ex, exlen);
     case OPT_RESOLVER: return add_resolver(cfg, arg, ex, exlen);
     case OPT_CA_FILE: cfg->ca_file = arg; return 0;
     case OPT_CONCURRENCY: return parse_long(arg, 1, 1000000, &cfg->concurrency, ex, exlen);
@@ -417,7 +432,6 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
         return 0;
     case OPT_DNS_RATE: return parse_double(arg, 0, 1e9, &cfg->dns_rate, ex, exlen);
     case OPT_ADVISORIES: cfg->advisories = 1; return 0;
-    case OPT_EXPIRY_DAYS: return parse_long(arg, 1, 3650, &cfg->expiry_days, ex, exlen);
     case OPT_MAX_AGE_MIN_ENFORCE: return parse_long(arg, 1, 31557600, &cfg->max_age_min_enforce, ex, exlen);
     case OPT_MAX_AGE_MIN_TESTING: return parse_long(arg, 1, 31557600, &cfg->max_age_min_testing, ex, exlen);
     case OPT_FORMAT:
@@ -511,6 +525,10 @@ int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
         cfg->n_domains = argc - optind;
         return 0;
     }
+    if (cfg->changes_output && !cfg->previous) {
+        fprintf(err, "mtasts-scan: --changes-output needs --previous FILE (the scan to compare with)\n");
+        return -1;
+    }
     if (optind < argc)
         cfg->input = argv[optind++];
     if (optind < argc) {
@@ -587,11 +605,15 @@ static struct config_value value_of(const struct config *cfg, int id)
     case OPT_DOMAIN_TIMEOUT: return v_num(config_domain_timeout(cfg));
     case OPT_DNS_ABORT_AFTER: return v_num((double)cfg->dns_abort_after);
     case OPT_DOMAIN_MX_OUTPUT: return v_str(cfg->domain_mx_output);
+    case OPT_PREVIOUS: return v_str(cfg->previous);
+    case OPT_CHANGES_OUTPUT: return v_str(cfg->changes_output);
+    case OPT_EXPIRY_DAYS: return v_num((double)cfg->expiry_days);
+    case OPT_TESTING_DAYS: return v_num((double)cfg->testing_days);
+    case OPT_FAIL_ON: return v_str(cfg->fail_on_text);
     case OPT_DNS_RATE: return v_num(cfg->dns_rate);
     case OPT_BLOCKLIST: return v_str(""); /* text written by config_values into the value */
     case OPT_ADVISORIES: return v_bool(cfg->advisories);
     /* the thresholds in effect (0 in cfg = scanner/classify.h's default) */
-    case OPT_EXPIRY_DAYS: return v_num((double)(cfg->expiry_days > 0 ? cfg->expiry_days : 30));
     case OPT_MAX_AGE_MIN_ENFORCE:
         return v_num((double)(cfg->max_age_min_enforce > 0 ? cfg->max_age_min_enforce : 604800));
     case OPT_MAX_AGE_MIN_TESTING:

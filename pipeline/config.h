@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "scanner/changes.h"
+
 enum starttls_mode { STARTTLS_MODE_ALL, STARTTLS_MODE_STS, STARTTLS_MODE_NONE };
 const char *starttls_mode_str(enum starttls_mode m);
 
@@ -51,10 +53,16 @@ struct config {
     double dns_rate;            /* DNS queries per second sent at most, 0 = unlimited (scanner/dns.h) */
     int argc;                   /* the command line as given (before getopt reorders argv), */
     char *const *argv;          /* for --metadata; set by the caller, borrowed; NULL = unknown */
+    /* Monitoring (pipeline/diff.h): compare with an earlier scan as domains finish. */
+    const char *previous;       /* the earlier scan's domain table; NULL = none */
+    const char *changes_output; /* changes table (needs --previous); NULL = none */
+    long expiry_days, testing_days;
+    struct changes_failon fail_on; /* exit 3 when one occurs */
+    int has_fail_on;
+    const char *fail_on_text;   /* --fail-on as given (for --metadata); NULL = none */
     /* Thresholds of the advisory codes (docs/codes.md; 0 = scanner/classify.h's default): */
     long max_age_min_enforce;   /* policy_max_age_short below this under enforce (604800) */
     long max_age_min_testing;   /* ... under testing (86400) */
-    long expiry_days;           /* cert_expiring_soon within this many days (30) */
     int advisories;             /* --advisories: judge the advisory codes of issue 12 */
     /* `mtasts-scan check` (pipeline/check.c) only: */
     int check_mode;             /* set by the caller before parsing: DOMAIN... instead of INPUT */

@@ -544,8 +544,9 @@ static void domain_finish(struct domain *d)
         .sts_other_records = d->sts_other,
         .fetch_failed = d->fetch_failed,
         .n_fetch_failed = d->n_fetch_failed,
+        /* --expiry-days 0: no certificate is "expiring soon" (-1 for classify; 0 = its default) */
         .thresholds = {d->env->cfg->max_age_min_enforce, d->env->cfg->max_age_min_testing,
-                       d->env->cfg->expiry_days},
+                       d->env->cfg->expiry_days > 0 ? d->env->cfg->expiry_days : -1},
     };
     if (d->deadline)
         evtimer_del(d->deadline);

@@ -10,17 +10,20 @@
 #include "output/csvout.h"
 #include "pipeline/check.h"
 #include "pipeline/config.h"
+#include "pipeline/diff.h"
 #include "pipeline/merge.h"
 #include "pipeline/scan.h"
 
 int main(int argc, char **argv)
 {
-    /* Subcommands come before option parsing: `merge` (pipeline/merge.h) and `schema
+    /* Subcommands come before option parsing: `merge` (pipeline/merge.h), `diff` (pipeline/diff.h) and `schema
      * [--markdown]` (the columns as docs/codes.md lists them; --schema stays the plain list). */
     if (argc > 1 && strcmp(argv[1], "check") == 0) /* one domain explained: pipeline/check.h */
         return check_main(argc - 1, argv + 1, stdout, stderr);
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1, stdout, stderr);
+    if (argc > 1 && strcmp(argv[1], "diff") == 0)
+        return diff_main(argc - 1, argv + 1, stdout, stderr);
     if (argc > 1 && strcmp(argv[1], "schema") == 0) {
         if (argc > 2 && strcmp(argv[2], "--markdown") == 0)
             csvout_print_schema_markdown(stdout);

@@ -19,6 +19,7 @@
 #include "output/csvout.h"
 #include "output/summary.h"
 #include "pipeline/blocklist.h"
+#include "pipeline/diff.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
 #include "pipeline/metadata.h"
@@ -32,7 +33,7 @@
 /* One result file: where it goes and its writer.  Every output of the scan is in this table, so
  * checking paths before anything is opened, finishing, publishing and reporting an error once are
  * written once for all of them.  The summary JSON is written at the end, through a zwriter. */
-enum scan_output_id { OUT_DOMAIN = 0, OUT_MX, OUT_EDGE, OUT_SUMMARY, OUT__COUNT };
+enum scan_output_id { OUT_DOMAIN = 0, OUT_MX, OUT_EDGE, OUT_SUMMARY, OUT_CHANGES, OUT__COUNT };
 
 struct scan_output {
     const char *option;   /* "-o", for messages */
@@ -68,6 +69,9 @@ struct scan {
     unsigned long total_lines;
     double t0;
     struct scan_counters counters;
+    struct diff_monitor *monitor; /* --previous, NULL when not asked for */
+    unsigned long fail_on_domains; /* domains whose verdict or issues --fail-on lists */
+    unsigned long fail_on_changes; /* changes --fail-on lists */
     struct metadata md;         /* --metadata record */
     int md_failed;              /* the record could not be written */
     const struct scan_hooks *hooks; /* NULL: a bulk scan writing CSV */
@@ -156,6 +160,16 @@ static int check_dns_abort(struct scan *s, int finished)
     return 1;
 }
 
+/* --previous: the domain's changes since the old scan (pipeline/diff.h). */
+static void monitor_domain(struct scan *s, const struct domain_result *r)
+{
+    int rc = diff_monitor_domain(s->monitor, r);
+    if (rc == -1)
+        output_failed(s, &s->outs[OUT_CHANGES]);
+    else if (rc < 0)
+        fatal(s, "comparing with --previous", "out of memory");
+}
+
 static void on_domain_finish(struct domain *d, void *arg)
 {
     struct scan *s = arg;
@@ -179,6 +193,10 @@ static void on_domain_finish(struct domain *d, void *arg)
         output_failed(s, &s->outs[OUT_DOMAIN]);
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
         output_failed(s, &s->outs[OUT_EDGE]);
+    if (s->monitor)
+        monitor_domain(s, &d->result);
+    if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, &d->result))
+        s->fail_on_domains++;
     domain_recycle(d);
     s->free_list[s->n_free++] = d;
     if (!s->stopping)
@@ -190,9 +208,15 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
                       long domains_sharing, time_t probed_at, void *arg)
 {
     struct scan *s = arg;
-    if (s->hooks && s->hooks->mx_probe && !s->abandoning)
+    if (s->abandoning)
+        return;
+    if (s->hooks && s->hooks->mx_probe)
         s->hooks->mx_probe(host, addr, res, s->hooks->arg);
-    if (!s->mx_out || s->abandoning)
+    /* --previous: MX certificate dates for cert_expiring, known here (often after the domains
+     * finished: the certificate rules wait for finish_monitoring) */
+    if (s->monitor && diff_monitor_mx_cert(s->monitor, host, res->tls.not_after) != 0)
+        fatal(s, "comparing with --previous", "out of memory");
+    if (!s->mx_out)
         return;
     if (csvout_write_mx(s->mx_out, host, addr, res, domains_sharing, probed_at) != ZWRITER_OK)
         output_failed(s, &s->outs[OUT_MX]);
@@ -405,6 +429,8 @@ static void outputs_init(struct scan *s)
     s->outs[OUT_EDGE] = (struct scan_output){"--domain-mx-output", c->domain_mx_output, CSVOUT_EDGE,
                                              1, NULL, 0};
     s->outs[OUT_SUMMARY] = (struct scan_output){"--summary-json", c->summary_json, 0, 0, NULL, 0};
+    s->outs[OUT_CHANGES] = (struct scan_output){"--changes-output", c->changes_output, CSVOUT_CHANGES,
+                                                1, NULL, 0};
 }
 
 /* 1 when two outputs would write the same file. */
@@ -430,6 +456,14 @@ static int check_outputs(struct scan *s)
                             "(the earlier one is read, never overwritten)\n", s->cfg->resume, o->option);
             return -1;
         }
+        if (s->cfg->previous && (same_output(s->cfg->previous, o->path) ||
+                                 (zwriter_partial_path(o->path, work, sizeof(work)) &&
+                                  same_file(s->cfg->previous, work)))) {
+            fprintf(stderr, "mtasts-scan: --previous %s: give the new results another %s file "
+                            "(the earlier scan is read, never overwritten)\n", s->cfg->previous,
+                    o->option);
+            return -1;
+        }
         if (zwriter_check_path(o->path, 1, &zerr) != ZWRITER_OK) {
             fprintf(stderr, "mtasts-scan: %s: %s\n", o->option, zwriter_strerror(&zerr));
             return -1;
@@ -442,6 +476,27 @@ static int check_outputs(struct scan *s)
             }
         }
     }
+    return 0;
+}
+
+/* --previous: loads the old scan's compact index; the changes go to --changes-output (one of
+ * the outputs, opened by then). */
+static int open_monitor(struct scan *s)
+{
+    const struct config *c = s->cfg;
+    if (!c->previous)
+        return 0;
+    struct changes_opts o;
+    changes_opts_defaults(&o);
+    o.expiry_days = c->expiry_days;
+    o.testing_days = c->testing_days;
+    s->monitor = diff_monitor_open(c->previous, s->outs[OUT_CHANGES].c, &o,
+                                   c->has_fail_on ? &c->fail_on : NULL, stderr);
+    if (!s->monitor) {
+        metadata_reason(&s->md, "--previous %s could not be read", c->previous);
+        return -1;
+    }
+    diff_monitor_defer_certs(s->monitor);
     return 0;
 }
 
@@ -480,7 +535,7 @@ static int open_files(struct scan *s)
     s->out = s->outs[OUT_DOMAIN].c;
     s->mx_out = s->outs[OUT_MX].c;
     s->edge_out = s->outs[OUT_EDGE].c;
-    return 0;
+    return open_monitor(s);
 }
 
 static int open_services(struct scan *s)
@@ -513,8 +568,8 @@ static int open_services(struct scan *s)
     }
     s->env.report = s->hooks != NULL;
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg,
-                            s->cfg->mx_output || (s->hooks && s->hooks->mx_probe) ? on_mx_row : NULL,
-                            s);
+                            s->cfg->mx_output || s->cfg->previous || (s->hooks && s->hooks->mx_probe)
+                                ? on_mx_row : NULL, s);
     if (s->cfg->n_blocklist > 0 &&
         !(s->env.blocklist = blocklist_load_files(s->cfg->blocklist, (size_t)s->cfg->n_blocklist, err,
                                                   sizeof(err)))) {
@@ -706,6 +761,7 @@ static void free_all(struct scan *s)
     event_base_free(s->base);
     free(s->pool);
     free(s->free_list);
+    diff_monitor_free(s->monitor);
 }
 
 /* Holds (how = SIG_BLOCK) or releases SIGINT and SIGTERM.  They are held during set-up: one that
@@ -758,7 +814,7 @@ static int metadata_save(struct scan *s, int final)
     m->https_fetches = s->env.https_fetches;
     if (final) {
         m->exit_status = s->exit_code;
-        m->status = s->exit_code == SCAN_EXIT_OK ? METADATA_COMPLETED
+        m->status = s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_FAIL_ON ? METADATA_COMPLETED
                     : s->exit_code == SCAN_EXIT_INTERRUPTED ? METADATA_INTERRUPTED : METADATA_FAILED;
         if (m->status == METADATA_FAILED)
             metadata_reason(m, "failed (the error is on stderr)");
@@ -783,6 +839,33 @@ static int metadata_start(struct scan *s)
         return -1;
     }
     return 0;
+}
+
+/* --previous: the removed domains and the certificate rows (every MX row is known now), then the
+ * changes summary line.  Before the outputs are closed: the changes table is one of them. */
+static void finish_monitoring(struct scan *s)
+{
+    if (!s->monitor)
+        return;
+    int complete = s->exit_code == SCAN_EXIT_OK;
+    if (!complete)
+        fprintf(stderr, "changes: the scan did not finish: old domains it did not reach are not "
+                        "listed as domain_removed\n");
+    if (diff_monitor_finish(s->monitor, complete) != 0)
+        output_failed(s, &s->outs[OUT_CHANGES]);
+    s->fail_on_changes = diff_monitor_failures(s->monitor);
+}
+
+/* --fail-on: exit status 3 when a listed verdict, issue code or change occurred and nothing
+ * worse happened (the results were published as usual). */
+static void fail_on_status(struct scan *s)
+{
+    if (!s->cfg->has_fail_on || (s->fail_on_domains == 0 && s->fail_on_changes == 0))
+        return;
+    fprintf(stderr, "fail-on: %lu domains with a listed verdict or issue, %lu listed changes\n",
+            s->fail_on_domains, s->fail_on_changes);
+    if (s->exit_code == SCAN_EXIT_OK)
+        s->exit_code = SCAN_EXIT_FAIL_ON;
 }
 
 int scan_run(const struct config *cfg)
@@ -834,8 +917,10 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
     if (s.exit_code == SCAN_EXIT_OK)
         check_dns_abort(&s, 1);
     mxcache_flush(s.env.mx); /* the MX rows of cached hosts, with their final counts */
+    finish_monitoring(&s);
     metadata_input(&s);
     close_files(&s, 1);
+    fail_on_status(&s);
     print_final(&s);
     metadata_save(&s, 1);
     free_all(&s);

@@ -416,7 +416,7 @@ static void note_expiry(const struct classify_facts *f, struct domain_result *r,
                         time_t t)
 {
     long days = or_default(f->thresholds.expiry_days, CLASSIFY_EXPIRY_DAYS);
-    if (t == 0 || t <= f->finished_at || t - f->finished_at > (time_t)days * 86400)
+    if (f->thresholds.expiry_days < 0 || t == 0 || t <= f->finished_at || t - f->finished_at > (time_t)days * 86400)
         return;
     char when[32];
     struct tm tm;

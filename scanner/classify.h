@@ -53,7 +53,7 @@ struct classify_fetch_try {
     enum https_fetch_status status;
 };
 
-/* Thresholds of the advisory codes; 0 in a field = the default below. */
+/* Thresholds of the advisory codes; 0 in a field = the default below; expiry_days < 0: never. */
 #define CLASSIFY_MAX_AGE_MIN_ENFORCE 604800L /* one week: policy_max_age_short under enforce */
 #define CLASSIFY_MAX_AGE_MIN_TESTING 86400L  /* one day: under testing */
 #define CLASSIFY_STS_TTL_MIN 300L            /* sts_ttl_unusual outside [MIN, MAX] */

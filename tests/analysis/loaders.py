@@ -126,7 +126,15 @@ def edge_checks(scan_dir, path, domains):
     if {"domain", "mx_host"} <= set(e.columns):
         pairs = domains.dropna(subset=["mx"]).assign(mx_host=lambda x: x["mx"].str.split(";")).explode("mx_host")
         want = set(zip(pairs["domain"], pairs["mx_host"]))
-        check(set(zip(e["domain"], e["mx_host"])) == want, "edge table: its (domain, mx_host) pairs are the domain table's mx lists")
+        # a domain without MX records but with an address has one edge to itself, the implicit
+        # MX (RFC 5321 §5.1), with an empty preference; every other edge is in the mx lists
+        implicit = e["preference"].isna() if "preference" in e.columns else e["mx_host"] == e["domain"]
+        listed = e[~implicit]
+        check(set(zip(listed["domain"], listed["mx_host"])) == want, "edge table: its (domain, mx_host) pairs are the domain table's mx lists")
+        own = e[implicit]
+        no_mx = set(domains[domains["mx"].isna()]["domain"])
+        check(bool((own["mx_host"] == own["domain"]).all()) and set(own["domain"]) <= no_mx,
+              "edge table: %d implicit-MX edges, each a domain without MX records to itself" % len(own))
     else:
         check(False, "edge table: columns domain and mx_host (got %s)" % list(e.columns))
 
