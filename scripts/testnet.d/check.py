@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 
 TIMEOUT = 3
@@ -159,8 +160,18 @@ class Checker:
     def fetch(self, domain):
         host = "mta-sts." + domain
         url = "https://%s/.well-known/mta-sts.txt" % host
+        # the body goes to this run's own file: a shared fixed path let two checks running at
+        # once (two testnets, or CI beside a developer) read each other's policy bodies
+        fd, body_path = tempfile.mkstemp(prefix="testnet-check-body.")
+        os.close(fd)
+        try:
+            return self.fetch_into(url, body_path)
+        finally:
+            os.unlink(body_path)
+
+    def fetch_into(self, url, body_path):
         rc, out = sh(["curl", "-sS", "--cacert", self.ca, "--max-time", str(TIMEOUT),
-                      "--max-filesize", "65536", "-o", "/tmp/.testnet-check-body",
+                      "--max-filesize", "65536", "-o", body_path,
                       "-w", "\n%{http_code} %{content_type}", url])
         self.note("curl %s -> rc=%d %s" % (url, rc, out.strip().replace("\n", " / ")))
         if rc == 6:
@@ -188,7 +199,7 @@ class Checker:
             return ["policy_http_status"], None
         if ctype.split(";")[0].strip().lower() != "text/plain":
             return ["policy_content_type"], None
-        with open("/tmp/.testnet-check-body", encoding="utf-8", errors="replace", newline="") as f:
+        with open(body_path, encoding="utf-8", errors="replace", newline="") as f:
             return [], f.read()
 
     def probe_mx(self, host):
