@@ -110,6 +110,35 @@ BAD_MX = {
 
 TARPIT_ADDRS = [POLICY_BEHAVIOURS["tarpit"][0] + ":443"]
 
+# IPv6: unique local addresses (RFC 4193, prefix fd00:6d74:7374::/48, "mts") on the namespace's
+# lo, next to the 127/8 ones.  Policy hosts and MX hosts reachable over IPv6 only, over both, and
+# hosts with one dead address.  The scanner orders A before AAAA, so "first address" means IPv4.
+V6 = "fd00:6d74:7374:"
+POLICY_BEHAVIOURS.update({
+    "valid6":    (V6 + "1::1", "ca", "file"),
+    "refused6":  (V6 + "1::3", None, "refused"),   # on lo, nothing listens: connection refused
+})
+# MX hosts for the IPv6 scenarios: kind -> (host, [addresses in A-then-AAAA order], [live ones]).
+V6_MX = {
+    "v6only":   ("mx.v6mail.test", [V6 + "2::1"], [V6 + "2::1"]),
+    "dual":     ("mx.dualmail.test", ["127.2.30.1", V6 + "2::2"], ["127.2.30.1", V6 + "2::2"]),
+    "deadv4":   ("mx1.halfmail.test", [BAD_MX["refused"][1], V6 + "2::3"], [V6 + "2::3"]),
+    "deadv6":   ("mx2.halfmail.test", ["127.2.31.1", V6 + "2::4"], ["127.2.31.1"]),
+}
+
+
+def is_v6(addr):
+    return ":" in addr
+
+
+def addr_rtype(addr):
+    return "AAAA" if is_v6(addr) else "A"
+
+
+def listen_addr(addr):
+    """addr as nginx and postfix write it before ':port'."""
+    return "[%s]" % addr if is_v6(addr) else addr
+
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "xa", "ze", "bor", "dan", "fel",
              "gor", "hal", "jin", "kor", "lin", "mar", "nor", "pel", "qui", "ros", "tan",
              "ul", "ven", "wil", "yor", "zen", "al", "bri", "cor"]
@@ -312,6 +341,13 @@ class Gen:
                             ("mx_cert_untrusted", ["selfsigned"]),
                             ("mx_tls_failed", ["oldtls"])):
             add(name, 2, self.make_bad_mx(name, kinds), "would_fail")
+        # IPv6 (appended: the scenarios above keep their order and variants)
+        add("policy_ipv6", 2, self.b_policy_ipv6, "enforce_ok")
+        add("policy_first_addr_dead", 1, self.b_policy_ipv6, "enforce_ok")
+        add("policy_ipv6_refused", 1, self.b_policy_ipv6, "invalid")
+        add("mx_ipv6", 2, self.b_mx_ipv6, "enforce_ok")
+        add("mx_one_addr_dead", 2, self.b_mx_ipv6, "would_fail")
+        add("implicit_mx_ipv6", 1, self.b_implicit_mx_ipv6, "not_deployed")
         return S
 
     # --- record helpers --------------------------------------------------------------------------
@@ -401,6 +437,16 @@ class Gen:
         if behaviour != "unresolved":
             self.rr(host, "A", POLICY_BEHAVIOURS[behaviour][0])
             self.policy_hosts[behaviour].append(host)
+        with open(os.path.join(self.out, "policies", host + ".txt"), "w", newline="") as f:
+            f.write(body)
+
+    def policy_on(self, d, behaviours, body):
+        """Publishes mta-sts.<d> with one A or AAAA record per behaviour's address, in order."""
+        host = "mta-sts." + d.name
+        for beh in behaviours:
+            addr = POLICY_BEHAVIOURS[beh][0]
+            self.rr(host, addr_rtype(addr), addr)
+            self.policy_hosts[beh].append(host)
         with open(os.path.join(self.out, "policies", host + ".txt"), "w", newline="") as f:
             f.write(body)
 
@@ -534,6 +580,39 @@ class Gen:
             self.policy(d, "valid", policy_text(mode, hosts))
             return [code] + self.sts_tlsrpt(d, cov)
         return build
+
+    # A sender tries the addresses of the policy host in turn until one answers (RFC 8461 §3.3
+    # fetches "the" policy over HTTPS: one dead address of several is not a failed fetch).
+    def b_policy_ipv6(self, d, v, cov):
+        hosts, wild, exact = self.good_mx(d)
+        self.sts_txt(d, 0)
+        sc = d.scenario
+        if sc == "policy_ipv6":   # IPv6 only, or both families alive
+            behs, issues = (["valid6"] if v == 0 else ["valid", "valid6"]), []
+        elif sc == "policy_first_addr_dead":   # A refused, AAAA alive
+            behs, issues = ["refused", "valid6"], []
+        else:                     # IPv6 only, refused
+            behs, issues = ["refused6"], ["policy_connect_failed"]
+        self.policy_on(d, behs, policy_text("enforce", exact))
+        return issues + self.sts_tlsrpt(d, cov)
+
+    # The scanner probes every address of an MX host (up to --mx-addr-max) and reports a failing
+    # one: a sending MTA may pick any of them (docs/codes.md, mx_connect_failed).
+    def b_mx_ipv6(self, d, v, cov):
+        self.sts_txt(d, 0)
+        if d.scenario == "mx_ipv6":
+            host = V6_MX["v6only" if v == 0 else "dual"][0]
+            issues = []
+        else:
+            host = V6_MX["deadv4" if v == 0 else "deadv6"][0]
+            issues = ["mx_connect_failed"]
+        self.mx(d, [host])
+        self.policy(d, "valid", policy_text("enforce", [host]))
+        return issues + self.sts_tlsrpt(d, cov)
+
+    def b_implicit_mx_ipv6(self, d, v, cov):   # no MX, only an AAAA record: the implicit MX
+        self.rr(d.name, "AAAA", V6_MX["v6only"][1][0])
+        return []
 
     # --- drawing the population --------------------------------------------------------------------
 
@@ -702,7 +781,10 @@ class Gen:
         addrs.update(hosting_addr(h + 1) for h in range(HOSTING_ZONES))
         addrs.update(a for _, a, _ in BAD_MX.values() if a)
         addrs.add("127.3.0.1")
-        return sorted(addrs, key=lambda a: tuple(int(x) for x in a.split(".")))
+        for _, aa, _ in V6_MX.values():
+            addrs.update(aa)
+        v4 = sorted((a for a in addrs if not is_v6(a)), key=lambda a: tuple(int(x) for x in a.split(".")))
+        return v4 + sorted(a for a in addrs if is_v6(a))
 
     def zone_header(self):
         z = self.zone
@@ -725,6 +807,9 @@ class Gen:
         self.rr("mx.elsewhere-mail.test", "A", provider_hosts(2)[2])
         self.rr("_mta-sts.sts-provider.test", "TXT", q("v=STSv1; id=provider2024;"))
         self.rr("mta-sts.unrelated.test", "A", POLICY_BEHAVIOURS["valid"][0])
+        for host, addrs, _ in V6_MX.values():
+            for a in addrs:
+                self.rr(host, addr_rtype(a), a)
 
     def write_knot(self):
         kd = os.path.join(self.final, "knot")
@@ -792,7 +877,7 @@ class Gen:
             if what in ("tarpit", "refused"):
                 continue
             if what == "plainhttp":  # HTTP spoken where TLS is expected: the handshake fails
-                out += ["  server {", "    listen %s:443 default_server;" % addr,
+                out += ["  server {", "    listen %s:443 default_server;" % listen_addr(addr),
                         "    server_name _;", "    return 200 \"version: STSv1\\n\";", "  }"]
                 continue
             if kind == "wrongname":
@@ -804,7 +889,7 @@ class Gen:
                 certs.leaf(os.path.join(cdir, base), names, "ca" if kind == "wrongname" else kind)
                 ncert += 1
                 out += ["  server {",
-                        "    listen %s:443 ssl%s;" % (addr, " default_server" if ci == 0 else ""),
+                        "    listen %s:443 ssl%s;" % (listen_addr(addr), " default_server" if ci == 0 else ""),
                         "    server_name %s;" % ("_" if kind == "wrongname" else " ".join(names)),
                         "    ssl_certificate %s/%s.pem;" % (fcdir, base),
                         "    ssl_certificate_key %s/%s.key;" % (fcdir, base),
@@ -848,6 +933,17 @@ class Gen:
             elif how == "oldtls":   # TLS 1.0/1.1 only: a TLS 1.2+ client's handshake fails
                 tls_service(addr, "mx-oldtls", [host], "ca")
                 services[-1][1].append("smtpd_tls_protocols=>=TLSv1,<=TLSv1.1")
+        for kind, (host, addrs, live) in V6_MX.items():   # one certificate per host, every live address
+            names = [host]
+            base = "mx-" + kind
+            certs.leaf(os.path.join(cdir, base), names, "ca")
+            ncert += 1
+            for a in live:
+                if a == BAD_MX["refused"][1]:
+                    continue
+                services.append((a, ["smtpd_tls_security_level=may",
+                                     "smtpd_tls_cert_file=%s/%s.pem" % (fcdir, base),
+                                     "smtpd_tls_key_file=%s/%s.key" % (fcdir, base)]))
         main = """# generated by scripts/testnet gen; postfix -c this directory start
 # A probe target only: accepts no mail for anyone, delivers nothing, listens on 127/8 only.
 compatibility_level = 3.6
@@ -863,7 +959,7 @@ mydestination =
 relay_domains =
 mynetworks = 127.0.0.0/8
 inet_interfaces = loopback-only
-inet_protocols = ipv4
+inet_protocols = all
 default_transport = error:testnet delivers nothing
 local_transport = error:testnet delivers nothing
 relay_transport = error:testnet delivers nothing
@@ -890,7 +986,7 @@ maillog_file = {run}/postfix.log
 """.format(fin=self.final, run=run, data=self.data)
         master = ["# generated by scripts/testnet gen: one smtpd per MX behaviour address"]
         for addr, opts in services:
-            master.append("%s:smtp inet n - n - - smtpd" % addr)
+            master.append("%s:smtp inet n - n - - smtpd" % listen_addr(addr))
             master += ["  -o " + o for o in opts]
         master.append("""postlog   unix-dgram n  -       n       -       1       postlogd
 cleanup   unix  n       -       n       -       0       cleanup
