@@ -103,11 +103,25 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
 
 /* ---- DOMAIN_CHECKS: policy -------------------------------------------------------------- */
 
+static int fetch_next_addr(struct domain *d);
+
+/* The policy host did not answer at this address (refused, unreachable, or no TCP connection
+ * within the timeout): a client tries its next address (A first, then AAAA). */
+static int fetch_unanswered(const struct https_fetch_result *res)
+{
+    return res->status == HTTPS_FETCH_CONNECT_FAILED ||
+           (res->status == HTTPS_FETCH_TIMEOUT && strstr(res->detail, "in step connect"));
+}
+
 static void on_fetch(const struct https_fetch_result *res, void *arg)
 {
     struct domain *d = arg;
     d->fetch = NULL;
     addrlimit_release(&d->fetch_ticket);
+    if (fetch_unanswered(res) && fetch_next_addr(d))
+        return;
+    free(d->fetch_addrs);
+    d->fetch_addrs = NULL;
     d->fetch_done = 1;
     d->fetch_res = *res;
     d->fetch_res.body = NULL; /* borrowed: parsed here, not kept */
@@ -147,10 +161,24 @@ static void fetch_go(struct addrlimit_ticket *t)
     }
 }
 
+/* Queues the fetch at the next address of the policy host; 0 when none is left. */
+static int fetch_next_addr(struct domain *d)
+{
+    char key[INET6_ADDRSTRLEN];
+    if (!d->fetch_addrs || d->fetch_next >= d->fetch_addrs->n)
+        return 0;
+    d->fetch_addr = d->fetch_addrs->addr[d->fetch_next++];
+    d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
+    d->fetch_ticket.go = fetch_go;
+    d->fetch_ticket.arg = d;
+    if (addrlimit_acquire(d->env->https_limit, key, &d->fetch_ticket) < 0)
+        fetch_fail_oom(d);
+    return 1;
+}
+
 static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
 {
     struct domain *d = arg;
-    char key[INET6_ADDRSTRLEN];
     d->policy_host_dns = a->status;
     if (a->status != DNS_OK || a->n == 0) {
         if (a->status == DNS_OK)
@@ -158,13 +186,15 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         stage_op_done(d);
         return;
     }
-    /* The first address, IPv4 first: one fetch per domain keeps the scan polite. */
-    d->fetch_addr = a->addr[0];
-    d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
-    d->fetch_ticket.go = fetch_go;
-    d->fetch_ticket.arg = d;
-    if (addrlimit_acquire(d->env->https_limit, key, &d->fetch_ticket) < 0)
+    /* One fetch at a time, IPv4 first, the next address only when one did not answer. */
+    d->fetch_addrs = malloc(sizeof(*d->fetch_addrs));
+    if (!d->fetch_addrs) {
         fetch_fail_oom(d);
+        return;
+    }
+    *d->fetch_addrs = *a;
+    d->fetch_next = 0;
+    fetch_next_addr(d);
 }
 
 static void policy_start(struct domain *d)
@@ -305,7 +335,9 @@ void domain_recycle(struct domain *d)
         tlsworker_cancel(d->fetch);
     addrlimit_release(&d->fetch_ticket); /* a no-op unless the domain was abandoned mid-fetch */
     free(d->policy);
+    free(d->fetch_addrs);
     d->fetch = NULL;
     d->policy = NULL;
+    d->fetch_addrs = NULL;
     d->stage = DOMAIN_IDLE;
 }

@@ -68,6 +68,8 @@ struct domain {
     struct addrlimit_ticket fetch_ticket; /* waits for the policy host address's turn */
     struct sockaddr_storage fetch_addr;
     socklen_t fetch_addrlen;
+    struct dns_addr_answer *fetch_addrs; /* owned: the policy host's addresses, tried in turn */
+    size_t fetch_next;              /* index in fetch_addrs of the next address to try */
     struct tlsworker_job *fetch;    /* in flight, NULL otherwise */
     int fetch_done;
     struct https_fetch_result fetch_res; /* body not kept (parsed at once) */
