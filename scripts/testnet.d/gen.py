@@ -348,6 +348,7 @@ class Gen:
         add("mx_ipv6", 2, self.b_mx_ipv6, "enforce_ok")
         add("mx_one_addr_dead", 2, self.b_mx_ipv6, "would_fail")
         add("implicit_mx_ipv6", 1, self.b_implicit_mx_ipv6, "not_deployed")
+        add("dns_large_answers", 1, self.b_dns_large_answers, "enforce_ok")
         return S
 
     # --- record helpers --------------------------------------------------------------------------
@@ -613,6 +614,21 @@ class Gen:
     def b_implicit_mx_ipv6(self, d, v, cov):   # no MX, only an AAAA record: the implicit MX
         self.rr(d.name, "AAAA", V6_MX["v6only"][1][0])
         return []
+
+    # Answers too large for UDP (the scanner's EDNS payload is 1232 bytes): knot sets TC and the
+    # client must ask again over TCP.  16 MX hosts with long names (~1.5 KB) and an _mta-sts RRset
+    # of 12 records (~5 KB) of which one is v=STSv1.
+    def b_dns_large_answers(self, d, v, cov):
+        h = 1 + d.rank % HOSTING_ZONES
+        label = d.name.replace(".", "-")[:14]
+        hosts = ["%s-%s-%02d.mx.hosting%d.test" % (label, "x" * 45, i, h) for i in range(1, 17)]
+        self.mx(d, hosts)
+        name = "_mta-sts." + d.name
+        for i in range(11):
+            self.rr(name, "TXT", q("site-verification-%02d=%s" % (i, "a" * 200)) + " " + q("b" * 200))
+        self.sts_txt(d, 0)
+        self.policy(d, "valid", policy_text("enforce", ["*.mx.hosting%d.test" % h]))
+        return self.sts_tlsrpt(d, cov)
 
     # --- drawing the population --------------------------------------------------------------------
 
