@@ -202,8 +202,8 @@ class Checker:
         self.note("openssl s_client -starttls smtp %s (%s) -> %s" % (target, host, " / ".join(first[:3])))
         if "Didn't find STARTTLS" in out:
             return "mx_starttls_missing"
-        if "errno=111" in out or "Connection refused" in out:
-            return "mx_connect_failed"
+        if "errno=111" in out or "Connection refused" in out or rc == 124:
+            return "mx_connect_failed"   # refused, or no connection within the time (dropped)
         if "Verification: OK" in out:
             return None
         if "expired" in out:

@@ -119,6 +119,17 @@ POLICY_BEHAVIOURS.update({
     "refused6":  (V6 + "1::3", None, "refused"),   # on lo, nothing listens: connection refused
 })
 # MX hosts for the IPv6 scenarios: kind -> (host, [addresses in A-then-AAAA order], [live ones]).
+# Distance (scripts/testnet up --wan): a policy host and an MX host that the relay makes very
+# slow (class "slow"), and addresses that drop every packet (routed into a veth pair with a
+# static neighbour nobody answers for, in the flat testnet too): a connection never opens.
+POLICY_BEHAVIOURS.update({
+    "slow":      ("127.1.0.3", "ca", "file"),
+    "blackhole": ("198.18.0.1", None, "refused"),
+})
+SLOW_MX = ("mx.slowmail.test", "127.2.32.1")
+BLACKHOLE_MX = ("mx.blackhole.test", "198.18.0.2")
+BLACKHOLE_NET = ["198.18.0.0/24"]
+SLOW_ADDRS = [POLICY_BEHAVIOURS["slow"][0], SLOW_MX[1]]
 V6_MX = {
     "v6only":   ("mx.v6mail.test", [V6 + "2::1"], [V6 + "2::1"]),
     "dual":     ("mx.dualmail.test", ["127.2.30.1", V6 + "2::2"], ["127.2.30.1", V6 + "2::2"]),
@@ -349,6 +360,11 @@ class Gen:
         add("mx_one_addr_dead", 2, self.b_mx_ipv6, "would_fail")
         add("implicit_mx_ipv6", 1, self.b_implicit_mx_ipv6, "not_deployed")
         add("dns_large_answers", 1, self.b_dns_large_answers, "enforce_ok")
+        # distance (appended)
+        add("policy_slow", 1, self.b_far_hosts, "enforce_ok")
+        add("mx_slow", 1, self.b_far_hosts, "enforce_ok")
+        add("policy_blackhole", 1, self.b_far_hosts, "invalid")
+        add("mx_blackhole", 1, self.b_far_hosts, "would_fail")
         return S
 
     # --- record helpers --------------------------------------------------------------------------
@@ -630,6 +646,23 @@ class Gen:
         self.policy(d, "valid", policy_text("enforce", ["*.mx.hosting%d.test" % h]))
         return self.sts_tlsrpt(d, cov)
 
+    # Latency alone never changes a verdict (a slow host answers within --timeout); a host that
+    # drops everything never lets a connection open: the fetch or probe times out.
+    def b_far_hosts(self, d, v, cov):
+        self.sts_txt(d, 0)
+        sc = d.scenario
+        if sc in ("mx_slow", "mx_blackhole"):
+            host = (SLOW_MX if sc == "mx_slow" else BLACKHOLE_MX)[0]
+            self.mx(d, [host])
+            self.policy(d, "valid", policy_text("enforce", [host]))
+            issues = ["mx_connect_failed"] if sc == "mx_blackhole" else []
+        else:
+            hosts, wild, exact = self.good_mx(d)
+            self.policy(d, "slow" if sc == "policy_slow" else "blackhole",
+                        policy_text("enforce", exact))
+            issues = ["policy_timeout"] if sc == "policy_blackhole" else []
+        return issues + self.sts_tlsrpt(d, cov)
+
     # --- drawing the population --------------------------------------------------------------------
 
     def read_mix(self):
@@ -760,7 +793,9 @@ class Gen:
             "domains": n, "lines": total, "seed": self.args.seed, "mix": mix_path,
             "coverage_slots": len(self.coverage()), "scenarios": counts, "verdicts": verdicts,
             "samples": self.samples, "addresses": self.addresses(),
-            "tarpit": TARPIT_ADDRS, "broken_zones": len(self.broken_zones) + 1,
+            "tarpit": TARPIT_ADDRS, "slow": SLOW_ADDRS, "blackhole_nets": BLACKHOLE_NET,
+            "blackholes": [POLICY_BEHAVIOURS["blackhole"][0], BLACKHOLE_MX[1]],
+            "broken_zones": len(self.broken_zones) + 1,
             "certificates": {"policy_hosts": nginx_cert_count, "mx": mx_cert_count,
                              "new_ca": new_ca},
             "seconds": {"domains": round(t_domains, 2), "certs_and_configs": round(t_certs, 2)},
@@ -799,6 +834,8 @@ class Gen:
         addrs.add("127.3.0.1")
         for _, aa, _ in V6_MX.values():
             addrs.update(aa)
+        addrs.add(SLOW_MX[1])
+        addrs = {a for a in addrs if not a.startswith("198.18.")}   # blackholes: routed, not on lo
         v4 = sorted((a for a in addrs if not is_v6(a)), key=lambda a: tuple(int(x) for x in a.split(".")))
         return v4 + sorted(a for a in addrs if is_v6(a))
 
@@ -826,6 +863,8 @@ class Gen:
         for host, addrs, _ in V6_MX.values():
             for a in addrs:
                 self.rr(host, addr_rtype(a), a)
+        for host, addr in (SLOW_MX, BLACKHOLE_MX):
+            self.rr(host, "A", addr)
 
     def write_knot(self):
         kd = os.path.join(self.final, "knot")
@@ -949,6 +988,7 @@ class Gen:
             elif how == "oldtls":   # TLS 1.0/1.1 only: a TLS 1.2+ client's handshake fails
                 tls_service(addr, "mx-oldtls", [host], "ca")
                 services[-1][1].append("smtpd_tls_protocols=>=TLSv1,<=TLSv1.1")
+        tls_service(SLOW_MX[1], "mx-slow", [SLOW_MX[0]], "ca")
         for kind, (host, addrs, live) in V6_MX.items():   # one certificate per host, every live address
             names = [host]
             base = "mx-" + kind
