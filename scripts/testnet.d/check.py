@@ -19,7 +19,10 @@ import subprocess
 import sys
 from collections import Counter
 
-TIMEOUT = 3
+# Per-tool time limit and DNS retries: scripts/testnet check raises them on a testnet with
+# distance (up --wan), where a lost datagram or a slow host is not a fact about a domain.
+TIMEOUT = int(os.environ.get("TESTNET_CHECK_TIMEOUT", "3"))
+RETRY = int(os.environ.get("TESTNET_CHECK_RETRY", "0"))
 
 
 def sh(args, timeout=TIMEOUT + 5):
@@ -67,7 +70,8 @@ class Checker:
         self.log.append(s)
 
     def dig(self, name, rtype):
-        rc, out = sh(["kdig", "@127.0.0.1", "+time=%d" % TIMEOUT, "+retry=0", name, rtype])
+        rc, out = sh(["kdig", "@127.0.0.1", "+time=%d" % TIMEOUT, "+retry=%d" % RETRY, name, rtype],
+                     timeout=(TIMEOUT + 1) * (RETRY + 1) + 5)
         m = re.search(r"status: (\w+)", out)
         status = m.group(1) if m else "TIMEOUT"
         answers = []
