@@ -1,12 +1,14 @@
 /*
  * csvout: the domain and MX schema tables, their cell formatters, and the row writer on top of
- * zwriter.  A row is assembled in one growing buffer and handed to zwriter in one call, so a
+ * zwriter, and the cell parsers that csvin reads rows back with.  A row is assembled in one growing buffer and handed to zwriter in one call, so a
  * frame end (tick) never falls inside a row.
  */
 #include "output/csvout.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,38 +27,272 @@ struct csvout {
     int oom;     /* a row was lost to out-of-memory: sticky, reported at close */
 };
 
-/* ---- shared cell helpers ---- */
+/* ---- the enums' formatters, with the int signature a column holds ---- */
 
-/* A formatter that returns a string already in the record (or a constant). */
-#define STR_CELL(fn, expr)                                             \
-    static const char *fn(const void *rec, char *scratch, size_t size) \
-    {                                                                  \
-        (void)scratch;                                                 \
-        (void)size;                                                    \
-        return (expr);                                                 \
+#define ENUM_STR(en)                                \
+    static const char *en##_str_int(int v)          \
+    {                                               \
+        return en##_str((enum en)v);                \
     }
 
-/* A formatter for a number that has a "no value" range (cond true = empty cell). */
-#define NUM_CELL(fn, value, empty_if)                                  \
-    static const char *fn(const void *rec, char *scratch, size_t size) \
-    {                                                                  \
-        long v = (long)(value);                                        \
-        if (empty_if)                                                  \
-            return "";                                                 \
-        snprintf(scratch, size, "%ld", v);                             \
-        return scratch;                                                \
-    }
+ENUM_STR(txt_status)
+ENUM_STR(policy_status)
+ENUM_STR(starttls_status)
+ENUM_STR(verdict)
+ENUM_STR(smtp_probe_status)
+ENUM_STR(policy_mode)
+ENUM_STR(mx_coverage)
 
-/* Milliseconds with one decimal; -1 (step not reached) = empty. */
-#define MS_CELL(fn, value)                                             \
-    static const char *fn(const void *rec, char *scratch, size_t size) \
-    {                                                                  \
-        double ms = (value);                                           \
-        if (ms < 0)                                                    \
-            return "";                                                 \
-        snprintf(scratch, size, "%.1f", ms);                           \
-        return scratch;                                                \
+/* A lookup's outcome cell: empty for an answer with records (or no lookup), else the status. */
+static const char *dns_outcome_str_int(int v)
+{
+    return v == DNS_OK ? "" : dns_status_str((enum dns_status)v);
+}
+
+static int dns_outcome_parse(const char *s)
+{
+    return *s == '\0' ? DNS_OK : dns_status_parse(s);
+}
+
+/* A column is stored as an int when it is an enum: the record's enums must be int-sized. */
+_Static_assert(sizeof(enum txt_status) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum verdict) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum smtp_probe_status) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum mx_coverage) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum dns_status) == sizeof(int), "enum columns are read as int");
+
+/* One table line = one column.  R is the row record type, F its field. */
+#define FIELD(R, F) offsetof(R, F), sizeof(((R *)0)->F)
+#define C_STR(R, name, F, desc) { name, COL_STR, FIELD(R, F), 0, 0, NULL, NULL, desc }
+#define C_LONG(R, name, F, min, none, desc) { name, COL_LONG, FIELD(R, F), min, none, NULL, NULL, desc }
+#define C_INT(R, name, F, min, none, desc) { name, COL_INT, FIELD(R, F), min, none, NULL, NULL, desc }
+#define C_ENUM(R, name, F, en, desc) { name, COL_ENUM, FIELD(R, F), 0, 0, en##_str_int, en##_parse, desc }
+#define C_TYPED(R, name, type, F, desc) { name, type, FIELD(R, F), 0, 0, NULL, NULL, desc }
+
+/* Columns every file of ours has (the first version's); later ones are optional when reading. */
+#define DOMAIN_FIRST_VERSION_COLUMNS 18
+#define MX_FIRST_VERSION_COLUMNS 20
+#define EDGE_FIRST_VERSION_COLUMNS 8
+
+/* ---- domain table ---- */
+
+#define D struct domain_result
+
+static const struct csvout_column domain_columns[] = {
+    C_STR(D, "domain", domain, "domain as given (lower-cased, no trailing dot); the raw line for input_invalid"),
+    C_LONG(D, "rank", rank, 0, -1, "Tranco rank from the input, or the input line number when the input has none"),
+    C_STR(D, "mx", mx, "MX hosts by preference, ';'-joined (empty: no MX, implicit MX not listed)"),
+    C_ENUM(D, "txt_status", txt_status, txt_status, "_mta-sts TXT lookup: not_queried, ok, missing, invalid, multiple, error"),
+    C_STR(D, "sts_id", sts_id, "id= of the valid _mta-sts TXT record"),
+    C_ENUM(D, "policy_status", policy_status, policy_status, "policy fetch: not_fetched, ok, fetch_failed, invalid"),
+    C_INT(D, "http_status", http_status, 1, 0, "HTTP status of the policy fetch (empty: no HTTP response)"),
+    C_ENUM(D, "policy_mode", policy_mode, policy_mode, "mode of a valid policy: enforce, testing, none"),
+    C_LONG(D, "policy_max_age", policy_max_age, 0, -1, "max_age of the policy in seconds (empty: none)"),
+    C_STR(D, "policy_mx", policy_mx, "mx patterns of the policy, ';'-joined"),
+    C_ENUM(D, "mx_coverage", mx_coverage, mx_coverage, "MX hosts matched by the policy: all, none, partial"),
+    C_ENUM(D, "starttls_status", starttls_status, starttls_status, "STARTTLS probes of the MX: not_probed, all_ok, some_failed, none_ok"),
+    C_ENUM(D, "tlsrpt_status", tlsrpt_status, txt_status, "_smtp._tls TXT lookup (RFC 8460): same values as txt_status"),
+    C_STR(D, "tlsrpt_rua", tlsrpt_rua, "rua= destinations of the TLS-RPT record, ';'-joined"),
+    C_ENUM(D, "verdict", verdict, verdict, "one stable verdict per domain (docs/codes.md)"),
+    C_TYPED(D, "issues", COL_ISSUES, issues, "every stable issue code that applies, ';'-joined in code order"),
+    C_STR(D, "detail", detail, "human-readable reasons, '; '-joined"),
+    C_TYPED(D, "scanned_at", COL_TIME, scanned_at, "UTC time the domain's scan finished, ISO 8601"),
+    C_STR(D, "sts_record", sts_record, "the _mta-sts record(s) starting with v=STSv1 as published, several '|'-joined, unprintable bytes, '\\' and '|' as \\xHH, cut with ... past 511 bytes"),
+    C_STR(D, "tlsrpt_record", tlsrpt_record, "the _smtp._tls record(s) starting with v=TLSRPTv1, written like sts_record"),
+    C_LONG(D, "sts_ttl", sts_ttl, 0, -1, "TTL in seconds of the _mta-sts TXT answer (empty: no TXT record)"),
+    C_STR(D, "policy_sha256", policy_sha256, "hex SHA-256 of the policy body as served (empty: no body)"),
+    C_TYPED(D, "policy_cert_not_after", COL_TIME, policy_cert_not_after, "policy host certificate expiry, UTC ISO 8601 (empty: no TLS handshake)"),
+    C_STR(D, "policy_cert_issuer", policy_cert_issuer, "issuer of the policy host certificate (RFC 2253)"),
+    C_STR(D, "policy_cert_sans", policy_cert_sans, "DNS subjectAltNames of the policy host certificate, ';'-joined"),
+    C_ENUM(D, "mx_dns", mx_dns, dns_outcome, "MX lookup outcome when not an answer with records: nxdomain, nodata, servfail, refused, timeout, ..."),
+    C_ENUM(D, "sts_dns", sts_dns, dns_outcome, "_mta-sts TXT lookup outcome, as mx_dns"),
+    C_ENUM(D, "tlsrpt_dns", tlsrpt_dns, dns_outcome, "_smtp._tls TXT lookup outcome, as mx_dns"),
+    C_ENUM(D, "policy_host_dns", policy_host_dns, dns_outcome, "A/AAAA lookup of mta-sts.<domain>, as mx_dns (empty also: not looked up)"),
+    C_ENUM(D, "implicit_mx_dns", implicit_mx_dns, dns_outcome, "A/AAAA lookup of the domain when it has no MX, as mx_dns (empty also: not looked up)"),
+};
+
+#undef D
+
+/* ---- MX table ---- */
+
+#define M struct csvout_mx_row
+
+static const struct csvout_column mx_columns[] = {
+    C_STR(M, "mx_host", mx_host, "MX host name probed"),
+    C_STR(M, "address", address, "IP address probed (port 25)"),
+    C_ENUM(M, "probe_status", probe.status, smtp_probe_status, "ok, connect_failed, timeout, protocol, starttls_missing, tls_failed, cert_invalid, internal_error (the scanner failed: not a fact about the host)"),
+    C_INT(M, "greeting_code", probe.greeting_code, 1, 0, "SMTP greeting reply code (empty: none received)"),
+    C_TYPED(M, "starttls_offered", COL_YESNO, probe.starttls_offered, "EHLO advertised STARTTLS: yes, no (empty: not reached)"),
+    C_STR(M, "tls_version", probe.tls.version, "negotiated TLS version, e.g. TLSv1.3"),
+    C_STR(M, "cipher", probe.tls.cipher, "negotiated cipher suite"),
+    C_STR(M, "cert_subject", probe.tls.subject, "subject of the server certificate"),
+    C_STR(M, "cert_sans", probe.tls.sans, "DNS subjectAltNames of the certificate, ';'-joined"),
+    C_STR(M, "cert_not_after", probe.tls.not_after, "certificate expiry, UTC ISO 8601"),
+    C_STR(M, "cert_issuer", probe.tls.issuer, "issuer of the server certificate"),
+    C_TYPED(M, "verify_ok", COL_YESNO, verify_ok, "certificate valid for the MX name: yes, no (empty: no handshake)"),
+    C_STR(M, "verify_error", probe.tls.error, "certificate verification errors, '; '-joined"),
+    C_STR(M, "error", probe.error, "what went wrong, human readable"),
+    C_TYPED(M, "connect_ms", COL_MS, probe.connect_ms, "TCP connect time in ms (empty: step not reached)"),
+    C_TYPED(M, "greeting_ms", COL_MS, probe.greeting_ms, "time to the greeting in ms (empty: step not reached)"),
+    C_TYPED(M, "tls_ms", COL_MS, probe.tls_ms, "TLS handshake time in ms (empty: step not reached)"),
+    C_TYPED(M, "total_ms", COL_MS, probe.total_ms, "whole probe in ms"),
+    C_LONG(M, "domains_sharing", domains_sharing, 0, -1, "number of scanned domains whose MX set includes this host (empty: unknown)"),
+    C_TYPED(M, "probed_at", COL_TIME, probed_at, "UTC time of the probe, ISO 8601"),
+};
+
+#undef M
+
+/* The handshake completed (so the certificate was judged) only for these two outcomes. */
+static int handshake_done(const struct smtp_probe_result *p)
+{
+    return p->status == SMTP_PROBE_OK || p->status == SMTP_PROBE_CERT_INVALID;
+}
+
+void csvout_mx_row_init(struct csvout_mx_row *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->probe.starttls_offered = -1;
+    m->probe.connect_ms = m->probe.greeting_ms = m->probe.tls_ms = m->probe.total_ms = -1;
+    m->verify_ok = -1;
+    m->domains_sharing = -1;
+}
+
+void csvout_mx_row_fill(struct csvout_mx_row *m, const char *host, const char *address_text,
+                        const struct smtp_probe_result *p, long domains_sharing, time_t probed_at)
+{
+    result_copy(m->mx_host, sizeof(m->mx_host), host);
+    result_copy(m->address, sizeof(m->address), address_text);
+    m->probe = *p;
+    m->verify_ok = handshake_done(p) ? p->tls.flags == 0 : -1;
+    m->domains_sharing = domains_sharing;
+    m->probed_at = probed_at;
+}
+
+/* ---- domain-MX edge table ---- */
+
+#define E struct csvout_edge_row
+
+static const struct csvout_column edge_columns[] = {
+    C_STR(E, "domain", domain, "domain, as in the domain table"),
+    C_LONG(E, "rank", rank, 0, -1, "rank, as in the domain table (join key with domain)"),
+    C_STR(E, "mx_host", mx_host, "one MX host of the domain (the domain itself for the implicit MX)"),
+    C_INT(E, "preference", preference, 0, -1, "MX preference (empty: implicit MX, RFC 5321 §5.1)"),
+    C_TYPED(E, "covered_by_policy", COL_YESNO, covered, "host matches the valid enforce/testing policy's mx patterns: yes, no (empty: no such policy)"),
+    C_STR(E, "probe_status", probe_status, "not_probed, no_address, ok, or the probe status of the first failing address (as the MX table's probe_status)"),
+    C_TYPED(E, "probe_issues", COL_ISSUES, issues, "mx_* codes the host's probes mean for this domain, ';'-joined (empty: passes or not probed)"),
+    C_INT(E, "addresses_probed", addresses_probed, 0, -1, "addresses of the host probed (empty: not probed)"),
+};
+
+#undef E
+
+static const char *edge_probe_status(const struct result_mx *e)
+{
+    switch (e->state) {
+    case MX_PROBE_NOT_PROBED: return "not_probed";
+    case MX_PROBE_NO_ADDRESS: return "no_address";
+    case MX_PROBE_DONE: return e->failed ? smtp_probe_status_str(e->fail_status) : "ok";
     }
+    return "unknown";
+}
+
+void csvout_edge_row_init(struct csvout_edge_row *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->rank = -1;
+    e->preference = -1;
+    e->covered = -1;
+    e->addresses_probed = -1;
+}
+
+void csvout_edge_row_fill(struct csvout_edge_row *e, const struct domain_result *r, size_t i)
+{
+    const struct result_mx *m = &r->mxs[i];
+    csvout_edge_row_init(e);
+    result_copy(e->domain, sizeof(e->domain), r->domain);
+    e->rank = r->rank;
+    result_copy(e->mx_host, sizeof(e->mx_host), m->host);
+    e->preference = m->preference;
+    e->covered = m->covered;
+    result_copy(e->probe_status, sizeof(e->probe_status), edge_probe_status(m));
+    e->issues = m->issues;
+    e->addresses_probed = m->state == MX_PROBE_DONE ? m->n_addr : -1;
+}
+
+#define N_ITEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n)
+{
+    switch (t) {
+    case CSVOUT_DOMAIN:
+        *n = N_ITEMS(domain_columns);
+        return domain_columns;
+    case CSVOUT_MX:
+        *n = N_ITEMS(mx_columns);
+        return mx_columns;
+    case CSVOUT_EDGE:
+        *n = N_ITEMS(edge_columns);
+        return edge_columns;
+    }
+    *n = 0;
+    return NULL;
+}
+
+const struct csvout_column *csvout_find_column(enum csvout_table t, const char *name, size_t *index)
+{
+    size_t n;
+    const struct csvout_column *cols = csvout_schema(t, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cols[i].name, name) == 0) {
+            if (index)
+                *index = i;
+            return &cols[i];
+        }
+    return NULL;
+}
+
+/* The three per-table facts below are switches without default, so that a new table (enum
+ * csvout_table) is flagged by the compiler (-Wswitch) until it has them. */
+const char *csvout_table_str(enum csvout_table t)
+{
+    switch (t) {
+    case CSVOUT_DOMAIN: return "domain";
+    case CSVOUT_MX: return "MX";
+    case CSVOUT_EDGE: return "domain-MX edge";
+    }
+    return "unknown";
+}
+
+int csvout_column_required(enum csvout_table t, size_t i)
+{
+    switch (t) {
+    case CSVOUT_DOMAIN: return i < DOMAIN_FIRST_VERSION_COLUMNS;
+    case CSVOUT_MX: return i < MX_FIRST_VERSION_COLUMNS;
+    case CSVOUT_EDGE: return i < EDGE_FIRST_VERSION_COLUMNS;
+    }
+    return 0;
+}
+
+size_t csvout_record_size(enum csvout_table t)
+{
+    switch (t) {
+    case CSVOUT_DOMAIN: return sizeof(struct domain_result);
+    case CSVOUT_MX: return sizeof(struct csvout_mx_row);
+    case CSVOUT_EDGE: return sizeof(struct csvout_edge_row);
+    }
+    return 0;
+}
+
+void csvout_record_init(enum csvout_table t, void *rec)
+{
+    switch (t) {
+    case CSVOUT_DOMAIN: result_init(rec); return;
+    case CSVOUT_MX: csvout_mx_row_init(rec); return;
+    case CSVOUT_EDGE: csvout_edge_row_init(rec); return;
+    }
+}
+
+/* ---- cells ---- */
 
 char *csvout_format_time(time_t t, char *buf, size_t size)
 {
@@ -70,137 +306,208 @@ char *csvout_format_time(time_t t, char *buf, size_t size)
     return buf;
 }
 
-/* ---- domain table ---- */
-
-#define DR ((const struct domain_result *)rec)
-
-STR_CELL(d_domain, DR->domain)
-NUM_CELL(d_rank, DR->rank, v < 0)
-STR_CELL(d_mx, DR->mx)
-STR_CELL(d_txt_status, txt_status_str(DR->txt_status))
-STR_CELL(d_sts_id, DR->sts_id)
-STR_CELL(d_policy_status, policy_status_str(DR->policy_status))
-NUM_CELL(d_http_status, DR->http_status, v <= 0)
-STR_CELL(d_policy_mode, DR->policy_mode)
-NUM_CELL(d_policy_max_age, DR->policy_max_age, v < 0)
-STR_CELL(d_policy_mx, DR->policy_mx)
-STR_CELL(d_mx_coverage, DR->mx_coverage)
-STR_CELL(d_starttls_status, starttls_status_str(DR->starttls_status))
-STR_CELL(d_tlsrpt_status, txt_status_str(DR->tlsrpt_status))
-STR_CELL(d_tlsrpt_rua, DR->tlsrpt_rua)
-STR_CELL(d_verdict, verdict_str(DR->verdict))
-STR_CELL(d_detail, DR->detail)
-
-static const char *d_issues(const void *rec, char *scratch, size_t size)
+int csvout_parse_time(const char *s, time_t *t)
 {
-    issue_set_format(&DR->issues, scratch, size);
-    return scratch;
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (strlen(s) != 20)
+        return -1;
+    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (end == NULL || *end != '\0')
+        return -1;
+    time_t v = timegm(&tm);
+    if (v == (time_t)-1)
+        return -1;
+    *t = v;
+    return 0;
 }
 
-static const char *d_scanned_at(const void *rec, char *scratch, size_t size)
+static long get_long(const struct csvout_column *col, const void *rec)
 {
-    return csvout_format_time(DR->scanned_at, scratch, size);
-}
-
-static const struct csvout_column domain_columns[] = {
-    { "domain", "domain as given (lower-cased, no trailing dot); the raw line for input_invalid", d_domain },
-    { "rank", "Tranco rank from the input, or the input line number when the input has none", d_rank },
-    { "mx", "MX hosts by preference, ';'-joined (empty: no MX, implicit MX not listed)", d_mx },
-    { "txt_status", "_mta-sts TXT lookup: not_queried, ok, missing, invalid, multiple, error", d_txt_status },
-    { "sts_id", "id= of the valid _mta-sts TXT record", d_sts_id },
-    { "policy_status", "policy fetch: not_fetched, ok, fetch_failed, invalid", d_policy_status },
-    { "http_status", "HTTP status of the policy fetch (empty: no HTTP response)", d_http_status },
-    { "policy_mode", "mode of a valid policy: enforce, testing, none", d_policy_mode },
-    { "policy_max_age", "max_age of the policy in seconds (empty: none)", d_policy_max_age },
-    { "policy_mx", "mx patterns of the policy, ';'-joined", d_policy_mx },
-    { "mx_coverage", "MX hosts matched by the policy: all, none, partial", d_mx_coverage },
-    { "starttls_status", "STARTTLS probes of the MX: not_probed, all_ok, some_failed, none_ok", d_starttls_status },
-    { "tlsrpt_status", "_smtp._tls TXT lookup (RFC 8460): same values as txt_status", d_tlsrpt_status },
-    { "tlsrpt_rua", "rua= destinations of the TLS-RPT record, ';'-joined", d_tlsrpt_rua },
-    { "verdict", "one stable verdict per domain (docs/codes.md)", d_verdict },
-    { "issues", "every stable issue code that applies, ';'-joined in code order", d_issues },
-    { "detail", "human-readable reasons, '; '-joined", d_detail },
-    { "scanned_at", "UTC time the domain's scan finished, ISO 8601", d_scanned_at },
-};
-
-/* ---- MX table ---- */
-
-#define MR ((const struct csvout_mx_row *)rec)
-#define MP (MR->probe)
-
-/* The handshake completed (so the certificate was judged) only for these two outcomes. */
-static int handshake_done(const struct smtp_probe_result *p)
-{
-    return p->status == SMTP_PROBE_OK || p->status == SMTP_PROBE_CERT_INVALID;
-}
-
-static const char *yes_no(int v)
-{
-    return v < 0 ? "" : v ? "yes" : "no";
-}
-
-STR_CELL(m_host, MR->mx_host)
-STR_CELL(m_address, MR->address)
-STR_CELL(m_status, smtp_probe_status_str(MP->status))
-NUM_CELL(m_greeting, MP->greeting_code, v <= 0)
-STR_CELL(m_starttls, yes_no(MP->starttls_offered))
-STR_CELL(m_version, MP->tls.version)
-STR_CELL(m_cipher, MP->tls.cipher)
-STR_CELL(m_subject, MP->tls.subject)
-STR_CELL(m_sans, MP->tls.sans)
-STR_CELL(m_not_after, MP->tls.not_after)
-STR_CELL(m_issuer, MP->tls.issuer)
-STR_CELL(m_verify_ok, handshake_done(MP) ? yes_no(MP->tls.flags == 0) : "")
-STR_CELL(m_verify_error, MP->tls.error)
-STR_CELL(m_error, MP->error)
-MS_CELL(m_connect_ms, MP->connect_ms)
-MS_CELL(m_greeting_ms, MP->greeting_ms)
-MS_CELL(m_tls_ms, MP->tls_ms)
-MS_CELL(m_total_ms, MP->total_ms)
-NUM_CELL(m_sharing, MR->domains_sharing, v < 0)
-
-static const char *m_probed_at(const void *rec, char *scratch, size_t size)
-{
-    return csvout_format_time(MR->probed_at, scratch, size);
-}
-
-static const struct csvout_column mx_columns[] = {
-    { "mx_host", "MX host name probed", m_host },
-    { "address", "IP address probed (port 25)", m_address },
-    { "probe_status", "ok, connect_failed, timeout, protocol, starttls_missing, tls_failed, cert_invalid", m_status },
-    { "greeting_code", "SMTP greeting reply code (empty: none received)", m_greeting },
-    { "starttls_offered", "EHLO advertised STARTTLS: yes, no (empty: not reached)", m_starttls },
-    { "tls_version", "negotiated TLS version, e.g. TLSv1.3", m_version },
-    { "cipher", "negotiated cipher suite", m_cipher },
-    { "cert_subject", "subject of the server certificate", m_subject },
-    { "cert_sans", "DNS subjectAltNames of the certificate, ';'-joined", m_sans },
-    { "cert_not_after", "certificate expiry, UTC ISO 8601", m_not_after },
-    { "cert_issuer", "issuer of the server certificate", m_issuer },
-    { "verify_ok", "certificate valid for the MX name: yes, no (empty: no handshake)", m_verify_ok },
-    { "verify_error", "certificate verification errors, '; '-joined", m_verify_error },
-    { "error", "what went wrong, human readable", m_error },
-    { "connect_ms", "TCP connect time in ms (empty: step not reached)", m_connect_ms },
-    { "greeting_ms", "time to the greeting in ms (empty: step not reached)", m_greeting_ms },
-    { "tls_ms", "TLS handshake time in ms (empty: step not reached)", m_tls_ms },
-    { "total_ms", "whole probe in ms", m_total_ms },
-    { "domains_sharing", "number of scanned domains whose MX set includes this host (empty: unknown)", m_sharing },
-    { "probed_at", "UTC time of the probe, ISO 8601", m_probed_at },
-};
-
-#define N_ITEMS(a) (sizeof(a) / sizeof((a)[0]))
-
-const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n)
-{
-    switch (t) {
-    case CSVOUT_DOMAIN:
-        *n = N_ITEMS(domain_columns);
-        return domain_columns;
-    case CSVOUT_MX:
-        *n = N_ITEMS(mx_columns);
-        return mx_columns;
+    const char *p = (const char *)rec + col->offset;
+    if (col->type == COL_LONG) {
+        long v;
+        memcpy(&v, p, sizeof(v));
+        return v;
     }
-    *n = 0;
-    return NULL;
+    int v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static void set_long(const struct csvout_column *col, void *rec, long v)
+{
+    char *p = (char *)rec + col->offset;
+    if (col->type == COL_LONG) {
+        memcpy(p, &v, sizeof(v));
+        return;
+    }
+    int i = (int)v;
+    memcpy(p, &i, sizeof(i));
+}
+
+const char *csvout_format_cell(const struct csvout_column *col, const void *rec, char *scratch,
+                               size_t size)
+{
+    const char *p = (const char *)rec + col->offset;
+    switch (col->type) {
+    case COL_STR:
+        return p;
+    case COL_LONG:
+    case COL_INT: {
+        long v = get_long(col, rec);
+        if (v < col->min)
+            return "";
+        snprintf(scratch, size, "%ld", v);
+        return scratch;
+    }
+    case COL_ENUM:
+    case COL_YESNO: {
+        int v;
+        memcpy(&v, p, sizeof(v));
+        if (col->type == COL_ENUM)
+            return col->str(v);
+        return v < 0 ? "" : v ? "yes" : "no";
+    }
+    case COL_ISSUES:
+        issue_set_format((const struct issue_set *)(const void *)p, scratch, size);
+        return scratch;
+    case COL_TIME: {
+        time_t t;
+        memcpy(&t, p, sizeof(t));
+        return csvout_format_time(t, scratch, size);
+    }
+    case COL_MS: {
+        double ms;
+        memcpy(&ms, p, sizeof(ms));
+        if (ms < 0)
+            return "";
+        snprintf(scratch, size, "%.1f", ms);
+        return scratch;
+    }
+    }
+    return "";
+}
+
+/* Parses a whole decimal number (no blanks, no sign other than '-'). */
+static int parse_long(const char *s, long *v)
+{
+    char *end;
+    if (*s == '\0' || *s == ' ' || *s == '+')
+        return -1;
+    errno = 0;
+    *v = strtol(s, &end, 10);
+    return *end != '\0' || errno != 0 ? -1 : 0;
+}
+
+static int parse_ms(const char *s, double *v)
+{
+    char *end;
+    if (*s == '\0' || *s == ' ')
+        return -1;
+    errno = 0;
+    *v = strtod(s, &end);
+    return *end != '\0' || errno != 0 || !(*v >= 0) ? -1 : 0;
+}
+
+static int bad_cell(char *err, size_t errlen, const char *why, const char *text)
+{
+    snprintf(err, errlen, "%s \"%.40s%s\"", why, text, strlen(text) > 40 ? "..." : "");
+    return -1;
+}
+
+/* Parses a NUL-terminated cell that is not a string column. */
+static int parse_typed(const struct csvout_column *col, void *rec, const char *s, char *err,
+                       size_t errlen)
+{
+    char *p = (char *)rec + col->offset;
+    switch (col->type) {
+    case COL_STR:
+        break;
+    case COL_LONG:
+    case COL_INT: {
+        long v = col->none;
+        if (*s != '\0' && (parse_long(s, &v) != 0 || v < col->min ||
+                           (col->type == COL_INT && (v > INT_MAX || v < INT_MIN))))
+            return bad_cell(err, errlen, "not a number in range:", s);
+        set_long(col, rec, v);
+        return 0;
+    }
+    case COL_ENUM:
+    case COL_YESNO: {
+        int v = col->type == COL_ENUM ? col->parse(s)
+              : *s == '\0' ? -1 : strcmp(s, "yes") == 0 ? 1 : strcmp(s, "no") == 0 ? 0 : -2;
+        if (v < -1 || (col->type == COL_ENUM && v < 0))
+            return bad_cell(err, errlen, "unknown value", s);
+        memcpy(p, &v, sizeof(v));
+        return 0;
+    }
+    case COL_ISSUES: {
+        struct issue_set set;
+        if (issue_set_parse(s, &set) != 0)
+            return bad_cell(err, errlen, "unknown issue code in", s);
+        memcpy(p, &set, sizeof(set));
+        return 0;
+    }
+    case COL_TIME: {
+        time_t t = 0;
+        if (*s != '\0' && csvout_parse_time(s, &t) != 0)
+            return bad_cell(err, errlen, "not a UTC ISO 8601 time:", s);
+        memcpy(p, &t, sizeof(t));
+        return 0;
+    }
+    case COL_MS: {
+        double ms = -1;
+        if (*s != '\0' && parse_ms(s, &ms) != 0)
+            return bad_cell(err, errlen, "not a duration in ms:", s);
+        memcpy(p, &ms, sizeof(ms));
+        return 0;
+    }
+    }
+    return bad_cell(err, errlen, "column of unknown type:", col->name);
+}
+
+int csvout_parse_cell(const struct csvout_column *col, void *rec, const char *text, size_t len,
+                      char *err, size_t errlen)
+{
+    if (memchr(text, '\0', len) != NULL)
+        return bad_cell(err, errlen, "NUL byte in cell", "");
+    if (col->type == COL_STR) {
+        /* cut as the scanner cuts: the buffer's last bytes become "..." */
+        char *dst = (char *)rec + col->offset;
+        size_t n = len < col->size ? len : col->size - 1;
+        memcpy(dst, text, n);
+        dst[n] = '\0';
+        if (len >= col->size && col->size >= 4)
+            memcpy(dst + col->size - 4, "...", 4);
+        return 0;
+    }
+    char cell[64]; /* every typed value is short; a longer cell cannot be one */
+    if (len >= sizeof(cell)) {
+        char head[44];
+        snprintf(head, sizeof(head), "%.*s", (int)(len < 40 ? len : 40), text);
+        return bad_cell(err, errlen, "cell too long for its type:", head);
+    }
+    memcpy(cell, text, len);
+    cell[len] = '\0';
+    return parse_typed(col, rec, cell, err, errlen);
+}
+
+/* ---- printed schema (--schema, docs/codes.md) ---- */
+
+static const char *type_name(const struct csvout_column *col)
+{
+    switch (col->type) {
+    case COL_STR: return "text";
+    case COL_LONG:
+    case COL_INT: return "integer";
+    case COL_ENUM: return "code";
+    case COL_ISSUES: return "codes";
+    case COL_TIME: return "time";
+    case COL_MS: return "ms";
+    case COL_YESNO: return "yes/no";
+    }
+    return "?";
 }
 
 static void print_table(FILE *f, const char *title, enum csvout_table t)
@@ -217,6 +524,34 @@ void csvout_print_schema(FILE *f)
     print_table(f, "Domain CSV (--output), one row per input line:", CSVOUT_DOMAIN);
     fputc('\n', f);
     print_table(f, "MX CSV (--mx-output), one row per probed MX address:", CSVOUT_MX);
+    fputc('\n', f);
+    print_table(f, "Domain-MX CSV (--domain-mx-output), one row per (domain, MX host):", CSVOUT_EDGE);
+}
+
+static void print_markdown_table(FILE *f, const char *title, enum csvout_table t)
+{
+    size_t n;
+    const struct csvout_column *cols = csvout_schema(t, &n);
+    fprintf(f, "### %s\n\n| # | column | type | meaning |\n|---|---|---|---|\n", title);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "| %zu | `%s` | %s | ", i + 1, cols[i].name, type_name(&cols[i]));
+        for (const char *c = cols[i].description; *c; c++) {
+            if (*c == '|')
+                fputc('\\', f); /* a '|' would end the Markdown cell */
+            fputc(*c, f);
+        }
+        fputs(" |\n", f);
+    }
+}
+
+void csvout_print_schema_markdown(FILE *f)
+{
+    print_markdown_table(f, "Domain table (`-o`), one row per input line", CSVOUT_DOMAIN);
+    fputc('\n', f);
+    print_markdown_table(f, "MX table (`--mx-output`), one row per probed MX address", CSVOUT_MX);
+    fputc('\n', f);
+    print_markdown_table(f, "Domain-MX edge table (`--domain-mx-output`), one row per (domain, MX host)",
+                         CSVOUT_EDGE);
 }
 
 /* ---- row assembly ---- */
@@ -282,7 +617,7 @@ static enum zwriter_status write_record(struct csvout *c, const void *rec)
     char scratch[CELL_SCRATCH];
     c->len = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *cell = cols[i].format(rec, scratch, sizeof(scratch));
+        const char *cell = csvout_format_cell(&cols[i], rec, scratch, sizeof(scratch));
         if (row_add(c, cell, i + 1 == n) != 0)
             return nomem(c);
     }
@@ -316,8 +651,9 @@ struct csvout *csvout_open_opts(const char *path, enum csvout_table t,
         free(c);
         return NULL;
     }
-    if (write_header(c) != ZWRITER_OK) {
-        csvout_close(c, err);
+    /* The header is published at once: a file killed before its first row is still a CSV. */
+    if (write_header(c) != ZWRITER_OK || zwriter_flush(c->w) != ZWRITER_OK) {
+        csvout_close_as(c, ZWRITER_DISCARD, err);
         return NULL;
     }
     return c;
@@ -339,8 +675,26 @@ enum zwriter_status csvout_write_mx(struct csvout *c, const char *host, const ch
                                     time_t probed_at)
 {
     assert(c->table == CSVOUT_MX);
-    struct csvout_mx_row row = { host, address_text, p, domains_sharing, probed_at };
+    struct csvout_mx_row row;
+    csvout_mx_row_fill(&row, host, address_text, p, domains_sharing, probed_at);
     return write_record(c, &row);
+}
+
+enum zwriter_status csvout_write_record(struct csvout *c, const void *rec)
+{
+    return write_record(c, rec);
+}
+
+enum zwriter_status csvout_write_edges(struct csvout *c, const struct domain_result *r)
+{
+    assert(c->table == CSVOUT_EDGE);
+    enum zwriter_status st = zwriter_error(c->w)->status;
+    for (size_t i = 0; i < r->n_mx && st == ZWRITER_OK; i++) {
+        struct csvout_edge_row row;
+        csvout_edge_row_fill(&row, r, i);
+        st = write_record(c, &row);
+    }
+    return st;
 }
 
 enum zwriter_status csvout_tick(struct csvout *c, double now)
@@ -353,12 +707,26 @@ const struct zwriter_error *csvout_error(const struct csvout *c)
     return zwriter_error(c->w);
 }
 
-enum zwriter_status csvout_close(struct csvout *c, struct zwriter_error *err)
+enum zwriter_status csvout_finish(struct csvout *c)
+{
+    enum zwriter_status st = zwriter_finish(c->w);
+    return st == ZWRITER_OK && c->oom ? ZWRITER_ERR_NOMEM : st;
+}
+
+const char *csvout_work_path(const struct csvout *c)
+{
+    return zwriter_work_path(c->w);
+}
+
+enum zwriter_status csvout_close_as(struct csvout *c, enum zwriter_close_mode mode,
+                                    struct zwriter_error *err)
 {
     if (c == NULL)
         return zwriter_close(NULL, err);
     struct zwriter_error e;
-    enum zwriter_status st = zwriter_close(c->w, &e);
+    /* A table that lost a row to out-of-memory is incomplete: never published. */
+    enum zwriter_status st = zwriter_close_as(c->w, c->oom && mode == ZWRITER_PUBLISH
+                                                        ? ZWRITER_KEEP_PARTIAL : mode, &e);
     if (st == ZWRITER_OK && c->oom) {
         st = e.status = ZWRITER_ERR_NOMEM;
         e.sys_errno = ENOMEM;
@@ -369,4 +737,9 @@ enum zwriter_status csvout_close(struct csvout *c, struct zwriter_error *err)
     free(c->row);
     free(c);
     return st;
+}
+
+enum zwriter_status csvout_close(struct csvout *c, struct zwriter_error *err)
+{
+    return csvout_close_as(c, ZWRITER_PUBLISH, err);
 }

@@ -25,35 +25,120 @@
 
 enum csvout_table {
     CSVOUT_DOMAIN = 0, /* one row per domain (struct domain_result) */
-    CSVOUT_MX = 1      /* one row per probed MX address (struct csvout_mx_row) */
+    CSVOUT_MX = 1,     /* one row per probed MX address (struct csvout_mx_row) */
+    CSVOUT_EDGE = 2    /* one row per (domain, MX host) (struct csvout_edge_row) */
 };
 
-/* One probed (host, address) as the MX CSV sees it; everything borrowed from the caller. */
+/* One (domain, MX host) edge as the edge CSV sees it: an owned, flat, typed record built from
+ * a domain's r->mxs[i] (csvout_edge_row_fill), described by offsets like the other tables. */
+struct csvout_edge_row {
+    char domain[RESULT_NAME_MAX];
+    long rank;
+    char mx_host[RESULT_NAME_MAX];
+    int preference;          /* -1: the implicit MX (empty cell) */
+    int covered;             /* 1 yes, 0 no, -1 no valid enforce/testing policy (empty) */
+    char probe_status[32];   /* not_probed, no_address, ok, or an smtp_probe_status */
+    struct issue_set issues;
+    int addresses_probed;    /* -1: not probed (empty) */
+};
+
+/* Resets e to its every-cell-empty state. */
+void csvout_edge_row_init(struct csvout_edge_row *e);
+
+/* Fills e from the i-th MX edge of r (i < r->n_mx). */
+void csvout_edge_row_fill(struct csvout_edge_row *e, const struct domain_result *r, size_t i);
+
+/* One probed (host, address) as the MX CSV sees it: an owned, flat, typed record, so that the
+ * schema can describe every cell by its offset and csvin can read a row back into it.  verify_ok
+ * is kept as a column of its own (the probe's certificate flags are not in the CSV). */
 struct csvout_mx_row {
-    const char *mx_host;
-    const char *address;                  /* text form, e.g. "192.0.2.1" or "2001:db8::1" */
-    const struct smtp_probe_result *probe;
+    char mx_host[RESULT_NAME_MAX];
+    char address[64];                     /* text form, e.g. "192.0.2.1" or "2001:db8::1" */
+    struct smtp_probe_result probe;
+    int verify_ok;                        /* -1 no handshake (empty cell), 0 no, 1 yes */
     long domains_sharing;                 /* < 0 = unknown (empty cell) */
     time_t probed_at;                     /* 0 = unknown (empty cell) */
 };
 
-/* A column: its name, a one-line description, and the formatter that turns a row record (a
- * struct domain_result or struct csvout_mx_row) into the cell text.  The formatter returns a
- * pointer into the record or into scratch (size bytes); "" means no value. */
+/* Resets a row to "nothing known" (every cell empty; status ok). */
+void csvout_mx_row_init(struct csvout_mx_row *m);
+
+/* Fills m from one probe's outcome (copied; nothing borrowed after return). */
+void csvout_mx_row_fill(struct csvout_mx_row *m, const char *host, const char *address_text,
+                        const struct smtp_probe_result *p, long domains_sharing, time_t probed_at);
+
+/* The type of a column's value in the row record, which says how a cell is formatted and parsed.
+ * The value sits at .offset in the record; .size is its size in bytes (the buffer size of a
+ * COL_STR). */
+enum csvout_type {
+    COL_STR = 0, /* char[size], NUL-terminated; a longer cell read back is cut and marked "..." */
+    COL_LONG,    /* long; a value < .min is "none" (empty cell), and an empty cell reads as .none */
+    COL_INT,     /* int, same rule as COL_LONG */
+    COL_ENUM,    /* an int-sized enum: .str formats it, .parse reads it (-1 = not a value) */
+    COL_ISSUES,  /* struct issue_set: codes ';'-joined in code order */
+    COL_TIME,    /* time_t: UTC ISO 8601 "2026-11-22T06:10:33Z"; 0 = empty cell */
+    COL_MS,      /* double milliseconds, one decimal; < 0 = step not reached (empty cell) */
+    COL_YESNO    /* int: 1 "yes", 0 "no", -1 empty */
+};
+
+/* A column, ZMap-style: described once, and both formatted and parsed from this description.
+ * Adding a column is one line in the table of csvout.c (a COL_* macro there). */
 struct csvout_column {
     const char *name;
+    enum csvout_type type;
+    size_t offset;                 /* of the value in the row record */
+    size_t size;                   /* of the value (COL_STR: the buffer) */
+    long min, none;                /* COL_LONG / COL_INT: values below min are "none" */
+    const char *(*str)(int v);     /* COL_ENUM */
+    int (*parse)(const char *s);   /* COL_ENUM: the value, or -1 when s is not one.  An enum
+                                      that can be absent needs a value whose str is "" (and
+                                      whose parse takes "") */
     const char *description;
-    const char *(*format)(const void *rec, char *scratch, size_t size);
 };
+
+/* 1 when a file of table t must have column i to be read: the columns of the first version
+ * (domain 18, MX 20) are; every column added after them is optional, so that a file written
+ * before it existed still reads (the record keeps its initial value).  New columns therefore
+ * need nothing but their one table line. */
+int csvout_column_required(enum csvout_table t, size_t i);
+
+/* "domain" or "MX", for messages. */
+const char *csvout_table_str(enum csvout_table t);
 
 /* The schema of table t; *n gets the number of columns.  Static storage. */
 const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n);
 
+/* The column named name in table t, or NULL; *index (may be NULL) gets its position. */
+const struct csvout_column *csvout_find_column(enum csvout_table t, const char *name, size_t *index);
+
+/* Size of table t's row record (struct domain_result or struct csvout_mx_row). */
+size_t csvout_record_size(enum csvout_table t);
+
+/* Resets rec (a record of table t) to its initial, every-cell-empty state. */
+void csvout_record_init(enum csvout_table t, void *rec);
+
+/* The text of one cell of rec: a pointer into rec or into scratch (size bytes); "" = no value. */
+const char *csvout_format_cell(const struct csvout_column *col, const void *rec, char *scratch,
+                               size_t size);
+
+/* Parses one cell (text of len bytes, no NUL needed; "" = no value) into rec.  Returns 0, or -1
+ * with a reason ("not a number", "unknown value "x"") in err (errlen bytes).  A COL_STR cell
+ * longer than its buffer is cut and marked "...", as the scanner cuts (not an error). */
+int csvout_parse_cell(const struct csvout_column *col, void *rec, const char *text, size_t len,
+                      char *err, size_t errlen);
+
 /* Prints both schemas (name and description of every column, in order) to f. */
 void csvout_print_schema(FILE *f);
 
+/* Prints both schemas as the Markdown of docs/codes.md's "Columns" section (tables of name, type,
+ * meaning); tests/integration/schema_docs.sh checks that the document holds exactly this. */
+void csvout_print_schema_markdown(FILE *f);
+
 /* Writes "2026-11-22T06:10:33Z" for t into buf (size >= 21); "" when t is 0.  Returns buf. */
 char *csvout_format_time(time_t t, char *buf, size_t size);
+
+/* Parses "2026-11-22T06:10:33Z" (exactly that form, UTC) into *t.  Returns 0 or -1. */
+int csvout_parse_time(const char *s, time_t *t);
 
 struct csvout;
 
@@ -75,13 +160,33 @@ enum zwriter_status csvout_write_mx(struct csvout *c, const char *host, const ch
                                     const struct smtp_probe_result *p, long domains_sharing,
                                     time_t probed_at);
 
+/* Appends one row of c's table from its record (struct domain_result or struct csvout_mx_row),
+ * e.g. a row read back by csvin.  rec borrowed. */
+enum zwriter_status csvout_write_record(struct csvout *c, const void *rec);
+
+/* Appends the rows of r's MX edges (none when it has no MX host); c must be a CSVOUT_EDGE
+ * writer.  r borrowed.  Returns the writer's (sticky) status. */
+enum zwriter_status csvout_write_edges(struct csvout *c, const struct domain_result *r);
+
 /* Passes the clock to the zwriter (ends a zstd frame / flushes every couple of seconds). */
 enum zwriter_status csvout_tick(struct csvout *c, double now);
 
 /* The underlying writer's sticky error.  Borrowed until csvout_close(). */
 const struct zwriter_error *csvout_error(const struct csvout *c);
 
-/* Finishes and closes the file, frees c (NULL is a no-op).  Returns the first error of the
+/* Ends the last frame, publishes the staged rows and closes the descriptor (zwriter_finish());
+ * also fails when a row was lost to out-of-memory. */
+enum zwriter_status csvout_finish(struct csvout *c);
+
+/* The file being written (PATH.partial in partial mode).  Borrowed until csvout_close(). */
+const char *csvout_work_path(const struct csvout *c);
+
+/* Finishes c, applies mode to a partial-mode work file (zwriter_close_as()), frees c (NULL is a
+ * no-op).  Returns the first error of the writer's life and fills *err (may be NULL). */
+enum zwriter_status csvout_close_as(struct csvout *c, enum zwriter_close_mode mode,
+                                    struct zwriter_error *err);
+
+/* csvout_close_as(c, ZWRITER_PUBLISH, err): finishes and closes the file, frees c (NULL is a no-op).  Returns the first error of the
  * writer's life and fills *err (may be NULL). */
 enum zwriter_status csvout_close(struct csvout *c, struct zwriter_error *err);
 

@@ -55,7 +55,7 @@ void summary_add(struct summary *s, const struct domain_result *r)
     count(s->by_starttls, SUMMARY_STARTTLS_N, (int)r->starttls_status);
     count(s->by_tlsrpt, SUMMARY_TXT_N, (int)r->tlsrpt_status);
     if (r->policy_status == POLICY_STATUS_OK)
-        count(s->by_mode, SUMMARY_MODE__COUNT, mode_index(r->policy_mode));
+        count(s->by_mode, SUMMARY_MODE__COUNT, mode_index(policy_mode_str(r->policy_mode)));
     if (r->txt_status == TXT_STATUS_OK && r->tlsrpt_status == TXT_STATUS_OK)
         s->sts_and_tlsrpt++;
 }

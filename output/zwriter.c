@@ -1,29 +1,42 @@
 /*
- * zwriter: buffered plain or zstd-framed file output with sticky, errno-carrying errors.
- * See zwriter.h for the frame schedule and why complete frames make a killed scan's file readable.
+ * zwriter: plain or zstd-framed file output that publishes whole units only, with sticky,
+ * errno-carrying errors and PATH.partial work files.  See zwriter.h for the rules and why a killed
+ * scan's file holds complete rows and frames only.
  */
 #include "output/zwriter.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <zstd.h>
 
-#define PLAIN_BUFFER_SIZE (64 * 1024)
+#define PLAIN_PUBLISH_AT (64 * 1024)      /* plain: staged bytes that trigger a write(2) */
+#define FRAME_INPUT_MAX (4 * 1024 * 1024) /* zstd: input bytes after which a frame is ended early */
 
 struct zwriter {
-    FILE *fp;
-    int own_fp;               /* 0 for stdout: flushed at close, never fclose()d */
-    char *path;               /* for messages; "-" shown as "stdout" */
+    int fd;
+    int own_fd;               /* 0 for stdout: never closed */
+    int regular;              /* a regular file: a failed piece is cut off with ftruncate */
+    int finished;             /* zwriter_finish() ran: the descriptor is closed */
+    char *path;               /* as given; "-" shown as "stdout" */
+    char *work_path;          /* PATH.partial in partial mode, else NULL */
+    ssize_t (*write_fn)(int fd, const void *buf, size_t len);
     ZSTD_CCtx *cctx;          /* NULL for plain output */
-    void *obuf;               /* compressed bytes on their way to fp */
-    size_t osize;
+    char *buf;                /* staged rows (plain) or the frame being built (zstd) */
+    size_t len, cap;
+    size_t frame_input;       /* zstd: bytes fed into the current frame */
+    off_t published;          /* file offset after the last complete piece */
     double interval;
-    double last_end;          /* clock value of the last frame end / flush */
+    double last_end;          /* clock value of the last frame end / publication */
     int have_last;            /* 0 until the first tick */
-    int dirty;                /* bytes written since the last frame end / flush */
+    int dirty;                /* units written since the last frame end / publication */
     unsigned long frames;
     struct zwriter_error err; /* first error, sticky */
 };
@@ -38,6 +51,7 @@ const char *zwriter_status_str(enum zwriter_status s)
     case ZWRITER_ERR_FLUSH: return "flush_failed";
     case ZWRITER_ERR_CLOSE: return "close_failed";
     case ZWRITER_ERR_ZSTD: return "zstd_failed";
+    case ZWRITER_ERR_RENAME: return "rename_failed";
     }
     return "unknown";
 }
@@ -55,7 +69,7 @@ static const char *shown_path(const char *path)
 }
 
 /* Fills e with status, errno and "<what> <path>: <reason>"; reason is strerror(sys_errno) unless
- * given (libzstd's own error name). */
+ * given (libzstd's own error name, or an explanation). */
 static void error_fill(struct zwriter_error *e, enum zwriter_status st, int sys_errno,
                        const char *what, const char *path, const char *reason)
 {
@@ -66,59 +80,117 @@ static void error_fill(struct zwriter_error *e, enum zwriter_status st, int sys_
     snprintf(e->text, sizeof(e->text), "%s %s: %s", what, shown_path(path), reason);
 }
 
+static void error_clear(struct zwriter_error *e)
+{
+    e->status = ZWRITER_OK;
+    e->sys_errno = 0;
+    e->text[0] = '\0';
+}
+
 /* Records the first error only: later ones are consequences of it. */
-static enum zwriter_status fail(struct zwriter *w, enum zwriter_status st, int sys_errno,
-                                const char *what, const char *reason)
+static enum zwriter_status fail_on(struct zwriter *w, enum zwriter_status st, int sys_errno,
+                                   const char *what, const char *path, const char *reason)
 {
     if (w->err.status == ZWRITER_OK)
-        error_fill(&w->err, st, sys_errno, what, w->path, reason);
+        error_fill(&w->err, st, sys_errno, what, path, reason);
     return w->err.status;
 }
 
-/* stdio may leave errno 0 on a short write in odd cases; EIO is the honest fallback. */
-static int errno_or_eio(void)
+static enum zwriter_status fail(struct zwriter *w, enum zwriter_status st, int sys_errno,
+                                const char *what, const char *reason)
 {
-    return errno ? errno : EIO;
+    return fail_on(w, st, sys_errno, what, w->work_path ? w->work_path : w->path, reason);
 }
 
-static enum zwriter_status raw_write(struct zwriter *w, const void *buf, size_t len)
+/* ---- publishing ------------------------------------------------------------------------- */
+
+/* Waits until a non-blocking descriptor (a borrowed stdout may be one) can take more bytes. */
+static void wait_writable(int fd)
 {
-    if (len == 0)
+    struct pollfd p = { fd, POLLOUT, 0 };
+    (void)poll(&p, 1, -1); /* an error here shows up in the next write */
+}
+
+/* Writes buf[0..len) completely, continuing after short writes.  0, or -1 with errno set. */
+static int write_all(struct zwriter *w, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = w->write_fn(w->fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            wait_writable(w->fd);
+            continue;
+        }
+        if (n < 0)
+            return -1;
+        if (n == 0) { /* no progress and no reason: do not spin */
+            errno = EIO;
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+        w->published += n;
+    }
+    return 0;
+}
+
+/* Hands the staged piece (whole rows, or whole frames) to the kernel.  On failure a regular file
+ * is cut back to the end of the previous piece, so what is on disk stays complete. */
+static enum zwriter_status publish(struct zwriter *w)
+{
+    if (w->err.status != ZWRITER_OK)
+        return w->err.status;
+    if (w->len == 0)
         return ZWRITER_OK;
-    errno = 0;
-    if (fwrite(buf, 1, len, w->fp) != len)
-        return fail(w, ZWRITER_ERR_WRITE, errno_or_eio(), "write", NULL);
+    off_t start = w->published;
+    if (write_all(w, w->buf, w->len) != 0) {
+        int e = errno;
+        if (w->regular && ftruncate(w->fd, start) == 0)
+            w->published = start;
+        return fail(w, ZWRITER_ERR_WRITE, e, "write", NULL);
+    }
+    w->len = 0;
     return ZWRITER_OK;
 }
 
-/* Feeds len bytes to the compressor in the given mode and writes what it produces.  With
- * ZSTD_e_end, loops until the frame epilogue is fully out. */
+/* Makes room for at least need more staged bytes. */
+static int reserve(struct zwriter *w, size_t need)
+{
+    if (w->cap - w->len >= need)
+        return 0;
+    size_t cap = w->cap ? w->cap : PLAIN_PUBLISH_AT;
+    while (cap - w->len < need)
+        cap *= 2;
+    char *b = realloc(w->buf, cap);
+    if (b == NULL)
+        return -1;
+    w->buf = b;
+    w->cap = cap;
+    return 0;
+}
+
+/* Feeds len bytes to the compressor in the given mode, appending what it produces to the frame
+ * in memory.  With ZSTD_e_end, loops until the frame epilogue is out. */
 static enum zwriter_status zstd_push(struct zwriter *w, const void *buf, size_t len,
                                      ZSTD_EndDirective mode)
 {
     ZSTD_inBuffer in = { buf, len, 0 };
     int finished;
     do {
-        ZSTD_outBuffer out = { w->obuf, w->osize, 0 };
+        if (reserve(w, ZSTD_CStreamOutSize()) != 0)
+            return fail(w, ZWRITER_ERR_NOMEM, ENOMEM, "write", NULL);
+        ZSTD_outBuffer out = { w->buf + w->len, w->cap - w->len, 0 };
         size_t remaining = ZSTD_compressStream2(w->cctx, &out, &in, mode);
         if (ZSTD_isError(remaining))
             return fail(w, ZWRITER_ERR_ZSTD, 0, "compress", ZSTD_getErrorName(remaining));
-        if (raw_write(w, w->obuf, out.pos) != ZWRITER_OK)
-            return w->err.status;
+        w->len += out.pos;
         finished = mode == ZSTD_e_end ? remaining == 0 : in.pos == in.size;
     } while (!finished);
     return ZWRITER_OK;
 }
 
-static enum zwriter_status flush_file(struct zwriter *w)
-{
-    errno = 0;
-    if (fflush(w->fp) != 0)
-        return fail(w, ZWRITER_ERR_FLUSH, errno_or_eio(), "flush", NULL);
-    return ZWRITER_OK;
-}
-
-/* Ends the current frame (if anything was written into it) and pushes the bytes to the kernel. */
+/* Ends the current frame (if anything was written into it) and publishes what is staged. */
 static enum zwriter_status end_frame(struct zwriter *w)
 {
     if (w->err.status != ZWRITER_OK)
@@ -129,10 +201,13 @@ static enum zwriter_status end_frame(struct zwriter *w)
         if (zstd_push(w, NULL, 0, ZSTD_e_end) != ZWRITER_OK)
             return w->err.status;
         w->frames++;
+        w->frame_input = 0;
     }
     w->dirty = 0;
-    return flush_file(w);
+    return publish(w);
 }
+
+/* ---- opening ---------------------------------------------------------------------------- */
 
 static int wants_compression(const char *path, int compress)
 {
@@ -145,9 +220,7 @@ static int wants_compression(const char *path, int compress)
 static enum zwriter_status setup_zstd(struct zwriter *w, int level)
 {
     w->cctx = ZSTD_createCCtx();
-    w->osize = ZSTD_CStreamOutSize();
-    w->obuf = malloc(w->osize);
-    if (w->cctx == NULL || w->obuf == NULL)
+    if (w->cctx == NULL)
         return fail(w, ZWRITER_ERR_NOMEM, ENOMEM, "open", NULL);
     size_t r = ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
     if (!ZSTD_isError(r))
@@ -160,31 +233,135 @@ static enum zwriter_status setup_zstd(struct zwriter *w, int level)
 static void writer_free(struct zwriter *w)
 {
     ZSTD_freeCCtx(w->cctx);
-    free(w->obuf);
+    free(w->buf);
     free(w->path);
+    free(w->work_path);
     free(w);
 }
 
-static enum zwriter_status open_file(struct zwriter *w)
+/* 1 when path exists and is not a regular file (a device, a FIFO): written in place. */
+static int is_special(const char *path)
 {
-    if (strcmp(w->path, "-") == 0) {
-        w->fp = stdout;
-        return ZWRITER_OK;
+    struct stat st;
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
+char *zwriter_partial_path(const char *path, char *buf, size_t size)
+{
+    size_t len = strlen(path);
+    size_t stem = len > 4 && strcmp(path + len - 4, ".zst") == 0 ? len - 4 : len;
+    int n = snprintf(buf, size, "%.*s%s%s", (int)stem, path, ZWRITER_PARTIAL_MARK, path + stem);
+    return n >= 0 && (size_t)n < size ? buf : NULL;
+}
+
+static char *partial_name(const char *path)
+{
+    size_t n = strlen(path) + sizeof(ZWRITER_PARTIAL_MARK);
+    char *p = malloc(n);
+    if (p != NULL)
+        zwriter_partial_path(path, p, n);
+    return p;
+}
+
+static const char PARTIAL_EXISTS[] =
+    "exists and holds the results of a run that did not finish (resume from it with "
+    "--resume, or move it away)";
+
+/* 1 when path is a non-empty file: an earlier run's work file, never overwritten. */
+static int nonempty(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > 0);
+}
+
+enum zwriter_status zwriter_check_path(const char *path, int partial, struct zwriter_error *err)
+{
+    struct stat st;
+    error_clear(err);
+    if (strcmp(path, "-") == 0) {
+        /* A closed stdout's descriptor would be reused by the next open(): refuse it now. */
+        int fl = fcntl(STDOUT_FILENO, F_GETFL);
+        if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY)
+            error_fill(err, ZWRITER_ERR_OPEN, fl < 0 ? errno : EBADF, "open", path, NULL);
+        return err->status;
     }
-    errno = 0;
-    w->fp = fopen(w->path, "wb");
-    if (w->fp == NULL)
-        return fail(w, ZWRITER_ERR_OPEN, errno_or_eio(), "open", NULL);
-    w->own_fp = 1;
-    /* stdio picks the buffer; failure to enlarge it is harmless, so the result is not checked. */
-    (void)setvbuf(w->fp, NULL, _IOFBF, PLAIN_BUFFER_SIZE);
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            error_fill(err, ZWRITER_ERR_OPEN, EISDIR, "open", path, NULL);
+            return err->status;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            if (access(path, W_OK) != 0)
+                error_fill(err, ZWRITER_ERR_OPEN, errno, "open", path, NULL);
+            return err->status;
+        }
+        if (!partial && access(path, W_OK) != 0) {
+            error_fill(err, ZWRITER_ERR_OPEN, errno, "open", path, NULL);
+            return err->status;
+        }
+    }
+    char *copy = strdup(path);
+    if (copy == NULL) {
+        error_fill(err, ZWRITER_ERR_NOMEM, ENOMEM, "open", path, NULL);
+        return err->status;
+    }
+    const char *dir = dirname(copy);
+    if (stat(dir, &st) != 0)
+        error_fill(err, ZWRITER_ERR_OPEN, errno, "open", path, NULL);
+    else if (!S_ISDIR(st.st_mode))
+        error_fill(err, ZWRITER_ERR_OPEN, ENOTDIR, "open", path, NULL);
+    else if (access(dir, W_OK | X_OK) != 0)
+        error_fill(err, ZWRITER_ERR_OPEN, errno, "open", path, NULL);
+    free(copy);
+    if (err->status != ZWRITER_OK || !partial)
+        return err->status;
+    char *work = partial_name(path);
+    if (work == NULL)
+        error_fill(err, ZWRITER_ERR_NOMEM, ENOMEM, "open", path, NULL);
+    else if (nonempty(work))
+        error_fill(err, ZWRITER_ERR_OPEN, EEXIST, "open", work, PARTIAL_EXISTS);
+    free(work);
+    return err->status;
+}
+
+static enum zwriter_status open_file(struct zwriter *w, int partial)
+{
+    struct stat st;
+    if (strcmp(w->path, "-") == 0) {
+        w->fd = STDOUT_FILENO;
+    } else {
+        int flags = O_WRONLY | O_CREAT | O_CLOEXEC;
+        struct stat lst;
+        char *target;
+        /* A symlink is replaced through its target: the rename goes where the link points. */
+        if (partial && lstat(w->path, &lst) == 0 && S_ISLNK(lst.st_mode) &&
+            (target = realpath(w->path, NULL)) != NULL) {
+            free(w->path);
+            w->path = target;
+        }
+        if (partial && !is_special(w->path)) {
+            if ((w->work_path = partial_name(w->path)) == NULL)
+                return fail(w, ZWRITER_ERR_NOMEM, ENOMEM, "open", NULL);
+            if (nonempty(w->work_path))
+                return fail(w, ZWRITER_ERR_OPEN, EEXIST, "open", PARTIAL_EXISTS);
+        }
+        w->fd = open(w->work_path ? w->work_path : w->path, flags | O_TRUNC, 0666);
+        if (w->fd < 0)
+            return fail(w, ZWRITER_ERR_OPEN, errno, "open", NULL);
+        w->own_fd = 1;
+    }
+    if (fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        w->regular = 1;
+        off_t at = lseek(w->fd, 0, SEEK_CUR);
+        w->published = at > 0 ? at : 0;
+    }
     return ZWRITER_OK;
 }
 
 struct zwriter *zwriter_open_opts(const char *path, const struct zwriter_opts *opts,
                                   struct zwriter_error *err)
 {
-    struct zwriter_opts o = { 0, -1.0, -1 };
+    struct zwriter_opts o = { 0, -1.0, -1, 0, NULL };
     if (opts != NULL)
         o = *opts;
     struct zwriter *w = calloc(1, sizeof(*w));
@@ -193,19 +370,23 @@ struct zwriter *zwriter_open_opts(const char *path, const struct zwriter_opts *o
         error_fill(err, ZWRITER_ERR_NOMEM, ENOMEM, "open", path, NULL);
         return NULL;
     }
+    w->fd = -1;
+    w->write_fn = o.write_fn ? o.write_fn : write;
     w->interval = o.flush_interval_sec < 0 ? ZWRITER_DEFAULT_FLUSH_SEC : o.flush_interval_sec;
     if (wants_compression(path, o.compress))
         setup_zstd(w, o.level ? o.level : ZWRITER_DEFAULT_LEVEL);
+    if (w->err.status == ZWRITER_OK && reserve(w, PLAIN_PUBLISH_AT) != 0)
+        fail(w, ZWRITER_ERR_NOMEM, ENOMEM, "open", NULL);
     if (w->err.status == ZWRITER_OK)
-        open_file(w);
+        open_file(w, o.partial);
     if (w->err.status != ZWRITER_OK) {
         *err = w->err;
+        if (w->own_fd)
+            close(w->fd);
         writer_free(w);
         return NULL;
     }
-    err->status = ZWRITER_OK;
-    err->sys_errno = 0;
-    err->text[0] = '\0';
+    error_clear(err);
     return w;
 }
 
@@ -214,16 +395,29 @@ struct zwriter *zwriter_open(const char *path, struct zwriter_error *err)
     return zwriter_open_opts(path, NULL, err);
 }
 
+/* ---- writing ---------------------------------------------------------------------------- */
+
 enum zwriter_status zwriter_write(struct zwriter *w, const void *buf, size_t len)
 {
     if (w->err.status != ZWRITER_OK)
         return w->err.status;
+    if (w->finished)
+        return fail(w, ZWRITER_ERR_WRITE, EBADF, "write", "written after finish");
     if (len == 0)
         return ZWRITER_OK;
     w->dirty = 1;
-    if (w->cctx != NULL)
-        return zstd_push(w, buf, len, ZSTD_e_continue);
-    return raw_write(w, buf, len);
+    if (w->cctx != NULL) {
+        if (zstd_push(w, buf, len, ZSTD_e_continue) != ZWRITER_OK)
+            return w->err.status;
+        w->frame_input += len;
+        /* Bounds the memory of one frame at a very high output rate. */
+        return w->frame_input >= FRAME_INPUT_MAX ? end_frame(w) : ZWRITER_OK;
+    }
+    if (reserve(w, len) != 0)
+        return fail(w, ZWRITER_ERR_NOMEM, ENOMEM, "write", NULL);
+    memcpy(w->buf + w->len, buf, len);
+    w->len += len;
+    return w->len >= PLAIN_PUBLISH_AT ? publish(w) : ZWRITER_OK;
 }
 
 enum zwriter_status zwriter_tick(struct zwriter *w, double now)
@@ -252,25 +446,54 @@ unsigned long zwriter_frames(const struct zwriter *w)
     return w->frames;
 }
 
-enum zwriter_status zwriter_close(struct zwriter *w, struct zwriter_error *err)
+const char *zwriter_work_path(const struct zwriter *w)
+{
+    return w->work_path ? w->work_path : w->path;
+}
+
+/* ---- closing ---------------------------------------------------------------------------- */
+
+enum zwriter_status zwriter_finish(struct zwriter *w)
+{
+    if (w->finished)
+        return w->err.status;
+    w->finished = 1;
+    end_frame(w);
+    if (!w->own_fd)
+        return w->err.status;
+    /* A work file about to replace PATH must be on disk first, or a crash right after the rename
+     * could leave PATH empty. */
+    if (w->work_path && w->err.status == ZWRITER_OK && fsync(w->fd) != 0 && errno != EINVAL)
+        fail(w, ZWRITER_ERR_FLUSH, errno, "sync", NULL);
+    /* close reports a failed final write-back (EIO on NFS...) and must be checked. */
+    if (close(w->fd) != 0)
+        fail(w, ZWRITER_ERR_CLOSE, errno, "close", NULL);
+    w->fd = -1;
+    return w->err.status;
+}
+
+enum zwriter_status zwriter_close_as(struct zwriter *w, enum zwriter_close_mode mode,
+                                     struct zwriter_error *err)
 {
     if (w == NULL) {
         if (err != NULL)
             memset(err, 0, sizeof(*err));
         return ZWRITER_OK;
     }
-    end_frame(w);
-    if (w->own_fp) {
-        errno = 0;
-        /* fclose reports a failed final write-back (ENOSPC, EIO on NFS...) and must be checked. */
-        if (fclose(w->fp) != 0)
-            fail(w, ZWRITER_ERR_CLOSE, errno_or_eio(), "close", NULL);
-    } else if (w->err.status == ZWRITER_OK) {
-        flush_file(w);
-    }
+    zwriter_finish(w);
+    if (w->work_path && mode == ZWRITER_DISCARD)
+        (void)unlink(w->work_path); /* the run never started: nothing of value in it */
+    else if (w->work_path && mode == ZWRITER_PUBLISH && w->err.status == ZWRITER_OK &&
+             rename(w->work_path, w->path) != 0)
+        fail_on(w, ZWRITER_ERR_RENAME, errno, "rename", w->work_path, NULL);
     enum zwriter_status st = w->err.status;
     if (err != NULL)
         *err = w->err;
     writer_free(w);
     return st;
+}
+
+enum zwriter_status zwriter_close(struct zwriter *w, struct zwriter_error *err)
+{
+    return zwriter_close_as(w, ZWRITER_PUBLISH, err);
 }

@@ -4,11 +4,22 @@
  */
 #include "pipeline/config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include <ares.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <zstd.h>
+
+#include "mtasts_revision.h" /* generated at build time: MTASTS_REVISION (see CMakeLists.txt) */
 #include "output/csvout.h"
 
 const char *starttls_mode_str(enum starttls_mode m)
@@ -46,13 +57,16 @@ void config_defaults(struct config *cfg)
     cfg->https_port = 443;
     cfg->smtp_port = 25;
     cfg->shard_count = 1;
+    cfg->domain_timeout_sec = -1; /* derived from --timeout: see config_domain_timeout */
+    cfg->dns_abort_after = 100;
 }
 
 enum opt_id {
     OPT_MX_OUTPUT = 256, OPT_RESOLVER, OPT_CA_FILE, OPT_CONCURRENCY, OPT_RATE, OPT_TIMEOUT,
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
-    OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS
+    OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
+    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT, OPT_BLOCKLIST, OPT_DNS_RATE
 };
 
 struct opt_doc {
@@ -63,8 +77,9 @@ struct opt_doc {
 static const struct opt_doc opts[] = {
     {{"output", required_argument, NULL, 'o'}, "FILE", "domain results (CSV; zstd when FILE ends in .zst); default stdout"},
     {{"mx-output", required_argument, NULL, OPT_MX_OUTPUT}, "FILE", "one row per probed MX (host, address); .zst as for -o"},
+    {{"domain-mx-output", required_argument, NULL, OPT_DOMAIN_MX_OUTPUT}, "FILE", "one row per (domain, MX host): preference, coverage, probe outcome; .zst as for -o"},
     {{"summary-json", required_argument, NULL, OPT_SUMMARY}, "FILE", "adoption summary as JSON"},
-    {{"resume", required_argument, NULL, OPT_RESUME}, "FILE", "skip input lines whose rank has a complete row in FILE (an earlier, interrupted run's -o); write the rest to -o"},
+    {{"resume", required_argument, NULL, OPT_RESUME}, "FILE", "skip input lines whose (rank, domain) has a complete row in FILE (an earlier, interrupted run's -o; once per row, so repeated lines count); write the rest to -o"},
     {{"resolver", required_argument, NULL, OPT_RESOLVER}, "ADDR", "DNS server IP[:PORT]; repeatable or comma-separated; default: system configuration"},
     {{"ca-file", required_argument, NULL, OPT_CA_FILE}, "FILE", "trust anchors for certificate checks; default: system store"},
     {{"concurrency", required_argument, NULL, OPT_CONCURRENCY}, "N", "domains in flight at most (default 1000)"},
@@ -72,7 +87,9 @@ static const struct opt_doc opts[] = {
     {{"timeout", required_argument, NULL, OPT_TIMEOUT}, "SEC", "per-network-operation timeout (default 10)"},
     {{"retries", required_argument, NULL, OPT_RETRIES}, "N", "DNS retries after the first try (default 2)"},
     {{"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT}, "SEC", "first DNS try's timeout, doubled on each retry (default: a share of --timeout such that a lookup with all its retries ends within --timeout)"},
+    {{"domain-timeout", required_argument, NULL, OPT_DOMAIN_TIMEOUT}, "SEC", "whole-domain deadline: after it the domain is finished with what is known, issue domain_timeout (default 3 x --timeout; 0 = none)"},
     {{"dns-inflight", required_argument, NULL, OPT_DNS_INFLIGHT}, "N", "DNS queries on the wire at most; more wait their turn (default 500)"},
+    {{"dns-abort-after", required_argument, NULL, OPT_DNS_ABORT_AFTER}, "N", "stop with exit status 4 when the first N DNS lookups all get no answer (no resolver reachable); 0 = never (default 100)"},
     {{"starttls", required_argument, NULL, OPT_STARTTLS}, "MODE", "all | sts | none: whose MX hosts are probed (default sts)"},
     {{"dns-only", no_argument, NULL, OPT_DNS_ONLY}, NULL, "DNS stage only: no HTTPS fetch, no SMTP probe"},
     {{"policy-all", no_argument, NULL, OPT_POLICY_ALL}, NULL, "fetch the policy of every domain, even without a valid TXT record"},
@@ -88,10 +105,12 @@ static const struct opt_doc opts[] = {
     {{"https-port", required_argument, NULL, OPT_HTTPS_PORT}, "PORT", "port of policy hosts (default 443; for test set-ups)"},
     {{"smtp-port", required_argument, NULL, OPT_SMTP_PORT}, "PORT", "port of MX hosts (default 25; for test set-ups)"},
     {{"shard", required_argument, NULL, OPT_SHARD}, "I/N", "scan only input lines whose number modulo N is I (0-based)"},
-    {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr (default when stderr is a tty)"},
+    {{"blocklist", required_argument, NULL, OPT_BLOCKLIST}, "FILE", "never contact what FILE lists (repeatable, up to 8 files; one entry per line, # comments: domain suffixes, IPv4/IPv6 addresses and CIDR prefixes); listed domains get the verdict excluded (see datasets/optout.blocklist)"},
+    {{"dns-rate", required_argument, NULL, OPT_DNS_RATE}, "N", "DNS queries sent per second at most, over all --resolver servers together, 0 = unlimited (default 0)"},
+    {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr, fitted to the terminal's width (default when stderr is a terminal the CSV does not go to)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no status line"},
     {{"schema", no_argument, NULL, OPT_SCHEMA}, NULL, "print the CSV columns with their meaning and exit"},
-    {{"version", no_argument, NULL, OPT_VERSION}, NULL, "print the version and exit"},
+    {{"version", no_argument, NULL, OPT_VERSION}, NULL, "print the version, source revision and library versions, and exit"},
     {{"help", no_argument, NULL, 'h'}, NULL, "this help"},
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -101,7 +120,10 @@ static void usage(FILE *f)
     fprintf(f, "usage: mtasts-scan [options] [INPUT]\n\n"
                "Measures MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) deployment.\n"
                "INPUT: one domain per line, or Tranco-style \"rank,domain\" CSV (CRLF or LF, blank\n"
-               "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n\n");
+               "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n"
+               "One domain: echo example.com | mtasts-scan -\n"
+               "Exit status: 0 done, 1 output or input failed, 2 usage error, 4 no DNS resolver\n"
+               "answers (--dns-abort-after), 130 interrupted.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         char left[64];
         const struct option *o = &opts[i].opt;
@@ -113,72 +135,238 @@ static void usage(FILE *f)
                      opts[i].arg ? opts[i].arg : "");
         fprintf(f, "  %-30s %s\n", left, opts[i].help);
     }
-    fprintf(f, "\nVerdicts, issue codes and columns: docs/codes.md, or --schema.\n");
+    fprintf(f, "\nVerdicts, issue codes and columns: docs/codes.md, or --schema.\n"
+               "Subcommands (first argument): merge (one table from shard and resumed outputs; "
+               "merge --help), schema [--markdown].\n");
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
+/* The parsers below return 0, or -1 with `expect` saying in a few words what the option takes
+ * (printed as "invalid value 'V' for --NAME: EXPECT"), so the message names the same range the
+ * check uses. */
+
+static int parse_long(const char *s, long lo, long hi, long *out, char *expect, size_t len)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
+    if (errno || end == s || *end || v < lo || v > hi) {
+        snprintf(expect, len, "expected a whole number from %ld to %ld", lo, hi);
         return -1;
+    }
     *out = v;
     return 0;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
+static int parse_double(const char *s, double lo, double hi, double *out, char *expect, size_t len)
 {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || *end || v < lo || v > hi)
+    /* strtod takes "nan" and "inf": a rate or timeout must be a plain number */
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
+        snprintf(expect, len, "expected a number from %.15g to %.15g", lo, hi);
         return -1;
+    }
     *out = v;
     return 0;
 }
 
-static int add_resolver(struct config *cfg, const char *s)
+/* Text sent on the wire (HTTP header, SMTP command): non-empty, no control characters (a CR or
+ * LF would end the line early); with `allowed` non-empty, only those characters. */
+static int check_text(const char *s, const char *allowed, const char *what, char *expect, size_t len)
 {
-    size_t len = strlen(cfg->resolvers);
-    int n = snprintf(cfg->resolvers + len, sizeof(cfg->resolvers) - len, "%s%s", len ? "," : "", s);
-    return (n < 0 || (size_t)n >= sizeof(cfg->resolvers) - len) ? -1 : 0;
+    int ok = *s != '\0';
+    for (const char *p = s; ok && *p; p++)
+        ok = (unsigned char)*p >= 0x20 && *p != 0x7f && (!*allowed || strchr(allowed, *p));
+    if (!ok)
+        snprintf(expect, len, "expected %s", what);
+    return ok ? 0 : -1;
 }
 
-static int parse_shard(struct config *cfg, const char *s)
+static int parse_port(const char *s, unsigned short *out, char *expect, size_t len)
 {
-    char *slash = strchr(s, '/');
-    if (!slash)
+    long l;
+    if (parse_long(s, 1, 65535, &l, expect, len) < 0)
         return -1;
-    char idx[32];
-    size_t n = (size_t)(slash - s);
-    if (n == 0 || n >= sizeof(idx))
-        return -1;
-    memcpy(idx, s, n);
-    idx[n] = '\0';
-    if (parse_long(slash + 1, 1, 1000000, &cfg->shard_count) < 0 ||
-        parse_long(idx, 0, cfg->shard_count - 1, &cfg->shard_index) < 0)
-        return -1;
+    *out = (unsigned short)l;
     return 0;
 }
 
-static int apply(struct config *cfg, int id, const char *arg, FILE *out)
+#define RESOLVER_EXPECT "expected IP or IP:PORT, IPv6 with a port as [ADDR]:PORT, PORT from 1 to 65535; repeat the option or separate servers with commas"
+
+int config_resolver_check(const char *item)
+{
+    char addr[INET6_ADDRSTRLEN + 1];
+    unsigned char bin[sizeof(struct in6_addr)];
+    const char *port = NULL;
+    size_t n;
+    if (item[0] == '[') { /* [IPv6]:PORT (or [IPv6]) */
+        const char *close = strchr(item, ']');
+        if (!close)
+            return -1;
+        n = (size_t)(close - item - 1);
+        if (close[1] == ':')
+            port = close + 2;
+        else if (close[1] != '\0')
+            return -1;
+        if (n == 0 || n >= sizeof(addr))
+            return -1;
+        memcpy(addr, item + 1, n);
+        addr[n] = '\0';
+        if (inet_pton(AF_INET6, addr, bin) != 1)
+            return -1;
+    } else if (strchr(item, ':') && strchr(item, ':') == strrchr(item, ':')) { /* IPv4:PORT */
+        const char *colon = strchr(item, ':');
+        n = (size_t)(colon - item);
+        if (n == 0 || n >= sizeof(addr))
+            return -1;
+        memcpy(addr, item, n);
+        addr[n] = '\0';
+        port = colon + 1;
+        if (inet_pton(AF_INET, addr, bin) != 1)
+            return -1;
+    } else if (inet_pton(strchr(item, ':') ? AF_INET6 : AF_INET, item, bin) != 1) {
+        return -1; /* a bare IPv4 or IPv6 address */
+    }
+    long l;
+    char unused[64];
+    return port && parse_long(port, 1, 65535, &l, unused, sizeof(unused)) < 0 ? -1 : 0;
+}
+
+/* Checks every comma-separated server of s, then appends them to cfg->resolvers. */
+static int add_resolver(struct config *cfg, const char *s, char *expect, size_t elen)
+{
+    snprintf(expect, elen, "%s", RESOLVER_EXPECT);
+    char item[128];
+    for (const char *p = s;;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof(item))
+            return -1;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (config_resolver_check(item) < 0)
+            return -1;
+        if (p[n] == '\0')
+            break;
+        p += n + 1;
+    }
+    size_t len = strlen(cfg->resolvers);
+    int n = snprintf(cfg->resolvers + len, sizeof(cfg->resolvers) - len, "%s%s", len ? "," : "", s);
+    if (n < 0 || (size_t)n >= sizeof(cfg->resolvers) - len) {
+        snprintf(expect, elen, "too many resolvers: %zu bytes of them at most",
+                 sizeof(cfg->resolvers) - 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_shard(struct config *cfg, const char *s, char *expect, size_t elen)
+{
+    char idx[32], unused[64];
+    const char *slash = strchr(s, '/');
+    size_t n = slash ? (size_t)(slash - s) : 0;
+    long count, index;
+    snprintf(expect, elen, "expected I/N with 0 <= I < N <= 1000000, e.g. 0/4 ... 3/4 for four machines");
+    if (!slash || n == 0 || n >= sizeof(idx))
+        return -1;
+    memcpy(idx, s, n);
+    idx[n] = '\0';
+    if (parse_long(slash + 1, 1, 1000000, &count, unused, sizeof(unused)) < 0 ||
+        parse_long(idx, 0, count - 1, &index, unused, sizeof(unused)) < 0)
+        return -1;
+    cfg->shard_count = count;
+    cfg->shard_index = index;
+    return 0;
+}
+
+/* The trust store must hold at least one PEM certificate: checked before the scan so that a typo
+ * gets one line naming the option instead of OpenSSL's error stack when the TLS context is
+ * built. */
+static int check_ca_file(const char *path, char *expect, size_t elen)
+{
+    const char *want = "expected a readable PEM file of trusted CA certificates";
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(expect, elen, "%s; %s", strerror(errno), want);
+        return -1;
+    }
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    int err = ferror(f) ? errno : 0;
+    fclose(f);
+    ERR_clear_error();
+    if (!x) {
+        snprintf(expect, elen, "%s; %s", err ? strerror(err) : "no PEM certificate in it", want);
+        return -1;
+    }
+    X509_free(x);
+    return 0;
+}
+
+int config_check_files(const struct config *cfg, FILE *err)
+{
+    char expect[256];
+    if (!cfg->ca_file || cfg->dns_only) /* --dns-only never builds a TLS context */
+        return 0;
+    if (check_ca_file(cfg->ca_file, expect, sizeof(expect)) == 0)
+        return 0;
+    fprintf(err, "mtasts-scan: invalid value '%s' for --ca-file: %s\n", cfg->ca_file, expect);
+    return -1;
+}
+
+int config_input_looks_like_domain(const char *arg)
+{
+    /* extensions of the files people pass as INPUT: "top.csv" is a file, not a domain */
+    static const char *const file_ext[] = {"txt", "csv", "zst", "gz", "xz", "bz2", "lst", "list",
+                                           "tsv", "json", "dat", "out", "in", "log"};
+    const char *dot = strrchr(arg, '.');
+    size_t len = strlen(arg);
+    if (!dot || dot == arg || len > 253 || strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+                                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != len)
+        return 0;
+    const char *tld = dot[1] ? dot + 1 : NULL; /* "example.com." ends in the root label */
+    if (!tld) {
+        for (dot--; dot > arg && *dot != '.'; dot--)
+            ;
+        tld = *dot == '.' ? dot + 1 : NULL;
+    }
+    if (!tld || strspn(tld, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.") !=
+                    strlen(tld) || strlen(tld) < 2)
+        return 0;
+    for (size_t i = 0; i < sizeof(file_ext) / sizeof(file_ext[0]); i++)
+        if (strcasecmp(tld, file_ext[i]) == 0)
+            return 0;
+    return 1;
+}
+
+void config_print_version(FILE *out)
+{
+    /* First line as before ("mtasts-scan VERSION"), so a script reading the second word still
+     * gets the version; then what it was built from and the libraries it runs with. */
+    fprintf(out, "mtasts-scan %s (git %s)\n", MTASTS_VERSION, MTASTS_REVISION);
+    fprintf(out, "libevent %s, c-ares %s, %s, zstd %s\n", event_get_version(), ares_version(NULL),
+            OpenSSL_version(OPENSSL_VERSION), ZSTD_versionString());
+}
+
+static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *ex, size_t exlen)
 {
     long l;
     switch (id) {
     case 'o': cfg->output = arg; return 0;
     case OPT_MX_OUTPUT: cfg->mx_output = arg; return 0;
+    case OPT_DOMAIN_MX_OUTPUT: cfg->domain_mx_output = arg; return 0;
     case OPT_SUMMARY: cfg->summary_json = arg; return 0;
     case OPT_RESUME: cfg->resume = arg; return 0;
-    case OPT_RESOLVER: return add_resolver(cfg, arg);
+    case OPT_RESOLVER: return add_resolver(cfg, arg, ex, exlen);
     case OPT_CA_FILE: cfg->ca_file = arg; return 0;
-    case OPT_CONCURRENCY: return parse_long(arg, 1, 1000000, &cfg->concurrency);
-    case OPT_RATE: return parse_double(arg, 0, 1e9, &cfg->rate);
-    case OPT_TIMEOUT: return parse_double(arg, 0.05, 3600, &cfg->timeout_sec);
-    case OPT_DNS_TIMEOUT: return parse_double(arg, 0.05, 3600, &cfg->dns_timeout_sec);
-    case OPT_DNS_INFLIGHT: return parse_long(arg, 1, 1000000, &cfg->dns_inflight);
+    case OPT_CONCURRENCY: return parse_long(arg, 1, 1000000, &cfg->concurrency, ex, exlen);
+    case OPT_RATE: return parse_double(arg, 0, 1e9, &cfg->rate, ex, exlen);
+    case OPT_TIMEOUT: return parse_double(arg, 0.05, 3600, &cfg->timeout_sec, ex, exlen);
+    case OPT_DNS_TIMEOUT: return parse_double(arg, 0.05, 3600, &cfg->dns_timeout_sec, ex, exlen);
+    case OPT_DOMAIN_TIMEOUT: return parse_double(arg, 0, 86400, &cfg->domain_timeout_sec, ex, exlen);
+    case OPT_DNS_INFLIGHT: return parse_long(arg, 1, 1000000, &cfg->dns_inflight, ex, exlen);
+    case OPT_DNS_ABORT_AFTER: return parse_long(arg, 0, 1000000000, &cfg->dns_abort_after, ex, exlen);
     case OPT_RETRIES:
-        if (parse_long(arg, 0, 20, &l) < 0)
+        if (parse_long(arg, 0, 20, &l, ex, exlen) < 0)
             return -1;
         cfg->retries = (int)l;
         return 0;
@@ -186,36 +374,44 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out)
         if (strcmp(arg, "all") == 0) cfg->starttls = STARTTLS_MODE_ALL;
         else if (strcmp(arg, "sts") == 0) cfg->starttls = STARTTLS_MODE_STS;
         else if (strcmp(arg, "none") == 0) cfg->starttls = STARTTLS_MODE_NONE;
-        else return -1;
+        else {
+            snprintf(ex, exlen, "expected all, sts or none");
+            return -1;
+        }
         return 0;
     case OPT_DNS_ONLY: cfg->dns_only = 1; return 0;
     case OPT_POLICY_ALL: cfg->policy_all = 1; return 0;
-    case OPT_USER_AGENT: cfg->user_agent = arg; return 0;
-    case OPT_EHLO: cfg->ehlo_name = arg; return 0;
-    case OPT_MX_CONN: return parse_long(arg, 1, 100000, &cfg->mx_conn_per_addr);
-    case OPT_MX_RATE: return parse_double(arg, 0, 1e9, &cfg->mx_rate_per_addr);
-    case OPT_TLS_THREADS: return parse_long(arg, 0, 64, &cfg->tls_threads);
-    case OPT_HTTPS_CONN: return parse_long(arg, 1, 100000, &cfg->https_conn_per_addr);
-    case OPT_HTTPS_RATE: return parse_double(arg, 0, 1e9, &cfg->https_rate_per_addr);
-    case OPT_MX_ADDR_MAX: return parse_long(arg, 1, 8, &cfg->mx_addr_max);
-    case OPT_MX_CACHE: return parse_long(arg, 1, 100000000, &cfg->mx_cache_max);
-    case OPT_HTTPS_PORT:
-        if (parse_long(arg, 1, 65535, &l) < 0)
+    case OPT_USER_AGENT: cfg->user_agent = arg; return check_text(arg, "", "non-empty printable text, no control characters", ex, exlen);
+    case OPT_EHLO:
+        cfg->ehlo_name = arg;
+        return check_text(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_[]:",
+                          "a host name or [address] literal", ex, exlen);
+    case OPT_MX_CONN: return parse_long(arg, 1, 100000, &cfg->mx_conn_per_addr, ex, exlen);
+    case OPT_MX_RATE: return parse_double(arg, 0, 1e9, &cfg->mx_rate_per_addr, ex, exlen);
+    case OPT_TLS_THREADS: return parse_long(arg, 0, 64, &cfg->tls_threads, ex, exlen);
+    case OPT_HTTPS_CONN: return parse_long(arg, 1, 100000, &cfg->https_conn_per_addr, ex, exlen);
+    case OPT_HTTPS_RATE: return parse_double(arg, 0, 1e9, &cfg->https_rate_per_addr, ex, exlen);
+    case OPT_MX_ADDR_MAX: return parse_long(arg, 1, 8, &cfg->mx_addr_max, ex, exlen);
+    case OPT_MX_CACHE: return parse_long(arg, 1, 100000000, &cfg->mx_cache_max, ex, exlen);
+    case OPT_HTTPS_PORT: return parse_port(arg, &cfg->https_port, ex, exlen);
+    case OPT_SMTP_PORT: return parse_port(arg, &cfg->smtp_port, ex, exlen);
+    case OPT_SHARD: return parse_shard(cfg, arg, ex, exlen);
+    case OPT_BLOCKLIST: /* repeatable: a second list adds to the first, never replaces it */
+        if (cfg->n_blocklist == (int)(sizeof(cfg->blocklist) / sizeof(cfg->blocklist[0]))) {
+            snprintf(ex, exlen, "at most %d --blocklist files",
+                     (int)(sizeof(cfg->blocklist) / sizeof(cfg->blocklist[0])));
             return -1;
-        cfg->https_port = (unsigned short)l;
+        }
+        cfg->blocklist[cfg->n_blocklist++] = arg;
         return 0;
-    case OPT_SMTP_PORT:
-        if (parse_long(arg, 1, 65535, &l) < 0)
-            return -1;
-        cfg->smtp_port = (unsigned short)l;
-        return 0;
-    case OPT_SHARD: return parse_shard(cfg, arg);
+    case OPT_DNS_RATE: return parse_double(arg, 0, 1e9, &cfg->dns_rate, ex, exlen);
     case OPT_PROGRESS: cfg->progress = PROGRESS_ON; return 0;
     case 'q': cfg->progress = PROGRESS_OFF; return 0;
     case OPT_SCHEMA: csvout_print_schema(out); return 1;
-    case OPT_VERSION: fprintf(out, "mtasts-scan %s\n", MTASTS_VERSION); return 1;
+    case OPT_VERSION: config_print_version(out); return 1;
     case 'h': usage(out); return 1;
     }
+    snprintf(ex, exlen, "unknown option");
     return -1;
 }
 
@@ -227,6 +423,32 @@ double config_dns_timeout(const struct config *cfg)
     double rounds = (double)((1L << (cfg->retries + 1)) - 1);
     double t = cfg->timeout_sec / rounds;
     return t < 0.05 ? 0.05 : t;
+}
+
+double config_domain_timeout(const struct config *cfg)
+{
+    if (cfg->domain_timeout_sec >= 0)
+        return cfg->domain_timeout_sec;
+    /* A domain's longest healthy path is three waits in a row (its DNS answers, then the policy
+     * host's or MX host's addresses, then the HTTPS fetch or SMTP probe), each of which a working
+     * server ends well within --timeout.  3 x --timeout therefore never cuts a working domain,
+     * and bounds one whose servers spend nearly --timeout at every step (seen: 18.3 s under
+     * --timeout 5) to 15 s. */
+    return 3 * cfg->timeout_sec;
+}
+
+/* Copies v into buf with control characters as \xNN, so an error message stays one line. */
+static void show_value(const char *v, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (; *v && n + 5 < len; v++) {
+        unsigned char ch = (unsigned char)*v;
+        if (ch < 0x20 || ch == 0x7f)
+            n += (size_t)snprintf(buf + n, len - n, "\\x%02x", ch);
+        else
+            buf[n++] = (char)ch;
+    }
+    buf[n] = '\0';
 }
 
 int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
@@ -242,13 +464,16 @@ int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
             fprintf(err, "Try 'mtasts-scan --help'.\n");
             return -1;
         }
-        int r = apply(cfg, c, optarg, out);
+        char expect[256] = "", shown[256];
+        int r = apply(cfg, c, optarg, out, expect, sizeof(expect));
         if (r < 0) {
+            /* one line: the option, the value (control characters escaped), what it takes */
+            show_value(optarg ? optarg : "", shown, sizeof(shown));
             if (idx >= 0)
-                fprintf(err, "mtasts-scan: invalid value '%s' for --%s\n", optarg ? optarg : "",
-                        longopts[idx].name);
+                fprintf(err, "mtasts-scan: invalid value '%s' for --%s: %s\n", shown,
+                        longopts[idx].name, expect);
             else
-                fprintf(err, "mtasts-scan: invalid value '%s' for -%c\n", optarg ? optarg : "", c);
+                fprintf(err, "mtasts-scan: invalid value '%s' for -%c: %s\n", shown, c, expect);
             return -1;
         }
         idx = -1;

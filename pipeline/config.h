@@ -16,6 +16,7 @@ struct config {
     const char *input;          /* "-" = stdin */
     const char *output;         /* "-" = stdout */
     const char *mx_output;      /* NULL = no MX table */
+    const char *domain_mx_output; /* NULL = no domain-MX edge table */
     const char *summary_json;   /* NULL = none */
     const char *resume;         /* an earlier run's domain CSV: skip ranks it has; NULL = none */
     char resolvers[1024];       /* comma-joined, "" = system */
@@ -41,11 +42,19 @@ struct config {
     long tls_threads;           /* threads running HTTPS fetches and SMTP probes (0 = main loop) */
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;
+    double domain_timeout_sec;  /* whole-domain deadline; < 0 = derived, 0 = none */
+    long dns_abort_after;       /* stop when this many first lookups all got no answer (0 = never) */
+    const char *blocklist[8];   /* --blocklist FILE, repeatable: never contacted (pipeline/blocklist.h) */
+    int n_blocklist;
+    double dns_rate;            /* DNS queries per second sent at most, 0 = unlimited (scanner/dns.h) */
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and
  * all its retries (c-ares doubles the wait each round) end within --timeout. */
 double config_dns_timeout(const struct config *cfg);
+
+/* The whole-domain deadline in seconds (0 = none): --domain-timeout, or 3 x --timeout. */
+double config_domain_timeout(const struct config *cfg);
 
 /* Fills cfg with defaults. */
 void config_defaults(struct config *cfg);
@@ -53,5 +62,22 @@ void config_defaults(struct config *cfg);
 /* Parses argv into cfg.  Returns 0 to go on, 1 when the caller should exit 0 (--help/--version
  * printed), -1 on a usage error (message already printed to err). */
 int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
+
+/* Checks the files the options name that must be readable before a scan starts (--ca-file:
+ * at least one PEM certificate, unless --dns-only).  0, or -1 with one line printed to err
+ * naming the option, the value and what is expected. */
+int config_check_files(const struct config *cfg, FILE *err);
+
+/* Prints what --version prints: "mtasts-scan VERSION (git REVISION)" and a line of the library
+ * versions in use (libevent, c-ares, OpenSSL, zstd). */
+void config_print_version(FILE *out);
+
+/* 0 when item is one --resolver server c-ares understands: IPv4, IPv4:PORT, IPv6, [IPv6] or
+ * [IPv6]:PORT with PORT 1-65535; -1 otherwise.  Pure: exposed for the tests. */
+int config_resolver_check(const char *item);
+
+/* 1 when an INPUT argument reads like a domain name rather than a file name ("example.com", not
+ * "domains.txt" or "./list"): used to add a hint when such a file does not exist.  Pure. */
+int config_input_looks_like_domain(const char *arg);
 
 #endif

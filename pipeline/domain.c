@@ -2,6 +2,8 @@
  * domain: the per-domain state machine.  Each stage counts its outstanding operations in
  * d->pending, plus one guard held while the stage issues them, so an operation that completes
  * synchronously (c-ares may answer before ares_query returns) cannot end the stage early.
+ * Every DNS lookup carries a token naming the domain's generation, since a domain cut by its
+ * deadline is recycled while its lookups are still out.
  */
 #include "pipeline/domain.h"
 
@@ -26,6 +28,63 @@ const char *domain_stage_str(enum domain_stage s)
 static void checks_start(struct domain *d);
 static void domain_finish(struct domain *d);
 
+/* The domain's DNS lookups, one bit each in d->dns_waiting. */
+enum {
+    DQ_MX = 1u << 0,
+    DQ_STS = 1u << 1,
+    DQ_TLSRPT = 1u << 2,
+    DQ_POLICY_ADDR = 1u << 3,
+    DQ_IMPLICIT_ADDR = 1u << 4
+};
+
+/* A lookup's claim on its domain: c-ares cannot cancel one query, so an answer may arrive after
+ * the domain was cut and its slot reused. */
+struct dns_token {
+    struct domain *d;
+    unsigned long gen;
+    unsigned bit;
+};
+
+/* The scanner itself failed at step (out of memory): the verdict will say so. */
+static void scanner_failed(struct domain *d, const char *step)
+{
+    if (!d->scanner_error)
+        d->scanner_error = step;
+}
+
+static void stage_op_done(struct domain *d);
+
+/* A token for one lookup (pass it as the callback's arg), or NULL when out of memory, in which
+ * case the lookup is counted as done with the scanner's failure. */
+static void *token_new(struct domain *d, unsigned bit)
+{
+    struct dns_token *t = malloc(sizeof(*t));
+    if (!t) {
+        scanner_failed(d, "dns");
+        stage_op_done(d);
+        return NULL;
+    }
+    t->d = d;
+    t->gen = d->gen;
+    t->bit = bit;
+    d->dns_waiting |= bit;
+    return t;
+}
+
+/* The domain still waiting for this answer, or NULL for a stale one; frees the token. */
+static struct domain *token_take(void *arg)
+{
+    struct dns_token *t = arg;
+    struct domain *d = t->d;
+    unsigned bit = t->bit;
+    int live = t->gen == d->gen && (d->dns_waiting & bit);
+    free(t);
+    if (!live)
+        return NULL;
+    d->dns_waiting &= ~bit;
+    return d;
+}
+
 static void stage_op_done(struct domain *d)
 {
     if (--d->pending > 0)
@@ -40,15 +99,20 @@ static void stage_op_done(struct domain *d)
 
 static void on_mx(const struct dns_mx_answer *a, void *arg)
 {
-    struct domain *d = arg;
+    struct domain *d = token_take(arg);
+    if (!d)
+        return;
     d->mx = *a;
     stage_op_done(d);
 }
 
 static void on_sts(const struct dns_txt_answer *a, void *arg)
 {
-    struct domain *d = arg;
+    struct domain *d = token_take(arg);
+    if (!d)
+        return;
     d->sts_dns = a->status;
+    d->sts_ttl = a->ttl;
     if (a->status == DNS_OK)
         txt_parse_sts(a->rec, a->n, &d->sts);
     stage_op_done(d);
@@ -56,30 +120,64 @@ static void on_sts(const struct dns_txt_answer *a, void *arg)
 
 static void on_tlsrpt(const struct dns_txt_answer *a, void *arg)
 {
-    struct domain *d = arg;
+    struct domain *d = token_take(arg);
+    if (!d)
+        return;
     d->tlsrpt_dns = a->status;
     if (a->status == DNS_OK)
         txt_parse_tlsrpt(a->rec, a->n, &d->tlsrpt);
     stage_op_done(d);
 }
 
+static void domain_cut(struct domain *d);
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct domain *d = arg;
+    if (d->stage == DOMAIN_DNS || d->stage == DOMAIN_CHECKS)
+        domain_cut(d);
+}
+
+/* Arms --domain-timeout.  Without a timer (out of memory) the domain is still bounded by each
+ * step's --timeout, so it goes on: nothing it reports depends on the deadline. */
+static void deadline_start(struct domain *d)
+{
+    double sec = config_domain_timeout(d->env->cfg);
+    if (sec <= 0)
+        return;
+    d->deadline = evtimer_new(d->env->base, on_deadline, d);
+    if (!d->deadline)
+        return;
+    struct timeval tv = {(time_t)sec, (suseconds_t)((sec - (double)(time_t)sec) * 1e6)};
+    evtimer_add(d->deadline, &tv);
+}
+
 void domain_start(struct domain *d, struct domain_env *env, const char *name, long rank)
 {
     char qname[320];
+    void *t;
     memset(d, 0, offsetof(struct domain, mxs));
+    d->gen++;
     d->env = env;
     result_init(&d->result);
     result_copy(d->result.domain, sizeof(d->result.domain), name);
     d->result.rank = rank;
     d->sts.status = TXT_STATUS_MISSING;
     d->tlsrpt.status = TXT_STATUS_MISSING;
+    d->sts_ttl = -1;
     d->stage = DOMAIN_DNS;
     d->pending = 4; /* three queries and the guard */
-    dns_query_mx(env->dns, name, on_mx, d);
+    deadline_start(d);
+    if ((t = token_new(d, DQ_MX)) != NULL)
+        dns_query_mx(env->dns, name, on_mx, t);
     snprintf(qname, sizeof(qname), "_mta-sts.%s", name);
-    dns_query_txt(env->dns, qname, on_sts, d);
+    if ((t = token_new(d, DQ_STS)) != NULL)
+        dns_query_txt(env->dns, qname, on_sts, t);
     snprintf(qname, sizeof(qname), "_smtp._tls.%s", name);
-    dns_query_txt(env->dns, qname, on_tlsrpt, d);
+    if ((t = token_new(d, DQ_TLSRPT)) != NULL)
+        dns_query_txt(env->dns, qname, on_tlsrpt, t);
     stage_op_done(d);
 }
 
@@ -89,14 +187,22 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
     memset(d, 0, offsetof(struct domain, mxs));
     d->env = env;
     result_init(&d->result);
-    result_copy(d->result.domain, sizeof(d->result.domain), raw);
-    d->result.rank = rank;
-    struct classify_facts f;
-    memset(&f, 0, sizeof(f));
-    f.input_invalid = 1;
-    f.input_reason = reason;
+    struct classify_facts f = {.domain = raw, .rank = rank, .finished_at = time(NULL),
+                               .input_invalid = 1, .input_reason = reason};
     classify_domain(&f, &d->result);
-    d->result.scanned_at = time(NULL);
+    d->stage = DOMAIN_DONE;
+    env->finish(d, env->finish_arg);
+}
+
+void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
+                    const char *entry)
+{
+    memset(d, 0, offsetof(struct domain, mxs));
+    d->env = env;
+    result_init(&d->result);
+    struct classify_facts f = {.domain = name, .rank = rank, .finished_at = time(NULL),
+                               .excluded_by = entry};
+    classify_domain(&f, &d->result);
     d->stage = DOMAIN_DONE;
     env->finish(d, env->finish_arg);
 }
@@ -117,6 +223,7 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
 {
     struct domain *d = arg;
     d->fetch = NULL;
+    d->fetch_queued = 0;
     addrlimit_release(&d->fetch_ticket);
     if (fetch_unanswered(res) && fetch_next_addr(d))
         return;
@@ -130,16 +237,19 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
         if (d->policy)
             policy_parse(res->body, res->body_len, d->policy);
         else
-            snprintf(d->fetch_res.detail, sizeof(d->fetch_res.detail), "out of memory");
+            scanner_failed(d, "policy parse");
     }
     stage_op_done(d);
 }
 
+/* The fetch could not start for lack of memory: the scanner's failure, not the policy host's. */
 static void fetch_fail_oom(struct domain *d)
 {
+    d->fetch_queued = 0;
     d->fetch_done = 1;
-    d->fetch_res.status = HTTPS_FETCH_CONNECT_FAILED;
+    d->fetch_res.status = HTTPS_FETCH_INTERNAL_ERROR;
     snprintf(d->fetch_res.detail, sizeof(d->fetch_res.detail), "out of memory");
+    scanner_failed(d, "policy fetch");
     stage_op_done(d);
 }
 
@@ -153,6 +263,7 @@ static void fetch_go(struct addrlimit_ticket *t)
                                  .max_body = 65536,
                                  .user_agent = d->env->cfg->user_agent};
     d->env->https_fetches++;
+    d->fetch_queued = 0;
     d->fetch = tlsworker_fetch(d->env->tls, (struct sockaddr *)&d->fetch_addr, d->fetch_addrlen, host,
                                "/.well-known/mta-sts.txt", &o, on_fetch, d);
     if (!d->fetch) {
@@ -171,6 +282,7 @@ static int fetch_next_addr(struct domain *d)
     d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
     d->fetch_ticket.go = fetch_go;
     d->fetch_ticket.arg = d;
+    d->fetch_queued = 1;
     if (addrlimit_acquire(d->env->https_limit, key, &d->fetch_ticket) < 0)
         fetch_fail_oom(d);
     return 1;
@@ -178,7 +290,9 @@ static int fetch_next_addr(struct domain *d)
 
 static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
 {
-    struct domain *d = arg;
+    struct domain *d = token_take(arg);
+    if (!d)
+        return;
     d->policy_host_dns = a->status;
     if (a->status != DNS_OK || a->n == 0) {
         if (a->status == DNS_OK)
@@ -186,14 +300,27 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         stage_op_done(d);
         return;
     }
-    /* One fetch at a time, IPv4 first, the next address only when one did not answer. */
+    /* The addresses not on the blocklist, IPv4 first, tried one at a time: the next one only
+     * when one did not answer, so one fetch per domain keeps the scan polite. */
     d->fetch_addrs = malloc(sizeof(*d->fetch_addrs));
     if (!d->fetch_addrs) {
         fetch_fail_oom(d);
         return;
     }
-    *d->fetch_addrs = *a;
+    d->fetch_addrs->status = a->status;
+    d->fetch_addrs->n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (!blocklist_skip_addr(d->env->blocklist, (const struct sockaddr *)&a->addr[i],
+                                 d->policy_skipped, sizeof(d->policy_skipped)))
+            d->fetch_addrs->addr[d->fetch_addrs->n++] = a->addr[i];
     d->fetch_next = 0;
+    if (d->fetch_addrs->n == 0) {
+        free(d->fetch_addrs);
+        d->fetch_addrs = NULL;
+        d->policy_excluded = 1;
+        stage_op_done(d);
+        return;
+    }
     fetch_next_addr(d);
 }
 
@@ -202,7 +329,10 @@ static void policy_start(struct domain *d)
     char host[320];
     snprintf(host, sizeof(host), "mta-sts.%s", d->result.domain);
     d->pending++;
-    dns_query_addr(d->env->dns, host, on_policy_addr, d);
+    d->policy_queried = 1;
+    void *t = token_new(d, DQ_POLICY_ADDR);
+    if (t)
+        dns_query_addr(d->env->dns, host, on_policy_addr, t);
 }
 
 /* ---- DOMAIN_CHECKS: MX hosts ------------------------------------------------------------ */
@@ -211,8 +341,7 @@ static void on_mx_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
 {
     struct domain_mx *m = w->arg;
     m->done = 1;
-    m->problems = o->problems;
-    snprintf(m->why, sizeof(m->why), "%s", o->why);
+    m->probes = o->probes;
     stage_op_done(m->owner);
 }
 
@@ -237,7 +366,9 @@ static int probe_wanted(const struct domain *d)
 
 static void on_implicit_addr(const struct dns_addr_answer *a, void *arg)
 {
-    struct domain *d = arg;
+    struct domain *d = token_take(arg);
+    if (!d)
+        return;
     d->implicit_addr = (a->status == DNS_OK && a->n == 0) ? DNS_NODATA : a->status;
     if (d->implicit_addr == DNS_OK && probe_wanted(d)) {
         d->n_probe = 1;
@@ -258,7 +389,9 @@ static void checks_start(struct domain *d)
     d->implicit_mx = d->mx.status != DNS_OK;
     if (d->implicit_mx) {
         d->pending++;
-        dns_query_addr(d->env->dns, d->result.domain, on_implicit_addr, d);
+        void *t = token_new(d, DQ_IMPLICIT_ADDR);
+        if (t)
+            dns_query_addr(d->env->dns, d->result.domain, on_implicit_addr, t);
     }
     if (!cfg->dns_only && (d->sts.status == TXT_STATUS_OK || cfg->policy_all))
         policy_start(d);
@@ -272,65 +405,116 @@ static void checks_start(struct domain *d)
 
 /* ---- DOMAIN_DONE ------------------------------------------------------------------------ */
 
-static void fill_columns(struct domain *d)
-{
-    struct domain_result *r = &d->result;
-    for (size_t i = 0; i < d->mx.n; i++)
-        result_list_add(r->mx, sizeof(r->mx), d->mx.mx[i].host);
-    if (d->fetch_done)
-        r->http_status = d->fetch_res.http_status;
-    if (d->policy_host_dns != DNS_OK && d->sts.status == TXT_STATUS_OK && !d->env->cfg->dns_only)
-        r->policy_status = POLICY_STATUS_FETCH_FAILED;
-    if (d->fetch_done)
-        r->policy_status = d->fetch_res.status != HTTPS_FETCH_OK ? POLICY_STATUS_FETCH_FAILED
-                         : (d->policy && d->policy->valid) ? POLICY_STATUS_OK
-                                                           : POLICY_STATUS_INVALID;
-    if (d->policy) {
-        result_copy(r->policy_mode, sizeof(r->policy_mode), policy_mode_str(d->policy->mode));
-        r->policy_max_age = d->policy->max_age;
-        for (size_t i = 0; i < d->policy->n_mx; i++)
-            result_list_add(r->policy_mx, sizeof(r->policy_mx), d->policy->mx[i]);
-    }
-}
-
+/* Hands every fact to the classifier, which fills the row; then the scan writes it. */
 static void domain_finish(struct domain *d)
 {
+    /* The row is rebuilt from the facts; during the scan it only held the name and rank. */
+    char name[RESULT_NAME_MAX];
+    long rank = d->result.rank;
+    result_copy(name, sizeof(name), d->result.domain);
+    result_init(&d->result);
     struct classify_mx cm[DNS_MX_MAX];
     size_t n = d->implicit_mx ? (d->implicit_addr == DNS_OK ? 1 : 0) : d->mx.n;
     for (size_t i = 0; i < n; i++) {
-        cm[i].host = d->implicit_mx ? d->result.domain : d->mx.mx[i].host;
-        cm[i].probed = i < d->n_probe && d->mxs[i].done;
-        cm[i].problems = cm[i].probed ? d->mxs[i].problems : (struct issue_set){0};
-        cm[i].why = cm[i].probed ? d->mxs[i].why : NULL;
+        cm[i].host = d->implicit_mx ? name : d->mx.mx[i].host;
+        cm[i].preference = d->implicit_mx ? -1 : d->mx.mx[i].pref;
+        cm[i].probes = i < d->n_probe && d->mxs[i].done ? &d->mxs[i].probes : NULL;
     }
     struct classify_facts f = {
+        .domain = name,
+        .rank = rank,
+        .finished_at = time(NULL),
         .mx_dns = d->mx.status,
         .null_mx = d->mx.null_mx,
+        .mx_answer = &d->mx,
+        .implicit_queried = d->implicit_mx,
         .implicit_addr = d->implicit_mx ? d->implicit_addr : DNS_OK,
         .sts_dns = d->sts_dns,
+        .sts_ttl = d->sts_ttl,
         .sts = &d->sts,
         .tlsrpt_dns = d->tlsrpt_dns,
         .tlsrpt = &d->tlsrpt,
         .policy_checked = !d->env->cfg->dns_only,
+        .policy_queried = d->policy_queried,
         .policy_host_dns = d->policy_host_dns,
-        .fetch_done = d->fetch_done,
         .fetch = d->fetch_done ? &d->fetch_res : NULL,
         .policy = d->policy,
         .mx = cm,
         .n_mx = n,
         .starttls_disabled = d->env->cfg->starttls == STARTTLS_MODE_NONE,
+        .policy_skipped = d->policy_skipped,
+        .policy_excluded = d->policy_excluded,
+        .cut = d->cut[0] ? d->cut : NULL,
+        .domain_timeout_sec = config_domain_timeout(d->env->cfg),
+        .scanner_error = d->scanner_error,
     };
-    if (f.fetch && f.fetch->status == HTTPS_FETCH_OK && !d->policy)
-        f.fetch = NULL; /* out of memory while parsing: reported as a failed fetch */
-    fill_columns(d);
+    if (d->deadline)
+        evtimer_del(d->deadline);
     classify_domain(&f, &d->result);
-    d->result.scanned_at = time(NULL);
     d->stage = DOMAIN_DONE;
     d->env->finish(d, d->env->finish_arg);
 }
 
+/* Appends step to d->cut. */
+static void cut_add(struct domain *d, const char *step)
+{
+    size_t len = strlen(d->cut);
+    snprintf(d->cut + len, sizeof(d->cut) - len, "%s%s", len ? ", " : "", step);
+}
+
+/* The deadline passed: every step still out is given up and recorded as cut, and the domain
+ * finishes with what is known.  Unanswered lookups read as timeouts (the DNS did not answer in
+ * time); the policy fetch, running or still queued for politeness, as a fetch timeout; a cut MX
+ * host as not probed (its shared probe goes on for the other domains). */
+static void domain_cut(struct domain *d)
+{
+    if (d->dns_waiting) {
+        if (d->dns_waiting & DQ_MX) {
+            d->mx.status = DNS_TIMEOUT;
+            d->mx.n = 0;
+        }
+        if (d->dns_waiting & DQ_STS)
+            d->sts_dns = DNS_TIMEOUT;
+        if (d->dns_waiting & DQ_TLSRPT)
+            d->tlsrpt_dns = DNS_TIMEOUT;
+        if (d->dns_waiting & DQ_POLICY_ADDR)
+            d->policy_host_dns = DNS_TIMEOUT;
+        if (d->dns_waiting & DQ_IMPLICIT_ADDR)
+            d->implicit_addr = DNS_TIMEOUT;
+        d->dns_waiting = 0; /* their answers, when they come, are dropped */
+        cut_add(d, "dns");
+    }
+    if (d->fetch || d->fetch_queued) {
+        int queued = !d->fetch;
+        if (d->fetch)
+            tlsworker_cancel(d->fetch);
+        d->fetch = NULL;
+        d->fetch_queued = 0;
+        addrlimit_release(&d->fetch_ticket);
+        d->fetch_done = 1;
+        d->fetch_res.status = HTTPS_FETCH_TIMEOUT;
+        snprintf(d->fetch_res.detail, sizeof(d->fetch_res.detail), "cut by --domain-timeout %s",
+                 queued ? "while waiting for its turn (--https-conn-per-addr, --https-rate-per-addr)"
+                        : "while fetching");
+        cut_add(d, "policy_fetch");
+    }
+    int mx_cut = 0;
+    for (size_t i = 0; i < d->n_probe; i++) {
+        if (d->mxs[i].done)
+            continue;
+        mxcache_cancel_waiter(d->env->mx, &d->mxs[i].waiter);
+        mx_cut = 1;
+    }
+    if (mx_cut)
+        cut_add(d, "mx_probe");
+    domain_finish(d);
+}
+
 void domain_recycle(struct domain *d)
 {
+    if (d->deadline)
+        event_free(d->deadline);
+    d->deadline = NULL;
     if (d->fetch)
         tlsworker_cancel(d->fetch);
     addrlimit_release(&d->fetch_ticket); /* a no-op unless the domain was abandoned mid-fetch */

@@ -10,6 +10,12 @@
  * The objects are preallocated by the scan (one per --concurrency slot) and reused: a domain's
  * memory is this struct and nothing else, except the parsed policy of the few domains that have
  * one.  Every path ends in exactly one call of the scan's finish callback.
+ *
+ * A per-domain deadline (--domain-timeout) bounds the whole domain, whatever each step's own
+ * --timeout: when it passes, what is still out is given up (the policy fetch cancelled, its
+ * politeness ticket released, MX waiters cancelled while the shared probe goes on for other
+ * domains, DNS answers still to come ignored), and the domain finishes with what is known and the
+ * issue domain_timeout naming the steps cut.
  */
 #ifndef MTASTS_DOMAIN_H
 #define MTASTS_DOMAIN_H
@@ -18,9 +24,11 @@
 #include <openssl/ssl.h>
 
 #include "pipeline/addrlimit.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/config.h"
 #include "pipeline/mxcache.h"
 #include "pipeline/tlsworker.h"
+#include "scanner/classify.h"
 #include "scanner/dns.h"
 #include "scanner/https_fetch.h"
 #include "scanner/policy.h"
@@ -44,14 +52,14 @@ struct domain_env {
     void (*finish)(struct domain *d, void *arg); /* the row is in d->result */
     void *finish_arg;
     unsigned long https_fetches;                 /* counter, read by the status line */
+    struct blocklist *blocklist;                 /* --blocklist, owned by the scan; NULL = none */
 };
 
 struct domain_mx {
     struct mxcache_waiter waiter;
     struct domain *owner;
     int done;
-    struct issue_set problems;
-    char why[192];
+    struct classify_probes probes; /* the host's probe outcomes, copied from the mxcache */
 };
 
 struct domain {
@@ -62,6 +70,8 @@ struct domain {
     /* DNS facts */
     struct dns_mx_answer mx;
     enum dns_status sts_dns, tlsrpt_dns, implicit_addr, policy_host_dns;
+    long sts_ttl;                   /* TTL of the _mta-sts TXT answer, -1 none */
+    int policy_queried;             /* mta-sts.<domain> was looked up */
     struct txt_sts sts;
     struct txt_tlsrpt tlsrpt;
     /* policy */
@@ -74,11 +84,22 @@ struct domain {
     int fetch_done;
     struct https_fetch_result fetch_res; /* body not kept (parsed at once) */
     struct policy *policy;          /* owned; only for fetched bodies */
+    int fetch_queued;               /* fetch_ticket waits for its turn (politeness) */
+    /* limits of the scanner, reported as such (never as facts about the domain) */
+    struct event *deadline;         /* owned; NULL = no --domain-timeout */
+    unsigned dns_waiting;           /* lookups of this domain not answered yet (bits) */
+    char cut[64];                   /* steps the deadline cut, "" = none */
+    const char *scanner_error;      /* step where the scanner ran out of memory, NULL = none */
     size_t n_probe;                 /* mxs[0..n_probe) were asked for */
     int implicit_mx;                /* no MX records: the domain itself is the MX */
+    char policy_skipped[128];       /* policy-host addresses on the blocklist, not contacted */
+    int policy_excluded;            /* ... and that was every address: no fetch */
     /* MX outcomes, one per MX host (or the implicit MX).  Last: a recycled domain clears
      * everything before it and initialises each slot it uses (probe_start). */
     struct domain_mx mxs[DNS_MX_MAX];
+    /* Kept across recycling: bumped at every start, so that a DNS answer meant for an earlier
+     * domain of this slot (c-ares cannot cancel one query) is recognised and dropped. */
+    unsigned long gen;
 };
 
 /* Starts scanning name (lower-case, no trailing dot) with rank.  d must be IDLE. */
@@ -87,6 +108,11 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
 /* Fills d->result for an unusable input line and finishes at once. */
 void domain_reject(struct domain *d, struct domain_env *env, const char *raw, long rank,
                    const char *reason);
+
+/* Fills d->result for a domain on the blocklist (entry = the listing entry) and finishes at once,
+ * without a single query. */
+void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
+                    const char *entry);
 
 /* Returns d to IDLE after the finish callback consumed its row; frees what it owns. */
 void domain_recycle(struct domain *d);

@@ -1,10 +1,17 @@
 /*
  * mxcache: one job per MX host name.  A job resolves its host (A/AAAA), queues one probe per
- * address (up to --mx-addr-max) on that address's politeness slot, merges the probes' issue codes
- * into the host's outcome, then wakes every waiting domain.  Per-address politeness is
+ * address (up to --mx-addr-max) on that address's politeness slot, keeps a compact copy of each
+ * probe's result as the host's outcome (facts only: each domain's classify judges them), then
+ * wakes every waiting domain.  Per-address politeness is
  * pipeline/addrlimit's job.  Finished jobs stay in a hash table and
  * an LRU list capped at --mx-cache entries, so memory stays bounded on any input size while popular
  * providers (which are asked for constantly) never leave it.
+ *
+ * The MX table promises, per probe row, the number of domains whose MX set includes the host.
+ * That number is only known once no more domain will ask, so a finished job keeps its probe
+ * results (packed: a hundred bytes plus their text) and counts every request; the rows are
+ * written when the job leaves the LRU or at mxcache_flush.  A host evicted and asked for again
+ * is probed again, and each probe's rows count the domains it served.
  */
 #include "pipeline/mxcache.h"
 
@@ -13,12 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "pipeline/addrlimit.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/strhash.h"
 #include "scanner/classify.h"
 
 enum job_state { JOB_RESOLVING, JOB_PROBING, JOB_DONE };
+
+struct saved_row;
 
 struct job {
     char *host;
@@ -26,7 +37,8 @@ struct job {
     enum job_state state;
     struct mx_outcome out;
     struct mxcache_waiter *waiters;
-    long n_waiters;
+    long n_asked;                /* mxcache_get calls for this host while the job lived */
+    struct saved_row *rows;      /* finished probes whose MX table row is not written yet */
     int pending;                 /* probes not yet finished */
     struct mxcache *c;
     struct job *hnext;           /* hash chain */
@@ -57,8 +69,126 @@ struct mxcache {
     struct job *lru_head, *lru_tail; /* head = most recently used */
     struct addrlimit *limit;
     struct probe_req *live;      /* queued or running probes */
+    const struct blocklist *blocklist; /* never contacted; NULL = none */
     struct mxcache_counters counters;
 };
+
+/* ---- MX table rows kept until the count is final ------------------------------------------ */
+
+/* One finished probe: the numbers of its result, then its text fields packed NUL-separated (a
+ * full result is over 2 KiB, mostly empty text buffers). */
+struct saved_row {
+    struct saved_row *next;
+    time_t probed_at;
+    char addr[INET6_ADDRSTRLEN];
+    enum smtp_probe_status status;
+    int greeting_code, starttls_offered;
+    unsigned tls_flags;
+    long first_error;
+    double ms[4];
+    char text[];
+};
+
+#define N_TEXT 8
+
+/* The text fields of a result, in the one order rows are packed and unpacked in. */
+static void text_fields(struct smtp_probe_result *r, char *f[N_TEXT], size_t sz[N_TEXT])
+{
+    char *const p[N_TEXT] = {r->error, r->tls.error, r->tls.version, r->tls.cipher,
+                             r->tls.subject, r->tls.issuer, r->tls.sans, r->tls.not_after};
+    const size_t n[N_TEXT] = {sizeof(r->error), sizeof(r->tls.error), sizeof(r->tls.version),
+                              sizeof(r->tls.cipher), sizeof(r->tls.subject), sizeof(r->tls.issuer),
+                              sizeof(r->tls.sans), sizeof(r->tls.not_after)};
+    memcpy(f, p, sizeof(p));
+    memcpy(sz, n, sizeof(n));
+}
+
+/* A packed copy of res; NULL on out of memory. */
+static struct saved_row *row_save(const struct smtp_probe_result *res, const char *addr)
+{
+    struct smtp_probe_result copy = *res;
+    char *f[N_TEXT];
+    size_t sz[N_TEXT], len = 0;
+    text_fields(&copy, f, sz);
+    for (int i = 0; i < N_TEXT; i++)
+        len += strnlen(f[i], sz[i]) + 1;
+    struct saved_row *r = malloc(sizeof(*r) + len);
+    if (!r)
+        return NULL;
+    r->next = NULL;
+    r->probed_at = time(NULL);
+    snprintf(r->addr, sizeof(r->addr), "%s", addr);
+    r->status = res->status;
+    r->greeting_code = res->greeting_code;
+    r->starttls_offered = res->starttls_offered;
+    r->tls_flags = res->tls.flags;
+    r->first_error = res->tls.first_error;
+    r->ms[0] = res->connect_ms;
+    r->ms[1] = res->greeting_ms;
+    r->ms[2] = res->tls_ms;
+    r->ms[3] = res->total_ms;
+    char *p = r->text;
+    for (int i = 0; i < N_TEXT; i++) {
+        size_t n = strnlen(f[i], sz[i]);
+        memcpy(p, f[i], n);
+        p[n] = '\0';
+        p += n + 1;
+    }
+    return r;
+}
+
+static void row_load(const struct saved_row *r, struct smtp_probe_result *res)
+{
+    char *f[N_TEXT];
+    size_t sz[N_TEXT];
+    memset(res, 0, sizeof(*res));
+    res->status = r->status;
+    res->greeting_code = r->greeting_code;
+    res->starttls_offered = r->starttls_offered;
+    res->tls.flags = r->tls_flags;
+    res->tls.first_error = r->first_error;
+    res->connect_ms = r->ms[0];
+    res->greeting_ms = r->ms[1];
+    res->tls_ms = r->ms[2];
+    res->total_ms = r->ms[3];
+    text_fields(res, f, sz);
+    const char *p = r->text;
+    for (int i = 0; i < N_TEXT; i++) {
+        snprintf(f[i], sz[i], "%s", p);
+        p += strlen(p) + 1;
+    }
+}
+
+/* Writes j's kept rows with the count as it stands (final once the job leaves the cache). */
+static void job_write_rows(struct mxcache *c, struct job *j)
+{
+    while (j->rows) {
+        struct saved_row *r = j->rows;
+        struct smtp_probe_result res;
+        j->rows = r->next;
+        row_load(r, &res);
+        c->row_cb(j->host, r->addr, &res, j->n_asked, r->probed_at, c->row_arg);
+        free(r);
+    }
+}
+
+/* Keeps a finished probe's row until its count is final; out of memory, writes it at once with
+ * the count so far rather than lose it. */
+static void job_keep_row(struct mxcache *c, struct job *j, const struct smtp_probe_result *res,
+                         const char *addr)
+{
+    if (!c->row_cb)
+        return;
+    struct saved_row *r = row_save(res, addr);
+    if (!r) {
+        c->row_cb(j->host, addr, res, j->n_asked, time(NULL), c->row_arg);
+        return;
+    }
+    struct saved_row **pp = &j->rows;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = r;
+}
 
 /* ---- LRU of finished jobs ---------------------------------------------------------------- */
 
@@ -97,6 +227,11 @@ static void job_unhash(struct mxcache *c, struct job *j)
 
 static void job_free(struct job *j)
 {
+    while (j->rows) {
+        struct saved_row *r = j->rows;
+        j->rows = r->next;
+        free(r);
+    }
     free(j->host);
     free(j);
 }
@@ -107,6 +242,7 @@ static void evict(struct mxcache *c)
         struct job *j = c->lru_tail;
         lru_unlink(c, j);
         job_unhash(c, j);
+        job_write_rows(c, j); /* no domain can ask this job again: its count is final */
         job_free(j);
         c->n_done--;
         c->counters.evictions++;
@@ -122,27 +258,14 @@ static void job_finish(struct job *j)
     c->n_busy--;
     c->n_done++;
     lru_push_front(c, j);
-    struct mxcache_waiter *w = j->waiters;
-    j->waiters = NULL;
-    j->n_waiters = 0;
-    while (w) {
-        struct mxcache_waiter *next = w->next; /* the callback may reuse w */
+    /* One at a time off the list: a callback may reuse its w, or cancel another waiter. */
+    struct mxcache_waiter *w;
+    while ((w = j->waiters) != NULL) {
+        j->waiters = w->next;
+        w->job = NULL;
         w->cb(w, &j->out);
-        w = next;
     }
     evict(c);
-}
-
-static void outcome_add(struct mx_outcome *o, const struct smtp_probe_result *res, const char *addr)
-{
-    struct issue_set s;
-    classify_probe_issues(res, &s);
-    if (s.bits == 0)
-        return;
-    if (o->problems.bits == 0)
-        snprintf(o->why, sizeof(o->why), "%s at %s: %s", smtp_probe_status_str(res->status), addr,
-                 res->error[0] ? res->error : res->tls.error);
-    o->problems.bits |= s.bits;
 }
 
 /* ---- probes ------------------------------------------------------------------------------ */
@@ -163,9 +286,8 @@ static void on_probe_done(const struct smtp_probe_result *res, void *arg)
     struct job *j = r->job;
     struct mxcache *c = j->c;
     c->counters.probes_done++;
-    if (c->row_cb)
-        c->row_cb(j->host, r->addr_text, res, j->n_waiters, c->row_arg);
-    outcome_add(&j->out, res, r->addr_text);
+    job_keep_row(c, j, res, r->addr_text);
+    classify_probes_add(&j->out.probes, r->addr_text, res);
     live_remove(c, r);
     addrlimit_release(&r->ticket);
     free(r);
@@ -173,12 +295,15 @@ static void on_probe_done(const struct smtp_probe_result *res, void *arg)
         job_finish(j);
 }
 
-/* A probe that could not even start (out of memory) counts as a failed one. */
+/* A probe that could not even start (out of memory) ends as the scanner's failure, which the
+ * classifier never reports as a fact about the host. */
 static void probe_fail_oom(struct probe_req *r)
 {
     struct smtp_probe_result res;
     memset(&res, 0, sizeof(res));
-    res.status = SMTP_PROBE_CONNECT_FAILED;
+    res.status = SMTP_PROBE_INTERNAL_ERROR;
+    res.starttls_offered = -1;
+    res.connect_ms = res.greeting_ms = res.tls_ms = res.total_ms = -1;
     snprintf(res.error, sizeof(res.error), "out of memory");
     on_probe_done(&res, r);
 }
@@ -224,16 +349,28 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
     size_t n_reqs = 0;
     c->counters.hosts_resolved++;
     j->state = JOB_PROBING;
-    size_t n = a->n < (size_t)c->cfg->mx_addr_max ? a->n : (size_t)c->cfg->mx_addr_max;
-    for (size_t i = 0; i < n; i++) {
+    classify_probes_init(&j->out.probes, a->status);
+    /* Listed addresses are passed over: the next ones take their turn within --mx-addr-max. */
+    size_t taken = 0;
+    for (size_t i = 0; i < a->n && taken < (size_t)c->cfg->mx_addr_max; i++) {
+        if (blocklist_skip_addr(c->blocklist, (const struct sockaddr *)&a->addr[i],
+                                j->out.probes.skipped, sizeof(j->out.probes.skipped)))
+            continue;
+        taken++;
         struct probe_req *r = probe_new(j, &a->addr[i]);
-        if (r)
+        if (r) {
             reqs[n_reqs++] = r;
+        } else { /* not the host's failure: the address counts as the scanner's internal_error */
+            struct smtp_probe_result oom = {.status = SMTP_PROBE_INTERNAL_ERROR};
+            snprintf(oom.error, sizeof(oom.error), "out of memory for the probe of an address");
+            classify_probes_add(&j->out.probes, "", &oom);
+        }
     }
-    j->out.n_addr = (int)n_reqs;
-    if (n_reqs == 0) {
-        issue_set_add(&j->out.problems, ISSUE_MX_CONNECT_FAILED);
-        snprintf(j->out.why, sizeof(j->out.why), "no address (%s)", dns_status_str(a->status));
+    if (n_reqs == 0 && taken == 0 && j->out.probes.skipped[0]) {
+        job_finish(j); /* every address listed: not probed, which is no failure */
+        return;
+    }
+    if (n_reqs == 0) { /* no address: the outcome says so (n_addr 0, the lookup's status) */
         job_finish(j);
         return;
     }
@@ -251,9 +388,11 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
 {
     uint32_t h = strhash(host);
     struct job **bucket = &c->jobs[h & (c->n_buckets - 1)];
+    w->job = NULL;
     for (struct job *j = *bucket; j; j = j->hnext) {
         if (j->hash != h || strcmp(j->host, host) != 0)
             continue;
+        j->n_asked++;
         if (j->state == JOB_DONE) {
             c->counters.cache_hits++;
             lru_unlink(c, j);
@@ -261,8 +400,8 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
             w->cb(w, &j->out);
         } else {
             w->next = j->waiters;
+            w->job = j;
             j->waiters = w;
-            j->n_waiters++;
         }
         return;
     }
@@ -272,9 +411,8 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
         free(j);
         free(copy);
         struct mx_outcome o;
-        memset(&o, 0, sizeof(o));
-        issue_set_add(&o.problems, ISSUE_MX_CONNECT_FAILED);
-        snprintf(o.why, sizeof(o.why), "out of memory");
+        classify_probes_init(&o.probes, DNS_INTERNAL_ERROR); /* says nothing about the host */
+        snprintf(o.probes.bad_error, sizeof(o.probes.bad_error), "out of memory");
         w->cb(w, &o);
         return;
     }
@@ -283,12 +421,25 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
     j->c = c;
     j->state = JOB_RESOLVING;
     w->next = NULL;
+    w->job = j;
     j->waiters = w;
-    j->n_waiters = 1;
+    j->n_asked = 1;
     j->hnext = *bucket;
     *bucket = j;
     c->n_busy++;
+    const char *listed = blocklist_match_domain(c->blocklist, host);
+    if (listed) { /* not even resolved */
+        classify_probes_init(&j->out.probes, DNS_OK);
+        snprintf(j->out.probes.skipped, sizeof(j->out.probes.skipped), "%s (%s)", host, listed);
+        job_finish(j);
+        return;
+    }
     dns_query_addr(c->dns, host, on_resolved, j);
+}
+
+void mxcache_set_blocklist(struct mxcache *c, const struct blocklist *bl)
+{
+    c->blocklist = bl;
 }
 
 struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, struct tlsworker *tls,
@@ -317,10 +468,35 @@ struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, struct tls
     return c;
 }
 
+void mxcache_cancel_waiter(struct mxcache *c, struct mxcache_waiter *w)
+{
+    (void)c;
+    struct job *j = w->job;
+    if (!j)
+        return;
+    struct mxcache_waiter **pp = &j->waiters;
+    while (*pp && *pp != w)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = w->next;
+    w->job = NULL;
+}
+
+void mxcache_flush(struct mxcache *c)
+{
+    if (!c || !c->row_cb)
+        return;
+    for (struct job *j = c->lru_head; j; j = j->lru_next)
+        job_write_rows(c, j);
+}
+
 void mxcache_free(struct mxcache *c)
 {
     if (!c)
         return;
+    /* The limiter first: freeing it marks the queued tickets idle, and those tickets live inside
+     * the probe requests freed below (the other order wrote into freed memory). */
+    addrlimit_free(c->limit);
     while (c->live) {
         struct probe_req *r = c->live;
         c->live = r->next;
@@ -328,7 +504,6 @@ void mxcache_free(struct mxcache *c)
             tlsworker_cancel(r->probe);
         free(r);
     }
-    addrlimit_free(c->limit);
     for (size_t b = 0; b < c->n_buckets; b++) {
         while (c->jobs[b]) {
             struct job *j = c->jobs[b];

@@ -15,15 +15,14 @@
 
 #include "pipeline/config.h"
 #include "pipeline/tlsworker.h"
+#include "scanner/classify.h"
 #include "scanner/codes.h"
 #include "scanner/dns.h"
 #include "scanner/smtp_probe.h"
 
-/* What one MX host means for delivery. */
+/* What the probes of one MX host found: facts only, judged by scanner/classify for each domain. */
 struct mx_outcome {
-    struct issue_set problems; /* mx_* codes; empty = every probed address passes */
-    char why[192];             /* short reason when problems is not empty */
-    int n_addr;                /* addresses probed */
+    struct classify_probes probes;
 };
 
 struct mxcache_waiter;
@@ -34,12 +33,18 @@ typedef void (*mxcache_cb)(struct mxcache_waiter *w, const struct mx_outcome *o)
 struct mxcache_waiter {
     mxcache_cb cb;
     void *arg;
+    /* private */
     struct mxcache_waiter *next;
+    void *job;                  /* the job w waits on; NULL once called or cancelled */
 };
 
-/* Called for every finished probe (once per host and address), for the MX table. */
+/* Called once per probe (host and address), for the MX table.  domains_sharing is the number of
+ * requests for host while its probe was remembered: every domain whose MX set includes host
+ * asks once.  Rows are therefore written when the host leaves the cache (LRU eviction) or at
+ * mxcache_flush, not when the probe ends; probed_at is when the probe ended. */
 typedef void (*mxcache_row_cb)(const char *host, const char *addr,
-                               const struct smtp_probe_result *res, long waiting, void *arg);
+                               const struct smtp_probe_result *res, long domains_sharing,
+                               time_t probed_at, void *arg);
 
 struct mxcache_counters {
     unsigned long hosts_resolved, probes_started, probes_done, cache_hits, evictions;
@@ -47,20 +52,35 @@ struct mxcache_counters {
 
 struct mxcache;
 
-/* Creates the cache.  dns, tls and cfg are borrowed and must outlive it; probes run on tls. */
+/* Creates the cache.  dns, tls and cfg are borrowed and must outlive it; probes run on tls.
+ * row_cb NULL = no MX table (the probe results are then not kept). */
 struct mxcache *mxcache_new(struct event_base *base, struct dns *dns, struct tlsworker *tls,
                             const struct config *cfg, mxcache_row_cb row_cb, void *row_arg);
 
-/* Frees every job; pending probes are cancelled and their waiters are NOT called. */
+/* Frees every job; pending probes are cancelled and their waiters are NOT called.  Rows not yet
+ * written (see mxcache_flush) are dropped. */
 void mxcache_free(struct mxcache *c);
+
+/* Writes the MX table rows of every finished host still cached (the scan calls it before
+ * closing the MX table); their counts are final for the scan.  Hosts still probing get no row. */
+void mxcache_flush(struct mxcache *c);
 
 /* Asks for host's outcome.  The callback runs exactly once: at once when the outcome is cached
  * (so set your state before calling), otherwise when the probes end. */
 void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w);
 
+/* w no longer wants its outcome (its domain was cut by --domain-timeout): its callback will not
+ * run.  The probe goes on for the other domains, and w still counts in domains_sharing.  A no-op
+ * for a waiter already called or cancelled. */
+void mxcache_cancel_waiter(struct mxcache *c, struct mxcache_waiter *w);
+
 /* Number of hosts still being resolved or probed. */
 size_t mxcache_busy(const struct mxcache *c);
 
 const struct mxcache_counters *mxcache_counters(const struct mxcache *c);
+
+struct blocklist;
+/* Hosts and addresses on bl (borrowed, may be NULL) are never resolved or probed. */
+void mxcache_set_blocklist(struct mxcache *c, const struct blocklist *bl);
 
 #endif

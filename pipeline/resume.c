@@ -1,8 +1,6 @@
 /*
- * resume: the earlier output is parsed with libcsv (a detail cell may hold quoted commas or line
- * breaks) from the lines the input module streams, which already handles .zst and truncation.
- * A row counts only when it has every column of the domain table: a row cut by a kill is
- * scanned again.
+ * resume: an open-addressing hash table of 64-bit key hashes with a count each (linear probing,
+ * grown at half full), filled from csvin rows.
  */
 #include "pipeline/resume.h"
 
@@ -11,134 +9,167 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
-
-#include "output/csvout.h"
-#include "pipeline/input.h"
-
-#define RANK_MAX 100000000L /* a rank above this is not tracked (never seen in real lists) */
+#include "output/csvin.h"
+#include "scanner/result.h"
 
 struct resume {
-    uint8_t *bits;
-    size_t n_bytes;
-    size_t count;
+    uint64_t *keys;    /* 0 = empty slot */
+    uint32_t *counts;
+    size_t cap;        /* a power of two */
+    size_t used;       /* distinct keys */
+    size_t rows;       /* rows added */
+    int truncated;
 };
 
-struct parse_state {
-    struct resume *r;
-    size_t field, n_columns;
-    long rank;
-    int rank_ok, header_done;
-    int stamp_ok;          /* the last field is a whole timestamp "YYYY-MM-DDThh:mm:ssZ" */
-};
-
-static int mark(struct resume *r, long rank)
+/* FNV-1a over the domain and the rank, then a 64-bit finaliser (splitmix64) so that the low bits
+ * used as the slot index are well mixed.  0 is reserved for empty slots. */
+static uint64_t key_hash(long rank, const char *domain)
 {
-    if (rank < 0 || rank > RANK_MAX)
-        return 0;
-    size_t byte = (size_t)rank / 8;
-    if (byte >= r->n_bytes) {
-        size_t n = r->n_bytes ? r->n_bytes : 4096;
-        while (n <= byte)
-            n *= 2;
-        uint8_t *b = realloc(r->bits, n);
-        if (!b)
-            return -1;
-        memset(b + r->n_bytes, 0, n - r->n_bytes);
-        r->bits = b;
-        r->n_bytes = n;
+    uint64_t h = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)domain; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    uint64_t rk = (uint64_t)rank;
+    for (int i = 0; i < 8; i++, rk >>= 8)
+        h = (h ^ (rk & 0xff)) * 1099511628211ull;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return h ? h : 1;
+}
+
+static size_t slot_of(const struct resume *r, uint64_t k)
+{
+    size_t i = (size_t)k & (r->cap - 1);
+    while (r->keys[i] != 0 && r->keys[i] != k)
+        i = (i + 1) & (r->cap - 1);
+    return i;
+}
+
+static int grow(struct resume *r)
+{
+    size_t cap = r->cap ? 2 * r->cap : 1024;
+    struct resume old = *r;
+    r->keys = calloc(cap, sizeof(*r->keys));
+    r->counts = calloc(cap, sizeof(*r->counts));
+    if (r->keys == NULL || r->counts == NULL) {
+        free(r->keys);
+        free(r->counts);
+        *r = old;
+        return -1;
     }
-    if (!(r->bits[byte] & (1u << (rank % 8)))) {
-        r->bits[byte] |= (uint8_t)(1u << (rank % 8));
-        r->count++;
+    r->cap = cap;
+    for (size_t i = 0; i < old.cap; i++) {
+        if (old.keys[i] == 0)
+            continue;
+        size_t s = slot_of(r, old.keys[i]);
+        r->keys[s] = old.keys[i];
+        r->counts[s] = old.counts[i];
     }
+    free(old.keys);
+    free(old.counts);
     return 0;
 }
 
-static void on_field(void *data, size_t len, void *arg)
+struct resume *resume_new(void)
 {
-    struct parse_state *st = arg;
-    if (st->field == 1 && st->header_done) { /* rank is the second column */
-        char buf[32];
-        char *end;
-        if (len > 0 && len < sizeof(buf)) {
-            memcpy(buf, data, len);
-            buf[len] = '\0';
-            st->rank = strtol(buf, &end, 10);
-            st->rank_ok = *end == '\0';
-        }
+    struct resume *r = calloc(1, sizeof(*r));
+    if (r != NULL && grow(r) != 0) {
+        free(r);
+        return NULL;
     }
-    /* scanned_at is last: a row cut inside it by a kill is not complete */
-    st->stamp_ok = len == 20 && ((const char *)data)[19] == 'Z';
-    st->field++;
+    return r;
 }
 
-static void on_row(int term, void *arg)
+long resume_add(struct resume *r, long rank, const char *domain)
 {
-    (void)term;
-    struct parse_state *st = arg;
-    if (!st->header_done)
-        st->header_done = 1;
-    else if (st->field == st->n_columns && st->rank_ok && st->stamp_ok)
-        mark(st->r, st->rank);
-    st->field = 0;
-    st->rank_ok = 0;
+    if (2 * (r->used + 1) > r->cap && grow(r) != 0)
+        return -1;
+    uint64_t k = key_hash(rank, domain);
+    size_t s = slot_of(r, k);
+    if (r->keys[s] == 0) {
+        r->keys[s] = k;
+        r->used++;
+    }
+    r->rows++;
+    long before = r->counts[s];
+    if (r->counts[s] < UINT32_MAX)
+        r->counts[s]++;
+    return before;
+}
+
+int resume_take(struct resume *r, long rank, const char *domain)
+{
+    size_t s = slot_of(r, key_hash(rank, domain));
+    if (r->keys[s] == 0)
+        return -1;
+    if (r->counts[s] == 0)
+        return 0;
+    r->counts[s]--;
+    return 1;
+}
+
+const char *resume_entry_domain(enum input_line_kind kind, const struct input_entry *e)
+{
+    return kind == INPUT_INVALID ? e->raw : e->domain;
+}
+
+int resume_take_entry(struct resume *r, enum input_line_kind kind, const struct input_entry *e)
+{
+    /* the row's domain cell is the record's fixed buffer: cut exactly as the scan cuts it */
+    char domain[RESULT_NAME_MAX];
+    result_copy(domain, sizeof(domain), resume_entry_domain(kind, e));
+    return resume_take(r, e->rank, domain) == 1;
 }
 
 struct resume *resume_load(const char *path, char *err, size_t errlen)
 {
-    struct csv_parser p;
-    struct resume *r = calloc(1, sizeof(*r));
-    if (!r) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
+    struct resume *r = resume_new();
+    struct domain_result *row = malloc(sizeof(*row));
+    struct csvin_error e;
+    struct csvin *in = r && row ? csvin_open(path, CSVOUT_DOMAIN, &e) : NULL;
+    if (in == NULL) {
+        snprintf(err, errlen, "resume: %s", r && row ? e.text : "out of memory");
+        goto fail;
     }
-    struct input *in = input_open(path, err, errlen);
-    if (!in) {
-        free(r);
-        return NULL;
-    }
-    if (csv_init(&p, CSV_APPEND_NULL) != 0) {
-        snprintf(err, errlen, "out of memory");
-        input_close(in);
-        free(r);
-        return NULL;
-    }
-    struct parse_state st = {.r = r};
-    csvout_schema(CSVOUT_DOMAIN, &st.n_columns);
-    struct input_line line;
     int rc;
-    while ((rc = input_next(in, &line)) > 0) {
-        csv_parse(&p, line.text, line.len, on_field, on_row, &st);
-        csv_parse(&p, "\n", 1, on_field, on_row, &st);
+    while ((rc = csvin_next(in, row)) == 1)
+        if (resume_add(r, row->rank, row->domain) < 0) {
+            snprintf(err, errlen, "resume %s: out of memory", path);
+            goto fail;
+        }
+    enum csvin_status st = csvin_error(in)->status;
+    if (rc < 0 && st != CSVIN_ERR_TRUNCATED && st != CSVIN_ERR_EMPTY) {
+        snprintf(err, errlen, "resume: %s", csvin_error(in)->text);
+        goto fail;
     }
-    csv_free(&p); /* no csv_fini: an unterminated quoted field at the end is a cut row */
-    if (rc < 0 && input_status(in) != INPUT_ERR_TRUNCATED) {
-        snprintf(err, errlen, "resume %s: %s", path, input_error(in));
-        input_close(in);
-        resume_free(r);
-        return NULL;
-    }
-    input_close(in);
+    r->truncated = st == CSVIN_ERR_TRUNCATED;
+    csvin_close(in);
+    free(row);
     return r;
-}
-
-int resume_done(const struct resume *r, long rank)
-{
-    if (rank < 0 || (size_t)rank / 8 >= r->n_bytes)
-        return 0;
-    return (r->bits[(size_t)rank / 8] >> (rank % 8)) & 1;
+fail:
+    csvin_close(in);
+    free(row);
+    resume_free(r);
+    return NULL;
 }
 
 size_t resume_count(const struct resume *r)
 {
-    return r->count;
+    return r->rows;
+}
+
+int resume_truncated(const struct resume *r)
+{
+    return r->truncated;
 }
 
 void resume_free(struct resume *r)
 {
-    if (!r)
+    if (r == NULL)
         return;
-    free(r->bits);
+    free(r->keys);
+    free(r->counts);
     free(r);
 }

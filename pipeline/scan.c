@@ -18,6 +18,7 @@
 
 #include "output/csvout.h"
 #include "output/summary.h"
+#include "pipeline/blocklist.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
 #include "pipeline/progress.h"
@@ -26,6 +27,20 @@
 #include "scanner/tlscheck.h"
 
 #define PUMP_BATCH 512 /* input lines per pump run, so the loop stays responsive */
+
+/* One result file: where it goes and its writer.  Every output of the scan is in this table, so
+ * checking paths before anything is opened, finishing, publishing and reporting an error once are
+ * written once for all of them.  The summary JSON is written at the end, through a zwriter. */
+enum scan_output_id { OUT_DOMAIN = 0, OUT_MX, OUT_EDGE, OUT_SUMMARY, OUT__COUNT };
+
+struct scan_output {
+    const char *option;   /* "-o", for messages */
+    const char *path;     /* NULL = not asked for */
+    enum csvout_table table;
+    int is_csv;           /* 0: the summary JSON, opened only at the end */
+    struct csvout *c;     /* open CSV writer, NULL otherwise */
+    int reported;         /* its error was printed: said once */
+};
 
 struct scan_counters {
     unsigned long lines, started, done, skipped_shard, skipped_resume;
@@ -37,7 +52,8 @@ struct scan {
     struct event_base *base;
     struct input *input;
     struct resume *resume;      /* NULL unless --resume */
-    struct csvout *out, *mx_out;
+    struct scan_output outs[OUT__COUNT];
+    struct csvout *out, *mx_out, *edge_out; /* = outs[OUT_DOMAIN].c, outs[OUT_MX].c, outs[OUT_EDGE].c */
     struct summary summary;
     struct domain_env env;
     struct domain *pool;
@@ -46,6 +62,8 @@ struct scan {
     struct ratelimit rate;
     struct event *pump, *tick, *sig_int, *sig_term;
     int input_done, stopping, exit_code, tty;
+    int fatal_said;             /* a fatal error was printed: later consequences are not */
+    int abandoning;             /* tearing down with domains in flight: no more rows */
     unsigned long total_lines;
     double t0;
     struct scan_counters counters;
@@ -58,13 +76,25 @@ static double now_sec(struct scan *s)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* Stops the scan with exit status 1.  Only the first fatal error is printed: on a full disk or a
+ * closed stdout every later row fails the same way, and one line says it. */
 static void fatal(struct scan *s, const char *what, const char *msg)
 {
-    fprintf(stderr, "mtasts-scan: %s: %s\n", what, msg);
+    if (!s->fatal_said)
+        fprintf(stderr, "mtasts-scan: %s: %s\n", what, msg);
+    s->fatal_said = 1;
     if (s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_INTERRUPTED)
         s->exit_code = SCAN_EXIT_FATAL;
     s->stopping = 1;
     event_base_loopbreak(s->base);
+}
+
+/* A writer's (sticky) error: printed once, stops the scan. */
+static void output_failed(struct scan *s, struct scan_output *o)
+{
+    if (!o->reported)
+        fatal(s, "writing results", zwriter_strerror(csvout_error(o->c)));
+    o->reported = 1;
 }
 
 static void maybe_done(struct scan *s)
@@ -76,14 +106,63 @@ static void maybe_done(struct scan *s)
 
 /* ---- rows --------------------------------------------------------------------------------- */
 
+static void on_dns_abort(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct scan *s = arg;
+    dns_cancel_all(s->env.dns);
+    maybe_done(s);
+}
+
+/* ZMap-style abort on an anomaly: when the first --dns-abort-after lookups all went unanswered
+ * (or a smaller scan got no DNS reply at all), no resolver works and every row is a dns_error.
+ * Starts no more domains and cancels the lookups in flight; returns 1 once the scan is aborted,
+ * so that no further row is written. */
+static int check_dns_abort(struct scan *s, int finished)
+{
+    const struct dns_counters *dc = dns_counters(s->env.dns);
+    char causes[160];
+    if (s->exit_code == SCAN_EXIT_NO_RESOLVER)
+        return 1;
+    if (s->stopping || !dns_counters_no_answer(dc, (unsigned long)s->cfg->dns_abort_after, finished))
+        return 0;
+    fprintf(stderr, "%smtasts-scan: %s %lu DNS lookups failed (%s): no resolver answers; check "
+                    "--resolver, or --dns-abort-after 0 to scan anyway%s\n",
+            s->tty ? "\n" : "", finished ? "all" : "the first", dns_counters_ended(dc),
+            dns_counters_failures(dc, causes, sizeof(causes)),
+            s->counters.done ? ".  The rows written are not results: scan again, not --resume" : "");
+    s->exit_code = SCAN_EXIT_NO_RESOLVER;
+    s->stopping = 1;
+    /* End the lookups in flight from the loop, not from this DNS callback; their domains then
+     * finish without rows and the loop ends with everything freed. */
+    struct timeval now = {0, 0};
+    if (!finished)
+        event_base_once(s->base, -1, EV_TIMEOUT, on_dns_abort, s, &now);
+    return 1;
+}
+
 static void on_domain_finish(struct domain *d, void *arg)
 {
     struct scan *s = arg;
+    if (s->abandoning) { /* the writers are closed; the row was never going to be complete */
+        domain_recycle(d);
+        s->free_list[s->n_free++] = d;
+        return;
+    }
+    if (check_dns_abort(s, 0)) {
+        domain_recycle(d);
+        s->free_list[s->n_free++] = d;
+        maybe_done(s);
+        return;
+    }
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
     if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
-        fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
+        output_failed(s, &s->outs[OUT_DOMAIN]);
+    if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
+        output_failed(s, &s->outs[OUT_EDGE]);
     domain_recycle(d);
     s->free_list[s->n_free++] = d;
     if (!s->stopping)
@@ -92,13 +171,13 @@ static void on_domain_finish(struct domain *d, void *arg)
 }
 
 static void on_mx_row(const char *host, const char *addr, const struct smtp_probe_result *res,
-                      long waiting, void *arg)
+                      long domains_sharing, time_t probed_at, void *arg)
 {
     struct scan *s = arg;
-    if (!s->mx_out)
+    if (!s->mx_out || s->abandoning)
         return;
-    if (csvout_write_mx(s->mx_out, host, addr, res, waiting, time(NULL)) != ZWRITER_OK)
-        fatal(s, "writing MX results", zwriter_strerror(csvout_error(s->mx_out)));
+    if (csvout_write_mx(s->mx_out, host, addr, res, domains_sharing, probed_at) != ZWRITER_OK)
+        output_failed(s, &s->outs[OUT_MX]);
 }
 
 /* ---- starting domains ----------------------------------------------------------------------- */
@@ -126,7 +205,7 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
             s->counters.skipped_shard++;
             continue;
         }
-        if (s->resume && resume_done(s->resume, e->rank)) {
+        if (s->resume && resume_take_entry(s->resume, *kind, e)) {
             s->counters.skipped_resume++;
             continue;
         }
@@ -163,6 +242,11 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
         s->counters.started++;
         if (kind == INPUT_INVALID) {
             domain_reject(d, &s->env, e.raw, e.rank, e.reason);
+            continue;
+        }
+        const char *listed = blocklist_match_domain(s->env.blocklist, e.domain);
+        if (listed) { /* a row, and not a single packet */
+            domain_exclude(d, &s->env, e.domain, e.rank, listed);
             continue;
         }
         ratelimit_take(&s->rate, now_sec(s));
@@ -203,10 +287,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct scan *s = arg;
     double now = now_sec(s);
-    if (csvout_tick(s->out, now) != ZWRITER_OK)
-        fatal(s, "writing results", zwriter_strerror(csvout_error(s->out)));
-    if (s->mx_out && csvout_tick(s->mx_out, now) != ZWRITER_OK)
-        fatal(s, "writing MX results", zwriter_strerror(csvout_error(s->mx_out)));
+    for (int i = 0; i < OUT__COUNT; i++)
+        if (s->outs[i].c && csvout_tick(s->outs[i].c, now) != ZWRITER_OK)
+            output_failed(s, &s->outs[i]);
     if (show_progress(s))
         print_progress(s);
 }
@@ -217,6 +300,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct scan *s = arg;
     if (s->stopping) {
         fprintf(stderr, "\nmtasts-scan: second signal, stopping now; rows written so far are kept\n");
+        if (s->exit_code == SCAN_EXIT_OK)
+            s->exit_code = SCAN_EXIT_INTERRUPTED;
         event_base_loopbreak(s->base);
         return;
     }
@@ -273,8 +358,58 @@ static int open_resume(struct scan *s)
         return -1;
     }
     if (s->cfg->progress != PROGRESS_OFF)
-        fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s\n",
-                resume_count(s->resume), s->cfg->resume);
+        fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s%s\n",
+                resume_count(s->resume), s->cfg->resume,
+                resume_truncated(s->resume) ? " (it ends in a cut row: that domain is scanned again)" : "");
+    return 0;
+}
+
+/* Fills the output table from the configuration.  A new output option is one line here. */
+static void outputs_init(struct scan *s)
+{
+    const struct config *c = s->cfg;
+    s->outs[OUT_DOMAIN] = (struct scan_output){"-o", c->output, CSVOUT_DOMAIN, 1, NULL, 0};
+    s->outs[OUT_MX] = (struct scan_output){"--mx-output", c->mx_output, CSVOUT_MX, 1, NULL, 0};
+    s->outs[OUT_EDGE] = (struct scan_output){"--domain-mx-output", c->domain_mx_output, CSVOUT_EDGE,
+                                             1, NULL, 0};
+    s->outs[OUT_SUMMARY] = (struct scan_output){"--summary-json", c->summary_json, 0, 0, NULL, 0};
+}
+
+/* 1 when two outputs would write the same file. */
+static int same_output(const char *a, const char *b)
+{
+    return strcmp(a, "-") != 0 && (strcmp(a, b) == 0 || same_file(a, b));
+}
+
+/* Every output path is checked before any output is opened for writing, so a bad --mx-output (or
+ * a left-over PATH.partial) cannot cost a byte of an existing -o file. */
+static int check_outputs(struct scan *s)
+{
+    struct zwriter_error zerr;
+    for (int i = 0; i < OUT__COUNT; i++) {
+        const struct scan_output *o = &s->outs[i];
+        if (!o->path)
+            continue;
+        char work[4096];
+        if (s->cfg->resume && (same_output(s->cfg->resume, o->path) ||
+                               (zwriter_partial_path(o->path, work, sizeof(work)) &&
+                                same_file(s->cfg->resume, work)))) {
+            fprintf(stderr, "mtasts-scan: --resume %s: give the new results another %s file "
+                            "(the earlier one is read, never overwritten)\n", s->cfg->resume, o->option);
+            return -1;
+        }
+        if (zwriter_check_path(o->path, 1, &zerr) != ZWRITER_OK) {
+            fprintf(stderr, "mtasts-scan: %s: %s\n", o->option, zwriter_strerror(&zerr));
+            return -1;
+        }
+        for (int j = 0; j < i; j++) {
+            if (s->outs[j].path && same_output(o->path, s->outs[j].path)) {
+                fprintf(stderr, "mtasts-scan: %s and %s name the same file %s\n",
+                        s->outs[j].option, o->option, o->path);
+                return -1;
+            }
+        }
+    }
     return 0;
 }
 
@@ -282,25 +417,35 @@ static int open_files(struct scan *s)
 {
     char err[512];
     struct zwriter_error zerr;
+    /* Each file is written as PATH.partial and renamed when the run ends well (zwriter.h). */
+    const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
     if (open_resume(s) < 0)
         return -1;
+    /* before input_open, which already waits for the first bytes */
+    if (strcmp(s->cfg->input, "-") == 0 && isatty(STDIN_FILENO))
+        fprintf(stderr, "mtasts-scan: reading domains from stdin, one per line (end with Ctrl-D); "
+                        "give a file as INPUT, or see --help\n");
     s->input = input_open(s->cfg->input, err, sizeof(err));
     if (!s->input) {
         fprintf(stderr, "mtasts-scan: %s\n", err);
+        if (config_input_looks_like_domain(s->cfg->input) && access(s->cfg->input, F_OK) != 0)
+            fprintf(stderr, "mtasts-scan: INPUT is a file of domains, one per line; to scan one "
+                            "domain: echo %s | mtasts-scan -\n", s->cfg->input);
         return -1;
     }
-    s->out = csvout_open(s->cfg->output, CSVOUT_DOMAIN, &zerr);
-    if (!s->out) {
-        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
-        return -1;
-    }
-    if (s->cfg->mx_output) {
-        s->mx_out = csvout_open(s->cfg->mx_output, CSVOUT_MX, &zerr);
-        if (!s->mx_out) {
+    for (int i = 0; i < OUT__COUNT; i++) {
+        struct scan_output *o = &s->outs[i];
+        if (!o->path || !o->is_csv)
+            continue;
+        o->c = csvout_open_opts(o->path, o->table, &opts, &zerr);
+        if (!o->c) {
             fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
             return -1;
         }
     }
+    s->out = s->outs[OUT_DOMAIN].c;
+    s->mx_out = s->outs[OUT_MX].c;
+    s->edge_out = s->outs[OUT_EDGE].c;
     return 0;
 }
 
@@ -308,7 +453,8 @@ static int open_services(struct scan *s)
 {
     char err[512];
     struct dns_opts dopts = {.servers = s->cfg->resolvers, .timeout_sec = config_dns_timeout(s->cfg),
-                             .tries = s->cfg->retries + 1, .max_inflight = s->cfg->dns_inflight};
+                             .tries = s->cfg->retries + 1, .max_inflight = s->cfg->dns_inflight,
+                             .rate = s->cfg->dns_rate};
     s->env.base = s->base;
     s->env.cfg = s->cfg;
     s->env.finish = on_domain_finish;
@@ -331,7 +477,16 @@ static int open_services(struct scan *s)
         fprintf(stderr, "mtasts-scan: %s\n", err);
         return -1;
     }
-    s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg, on_mx_row, s);
+    s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg,
+                            s->cfg->mx_output ? on_mx_row : NULL, s);
+    if (s->cfg->n_blocklist > 0 &&
+        !(s->env.blocklist = blocklist_load_files(s->cfg->blocklist, (size_t)s->cfg->n_blocklist, err,
+                                                  sizeof(err)))) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        return -1;
+    }
+    if (s->env.mx)
+        mxcache_set_blocklist(s->env.mx, s->env.blocklist);
     s->env.https_limit = addrlimit_new(s->base, s->cfg->https_conn_per_addr,
                                        s->cfg->https_rate_per_addr);
     return s->env.mx && s->env.https_limit ? 0 : -1;
@@ -367,25 +522,90 @@ static int open_events(struct scan *s)
     return 0;
 }
 
-static int close_files(struct scan *s)
+/* Writes --summary-json as PATH.partial through a zwriter (published with the tables). */
+static struct zwriter *write_summary_json(struct scan *s)
+{
+    struct scan_output *o = &s->outs[OUT_SUMMARY];
+    char *text = NULL;
+    size_t len = 0;
+    struct zwriter_error zerr;
+    const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = 0, .partial = 1};
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem || summary_write_json(&s->summary, mem) != 0 || fclose(mem) != 0) {
+        fatal(s, o->path, strerror(ENOMEM));
+        free(text);
+        return NULL;
+    }
+    struct zwriter *w = zwriter_open_opts(o->path, &opts, &zerr);
+    if (w && zwriter_write(w, text, len) == ZWRITER_OK)
+        zwriter_finish(w);
+    free(text);
+    if (!w || zwriter_error(w)->status != ZWRITER_OK)
+        fatal(s, "writing summary", zwriter_strerror(w ? zwriter_error(w) : &zerr));
+    return w;
+}
+
+/* 1 when this run must not replace earlier results: it failed (a write error, unreadable input,
+ * no resolver answering...).  An interrupted scan (130) did not fail: its rows are complete and
+ * --resume takes it from there. */
+static int run_failed(const struct scan *s)
+{
+    return s->exit_code != SCAN_EXIT_OK && s->exit_code != SCAN_EXIT_INTERRUPTED;
+}
+
+/* Closes one work file with mode; says on stderr where this run's data stays when it is kept. */
+static void close_one(struct scan *s, struct scan_output *o, struct zwriter *summary,
+                      enum zwriter_close_mode mode)
 {
     struct zwriter_error zerr;
-    int rc = 0;
-    if (s->out && csvout_close(s->out, &zerr) != ZWRITER_OK) {
-        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
-        rc = -1;
+    char kept[1024];
+    snprintf(kept, sizeof(kept), "%s", summary ? zwriter_work_path(summary) : csvout_work_path(o->c));
+    enum zwriter_status st = summary ? zwriter_close_as(summary, mode, &zerr)
+                                     : csvout_close_as(o->c, mode, &zerr);
+    o->c = NULL;
+    if (st != ZWRITER_OK && !o->reported)
+        fatal(s, "writing results", zwriter_strerror(&zerr));
+    o->reported = 1;
+    if ((mode == ZWRITER_KEEP_PARTIAL || st != ZWRITER_OK) && strcmp(kept, o->path) != 0)
+        fprintf(stderr, "mtasts-scan: %s %s left as it was; this run's %s in %s\n", o->option,
+                o->path, summary ? "summary is" : "rows are", kept);
+}
+
+/* Ends every output.  The work files are published (renamed to their names) together, only when
+ * every one was written completely and the run did not fail (run_failed); otherwise each is kept
+ * and named on stderr, and the earlier files are untouched.  started = 0 (set-up failed) removes
+ * the work files instead. */
+static void close_outputs(struct scan *s, int started)
+{
+    struct zwriter *summary = NULL;
+    for (int i = 0; i < OUT__COUNT; i++) {
+        struct scan_output *o = &s->outs[i];
+        if (o->c && csvout_finish(o->c) != ZWRITER_OK)
+            output_failed(s, o);
     }
-    if (s->mx_out && csvout_close(s->mx_out, &zerr) != ZWRITER_OK) {
-        fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
-        rc = -1;
-    }
-    s->out = s->mx_out = NULL;
+    if (started && s->outs[OUT_SUMMARY].path)
+        summary = write_summary_json(s);
+    enum zwriter_close_mode mode = !started ? ZWRITER_DISCARD
+                                 : run_failed(s) ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
+    for (int i = 0; i < OUT__COUNT; i++)
+        if (s->outs[i].c)
+            close_one(s, &s->outs[i], NULL, mode);
+    if (summary) /* a rename that failed above turns a publication into a kept work file */
+        close_one(s, &s->outs[OUT_SUMMARY], summary,
+                  run_failed(s) ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH);
+    s->out = s->mx_out = s->edge_out = NULL;
+}
+
+/* Closes the outputs (close_outputs), the input and the resume file.  An output error has set
+ * the exit status through fatal(). */
+static void close_files(struct scan *s, int started)
+{
+    close_outputs(s, started);
     if (s->input)
         input_close(s->input);
     s->input = NULL;
     resume_free(s->resume);
     s->resume = NULL;
-    return rc;
 }
 
 static void print_final(struct scan *s)
@@ -399,45 +619,69 @@ static void print_final(struct scan *s)
         summary_print(&s->summary, stderr);
     const struct dns_counters *dc = dns_counters(s->env.dns);
     const struct mxcache_counters *mc = mxcache_counters(s->env.mx);
+    char resumed[96] = "", causes[160];
+    if (s->cfg->resume)
+        snprintf(resumed, sizeof(resumed), " (%lu skipped: already in --resume file)",
+                 s->counters.skipped_resume);
     if (s->cfg->progress != PROGRESS_OFF)
-        fprintf(stderr, "scan: %lu domains in %.1fs (%lu skipped: already in --resume file); "
-                        "dns %lu sent %lu answered %lu failed %lu timed out; "
+        fprintf(stderr, "scan: %lu domains in %.1fs%s; "
+                        "dns %lu sent %lu answered %lu failed %lu timed out (failed by cause: %s); "
                         "https %lu fetches; smtp %lu probes of %lu hosts (%lu cache hits)\n",
-                s->counters.done, now_sec(s) - s->t0, s->counters.skipped_resume, dc->sent,
-                dc->answered, dc->failed,
-                dc->timed_out, s->env.https_fetches, mc->probes_started, mc->hosts_resolved,
-                mc->cache_hits);
-    if (s->cfg->summary_json) {
-        FILE *f = fopen(s->cfg->summary_json, "w");
-        if (!f || summary_write_json(&s->summary, f) != 0 || fclose(f) != 0) {
-            fprintf(stderr, "mtasts-scan: writing %s: %s\n", s->cfg->summary_json, strerror(errno));
-            s->exit_code = SCAN_EXIT_FATAL;
-        }
-    }
+                s->counters.done, now_sec(s) - s->t0, resumed, dc->sent,
+                dc->answered, dc->failed, dc->timed_out,
+                dns_counters_failures(dc, causes, sizeof(causes)), s->env.https_fetches,
+                mc->probes_started, mc->hosts_resolved, mc->cache_hits);
 }
 
+/* Domains still in flight after a second signal or a fatal error are abandoned: returned to
+ * IDLE first (their policy fetch cancelled, their address tickets released), so that the
+ * callbacks the services run while they are freed (DNS answers cancelled with an error, shared MX
+ * jobs failing) find only idle domains and do nothing.  No row is written for them: the writers
+ * are closed already. */
+static void abandon_in_flight(struct scan *s)
+{
+    s->abandoning = 1;
+    for (long i = 0; i < s->cfg->concurrency && s->pool; i++)
+        if (s->pool[i].stage != DOMAIN_IDLE) {
+            domain_recycle(&s->pool[i]);
+            s->free_list[s->n_free++] = &s->pool[i];
+        }
+}
+
+/* Frees everything, in flight or not.  DNS goes first: its cancelled queries call back into the
+ * MX cache and the (idle) domains, which must still exist; the MX cache then cancels its probes
+ * before the TLS workers are joined. */
 static void free_all(struct scan *s)
 {
-    /* In-flight work (only after an interruption) is abandoned with the process. */
-    if (s->cfg->concurrency - (long)s->n_free == 0) {
-        mxcache_free(s->env.mx);
-        addrlimit_free(s->env.https_limit);
-        tlsworker_free(s->env.tls);
-        dns_free(s->env.dns);
-        if (s->env.ssl_ctx)
-            SSL_CTX_free(s->env.ssl_ctx);
-        if (s->pump) event_free(s->pump);
-        if (s->tick) event_free(s->tick);
-        if (s->sig_int) event_free(s->sig_int);
-        if (s->sig_term) event_free(s->sig_term);
-        free(s->pool);
-        free(s->free_list);
-        event_base_free(s->base);
-    } else {
-        /* Join the TLS threads before exit() runs OpenSSL's cleanup under their feet; the jobs
-         * they drop belong to domains nobody will look at again. */
-        tlsworker_free(s->env.tls);
-    }
+    abandon_in_flight(s);
+    dns_free(s->env.dns);
+    mxcache_free(s->env.mx);
+    addrlimit_free(s->env.https_limit);
+    blocklist_free(s->env.blocklist);
+    tlsworker_free(s->env.tls);
+    if (s->env.ssl_ctx)
+        SSL_CTX_free(s->env.ssl_ctx);
+    if (s->pump) event_free(s->pump);
+    if (s->tick) event_free(s->tick);
+    if (s->sig_int) event_free(s->sig_int);
+    if (s->sig_term) event_free(s->sig_term);
+    /* The base before the pool: an event a domain still holds is removed from the base while
+     * the domain's memory exists. */
+    event_base_free(s->base);
+    free(s->pool);
+    free(s->free_list);
+}
+
+/* Holds (how = SIG_BLOCK) or releases SIGINT and SIGTERM.  They are held during set-up: one that
+ * comes before the loop's handlers exist is delivered to them, instead of killing the process
+ * with its work files half set up. */
+static void hold_stop_signals(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(how, &set, NULL);
 }
 
 int scan_run(const struct config *cfg)
@@ -445,23 +689,33 @@ int scan_run(const struct config *cfg)
     struct scan s;
     memset(&s, 0, sizeof(s));
     s.cfg = cfg;
-    s.tty = isatty(STDERR_FILENO);
+    /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
+     * same terminal: then it is off by default and printed as whole lines with --progress. */
+    s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
+    outputs_init(&s);
+    if (check_outputs(&s) < 0)
+        return SCAN_EXIT_FATAL;
+    hold_stop_signals(SIG_BLOCK);
     s.base = event_base_new();
     if (!s.base)
         return SCAN_EXIT_FATAL;
     s.t0 = now_sec(&s);
     ratelimit_init(&s.rate, cfg->rate, cfg->rate > 10 ? cfg->rate / 10 : 1, s.t0);
-    /* Services first: a bad --resolver or --ca-file must not truncate an existing output file. */
+    /* Services first: a bad --resolver or --ca-file must not even create a work file. */
     if (open_services(&s) < 0 || open_pool(&s) < 0 || open_files(&s) < 0 || open_events(&s) < 0) {
-        close_files(&s);
+        close_files(&s, 0);
+        free_all(&s);
         return SCAN_EXIT_FATAL;
     }
+    hold_stop_signals(SIG_UNBLOCK);
     s.total_lines = count_lines(cfg->input);
     event_base_dispatch(s.base);
-    if (close_files(&s) < 0)
-        s.exit_code = SCAN_EXIT_FATAL;
+    if (s.exit_code == SCAN_EXIT_OK)
+        check_dns_abort(&s, 1);
+    mxcache_flush(s.env.mx); /* the MX rows of cached hosts, with their final counts */
+    close_files(&s, 1);
     print_final(&s);
     free_all(&s);
     return s.exit_code;

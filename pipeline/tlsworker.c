@@ -190,8 +190,8 @@ static void on_fetch_done(const struct https_fetch_result *res, void *arg)
         if (j->fres.body) {
             memcpy(j->fres.body, res->body, res->body_len + 1);
         } else {
-            j->fres.status = HTTPS_FETCH_PROTOCOL;
-            snprintf(j->fres.detail, sizeof(j->fres.detail), "out of memory");
+            j->fres.status = HTTPS_FETCH_INTERNAL_ERROR;
+            snprintf(j->fres.detail, sizeof(j->fres.detail), "out of memory copying the body");
         }
     }
     finished(j);
@@ -222,9 +222,9 @@ static void run_job_on_worker(struct tlsworker_job *j, struct event_base *base)
 {
     if (run_job(j, base) == 0)
         return;
-    j->fres.status = HTTPS_FETCH_CONNECT_FAILED;
+    j->fres.status = HTTPS_FETCH_INTERNAL_ERROR;
     snprintf(j->fres.detail, sizeof(j->fres.detail), "out of memory");
-    j->pres.status = SMTP_PROBE_CONNECT_FAILED;
+    j->pres.status = SMTP_PROBE_INTERNAL_ERROR;
     snprintf(j->pres.error, sizeof(j->pres.error), "out of memory");
     finished(j);
 }

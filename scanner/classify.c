@@ -1,11 +1,14 @@
 /*
- * classify: verdict and issue codes for one domain.  The order of the checks is the order of the
- * verdicts' precedence (docs/codes.md): input_invalid > dns_error > no_mail > not_deployed >
- * invalid > mode_none > would_fail > enforce_ok / testing_ok.  Issue codes are collected for every
- * fact that was observed, whatever the verdict.
+ * classify: the whole row of one domain from its facts.  The order of the checks is the order of
+ * the verdicts' precedence (docs/codes.md): input_invalid > excluded > dns_error > no_mail > invalid (a
+ * broken or repeated v=STSv1 record) > not_deployed > sts_unchecked > invalid (the policy) >
+ * mode_none > would_fail > enforce_ok / testing_ok.  Issue codes are collected for every fact that was
+ * observed, whatever the verdict; the descriptive columns (records, TTL, digest, certificate, DNS
+ * outcomes, MX edges) are filled whatever the verdict too.
  */
 #include "scanner/classify.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "scanner/tlscheck.h"
@@ -25,6 +28,7 @@ enum issue_code classify_fetch_issue(enum https_fetch_status s)
     case HTTPS_FETCH_CONTENT_TYPE: return ISSUE_POLICY_CONTENT_TYPE;
     case HTTPS_FETCH_TOO_LARGE: return ISSUE_POLICY_TOO_LARGE;
     case HTTPS_FETCH_PROTOCOL: return ISSUE_POLICY_HTTP_STATUS;
+    case HTTPS_FETCH_INTERNAL_ERROR: return ISSUE_SCANNER_ERROR;
     }
     return ISSUE_POLICY_TLS_FAILED;
 }
@@ -39,10 +43,10 @@ static void add_cert_issues(unsigned flags, struct issue_set *out)
         issue_set_add(out, ISSUE_MX_CERT_UNTRUSTED);
 }
 
-void classify_probe_issues(const struct smtp_probe_result *p, struct issue_set *out)
+/* The mx_* codes of one probe outcome (status and certificate flags). */
+static void probe_issues(enum smtp_probe_status st, unsigned tls_flags, struct issue_set *out)
 {
-    out->bits = 0;
-    switch (p->status) {
+    switch (st) {
     case SMTP_PROBE_OK: break;
     case SMTP_PROBE_CONNECT_FAILED:
     case SMTP_PROBE_TIMEOUT:
@@ -50,9 +54,57 @@ void classify_probe_issues(const struct smtp_probe_result *p, struct issue_set *
     case SMTP_PROBE_STARTTLS_MISSING: issue_set_add(out, ISSUE_MX_STARTTLS_MISSING); break;
     case SMTP_PROBE_TLS_FAILED: issue_set_add(out, ISSUE_MX_TLS_FAILED); break;
     case SMTP_PROBE_CERT_INVALID:
-        add_cert_issues(p->tls.flags ? p->tls.flags : TLSCHECK_OTHER, out);
+        add_cert_issues(tls_flags ? tls_flags : TLSCHECK_OTHER, out);
         break;
+    case SMTP_PROBE_INTERNAL_ERROR: issue_set_add(out, ISSUE_SCANNER_ERROR); break;
     }
+}
+
+void classify_probes_init(struct classify_probes *p, enum dns_status addr_dns)
+{
+    memset(p, 0, sizeof(*p));
+    p->addr_dns = addr_dns;
+    p->first_bad = -1;
+}
+
+void classify_probes_add(struct classify_probes *p, const char *addr,
+                         const struct smtp_probe_result *r)
+{
+    if (p->n_addr >= DNS_ADDR_MAX)
+        return;
+    int i = p->n_addr++;
+    p->addr[i].status = (unsigned char)r->status;
+    p->addr[i].tls_flags = (unsigned char)r->tls.flags;
+    if (r->status == SMTP_PROBE_OK || p->first_bad >= 0)
+        return;
+    p->first_bad = i;
+    result_copy(p->bad_addr, sizeof(p->bad_addr), addr);
+    result_copy(p->bad_error, sizeof(p->bad_error), r->error[0] ? r->error : r->tls.error);
+}
+
+/* Judges one probed MX host: its edge (state, codes) and a short reason for the detail column. */
+static void judge_probes(const struct classify_probes *p, struct result_mx *e, char *why,
+                         size_t size)
+{
+    why[0] = '\0';
+    e->n_addr = p->n_addr;
+    if (p->n_addr == 0) {
+        e->state = MX_PROBE_NO_ADDRESS;
+        /* a lookup the scanner could not make says nothing about the host */
+        issue_set_add(&e->issues, p->addr_dns == DNS_INTERNAL_ERROR ? ISSUE_SCANNER_ERROR
+                                                                    : ISSUE_MX_CONNECT_FAILED);
+        snprintf(why, size, "no address (%s)", p->bad_error[0] ? p->bad_error : dns_status_str(p->addr_dns));
+        return;
+    }
+    e->state = MX_PROBE_DONE;
+    for (int i = 0; i < p->n_addr; i++)
+        probe_issues((enum smtp_probe_status)p->addr[i].status, p->addr[i].tls_flags, &e->issues);
+    if (p->first_bad < 0)
+        return;
+    e->failed = 1;
+    e->fail_status = (enum smtp_probe_status)p->addr[p->first_bad].status;
+    snprintf(why, size, "%s at %s: %s", smtp_probe_status_str(e->fail_status), p->bad_addr,
+             p->bad_error);
 }
 
 /* The status of a TXT record set from its lookup and its parse. */
@@ -77,6 +129,23 @@ static void note_tlsrpt(const struct classify_facts *f, struct domain_result *r)
         issue_set_add(&r->issues, ISSUE_TLSRPT_MULTIPLE);
     } else if (r->tlsrpt_status == TXT_STATUS_ERROR) {
         result_add_detail(r, "_smtp._tls TXT lookup: %s", dns_status_str(f->tlsrpt_dns));
+    }
+}
+
+/* What the --blocklist kept the scan from contacting (addr_excluded); never a failure. */
+static void note_skipped(const struct classify_facts *f, struct domain_result *r)
+{
+    if (f->policy_skipped && f->policy_skipped[0]) {
+        issue_set_add(&r->issues, ISSUE_ADDR_EXCLUDED);
+        result_add_detail(r, "mta-sts host address on the blocklist, not contacted: %s",
+                          f->policy_skipped);
+    }
+    for (size_t i = 0; i < f->n_mx; i++) {
+        const struct classify_probes *p = f->mx[i].probes;
+        if (!p || !p->skipped[0])
+            continue;
+        issue_set_add(&r->issues, ISSUE_ADDR_EXCLUDED);
+        result_add_detail(r, "MX %s on the blocklist, not contacted: %s", f->mx[i].host, p->skipped);
     }
 }
 
@@ -105,39 +174,51 @@ static int verdict_from_dns(const struct classify_facts *f, struct domain_result
     return 0;
 }
 
-static void note_coverage(const struct classify_facts *f, struct domain_result *r, size_t *uncovered)
+/* mx_coverage, each edge's covered flag, and mx_not_covered, against a valid enforce/testing
+ * policy; returns the number of uncovered hosts. */
+static size_t note_coverage(const struct classify_facts *f, struct domain_result *r)
 {
     char hosts[RESULT_LIST_MAX] = "";
-    *uncovered = 0;
-    for (size_t i = 0; i < f->n_mx; i++) {
-        if (policy_covers(f->policy, f->mx[i].host))
+    size_t uncovered = 0;
+    for (size_t i = 0; i < r->n_mx; i++) {
+        r->mxs[i].covered = policy_covers(f->policy, r->mxs[i].host);
+        if (r->mxs[i].covered)
             continue;
-        (*uncovered)++;
-        result_list_add(hosts, sizeof(hosts), f->mx[i].host);
+        uncovered++;
+        result_list_add(hosts, sizeof(hosts), r->mxs[i].host);
     }
-    if (f->n_mx == 0 || *uncovered == 0) {
-        result_copy(r->mx_coverage, sizeof(r->mx_coverage), "all");
-        return;
+    if (uncovered == 0) {
+        r->mx_coverage = MX_COVERAGE_ALL;
+        return 0;
     }
-    result_copy(r->mx_coverage, sizeof(r->mx_coverage), *uncovered == f->n_mx ? "none" : "partial");
+    r->mx_coverage = uncovered == r->n_mx ? MX_COVERAGE_NONE : MX_COVERAGE_PARTIAL;
     issue_set_add(&r->issues, ISSUE_MX_NOT_COVERED);
     result_add_detail(r, "MX not covered by policy: %s", hosts);
+    return uncovered;
 }
 
-/* STARTTLS summary and mx_* codes; returns the number of probed MX hosts that fail. */
-static size_t note_starttls(const struct classify_facts *f, struct domain_result *r)
+/* The edges (one per MX host, probes judged) and the STARTTLS summary; mx_* codes of probed
+ * hosts go to the domain's issues and their reasons to detail.  Returns the failing hosts. */
+static size_t note_mx_hosts(const struct classify_facts *f, struct domain_result *r)
 {
     size_t probed = 0, failed = 0;
-    for (size_t i = 0; i < f->n_mx; i++) {
+    r->n_mx = f->n_mx < DNS_MX_MAX ? f->n_mx : DNS_MX_MAX;
+    for (size_t i = 0; i < r->n_mx; i++) {
         const struct classify_mx *m = &f->mx[i];
-        if (!m->probed)
-            continue;
+        struct result_mx *e = &r->mxs[i];
+        char why[256];
+        result_copy(e->host, sizeof(e->host), m->host);
+        e->preference = m->preference;
+        e->covered = -1;
+        if (m->probes == NULL || (m->probes->n_addr == 0 && m->probes->skipped[0]))
+            continue; /* not probed; every address on the blocklist is no failure */
         probed++;
-        if (m->problems.bits == 0)
+        judge_probes(m->probes, e, why, sizeof(why));
+        if (e->issues.bits == 0)
             continue;
         failed++;
-        r->issues.bits |= m->problems.bits;
-        result_add_detail(r, "MX %s: %s", m->host, m->why ? m->why : "fails");
+        r->issues.bits |= e->issues.bits;
+        result_add_detail(r, "MX %s: %s", m->host, why[0] ? why : "fails");
     }
     if (probed == 0)
         r->starttls_status = STARTTLS_NOT_PROBED;
@@ -151,7 +232,8 @@ static size_t note_starttls(const struct classify_facts *f, struct domain_result
 }
 
 /* The policy part, for a domain with a valid TXT record. */
-static void verdict_from_policy(const struct classify_facts *f, struct domain_result *r)
+static void verdict_from_policy(const struct classify_facts *f, struct domain_result *r,
+                                size_t failing)
 {
     if (!f->policy_checked) {
         r->verdict = VERDICT_STS_UNCHECKED;
@@ -163,9 +245,15 @@ static void verdict_from_policy(const struct classify_facts *f, struct domain_re
         result_add_detail(r, "mta-sts host: %s", dns_status_str(f->policy_host_dns));
         return;
     }
-    if (!f->fetch_done || !f->fetch || f->fetch->status != HTTPS_FETCH_OK) {
+    if (f->policy_excluded) {
+        r->verdict = VERDICT_EXCLUDED; /* note_skipped said which addresses */
+        return;
+    }
+    if (!f->fetch || f->fetch->status != HTTPS_FETCH_OK || !f->policy) {
         r->verdict = VERDICT_INVALID;
-        enum https_fetch_status st = f->fetch ? f->fetch->status : HTTPS_FETCH_CONNECT_FAILED;
+        /* no fetch result, or a body that could not be parsed (out of memory): a failed fetch */
+        enum https_fetch_status st = f->fetch && f->fetch->status != HTTPS_FETCH_OK
+                                         ? f->fetch->status : HTTPS_FETCH_CONNECT_FAILED;
         issue_set_add(&r->issues, classify_fetch_issue(st));
         if (f->fetch && f->fetch->detail[0])
             result_add_detail(r, "policy fetch: %s", f->fetch->detail);
@@ -181,12 +269,7 @@ static void verdict_from_policy(const struct classify_facts *f, struct domain_re
         r->verdict = VERDICT_MODE_NONE;
         return;
     }
-    size_t uncovered = 0;
-    note_coverage(f, r, &uncovered);
-    size_t failing = 0;
-    for (size_t i = 0; i < f->n_mx; i++)
-        if (f->mx[i].probed && f->mx[i].problems.bits)
-            failing++;
+    size_t uncovered = note_coverage(f, r);
     if (uncovered || failing)
         r->verdict = VERDICT_WOULD_FAIL;
     else
@@ -195,25 +278,121 @@ static void verdict_from_policy(const struct classify_facts *f, struct domain_re
         result_add_detail(r, "STARTTLS not probed (--starttls none): verdict on policy and coverage only");
 }
 
+/* --domain-timeout finished the domain with what was known: say which steps were cut. */
+static void note_cut(const struct classify_facts *f, struct domain_result *r)
+{
+    if (!f->cut)
+        return;
+    issue_set_add(&r->issues, ISSUE_DOMAIN_TIMEOUT);
+    result_add_detail(r, "domain timeout (%gs) cut: %s", f->domain_timeout_sec, f->cut);
+}
+
+/* A step the scanner itself failed (out of memory) leaves the domain unjudged: the verdict says
+ * so instead of posing as a fact about the domain.  1 when so.  After note_mx_hosts. */
+static int verdict_scanner_error(const struct classify_facts *f, struct domain_result *r)
+{
+    const char *where = f->scanner_error;
+    const enum dns_status lookups[] = {f->mx_dns, f->sts_dns, f->tlsrpt_dns, f->implicit_addr,
+                                       f->policy_host_dns};
+    for (size_t i = 0; !where && i < sizeof(lookups) / sizeof(lookups[0]); i++)
+        if (lookups[i] == DNS_INTERNAL_ERROR)
+            where = "dns";
+    if (!where && f->fetch && f->fetch->status == HTTPS_FETCH_INTERNAL_ERROR)
+        where = "policy fetch";
+    for (size_t i = 0; !where && i < r->n_mx; i++)
+        if (issue_set_has(&r->mxs[i].issues, ISSUE_SCANNER_ERROR))
+            where = "MX probe";
+    if (!where)
+        return 0;
+    r->verdict = VERDICT_SCANNER_ERROR;
+    issue_set_add(&r->issues, ISSUE_SCANNER_ERROR);
+    result_add_detail(r, "scanner error in %s (out of memory): not a fact about the domain", where);
+    return 1;
+}
+
+/* The outcome of each lookup that was made; DNS_OK (an empty cell) for an answer with records. */
+static void note_dns(const struct classify_facts *f, struct domain_result *r)
+{
+    r->mx_dns = f->mx_dns;
+    r->sts_dns = f->sts_dns;
+    r->tlsrpt_dns = f->tlsrpt_dns;
+    r->policy_host_dns = f->policy_queried ? f->policy_host_dns : DNS_OK;
+    r->implicit_mx_dns = f->implicit_queried ? f->implicit_addr : DNS_OK;
+}
+
+/* What was published and served, whatever the verdict: MX set, records, policy, certificate. */
+static void note_published(const struct classify_facts *f, struct domain_result *r)
+{
+    for (size_t i = 0; f->mx_answer && i < f->mx_answer->n; i++)
+        result_list_add(r->mx, sizeof(r->mx), f->mx_answer->mx[i].host);
+    if (f->sts_dns == DNS_OK && f->sts) {
+        result_copy(r->sts_record, sizeof(r->sts_record), f->sts->text);
+        r->sts_ttl = f->sts_ttl;
+    }
+    if (f->tlsrpt_dns == DNS_OK && f->tlsrpt)
+        result_copy(r->tlsrpt_record, sizeof(r->tlsrpt_record), f->tlsrpt->text);
+    const struct https_fetch_result *x = f->fetch;
+    if (x) {
+        r->http_status = x->http_status;
+        if (x->status == HTTPS_FETCH_OK) /* a body was served and kept */
+            result_copy(r->policy_sha256, sizeof(r->policy_sha256), x->body_sha256);
+        if (x->handshake_done) {
+            r->policy_cert_not_after = x->cert.not_after;
+            result_copy(r->policy_cert_issuer, sizeof(r->policy_cert_issuer), x->cert.issuer);
+            result_copy(r->policy_cert_sans, sizeof(r->policy_cert_sans), x->cert.sans);
+        }
+    }
+    if (f->policy_checked && f->sts && f->sts->status == TXT_STATUS_OK && f->policy_host_dns != DNS_OK)
+        r->policy_status = POLICY_STATUS_FETCH_FAILED;
+    if (x)
+        r->policy_status = x->status != HTTPS_FETCH_OK || !f->policy ? POLICY_STATUS_FETCH_FAILED
+                         : f->policy->valid ? POLICY_STATUS_OK
+                                            : POLICY_STATUS_INVALID;
+    if (f->policy) {
+        r->policy_mode = f->policy->mode;
+        r->policy_max_age = f->policy->max_age;
+        for (size_t i = 0; i < f->policy->n_mx; i++)
+            result_list_add(r->policy_mx, sizeof(r->policy_mx), f->policy->mx[i]);
+    }
+}
+
 void classify_domain(const struct classify_facts *f, struct domain_result *r)
 {
+    result_copy(r->domain, sizeof(r->domain), f->domain ? f->domain : "");
+    r->rank = f->rank;
+    r->scanned_at = f->finished_at;
     if (f->input_invalid) {
         r->verdict = VERDICT_INPUT_INVALID;
         result_add_detail(r, "%s", f->input_reason ? f->input_reason : "invalid input line");
         return;
     }
+    if (f->excluded_by) {
+        r->verdict = VERDICT_EXCLUDED;
+        result_add_detail(r, "on the blocklist (%s): not looked up", f->excluded_by);
+        return;
+    }
+    note_dns(f, r);
+    note_published(f, r);
     r->txt_status = txt_state(f->sts_dns, f->sts ? f->sts->status : TXT_STATUS_MISSING);
     if (r->txt_status == TXT_STATUS_OK)
         result_copy(r->sts_id, sizeof(r->sts_id), f->sts->id);
     note_tlsrpt(f, r);
+    note_skipped(f, r);
+    note_cut(f, r);
+    size_t failing = note_mx_hosts(f, r); /* no host was probed when a DNS verdict follows */
+    if (verdict_scanner_error(f, r))
+        return;
     if (verdict_from_dns(f, r))
         return;
-    note_starttls(f, r);
+    /* RFC 8461 §3.1: records without the v=STSv1 prefix were discarded by the parser; one that has
+     * it but does not parse, or several, mean the domain tried to deploy MTA-STS and failed. */
     if (r->txt_status == TXT_STATUS_INVALID || r->txt_status == TXT_STATUS_MULTIPLE) {
         issue_set_add(&r->issues, r->txt_status == TXT_STATUS_INVALID ? ISSUE_TXT_INVALID
                                                                      : ISSUE_TXT_MULTIPLE);
         if (f->sts->error[0])
             result_add_detail(r, "_mta-sts record: %s", f->sts->error);
+        r->verdict = VERDICT_INVALID;
+        return;
     }
     if (r->txt_status != TXT_STATUS_OK) {
         r->verdict = VERDICT_NOT_DEPLOYED;
@@ -221,5 +400,5 @@ void classify_domain(const struct classify_facts *f, struct domain_result *r)
     }
     if (r->tlsrpt_status == TXT_STATUS_MISSING)
         issue_set_add(&r->issues, ISSUE_TLSRPT_MISSING);
-    verdict_from_policy(f, r);
+    verdict_from_policy(f, r, failing);
 }

@@ -1,11 +1,16 @@
 /*
- * classify: the verdict.  A pure function from what the stages found about one domain (DNS
- * answers, the TXT records, the policy fetch and parse, each MX host's probe) to exactly one
- * verdict and every issue code that applies, following the order documented in docs/codes.md.
- * No network, no globals: the table-driven tests in tests/test_classify.c pin it down.
+ * classify: the one place that judges.  A pure function from the facts the stages collected about
+ * one domain (typed DNS outcomes, the TXT records and their parse, the policy fetch and parse, the
+ * raw STARTTLS probe outcomes of each MX host) to the whole row: every column of the domain table,
+ * the verdict, every issue code that applies, and the domain's MX edges, following the order
+ * documented in docs/codes.md.  pipeline/domain and pipeline/mxcache collect facts and never
+ * decide; no network, no globals: the table-driven tests in tests/test_classify.c pin it down.
  */
 #ifndef MTASTS_CLASSIFY_H
 #define MTASTS_CLASSIFY_H
+
+#include <arpa/inet.h>
+#include <time.h>
 
 #include "scanner/dns.h"
 #include "scanner/https_fetch.h"
@@ -14,40 +19,76 @@
 #include "scanner/smtp_probe.h"
 #include "scanner/txt.h"
 
+/* What the STARTTLS probes of one MX host found, as facts: collected by pipeline/mxcache (one per
+ * host, shared by every domain that uses it), judged by classify_domain.  A compact copy of each
+ * probe result: a status and certificate flags per address, and the text of the first address
+ * whose probe did not end ok, so a domain's memory stays a small constant. */
+struct classify_probes {
+    enum dns_status addr_dns;   /* the host's A/AAAA lookup */
+    int n_addr;                 /* addresses probed (0: none to probe) */
+    struct {
+        unsigned char status;   /* enum smtp_probe_status */
+        unsigned char tls_flags;/* enum tlscheck_flag, when the handshake completed */
+    } addr[DNS_ADDR_MAX];
+    int first_bad;              /* index of the first address whose probe did not end ok; -1 */
+    char bad_addr[INET6_ADDRSTRLEN];
+    char bad_error[160];        /* its error text (or certificate errors) */
+    char skipped[128];          /* on the --blocklist, never contacted: "ADDR (ENTRY), ..." or
+                                   "HOST (ENTRY)"; "" = none.  n_addr 0 with skipped: not probed */
+};
+
+/* Empties p (no address, no failure) with the host lookup's outcome. */
+void classify_probes_init(struct classify_probes *p, enum dns_status addr_dns);
+
+/* Records one finished probe of address addr (text form); r borrowed.  Addresses beyond
+ * DNS_ADDR_MAX are ignored. */
+void classify_probes_add(struct classify_probes *p, const char *addr,
+                         const struct smtp_probe_result *r);
+
 /* One MX host as the classifier sees it. */
 struct classify_mx {
     const char *host;
-    int probed;                 /* 0: not probed (mode, or no STARTTLS stage) */
-    struct issue_set problems;  /* mx_* codes of this host; empty = a sender would deliver */
-    const char *why;            /* short reason for the detail column, may be NULL */
+    int preference;                      /* -1 for the implicit MX */
+    const struct classify_probes *probes;/* NULL: not probed (mode, or no STARTTLS stage) */
 };
 
 struct classify_facts {
+    const char *domain;             /* as given, or the raw line when input_invalid */
+    long rank;
+    time_t finished_at;             /* scanned_at */
     int input_invalid;
     const char *input_reason;       /* why the line is unusable */
     enum dns_status mx_dns;         /* MX lookup */
     int null_mx;
-    enum dns_status implicit_addr;  /* A/AAAA of the domain when it has no MX (RFC 5321 §5.1) */
+    const struct dns_mx_answer *mx_answer; /* the MX set (hosts and preferences), may be NULL */
+    int implicit_queried;           /* no MX: the domain's own A/AAAA was looked up */
+    enum dns_status implicit_addr;  /* its outcome (RFC 5321 §5.1) */
     enum dns_status sts_dns;        /* _mta-sts TXT lookup */
+    long sts_ttl;                   /* TTL of its TXT records; -1 none */
     const struct txt_sts *sts;      /* parsed record set, when sts_dns is an answer */
     enum dns_status tlsrpt_dns;
     const struct txt_tlsrpt *tlsrpt;
     int policy_checked;             /* 0 with --dns-only */
+    int policy_queried;             /* mta-sts.<domain> was looked up */
     enum dns_status policy_host_dns;/* A/AAAA of mta-sts.<domain> */
-    int fetch_done;                 /* an HTTPS fetch ran */
-    const struct https_fetch_result *fetch;
-    const struct policy *policy;    /* parsed body when the fetch was OK */
+    const struct https_fetch_result *fetch; /* NULL when no fetch ran */
+    const struct policy *policy;    /* parsed body when the fetch was OK (NULL: not parsed) */
     const struct classify_mx *mx;   /* the MX hosts (or the implicit MX) */
     size_t n_mx;
     int starttls_disabled;          /* --starttls none: say the verdict ignores STARTTLS */
+    const char *excluded_by;        /* --blocklist entry listing the domain: nothing looked up */
+    const char *policy_skipped;     /* listed policy-host addresses, "ADDR (ENTRY), ..." or NULL */
+    int policy_excluded;            /* every policy-host address is listed: no fetch */
+    /* Limits of the scanner itself, which are not facts about the domain: */
+    const char *cut;                /* steps --domain-timeout cut ("dns", "policy_fetch",
+                                       "mx_probe", comma-joined); NULL = none */
+    double domain_timeout_sec;
+    const char *scanner_error;      /* the step where the scanner failed (out of memory); NULL =
+                                       none (fetch and probe results say so by their status) */
 };
 
-/* Fills r's txt_status, tlsrpt_status, mx_coverage, starttls_status, verdict, issues and adds
- * reasons to r->detail.  Other columns are the caller's. */
+/* Fills every field of r (after result_init) from the facts. */
 void classify_domain(const struct classify_facts *f, struct domain_result *r);
-
-/* Maps a probe result to the mx_* issue codes it means (empty set = the MX passes). */
-void classify_probe_issues(const struct smtp_probe_result *p, struct issue_set *out);
 
 /* Maps a failed HTTPS fetch to its policy_* issue code. */
 enum issue_code classify_fetch_issue(enum https_fetch_status s);

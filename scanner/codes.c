@@ -20,6 +20,8 @@ const char *verdict_str(enum verdict v)
     case VERDICT_NO_MAIL: return "no_mail";
     case VERDICT_INPUT_INVALID: return "input_invalid";
     case VERDICT_STS_UNCHECKED: return "sts_unchecked";
+    case VERDICT_SCANNER_ERROR: return "scanner_error";
+    case VERDICT_EXCLUDED: return "excluded";
     case VERDICT__COUNT: break;
     }
     return "unknown";
@@ -57,6 +59,9 @@ const char *issue_str(enum issue_code c)
     case ISSUE_TLSRPT_MULTIPLE: return "tlsrpt_multiple";
     case ISSUE_POLICY_MAX_AGE_SHORT: return "policy_max_age_short";
     case ISSUE_MX_TLS_FAILED: return "mx_tls_failed";
+    case ISSUE_DOMAIN_TIMEOUT: return "domain_timeout";
+    case ISSUE_SCANNER_ERROR: return "scanner_error";
+    case ISSUE_ADDR_EXCLUDED: return "addr_excluded";
     case ISSUE__COUNT: break;
     }
     return "unknown";
@@ -95,4 +100,39 @@ size_t issue_set_format(const struct issue_set *s, char *buf, size_t size)
         len += (size_t)n;
     }
     return len;
+}
+
+int verdict_parse(const char *s)
+{
+    return verdict_from_str(s);
+}
+
+int issue_parse(const char *s)
+{
+    return issue_from_str(s);
+}
+
+int issue_set_parse(const char *text, struct issue_set *s)
+{
+    s->bits = 0;
+    while (*text) {
+        const char *end = strchr(text, ';');
+        size_t len = end ? (size_t)(end - text) : strlen(text);
+        char item[64];
+        if (len >= sizeof(item))
+            return -1;
+        memcpy(item, text, len);
+        item[len] = '\0';
+        int c = issue_from_str(item);
+        if (c < 0)
+            return -1;
+        issue_set_add(s, (enum issue_code)c);
+        text += len;
+        if (*text == ';') {
+            text++;
+            if (*text == '\0')
+                return -1; /* a trailing ';' is not what the writer makes */
+        }
+    }
+    return 0;
 }

@@ -21,6 +21,10 @@ enum verdict {
     VERDICT_NO_MAIL,          /* null MX (RFC 7505) or no mail host at all */
     VERDICT_INPUT_INVALID,    /* the input line is not a usable domain name */
     VERDICT_STS_UNCHECKED,    /* valid TXT record, policy not fetched (--dns-only) */
+    VERDICT_SCANNER_ERROR,    /* the scanner itself failed (out of memory): not a fact about the
+                                 domain, scan it again */
+    VERDICT_EXCLUDED,         /* on the --blocklist: the domain (nothing looked up), or every
+                                 address of its policy host (policy not fetched) */
     VERDICT__COUNT
 };
 
@@ -57,6 +61,11 @@ enum issue_code {
     ISSUE_POLICY_MAX_AGE_SHORT,   /* advisory: max_age below one day (§3.2 advises weeks) */
     ISSUE_MX_TLS_FAILED,          /* STARTTLS handshake failed for a reason other than the
                                      certificate (a delivery failure, like mx_connect_failed) */
+    ISSUE_DOMAIN_TIMEOUT,         /* --domain-timeout cut the domain; the steps cut are in detail
+                                     (dns, policy_fetch, mx_probe) */
+    ISSUE_SCANNER_ERROR,          /* the scanner failed (out of memory): not a fact about the domain */
+    ISSUE_ADDR_EXCLUDED,          /* an address (or MX host name) on the --blocklist was skipped,
+                                     never contacted; the detail column names it */
     ISSUE__COUNT
 };
 
@@ -66,6 +75,10 @@ const char *issue_str(enum issue_code c);
 /* Parses a verdict / issue string back; returns -1 when unknown. */
 int verdict_from_str(const char *s);
 int issue_from_str(const char *s);
+
+/* The same, named as every other vocabulary's parser (*_parse beside *_str). */
+int verdict_parse(const char *s);
+int issue_parse(const char *s);
 
 /* A set of issue codes, in code order when printed. */
 struct issue_set {
@@ -77,5 +90,9 @@ static inline int issue_set_has(const struct issue_set *s, enum issue_code c) { 
 
 /* Writes the set as "code;code;..." into buf (always NUL-terminated); returns the length. */
 size_t issue_set_format(const struct issue_set *s, char *buf, size_t size);
+
+/* Parses "code;code;..." (as issue_set_format writes it; "" = empty set) into *s.  Returns 0, or
+ * -1 when an item is not an issue code (*s then holds the codes before it). */
+int issue_set_parse(const char *text, struct issue_set *s);
 
 #endif

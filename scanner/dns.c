@@ -4,6 +4,13 @@
  * periodic timer calling ares_process_fd(BAD, BAD) instead of re-arming a timer from
  * ares_timeout() after every packet: in 1.18 ares_timeout() walks every outstanding query, which
  * at tens of thousands in flight would cost more than the DNS work itself.
+ *
+ * --dns-rate is a token bucket in front of the wire, shared with the --dns-inflight FIFO: a query
+ * goes out when it has an in-flight slot and a token.  It caps the channel's total, not each
+ * server's: c-ares 1.18 cannot be told which server a query uses, and without ARES_OPT_ROTATE it
+ * sends every first try to the first --resolver (the others see only retries of timed-out
+ * queries), so the total is the only figure we control and is also what the first server gets.
+ * Retries are sent by c-ares itself and do not pass the bucket; a server that answers causes none.
  */
 #include "scanner/dns.h"
 
@@ -13,8 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <ares.h>
+
+#include "pipeline/ratelimit.h"
 
 #define DNS_TICK_USEC 50000 /* timeout granularity */
 
@@ -34,6 +44,8 @@ struct dns {
     long max_inflight;
     struct query *wait_head, *wait_tail; /* over the cap: sent as answers free slots */
     unsigned long n_waiting;
+    struct ratelimit rate;       /* --dns-rate */
+    struct event *rate_ev;       /* wakes the FIFO when the next token is due */
     struct dns_counters counters;
 };
 
@@ -46,11 +58,47 @@ const char *dns_status_str(enum dns_status s)
     case DNS_SERVFAIL: return "servfail";
     case DNS_REFUSED: return "refused";
     case DNS_TIMEOUT: return "timeout";
-    case DNS_BADRESP: return "badresp";
+    case DNS_BADRESP: return "malformed";
     case DNS_ERROR: return "error";
     case DNS_UNREACHABLE: return "unreachable";
+    case DNS_INTERNAL_ERROR: return "internal_error";
+    case DNS_STATUS__COUNT: break;
     }
     return "unknown";
+}
+
+int dns_status_parse(const char *s)
+{
+    for (int v = DNS_OK; v < DNS_STATUS__COUNT; v++)
+        if (strcmp(s, dns_status_str((enum dns_status)v)) == 0)
+            return v;
+    return -1;
+}
+
+unsigned long dns_counters_ended(const struct dns_counters *c)
+{
+    return c->answered + c->failed + c->timed_out;
+}
+
+const char *dns_counters_failures(const struct dns_counters *c, char *buf, size_t len)
+{
+    const unsigned long *n = c->by_status;
+    snprintf(buf, len, "%lu servfail, %lu refused, %lu timeout, %lu unreachable, %lu malformed, "
+                       "%lu other", n[DNS_SERVFAIL], n[DNS_REFUSED], n[DNS_TIMEOUT],
+             n[DNS_UNREACHABLE], n[DNS_BADRESP], n[DNS_ERROR] + n[DNS_INTERNAL_ERROR]);
+    return buf;
+}
+
+int dns_counters_no_answer(const struct dns_counters *c, unsigned long abort_after, int finished)
+{
+    unsigned long ended = dns_counters_ended(c);
+    if (abort_after == 0 || c->answered > 0 || ended == 0)
+        return 0;
+    if (ended >= abort_after)
+        return 1;
+    /* a small scan: only when no packet came back at all, since a few SERVFAILs can be the
+     * domains' own fault */
+    return finished && c->by_status[DNS_TIMEOUT] + c->by_status[DNS_UNREACHABLE] == ended;
 }
 
 socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, char *text,
@@ -78,6 +126,7 @@ enum dns_status dns_status_from_ares(int st)
     case ARES_EREFUSED: return DNS_REFUSED;
     case ARES_ETIMEOUT: return DNS_TIMEOUT;
     case ARES_ECONNREFUSED: return DNS_UNREACHABLE;
+    case ARES_ENOMEM: return DNS_INTERNAL_ERROR;
     case ARES_EBADRESP: case ARES_EFORMERR: case ARES_EBADNAME: return DNS_BADRESP;
     default: return DNS_ERROR;
     }
@@ -152,6 +201,22 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
     event_add(s->ev, NULL);
 }
 
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void drain(struct dns *d);
+
+static void on_rate(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    drain(arg);
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -182,7 +247,10 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     d->cap_socks = 64;
     d->socks = calloc(d->cap_socks, sizeof(*d->socks));
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
-    if (!d->socks || !d->tick) {
+    d->rate_ev = event_new(base, -1, 0, on_rate, d);
+    /* burst: 50 ms worth, so no one-second window sees much more than the rate */
+    ratelimit_init(&d->rate, opts->rate, opts->rate / 20, now_mono());
+    if (!d->socks || !d->tick || !d->rate_ev) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -197,7 +265,11 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     ao.sock_state_cb_data = d;
     ao.timeout = (int)(opts->timeout_sec * 1000);
     ao.tries = opts->tries > 0 ? opts->tries : 1;
-    ao.flags = ARES_FLAG_EDNS;
+    /* NOCHECKRESP: c-ares 1.18 turns a SERVFAIL or REFUSED reply into "connection refused" (it
+     * tries the next server and, when none is left, ends with its initial status), which made an
+     * authoritative failure look like a dead resolver.  With the flag the reply's code reaches us;
+     * the price is that such a reply is not retried on the next --resolver. */
+    ao.flags = ARES_FLAG_EDNS | ARES_FLAG_NOCHECKRESP;
     ao.ednspsz = 1232;
     /* Thousands of answers can arrive between two turns of the loop: a small receive buffer
      * drops them and turns a fast server into timeouts.  The kernel caps it at rmem_max. */
@@ -221,6 +293,8 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
 fail:
     if (d->tick)
         event_free(d->tick);
+    if (d->rate_ev)
+        event_free(d->rate_ev);
     free(d->socks);
     free(d);
     return NULL;
@@ -236,7 +310,8 @@ const struct dns_counters *dns_counters(const struct dns *d)
 enum query_kind { Q_MX, Q_TXT, Q_A, Q_AAAA };
 
 struct addr_job {
-    struct dns_addr_answer ans;
+    struct sockaddr_storage v4[DNS_ADDR_MAX], v6[DNS_ADDR_MAX]; /* kept apart until both end */
+    size_t n4, n6;
     enum dns_status st4, st6;
     int pending;
     dns_addr_cb cb;
@@ -253,15 +328,65 @@ struct query {
     void *arg;
 };
 
-static void count_answer(struct dns *d, int status)
+/* Moves *off past the (possibly compressed) name at abuf + *off; -1 when it runs off the end. */
+static int skip_name(const unsigned char *abuf, int alen, int *off)
+{
+    int o = *off;
+    for (int labels = 0; labels < 128 && o < alen; labels++) {
+        unsigned c = abuf[o];
+        if ((c & 0xC0) == 0xC0) { /* a pointer ends the name */
+            if (o + 1 >= alen || (int)(((c & 0x3F) << 8) | abuf[o + 1]) >= alen)
+                return -1;
+            *off = o + 2;
+            return 0;
+        }
+        if (c & 0xC0)
+            return -1;
+        if (c == 0) {
+            *off = o + 1;
+            return 0;
+        }
+        o += 1 + (int)c;
+    }
+    return -1;
+}
+
+int dns_answer_wellformed(const unsigned char *abuf, int alen)
+{
+    if (!abuf || alen < 12)
+        return 0;
+    int qd = abuf[4] << 8 | abuf[5], an = abuf[6] << 8 | abuf[7], off = 12;
+    for (int i = 0; i < qd; i++) {
+        if (skip_name(abuf, alen, &off) < 0 || off + 4 > alen)
+            return 0;
+        off += 4;
+    }
+    for (int i = 0; i < an; i++) {
+        if (skip_name(abuf, alen, &off) < 0 || off + 10 > alen)
+            return 0;
+        off += 10 + (abuf[off + 8] << 8 | abuf[off + 9]);
+        if (off > alen)
+            return 0;
+    }
+    return 1;
+}
+
+static void count_answer(struct dns *d, int status, const unsigned char *abuf, int alen)
 {
     d->outstanding--;
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+        return; /* we ended it: neither an answer nor a failure */
+    /* c-ares hands over a reply whose records are cut short as a success (the parsers find
+     * out later): count it as the malformed reply it is */
+    if (status == ARES_SUCCESS && !dns_answer_wellformed(abuf, alen))
+        status = ARES_EBADRESP;
     if (status == ARES_ETIMEOUT)
         d->counters.timed_out++;
     else if (status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA)
         d->counters.answered++;
     else
         d->counters.failed++;
+    d->counters.by_status[dns_status_from_ares(status)]++;
 }
 
 void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out)
@@ -311,6 +436,38 @@ static void deliver_mx(struct query *q, int status, unsigned char *abuf, int ale
     q->u.mx(&a, q->arg);
 }
 
+static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
+
+long dns_parse_txt_ttl(const unsigned char *abuf, int alen)
+{
+    if (abuf == NULL || alen < 12)
+        return -1;
+    unsigned qd = be16(abuf + 4), an = be16(abuf + 6);
+    int pos = 12;
+    for (unsigned i = 0; i < qd; i++) {
+        if (skip_name(abuf, alen, &pos) != 0 || pos + 4 > alen)
+            return -1;
+        pos += 4;
+    }
+    long best = -1;
+    for (unsigned i = 0; i < an; i++) {
+        if (skip_name(abuf, alen, &pos) != 0 || pos + 10 > alen)
+            return -1;
+        unsigned type = be16(abuf + pos);
+        unsigned long ttl = (unsigned long)abuf[pos + 4] << 24 | (unsigned long)abuf[pos + 5] << 16 |
+                            (unsigned long)abuf[pos + 6] << 8 | abuf[pos + 7];
+        unsigned rdlen = be16(abuf + pos + 8);
+        pos += 10 + (int)rdlen;
+        if (pos > alen)
+            return -1;
+        if (ttl & 0x80000000UL)
+            ttl = 0;
+        if (type == 16 /* TXT */ && (best < 0 || (long)ttl < best))
+            best = (long)ttl;
+    }
+    return best;
+}
+
 static void deliver_txt(struct query *q, int status, unsigned char *abuf, int alen)
 {
     struct dns_txt_answer a;
@@ -318,13 +475,14 @@ static void deliver_txt(struct query *q, int status, unsigned char *abuf, int al
     unsigned char *buf = NULL;
     memset(&a, 0, sizeof(a));
     a.status = dns_status_from_ares(status);
+    a.ttl = status == ARES_SUCCESS ? dns_parse_txt_ttl(abuf, alen) : -1;
     if (status == ARES_SUCCESS) {
         int st = ares_parse_txt_reply_ext(abuf, alen, &txt);
         a.status = dns_status_from_ares(st);
         /* one buffer large enough for every record concatenated: never more than the answer */
         buf = (st == ARES_SUCCESS) ? malloc((size_t)alen + 1) : NULL;
         if (st == ARES_SUCCESS && !buf)
-            a.status = DNS_ERROR;
+            a.status = DNS_INTERNAL_ERROR;
     }
     if (buf) {
         size_t used = 0;
@@ -351,6 +509,27 @@ static void deliver_txt(struct query *q, int status, unsigned char *abuf, int al
         ares_free_data(txt);
 }
 
+void dns_addr_merge(const struct sockaddr_storage *v4, size_t n4, enum dns_status st4,
+                    const struct sockaddr_storage *v6, size_t n6, enum dns_status st6,
+                    struct dns_addr_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < n4 && out->n < DNS_ADDR_MAX; i++)
+        out->addr[out->n++] = v4[i];
+    for (size_t i = 0; i < n6 && out->n < DNS_ADDR_MAX; i++)
+        out->addr[out->n++] = v6[i];
+    if (out->n > 0)
+        out->status = DNS_OK;
+    else if (dns_status_failed(st4))
+        out->status = st4;
+    else if (dns_status_failed(st6))
+        out->status = st6;
+    else
+        out->status = (st4 == DNS_NXDOMAIN || st6 == DNS_NXDOMAIN) ? DNS_NXDOMAIN : DNS_NODATA;
+}
+
+/* Keeps one family's addresses apart from the other's: the cap applies at the merge, so which
+ * answer arrives first cannot change which addresses are kept. */
 static void addr_part(struct query *q, int status, unsigned char *abuf, int alen)
 {
     struct addr_job *j = q->u.addr;
@@ -361,8 +540,8 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
             int n = DNS_ADDR_MAX;
             int r = ares_parse_a_reply(abuf, alen, NULL, at, &n);
             st = dns_status_from_ares(r);
-            for (int i = 0; r == ARES_SUCCESS && i < n && j->ans.n < DNS_ADDR_MAX; i++) {
-                struct sockaddr_in *sin = (struct sockaddr_in *)&j->ans.addr[j->ans.n++];
+            for (int i = 0; r == ARES_SUCCESS && i < n && j->n4 < DNS_ADDR_MAX; i++) {
+                struct sockaddr_in *sin = (struct sockaddr_in *)&j->v4[j->n4++];
                 sin->sin_family = AF_INET;
                 sin->sin_addr = at[i].ipaddr;
             }
@@ -371,8 +550,8 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
             int n = DNS_ADDR_MAX;
             int r = ares_parse_aaaa_reply(abuf, alen, NULL, at, &n);
             st = dns_status_from_ares(r);
-            for (int i = 0; r == ARES_SUCCESS && i < n && j->ans.n < DNS_ADDR_MAX; i++) {
-                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&j->ans.addr[j->ans.n++];
+            for (int i = 0; r == ARES_SUCCESS && i < n && j->n6 < DNS_ADDR_MAX; i++) {
+                struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&j->v6[j->n6++];
                 sin6->sin6_family = AF_INET6;
                 memcpy(&sin6->sin6_addr, &at[i].ip6addr, sizeof(sin6->sin6_addr));
             }
@@ -384,24 +563,9 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
         j->st6 = st;
     if (--j->pending > 0)
         return;
-    if (j->ans.n > 0) {
-        j->ans.status = DNS_OK;
-    } else if (dns_status_failed(j->st4)) {
-        j->ans.status = j->st4;
-    } else if (dns_status_failed(j->st6)) {
-        j->ans.status = j->st6;
-    } else {
-        j->ans.status = (j->st4 == DNS_NXDOMAIN || j->st6 == DNS_NXDOMAIN) ? DNS_NXDOMAIN : DNS_NODATA;
-    }
-    /* A before AAAA: if AAAA answered first, rotate so IPv4 comes first (simple stable pass) */
-    struct dns_addr_answer sorted;
-    memset(&sorted, 0, sizeof(sorted));
-    sorted.status = j->ans.status;
-    for (int fam = 0; fam < 2; fam++)
-        for (size_t i = 0; i < j->ans.n; i++)
-            if ((j->ans.addr[i].ss_family == AF_INET) == (fam == 0))
-                sorted.addr[sorted.n++] = j->ans.addr[i];
-    j->cb(&sorted, j->arg);
+    struct dns_addr_answer merged;
+    dns_addr_merge(j->v4, j->n4, j->st4, j->v6, j->n6, j->st6, &merged);
+    j->cb(&merged, j->arg);
     free(j);
 }
 
@@ -412,7 +576,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     (void)timeouts;
     struct query *q = arg;
     struct dns *d = q->d;
-    count_answer(d, status);
+    count_answer(d, status, abuf, alen);
     switch (q->kind) {
     case Q_MX: deliver_mx(q, status, abuf, alen); break;
     case Q_TXT: deliver_txt(q, status, abuf, alen); break;
@@ -421,8 +585,24 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     free(q);
     if (status == ARES_EDESTRUCTION)
         return;
-    /* A slot is free: the oldest waiting query goes out. */
-    while (d->wait_head && (d->max_inflight <= 0 || (long)d->outstanding < d->max_inflight)) {
+    drain(d); /* a slot is free: the oldest waiting query may go out */
+    tick_update(d);
+}
+
+/* 1 when one more query may go on the wire now (an in-flight slot and a --dns-rate token, which
+ * it then takes). */
+static int may_send(struct dns *d)
+{
+    if (d->max_inflight > 0 && (long)d->outstanding >= d->max_inflight)
+        return 0;
+    return ratelimit_take(&d->rate, now_mono());
+}
+
+/* Sends waiting queries in order while slots and tokens allow; when only the rate holds them
+ * back, wakes up when the next token is due. */
+static void drain(struct dns *d)
+{
+    while (d->wait_head && may_send(d)) {
         struct query *w = d->wait_head;
         d->wait_head = w->next;
         if (!d->wait_head)
@@ -430,7 +610,12 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
         d->n_waiting--;
         wire_send(d, w);
     }
-    tick_update(d);
+    if (d->wait_head && (d->max_inflight <= 0 || (long)d->outstanding < d->max_inflight) &&
+        !event_pending(d->rate_ev, EV_TIMEOUT, NULL)) {
+        double wait = ratelimit_wait(&d->rate, now_mono());
+        struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6) + 500};
+        event_add(d->rate_ev, &tv);
+    }
 }
 
 static void wire_send(struct dns *d, struct query *q)
@@ -454,7 +639,7 @@ static void send_query(struct dns *d, const char *name, int type, struct query *
     }
     snprintf(q->name, sizeof(q->name), "%s", name);
     q->type = type;
-    if (d->max_inflight > 0 && (long)d->outstanding >= d->max_inflight) {
+    if (d->wait_head || !may_send(d)) { /* behind others, or no slot or token yet */
         q->next = NULL;
         if (d->wait_tail)
             d->wait_tail->next = q;
@@ -463,6 +648,7 @@ static void send_query(struct dns *d, const char *name, int type, struct query *
         d->wait_tail = q;
         if (++d->n_waiting > d->counters.queued_peak)
             d->counters.queued_peak = d->n_waiting;
+        drain(d); /* arms the rate timer when only a token is missing */
         return;
     }
     wire_send(d, q);
@@ -483,7 +669,7 @@ void dns_query_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg)
 {
     struct query *q = query_new(d, Q_MX, arg);
     if (!q) {
-        struct dns_mx_answer a = {.status = DNS_ERROR};
+        struct dns_mx_answer a = {.status = DNS_INTERNAL_ERROR};
         cb(&a, arg);
         return;
     }
@@ -495,7 +681,7 @@ void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
 {
     struct query *q = query_new(d, Q_TXT, arg);
     if (!q) {
-        struct dns_txt_answer a = {.status = DNS_ERROR};
+        struct dns_txt_answer a = {.status = DNS_INTERNAL_ERROR, .ttl = -1};
         cb(&a, arg);
         return;
     }
@@ -512,7 +698,7 @@ void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg)
         free(j);
         free(q4);
         free(q6);
-        struct dns_addr_answer a = {.status = DNS_ERROR};
+        struct dns_addr_answer a = {.status = DNS_INTERNAL_ERROR};
         cb(&a, arg);
         return;
     }
@@ -523,6 +709,20 @@ void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg)
     q6->u.addr = j;
     send_query(d, name, ns_t_a, q4);
     send_query(d, name, ns_t_aaaa, q6);
+}
+
+void dns_cancel_all(struct dns *d)
+{
+    while (d->wait_head) { /* never sent; EDESTRUCTION: on_answer sends nothing in their place */
+        struct query *w = d->wait_head;
+        d->wait_head = w->next;
+        d->n_waiting--;
+        d->outstanding++;
+        on_answer(w, ARES_EDESTRUCTION, 0, NULL, 0);
+    }
+    d->wait_tail = NULL;
+    ares_cancel(d->channel);
+    tick_update(d);
 }
 
 void dns_free(struct dns *d)
@@ -539,6 +739,7 @@ void dns_free(struct dns *d)
     while (d->n_socks)
         sock_remove(d, d->socks[0]);
     event_free(d->tick);
+    event_free(d->rate_ev);
     free(d->socks);
     free(d);
     ares_library_cleanup();

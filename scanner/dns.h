@@ -23,10 +23,16 @@ enum dns_status {
     DNS_REFUSED,
     DNS_TIMEOUT,
     DNS_BADRESP,    /* malformed answer */
-    DNS_ERROR,      /* anything else (no memory, cancelled, ...) */
-    DNS_UNREACHABLE /* the server's port answered "connection refused" */
+    DNS_ERROR,      /* anything else (cancelled, ...) */
+    DNS_UNREACHABLE, /* no resolver could be reached (port unreachable, connection refused) */
+    DNS_INTERNAL_ERROR, /* the scanner ran out of memory: says nothing about the name */
+    DNS_STATUS__COUNT
 };
+/* The outcome as written in `detail` and the summary: ok, nxdomain, nodata, servfail (the
+ * resolver answered SERVFAIL), refused, timeout (no reply), malformed, error, unreachable. */
 const char *dns_status_str(enum dns_status s);
+/* The status named s (as dns_status_str writes it), or -1. */
+int dns_status_parse(const char *s);
 
 /* NXDOMAIN and NODATA are answers; the others mean "we could not find out". */
 static inline int dns_status_failed(enum dns_status s) { return s != DNS_OK && s != DNS_NXDOMAIN && s != DNS_NODATA; }
@@ -44,6 +50,7 @@ struct dns_mx_answer {
 
 struct dns_txt_answer {
     enum dns_status status;
+    long ttl;                           /* smallest TTL of the answer's TXT records; -1 none */
     size_t n;
     struct txt_record rec[DNS_TXT_MAX]; /* data borrowed: valid during the callback only */
 };
@@ -57,7 +64,21 @@ struct dns_addr_answer {
 struct dns_counters {
     unsigned long sent, answered, failed, timed_out;
     unsigned long queued_peak; /* most queries waiting for a slot at once */
+    unsigned long by_status[DNS_STATUS__COUNT]; /* lookups ended, by outcome (c-ares' view) */
 };
+
+/* Lookups that ended (answered, failed or timed out). */
+unsigned long dns_counters_ended(const struct dns_counters *c);
+
+/* Writes the failed lookups by cause into buf ("2 servfail, 1 refused, 0 timeout, 0 unreachable,
+ * 0 malformed, 0 other"); returns buf.  Pure. */
+const char *dns_counters_failures(const struct dns_counters *c, char *buf, size_t len);
+
+/* 1 when no resolver answers, so a scan's rows would all be dns_error: abort_after (> 0) lookups
+ * have ended and not one got an answer (a record, NXDOMAIN or NODATA); or, once the scan is
+ * finished, lookups ended and not one got any reply at all (all timeout or unreachable).  0 when
+ * abort_after is 0 (never).  Pure. */
+int dns_counters_no_answer(const struct dns_counters *c, unsigned long abort_after, int finished);
 
 struct dns;
 
@@ -66,10 +87,17 @@ struct dns_opts {
     double timeout_sec;   /* first try; c-ares doubles it for each retry round */
     int tries;
     long max_inflight;    /* queries on the wire at most; more wait in a FIFO (0 = no cap) */
+    double rate;          /* queries sent per second at most, all servers together (0 = no cap);
+                             more wait in the same FIFO.  See dns.c for why it is the total */
 };
 
 /* Creates the DNS stage on base.  NULL with err filled on failure.  Free with dns_free. */
 struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *err, size_t errlen);
+
+/* Ends every query, waiting or on the wire: callbacks run with DNS_ERROR, and are not counted.
+ * Queries issued from those callbacks go out as usual.  Never call it from inside a DNS
+ * callback (c-ares 1.18 would end the query being delivered twice). */
+void dns_cancel_all(struct dns *d);
 
 /* Cancels outstanding queries (their callbacks run with DNS_ERROR) and frees d. */
 void dns_free(struct dns *d);
@@ -95,7 +123,19 @@ socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, cha
 
 /* Pure helpers, exposed for the tests: */
 enum dns_status dns_status_from_ares(int ares_status);
+/* The answer of dns_query_addr from its two halves: IPv4 first, then IPv6, up to DNS_ADDR_MAX,
+ * whatever order the A and AAAA answers arrived in; status as dns_query_addr says. */
+void dns_addr_merge(const struct sockaddr_storage *v4, size_t n4, enum dns_status st4,
+                    const struct sockaddr_storage *v6, size_t n6, enum dns_status st6,
+                    struct dns_addr_answer *out);
+/* 1 when the header, question and answer records of a raw reply lie within its alen bytes
+ * (names, record lengths), so a parser can read every answer record; 0 otherwise. */
+int dns_answer_wellformed(const unsigned char *abuf, int alen);
 /* Fills out from a raw DNS answer (no network). */
 void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out);
+/* The smallest TTL of the TXT records in a raw answer's answer section (a CNAME chain's own
+ * records are skipped; RFC 2181 §8: a TTL with the top bit set counts as 0); -1 when the answer
+ * has no TXT record or is malformed.  c-ares 1.18's TXT parser drops TTLs, hence this walk. */
+long dns_parse_txt_ttl(const unsigned char *abuf, int alen);
 
 #endif

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "scanner/http_response.h"
 #include "scanner/tlscheck.h"
@@ -44,6 +45,7 @@ const char *https_fetch_status_str(enum https_fetch_status s)
     case HTTPS_FETCH_CONTENT_TYPE: return "content_type";
     case HTTPS_FETCH_TOO_LARGE: return "too_large";
     case HTTPS_FETCH_PROTOCOL: return "protocol";
+    case HTTPS_FETCH_INTERNAL_ERROR: return "internal_error";
     }
     return "unknown";
 }
@@ -143,6 +145,19 @@ static void fetch_free(struct https_fetch *f)
     free(f);
 }
 
+/* Hex SHA-256 of the body as served, so a scan can tell policy changes without keeping bodies;
+ * left "" if OpenSSL fails (out of memory). */
+static void body_digest(const char *body, size_t len, char hex[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    hex[0] = '\0';
+    if (EVP_Digest(body, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
 /* The single exit: closes, reports once, frees. */
 static void finish(struct https_fetch *f)
 {
@@ -156,6 +171,8 @@ static void finish(struct https_fetch *f)
     } else {
         f->res.body[f->res.body_len] = '\0'; /* room kept by body_reserve */
     }
+    if (f->res.body != NULL)
+        body_digest(f->res.body, f->res.body_len, f->res.body_sha256);
     f->step = STEP_DONE;
     f->cb(&f->res, f->arg);
     fetch_free(f);
@@ -209,7 +226,7 @@ static enum progress body_append(struct https_fetch *f, const char *data, size_t
     if (n == 0)
         return PROGRESS_AGAIN;
     if (!body_reserve(f, n))
-        return end(f, HTTPS_FETCH_PROTOCOL, "out of memory for the body");
+        return end(f, HTTPS_FETCH_INTERNAL_ERROR, "out of memory for the body");
     memcpy(f->res.body + f->res.body_len, data, n);
     f->res.body_len += n;
     return PROGRESS_AGAIN;
@@ -226,7 +243,7 @@ static enum progress body_chunked(struct https_fetch *f, const char *data, size_
         size_t room = f->max_body + 1 - f->res.body_len;
         size_t want = n < room ? n : room; /* decoded bytes never outnumber encoded ones */
         if (!body_reserve(f, want))
-            return end(f, HTTPS_FETCH_PROTOCOL, "out of memory for the body");
+            return end(f, HTTPS_FETCH_INTERNAL_ERROR, "out of memory for the body");
         size_t used, produced;
         enum http_parse_status st = http_chunked_decode(&f->chunked, data, n, &used,
                                                         f->res.body + f->res.body_len, want,
@@ -446,6 +463,8 @@ static enum progress step_handshake(struct https_fetch *f)
         return end(f, HTTPS_FETCH_TLS_FAILED, "handshake: %s", why);
     }
     f->tls_clean = 1;
+    f->res.handshake_done = 1;
+    tlscheck_cert_facts(f->ssl, &f->res.cert);
     struct tlscheck_info info;
     tlscheck_verdict(f->ssl, &info);
     if (info.flags) {
@@ -471,7 +490,8 @@ static enum progress step_connected(struct https_fetch *f)
     if (f->ssl == NULL || !SSL_set_fd(f->ssl, f->fd)) { /* SSL_set_fd: BIO_NOCLOSE, fd stays ours */
         char why[256];
         tlscheck_last_error(why, sizeof(why));
-        return end(f, HTTPS_FETCH_TLS_FAILED, "cannot set up TLS: %s", why);
+        /* SSL_new fails on out of memory only: the scanner's failure, not the host's */
+        return end(f, HTTPS_FETCH_INTERNAL_ERROR, "cannot set up TLS: %s", why);
     }
     /* A server that closes without close_notify ends a read-until-close body, as browsers allow;
      * Content-Length and chunked bodies are still checked for truncation. */

@@ -14,6 +14,8 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "scanner/tlscheck.h"
+
 enum https_fetch_status {
     HTTPS_FETCH_OK = 0,          /* 200, text/plain, body within the cap */
     HTTPS_FETCH_CONNECT_FAILED,  /* refused / unreachable (errno in detail) */
@@ -26,7 +28,9 @@ enum https_fetch_status {
     HTTPS_FETCH_HTTP_STATUS,     /* any other non-200 */
     HTTPS_FETCH_CONTENT_TYPE,    /* media type other than text/plain */
     HTTPS_FETCH_TOO_LARGE,       /* body over max_body; reading stopped at the cap */
-    HTTPS_FETCH_PROTOCOL         /* malformed HTTP response */
+    HTTPS_FETCH_PROTOCOL,        /* malformed HTTP response */
+    HTTPS_FETCH_INTERNAL_ERROR   /* the scanner failed (out of memory): says nothing about the
+                                    host */
 };
 const char *https_fetch_status_str(enum https_fetch_status s);
 
@@ -43,6 +47,9 @@ struct https_fetch_result {
     char *body;              /* NUL-terminated, malloc'd; owned by the result (NULL unless OK) */
     size_t body_len;
     char detail[512];        /* verify error strings, errno text, status line, Location... */
+    char body_sha256[65];    /* hex SHA-256 of the body as served (OK only, else "") */
+    int handshake_done;      /* the TLS handshake completed: cert holds the policy host's */
+    struct tlscheck_cert cert;
 };
 
 struct https_fetch;

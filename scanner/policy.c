@@ -42,6 +42,14 @@ const char *policy_mode_str(enum policy_mode m)
     return "";
 }
 
+int policy_mode_parse(const char *s)
+{
+    for (int m = POLICY_MODE_UNSET; m <= POLICY_MODE_NONE; m++)
+        if (strcmp(s, policy_mode_str((enum policy_mode)m)) == 0)
+            return m;
+    return -1;
+}
+
 static int is_wsp(char c)
 {
     return c == ' ' || c == '\t';

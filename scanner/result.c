@@ -7,19 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *txt_status_str(enum txt_status s)
-{
-    switch (s) {
-    case TXT_STATUS_NOT_QUERIED: return "not_queried";
-    case TXT_STATUS_OK: return "ok";
-    case TXT_STATUS_MISSING: return "missing";
-    case TXT_STATUS_INVALID: return "invalid";
-    case TXT_STATUS_MULTIPLE: return "multiple";
-    case TXT_STATUS_ERROR: return "error";
-    }
-    return "unknown";
-}
-
 const char *policy_status_str(enum policy_status s)
 {
     switch (s) {
@@ -42,11 +29,57 @@ const char *starttls_status_str(enum starttls_status s)
     return "unknown";
 }
 
+/* The enums above are dense from 0, so a parser tries each value's string (the switches stay the
+ * one place that names them). */
+int txt_status_parse(const char *s)
+{
+    for (int v = TXT_STATUS_NOT_QUERIED; v <= TXT_STATUS_ERROR; v++)
+        if (strcmp(s, txt_status_str((enum txt_status)v)) == 0)
+            return v;
+    return -1;
+}
+
+int policy_status_parse(const char *s)
+{
+    for (int v = POLICY_STATUS_NOT_FETCHED; v <= POLICY_STATUS_INVALID; v++)
+        if (strcmp(s, policy_status_str((enum policy_status)v)) == 0)
+            return v;
+    return -1;
+}
+
+int starttls_status_parse(const char *s)
+{
+    for (int v = STARTTLS_NOT_PROBED; v <= STARTTLS_NONE_OK; v++)
+        if (strcmp(s, starttls_status_str((enum starttls_status)v)) == 0)
+            return v;
+    return -1;
+}
+
+const char *mx_coverage_str(enum mx_coverage c)
+{
+    switch (c) {
+    case MX_COVERAGE_NOT_CHECKED: return "";
+    case MX_COVERAGE_ALL: return "all";
+    case MX_COVERAGE_NONE: return "none";
+    case MX_COVERAGE_PARTIAL: return "partial";
+    }
+    return "unknown";
+}
+
+int mx_coverage_parse(const char *s)
+{
+    for (int c = MX_COVERAGE_NOT_CHECKED; c <= MX_COVERAGE_PARTIAL; c++)
+        if (strcmp(s, mx_coverage_str((enum mx_coverage)c)) == 0)
+            return c;
+    return -1;
+}
+
 void result_init(struct domain_result *r)
 {
     memset(r, 0, sizeof(*r));
     r->rank = -1;
     r->policy_max_age = -1;
+    r->sts_ttl = -1;
 }
 
 static void mark_cut(char *buf, size_t size)

@@ -1,6 +1,7 @@
 /*
- * result: everything the scan learns about one domain, filled by the stages and read by the
- * classifier and the CSV writer.  Fixed-size buffers keep a domain's memory a known constant, so
+ * result: the typed row of one domain (enums, integers, times; lists stay ';'-joined text), filled
+ * by scanner/classify from the facts the stages collected, and read by the CSV writers (the domain
+ * table and the domain-MX edge table).  Fixed-size buffers keep a domain's memory a known constant, so
  * the scan's memory is bounded by --concurrency; values that do not fit are cut and marked "...".
  */
 #ifndef MTASTS_RESULT_H
@@ -10,17 +11,15 @@
 #include <time.h>
 
 #include "scanner/codes.h"
+#include "scanner/dns.h"
+#include "scanner/policy.h"
+#include "scanner/smtp_probe.h"
+#include "scanner/txt.h"
 
-/* State of a looked-up TXT record set (_mta-sts or _smtp._tls). */
-enum txt_status {
-    TXT_STATUS_NOT_QUERIED = 0,
-    TXT_STATUS_OK,        /* exactly one valid record */
-    TXT_STATUS_MISSING,   /* NXDOMAIN / no data / no record with the version prefix */
-    TXT_STATUS_INVALID,   /* one record with the prefix, but it does not parse */
-    TXT_STATUS_MULTIPLE,  /* more than one record with the prefix */
-    TXT_STATUS_ERROR      /* the lookup itself failed (SERVFAIL, timeout, refused) */
-};
-const char *txt_status_str(enum txt_status s);
+#define RESULT_NAME_MAX 256   /* a DNS name plus NUL */
+#define RESULT_LIST_MAX 1024  /* ';'-joined lists */
+#define RESULT_DETAIL_MAX 1024
+#define RESULT_RECORD_MAX 512  /* published TXT record text (cut and marked "...") */
 
 enum policy_status {
     POLICY_STATUS_NOT_FETCHED = 0, /* no valid TXT, or the stage was skipped */
@@ -29,6 +28,7 @@ enum policy_status {
     POLICY_STATUS_INVALID          /* fetched but the body breaks RFC 8461 §3.2 */
 };
 const char *policy_status_str(enum policy_status s);
+int policy_status_parse(const char *s); /* -1 when s is not a policy_status */
 
 enum starttls_status {
     STARTTLS_NOT_PROBED = 0,
@@ -37,10 +37,38 @@ enum starttls_status {
     STARTTLS_NONE_OK
 };
 const char *starttls_status_str(enum starttls_status s);
+int starttls_status_parse(const char *s); /* -1 when s is not a starttls_status */
 
-#define RESULT_NAME_MAX 256   /* a DNS name plus NUL */
-#define RESULT_LIST_MAX 1024  /* ';'-joined lists */
-#define RESULT_DETAIL_MAX 1024
+/* How the MX hosts relate to a valid enforce/testing policy's mx patterns. */
+enum mx_coverage {
+    MX_COVERAGE_NOT_CHECKED = 0, /* no valid enforce/testing policy: empty cell */
+    MX_COVERAGE_ALL,
+    MX_COVERAGE_NONE,
+    MX_COVERAGE_PARTIAL
+};
+const char *mx_coverage_str(enum mx_coverage c); /* "", "all", "none", "partial" */
+/* Parses a cell written by mx_coverage_str; 0 on success, -1 when unknown. */
+int mx_coverage_parse(const char *s); /* the coverage named s ("" = not checked), or -1 */
+
+/* What the STARTTLS probes of one MX host came to, for the edge table. */
+enum mx_probe_state {
+    MX_PROBE_NOT_PROBED = 0, /* mode, stage skipped, or the domain ended earlier */
+    MX_PROBE_NO_ADDRESS,     /* the host has no A/AAAA (or its lookup failed): nothing to probe */
+    MX_PROBE_DONE            /* probed: see fail_status / issues */
+};
+
+/* One (domain, MX host) edge: filled by classify, written to --domain-mx-output. */
+struct result_mx {
+    char host[RESULT_NAME_MAX];
+    int preference;              /* -1 for the implicit MX (the domain itself, RFC 5321 §5.1) */
+    int covered;                 /* 1 / 0 against the valid enforce/testing policy; -1 no policy */
+    enum mx_probe_state state;
+    int n_addr;                  /* addresses probed */
+    int failed;                  /* 1 when an address's probe did not end ok */
+    enum smtp_probe_status fail_status; /* of the first such address, when failed */
+    struct issue_set issues;     /* mx_* codes of this host (empty = a sender would deliver) */
+};
+
 
 struct domain_result {
     char domain[RESULT_NAME_MAX]; /* as given (lower-cased, no trailing dot) or the raw line when invalid */
@@ -50,10 +78,10 @@ struct domain_result {
     char sts_id[33];
     enum policy_status policy_status;
     int http_status;              /* 0 when no HTTP response */
-    char policy_mode[16];         /* enforce / testing / none, empty when no valid policy */
+    enum policy_mode policy_mode; /* UNSET (empty cell) unless a policy was fetched and parsed */
     long policy_max_age;          /* -1 when none */
     char policy_mx[RESULT_LIST_MAX];
-    char mx_coverage[RESULT_LIST_MAX]; /* all / none / partial; uncovered hosts go to detail */
+    enum mx_coverage mx_coverage; /* uncovered hosts go to detail */
     enum starttls_status starttls_status;
     enum txt_status tlsrpt_status;
     char tlsrpt_rua[RESULT_LIST_MAX];
@@ -61,9 +89,22 @@ struct domain_result {
     struct issue_set issues;
     char detail[RESULT_DETAIL_MAX]; /* "; "-joined human-readable reasons */
     time_t scanned_at;
+    /* Added after the first schema (columns at the end of the table): */
+    char sts_record[RESULT_RECORD_MAX];    /* the v=STSv1 record(s) as published, see txt.h */
+    char tlsrpt_record[RESULT_RECORD_MAX]; /* the v=TLSRPTv1 record(s) */
+    long sts_ttl;                          /* TTL of the _mta-sts TXT answer; -1 none */
+    char policy_sha256[65];                /* hex SHA-256 of the body as served; "" none */
+    time_t policy_cert_not_after;          /* policy host certificate; 0 no handshake */
+    char policy_cert_issuer[256];
+    char policy_cert_sans[512];
+    /* Outcome of each lookup; DNS_OK (empty cell) when it answered with records or was not made. */
+    enum dns_status mx_dns, sts_dns, tlsrpt_dns, policy_host_dns, implicit_mx_dns;
+    /* The edge table: one entry per MX host (or the implicit MX), in preference order. */
+    size_t n_mx;
+    struct result_mx mxs[DNS_MX_MAX];
 };
 
-/* Resets r to the empty state (rank -1, max_age -1). */
+/* Resets r to the empty state (rank -1, max_age -1, sts_ttl -1). */
 void result_init(struct domain_result *r);
 
 /* Appends a formatted reason to r->detail, "; "-separated; cut with "..." when full. */

@@ -83,6 +83,7 @@ const char *smtp_probe_status_str(enum smtp_probe_status s)
     case SMTP_PROBE_STARTTLS_MISSING: return "starttls_missing";
     case SMTP_PROBE_TLS_FAILED: return "tls_failed";
     case SMTP_PROBE_CERT_INVALID: return "cert_invalid";
+    case SMTP_PROBE_INTERNAL_ERROR: return "internal_error";
     }
     return "unknown";
 }
@@ -238,16 +239,16 @@ static void start_tls(struct smtp_probe *p)
     p->bev = NULL;
     p->ssl = tlscheck_ssl_new(p->ctx, p->mx_host);
     if (p->ssl == NULL) {
-        set_error(p, "cannot create SSL for %s", p->mx_host);
-        fail(p, SMTP_PROBE_TLS_FAILED);
+        set_error(p, "cannot create SSL for %s (out of memory)", p->mx_host);
+        fail(p, SMTP_PROBE_INTERNAL_ERROR); /* the scanner's failure, not the host's */
         return;
     }
     /* No CLOSE_ON_FREE: the SSL and the fd stay ours even if this constructor fails. */
     p->bev = bufferevent_openssl_socket_new(p->base, p->fd, p->ssl, BUFFEREVENT_SSL_CONNECTING,
                                             BEV_OPT_DEFER_CALLBACKS);
     if (p->bev == NULL) {
-        set_error(p, "cannot create TLS bufferevent");
-        fail(p, SMTP_PROBE_TLS_FAILED);
+        set_error(p, "cannot create TLS bufferevent (out of memory)");
+        fail(p, SMTP_PROBE_INTERNAL_ERROR);
         return;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(p->bev, 1);

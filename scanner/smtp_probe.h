@@ -7,6 +7,7 @@
 #ifndef MTASTS_SMTP_PROBE_H
 #define MTASTS_SMTP_PROBE_H
 
+#include <string.h>
 #include <sys/socket.h>
 
 #include <event2/event.h>
@@ -21,9 +22,21 @@ enum smtp_probe_status {
     SMTP_PROBE_PROTOCOL,          /* garbage, early close, non-2xx greeting/EHLO, over-long reply */
     SMTP_PROBE_STARTTLS_MISSING,  /* EHLO did not advertise STARTTLS, or STARTTLS was refused */
     SMTP_PROBE_TLS_FAILED,        /* handshake failed (not a certificate problem) */
-    SMTP_PROBE_CERT_INVALID       /* handshake done, certificate flags in tls.flags */
+    SMTP_PROBE_CERT_INVALID,      /* handshake done, certificate flags in tls.flags */
+    SMTP_PROBE_INTERNAL_ERROR     /* the scanner failed (out of memory): says nothing about the
+                                     host */
 };
 const char *smtp_probe_status_str(enum smtp_probe_status s);
+
+/* The status named s (as smtp_probe_status_str writes it), or -1.  Inline here because the
+ * parser needs nothing of the probe's machinery (smtp_probe.c). */
+static inline int smtp_probe_status_parse(const char *s)
+{
+    for (int v = SMTP_PROBE_OK; v <= SMTP_PROBE_INTERNAL_ERROR; v++)
+        if (strcmp(s, smtp_probe_status_str((enum smtp_probe_status)v)) == 0)
+            return v;
+    return -1;
+}
 
 /* Bytes of one reply kept while it is incomplete: a server that sends more without finishing
  * its reply is a PROTOCOL error, so a probe's read buffer never grows past this. */

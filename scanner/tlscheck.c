@@ -299,6 +299,20 @@ void tlscheck_inspect(SSL *ssl, struct tlscheck_info *info)
     time_iso(X509_get0_notAfter(cert), info->not_after, sizeof(info->not_after));
 }
 
+void tlscheck_cert_facts(SSL *ssl, struct tlscheck_cert *c)
+{
+    memset(c, 0, sizeof(*c));
+    X509 *cert = SSL_get0_peer_certificate(ssl);
+    if (cert == NULL)
+        return;
+    name_oneline(X509_get_issuer_name(cert), c->issuer, sizeof(c->issuer));
+    dns_sans(cert, c->sans, sizeof(c->sans));
+    struct tm tm;
+    const ASN1_TIME *t = X509_get0_notAfter(cert);
+    if (t != NULL && ASN1_TIME_to_tm(t, &tm) == 1)
+        c->not_after = timegm(&tm);
+}
+
 void tlscheck_last_error(char *buf, size_t size)
 {
     if (size == 0)

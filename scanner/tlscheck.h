@@ -7,6 +7,8 @@
 #ifndef MTASTS_TLSCHECK_H
 #define MTASTS_TLSCHECK_H
 
+#include <time.h>
+
 #include <openssl/ssl.h>
 
 /* Creates the client context.  ca_file NULL = system default store.  Returns NULL and fills err on
@@ -46,6 +48,17 @@ void tlscheck_inspect(SSL *ssl, struct tlscheck_info *info);
 /* Only the judgement (flags, first_error, error) of tlscheck_inspect: no subject, issuer or SAN
  * formatting, which costs as much as the host-name check itself and is not needed to decide. */
 void tlscheck_verdict(SSL *ssl, struct tlscheck_info *info);
+
+/* The few certificate fields recorded for the policy host (the MX table gets tlscheck_inspect). */
+struct tlscheck_cert {
+    time_t not_after;         /* 0 when unknown */
+    char issuer[256];         /* RFC 2253 one line */
+    char sans[512];           /* DNS SANs, ';'-joined */
+};
+
+/* Fills c from the peer certificate of a connection whose handshake completed (all empty when
+ * there is none).  Only these three fields: formatting certificates is a fetch's costliest part. */
+void tlscheck_cert_facts(SSL *ssl, struct tlscheck_cert *c);
 
 /* Describes the OpenSSL error queue (and clears it) into buf, for a failed handshake. */
 void tlscheck_last_error(char *buf, size_t size);

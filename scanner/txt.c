@@ -25,11 +25,27 @@
  */
 #include "scanner/txt.h"
 
+#include "scanner/result.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #define TXT_EXT_NAME_MAX 32
+
+const char *txt_status_str(enum txt_status s)
+{
+    switch (s) {
+    case TXT_STATUS_NOT_QUERIED: return "not_queried";
+    case TXT_STATUS_OK: return "ok";
+    case TXT_STATUS_MISSING: return "missing";
+    case TXT_STATUS_INVALID: return "invalid";
+    case TXT_STATUS_MULTIPLE: return "multiple";
+    case TXT_STATUS_ERROR: return "error";
+    }
+    return "unknown";
+}
+
 
 static int is_wsp(unsigned char c)
 {
@@ -245,7 +261,7 @@ static int check_rua(struct span v, struct field_parser *fp)
 static int add_uri(struct span uri, void *arg)
 {
     struct txt_tlsrpt *out = arg;
-    char tmp[RESULT_LIST_MAX + 1];
+    char tmp[TXT_RUA_MAX + 1];
     size_t n = uri.len < sizeof(tmp) - 1 ? uri.len : sizeof(tmp) - 1;
     memcpy(tmp, uri.p, n);
     tmp[n] = '\0';
@@ -288,6 +304,7 @@ void txt_parse_sts(const struct txt_record *recs, size_t n, struct txt_sts *out)
     struct field_parser fp = { .known = "id", .check_known = check_sts_id };
     memset(out, 0, sizeof(*out));
     out->status = judge(recs, n, "v=STSv1", &fp, out->error, sizeof(out->error));
+    txt_record_text(recs, n, "v=STSv1", out->text, sizeof(out->text));
     if (out->status == TXT_STATUS_OK) {
         memcpy(out->id, fp.first_known.p, fp.first_known.len); /* checked: 1..32 bytes */
         out->id[fp.first_known.len] = '\0';
@@ -299,6 +316,52 @@ void txt_parse_tlsrpt(const struct txt_record *recs, size_t n, struct txt_tlsrpt
     struct field_parser fp = { .known = "rua", .check_known = check_rua };
     memset(out, 0, sizeof(*out));
     out->status = judge(recs, n, "v=TLSRPTv1", &fp, out->error, sizeof(out->error));
+    txt_record_text(recs, n, "v=TLSRPTv1", out->text, sizeof(out->text));
     if (out->status == TXT_STATUS_OK)
         rua_each(fp.first_known, add_uri, out);
+}
+
+/* Appends k bytes of s to buf (len bytes used); 0 when they do not fit with the NUL. */
+static int text_append(char *buf, size_t size, size_t *len, const char *s, size_t k)
+{
+    if (*len + k + 1 > size)
+        return 0;
+    memcpy(buf + *len, s, k);
+    *len += k;
+    buf[*len] = '\0';
+    return 1;
+}
+
+/* Appends one record byte, escaped when it is not printable or is '\' or the separator '|'. */
+static int text_put(char *buf, size_t size, size_t *len, unsigned char c)
+{
+    char tmp[5];
+    if (c >= 0x20 && c <= 0x7e && c != '\\' && c != '|') {
+        tmp[0] = (char)c;
+        return text_append(buf, size, len, tmp, 1);
+    }
+    snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+    return text_append(buf, size, len, tmp, 4);
+}
+
+void txt_record_text(const struct txt_record *recs, size_t n, const char *version, char *buf,
+                     size_t size)
+{
+    size_t len = 0, shown = 0;
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t after;
+        if (!is_candidate(&recs[i], version, &after))
+            continue;
+        int ok = shown++ == 0 || text_append(buf, size, &len, "|", 1);
+        for (size_t k = 0; ok && k < recs[i].len; k++)
+            ok = text_put(buf, size, &len, recs[i].data[k]);
+        if (!ok) {
+            if (size >= 4)
+                memcpy(buf + (len + 4 <= size ? len : size - 4), "...", 4);
+            return;
+        }
+    }
 }

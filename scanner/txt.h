@@ -8,7 +8,21 @@
 
 #include <stddef.h>
 
-#include "scanner/result.h"
+/* State of a looked-up TXT record set (_mta-sts or _smtp._tls). */
+enum txt_status {
+    TXT_STATUS_NOT_QUERIED = 0,
+    TXT_STATUS_OK,        /* exactly one valid record */
+    TXT_STATUS_MISSING,   /* NXDOMAIN / no data / no record with the version prefix */
+    TXT_STATUS_INVALID,   /* one record with the prefix, but it does not parse */
+    TXT_STATUS_MULTIPLE,  /* more than one record with the prefix */
+    TXT_STATUS_ERROR      /* the lookup itself failed (SERVFAIL, timeout, refused) */
+};
+const char *txt_status_str(enum txt_status s);
+/* The status named s (as txt_status_str writes it), or -1. */
+int txt_status_parse(const char *s);
+
+#define TXT_RUA_MAX 1024   /* ';'-joined rua URIs (the row's list size) */
+#define TXT_TEXT_MAX 512   /* the published record(s) as text */
 
 /* One TXT record: the concatenation of its character-strings (may contain NUL bytes). */
 struct txt_record {
@@ -20,6 +34,7 @@ struct txt_sts {
     enum txt_status status; /* OK, MISSING, INVALID or MULTIPLE */
     char id[33];            /* 1..32 alphanumerics when OK */
     char error[128];        /* why INVALID / MULTIPLE, for the detail column */
+    char text[TXT_TEXT_MAX];/* the candidate record(s) as published, see txt_record_text() */
 };
 
 /* Judges the _mta-sts record set: records not starting with "v=STSv1;" are discarded, exactly
@@ -28,12 +43,21 @@ void txt_parse_sts(const struct txt_record *recs, size_t n, struct txt_sts *out)
 
 struct txt_tlsrpt {
     enum txt_status status;           /* OK, MISSING, INVALID or MULTIPLE */
-    char rua[RESULT_LIST_MAX];        /* ';'-joined URIs (mailto: / https:) when OK */
+    char rua[TXT_RUA_MAX];            /* ';'-joined URIs (mailto: / https:) when OK */
     char error[128];
+    char text[TXT_TEXT_MAX];          /* the candidate record(s) as published */
 };
 
 /* Judges the _smtp._tls record set the same way with "v=TLSRPTv1;" and a required rua= field
  * whose URIs (comma-separated) are mailto: or https:. */
 void txt_parse_tlsrpt(const struct txt_record *recs, size_t n, struct txt_tlsrpt *out);
+
+/* Writes the records of recs that start with version (the candidates a sender considers; the
+ * others are discarded, RFC 8461 §3.1) into buf as text: several are joined with "|" in answer
+ * order; bytes outside 0x20-0x7e and the bytes '\\' and '|' are written as "\\xHH", so the text is
+ * one printable line and the joins are unambiguous.  Cut and marked "..." when it does not fit;
+ * "" when there is no candidate.  Pure. */
+void txt_record_text(const struct txt_record *recs, size_t n, const char *version, char *buf,
+                     size_t size);
 
 #endif

@@ -19,7 +19,8 @@
 #define NONE "version: STSv1\nmode: none\nmax_age: 604800\n"
 #define BADMODE "version: STSv1\nmode: Enforce\nmx: *.mx.example.net\nmax_age: 604800\n"
 
-enum probe { P_NONE, P_OK, P_NOTLS, P_EXPIRED, P_MISMATCH, P_REFUSED, P_SELF };
+enum probe { P_NONE, P_OK, P_NOTLS, P_EXPIRED, P_MISMATCH, P_REFUSED, P_SELF, P_NOADDR,
+             P_OK_THEN_TLSFAIL /* two addresses: the first passes, the second's handshake fails */ };
 
 struct row {
     const char *name;
@@ -61,11 +62,11 @@ static const struct row rows[] = {
      TXT_STATUS_MISSING, 0, 0, NULL, {P_NONE, P_NONE}, GOOD_MX, 0, 0, VERDICT_NOT_DEPLOYED, 0,
      STARTTLS_NOT_PROBED},
     {"txt invalid", DNS_OK, DNS_OK, DNS_NXDOMAIN, DNS_OK, 0, 2, DNS_OK, TXT_STATUS_INVALID,
-     TXT_STATUS_MISSING, 0, 0, NULL, {P_NONE, P_NONE}, GOOD_MX, 0, 0, VERDICT_NOT_DEPLOYED,
+     TXT_STATUS_MISSING, 0, 0, NULL, {P_NONE, P_NONE}, GOOD_MX, 0, 0, VERDICT_INVALID,
      B(ISSUE_TXT_INVALID), STARTTLS_NOT_PROBED},
     {"txt multiple, tlsrpt broken", DNS_OK, DNS_OK, DNS_OK, DNS_OK, 0, 2, DNS_OK,
      TXT_STATUS_MULTIPLE, TXT_STATUS_INVALID, 0, 0, NULL, {P_NONE, P_NONE}, GOOD_MX, 0, 0,
-     VERDICT_NOT_DEPLOYED, B(ISSUE_TXT_MULTIPLE) | B(ISSUE_TLSRPT_INVALID), STARTTLS_NOT_PROBED},
+     VERDICT_INVALID, B(ISSUE_TXT_MULTIPLE) | B(ISSUE_TLSRPT_INVALID), STARTTLS_NOT_PROBED},
     {"tlsrpt multiple, no sts", DNS_OK, DNS_NXDOMAIN, DNS_OK, DNS_OK, 0, 1, DNS_OK,
      TXT_STATUS_MISSING, TXT_STATUS_MULTIPLE, 0, 0, NULL, {P_NONE, P_NONE}, GOOD_MX, 0, 0,
      VERDICT_NOT_DEPLOYED, B(ISSUE_TLSRPT_MULTIPLE), STARTTLS_NOT_PROBED},
@@ -110,23 +111,68 @@ static const struct row rows[] = {
     {"not deployed but probed (--starttls all)", DNS_OK, DNS_NXDOMAIN, DNS_NXDOMAIN, DNS_OK, 0, 2,
      DNS_OK, TXT_STATUS_MISSING, TXT_STATUS_MISSING, 0, 0, NULL, {P_OK, P_NOTLS}, GOOD_MX, 0, 0,
      VERDICT_NOT_DEPLOYED, B(ISSUE_MX_STARTTLS_MISSING), STARTTLS_SOME_FAILED},
+    /* RFC 8461 §3.1 verdict rule: a broken v=STSv1 record set is a failed deployment... */
+    {"txt invalid under --dns-only", DNS_OK, DNS_OK, DNS_OK, DNS_OK, 0, 1, DNS_OK,
+     TXT_STATUS_INVALID, TXT_STATUS_OK, 0, 0, NULL, {P_NONE, P_NONE}, GOOD_MX, 0, 1,
+     VERDICT_INVALID, B(ISSUE_TXT_INVALID), STARTTLS_NOT_PROBED},
+    {"txt multiple, policy fetched anyway (--policy-all): the record decides", DNS_OK, DNS_OK,
+     DNS_OK, DNS_OK, 0, 2, DNS_OK, TXT_STATUS_MULTIPLE, TXT_STATUS_OK, 1, HTTPS_FETCH_OK, ENFORCE,
+     {P_NONE, P_NONE}, GOOD_MX, 0, 0, VERDICT_INVALID, B(ISSUE_TXT_MULTIPLE), STARTTLS_NOT_PROBED},
+    {"txt invalid, MX probed (--starttls all): probe codes still reported", DNS_OK, DNS_OK,
+     DNS_NXDOMAIN, DNS_OK, 0, 2, DNS_OK, TXT_STATUS_INVALID, TXT_STATUS_MISSING, 0, 0, NULL,
+     {P_OK, P_REFUSED}, GOOD_MX, 0, 0, VERDICT_INVALID,
+     B(ISSUE_TXT_INVALID) | B(ISSUE_MX_CONNECT_FAILED), STARTTLS_SOME_FAILED},
+    /* ...but the DNS-level verdicts come first */
+    {"txt invalid but null MX", DNS_OK, DNS_OK, DNS_NXDOMAIN, DNS_OK, 1, 0, DNS_OK,
+     TXT_STATUS_INVALID, TXT_STATUS_MISSING, 0, 0, NULL, {P_NONE, P_NONE}, GOOD_MX, 0, 0,
+     VERDICT_NO_MAIL, 0, STARTTLS_NOT_PROBED},
+    {"txt multiple but MX servfail", DNS_SERVFAIL, DNS_OK, DNS_NXDOMAIN, DNS_OK, 0, 0, DNS_OK,
+     TXT_STATUS_MULTIPLE, TXT_STATUS_MISSING, 0, 0, NULL, {P_NONE, P_NONE}, GOOD_MX, 0, 0,
+     VERDICT_DNS_ERROR, 0, STARTTLS_NOT_PROBED},
+    /* only records without the prefix: the parser discards them, so "missing" */
+    {"only non-STSv1 records", DNS_OK, DNS_OK, DNS_NXDOMAIN, DNS_OK, 0, 1, DNS_OK,
+     TXT_STATUS_MISSING, TXT_STATUS_MISSING, 0, 0, NULL, {P_NONE, P_NONE}, GOOD_MX, 0, 0,
+     VERDICT_NOT_DEPLOYED, 0, STARTTLS_NOT_PROBED},
+    /* MX probe facts judged here, not in the mxcache */
+    {"enforce, MX without address", DNS_OK, DNS_OK, DNS_OK, DNS_OK, 0, 2, DNS_OK, TXT_STATUS_OK,
+     TXT_STATUS_OK, 1, HTTPS_FETCH_OK, ENFORCE, {P_OK, P_NOADDR}, GOOD_MX, 0, 0,
+     VERDICT_WOULD_FAIL, B(ISSUE_MX_CONNECT_FAILED), STARTTLS_SOME_FAILED},
+    {"testing, one of two addresses fails its handshake", DNS_OK, DNS_OK, DNS_OK, DNS_OK, 0, 1,
+     DNS_OK, TXT_STATUS_OK, TXT_STATUS_OK, 1, HTTPS_FETCH_OK, TESTING, {P_OK_THEN_TLSFAIL, P_NONE},
+     GOOD_MX, 0, 0, VERDICT_WOULD_FAIL, B(ISSUE_MX_TLS_FAILED), STARTTLS_NONE_OK},
+    {"fetch ok but body not parsed (out of memory): a failed fetch", DNS_OK, DNS_OK, DNS_OK,
+     DNS_OK, 0, 1, DNS_OK, TXT_STATUS_OK, TXT_STATUS_OK, 1, HTTPS_FETCH_OK, NULL, {P_NONE, P_NONE},
+     GOOD_MX, 0, 0, VERDICT_INVALID, B(ISSUE_POLICY_CONNECT_FAILED), STARTTLS_NOT_PROBED},
 };
 
-static void fake_probe(enum probe p, struct classify_mx *m)
+/* The facts the mxcache would hand over for one host: one or two probe results. */
+static const struct classify_probes *fake_probe(enum probe p, struct classify_probes *out)
 {
     struct smtp_probe_result r;
     memset(&r, 0, sizeof(r));
-    m->probed = p != P_NONE;
+    if (p == P_NONE)
+        return NULL;
+    if (p == P_NOADDR) {
+        classify_probes_init(out, DNS_NXDOMAIN);
+        return out;
+    }
+    classify_probes_init(out, DNS_OK);
     switch (p) {
-    case P_NONE: case P_OK: r.status = SMTP_PROBE_OK; break;
+    case P_NONE: case P_NOADDR: case P_OK: r.status = SMTP_PROBE_OK; break;
     case P_NOTLS: r.status = SMTP_PROBE_STARTTLS_MISSING; break;
     case P_REFUSED: r.status = SMTP_PROBE_CONNECT_FAILED; break;
     case P_EXPIRED: r.status = SMTP_PROBE_CERT_INVALID; r.tls.flags = TLSCHECK_EXPIRED; break;
     case P_MISMATCH: r.status = SMTP_PROBE_CERT_INVALID; r.tls.flags = TLSCHECK_HOSTNAME_MISMATCH; break;
     case P_SELF: r.status = SMTP_PROBE_CERT_INVALID; r.tls.flags = TLSCHECK_UNTRUSTED; break;
+    case P_OK_THEN_TLSFAIL:
+        r.status = SMTP_PROBE_OK;
+        classify_probes_add(out, "192.0.2.1", &r);
+        r.status = SMTP_PROBE_TLS_FAILED;
+        break;
     }
-    classify_probe_issues(&r, &m->problems);
-    m->why = "test";
+    snprintf(r.error, sizeof(r.error), "test");
+    classify_probes_add(out, "192.0.2.2", &r);
+    return out;
 }
 
 static void run_row(const struct row *t)
@@ -136,6 +182,7 @@ static void run_row(const struct row *t)
     struct https_fetch_result fr;
     struct policy pol;
     struct classify_mx mx[2];
+    struct classify_probes probes[2];
     struct domain_result r;
     memset(&fr, 0, sizeof(fr));
     memset(mx, 0, sizeof(mx));
@@ -146,17 +193,23 @@ static void run_row(const struct row *t)
     size_t n = (size_t)t->n_mx;
     for (size_t i = 0; i < n; i++) {
         mx[i].host = t->mx_host[i];
-        fake_probe(t->probe[i], &mx[i]);
+        mx[i].preference = 10 * (int)(i + 1);
+        mx[i].probes = fake_probe(t->probe[i], &probes[i]);
     }
     if (t->n_mx == 0 && t->implicit_addr == DNS_OK) {
         n = 1;
         mx[0].host = "implicit.example";
+        mx[0].preference = -1;
     }
     struct classify_facts f = {
+        .domain = "example.com", .rank = 1,
         .mx_dns = t->mx_dns, .null_mx = t->null_mx, .implicit_addr = t->implicit_addr,
+        .implicit_queried = t->mx_dns != DNS_OK,
         .sts_dns = t->sts_dns, .sts = &sts, .tlsrpt_dns = t->tlsrpt_dns, .tlsrpt = &rpt,
-        .policy_checked = !t->dns_only, .policy_host_dns = t->host_dns, .fetch_done = t->fetch,
-        .fetch = t->fetch ? &fr : NULL, .policy = t->body ? &pol : NULL, .mx = mx, .n_mx = n,
+        .policy_checked = !t->dns_only, .policy_host_dns = t->host_dns,
+        .policy_queried = t->host_dns != DNS_OK || t->fetch,
+        .fetch = t->fetch ? &fr : NULL, .policy = t->body ? &pol : NULL,
+        .mx = mx, .n_mx = n,
         .starttls_disabled = t->starttls_none,
     };
     result_init(&r);
@@ -191,18 +244,31 @@ static void test_coverage_column(void **state)
     struct https_fetch_result fr = {.status = HTTPS_FETCH_OK, .http_status = 200};
     struct classify_mx mx[3] = {{.host = "a.mx.example.net"}, {.host = "mail.example.org"},
                                 {.host = "x.y.mx.example.net"}};
-    struct classify_facts f = {.sts = &sts, .tlsrpt = &rpt, .policy_checked = 1, .fetch_done = 1,
-                               .fetch = &fr, .policy = &pol, .mx = mx, .n_mx = 3};
+    struct classify_facts f = {.sts = &sts, .tlsrpt = &rpt, .policy_checked = 1, .fetch = &fr,
+                               .policy = &pol, .mx = mx, .n_mx = 3};
     struct domain_result r;
     result_init(&r);
     classify_domain(&f, &r);
-    assert_string_equal(r.mx_coverage, "partial");
+    assert_int_equal(r.mx_coverage, MX_COVERAGE_PARTIAL);
+    assert_string_equal(mx_coverage_str(r.mx_coverage), "partial");
     assert_non_null(strstr(r.detail, "mail.example.org;x.y.mx.example.net"));
+    /* each edge says whether its host is covered */
+    assert_int_equal(r.n_mx, 3);
+    assert_int_equal(r.mxs[0].covered, 1);
+    assert_int_equal(r.mxs[1].covered, 0);
+    assert_int_equal(r.mxs[2].covered, 0);
     f.n_mx = 1;
     result_init(&r);
     classify_domain(&f, &r);
-    assert_string_equal(r.mx_coverage, "all");
+    assert_int_equal(r.mx_coverage, MX_COVERAGE_ALL);
     assert_int_equal(r.verdict, VERDICT_ENFORCE_OK);
+    struct classify_mx other[1] = {{.host = "mail.example.org"}};
+    f.mx = other;
+    f.n_mx = 1;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.mx_coverage, MX_COVERAGE_NONE);
+    assert_int_equal(r.verdict, VERDICT_WOULD_FAIL);
 }
 
 static void test_input_invalid(void **state)
@@ -226,6 +292,178 @@ static void test_fetch_issue_map(void **state)
     assert_int_equal(classify_fetch_issue(HTTPS_FETCH_CONNECT_FAILED), ISSUE_POLICY_CONNECT_FAILED);
 }
 
+/* The typed cells round-trip through their *_str / *_parse pairs. */
+static void test_enum_round_trip(void **state)
+{
+    (void)state;
+    for (int c = MX_COVERAGE_NOT_CHECKED; c <= MX_COVERAGE_PARTIAL; c++)
+        assert_int_equal(mx_coverage_parse(mx_coverage_str((enum mx_coverage)c)), c);
+    for (int m = POLICY_MODE_UNSET; m <= POLICY_MODE_NONE; m++)
+        assert_int_equal(policy_mode_parse(policy_mode_str((enum policy_mode)m)), m);
+    assert_int_equal(mx_coverage_parse("most"), -1);
+    assert_int_equal(policy_mode_parse("Enforce"), -1);
+}
+
+/* A fully observed domain: every descriptive column comes from the facts. */
+static void test_columns_from_facts(void **state)
+{
+    (void)state;
+    struct policy pol;
+    policy_parse(TESTING, strlen(TESTING), &pol);
+    struct txt_sts sts = {.status = TXT_STATUS_OK, .id = "abc", .text = "v=STSv1; id=abc;"};
+    struct txt_tlsrpt rpt = {.status = TXT_STATUS_OK, .rua = "mailto:r@example.com",
+                             .text = "v=TLSRPTv1; rua=mailto:r@example.com"};
+    struct https_fetch_result fr = {.status = HTTPS_FETCH_OK, .http_status = 200,
+                                    .body_sha256 = "00ff", .handshake_done = 1,
+                                    .cert = {.not_after = 1795327833, .issuer = "CN=Test CA",
+                                             .sans = "mta-sts.example.com"}};
+    struct dns_mx_answer ans = {.status = DNS_OK, .n = 2};
+    snprintf(ans.mx[0].host, sizeof(ans.mx[0].host), "a.mx.example.net");
+    ans.mx[0].pref = 5;
+    snprintf(ans.mx[1].host, sizeof(ans.mx[1].host), "b.mx.example.net");
+    ans.mx[1].pref = 20;
+    struct classify_probes bad;
+    struct smtp_probe_result pr;
+    memset(&pr, 0, sizeof(pr));
+    pr.status = SMTP_PROBE_CERT_INVALID;
+    pr.tls.flags = TLSCHECK_EXPIRED;
+    snprintf(pr.tls.error, sizeof(pr.tls.error), "certificate has expired");
+    classify_probes_init(&bad, DNS_OK);
+    classify_probes_add(&bad, "192.0.2.7", &pr);
+    struct classify_mx mx[2] = {{.host = "a.mx.example.net", .preference = 5, .probes = NULL},
+                                {.host = "b.mx.example.net", .preference = 20, .probes = &bad}};
+    struct classify_facts f = {
+        .domain = "example.com", .rank = 7, .finished_at = 1795327833, .mx_dns = DNS_OK,
+        .mx_answer = &ans, .sts_dns = DNS_OK, .sts_ttl = 300, .sts = &sts, .tlsrpt_dns = DNS_OK,
+        .tlsrpt = &rpt, .policy_checked = 1, .policy_queried = 1, .policy_host_dns = DNS_OK,
+        .fetch = &fr, .policy = &pol, .mx = mx, .n_mx = 2};
+    struct domain_result r;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_string_equal(r.domain, "example.com");
+    assert_int_equal(r.rank, 7);
+    assert_int_equal(r.scanned_at, 1795327833);
+    assert_string_equal(r.mx, "a.mx.example.net;b.mx.example.net");
+    assert_int_equal(r.policy_status, POLICY_STATUS_OK);
+    assert_int_equal(r.http_status, 200);
+    assert_int_equal(r.policy_mode, POLICY_MODE_TESTING);
+    assert_int_equal(r.policy_max_age, 604800);
+    assert_string_equal(r.policy_mx, "*.mx.example.net");
+    assert_string_equal(r.sts_id, "abc");
+    assert_string_equal(r.sts_record, "v=STSv1; id=abc;");
+    assert_string_equal(r.tlsrpt_record, "v=TLSRPTv1; rua=mailto:r@example.com");
+    assert_string_equal(r.tlsrpt_rua, "mailto:r@example.com");
+    assert_int_equal(r.sts_ttl, 300);
+    assert_string_equal(r.policy_sha256, "00ff");
+    assert_int_equal(r.policy_cert_not_after, 1795327833);
+    assert_string_equal(r.policy_cert_issuer, "CN=Test CA");
+    assert_string_equal(r.policy_cert_sans, "mta-sts.example.com");
+    assert_int_equal(r.mx_dns, DNS_OK);
+    assert_int_equal(r.policy_host_dns, DNS_OK);
+    /* the edges: preference, coverage, probe outcome per host */
+    assert_int_equal(r.n_mx, 2);
+    assert_string_equal(r.mxs[0].host, "a.mx.example.net");
+    assert_int_equal(r.mxs[0].preference, 5);
+    assert_int_equal(r.mxs[0].covered, 1);
+    assert_int_equal(r.mxs[0].state, MX_PROBE_NOT_PROBED);
+    assert_int_equal(r.mxs[1].state, MX_PROBE_DONE);
+    assert_int_equal(r.mxs[1].failed, 1);
+    assert_int_equal(r.mxs[1].fail_status, SMTP_PROBE_CERT_INVALID);
+    assert_int_equal(r.mxs[1].n_addr, 1);
+    assert_true(r.mxs[1].issues.bits == B(ISSUE_MX_CERT_EXPIRED));
+    assert_int_equal(r.verdict, VERDICT_WOULD_FAIL);
+    assert_non_null(strstr(r.detail, "MX b.mx.example.net: cert_invalid at 192.0.2.7: certificate has expired"));
+}
+
+/* Lookups that did not answer with records are kept precisely; a failed fetch before the
+ * handshake has no certificate and no digest. */
+static void test_dns_outcomes_and_no_handshake(void **state)
+{
+    (void)state;
+    struct txt_sts sts = {.status = TXT_STATUS_OK, .id = "abc", .text = "v=STSv1; id=abc;"};
+    struct txt_tlsrpt rpt = {.status = TXT_STATUS_MISSING};
+    struct classify_facts f = {
+        .domain = "example.com", .rank = 1, .mx_dns = DNS_NODATA, .implicit_queried = 1,
+        .implicit_addr = DNS_OK, .sts_dns = DNS_OK, .sts_ttl = 60, .sts = &sts,
+        .tlsrpt_dns = DNS_NXDOMAIN, .tlsrpt = &rpt, .policy_checked = 1, .policy_queried = 1,
+        .policy_host_dns = DNS_SERVFAIL};
+    struct classify_mx implicit = {.host = "example.com", .preference = -1};
+    f.mx = &implicit;
+    f.n_mx = 1;
+    struct domain_result r;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.mx_dns, DNS_NODATA);
+    assert_int_equal(r.tlsrpt_dns, DNS_NXDOMAIN);
+    assert_int_equal(r.policy_host_dns, DNS_SERVFAIL);
+    assert_int_equal(r.implicit_mx_dns, DNS_OK);
+    assert_int_equal(r.sts_dns, DNS_OK);
+    assert_string_equal(r.tlsrpt_record, "");
+    assert_int_equal(r.verdict, VERDICT_INVALID);
+    assert_int_equal(r.policy_status, POLICY_STATUS_FETCH_FAILED);
+    assert_int_equal(r.n_mx, 1);
+    assert_int_equal(r.mxs[0].preference, -1);
+    assert_int_equal(r.mxs[0].covered, -1);
+    /* a TLS failure: no certificate fields, no digest (even a stale one) */
+    struct https_fetch_result fr = {.status = HTTPS_FETCH_TLS_FAILED, .body_sha256 = "00ff"};
+    f.policy_host_dns = DNS_OK;
+    f.fetch = &fr;
+    f.sts_dns = DNS_NXDOMAIN; /* and a TXT NXDOMAIN: no record, no TTL shown */
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.sts_ttl, -1);
+    assert_string_equal(r.sts_record, "");
+    assert_string_equal(r.policy_sha256, "");
+    assert_int_equal(r.policy_cert_not_after, 0);
+    assert_string_equal(r.policy_cert_issuer, "");
+    /* a lookup not made stays empty even with a stale status */
+    f.policy_queried = 0;
+    f.policy_host_dns = DNS_TIMEOUT;
+    f.implicit_queried = 0;
+    f.implicit_addr = DNS_REFUSED;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.policy_host_dns, DNS_OK);
+    assert_int_equal(r.implicit_mx_dns, DNS_OK);
+}
+
+/* The mxcache's collection keeps facts only: per address a status and flags, the first failing
+ * address's text; judging is classify's. */
+static void test_probes_collect(void **state)
+{
+    (void)state;
+    struct classify_probes p;
+    struct smtp_probe_result r;
+    memset(&r, 0, sizeof(r));
+    classify_probes_init(&p, DNS_OK);
+    assert_int_equal(p.first_bad, -1);
+    r.status = SMTP_PROBE_OK;
+    classify_probes_add(&p, "192.0.2.1", &r);
+    r.status = SMTP_PROBE_TIMEOUT;
+    snprintf(r.error, sizeof(r.error), "greeting: timed out");
+    classify_probes_add(&p, "192.0.2.2", &r);
+    r.status = SMTP_PROBE_STARTTLS_MISSING;
+    snprintf(r.error, sizeof(r.error), "no STARTTLS");
+    classify_probes_add(&p, "192.0.2.3", &r);
+    assert_int_equal(p.n_addr, 3);
+    assert_int_equal(p.first_bad, 1);
+    assert_string_equal(p.bad_addr, "192.0.2.2");
+    assert_string_equal(p.bad_error, "greeting: timed out");
+    for (int i = 0; i < 2 * DNS_ADDR_MAX; i++)
+        classify_probes_add(&p, "192.0.2.9", &r);
+    assert_int_equal(p.n_addr, DNS_ADDR_MAX); /* bounded */
+    /* judged: both problems of the host count */
+    struct classify_mx m = {.host = "mx.example.net", .preference = 10, .probes = &p};
+    struct txt_sts sts = {.status = TXT_STATUS_MISSING};
+    struct classify_facts f = {.domain = "example.com", .sts = &sts, .mx = &m, .n_mx = 1};
+    struct domain_result res;
+    result_init(&res);
+    classify_domain(&f, &res);
+    assert_true(res.issues.bits == (B(ISSUE_MX_CONNECT_FAILED) | B(ISSUE_MX_STARTTLS_MISSING)));
+    assert_int_equal(res.mxs[0].fail_status, SMTP_PROBE_TIMEOUT);
+    assert_int_equal(res.verdict, VERDICT_NOT_DEPLOYED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +471,10 @@ int main(void)
         cmocka_unit_test(test_coverage_column),
         cmocka_unit_test(test_input_invalid),
         cmocka_unit_test(test_fetch_issue_map),
+        cmocka_unit_test(test_enum_round_trip),
+        cmocka_unit_test(test_columns_from_facts),
+        cmocka_unit_test(test_dns_outcomes_and_no_handshake),
+        cmocka_unit_test(test_probes_collect),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

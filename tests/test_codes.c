@@ -21,6 +21,8 @@ static const char *const verdict_names[VERDICT__COUNT] = {
     [VERDICT_WOULD_FAIL] = "would_fail",       [VERDICT_INVALID] = "invalid",
     [VERDICT_DNS_ERROR] = "dns_error",         [VERDICT_NO_MAIL] = "no_mail",
     [VERDICT_INPUT_INVALID] = "input_invalid", [VERDICT_STS_UNCHECKED] = "sts_unchecked",
+    [VERDICT_SCANNER_ERROR] = "scanner_error",
+    [VERDICT_EXCLUDED] = "excluded",
 };
 
 static const char *const issue_names[ISSUE__COUNT] = {
@@ -53,6 +55,9 @@ static const char *const issue_names[ISSUE__COUNT] = {
     [ISSUE_TLSRPT_MULTIPLE] = "tlsrpt_multiple",
     [ISSUE_POLICY_MAX_AGE_SHORT] = "policy_max_age_short",
     [ISSUE_MX_TLS_FAILED] = "mx_tls_failed",
+    [ISSUE_DOMAIN_TIMEOUT] = "domain_timeout",
+    [ISSUE_SCANNER_ERROR] = "scanner_error",
+    [ISSUE_ADDR_EXCLUDED] = "addr_excluded",
 };
 
 static void test_verdict_strings_stable(void **state)

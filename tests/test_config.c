@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "pipeline/config.h"
+#include "tests/support/tls_server.h"
 
 static int parse(struct config *cfg, const char *const *args, size_t n)
 {
@@ -21,6 +22,36 @@ static int parse(struct config *cfg, const char *const *args, size_t n)
     int r = config_parse_args(cfg, (int)n + 1, argv, sink, sink);
     fclose(sink);
     return r;
+}
+
+/* Parses args like parse(), with what goes to out and err captured into the two buffers. */
+static int parse_capture(struct config *cfg, const char *const *args, size_t n, char *out,
+                         char *err, size_t len)
+{
+    char *argv[32];
+    argv[0] = (char *)"mtasts-scan";
+    for (size_t i = 0; i < n; i++)
+        argv[i + 1] = (char *)args[i];
+    config_defaults(cfg);
+    FILE *o = tmpfile(), *e = tmpfile();
+    int r = config_parse_args(cfg, (int)n + 1, argv, o, e);
+    FILE *f[2] = {o, e};
+    char *buf[2] = {out, err};
+    for (int i = 0; i < 2; i++) {
+        rewind(f[i]);
+        size_t got = fread(buf[i], 1, len - 1, f[i]);
+        buf[i][got] = '\0';
+        fclose(f[i]);
+    }
+    return r;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
 }
 
 static void test_defaults(void **state)
@@ -83,6 +114,9 @@ static void test_shard_and_exit_options(void **state)
 {
     (void)state;
     struct config cfg;
+    const char *ok[] = {"--ehlo-name", "[192.0.2.1]", "--user-agent", "scan/1.0 (+https://x.example)"};
+    assert_int_equal(parse(&cfg, ok, 4), 0);
+    assert_string_equal(cfg.ehlo_name, "[192.0.2.1]");
     const char *a[] = {"--shard", "2/5", "--dns-only", "--policy-all"};
     assert_int_equal(parse(&cfg, a, 4), 0);
     assert_int_equal(cfg.shard_index, 2);
@@ -96,6 +130,191 @@ static void test_shard_and_exit_options(void **state)
     assert_int_equal(parse(&cfg, s, 1), 1);
 }
 
+/* Issue 9: a bad value gets one line naming the option, the value and what is expected. */
+static void test_error_lines(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char out[4096], err[4096];
+    const struct {
+        const char *opt, *val, *expect;
+    } cases[] = {
+        {"--resolver", "127.0.0.1:99999", "IP:PORT"},
+        {"--resolver", "1.2.3:x", "IP:PORT"},
+        {"--resolver", "dns.example", "[ADDR]:PORT"},
+        {"--resolver", "::1]:53", "PORT from 1 to 65535"},
+        {"--resolver", "127.0.0.1:0", "PORT from 1 to 65535"},
+        {"--resolver", "127.0.0.1,", "IP or IP:PORT"},
+        {"--shard", "3/3", "I/N with 0 <= I < N"},
+        {"--shard", "1", "I/N"},
+        {"--shard", "-1/4", "I/N"},
+        {"--concurrency", "0", "expected a whole number from 1 to 1000000"},
+        {"--rate", "nan", "expected a number from 0 to 1000000000"},
+        {"--rate", "inf", "expected a number from 0 to 1000000000"},
+        {"--timeout", "0", "expected a number from 0.05 to 3600"},
+        {"--retries", "99", "from 0 to 20"},
+        {"--smtp-port", "70000", "from 1 to 65535"},
+        {"--https-port", "0", "from 1 to 65535"},
+        {"--mx-addr-max", "9", "from 1 to 8"},
+        {"--tls-threads", "65", "from 0 to 64"},
+        {"--dns-abort-after", "-1", "from 0 to 1000000000"},
+        {"--starttls", "some", "all, sts or none"},
+        {"--ehlo-name", "", "a host name"},
+        {"--ehlo-name", "mx.example\r\nMAIL FROM:<a@b>", "a host name"},
+        {"--user-agent", "ua\r\nX-Injected: 1", "no control characters"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *a[] = {cases[i].opt, cases[i].val};
+        assert_int_equal(parse_capture(&cfg, a, 2, out, err, sizeof(err)), -1);
+        char want[256];
+        snprintf(want, sizeof(want), "mtasts-scan: invalid value '%s' for %s: ",
+                 strchr(cases[i].val, '\r') ? "" : cases[i].val, cases[i].opt);
+        if (strchr(cases[i].val, '\r')) /* shown escaped, still one line */
+            snprintf(want, sizeof(want), "mtasts-scan: invalid value '%.*s\\x0d\\x0a",
+                     (int)strcspn(cases[i].val, "\r"), cases[i].val);
+        if (strncmp(err, want, strlen(want)) != 0 || !strstr(err, cases[i].expect) ||
+            count_lines(err) != 1)
+            fail_msg("%s %s gave: %s", cases[i].opt, cases[i].val, err);
+        assert_null(strstr(err, "error:")); /* no OpenSSL error stack */
+    }
+}
+
+/* --ca-file is checked before the scan starts (parsing stays pure): one line, no OpenSSL stack */
+static void test_ca_file_check(void **state)
+{
+    (void)state;
+    struct config cfg;
+    const char *cases[][2] = {{"/nonexistent/missing.pem", "No such file or directory; expected a readable PEM file"},
+                              {"/dev/null", "no PEM certificate in it; expected a readable PEM file"}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *a[] = {"--ca-file", cases[i][0]};
+        assert_int_equal(parse(&cfg, a, 2), 0);
+        char err[1024];
+        FILE *e = tmpfile();
+        assert_int_equal(config_check_files(&cfg, e), -1);
+        rewind(e);
+        err[fread(err, 1, sizeof(err) - 1, e)] = '\0';
+        char want[256];
+        snprintf(want, sizeof(want), "mtasts-scan: invalid value '%s' for --ca-file: %s", cases[i][0],
+                 cases[i][1]);
+        assert_memory_equal(err, want, strlen(want));
+        assert_int_equal(count_lines(err), 1);
+        assert_null(strstr(err, "error:"));
+        cfg.dns_only = 1; /* no TLS context is built: nothing to check */
+        rewind(e);
+        assert_int_equal(config_check_files(&cfg, e), 0);
+        assert_int_equal(ftell(e), 0);
+        fclose(e);
+    }
+    /* a CA certificate written here passes */
+    struct ts_pki pki;
+    ts_pki_init(&pki, "test CA");
+    const char *a[] = {"--ca-file", pki.ca_path};
+    assert_int_equal(parse(&cfg, a, 2), 0);
+    assert_int_equal(config_check_files(&cfg, stderr), 0);
+    ts_pki_free(&pki);
+    const char *none[] = {"--dns-only"};
+    assert_int_equal(parse(&cfg, none, 1), 0);
+    assert_int_equal(config_check_files(&cfg, stderr), 0);
+}
+
+static void test_resolver_forms(void **state)
+{
+    (void)state;
+    const char *good[] = {"127.0.0.1", "127.0.0.1:53", "127.0.0.1:65535", "::1", "[::1]:53",
+                          "[2001:db8::1]:5353", "[::1]", "fe80::1"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        if (config_resolver_check(good[i]) != 0)
+            fail_msg("rejected %s", good[i]);
+    const char *bad[] = {"", "127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:", "127.0.0.1:53x",
+                         "[::1]:", "[::1", "[::1]x", "[127.0.0.1]:53", "1.2.3", "1.2.3.4.5",
+                         "dns.example", "::1:53:zz", "[::1]:65536"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (config_resolver_check(bad[i]) != -1)
+            fail_msg("accepted '%s'", bad[i]);
+    struct config cfg;
+    const char *a[] = {"--resolver", "[::1]:53,127.0.0.1:5353", "--resolver", "10.0.0.1"};
+    assert_int_equal(parse(&cfg, a, 4), 0);
+    assert_string_equal(cfg.resolvers, "[::1]:53,127.0.0.1:5353,10.0.0.1");
+}
+
+static void test_version(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char out[4096], err[4096];
+    const char *v[] = {"--version"};
+    assert_int_equal(parse_capture(&cfg, v, 1, out, err, sizeof(out)), 1);
+    /* "mtasts-scan VERSION (git REVISION)": the second word stays the bare version */
+    char want[64];
+    snprintf(want, sizeof(want), "mtasts-scan %s (git ", MTASTS_VERSION);
+    assert_memory_equal(out, want, strlen(want));
+    const char *rev = out + strlen(want);
+    assert_true(rev[0] != ')' && rev[0] != '\n'); /* a revision, or "unknown" */
+    assert_int_equal(count_lines(out), 2);
+    const char *libs = strchr(out, '\n') + 1;
+    assert_non_null(strstr(libs, "libevent 2."));
+    assert_non_null(strstr(libs, "c-ares 1."));
+    assert_non_null(strstr(libs, "OpenSSL 3."));
+    assert_non_null(strstr(libs, "zstd 1."));
+    assert_string_equal(err, "");
+}
+
+static void test_dns_abort_after(void **state)
+{
+    (void)state;
+    struct config cfg;
+    assert_int_equal(parse(&cfg, NULL, 0), 0);
+    assert_int_equal(cfg.dns_abort_after, 100);
+    const char *a[] = {"--dns-abort-after", "0"};
+    assert_int_equal(parse(&cfg, a, 2), 0);
+    assert_int_equal(cfg.dns_abort_after, 0);
+    char out[16384], err[256];
+    const char *h[] = {"--help"};
+    assert_int_equal(parse_capture(&cfg, h, 1, out, err, sizeof(out)), 1);
+    assert_non_null(strstr(out, "--dns-abort-after N"));
+    assert_non_null(strstr(out, "exit status 4"));
+}
+
+static void test_input_looks_like_domain(void **state)
+{
+    (void)state;
+    const char *domains[] = {"example.com", "mail.example.co.uk", "EXAMPLE.COM.", "xn--bcher-kva.example"};
+    for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++)
+        if (!config_input_looks_like_domain(domains[i]))
+            fail_msg("not a domain: %s", domains[i]);
+    const char *files[] = {"domains.txt", "top-1m.csv", "top-1m.csv.zst", "./list", "/tmp/x.com",
+                           "list", "-", "a.b1", "sites.json", "x..", "."};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        if (config_input_looks_like_domain(files[i]))
+            fail_msg("a domain: %s", files[i]);
+}
+
+static void test_scale_options(void **state)
+{
+    (void)state;
+    struct config cfg;
+    assert_int_equal(parse(&cfg, NULL, 0), 0);
+    assert_int_equal(cfg.n_blocklist, 0);
+    assert_true(cfg.dns_rate == 0); /* unlimited unless asked */
+    const char *a[] = {"--blocklist", "optout.blocklist", "--dns-rate", "250.5", "--blocklist", "zmap.conf"};
+    assert_int_equal(parse(&cfg, a, 6), 0);
+    assert_int_equal(cfg.n_blocklist, 2); /* a second list adds to the first */
+    assert_string_equal(cfg.blocklist[0], "optout.blocklist");
+    assert_string_equal(cfg.blocklist[1], "zmap.conf");
+    assert_true(cfg.dns_rate == 250.5);
+    const char *many[18];
+    for (int i = 0; i < 18; i += 2) {
+        many[i] = "--blocklist";
+        many[i + 1] = "x";
+    }
+    assert_int_equal(parse(&cfg, many, 16), 0);
+    assert_int_equal(parse(&cfg, many, 18), -1); /* a ninth is refused, not dropped */
+    const char *bad[][2] = {{"--dns-rate", "-1"}, {"--dns-rate", "fast"}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(parse(&cfg, bad[i], 2), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -103,6 +322,13 @@ int main(void)
         cmocka_unit_test(test_contract_options),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_shard_and_exit_options),
+        cmocka_unit_test(test_error_lines),
+        cmocka_unit_test(test_ca_file_check),
+        cmocka_unit_test(test_resolver_forms),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_dns_abort_after),
+        cmocka_unit_test(test_input_looks_like_domain),
+        cmocka_unit_test(test_scale_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

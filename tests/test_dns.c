@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "scanner/dns.h"
+#include "tests/support/dns_stub.h"
 
 /* Builds a DNS response for "ex.test MX" with the given (pref, host) answers. */
 static int build_mx(unsigned char *buf, const unsigned short *pref, const char *const *hosts, int n)
@@ -102,6 +103,8 @@ static void test_status_map(void **state)
     assert_int_equal(dns_status_from_ares(ARES_ESERVFAIL), DNS_SERVFAIL);
     assert_int_equal(dns_status_from_ares(ARES_EREFUSED), DNS_REFUSED);
     assert_int_equal(dns_status_from_ares(ARES_ETIMEOUT), DNS_TIMEOUT);
+    assert_int_equal(dns_status_from_ares(ARES_ENOMEM), DNS_INTERNAL_ERROR); /* not the name's */
+    assert_string_equal(dns_status_str(DNS_INTERNAL_ERROR), "internal_error");
     assert_false(dns_status_failed(DNS_NXDOMAIN));
     assert_false(dns_status_failed(DNS_NODATA));
     assert_true(dns_status_failed(DNS_SERVFAIL));
@@ -129,6 +132,156 @@ static void test_addr_prepare(void **state)
     assert_int_equal(ntohs(v6->sin6_port), 443);
 }
 
+static struct sockaddr_storage addr_of(const char *text)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    if (strchr(text, ':')) {
+        ss.ss_family = AF_INET6;
+        inet_pton(AF_INET6, text, &((struct sockaddr_in6 *)&ss)->sin6_addr);
+    } else {
+        ss.ss_family = AF_INET;
+        inet_pton(AF_INET, text, &((struct sockaddr_in *)&ss)->sin_addr);
+    }
+    return ss;
+}
+
+/* Full AAAA set plus IPv4: IPv4 first, then IPv6 up to the cap. */
+static void test_addr_merge_ipv4_first(void **state)
+{
+    (void)state;
+    struct sockaddr_storage v4[2] = {addr_of("192.0.2.1"), addr_of("192.0.2.2")};
+    struct sockaddr_storage v6[DNS_ADDR_MAX];
+    for (int i = 0; i < DNS_ADDR_MAX; i++) {
+        char t[64];
+        snprintf(t, sizeof(t), "2001:db8::%d", i + 1);
+        v6[i] = addr_of(t);
+    }
+    struct dns_addr_answer a;
+    dns_addr_merge(v4, 2, DNS_OK, v6, DNS_ADDR_MAX, DNS_OK, &a);
+    assert_int_equal(a.status, DNS_OK);
+    assert_int_equal(a.n, DNS_ADDR_MAX);
+    assert_int_equal(a.addr[0].ss_family, AF_INET);
+    assert_int_equal(a.addr[1].ss_family, AF_INET);
+    for (size_t i = 2; i < a.n; i++)
+        assert_int_equal(a.addr[i].ss_family, AF_INET6);
+    char text[64];
+    dns_addr_prepare(&a.addr[2], 25, text, sizeof(text));
+    assert_string_equal(text, "2001:db8::1");
+    /* no address: the more informative failure wins, NXDOMAIN over NODATA */
+    dns_addr_merge(NULL, 0, DNS_NODATA, NULL, 0, DNS_SERVFAIL, &a);
+    assert_int_equal(a.status, DNS_SERVFAIL);
+    dns_addr_merge(NULL, 0, DNS_NXDOMAIN, NULL, 0, DNS_NODATA, &a);
+    assert_int_equal(a.status, DNS_NXDOMAIN);
+}
+
+static struct dns_addr_answer got;
+static int got_n;
+
+static void on_addr(const struct dns_addr_answer *a, void *arg)
+{
+    got = *a;
+    got_n++;
+    event_base_loopbreak(arg);
+}
+
+/* Through c-ares and a loopback server whose A answer comes after a full AAAA answer: IPv4 is
+ * still kept, first (it was lost when the cap applied in arrival order). */
+static void test_addr_order_of_arrival(void **state)
+{
+    (void)state;
+    static const struct ds_record recs[] = {
+        {"multi.test", DS_AAAA, "2001:db8::1"}, {"multi.test", DS_AAAA, "2001:db8::2"},
+        {"multi.test", DS_AAAA, "2001:db8::3"}, {"multi.test", DS_AAAA, "2001:db8::4"},
+        {"multi.test", DS_AAAA, "2001:db8::5"}, {"multi.test", DS_AAAA, "2001:db8::6"},
+        {"multi.test", DS_AAAA, "2001:db8::7"}, {"multi.test", DS_AAAA, "2001:db8::8"},
+        {"multi.test", DS_A, "192.0.2.7"},
+    };
+    struct event_base *base = event_base_new();
+    struct dns_stub stub;
+    ds_start(&stub, base, recs, sizeof(recs) / sizeof(recs[0]));
+    stub.slow_type = DS_A;
+    stub.delay_ms = 200;
+    char err[256];
+    struct dns_opts o = {.servers = stub.server, .timeout_sec = 2, .tries = 1};
+    struct dns *d = dns_new(base, &o, err, sizeof(err));
+    assert_non_null(d);
+    got_n = 0;
+    dns_query_addr(d, "multi.test", on_addr, base);
+    event_base_dispatch(base);
+    assert_int_equal(got_n, 1);
+    assert_int_equal(got.status, DNS_OK);
+    assert_int_equal(got.n, DNS_ADDR_MAX);
+    assert_int_equal(got.addr[0].ss_family, AF_INET);
+    char text[64];
+    dns_addr_prepare(&got.addr[0], 25, text, sizeof(text));
+    assert_string_equal(text, "192.0.2.7");
+    for (size_t i = 1; i < got.n; i++)
+        assert_int_equal(got.addr[i].ss_family, AF_INET6);
+    dns_free(d);
+    ds_stop(&stub);
+    event_base_free(base);
+}
+
+/* Appends one resource record (owner as a compression pointer to the question name). */
+static int put_rr(unsigned char *buf, int len, unsigned type, unsigned long ttl, const char *rdata,
+                  int rdlen)
+{
+    const unsigned char rr[] = {0xc0, 0x0c, (unsigned char)(type >> 8), (unsigned char)type, 0, 1,
+                                (unsigned char)(ttl >> 24), (unsigned char)(ttl >> 16),
+                                (unsigned char)(ttl >> 8), (unsigned char)ttl,
+                                (unsigned char)(rdlen >> 8), (unsigned char)rdlen};
+    memcpy(buf + len, rr, sizeof(rr));
+    len += (int)sizeof(rr);
+    memcpy(buf + len, rdata, (size_t)rdlen);
+    return len + rdlen;
+}
+
+/* A raw answer for _mta-sts.ex.test: header, question, then n_an records put by the caller. */
+static int txt_answer_head(unsigned char *buf, int n_an)
+{
+    const unsigned char hdr[12] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, (unsigned char)n_an, 0, 0, 0, 0};
+    const unsigned char q[] = {8, '_', 'm', 't', 'a', '-', 's', 't', 's', 2, 'e', 'x', 4, 't', 'e',
+                               's', 't', 0, 0, 16, 0, 1};
+    memcpy(buf, hdr, sizeof(hdr));
+    memcpy(buf + sizeof(hdr), q, sizeof(q));
+    return (int)(sizeof(hdr) + sizeof(q));
+}
+
+static void test_txt_ttl(void **state)
+{
+    (void)state;
+    unsigned char buf[512];
+    /* one TXT record */
+    int len = txt_answer_head(buf, 1);
+    len = put_rr(buf, len, 16, 3600, "\x0fv=STSv1; id=1;", 16);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), 3600);
+    /* a CNAME (TTL 60, not a TXT) then two TXT records: the smallest TXT TTL */
+    len = txt_answer_head(buf, 3);
+    len = put_rr(buf, len, 5, 60, "\x01x\xc0\x0c", 4);
+    len = put_rr(buf, len, 16, 900, "\x01a", 2);
+    len = put_rr(buf, len, 16, 300, "\x01b", 2);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), 300);
+    /* RFC 2181 §8: the top bit set counts as 0 */
+    len = txt_answer_head(buf, 1);
+    len = put_rr(buf, len, 16, 0x80000001UL, "\x01a", 2);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), 0);
+    /* no TXT record in the answer section */
+    len = txt_answer_head(buf, 0);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), -1);
+    /* truncated inside the record, or inside the header: malformed */
+    len = txt_answer_head(buf, 1);
+    len = put_rr(buf, len, 16, 3600, "\x0fv=STSv1; id=1;", 16);
+    assert_int_equal(dns_parse_txt_ttl(buf, len - 5), -1);
+    assert_int_equal(dns_parse_txt_ttl(buf, 11), -1);
+    assert_int_equal(dns_parse_txt_ttl(NULL, 0), -1);
+    /* a label type reserved by RFC 6891 (top bits 01) is malformed */
+    len = txt_answer_head(buf, 1);
+    buf[12] = 0x48;
+    len = put_rr(buf, len, 16, 3600, "\x01a", 2);
+    assert_int_equal(dns_parse_txt_ttl(buf, len), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +290,9 @@ int main(void)
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_status_map),
         cmocka_unit_test(test_addr_prepare),
+        cmocka_unit_test(test_addr_merge_ipv4_first),
+        cmocka_unit_test(test_addr_order_of_arrival),
+        cmocka_unit_test(test_txt_ttl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -204,6 +204,13 @@ static void test_ok_content_length(void **state)
                                         "\r\nAccept: text/plain\r\nConnection: close\r\n\r\n");
     assert_string_equal(e->srv.sni, HOST);
     assert_string_equal(https_fetch_status_str(r->status), "ok");
+    /* the body's digest (known answer, from Python's hashlib) and the policy host's certificate */
+    assert_string_equal(r->body_sha256, "05765c7cbdacb693d3d56043f14d8c07ab908ddc6b33fac515f8af50bdb0edb0");
+    assert_int_equal(r->handshake_done, 1);
+    assert_string_equal(r->cert.sans, HOST);
+    assert_contains(r->cert.issuer, "mtasts-scan test CA");
+    time_t now = time(NULL);
+    assert_true(r->cert.not_after > now + 29 * 86400 && r->cert.not_after < now + 31 * 86400);
 }
 
 static void test_ok_chunked(void **state)
@@ -241,6 +248,9 @@ static void test_ok_empty_body_default_ua_root_dot(void **state)
     assert_non_null(e->out.res.body);
     assert_int_equal(e->out.res.body_len, 0);
     assert_string_equal(e->out.res.body, "");
+    /* SHA-256 of the empty string: an empty policy still has a digest */
+    assert_string_equal(e->out.res.body_sha256,
+                        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     assert_contains(e->srv.request, "\r\nHost: " HOST "\r\n");
     assert_contains(e->srv.request, "\r\nUser-Agent: mtasts-scan/");
     assert_string_equal(e->srv.sni, HOST);
@@ -463,6 +473,10 @@ static void test_connect_refused(void **state)
     assert_int_equal(e->out.res.status, HTTPS_FETCH_CONNECT_FAILED);
     assert_string_equal(e->out.res.detail, "connect: Connection refused");
     assert_int_equal(e->out.res.http_status, 0);
+    assert_int_equal(e->out.res.handshake_done, 0);
+    assert_int_equal(e->out.res.cert.not_after, 0);
+    assert_string_equal(e->out.res.cert.issuer, "");
+    assert_string_equal(e->out.res.body_sha256, "");
 }
 
 static void test_plain_http_on_tls_port(void **state)
@@ -497,6 +511,11 @@ static void test_cert_expired(void **state)
         serve_bad_cert(e, srv_expired, HTTPS_FETCH_CERT_EXPIRED, TLSCHECK_EXPIRED);
     assert_string_equal(r->detail, "certificate: certificate has expired");
     assert_int_equal(r->http_status, 0);
+    /* the handshake completed: the certificate is recorded even though it is refused */
+    assert_int_equal(r->handshake_done, 1);
+    assert_true(r->cert.not_after > 0 && r->cert.not_after < time(NULL) - 29 * 86400);
+    assert_string_equal(r->cert.sans, HOST);
+    assert_string_equal(r->body_sha256, "");
 }
 
 static void test_cert_wrong_name(void **state)

@@ -310,7 +310,7 @@ static void test_tlsrpt_long_rua_cut(void **state)
 {
     (void)state;
     /* Many URIs: the list is cut safely and marked with "...". */
-    char rec[4 * RESULT_LIST_MAX];
+    char rec[4 * TXT_RUA_MAX];
     size_t pos = (size_t)snprintf(rec, sizeof(rec), "v=TLSRPTv1; rua=");
     for (int i = 0; i < 100; i++)
         pos += (size_t)snprintf(rec + pos, sizeof(rec) - pos, "%smailto:reports%02d@example.com",
@@ -322,6 +322,58 @@ static void test_tlsrpt_long_rua_cut(void **state)
     assert_true(n >= 3);
     assert_string_equal(o.rua + n - 3, "...");
     assert_memory_equal(o.rua, "mailto:reports00@example.com;mailto:reports01@", 46);
+}
+
+/* The record text column: candidates only, as published, several joined, escaped, cut marked. */
+static void test_record_text(void **state)
+{
+    (void)state;
+    const char *with_spf[] = { "v=spf1 -all", "v=STSv1; id=abc;", NULL };
+    struct txt_sts o = sts_set(with_spf);
+    assert_string_equal(o.text, "v=STSv1; id=abc;"); /* the discarded record is not shown */
+    const char *two[] = { "v=STSv1; id=1;", "x", "v=STSv1; id=2;", NULL };
+    o = sts_set(two);
+    assert_int_equal(o.status, TXT_STATUS_MULTIPLE);
+    assert_string_equal(o.text, "v=STSv1; id=1;|v=STSv1; id=2;");
+    o = sts1("v=STSv1; id=a|b\\c");
+    assert_int_equal(o.status, TXT_STATUS_INVALID);
+    assert_string_equal(o.text, "v=STSv1; id=a\\x7cb\\x5cc"); /* the separator stays unambiguous */
+    o = sts1("v=spf1 -all");
+    assert_string_equal(o.text, "");
+    struct txt_tlsrpt r = rpt1("v=TLSRPTv1; rua=mailto:a@example.com");
+    assert_string_equal(r.text, "v=TLSRPTv1; rua=mailto:a@example.com");
+
+    /* unprintable bytes (a NUL, a tab) are escaped */
+    const unsigned char nul[] = "v=STSv1;\tid=1\0x";
+    struct txt_record rec = { nul, sizeof(nul) - 1 };
+    char buf[64];
+    txt_record_text(&rec, 1, "v=STSv1", buf, sizeof(buf));
+    assert_string_equal(buf, "v=STSv1;\\x09id=1\\x00x");
+
+    /* a record longer than the cell: cut, marked with "...", never past the buffer */
+    char longrec[2001];
+    memset(longrec, 'a', sizeof(longrec) - 1);
+    longrec[sizeof(longrec) - 1] = '\0';
+    memcpy(longrec, "v=STSv1; id=1; e=", 17);
+    struct txt_record big = { (const unsigned char *)longrec, strlen(longrec) };
+    char small[32];
+    txt_record_text(&big, 1, "v=STSv1", small, sizeof(small));
+    assert_int_equal(strlen(small), sizeof(small) - 1);
+    assert_string_equal(small + sizeof(small) - 4, "...");
+    assert_memory_equal(small, "v=STSv1; id=1; e=aaaa", 21);
+    /* cut inside an escape: still NUL-terminated and marked */
+    unsigned char ctl[40];
+    memcpy(ctl, "v=STSv1;", 8);
+    memset(ctl + 8, 1, sizeof(ctl) - 8);
+    struct txt_record c = { ctl, sizeof(ctl) };
+    char tiny[16];
+    txt_record_text(&c, 1, "v=STSv1", tiny, sizeof(tiny));
+    assert_true(strlen(tiny) < sizeof(tiny));
+    assert_string_equal(tiny + strlen(tiny) - 3, "...");
+    /* the parse result's own buffer holds a full-size record cut and marked too */
+    o = sts1(longrec);
+    assert_int_equal(strlen(o.text), TXT_TEXT_MAX - 1);
+    assert_string_equal(o.text + TXT_TEXT_MAX - 4, "...");
 }
 
 int main(void)
@@ -342,6 +394,7 @@ int main(void)
         cmocka_unit_test(test_tlsrpt_repeated_rua),
         cmocka_unit_test(test_tlsrpt_sets),
         cmocka_unit_test(test_tlsrpt_long_rua_cut),
+        cmocka_unit_test(test_record_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

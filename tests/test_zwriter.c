@@ -12,11 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <zstd.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "output/csvout.h"
 #include "output/zwriter.h"
 #include "tests/support/files.h"
 
@@ -190,7 +195,7 @@ static void test_flush_interval_option(void **state)
     (void)state;
     char path[128];
     files_tmp_path(path, sizeof(path), "every.zst");
-    struct zwriter_opts o = { 19, 0.0, -1 };
+    struct zwriter_opts o = { .level = 19, .flush_interval_sec = 0.0, .compress = -1 };
     struct zwriter_error err;
     struct zwriter *w = zwriter_open_opts(path, &o, &err);
     assert_non_null(w);
@@ -235,22 +240,22 @@ static void test_dev_full_small_write_fails_at_close(void **state)
     struct zwriter_error err;
     struct zwriter *w = zwriter_open("/dev/full", &err);
     assert_non_null(w);
-    assert_int_equal(zwriter_write(w, "tiny\n", 5), ZWRITER_OK); /* buffered */
+    assert_int_equal(zwriter_write(w, "tiny\n", 5), ZWRITER_OK); /* staged */
     enum zwriter_status st = zwriter_close(w, &err);
-    assert_true(st == ZWRITER_ERR_FLUSH || st == ZWRITER_ERR_CLOSE);
+    assert_int_equal(st, ZWRITER_ERR_WRITE);
     expect_enospc(&err);
 }
 
 static void test_dev_full_zstd(void **state)
 {
     (void)state;
-    struct zwriter_opts o = { 0, -1.0, 1 };
+    struct zwriter_opts o = { .flush_interval_sec = -1.0, .compress = 1 };
     struct zwriter_error err;
     struct zwriter *w = zwriter_open_opts("/dev/full", &o, &err);
     assert_non_null(w);
     assert_int_equal(zwriter_write(w, "a,b\n", 4), ZWRITER_OK);
     enum zwriter_status st = zwriter_tick(w, 1.0);
-    assert_true(st == ZWRITER_ERR_WRITE || st == ZWRITER_ERR_FLUSH);
+    assert_int_equal(st, ZWRITER_ERR_WRITE);
     expect_enospc(zwriter_error(w));
     assert_int_equal(zwriter_close(w, &err), st);
 }
@@ -275,6 +280,437 @@ static void test_close_null(void **state)
     assert_string_equal(zwriter_strerror(&err), "ok");
 }
 
+/* ---- injected write(2): short writes and a disk that fills up ---------------------------- */
+
+static size_t inj_max_per_call; /* a call writes at most this many bytes (0 = no limit) */
+static long inj_budget;         /* bytes the "disk" still takes; < 0 = unlimited */
+static int inj_calls;
+
+static ssize_t inj_write(int fd, const void *buf, size_t len)
+{
+    inj_calls++;
+    if (inj_max_per_call && len > inj_max_per_call)
+        len = inj_max_per_call;
+    if (inj_budget >= 0) {
+        if (inj_budget == 0) {
+            errno = ENOSPC;
+            return -1;
+        }
+        if ((long)len > inj_budget)
+            len = (size_t)inj_budget;
+        inj_budget -= (long)len;
+    }
+    return write(fd, buf, len);
+}
+
+static void inj_reset(size_t max_per_call, long budget)
+{
+    inj_max_per_call = max_per_call;
+    inj_budget = budget;
+    inj_calls = 0;
+}
+
+/* "rank,row-<rank>-xxxx...\n" rows of varying length. */
+static size_t make_row(char *buf, size_t size, int rank)
+{
+    int pad = 20 + (rank * 37) % 180;
+    return (size_t)snprintf(buf, size, "%d,row-%d-%.*s\n", rank, rank, pad,
+                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                            "xxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+}
+
+/* Checks that text[0..len) is rows 1..n, each whole, in order; returns n (-1 on a cut row). */
+static int count_whole_rows(const char *text, size_t len)
+{
+    char want[512];
+    size_t off = 0;
+    int rank = 0;
+    while (off < len) {
+        size_t n = make_row(want, sizeof(want), ++rank);
+        if (len - off < n || memcmp(text + off, want, n) != 0)
+            return -1;
+        off += n;
+    }
+    return rank;
+}
+
+static struct zwriter *open_injected(const char *path, int compress)
+{
+    struct zwriter_opts o = { 0, -1.0, compress, 0, inj_write };
+    struct zwriter_error err;
+    struct zwriter *w = zwriter_open_opts(path, &o, &err);
+    assert_non_null(w);
+    return w;
+}
+
+/* write(2) taking 7 bytes per call: every row still arrives whole and in order. */
+static void test_plain_short_writes_complete(void **state)
+{
+    (void)state;
+    char path[128], row[512];
+    files_tmp_path(path, sizeof(path), "short.csv");
+    inj_reset(7, -1);
+    struct zwriter *w = open_injected(path, 0);
+    for (int r = 1; r <= 1000; r++)
+        assert_int_equal(zwriter_write(w, row, make_row(row, sizeof(row), r)), ZWRITER_OK);
+    assert_int_equal(zwriter_close(w, NULL), ZWRITER_OK);
+    assert_true(inj_calls > 1000);
+    size_t n;
+    char *f = files_slurp(path, &n);
+    assert_int_equal(count_whole_rows(f, n), 1000);
+    free(f);
+}
+
+/* The disk fills up in the middle of a piece: the file is cut back to the last whole piece, the
+ * error is ENOSPC and sticky, and nothing after it is written. */
+static void test_plain_enospc_keeps_whole_rows(void **state)
+{
+    (void)state;
+    char path[128], row[512];
+    files_tmp_path(path, sizeof(path), "enospc.csv");
+    inj_reset(1000, 150000); /* 150,000 bytes fit: the third 64 KiB piece is cut */
+    struct zwriter *w = open_injected(path, 0);
+    enum zwriter_status st = ZWRITER_OK;
+    int r;
+    for (r = 1; r <= 5000 && st == ZWRITER_OK; r++)
+        st = zwriter_write(w, row, make_row(row, sizeof(row), r));
+    assert_int_equal(st, ZWRITER_ERR_WRITE);
+    assert_int_equal(zwriter_error(w)->sys_errno, ENOSPC);
+    assert_int_equal(zwriter_write(w, "x\n", 2), ZWRITER_ERR_WRITE);
+    struct zwriter_error err;
+    assert_int_equal(zwriter_close(w, &err), ZWRITER_ERR_WRITE);
+    assert_int_equal(err.sys_errno, ENOSPC);
+    size_t n;
+    char *f = files_slurp(path, &n);
+    assert_true(n > 0 && n < 150000);
+    assert_int_equal(f[n - 1], '\n');
+    assert_true(count_whole_rows(f, n) > 0); /* whole rows only, none cut */
+    free(f);
+}
+
+/* Read while the writer is open (what a kill leaves): the file ends at a row boundary. */
+static void test_plain_rows_never_split_on_disk(void **state)
+{
+    (void)state;
+    char path[128], row[512];
+    files_tmp_path(path, sizeof(path), "live.csv");
+    struct zwriter *w = zwriter_open(path, &(struct zwriter_error){0});
+    assert_non_null(w);
+    for (int r = 1; r <= 3000; r++) {
+        assert_int_equal(zwriter_write(w, row, make_row(row, sizeof(row), r)), ZWRITER_OK);
+        if (r % 250 == 0) {
+            size_t n;
+            char *f = files_slurp(path, &n);
+            assert_true(count_whole_rows(f, n) >= 0);
+            free(f);
+        }
+    }
+    assert_int_equal(zwriter_close(w, NULL), ZWRITER_OK);
+}
+
+/* Frames are written in one piece: a disk that fills up inside the second frame leaves the first
+ * frame alone, readable by a strict decoder. */
+static void test_zstd_enospc_keeps_whole_frames(void **state)
+{
+    (void)state;
+    char path[128], row[512];
+    files_tmp_path(path, sizeof(path), "enospc.csv.zst");
+    inj_reset(0, -1);
+    struct zwriter *w = open_injected(path, 1);
+    int r = 1;
+    for (; r <= 500; r++)
+        assert_int_equal(zwriter_write(w, row, make_row(row, sizeof(row), r)), ZWRITER_OK);
+    assert_int_equal(zwriter_flush(w), ZWRITER_OK);
+    size_t first;
+    free(files_slurp(path, &first));
+    inj_budget = 20; /* the next frame does not fit */
+    for (; r <= 1000; r++)
+        assert_int_equal(zwriter_write(w, row, make_row(row, sizeof(row), r)), ZWRITER_OK);
+    assert_int_equal(zwriter_flush(w), ZWRITER_ERR_WRITE);
+    assert_int_equal(zwriter_close(w, NULL), ZWRITER_ERR_WRITE);
+    size_t zlen, plen;
+    unsigned char *z = files_slurp(path, &zlen);
+    assert_int_equal(zlen, first);
+    assert_int_equal(count_frames(z, zlen), 1);
+    char *plain = files_unzstd(z, zlen, &plen);
+    assert_non_null(plain);
+    assert_int_equal(count_whole_rows(plain, plen), 500);
+    free(plain);
+    free(z);
+}
+
+static void test_zstd_short_writes_complete(void **state)
+{
+    (void)state;
+    char path[128], row[512];
+    files_tmp_path(path, sizeof(path), "short.csv.zst");
+    inj_reset(5, -1);
+    struct zwriter *w = open_injected(path, 1);
+    for (int r = 1; r <= 2000; r++) {
+        assert_int_equal(zwriter_write(w, row, make_row(row, sizeof(row), r)), ZWRITER_OK);
+        if (r % 500 == 0)
+            assert_int_equal(zwriter_flush(w), ZWRITER_OK);
+    }
+    assert_int_equal(zwriter_close(w, NULL), ZWRITER_OK);
+    size_t zlen, plen;
+    unsigned char *z = files_slurp(path, &zlen);
+    assert_int_equal(count_frames(z, zlen), 4);
+    char *plain = files_unzstd(z, zlen, &plen);
+    assert_non_null(plain);
+    assert_int_equal(count_whole_rows(plain, plen), 2000);
+    free(plain);
+    free(z);
+}
+
+/* A pipe whose reader goes away: EPIPE is reported (SIGPIPE ignored), and what the reader got
+ * before is whole rows. */
+static void test_pipe_gets_whole_rows(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char path[64], row[512];
+    snprintf(path, sizeof(path), "/dev/fd/%d", p[1]);
+    struct zwriter_error err;
+    struct zwriter *w = zwriter_open(path, &err); /* /dev/fd/N exists and is a FIFO: in place */
+    assert_non_null(w);
+    int r;
+    for (r = 1; r <= 40; r++) /* ~5 KB: fits the pipe */
+        assert_int_equal(zwriter_write(w, row, make_row(row, sizeof(row), r)), ZWRITER_OK);
+    assert_int_equal(zwriter_flush(w), ZWRITER_OK);
+    char got[65536];
+    ssize_t n = read(p[0], got, sizeof(got));
+    assert_true(n > 0);
+    assert_int_equal(count_whole_rows(got, (size_t)n), 40);
+    close(p[0]);
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    zwriter_write(w, row, make_row(row, sizeof(row), r));
+    assert_int_equal(zwriter_flush(w), ZWRITER_ERR_WRITE);
+    assert_int_equal(zwriter_error(w)->sys_errno, EPIPE);
+    assert_int_equal(zwriter_close(w, &err), ZWRITER_ERR_WRITE);
+    signal(SIGPIPE, old);
+    close(p[1]);
+}
+
+/* A scan killed before its first tick leaves a CSV with its header, not an empty file. */
+static void test_header_published_at_open(void **state)
+{
+    (void)state;
+    char path[128];
+    struct zwriter_error err;
+    const char *names[] = { "hdr.csv", "hdr.csv.zst" };
+    for (int i = 0; i < 2; i++) {
+        files_tmp_path(path, sizeof(path), names[i]);
+        struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &err);
+        assert_non_null(c);
+        size_t n, plen;
+        char *f = files_slurp(path, &n);
+        char *text = i ? files_unzstd(f, n, &plen) : f;
+        assert_non_null(text);
+        assert_true(strncmp(text, "domain,rank,", 12) == 0);
+        assert_non_null(strchr(text, '\n'));
+        if (i)
+            free(text);
+        free(f);
+        assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+    }
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *partial_of(char *buf, size_t size, const char *path)
+{
+    assert_non_null(zwriter_partial_path(path, buf, size));
+    return buf;
+}
+
+/* Partial mode: PATH keeps the earlier results until the new run closes successfully. */
+static void test_partial_renamed_at_close(void **state)
+{
+    (void)state;
+    char path[128], work[160];
+    files_tmp_path(path, sizeof(path), "pub.csv");
+    write_file(path, "earlier results\n");
+    struct zwriter_opts o = { 0, -1.0, -1, 1, NULL };
+    struct zwriter_error err;
+    struct zwriter *w = zwriter_open_opts(path, &o, &err);
+    assert_non_null(w);
+    assert_string_equal(zwriter_work_path(w), partial_of(work, sizeof(work), path));
+    assert_int_equal(zwriter_write(w, "new\n", 4), ZWRITER_OK);
+    assert_int_equal(zwriter_flush(w), ZWRITER_OK);
+    size_t n;
+    char *f = files_slurp(path, &n);
+    assert_string_equal(f, "earlier results\n");
+    free(f);
+    f = files_slurp(work, &n);
+    assert_string_equal(f, "new\n");
+    free(f);
+    assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
+    f = files_slurp(path, &n);
+    assert_string_equal(f, "new\n");
+    free(f);
+    assert_int_equal(access(work, F_OK), -1);
+}
+
+/* An output that is a symlink: the link stays, its target gets the new results. */
+static void test_partial_through_symlink(void **state)
+{
+    (void)state;
+    char target[128], link[128];
+    files_tmp_path(target, sizeof(target), "target.csv");
+    files_tmp_path(link, sizeof(link), "link.csv");
+    write_file(target, "earlier\n");
+    assert_int_equal(symlink(target, link), 0);
+    struct zwriter_opts o = { .flush_interval_sec = -1.0, .compress = -1, .partial = 1 };
+    struct zwriter_error err;
+    struct zwriter *w = zwriter_open_opts(link, &o, &err);
+    assert_non_null(w);
+    assert_int_equal(zwriter_write(w, "new\n", 4), ZWRITER_OK);
+    assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
+    struct stat st;
+    assert_int_equal(lstat(link, &st), 0);
+    assert_true(S_ISLNK(st.st_mode));
+    size_t n;
+    char *f = files_slurp(target, &n);
+    assert_string_equal(f, "new\n");
+    free(f);
+}
+
+static void test_partial_kept_or_discarded(void **state)
+{
+    (void)state;
+    char path[128], work[160];
+    files_tmp_path(path, sizeof(path), "keep.csv.zst");
+    partial_of(work, sizeof(work), path);
+    write_file(path, "earlier\n");
+    struct zwriter_opts o = { 0, -1.0, -1, 1, NULL };
+    struct zwriter_error err;
+    struct zwriter *w = zwriter_open_opts(path, &o, &err);
+    assert_non_null(w);
+    assert_int_equal(zwriter_write(w, "row\n", 4), ZWRITER_OK);
+    assert_int_equal(zwriter_close_as(w, ZWRITER_KEEP_PARTIAL, &err), ZWRITER_OK);
+    size_t n, plen;
+    char *f = files_slurp(path, &n);
+    assert_string_equal(f, "earlier\n");
+    free(f);
+    f = files_slurp(work, &n);
+    char *plain = files_unzstd(f, n, &plen);
+    assert_non_null(plain);
+    assert_string_equal(plain, "row\n");
+    free(plain);
+    free(f);
+    assert_int_equal(unlink(work), 0);
+
+    w = zwriter_open_opts(path, &o, &err);
+    assert_non_null(w);
+    assert_int_equal(zwriter_close_as(w, ZWRITER_DISCARD, &err), ZWRITER_OK);
+    assert_int_equal(access(work, F_OK), -1);
+    f = files_slurp(path, &n);
+    assert_string_equal(f, "earlier\n");
+    free(f);
+
+    /* a writer with an error is never published, whatever the caller asks */
+    inj_reset(0, 0);
+    struct zwriter_opts bad = { 0, -1.0, 0, 1, inj_write };
+    w = zwriter_open_opts(path, &bad, &err);
+    assert_non_null(w);
+    zwriter_write(w, "row\n", 4);
+    assert_int_equal(zwriter_close(w, &err), ZWRITER_ERR_WRITE);
+    f = files_slurp(path, &n);
+    assert_string_equal(f, "earlier\n");
+    free(f);
+    assert_int_equal(access(work, F_OK), 0);
+    assert_int_equal(unlink(work), 0);
+}
+
+/* An earlier run's unfinished results are never overwritten. */
+static void test_partial_never_overwritten(void **state)
+{
+    (void)state;
+    char path[128], work[160];
+    files_tmp_path(path, sizeof(path), "stale.csv");
+    partial_of(work, sizeof(work), path);
+    write_file(work, "killed run's rows\n");
+    struct zwriter_opts o = { 0, -1.0, -1, 1, NULL };
+    struct zwriter_error err;
+    assert_int_equal(zwriter_check_path(path, 1, &err), ZWRITER_ERR_OPEN);
+    assert_int_equal(err.sys_errno, EEXIST);
+    assert_null(zwriter_open_opts(path, &o, &err));
+    assert_int_equal(err.status, ZWRITER_ERR_OPEN);
+    assert_non_null(strstr(zwriter_strerror(&err), "--resume"));
+    size_t n;
+    char *f = files_slurp(work, &n);
+    assert_string_equal(f, "killed run's rows\n");
+    free(f);
+    assert_int_equal(zwriter_check_path(path, 0, &err), ZWRITER_OK);
+    /* an empty one (a run killed between open and header) is fair game */
+    write_file(work, "");
+    assert_int_equal(zwriter_check_path(path, 1, &err), ZWRITER_OK);
+    unlink(work);
+}
+
+/* The work file keeps a final ".zst", so readers that pick the decompressor by suffix work. */
+static void test_partial_path_names(void **state)
+{
+    (void)state;
+    char buf[64];
+    assert_string_equal(zwriter_partial_path("out.csv", buf, sizeof(buf)), "out.csv.partial");
+    assert_string_equal(zwriter_partial_path("d/out.csv.zst", buf, sizeof(buf)), "d/out.csv.partial.zst");
+    assert_string_equal(zwriter_partial_path(".zst", buf, sizeof(buf)), ".zst.partial");
+    assert_string_equal(zwriter_partial_path("summary.json", buf, sizeof(buf)), "summary.json.partial");
+    assert_null(zwriter_partial_path("out.csv", buf, 15));
+    assert_non_null(zwriter_partial_path("out.csv", buf, 16));
+}
+
+static void test_check_path(void **state)
+{
+    (void)state;
+    struct zwriter_error err;
+    assert_int_equal(zwriter_check_path("-", 1, &err), ZWRITER_OK);
+    assert_int_equal(zwriter_check_path("/dev/null", 1, &err), ZWRITER_OK);
+    assert_int_equal(zwriter_check_path("/nodir-mtasts/mx.csv", 1, &err), ZWRITER_ERR_OPEN);
+    assert_int_equal(err.sys_errno, ENOENT);
+    assert_non_null(strstr(zwriter_strerror(&err), "/nodir-mtasts/mx.csv"));
+    assert_int_equal(zwriter_check_path(files_dir(), 1, &err), ZWRITER_ERR_OPEN);
+    assert_int_equal(err.sys_errno, EISDIR);
+    char path[128];
+    files_tmp_path(path, sizeof(path), "plainfile");
+    write_file(path, "x");
+    char below[160];
+    snprintf(below, sizeof(below), "%s/out.csv", path);
+    assert_int_equal(zwriter_check_path(below, 1, &err), ZWRITER_ERR_OPEN);
+    assert_int_equal(err.sys_errno, ENOTDIR);
+    files_tmp_path(path, sizeof(path), "fresh.csv");
+    assert_int_equal(zwriter_check_path(path, 1, &err), ZWRITER_OK);
+    assert_int_equal(access(path, F_OK), -1); /* checked, not created */
+}
+
+static void test_write_after_finish_fails(void **state)
+{
+    (void)state;
+    char path[128];
+    files_tmp_path(path, sizeof(path), "fin.csv");
+    struct zwriter_error err;
+    struct zwriter *w = zwriter_open(path, &err);
+    assert_non_null(w);
+    assert_int_equal(zwriter_write(w, "a\n", 2), ZWRITER_OK);
+    assert_int_equal(zwriter_finish(w), ZWRITER_OK);
+    assert_int_equal(zwriter_finish(w), ZWRITER_OK);
+    assert_int_equal(zwriter_write(w, "b\n", 2), ZWRITER_ERR_WRITE);
+    assert_int_equal(zwriter_close(w, &err), ZWRITER_ERR_WRITE);
+    size_t n;
+    char *f = files_slurp(path, &n);
+    assert_string_equal(f, "a\n");
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -289,6 +725,20 @@ int main(void)
         cmocka_unit_test(test_dev_full_zstd),
         cmocka_unit_test(test_open_missing_dir),
         cmocka_unit_test(test_close_null),
+        cmocka_unit_test(test_plain_short_writes_complete),
+        cmocka_unit_test(test_plain_enospc_keeps_whole_rows),
+        cmocka_unit_test(test_plain_rows_never_split_on_disk),
+        cmocka_unit_test(test_zstd_enospc_keeps_whole_frames),
+        cmocka_unit_test(test_zstd_short_writes_complete),
+        cmocka_unit_test(test_pipe_gets_whole_rows),
+        cmocka_unit_test(test_header_published_at_open),
+        cmocka_unit_test(test_partial_renamed_at_close),
+        cmocka_unit_test(test_partial_through_symlink),
+        cmocka_unit_test(test_partial_kept_or_discarded),
+        cmocka_unit_test(test_partial_never_overwritten),
+        cmocka_unit_test(test_partial_path_names),
+        cmocka_unit_test(test_check_path),
+        cmocka_unit_test(test_write_after_finish_fails),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }

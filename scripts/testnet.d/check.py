@@ -254,9 +254,9 @@ class Checker:
             if not a and not aaaa:
                 return "no_mail", issues
         sts_state = self.sts_txt([txt_strings(r) for r in sts])
+        if sts_state in ("invalid", "multiple"):  # a v=STSv1 record that fails: a failed deployment
+            return "invalid", issues + ["txt_" + sts_state]
         if sts_state != "ok":
-            if sts_state != "missing":
-                issues.append("txt_" + sts_state)
             return "not_deployed", issues
         if rpt_state == "missing":
             issues.append("tlsrpt_missing")

@@ -11,6 +11,9 @@ servers need to *behave* as each scenario says, plus the ground truth:
   DATA/gen/certs/     leaf keys and certificates (ECDSA P-256), signed by DATA/ca.pem or not
   DATA/gen/policies/  one mta-sts.txt body per policy host, served by nginx
   DATA/gen/meta.json  counts, addresses, a sample domain per scenario
+  DATA/gen/published.csv  rank,domain,scenario,sts_record,tlsrpt_record,sts_txt_count,
+                      policy_behaviour,policy_sha256: what each domain publishes, written like the
+                      scanner's columns of the same names (tests/e2e/check_columns.py)
   DATA/domains.txt    the scan input, Tranco style "rank,domain" (+ a few invalid lines)
   DATA/truth.csv      rank,domain,verdict,issues: what a correct scanner reports (--starttls sts)
 
@@ -21,6 +24,7 @@ line stays valid; everything under DATA/gen is replaced atomically (built in DAT
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import random
@@ -267,6 +271,22 @@ def q(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def unq(data):
+    """The concatenated character-strings of a TXT rdata written with q()."""
+    return "".join(re.sub(r"\\(.)", r"\1", m) for m in re.findall(r'"((?:[^"\\]|\\.)*)"', data))
+
+
+def record_text(records, version):
+    """The scanner's sts_record / tlsrpt_record cell: the records starting with version *WSP ";"
+    (the others are discarded, RFC 8461 §3.1), '|'-joined, bytes outside 0x20-0x7e and '\\', '|'
+    as \\xHH (docs/codes.md)."""
+    def esc(r):
+        return "".join(c if 0x20 <= ord(c) <= 0x7e and c not in "\\|" else "\\x%02x" % ord(c)
+                       for c in r)
+    cand = [r for r in records if re.match(re.escape(version) + r"[ \t]*;", r)]
+    return "|".join(esc(r) for r in cand)
+
+
 class Domain:
     __slots__ = ("rank", "name", "scenario")
 
@@ -288,6 +308,9 @@ class Gen:
         self.policy_hosts = {b: [] for b in POLICY_BEHAVIOURS}
         self.sts_cov = 0
         self.broken_zones = []
+        self.txt = {}          # owner -> TXT records (strings concatenated), for published.csv
+        self.cname = {}        # owner -> target
+        self.policy_of = {}    # domain -> (behaviour, body)
         self.samples = {}
         pw = [1.0 / (i + 1) for i in range(len(PROVIDER_NAMES))]
         self.provider_cum = self.cumulate(pw)
@@ -312,7 +335,7 @@ class Gen:
         def add(name, variants, fn, verdict):
             S[name] = (variants, fn, verdict)
 
-        add("nosts", 1, self.b_nosts, "not_deployed")
+        add("nosts", 2, self.b_nosts, "not_deployed")
         add("nosts_tlsrpt_invalid", 2, self.b_nosts_tlsrpt, "not_deployed")
         add("nosts_tlsrpt_multiple", 1, self.b_nosts_tlsrpt, "not_deployed")
         add("implicit_mx", 1, self.b_implicit_mx, "not_deployed")
@@ -321,8 +344,9 @@ class Gen:
         add("nxdomain", 1, self.b_nxdomain, "no_mail")
         add("dns_error_mx", 1, self.b_dns_error_mx, "dns_error")
         add("dns_error_sts_txt", 2, self.b_dns_error_sts_txt, "dns_error")
-        add("txt_invalid", 3, self.b_txt_invalid, "not_deployed")
-        add("txt_multiple", 1, self.b_txt_multiple, "not_deployed")
+        # A v=STSv1 record that does not parse, or several: a failed deployment (docs/codes.md)
+        add("txt_invalid", 3, self.b_txt_invalid, "invalid")
+        add("txt_multiple", 1, self.b_txt_multiple, "invalid")
         add("enforce_ok", 6, self.b_sts_ok, "enforce_ok")
         add("max_age_short", 1, self.b_sts_ok, "enforce_ok")
         add("testing_ok", 2, self.b_sts_ok, "testing_ok")
@@ -371,6 +395,21 @@ class Gen:
 
     def rr(self, name, rtype, data):
         self.zone.write("%s. %s %s\n" % (name, rtype, data))
+        if rtype == "TXT":
+            self.txt.setdefault(name, []).append(unq(data))
+        elif rtype == "CNAME":
+            self.cname[name] = data.rstrip(".")
+
+    def published(self, name):
+        """(sts_record, tlsrpt_record, TXT records at _mta-sts, behaviour, sha256) of a domain."""
+        def records(owner):
+            return self.txt.get(self.cname.get(owner, owner), [])
+        sts = records("_mta-sts." + name)
+        beh, body = self.policy_of.get(name, ("", None))
+        served = beh in ("valid", "charset")  # nginx sends the file as is, 200 text/plain
+        sha = hashlib.sha256(body.encode()).hexdigest() if served else ""
+        return (record_text(sts, "v=STSv1"), record_text(records("_smtp._tls." + name), "v=TLSRPTv1"),
+                len(sts), beh, sha)
 
     def mx(self, d, hosts):
         for i, h in enumerate(hosts):
@@ -451,6 +490,7 @@ class Gen:
     def policy(self, d, behaviour, body):
         """Publishes mta-sts.<d> on a policy-host behaviour with body as its policy file."""
         host = "mta-sts." + d.name
+        self.policy_of[d.name] = (behaviour, body)
         if behaviour != "unresolved":
             self.rr(host, "A", POLICY_BEHAVIOURS[behaviour][0])
             self.policy_hosts[behaviour].append(host)
@@ -474,6 +514,9 @@ class Gen:
         r = self.rng.random()
         if r < 0.01:
             self.tlsrpt(d, "valid")
+        if v == 1:  # only records without the v=STSv1 prefix: discarded (RFC 8461 §3.1)
+            self.rr("_mta-sts." + d.name, "TXT", q("v=STSv10; id=1;"))
+            self.rr("_mta-sts." + d.name, "TXT", q("v=spf1 -all"))
         return []
 
     def b_nosts_tlsrpt(self, d, v, cov):
@@ -789,6 +832,13 @@ class Gen:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["rank", "domain", "scenario"])
             w.writerows(scen)
+        with open(os.path.join(self.out, "published.csv"), "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["rank", "domain", "scenario", "sts_record", "tlsrpt_record", "sts_txt_count",
+                        "policy_behaviour", "policy_sha256"])
+            for rank, name, sc in scen:
+                if sc != "input_invalid":
+                    w.writerow([rank, name, sc] + list(self.published(name)))
         meta = {
             "domains": n, "lines": total, "seed": self.args.seed, "mix": mix_path,
             "coverage_slots": len(self.coverage()), "scenarios": counts, "verdicts": verdicts,

@@ -3,9 +3,10 @@
 # few hundred generated domains covering every scenario, checks with kdig/curl/openssl that the
 # servers behave as the ground truth says, scans it from inside the namespace, and
 # compares every row with the generator's truth.csv (tests/e2e/compare_truth.py).  Then checks
-# the MX table (one row per probed host and address, never twice) and the same scan with
-# --starttls all, and that `down` removes the servers' state.  The namespace is torn down even
-# when a step fails.
+# the MX table (one row per probed host and address, never twice), the descriptive columns and the
+# domain-MX edge table against what the generator published (check_columns.py), the same scan
+# with --starttls all, and that `down` removes the servers' state.  The namespace is torn down
+# even when a step fails.
 #
 # The testnet data lives in TESTNET_DIR when set, else in a fresh `mktemp -d` directory (mode
 # 0700, like a clone in /root): the servers drop privileges and must never need to enter it.  That
@@ -47,8 +48,10 @@ scan() { "$tn" exec -- "$bin" -q --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca
 
 echo "e2e: scan --starttls sts (the truth's mode)"
 scan -o "$out/domains.csv.zst" --mx-output "$out/mx.csv" --summary-json "$out/summary.json" \
-     "$TESTNET_DIR/domains.txt"
+     --domain-mx-output "$out/edges.csv.zst" "$TESTNET_DIR/domains.txt"
 python3 "$repo/tests/e2e/compare_truth.py" "$TESTNET_DIR/truth.csv" "$out/domains.csv.zst"
+python3 "$repo/tests/e2e/check_columns.py" "$TESTNET_DIR/gen/published.csv" "$out/domains.csv.zst" \
+        "$out/edges.csv.zst"
 python3 "$repo/tests/e2e/check_mx_table.py" "$out/mx.csv" "$out/domains.csv.zst"
 
 echo "e2e: scan --starttls all: every verdict of the sts scan holds"

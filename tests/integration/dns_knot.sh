@@ -96,8 +96,11 @@ head -c $(( $(stat -c %s "$tmp/full.csv") / 2 )) "$tmp/full.csv" > "$tmp/cut.csv
 python3 - "$tmp/cut.csv" "$tmp/rest.csv" <<'PY'
 import csv, sys
 def ranks(path, complete_only):
-    rows = list(csv.reader(open(path, newline="")))[1:]
-    return [r[1] for r in rows if not complete_only or (len(r) == 18 and r[17].endswith("Z") and len(r[17]) == 20)]
+    rows = list(csv.reader(open(path, newline="")))
+    head, rows = rows[0], rows[1:]
+    at = head.index("scanned_at")
+    return [r[1] for r in rows if not complete_only or
+            (len(r) == len(head) and r[at].endswith("Z") and len(r[at]) == 20)]
 done, rest = ranks(sys.argv[1], True), ranks(sys.argv[2], False)
 allr = sorted(done + rest, key=int)
 want = [str(i) for i in range(1, 16)]

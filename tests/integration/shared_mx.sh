@@ -41,5 +41,7 @@ rows=$(($(wc -l < "$tmp/mx.csv") - 1))
 [ "$rows" = 1 ] || { echo "FAIL: $rows MX rows, want 1"; fail=1; }
 n=$(grep -c 'mx_starttls_missing' "$tmp/out.csv" || true)
 [ "$n" = 1000 ] || { echo "FAIL: $n domain rows with mx_starttls_missing, want 1000"; fail=1; }
-[ $fail = 0 ] && echo "shared_mx: 1000 domains, 1 SMTP connection, 1 MX row"
+sharing=$(python3 -c 'import csv,sys; print(";".join(r["domains_sharing"] for r in csv.DictReader(open(sys.argv[1]))))' "$tmp/mx.csv")
+[ "$sharing" = 1000 ] || { echo "FAIL: domains_sharing $sharing, want 1000"; fail=1; }
+[ $fail = 0 ] && echo "shared_mx: 1000 domains, 1 SMTP connection, 1 MX row shared by 1000"
 exit $fail

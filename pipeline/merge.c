@@ -1,0 +1,341 @@
+/*
+ * merge: option parsing, the row pass (every file through csvin into one csvout), and the checks
+ * (key multiset, rank bitmap, a second pass over --input for the lines without a row).
+ */
+#include "pipeline/merge.h"
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output/csvin.h"
+#include "output/csvout.h"
+#include "pipeline/input.h"
+#include "pipeline/resume.h"
+
+#define RANK_BITS_MAX (1L << 28) /* ranks above this are not checked for gaps (32 MiB of bits) */
+#define REPORT_MAX 20            /* individual findings printed per kind */
+
+struct merge {
+    const char *output, *input;
+    int mx, quiet;
+    FILE *err;
+    struct csvout *out;
+    struct resume *keys;      /* without --input: keys seen; with: the input's lines still unmatched */
+    uint8_t *ranks;           /* bit per rank seen */
+    long max_rank;
+    unsigned long rows, written, duplicates, unexpected, missing, truncated_files;
+    int fatal;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: mtasts-scan merge [--input LIST] [--mx] [-q] -o ALL OUT...\n"
+            "Merges the domain tables (-o outputs, plain or .zst) of one input's shards and\n"
+            "resumed runs into ALL (.zst when the name ends in .zst; - = stdout) with one header.\n"
+            "  -o, --output FILE  the merged table (must not be one of OUT)\n"
+            "  --input LIST       the scanned list: report exactly which lines have no row, and\n"
+            "                     allow a key as often as the list repeats the line\n"
+            "  --mx               the files are MX tables (--mx-output): concatenate, no key checks\n"
+            "  -q, --quiet        no summary line\n"
+            "Exit: 0 merged; 3 duplicate rows (dropped) or rows not in LIST; 4 lines of LIST\n"
+            "without a row; 1 a file unreadable, not a table, or malformed; 2 usage.\n"
+            "Gaps in the ranks are reported without failing; a truncated file is named.\n");
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int mark_rank(struct merge *m, long rank)
+{
+    if (rank < 1 || rank > RANK_BITS_MAX)
+        return 0;
+    size_t have = m->max_rank > 0 ? (size_t)m->max_rank / 8 + 1 : 0;
+    if ((size_t)rank / 8 >= have) {
+        size_t need = (size_t)rank / 8 + 1;
+        size_t cap = have ? have : 4096;
+        while (cap < need)
+            cap *= 2;
+        uint8_t *b = realloc(m->ranks, cap);
+        if (b == NULL)
+            return -1;
+        memset(b + have, 0, cap - have);
+        m->ranks = b;
+        m->max_rank = (long)(cap * 8 - 1);
+    }
+    m->ranks[rank / 8] |= (uint8_t)(1u << (rank % 8));
+    return 0;
+}
+
+/* Decides whether a domain row is written and records what it means.  1 = write. */
+static int check_row(struct merge *m, const struct domain_result *r, const char *path, long line)
+{
+    if (mark_rank(m, r->rank) != 0 || m->keys == NULL)
+        return -1;
+    if (m->input) {
+        int t = resume_take(m->keys, r->rank, r->domain);
+        if (t == 1)
+            return 1;
+        if (t < 0) {
+            if (m->unexpected++ < REPORT_MAX)
+                fprintf(m->err, "merge: %s line %ld: rank %ld, domain %s is not a line of %s\n",
+                        path, line, r->rank, r->domain, m->input);
+            return 1;
+        }
+    } else {
+        long before = resume_add(m->keys, r->rank, r->domain);
+        if (before < 0)
+            return -1;
+        if (before == 0)
+            return 1;
+    }
+    if (m->duplicates++ < REPORT_MAX)
+        fprintf(m->err, "merge: %s line %ld: duplicate row (rank %ld, domain %s): dropped\n", path,
+                line, r->rank, r->domain);
+    return 0;
+}
+
+/* Streams one file's rows into the output.  Returns 0, or -1 on a fatal error (reported). */
+static int merge_file(struct merge *m, const char *path, void *rec)
+{
+    enum csvout_table t = m->mx ? CSVOUT_MX : CSVOUT_DOMAIN;
+    struct csvin_error e;
+    struct csvin *in = csvin_open(path, t, &e);
+    if (in == NULL) {
+        fprintf(m->err, "merge: %s\n", e.text);
+        return -1;
+    }
+    int rc;
+    while ((rc = csvin_next(in, rec)) == 1) {
+        m->rows++;
+        int keep = m->mx ? 1 : check_row(m, rec, path, csvin_line(in));
+        if (keep < 0) {
+            fprintf(m->err, "merge: out of memory\n");
+            csvin_close(in);
+            return -1;
+        }
+        if (keep == 0)
+            continue;
+        if (csvout_write_record(m->out, rec) != ZWRITER_OK) {
+            fprintf(m->err, "merge: %s\n", zwriter_strerror(csvout_error(m->out)));
+            csvin_close(in);
+            return -1;
+        }
+        m->written++;
+    }
+    const struct csvin_error *ce = csvin_error(in);
+    int ret = 0;
+    if (rc < 0 && ce->status == CSVIN_ERR_TRUNCATED) {
+        m->truncated_files++;
+        fprintf(m->err, "merge: %s (its complete rows are merged; the cut row is not)\n", ce->text);
+    } else if (rc < 0 && ce->status == CSVIN_ERR_EMPTY) {
+        fprintf(m->err, "merge: %s: empty file, no rows\n", path);
+    } else if (rc < 0) {
+        fprintf(m->err, "merge: %s\n", ce->text);
+        ret = -1;
+    }
+    csvin_close(in);
+    return ret;
+}
+
+/* Loads the input's keys (one per line that makes a row). */
+static int load_input_keys(struct merge *m)
+{
+    char errbuf[512];
+    struct input *in = input_open(m->input, errbuf, sizeof(errbuf));
+    if (in == NULL) {
+        fprintf(m->err, "merge: --input %s\n", errbuf);
+        return -1;
+    }
+    struct input_line line;
+    struct input_entry e;
+    int rc;
+    while ((rc = input_next(in, &line)) > 0) {
+        enum input_line_kind kind = input_parse_line(line.text, line.len, line.line_no, &e);
+        if (kind == INPUT_SKIP)
+            continue;
+        char domain[RESULT_NAME_MAX];
+        result_copy(domain, sizeof(domain), resume_entry_domain(kind, &e));
+        if (resume_add(m->keys, e.rank, domain) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    if (rc < 0)
+        fprintf(m->err, "merge: --input %s: %s\n", m->input, input_error(in)[0] ? input_error(in) : "out of memory");
+    input_close(in);
+    return rc < 0 ? -1 : 0;
+}
+
+/* Second pass over --input: every line whose key still has a count has no row. */
+static int report_missing_lines(struct merge *m)
+{
+    char errbuf[512];
+    struct input *in = input_open(m->input, errbuf, sizeof(errbuf));
+    if (in == NULL) {
+        fprintf(m->err, "merge: --input %s\n", errbuf);
+        return -1;
+    }
+    struct input_line line;
+    struct input_entry e;
+    while (input_next(in, &line) > 0) {
+        enum input_line_kind kind = input_parse_line(line.text, line.len, line.line_no, &e);
+        if (kind == INPUT_SKIP || !resume_take_entry(m->keys, kind, &e))
+            continue;
+        if (m->missing++ < REPORT_MAX)
+            fprintf(m->err, "merge: %s line %ld (rank %ld, %s) has no row\n", m->input, e.line_no,
+                    e.rank, resume_entry_domain(kind, &e));
+    }
+    input_close(in);
+    return 0;
+}
+
+/* Prints the gaps in 1..highest rank seen as ranges. */
+static void report_rank_gaps(struct merge *m)
+{
+    long hi = 0;
+    for (long r = m->max_rank; r >= 1 && hi == 0; r--)
+        if (m->ranks[r / 8] & (1u << (r % 8)))
+            hi = r;
+    unsigned long gaps = 0, ranges = 0;
+    for (long r = 1; r <= hi; r++) {
+        if (m->ranks[r / 8] & (1u << (r % 8)))
+            continue;
+        long end = r;
+        while (end + 1 <= hi && !(m->ranks[(end + 1) / 8] & (1u << ((end + 1) % 8))))
+            end++;
+        gaps += (unsigned long)(end - r + 1);
+        if (ranges++ < REPORT_MAX) {
+            if (end > r)
+                fprintf(m->err, "merge: ranks %ld-%ld: no row\n", r, end);
+            else
+                fprintf(m->err, "merge: rank %ld: no row\n", r);
+        }
+        r = end;
+    }
+    if (gaps > 0)
+        fprintf(m->err, "merge: %lu ranks of 1..%ld have no row (%lu ranges)\n", gaps, hi, ranges);
+}
+
+static int parse_args(struct merge *m, int argc, char **argv, FILE *out)
+{
+    enum { OPT_INPUT = 256, OPT_MX };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'}, {"input", required_argument, NULL, OPT_INPUT},
+        {"mx", no_argument, NULL, OPT_MX},        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': m->output = optarg; break;
+        case OPT_INPUT: m->input = optarg; break;
+        case OPT_MX: m->mx = 1; break;
+        case 'q': m->quiet = 1; break;
+        case 'h': usage(out); return 1;
+        default:
+            fprintf(m->err, "merge: unknown or incomplete option %s\n", argv[optind - 1]);
+            usage(m->err);
+            return -1;
+        }
+    }
+    if (m->output == NULL || optind >= argc) {
+        fprintf(m->err, "merge: give -o ALL and at least one file to merge\n");
+        usage(m->err);
+        return -1;
+    }
+    if (m->mx && m->input) {
+        fprintf(m->err, "merge: --input checks domain tables; it does not apply to --mx\n");
+        return -1;
+    }
+    for (int i = optind; i < argc; i++)
+        if (strcmp(argv[i], m->output) == 0 || same_file(argv[i], m->output)) {
+            fprintf(m->err, "merge: -o %s is also a file to merge: give another name\n", m->output);
+            return -1;
+        }
+    return 0;
+}
+
+static int finish(struct merge *m)
+{
+    if (!m->mx && m->input && report_missing_lines(m) != 0)
+        m->fatal = 1;
+    else if (!m->mx && !m->input)
+        report_rank_gaps(m);
+    if (!m->quiet) {
+        fprintf(m->err, "merge: %lu rows read, %lu written to %s; %lu duplicates dropped",
+                m->rows, m->written, m->output, m->duplicates);
+        if (m->input)
+            fprintf(m->err, "; %lu rows not in %s; %lu lines of it without a row", m->unexpected,
+                    m->input, m->missing);
+        if (m->truncated_files)
+            fprintf(m->err, "; %lu truncated files", m->truncated_files);
+        fputc('\n', m->err);
+    }
+    if (m->fatal)
+        return MERGE_EXIT_FATAL;
+    if (m->duplicates || m->unexpected)
+        return MERGE_EXIT_DUPLICATES;
+    return m->missing ? MERGE_EXIT_MISSING : MERGE_EXIT_OK;
+}
+
+int merge_main(int argc, char **argv, FILE *out, FILE *err)
+{
+    struct merge m;
+    memset(&m, 0, sizeof(m));
+    m.err = err;
+    int r = parse_args(&m, argc, argv, out);
+    if (r != 0)
+        return r > 0 ? MERGE_EXIT_OK : MERGE_EXIT_USAGE;
+    enum csvout_table t = m.mx ? CSVOUT_MX : CSVOUT_DOMAIN;
+    void *rec = malloc(csvout_record_size(t));
+    m.keys = resume_new();
+    if (rec == NULL || m.keys == NULL) {
+        fprintf(err, "merge: out of memory\n");
+        m.fatal = 1;
+        goto done;
+    }
+    if (m.input && load_input_keys(&m) != 0) {
+        m.fatal = 1;
+        goto done;
+    }
+    /* ALL is written as its work file and renamed when the merge ends (zwriter.h): a merge that
+     * fails leaves an existing ALL as it was.  Unlike a scan's, a merge's work file is only ever
+     * a copy of its inputs: a stale one (a killed merge) is replaced, a failed one removed. */
+    struct zwriter_error zerr;
+    const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
+    char work[4096];
+    if (strcmp(m.output, "-") != 0 && zwriter_partial_path(m.output, work, sizeof(work)))
+        (void)unlink(work);
+    m.out = csvout_open_opts(m.output, t, &wopts, &zerr);
+    if (m.out == NULL) {
+        fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
+        m.fatal = 1;
+        goto done;
+    }
+    for (int i = optind; i < argc && !m.fatal; i++)
+        if (merge_file(&m, argv[i], rec) != 0)
+            m.fatal = 1;
+    if (csvout_close_as(m.out, m.fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {
+        fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
+        m.fatal = 1;
+    }
+    m.out = NULL;
+    r = finish(&m);
+done:
+    if (m.out)
+        csvout_close_as(m.out, ZWRITER_DISCARD, NULL);
+    free(rec);
+    free(m.ranks);
+    resume_free(m.keys);
+    return m.fatal ? MERGE_EXIT_FATAL : r;
+}
