@@ -27,6 +27,12 @@
 #include "pipeline/ratelimit.h"
 
 #define DNS_TICK_USEC 50000 /* timeout granularity */
+/* --dns-inflight N caps the queries on the wire for a resolver answering within this time; a
+ * slower one (a recursive resolver iterating over long round trips) gets proportionally more,
+ * up to DNS_INFLIGHT_GROWTH times N, so the query RATE stays what N allows near by (N / 50 ms),
+ * while queries do not time out.  See inflight_cap(). */
+#define DNS_INFLIGHT_REF_SEC 0.05
+#define DNS_INFLIGHT_GROWTH 4.0
 
 struct dns_sock {
     ares_socket_t fd;
@@ -42,6 +48,8 @@ struct dns {
     struct event *tick;
     unsigned long outstanding;   /* on the wire */
     long max_inflight;
+    double lat_ewma;             /* seconds from send to answer, recent answers (0: none yet) */
+    double timeout_ewma;         /* share of recent queries that needed a retry or timed out */
     struct query *wait_head, *wait_tail; /* over the cap: sent as answers free slots */
     unsigned long n_waiting;
     struct ratelimit rate;       /* --dns-rate */
@@ -326,6 +334,7 @@ struct query {
     enum query_kind kind;
     union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; } u;
     void *arg;
+    double sent_at;         /* now_mono() when put on the wire */
 };
 
 /* Moves *off past the (possibly compressed) name at abuf + *off; -1 when it runs off the end. */
@@ -571,12 +580,14 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
 
 static void wire_send(struct dns *d, struct query *q);
 
+static void follow_latency(struct dns *d, const struct query *q, int status, int timeouts);
+
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
-    (void)timeouts;
     struct query *q = arg;
     struct dns *d = q->d;
     count_answer(d, status, abuf, alen);
+    follow_latency(d, q, status, timeouts);
     switch (q->kind) {
     case Q_MX: deliver_mx(q, status, abuf, alen); break;
     case Q_TXT: deliver_txt(q, status, abuf, alen); break;
@@ -589,11 +600,37 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     tick_update(d);
 }
 
+/* The in-flight cap follows the resolver: max_inflight at DNS_INFLIGHT_REF_SEC answer latency
+ * or less (a server next door, whose socket buffer a burst would overflow), growing with the
+ * latency (a recursive resolver over 100-300 ms round trips would otherwise be kept idle), back
+ * to max_inflight as soon as more than 2 % of the queries need a retry (the resolver is overrun,
+ * or the path loses datagrams: more queries on the wire would only lose more). */
+static long inflight_cap(const struct dns *d)
+{
+    double k = d->lat_ewma / DNS_INFLIGHT_REF_SEC;
+    if (k < 1.0 || d->timeout_ewma > 0.02)
+        k = 1.0;
+    if (k > DNS_INFLIGHT_GROWTH)
+        k = DNS_INFLIGHT_GROWTH;
+    return (long)((double)d->max_inflight * k);
+}
+
+static void follow_latency(struct dns *d, const struct query *q, int status, int timeouts)
+{
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION || q->sent_at <= 0)
+        return;
+    d->timeout_ewma = 0.99 * d->timeout_ewma + (timeouts > 0 || status == ARES_ETIMEOUT ? 0.01 : 0.0);
+    if (timeouts > 0 || status == ARES_ETIMEOUT)
+        return;   /* the time of a retried query is the timeout's, not the resolver's */
+    double lat = now_mono() - q->sent_at;
+    d->lat_ewma = d->lat_ewma > 0 ? 0.98 * d->lat_ewma + 0.02 * lat : lat;
+}
+
 /* 1 when one more query may go on the wire now (an in-flight slot and a --dns-rate token, which
  * it then takes). */
 static int may_send(struct dns *d)
 {
-    if (d->max_inflight > 0 && (long)d->outstanding >= d->max_inflight)
+    if (d->max_inflight > 0 && (long)d->outstanding >= inflight_cap(d))
         return 0;
     return ratelimit_take(&d->rate, now_mono());
 }
@@ -610,7 +647,7 @@ static void drain(struct dns *d)
         d->n_waiting--;
         wire_send(d, w);
     }
-    if (d->wait_head && (d->max_inflight <= 0 || (long)d->outstanding < d->max_inflight) &&
+    if (d->wait_head && (d->max_inflight <= 0 || (long)d->outstanding < inflight_cap(d)) &&
         !event_pending(d->rate_ev, EV_TIMEOUT, NULL)) {
         double wait = ratelimit_wait(&d->rate, now_mono());
         struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6) + 500};
@@ -622,6 +659,7 @@ static void wire_send(struct dns *d, struct query *q)
 {
     d->outstanding++;
     d->counters.sent++;
+    q->sent_at = now_mono();
     tick_update(d);
     ares_query(d->channel, q->name, ns_c_in, q->type, on_answer, q);
 }
