@@ -59,6 +59,7 @@ void config_defaults(struct config *cfg)
     cfg->shard_count = 1;
     cfg->domain_timeout_sec = -1; /* derived from --timeout: see config_domain_timeout */
     cfg->dns_abort_after = 100;
+    cfg->retry_timeouts = 1;
 }
 
 enum opt_id {
@@ -66,7 +67,8 @@ enum opt_id {
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
-    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT, OPT_BLOCKLIST, OPT_DNS_RATE
+    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT, OPT_BLOCKLIST, OPT_DNS_RATE,
+    OPT_RETRY_TIMEOUTS
 };
 
 struct opt_doc {
@@ -107,6 +109,7 @@ static const struct opt_doc opts[] = {
     {{"shard", required_argument, NULL, OPT_SHARD}, "I/N", "scan only input lines whose number modulo N is I (0-based)"},
     {{"blocklist", required_argument, NULL, OPT_BLOCKLIST}, "FILE", "never contact what FILE lists (repeatable, up to 8 files; one entry per line, # comments: domain suffixes, IPv4/IPv6 addresses and CIDR prefixes); listed domains get the verdict excluded (see datasets/optout.blocklist)"},
     {{"dns-rate", required_argument, NULL, OPT_DNS_RATE}, "N", "DNS queries sent per second at most, over all --resolver servers together, 0 = unlimited (default 0)"},
+    {{"retry-timeouts", required_argument, NULL, OPT_RETRY_TIMEOUTS}, "N", "an MX probe or policy fetch that timed out connecting or waiting for the greeting / TLS handshake is tried again up to N times, min(2 s, --timeout / 2) later (a loaded server is not a fact about the domain); the row's retried column says so (default 1; 0 = never)"},
     {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr, fitted to the terminal's width (default when stderr is a terminal the CSV does not go to)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no status line"},
     {{"schema", no_argument, NULL, OPT_SCHEMA}, NULL, "print the CSV columns with their meaning and exit"},
@@ -405,6 +408,7 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
         cfg->blocklist[cfg->n_blocklist++] = arg;
         return 0;
     case OPT_DNS_RATE: return parse_double(arg, 0, 1e9, &cfg->dns_rate, ex, exlen);
+    case OPT_RETRY_TIMEOUTS: return parse_long(arg, 0, 5, &cfg->retry_timeouts, ex, exlen);
     case OPT_PROGRESS: cfg->progress = PROGRESS_ON; return 0;
     case 'q': cfg->progress = PROGRESS_OFF; return 0;
     case OPT_SCHEMA: csvout_print_schema(out); return 1;
@@ -423,6 +427,11 @@ double config_dns_timeout(const struct config *cfg)
     double rounds = (double)((1L << (cfg->retries + 1)) - 1);
     double t = cfg->timeout_sec / rounds;
     return t < 0.05 ? 0.05 : t;
+}
+
+double config_retry_pause(const struct config *cfg)
+{
+    return cfg->timeout_sec / 2 < CONFIG_RETRY_PAUSE_SEC ? cfg->timeout_sec / 2 : CONFIG_RETRY_PAUSE_SEC;
 }
 
 double config_domain_timeout(const struct config *cfg)

@@ -210,6 +210,7 @@ void domain_exclude(struct domain *d, struct domain_env *env, const char *name, 
 /* ---- DOMAIN_CHECKS: policy -------------------------------------------------------------- */
 
 static int fetch_next_addr(struct domain *d);
+static void fetch_fail_oom(struct domain *d);
 
 /* The policy host did not answer at this address (refused, unreachable, or no TCP connection
  * within the timeout): a client tries its next address (A first, then AAAA). */
@@ -219,6 +220,37 @@ static int fetch_unanswered(const struct https_fetch_result *res)
            (res->status == HTTPS_FETCH_TIMEOUT && strstr(res->detail, "in step connect"));
 }
 
+/* The pause is over: the addresses are tried again from the first. */
+static void fetch_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct domain *d = arg;
+    d->fetch_next = 0;
+    if (!fetch_next_addr(d))
+        fetch_fail_oom(d);
+}
+
+/* No TCP connection or no TLS handshake within --timeout at any address: often a loaded
+ * server, not a fact about the domain.  Tried again CONFIG_RETRY_PAUSE_SEC later, up to
+ * --retry-timeouts times; 0 when not.  fetch_queued stays set: a --domain-timeout cut sees it. */
+static int fetch_retry_later(struct domain *d, const struct https_fetch_result *res)
+{
+    if (res->status != HTTPS_FETCH_TIMEOUT || !d->fetch_addrs ||
+        d->fetch_tries >= d->env->cfg->retry_timeouts ||
+        !(strstr(res->detail, "in step connect") || strstr(res->detail, "in step handshake")))
+        return 0;
+    if (!d->fetch_pause)
+        d->fetch_pause = evtimer_new(d->env->base, fetch_resume, d);
+    double pause = config_retry_pause(d->env->cfg);
+    struct timeval tv = {(time_t)pause, (suseconds_t)((pause - (double)(time_t)pause) * 1e6)};
+    if (!d->fetch_pause || evtimer_add(d->fetch_pause, &tv) < 0)
+        return 0;
+    d->fetch_tries++;
+    d->fetch_queued = 1;
+    return 1;
+}
+
 static void on_fetch(const struct https_fetch_result *res, void *arg)
 {
     struct domain *d = arg;
@@ -226,6 +258,8 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
     d->fetch_queued = 0;
     addrlimit_release(&d->fetch_ticket);
     if (fetch_unanswered(res) && fetch_next_addr(d))
+        return;
+    if (fetch_retry_later(d, res))
         return;
     free(d->fetch_addrs);
     d->fetch_addrs = NULL;
@@ -341,6 +375,7 @@ static void on_mx_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
 {
     struct domain_mx *m = w->arg;
     m->done = 1;
+    m->retried = o->retried;
     m->probes = o->probes;
     stage_op_done(m->owner);
 }
@@ -451,6 +486,13 @@ static void domain_finish(struct domain *d)
     if (d->deadline)
         evtimer_del(d->deadline);
     classify_domain(&f, &d->result);
+    if (d->fetch_tries > 0)
+        result_list_add(d->result.retried, sizeof(d->result.retried), "policy_fetch");
+    for (size_t i = 0; i < d->n_probe; i++)
+        if (d->mxs[i].done && d->mxs[i].retried) {
+            result_list_add(d->result.retried, sizeof(d->result.retried), "mx_probe");
+            break;
+        }
     d->stage = DOMAIN_DONE;
     d->env->finish(d, d->env->finish_arg);
 }
@@ -484,6 +526,8 @@ static void domain_cut(struct domain *d)
         d->dns_waiting = 0; /* their answers, when they come, are dropped */
         cut_add(d, "dns");
     }
+    if (d->fetch_pause)
+        evtimer_del(d->fetch_pause); /* a retry waiting for its time: cut like a queued fetch */
     if (d->fetch || d->fetch_queued) {
         int queued = !d->fetch;
         if (d->fetch)
@@ -520,8 +564,11 @@ void domain_recycle(struct domain *d)
     addrlimit_release(&d->fetch_ticket); /* a no-op unless the domain was abandoned mid-fetch */
     free(d->policy);
     free(d->fetch_addrs);
+    if (d->fetch_pause)
+        event_free(d->fetch_pause);
     d->fetch = NULL;
     d->policy = NULL;
     d->fetch_addrs = NULL;
+    d->fetch_pause = NULL;
     d->stage = DOMAIN_IDLE;
 }

@@ -59,6 +59,7 @@ struct domain_mx {
     struct mxcache_waiter waiter;
     struct domain *owner;
     int done;
+    int retried;                   /* a probe of the host was retried after a timeout */
     struct classify_probes probes; /* the host's probe outcomes, copied from the mxcache */
 };
 
@@ -80,6 +81,8 @@ struct domain {
     socklen_t fetch_addrlen;
     struct dns_addr_answer *fetch_addrs; /* owned: the policy host's addresses, tried in turn */
     size_t fetch_next;              /* index in fetch_addrs of the next address to try */
+    long fetch_tries;               /* retries after a connect/handshake timeout (--retry-timeouts) */
+    struct event *fetch_pause;      /* owned: the wait before such a retry; NULL until needed */
     struct tlsworker_job *fetch;    /* in flight, NULL otherwise */
     int fetch_done;
     struct https_fetch_result fetch_res; /* body not kept (parsed at once) */
