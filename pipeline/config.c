@@ -90,7 +90,7 @@ static const struct opt_doc opts[] = {
     {{"retries", required_argument, NULL, OPT_RETRIES}, "N", "DNS retries after the first try (default 2)"},
     {{"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT}, "SEC", "first DNS try's timeout, doubled on each retry (default: a share of --timeout such that a lookup with all its retries ends within --timeout)"},
     {{"domain-timeout", required_argument, NULL, OPT_DOMAIN_TIMEOUT}, "SEC", "whole-domain deadline: after it the domain is finished with what is known, issue domain_timeout (default 3 x --timeout; 0 = none)"},
-    {{"dns-inflight", required_argument, NULL, OPT_DNS_INFLIGHT}, "N", "DNS queries on the wire at most for a resolver answering within 50 ms, up to 4x that for a slower one while no query needs a retry; more wait their turn (default 500)"},
+    {{"dns-inflight", required_argument, NULL, OPT_DNS_INFLIGHT}, "N", "DNS queries on the wire at most for a resolver answering within 50 ms, up to 8x that for a slower one, lowered while queries need retries; more wait their turn (default 500)"},
     {{"dns-abort-after", required_argument, NULL, OPT_DNS_ABORT_AFTER}, "N", "stop with exit status 4 when the first N DNS lookups all get no answer (no resolver reachable); 0 = never (default 100)"},
     {{"starttls", required_argument, NULL, OPT_STARTTLS}, "MODE", "all | sts | none: whose MX hosts are probed (default sts)"},
     {{"dns-only", no_argument, NULL, OPT_DNS_ONLY}, NULL, "DNS stage only: no HTTPS fetch, no SMTP probe"},

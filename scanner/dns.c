@@ -32,7 +32,7 @@
  * up to DNS_INFLIGHT_GROWTH times N, so the query RATE stays what N allows near by (N / 50 ms),
  * while queries do not time out.  See inflight_cap(). */
 #define DNS_INFLIGHT_REF_SEC 0.05
-#define DNS_INFLIGHT_GROWTH 4.0
+#define DNS_INFLIGHT_GROWTH 8.0
 
 struct dns_sock {
     ares_socket_t fd;
@@ -50,6 +50,8 @@ struct dns {
     long max_inflight;
     double lat_ewma;             /* seconds from send to answer, recent answers (0: none yet) */
     double timeout_ewma;         /* share of recent queries that needed a retry or timed out */
+    double ceiling;              /* in-flight cap learnt from retries (0: not learnt yet) */
+    double last_cut;             /* now_mono() of the last lowering of the ceiling */
     struct query *wait_head, *wait_tail; /* over the cap: sent as answers free slots */
     unsigned long n_waiting;
     struct ratelimit rate;       /* --dns-rate */
@@ -602,26 +604,42 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 
 /* The in-flight cap follows the resolver: max_inflight at DNS_INFLIGHT_REF_SEC answer latency
  * or less (a server next door, whose socket buffer a burst would overflow), growing with the
- * latency (a recursive resolver over 100-300 ms round trips would otherwise be kept idle), back
- * to max_inflight as soon as more than 2 % of the queries need a retry (the resolver is overrun,
- * or the path loses datagrams: more queries on the wire would only lose more). */
+ * latency (a recursive resolver over 100-300 ms round trips would otherwise be kept idle).  A
+ * resolver that drops queries when overrun (unbound past its request list) shows it by retries:
+ * while more than 2 % of the queries need one, the cap is lowered to 70 % of what was on the wire
+ * (at most once a second, never below max_inflight), then creeps up again by one query per 20
+ * clean answers (additive increase, multiplicative decrease, as TCP does). */
 static long inflight_cap(const struct dns *d)
 {
     double k = d->lat_ewma / DNS_INFLIGHT_REF_SEC;
-    if (k < 1.0 || d->timeout_ewma > 0.02)
+    if (k < 1.0)
         k = 1.0;
     if (k > DNS_INFLIGHT_GROWTH)
         k = DNS_INFLIGHT_GROWTH;
-    return (long)((double)d->max_inflight * k);
+    double cap = (double)d->max_inflight * k;
+    if (d->ceiling > 0 && d->ceiling < cap)
+        cap = d->ceiling;
+    return cap < (double)d->max_inflight ? d->max_inflight : (long)cap;
 }
 
 static void follow_latency(struct dns *d, const struct query *q, int status, int timeouts)
 {
     if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION || q->sent_at <= 0)
         return;
-    d->timeout_ewma = 0.99 * d->timeout_ewma + (timeouts > 0 || status == ARES_ETIMEOUT ? 0.01 : 0.0);
-    if (timeouts > 0 || status == ARES_ETIMEOUT)
+    int retried = timeouts > 0 || status == ARES_ETIMEOUT;
+    d->timeout_ewma = 0.99 * d->timeout_ewma + (retried ? 0.01 : 0.0);
+    if (retried) {
+        double now = now_mono();
+        if (d->timeout_ewma > 0.02 && now - d->last_cut > 1.0) {
+            d->ceiling = 0.7 * (double)(d->outstanding + 1);
+            if (d->ceiling < (double)d->max_inflight)
+                d->ceiling = (double)d->max_inflight;
+            d->last_cut = now;
+        }
         return;   /* the time of a retried query is the timeout's, not the resolver's */
+    }
+    if (d->ceiling > 0)
+        d->ceiling += 0.05;
     double lat = now_mono() - q->sent_at;
     d->lat_ewma = d->lat_ewma > 0 ? 0.98 * d->lat_ewma + 0.02 * lat : lat;
 }
