@@ -89,7 +89,7 @@ static const struct opt_doc opts[] = {
     {{"timeout", required_argument, NULL, OPT_TIMEOUT}, "SEC", "per-network-operation timeout (default 10)"},
     {{"retries", required_argument, NULL, OPT_RETRIES}, "N", "DNS retries after the first try (default 2)"},
     {{"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT}, "SEC", "first DNS try's timeout, doubled on each retry (default: a share of --timeout such that a lookup with all its retries ends within --timeout)"},
-    {{"domain-timeout", required_argument, NULL, OPT_DOMAIN_TIMEOUT}, "SEC", "whole-domain deadline: after it the domain is finished with what is known, issue domain_timeout (default 3 x --timeout; 0 = none)"},
+    {{"domain-timeout", required_argument, NULL, OPT_DOMAIN_TIMEOUT}, "SEC", "whole-domain deadline: after it the domain is finished with what is known, issue domain_timeout (default 3 x --timeout, plus --timeout and the pause for each --retry-timeouts retry; 0 = none)"},
     {{"dns-inflight", required_argument, NULL, OPT_DNS_INFLIGHT}, "N", "DNS queries on the wire at most for a resolver answering within 50 ms, up to 8x that for a slower one, lowered while queries need retries; more wait their turn (default 500)"},
     {{"dns-abort-after", required_argument, NULL, OPT_DNS_ABORT_AFTER}, "N", "stop with exit status 4 when the first N DNS lookups all get no answer (no resolver reachable); 0 = never (default 100)"},
     {{"starttls", required_argument, NULL, OPT_STARTTLS}, "MODE", "all | sts | none: whose MX hosts are probed (default sts)"},
@@ -442,8 +442,9 @@ double config_domain_timeout(const struct config *cfg)
      * host's or MX host's addresses, then the HTTPS fetch or SMTP probe), each of which a working
      * server ends well within --timeout.  3 x --timeout therefore never cuts a working domain,
      * and bounds one whose servers spend nearly --timeout at every step (seen: 18.3 s under
-     * --timeout 5) to 15 s. */
-    return 3 * cfg->timeout_sec;
+     * --timeout 5) to 15 s.  Each --retry-timeouts retry lengthens that path by its pause and
+     * one more --timeout. */
+    return 3 * cfg->timeout_sec + (double)cfg->retry_timeouts * (config_retry_pause(cfg) + cfg->timeout_sec);
 }
 
 /* Copies v into buf with control characters as \xNN, so an error message stays one line. */

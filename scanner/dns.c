@@ -605,8 +605,8 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 /* The in-flight cap follows the resolver: max_inflight at DNS_INFLIGHT_REF_SEC answer latency
  * or less (a server next door, whose socket buffer a burst would overflow), growing with the
  * latency (a recursive resolver over 100-300 ms round trips would otherwise be kept idle).  A
- * resolver that drops queries when overrun (unbound past its request list) shows it by retries:
- * while more than 2 % of the queries need one, the cap is lowered to 70 % of what was on the wire
+ * resolver that drops queries when overrun (unbound past its wait-limit) shows it by queries
+ * never answered: while more than 1 % of them time out, the cap is lowered to 70 % of what was on the wire
  * (at most once a second, never below max_inflight), then creeps up again by one query per 20
  * clean answers (additive increase, multiplicative decrease, as TCP does). */
 static long inflight_cap(const struct dns *d)
@@ -626,11 +626,12 @@ static void follow_latency(struct dns *d, const struct query *q, int status, int
 {
     if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION || q->sent_at <= 0)
         return;
-    int retried = timeouts > 0 || status == ARES_ETIMEOUT;
-    d->timeout_ewma = 0.99 * d->timeout_ewma + (retried ? 0.01 : 0.0);
-    if (retried) {
+    /* Only a query that was never answered says "overrun": a slow answer (a far resolver, a lost
+     * datagram it recovered from) costs a c-ares retry but is no reason to send fewer. */
+    d->timeout_ewma = 0.99 * d->timeout_ewma + (status == ARES_ETIMEOUT ? 0.01 : 0.0);
+    if (timeouts > 0 || status == ARES_ETIMEOUT) {
         double now = now_mono();
-        if (d->timeout_ewma > 0.02 && now - d->last_cut > 1.0) {
+        if (status == ARES_ETIMEOUT && d->timeout_ewma > 0.01 && now - d->last_cut > 1.0) {
             d->ceiling = 0.7 * (double)(d->outstanding + 1);
             if (d->ceiling < (double)d->max_inflight)
                 d->ceiling = (double)d->max_inflight;

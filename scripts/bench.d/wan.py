@@ -97,6 +97,16 @@ def steady_rate(rows_path):
     return 0.8 * len(ts) / max(1.0, b - a)
 
 
+def proc_cpu(pidfile):
+    """user+sys CPU seconds of the process named by pidfile (0 when gone)."""
+    try:
+        pid = open(pidfile).read().strip()
+        f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def relay_stats(state):
     pid = open(os.path.join(state, "run", "relay.pid")).read().strip()
     os.kill(int(pid), 10)   # SIGUSR1: the relay writes its counters
@@ -161,7 +171,11 @@ def main():
             for c in [int(x) for x in args.concurrency.split(",")]:
                 tn("resolver-restart")
                 p = os.path.join(run_dir, "scan-%g-c%d" % (rtt, c))
+                relay0 = proc_cpu(os.path.join(state, "run", "relay.pid"))
                 r = timed(base + ["--concurrency", str(c), "-o", p + ".csv.zst", domains], p)
+                # unbound was restarted just before: its CPU time is this scan's
+                r["unbound_cpu"] = proc_cpu(os.path.join(state, "run", "unbound", "unbound.pid"))
+                r["relay_cpu"] = proc_cpu(os.path.join(state, "run", "relay.pid")) - relay0
                 r.update(kind="scan", rtt=rtt, loss=args.loss, concurrency=c, latency=lat,
                          domains=args.domains, diff=differences(truth, p + ".csv.zst", p),
                          relay=relay_stats(state))

@@ -13,28 +13,30 @@ import sys
 
 def table(results, command):
     lines = ["command: " + command, ""]
-    lines.append("%-6s %-5s %6s %9s %9s %9s %7s %9s %8s %6s %7s %6s %s" % (
+    lines.append("%-6s %-5s %6s %9s %9s %9s %7s %9s %8s %6s %7s %6s %8s %s" % (
         "RTT ms", "loss", "conc", "domains/s", "wall d/s", "bound", "of bnd", "cpu lim", "L s", "CPU s",
-        "RSS MB", "diff", "vs peer"))
+        "RSS MB", "diff", "unb/rly", "vs peer"))
     peers = {r["rtt"]: r for r in results if r["kind"] == "peer"}
     for r in results:
         if r["kind"] == "scan":
             p = peers.get(r["rtt"])
-            lines.append("%-6g %-5g %6d %9.0f %9.0f %9.0f %6.0f%% %9.0f %8.3f %6.1f %7.1f %6d %s" % (
+            ur = ("%.0f/%.0f" % (r["unbound_cpu"], r["relay_cpu"])) if "unbound_cpu" in r else "-"
+            lines.append("%-6g %-5g %6d %9.0f %9.0f %9.0f %6.0f%% %9.0f %8.3f %6.1f %7.1f %6d %8s %s" % (
                 r["rtt"], r["loss"], r["concurrency"], r["rate"], r["rate_wall"], r["bound"],
                 100 * r["rate"] / r["bound"], r["cpu_limit"], r["latency"], r["cpu"], r["rss_mb"],
-                r["diff"], ("%.1fx" % (r["rate_wall"] / p["rate"])) if p else "-"))
+                r["diff"], ur, ("%.1fx" % (r["rate_wall"] / p["rate"])) if p else "-"))
     for r in results:
         if r["kind"] == "peer":
-            lines.append("%-6g %-5g %6d %9s %9.0f %9s %7s %9s %8s %6.1f %7.1f %6s peer (node+mailauth)" % (
+            lines.append("%-6g %-5g %6d %9s %9.0f %9s %7s %9s %8s %6.1f %7.1f %6s %8s peer (node+mailauth)" % (
                 r["rtt"], r["loss"], r["concurrency"], "-", r["rate"], "-", "-", "-", "-", r["cpu"],
-                r["rss_mb"], "-"))
+                r["rss_mb"], "-", "-"))
     lines.append("")
     lines.append("domains/s: between the 10th and 90th percentile of the rows' finish times (the scan's throughput);")
     lines.append("wall d/s: domains / wall time, including ramp-up and the --timeout tail (tarpit, blackholes);")
     lines.append("bound = min(cpu lim, conc / L); cpu lim = domains / the scan's CPU seconds (one event loop);")
     lines.append("L = mean domain latency (Little's law at concurrency 50 on the first 2,000 domains);")
-    lines.append("diff = rows that differ from truth.csv (compare_truth); vs peer: wall d/s over the peer's.")
+    lines.append("diff = rows that differ from truth.csv (compare_truth); vs peer: wall d/s over the peer's;")
+    lines.append("unb/rly = CPU seconds of unbound and of the relay during the scan (same 2 cores as the scanner).")
     return "\n".join(lines)
 
 
