@@ -194,14 +194,18 @@ static void test_dns_cut_stale_answers_ignored(void **state)
     env_close(&e);
 }
 
-/* --domain-timeout's default is a multiple of --timeout; 0 turns it off. */
+/* --domain-timeout's default is a multiple of --timeout, longer by each retry; 0 turns it off. */
 static void test_default_deadline(void **state)
 {
     (void)state;
     struct config cfg;
     config_defaults(&cfg);
     cfg.timeout_sec = 5;
+    cfg.retry_timeouts = 0;
     assert_true(config_domain_timeout(&cfg) == 15);
+    /* each --retry-timeouts retry adds its pause (min(2 s, --timeout / 2)) and one --timeout */
+    cfg.retry_timeouts = 1;
+    assert_true(config_domain_timeout(&cfg) == 22);
     char a0[] = "mtasts-scan", a1[] = "--domain-timeout", a2[] = "0";
     char *argv[] = {a0, a1, a2, NULL};
     assert_int_equal(config_parse_args(&cfg, 3, argv, stdout, stderr), 0);
