@@ -42,6 +42,8 @@ ENUM_STR(verdict)
 ENUM_STR(smtp_probe_status)
 ENUM_STR(policy_mode)
 ENUM_STR(mx_coverage)
+ENUM_STR(change_code)
+ENUM_STR(change_severity)
 
 /* A lookup's outcome cell: empty for an answer with records (or no lookup), else the status. */
 static const char *dns_outcome_str_int(int v)
@@ -61,6 +63,8 @@ _Static_assert(sizeof(enum smtp_probe_status) == sizeof(int), "enum columns are 
 _Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum mx_coverage) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum dns_status) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum change_code) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum change_severity) == sizeof(int), "enum columns are read as int");
 
 /* One table line = one column.  R is the row record type, F its field. */
 #define FIELD(R, F) offsetof(R, F), sizeof(((R *)0)->F)
@@ -74,6 +78,7 @@ _Static_assert(sizeof(enum dns_status) == sizeof(int), "enum columns are read as
 #define DOMAIN_FIRST_VERSION_COLUMNS 18
 #define MX_FIRST_VERSION_COLUMNS 20
 #define EDGE_FIRST_VERSION_COLUMNS 8
+#define CHANGES_FIRST_VERSION_COLUMNS 7
 
 /* ---- domain table ---- */
 
@@ -187,6 +192,22 @@ static const struct csvout_column edge_columns[] = {
 
 #undef E
 
+/* ---- changes table (`diff`, --changes-output) ---- */
+
+#define CH struct changes_row
+
+static const struct csvout_column changes_columns[] = {
+    C_STR(CH, "domain", domain, "domain, as in the domain tables compared"),
+    C_LONG(CH, "rank", rank, 0, -1, "rank in the new scan (the old scan's for domain_removed)"),
+    C_ENUM(CH, "change", change, change_code, "stable change code (docs/codes.md, Changes)"),
+    C_ENUM(CH, "severity", severity, change_severity, "info, warning, error"),
+    C_STR(CH, "before", before, "the value in the old scan (empty: none or not applicable)"),
+    C_STR(CH, "after", after, "the value in the new scan (empty: none or not applicable)"),
+    C_STR(CH, "detail", detail, "what changed and why it matters, human readable"),
+};
+
+#undef CH
+
 static const char *edge_probe_status(const struct result_mx *e)
 {
     switch (e->state) {
@@ -234,6 +255,9 @@ const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n)
     case CSVOUT_EDGE:
         *n = N_ITEMS(edge_columns);
         return edge_columns;
+    case CSVOUT_CHANGES:
+        *n = N_ITEMS(changes_columns);
+        return changes_columns;
     }
     *n = 0;
     return NULL;
@@ -260,6 +284,7 @@ const char *csvout_table_str(enum csvout_table t)
     case CSVOUT_DOMAIN: return "domain";
     case CSVOUT_MX: return "MX";
     case CSVOUT_EDGE: return "domain-MX edge";
+    case CSVOUT_CHANGES: return "changes";
     }
     return "unknown";
 }
@@ -270,6 +295,7 @@ int csvout_column_required(enum csvout_table t, size_t i)
     case CSVOUT_DOMAIN: return i < DOMAIN_FIRST_VERSION_COLUMNS;
     case CSVOUT_MX: return i < MX_FIRST_VERSION_COLUMNS;
     case CSVOUT_EDGE: return i < EDGE_FIRST_VERSION_COLUMNS;
+    case CSVOUT_CHANGES: return i < CHANGES_FIRST_VERSION_COLUMNS;
     }
     return 0;
 }
@@ -280,6 +306,7 @@ size_t csvout_record_size(enum csvout_table t)
     case CSVOUT_DOMAIN: return sizeof(struct domain_result);
     case CSVOUT_MX: return sizeof(struct csvout_mx_row);
     case CSVOUT_EDGE: return sizeof(struct csvout_edge_row);
+    case CSVOUT_CHANGES: return sizeof(struct changes_row);
     }
     return 0;
 }
@@ -290,6 +317,7 @@ void csvout_record_init(enum csvout_table t, void *rec)
     case CSVOUT_DOMAIN: result_init(rec); return;
     case CSVOUT_MX: csvout_mx_row_init(rec); return;
     case CSVOUT_EDGE: csvout_edge_row_init(rec); return;
+    case CSVOUT_CHANGES: changes_row_init(rec); return;
     }
 }
 
@@ -527,6 +555,8 @@ void csvout_print_schema(FILE *f)
     print_table(f, "MX CSV (--mx-output), one row per probed MX address:", CSVOUT_MX);
     fputc('\n', f);
     print_table(f, "Domain-MX CSV (--domain-mx-output), one row per (domain, MX host):", CSVOUT_EDGE);
+    fputc('\n', f);
+    print_table(f, "Changes CSV (diff -o, --changes-output), one row per (domain, change):", CSVOUT_CHANGES);
 }
 
 static void print_markdown_table(FILE *f, const char *title, enum csvout_table t)
@@ -553,6 +583,9 @@ void csvout_print_schema_markdown(FILE *f)
     fputc('\n', f);
     print_markdown_table(f, "Domain-MX edge table (`--domain-mx-output`), one row per (domain, MX host)",
                          CSVOUT_EDGE);
+    fputc('\n', f);
+    print_markdown_table(f, "Changes table (`diff -o`, `--changes-output`), one row per (domain, change)",
+                         CSVOUT_CHANGES);
 }
 
 /* ---- row assembly ---- */

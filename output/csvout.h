@@ -20,13 +20,15 @@
 #include <time.h>
 
 #include "output/zwriter.h"
+#include "scanner/changes.h"
 #include "scanner/result.h"
 #include "scanner/smtp_probe.h"
 
 enum csvout_table {
     CSVOUT_DOMAIN = 0, /* one row per domain (struct domain_result) */
     CSVOUT_MX = 1,     /* one row per probed MX address (struct csvout_mx_row) */
-    CSVOUT_EDGE = 2    /* one row per (domain, MX host) (struct csvout_edge_row) */
+    CSVOUT_EDGE = 2,   /* one row per (domain, MX host) (struct csvout_edge_row) */
+    CSVOUT_CHANGES = 3 /* one row per (domain, change) of `diff` (struct changes_row) */
 };
 
 /* One (domain, MX host) edge as the edge CSV sees it: an owned, flat, typed record built from

@@ -39,6 +39,8 @@ void config_defaults(struct config *cfg)
     cfg->output = "-";
     cfg->concurrency = 1000;
     cfg->rate = 1000;
+    cfg->expiry_days = 30;
+    cfg->testing_days = 30;
     cfg->timeout_sec = 10;
     cfg->dns_timeout_sec = 0; /* derived from --timeout: see config_dns_timeout */
     cfg->dns_inflight = 500;
@@ -67,7 +69,8 @@ enum opt_id {
     OPT_RETRIES, OPT_STARTTLS, OPT_PROGRESS, OPT_DNS_ONLY, OPT_POLICY_ALL, OPT_USER_AGENT,
     OPT_EHLO, OPT_MX_CONN, OPT_MX_RATE, OPT_MX_ADDR_MAX, OPT_MX_CACHE, OPT_HTTPS_PORT,
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
-    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT, OPT_BLOCKLIST, OPT_DNS_RATE,
+    OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT, OPT_BLOCKLIST, OPT_DNS_RATE, OPT_METADATA, OPT_LIST_ID,
+    OPT_PREVIOUS, OPT_CHANGES_OUTPUT, OPT_EXPIRY_DAYS, OPT_TESTING_DAYS, OPT_FAIL_ON,
     OPT_RETRY_TIMEOUTS
 };
 
@@ -81,7 +84,14 @@ static const struct opt_doc opts[] = {
     {{"mx-output", required_argument, NULL, OPT_MX_OUTPUT}, "FILE", "one row per probed MX (host, address); .zst as for -o"},
     {{"domain-mx-output", required_argument, NULL, OPT_DOMAIN_MX_OUTPUT}, "FILE", "one row per (domain, MX host): preference, coverage, probe outcome; .zst as for -o"},
     {{"summary-json", required_argument, NULL, OPT_SUMMARY}, "FILE", "adoption summary as JSON"},
+    {{"metadata", required_argument, NULL, OPT_METADATA}, "FILE", "how the scan was made, as JSON (docs/metadata.md): versions, options, input SHA-256, times, counts; written at start, end, interruption or failure"},
+    {{"list-id", required_argument, NULL, OPT_LIST_ID}, "TEXT", "free text naming the input list (e.g. \"tranco-XXXXX 2026-11-30\"), recorded in --metadata"},
     {{"resume", required_argument, NULL, OPT_RESUME}, "FILE", "skip input lines whose (rank, domain) has a complete row in FILE (an earlier, interrupted run's -o; once per row, so repeated lines count); write the rest to -o"},
+    {{"previous", required_argument, NULL, OPT_PREVIOUS}, "FILE", "an earlier scan's -o (plain or .zst): compare each domain with its row there as it finishes (docs/monitoring.md)"},
+    {{"changes-output", required_argument, NULL, OPT_CHANGES_OUTPUT}, "FILE", "with --previous: one row per (domain, change), as `diff -o`; .zst as for -o"},
+    {{"expiry-days", required_argument, NULL, OPT_EXPIRY_DAYS}, "N", "with --previous: cert_expiring when a policy host or MX certificate expires within N days (default 30)"},
+    {{"testing-days", required_argument, NULL, OPT_TESTING_DAYS}, "N", "with --previous: stuck_in_testing when mode testing in both scans N days apart (default 30)"},
+    {{"fail-on", required_argument, NULL, OPT_FAIL_ON}, "LIST", "exit 3 when a listed verdict, issue code, change code or change severity (error, warning, info) occurs"},
     {{"resolver", required_argument, NULL, OPT_RESOLVER}, "ADDR", "DNS server IP[:PORT]; repeatable or comma-separated; default: system configuration"},
     {{"ca-file", required_argument, NULL, OPT_CA_FILE}, "FILE", "trust anchors for certificate checks; default: system store"},
     {{"concurrency", required_argument, NULL, OPT_CONCURRENCY}, "N", "domains in flight at most (default 1000)"},
@@ -125,8 +135,8 @@ static void usage(FILE *f)
                "INPUT: one domain per line, or Tranco-style \"rank,domain\" CSV (CRLF or LF, blank\n"
                "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n"
                "One domain: echo example.com | mtasts-scan -\n"
-               "Exit status: 0 done, 1 output or input failed, 2 usage error, 4 no DNS resolver\n"
-               "answers (--dns-abort-after), 130 interrupted.\n\n");
+               "Exit status: 0 done, 1 output or input failed, 2 usage error, 3 a --fail-on\n"
+               "finding, 4 no DNS resolver answers (--dns-abort-after), 130 interrupted.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         char left[64];
         const struct option *o = &opts[i].opt;
@@ -140,7 +150,7 @@ static void usage(FILE *f)
     }
     fprintf(f, "\nVerdicts, issue codes and columns: docs/codes.md, or --schema.\n"
                "Subcommands (first argument): merge (one table from shard and resumed outputs; "
-               "merge --help), schema [--markdown].\n");
+               "merge --help), diff (changes between two scans; diff --help), schema [--markdown].\n");
 }
 
 /* The parsers below return 0, or -1 with `expect` saying in a few words what the option takes
@@ -359,6 +369,16 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
     case OPT_DOMAIN_MX_OUTPUT: cfg->domain_mx_output = arg; return 0;
     case OPT_SUMMARY: cfg->summary_json = arg; return 0;
     case OPT_RESUME: cfg->resume = arg; return 0;
+    case OPT_METADATA: cfg->metadata = arg; return 0;
+    case OPT_LIST_ID: cfg->list_id = arg; return 0;
+    case OPT_PREVIOUS: cfg->previous = arg; return 0;
+    case OPT_CHANGES_OUTPUT: cfg->changes_output = arg; return 0;
+    case OPT_EXPIRY_DAYS: return parse_long(arg, 0, 36500, &cfg->expiry_days, ex, exlen);
+    case OPT_TESTING_DAYS: return parse_long(arg, 0, 36500, &cfg->testing_days, ex, exlen);
+    case OPT_FAIL_ON:
+        cfg->has_fail_on = 1;
+        cfg->fail_on_text = arg;
+        return changes_failon_parse(arg, &cfg->fail_on, ex, exlen);
     case OPT_RESOLVER: return add_resolver(cfg, arg, ex, exlen);
     case OPT_CA_FILE: cfg->ca_file = arg; return 0;
     case OPT_CONCURRENCY: return parse_long(arg, 1, 1000000, &cfg->concurrency, ex, exlen);
@@ -490,6 +510,10 @@ int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
         if (r > 0)
             return 1;
     }
+    if (cfg->changes_output && !cfg->previous) {
+        fprintf(err, "mtasts-scan: --changes-output needs --previous FILE (the scan to compare with)\n");
+        return -1;
+    }
     if (optind < argc)
         cfg->input = argv[optind++];
     if (optind < argc) {
@@ -497,4 +521,123 @@ int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
         return -1;
     }
     return 0;
+}
+
+/* ---- effective values (--metadata) ------------------------------------------------------------ */
+
+static struct config_value v_str(const char *s)
+{
+    struct config_value v = {.type = s ? CONFIG_VALUE_STRING : CONFIG_VALUE_NULL, .str = s};
+    return v;
+}
+
+static struct config_value v_num(double n)
+{
+    struct config_value v = {.type = CONFIG_VALUE_NUMBER, .num = n};
+    return v;
+}
+
+static struct config_value v_bool(int b)
+{
+    struct config_value v = {.type = CONFIG_VALUE_BOOL, .flag = b != 0};
+    return v;
+}
+
+static const char *progress_str(enum progress_mode m)
+{
+    switch (m) {
+    case PROGRESS_AUTO: return "auto";
+    case PROGRESS_ON: return "on";
+    case PROGRESS_OFF: return "off";
+    }
+    return "unknown";
+}
+
+/* The value behind option id; type NULL with name NULL for actions (--help, ...).  An option
+ * added to the table without a case here shows as "unknown", which test_config catches. */
+static struct config_value value_of(const struct config *cfg, int id)
+{
+    switch (id) {
+    case 'o': return v_str(cfg->output);
+    case OPT_MX_OUTPUT: return v_str(cfg->mx_output);
+    case OPT_SUMMARY: return v_str(cfg->summary_json);
+    case OPT_METADATA: return v_str(cfg->metadata);
+    case OPT_LIST_ID: return v_str(cfg->list_id);
+    case OPT_RESUME: return v_str(cfg->resume);
+    case OPT_RESOLVER: return v_str(cfg->resolvers[0] ? cfg->resolvers : NULL);
+    case OPT_CA_FILE: return v_str(cfg->ca_file);
+    case OPT_CONCURRENCY: return v_num((double)cfg->concurrency);
+    case OPT_RATE: return v_num(cfg->rate);
+    case OPT_TIMEOUT: return v_num(cfg->timeout_sec);
+    case OPT_RETRIES: return v_num(cfg->retries);
+    case OPT_DNS_TIMEOUT: return v_num(config_dns_timeout(cfg));
+    case OPT_DNS_INFLIGHT: return v_num((double)cfg->dns_inflight);
+    case OPT_STARTTLS: return v_str(starttls_mode_str(cfg->starttls));
+    case OPT_DNS_ONLY: return v_bool(cfg->dns_only);
+    case OPT_POLICY_ALL: return v_bool(cfg->policy_all);
+    case OPT_USER_AGENT: return v_str(cfg->user_agent);
+    case OPT_EHLO: return v_str(cfg->ehlo_name);
+    case OPT_MX_CONN: return v_num((double)cfg->mx_conn_per_addr);
+    case OPT_MX_RATE: return v_num(cfg->mx_rate_per_addr);
+    case OPT_HTTPS_CONN: return v_num((double)cfg->https_conn_per_addr);
+    case OPT_HTTPS_RATE: return v_num(cfg->https_rate_per_addr);
+    case OPT_MX_ADDR_MAX: return v_num((double)cfg->mx_addr_max);
+    case OPT_MX_CACHE: return v_num((double)cfg->mx_cache_max);
+    case OPT_TLS_THREADS: return v_num((double)cfg->tls_threads);
+    case OPT_HTTPS_PORT: return v_num(cfg->https_port);
+    case OPT_SMTP_PORT: return v_num(cfg->smtp_port);
+    case OPT_SHARD: return v_str(""); /* text written by config_values into the value */
+    case OPT_DOMAIN_TIMEOUT: return v_num(config_domain_timeout(cfg));
+    case OPT_DNS_ABORT_AFTER: return v_num((double)cfg->dns_abort_after);
+    case OPT_DOMAIN_MX_OUTPUT: return v_str(cfg->domain_mx_output);
+    case OPT_PREVIOUS: return v_str(cfg->previous);
+    case OPT_CHANGES_OUTPUT: return v_str(cfg->changes_output);
+    case OPT_EXPIRY_DAYS: return v_num((double)cfg->expiry_days);
+    case OPT_TESTING_DAYS: return v_num((double)cfg->testing_days);
+    case OPT_FAIL_ON: return v_str(cfg->fail_on_text);
+    case OPT_DNS_RATE: return v_num(cfg->dns_rate);
+    case OPT_RETRY_TIMEOUTS: return v_num((double)cfg->retry_timeouts);
+    case OPT_BLOCKLIST: return v_str(""); /* text written by config_values into the value */
+    case OPT_PROGRESS: return v_str(progress_str(cfg->progress));
+    case 'q': return v_bool(cfg->progress == PROGRESS_OFF);
+    case OPT_SCHEMA: case OPT_VERSION: case 'h': {
+        struct config_value none = {.name = NULL, .type = CONFIG_VALUE_NULL};
+        return none;
+    }
+    }
+    return v_str("unknown");
+}
+
+static int is_action(int id)
+{
+    return id == OPT_SCHEMA || id == OPT_VERSION || id == 'h';
+}
+
+size_t config_values(const struct config *cfg, struct config_value *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (is_action(opts[i].opt.val))
+            continue;
+        if (n < max) {
+            out[n] = value_of(cfg, opts[i].opt.val);
+            out[n].name = opts[i].opt.name;
+            if (opts[i].opt.val == OPT_SHARD) {
+                snprintf(out[n].text, sizeof(out[n].text), "%ld/%ld", cfg->shard_index, cfg->shard_count);
+                out[n].str = out[n].text;
+            }
+            if (opts[i].opt.val == OPT_BLOCKLIST) { /* repeatable: the files, ','-joined */
+                size_t len = 0;
+                out[n].text[0] = '\0';
+                for (int b = 0; b < cfg->n_blocklist && len < sizeof(out[n].text); b++)
+                    len += (size_t)snprintf(out[n].text + len, sizeof(out[n].text) - len, "%s%s",
+                                            b ? "," : "", cfg->blocklist[b]);
+                out[n].str = cfg->n_blocklist ? out[n].text : NULL;
+                if (!out[n].str)
+                    out[n].type = CONFIG_VALUE_NULL;
+            }
+        }
+        n++;
+    }
+    return n;
 }

@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include "scanner/changes.h"
+
 enum starttls_mode { STARTTLS_MODE_ALL, STARTTLS_MODE_STS, STARTTLS_MODE_NONE };
 const char *starttls_mode_str(enum starttls_mode m);
 
@@ -18,6 +20,8 @@ struct config {
     const char *mx_output;      /* NULL = no MX table */
     const char *domain_mx_output; /* NULL = no domain-MX edge table */
     const char *summary_json;   /* NULL = none */
+    const char *metadata;       /* --metadata FILE: how the scan was made (pipeline/metadata.h) */
+    const char *list_id;        /* --list-id TEXT: free text naming the input list; NULL = none */
     const char *resume;         /* an earlier run's domain CSV: skip ranks it has; NULL = none */
     char resolvers[1024];       /* comma-joined, "" = system */
     const char *ca_file;        /* NULL = system store */
@@ -50,6 +54,15 @@ struct config {
     const char *blocklist[8];   /* --blocklist FILE, repeatable: never contacted (pipeline/blocklist.h) */
     int n_blocklist;
     double dns_rate;            /* DNS queries per second sent at most, 0 = unlimited (scanner/dns.h) */
+    int argc;                   /* the command line as given (before getopt reorders argv), */
+    char *const *argv;          /* for --metadata; set by the caller, borrowed; NULL = unknown */
+    /* Monitoring (pipeline/diff.h): compare with an earlier scan as domains finish. */
+    const char *previous;       /* the earlier scan's domain table; NULL = none */
+    const char *changes_output; /* changes table (needs --previous); NULL = none */
+    long expiry_days, testing_days;
+    struct changes_failon fail_on; /* exit 3 when one occurs */
+    int has_fail_on;
+    const char *fail_on_text;   /* --fail-on as given (for --metadata); NULL = none */
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and
@@ -85,5 +98,20 @@ int config_resolver_check(const char *item);
 /* 1 when an INPUT argument reads like a domain name rather than a file name ("example.com", not
  * "domains.txt" or "./list"): used to add a hint when such a file does not exist.  Pure. */
 int config_input_looks_like_domain(const char *arg);
+/* One option's effective value, for the --metadata record.  name is the long option name. */
+enum config_value_type { CONFIG_VALUE_NULL, CONFIG_VALUE_STRING, CONFIG_VALUE_NUMBER, CONFIG_VALUE_BOOL };
+struct config_value {
+    const char *name;
+    enum config_value_type type;
+    const char *str;   /* CONFIG_VALUE_STRING; borrowed from cfg, static, or this value's text */
+    double num;        /* CONFIG_VALUE_NUMBER (longs are exact) */
+    int flag;          /* CONFIG_VALUE_BOOL */
+    char text[1024];   /* formatted values (--shard "I/N", the --blocklist files ','-joined) */
+};
+
+/* Fills out[0..max) (str may point into out[i].text: do not copy the struct) with the effective value of every option of the table that is a setting
+ * (every one but --help, --version, --schema), defaults included, in --help order; --dns-timeout
+ * is the derived value when not given.  Returns the number of settings (may exceed max). */
+size_t config_values(const struct config *cfg, struct config_value *out, size_t max);
 
 #endif

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
 #include <zstd.h>
 
 static const unsigned char ZSTD_MAGIC_BYTES[4] = { 0x28, 0xB5, 0x2F, 0xFD };
@@ -35,6 +38,9 @@ struct input {
     long line_no;
     enum input_status status;
     char err[512];
+    EVP_MD_CTX *sha;          /* SHA-256 of the raw bytes as read (NULL: out of memory) */
+    unsigned long long raw_bytes;
+    int raw_eof;              /* the raw file was read to its end */
 };
 
 const char *input_status_str(enum input_status s)
@@ -71,6 +77,13 @@ static long read_raw(struct input *in)
     size_t n = fread(in->rbuf, 1, in->rsize, in->fp);
     if (n == 0 && ferror(in->fp))
         return fail(in, INPUT_ERR_READ, "read", strerror(errno ? errno : EIO));
+    /* Hashing here sees every byte once, as stored (compressed for .zst), without a second read. */
+    if (in->sha && EVP_DigestUpdate(in->sha, in->rbuf, n) != 1) {
+        EVP_MD_CTX_free(in->sha);
+        in->sha = NULL;
+    }
+    in->raw_bytes += n;
+    in->raw_eof = n == 0;
     return (long)n;
 }
 
@@ -217,6 +230,11 @@ struct input *input_open(const char *path, char *err, size_t errlen)
         in->rsize = ZSTD_DStreamInSize();
         in->rbuf = malloc(in->rsize);
         in->path = strdup(path);
+        in->sha = EVP_MD_CTX_new();
+        if (in->sha && EVP_DigestInit_ex(in->sha, EVP_sha256(), NULL) != 1) {
+            EVP_MD_CTX_free(in->sha);
+            in->sha = NULL;
+        }
     }
     if (in == NULL || in->rbuf == NULL || in->path == NULL) {
         snprintf(err, errlen, "open %s: %s", shown_path(path), strerror(ENOMEM));
@@ -243,6 +261,34 @@ enum input_status input_status(const struct input *in)
     return in->status;
 }
 
+long input_lines_read(const struct input *in)
+{
+    return in->line_no;
+}
+
+int input_digest(struct input *in, int drain, char hex[INPUT_SHA256_HEX], unsigned long long *bytes)
+{
+    struct stat st;
+    hex[0] = '\0';
+    if (drain && !in->raw_eof && in->status == INPUT_OK && fstat(fileno(in->fp), &st) == 0 &&
+        S_ISREG(st.st_mode))
+        while (read_raw(in) > 0)
+            ;
+    *bytes = in->raw_bytes;
+    if (!in->raw_eof || in->status != INPUT_OK || in->sha == NULL)
+        return 0;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_MD_CTX *copy = EVP_MD_CTX_new(); /* a copy, so the call can be repeated */
+    int ok = copy && EVP_MD_CTX_copy_ex(copy, in->sha) == 1 && EVP_DigestFinal_ex(copy, md, &len) == 1;
+    EVP_MD_CTX_free(copy);
+    if (!ok)
+        return 0;
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return 1;
+}
+
 void input_close(struct input *in)
 {
     if (in == NULL)
@@ -250,6 +296,7 @@ void input_close(struct input *in)
     if (in->own_fp)
         fclose(in->fp); /* read-only: nothing to lose on close */
     ZSTD_freeDCtx(in->dctx);
+    EVP_MD_CTX_free(in->sha);
     free(in->dbuf);
     free(in->rbuf);
     free(in->path);
@@ -273,8 +320,7 @@ static void trim(const char **p, const char **e)
         (*e)--;
 }
 
-/* Length of the valid UTF-8 sequence at s (strict: no overlongs, surrogates or > U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t input_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0];
     size_t k;
@@ -306,7 +352,7 @@ static size_t raw_piece(const unsigned char *s, size_t n, size_t *consumed)
         *consumed = 1;
         return 1;
     }
-    size_t k = s[0] >= 0x80 ? utf8_len(s, n) : 0;
+    size_t k = s[0] >= 0x80 ? input_utf8_len(s, n) : 0;
     *consumed = k ? k : 1;
     return k ? k : 4;
 }

@@ -63,6 +63,18 @@ int input_next(struct input *in, struct input_line *out);
 const char *input_error(const struct input *in);
 enum input_status input_status(const struct input *in);
 
+/* Physical lines delivered so far (the last line_no). */
+long input_lines_read(const struct input *in);
+
+#define INPUT_SHA256_HEX 65 /* 64 hex digits and a NUL */
+
+/* The SHA-256 of the raw bytes (the file as stored: compressed for .zst), computed while reading.
+ * drain: when the reader stopped early (an interrupted scan) and the input is a regular file,
+ * read the rest through the hash first (nothing is parsed); stdin and pipes are never drained.
+ * Returns 1 with hex filled when every byte up to end of file was hashed, else 0 and hex "".
+ * *bytes = raw bytes read.  Can be called more than once. */
+int input_digest(struct input *in, int drain, char hex[INPUT_SHA256_HEX], unsigned long long *bytes);
+
 /* Closes the file (not stdin) and frees in.  NULL is a no-op. */
 void input_close(struct input *in);
 
@@ -90,5 +102,9 @@ struct input_entry {
  * "rank,domain", "Rank,Domain"). */
 enum input_line_kind input_parse_line(const char *line, size_t len, long line_no,
                                       struct input_entry *out);
+
+/* Length (2-4) of the valid UTF-8 sequence at s (n bytes available; strict: no overlongs,
+ * surrogates or code points above U+10FFFF), or 0.  Pure; also used by pipeline/metadata. */
+size_t input_utf8_len(const unsigned char *s, size_t n);
 
 #endif

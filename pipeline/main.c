@@ -4,19 +4,23 @@
  * -> classify -> output; see README.md for the map.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "output/csvout.h"
 #include "pipeline/config.h"
+#include "pipeline/diff.h"
 #include "pipeline/merge.h"
 #include "pipeline/scan.h"
 
 int main(int argc, char **argv)
 {
-    /* Subcommands come before option parsing: `merge` (pipeline/merge.h) and `schema
+    /* Subcommands come before option parsing: `merge` (pipeline/merge.h), `diff` (pipeline/diff.h) and `schema
      * [--markdown]` (the columns as docs/codes.md lists them; --schema stays the plain list). */
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1, stdout, stderr);
+    if (argc > 1 && strcmp(argv[1], "diff") == 0)
+        return diff_main(argc - 1, argv + 1, stdout, stderr);
     if (argc > 1 && strcmp(argv[1], "schema") == 0) {
         if (argc > 2 && strcmp(argv[2], "--markdown") == 0)
             csvout_print_schema_markdown(stdout);
@@ -26,10 +30,18 @@ int main(int argc, char **argv)
     }
     struct config cfg;
     config_defaults(&cfg);
+    /* getopt_long reorders argv: keep the order as typed for the --metadata record */
+    char **given = malloc(((size_t)argc + 1) * sizeof(*given));
+    if (given) {
+        memcpy(given, argv, ((size_t)argc + 1) * sizeof(*given));
+        cfg.argc = argc;
+        cfg.argv = given;
+    }
     int r = config_parse_args(&cfg, argc, argv, stdout, stderr);
-    if (r > 0)
-        return SCAN_EXIT_OK;
-    if (r < 0 || config_check_files(&cfg, stderr) < 0)
-        return SCAN_EXIT_USAGE;
-    return scan_run(&cfg);
+    if (r == 0)
+        r = config_check_files(&cfg, stderr) < 0 ? SCAN_EXIT_USAGE : scan_run(&cfg);
+    else
+        r = r > 0 ? SCAN_EXIT_OK : SCAN_EXIT_USAGE;
+    free(given);
+    return r;
 }

@@ -19,8 +19,10 @@
 #include "output/csvout.h"
 #include "output/summary.h"
 #include "pipeline/blocklist.h"
+#include "pipeline/diff.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
+#include "pipeline/metadata.h"
 #include "pipeline/progress.h"
 #include "pipeline/ratelimit.h"
 #include "pipeline/resume.h"
@@ -31,7 +33,7 @@
 /* One result file: where it goes and its writer.  Every output of the scan is in this table, so
  * checking paths before anything is opened, finishing, publishing and reporting an error once are
  * written once for all of them.  The summary JSON is written at the end, through a zwriter. */
-enum scan_output_id { OUT_DOMAIN = 0, OUT_MX, OUT_EDGE, OUT_SUMMARY, OUT__COUNT };
+enum scan_output_id { OUT_DOMAIN = 0, OUT_MX, OUT_EDGE, OUT_SUMMARY, OUT_CHANGES, OUT__COUNT };
 
 struct scan_output {
     const char *option;   /* "-o", for messages */
@@ -67,6 +69,11 @@ struct scan {
     unsigned long total_lines;
     double t0;
     struct scan_counters counters;
+    struct diff_monitor *monitor; /* --previous, NULL when not asked for */
+    unsigned long fail_on_domains; /* domains whose verdict or issues --fail-on lists */
+    unsigned long fail_on_changes; /* changes --fail-on lists */
+    struct metadata md;         /* --metadata record */
+    int md_failed;              /* the record could not be written */
 };
 
 static double now_sec(struct scan *s)
@@ -76,12 +83,21 @@ static double now_sec(struct scan *s)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* Prints an error and keeps the first one as the --metadata reason. */
+static void scan_error(struct scan *s, const char *msg)
+{
+    fprintf(stderr, "mtasts-scan: %s\n", msg);
+    metadata_reason(&s->md, "%s", msg);
+}
+
 /* Stops the scan with exit status 1.  Only the first fatal error is printed: on a full disk or a
  * closed stdout every later row fails the same way, and one line says it. */
 static void fatal(struct scan *s, const char *what, const char *msg)
 {
-    if (!s->fatal_said)
+    if (!s->fatal_said) {
         fprintf(stderr, "mtasts-scan: %s: %s\n", what, msg);
+        metadata_reason(&s->md, "%s: %s", what, msg);
+    }
     s->fatal_said = 1;
     if (s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_INTERRUPTED)
         s->exit_code = SCAN_EXIT_FATAL;
@@ -142,6 +158,16 @@ static int check_dns_abort(struct scan *s, int finished)
     return 1;
 }
 
+/* --previous: the domain's changes since the old scan (pipeline/diff.h). */
+static void monitor_domain(struct scan *s, const struct domain_result *r)
+{
+    int rc = diff_monitor_domain(s->monitor, r);
+    if (rc == -1)
+        output_failed(s, &s->outs[OUT_CHANGES]);
+    else if (rc < 0)
+        fatal(s, "comparing with --previous", "out of memory");
+}
+
 static void on_domain_finish(struct domain *d, void *arg)
 {
     struct scan *s = arg;
@@ -163,6 +189,10 @@ static void on_domain_finish(struct domain *d, void *arg)
         output_failed(s, &s->outs[OUT_DOMAIN]);
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
         output_failed(s, &s->outs[OUT_EDGE]);
+    if (s->monitor)
+        monitor_domain(s, &d->result);
+    if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, &d->result))
+        s->fail_on_domains++;
     domain_recycle(d);
     s->free_list[s->n_free++] = d;
     if (!s->stopping)
@@ -174,7 +204,13 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
                       long domains_sharing, time_t probed_at, void *arg)
 {
     struct scan *s = arg;
-    if (!s->mx_out || s->abandoning)
+    if (s->abandoning)
+        return;
+    /* --previous: MX certificate dates for cert_expiring, known here (often after the domains
+     * finished: the certificate rules wait for finish_monitoring) */
+    if (s->monitor && diff_monitor_mx_cert(s->monitor, host, res->tls.not_after) != 0)
+        fatal(s, "comparing with --previous", "out of memory");
+    if (!s->mx_out)
         return;
     if (csvout_write_mx(s->mx_out, host, addr, res, domains_sharing, probed_at) != ZWRITER_OK)
         output_failed(s, &s->outs[OUT_MX]);
@@ -192,6 +228,7 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
             /* Every line before the damage is scanned: finish the domains in flight. */
             fprintf(stderr, "mtasts-scan: reading input: %s (finishing the domains already "
                             "started)\n", input_error(s->input));
+            metadata_reason(&s->md, "reading input: %s", input_error(s->input));
             s->exit_code = SCAN_EXIT_FATAL;
             return 0;
         }
@@ -302,6 +339,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
         fprintf(stderr, "\nmtasts-scan: second signal, stopping now; rows written so far are kept\n");
         if (s->exit_code == SCAN_EXIT_OK)
             s->exit_code = SCAN_EXIT_INTERRUPTED;
+        snprintf(s->md.reason, sizeof(s->md.reason), "%s twice: stopped at once, domains in flight "
+                 "have no row", strsignal((int)sig));
         event_base_loopbreak(s->base);
         return;
     }
@@ -309,6 +348,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
             strsignal((int)sig), (size_t)(s->cfg->concurrency - s->n_free));
     s->stopping = 1;
     s->exit_code = SCAN_EXIT_INTERRUPTED;
+    metadata_reason(&s->md, "%s: stopped starting new domains, finished those in flight",
+                    strsignal((int)sig));
     maybe_done(s);
 }
 
@@ -354,7 +395,7 @@ static int open_resume(struct scan *s)
     }
     s->resume = resume_load(s->cfg->resume, err, sizeof(err));
     if (!s->resume) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     if (s->cfg->progress != PROGRESS_OFF)
@@ -373,6 +414,8 @@ static void outputs_init(struct scan *s)
     s->outs[OUT_EDGE] = (struct scan_output){"--domain-mx-output", c->domain_mx_output, CSVOUT_EDGE,
                                              1, NULL, 0};
     s->outs[OUT_SUMMARY] = (struct scan_output){"--summary-json", c->summary_json, 0, 0, NULL, 0};
+    s->outs[OUT_CHANGES] = (struct scan_output){"--changes-output", c->changes_output, CSVOUT_CHANGES,
+                                                1, NULL, 0};
 }
 
 /* 1 when two outputs would write the same file. */
@@ -398,6 +441,14 @@ static int check_outputs(struct scan *s)
                             "(the earlier one is read, never overwritten)\n", s->cfg->resume, o->option);
             return -1;
         }
+        if (s->cfg->previous && (same_output(s->cfg->previous, o->path) ||
+                                 (zwriter_partial_path(o->path, work, sizeof(work)) &&
+                                  same_file(s->cfg->previous, work)))) {
+            fprintf(stderr, "mtasts-scan: --previous %s: give the new results another %s file "
+                            "(the earlier scan is read, never overwritten)\n", s->cfg->previous,
+                    o->option);
+            return -1;
+        }
         if (zwriter_check_path(o->path, 1, &zerr) != ZWRITER_OK) {
             fprintf(stderr, "mtasts-scan: %s: %s\n", o->option, zwriter_strerror(&zerr));
             return -1;
@@ -410,6 +461,27 @@ static int check_outputs(struct scan *s)
             }
         }
     }
+    return 0;
+}
+
+/* --previous: loads the old scan's compact index; the changes go to --changes-output (one of
+ * the outputs, opened by then). */
+static int open_monitor(struct scan *s)
+{
+    const struct config *c = s->cfg;
+    if (!c->previous)
+        return 0;
+    struct changes_opts o;
+    changes_opts_defaults(&o);
+    o.expiry_days = c->expiry_days;
+    o.testing_days = c->testing_days;
+    s->monitor = diff_monitor_open(c->previous, s->outs[OUT_CHANGES].c, &o,
+                                   c->has_fail_on ? &c->fail_on : NULL, stderr);
+    if (!s->monitor) {
+        metadata_reason(&s->md, "--previous %s could not be read", c->previous);
+        return -1;
+    }
+    diff_monitor_defer_certs(s->monitor);
     return 0;
 }
 
@@ -427,7 +499,7 @@ static int open_files(struct scan *s)
                         "give a file as INPUT, or see --help\n");
     s->input = input_open(s->cfg->input, err, sizeof(err));
     if (!s->input) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         if (config_input_looks_like_domain(s->cfg->input) && access(s->cfg->input, F_OK) != 0)
             fprintf(stderr, "mtasts-scan: INPUT is a file of domains, one per line; to scan one "
                             "domain: echo %s | mtasts-scan -\n", s->cfg->input);
@@ -439,14 +511,14 @@ static int open_files(struct scan *s)
             continue;
         o->c = csvout_open_opts(o->path, o->table, &opts, &zerr);
         if (!o->c) {
-            fprintf(stderr, "mtasts-scan: %s\n", zwriter_strerror(&zerr));
+            scan_error(s, zwriter_strerror(&zerr));
             return -1;
         }
     }
     s->out = s->outs[OUT_DOMAIN].c;
     s->mx_out = s->outs[OUT_MX].c;
     s->edge_out = s->outs[OUT_EDGE].c;
-    return 0;
+    return open_monitor(s);
 }
 
 static int open_services(struct scan *s)
@@ -461,28 +533,28 @@ static int open_services(struct scan *s)
     s->env.finish_arg = s;
     s->env.dns = dns_new(s->base, &dopts, err, sizeof(err));
     if (!s->env.dns) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     if (!s->cfg->dns_only) {
         s->env.ssl_ctx = tlscheck_ctx_new(s->cfg->ca_file, err, sizeof(err));
         if (!s->env.ssl_ctx) {
-            fprintf(stderr, "mtasts-scan: %s\n", err);
+            scan_error(s, err);
             return -1;
         }
     }
     s->env.tls = tlsworker_new(s->base, s->env.ssl_ctx, s->cfg->dns_only ? 0 : (int)s->cfg->tls_threads,
                                err, sizeof(err));
     if (!s->env.tls) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg,
-                            s->cfg->mx_output ? on_mx_row : NULL, s);
+                            s->cfg->mx_output || s->cfg->previous ? on_mx_row : NULL, s);
     if (s->cfg->n_blocklist > 0 &&
         !(s->env.blocklist = blocklist_load_files(s->cfg->blocklist, (size_t)s->cfg->n_blocklist, err,
                                                   sizeof(err)))) {
-        fprintf(stderr, "mtasts-scan: %s\n", err);
+        scan_error(s, err);
         return -1;
     }
     if (s->env.mx)
@@ -670,6 +742,7 @@ static void free_all(struct scan *s)
     event_base_free(s->base);
     free(s->pool);
     free(s->free_list);
+    diff_monitor_free(s->monitor);
 }
 
 /* Holds (how = SIG_BLOCK) or releases SIGINT and SIGTERM.  They are held during set-up: one that
@@ -684,6 +757,98 @@ static void hold_stop_signals(int how)
     sigprocmask(how, &set, NULL);
 }
 
+/* ---- the --metadata record ---------------------------------------------------------------- */
+
+/* Points the record at the live counters (they exist once set-up is done). */
+static void metadata_attach(struct scan *s)
+{
+    s->md.by_verdict = s->counters.by_verdict;
+    s->md.dns = s->env.dns ? dns_counters(s->env.dns) : NULL;
+    s->md.smtp = s->env.mx ? mxcache_counters(s->env.mx) : NULL;
+}
+
+/* Input facts, taken before the input is closed: a file the scan stopped reading early is hashed
+ * to its end so the record names the list even after an interruption. */
+static void metadata_input(struct scan *s)
+{
+    if (!s->input)
+        return;
+    s->md.input_lines = input_lines_read(s->input);
+    s->md.input_read_complete = input_digest(s->input, 0, s->md.input_sha256, &s->md.input_bytes);
+    if (!s->md.input_read_complete)
+        input_digest(s->input, 1, s->md.input_sha256, &s->md.input_bytes);
+}
+
+/* Writes the record (no-op without --metadata); the final one sets the status from the exit
+ * code.  Returns -1 when the file cannot be written (exit status 1). */
+static int metadata_save(struct scan *s, int final)
+{
+    char err[512];
+    if (!s->cfg->metadata)
+        return 0;
+    struct metadata *m = &s->md;
+    m->entries = s->counters.lines;
+    m->started_domains = s->counters.started;
+    m->rows = s->counters.done;
+    m->skipped_shard = s->counters.skipped_shard;
+    m->skipped_resume = s->counters.skipped_resume;
+    m->https_fetches = s->env.https_fetches;
+    if (final) {
+        m->exit_status = s->exit_code;
+        m->status = s->exit_code == SCAN_EXIT_OK || s->exit_code == SCAN_EXIT_FAIL_ON ? METADATA_COMPLETED
+                    : s->exit_code == SCAN_EXIT_INTERRUPTED ? METADATA_INTERRUPTED : METADATA_FAILED;
+        if (m->status == METADATA_FAILED)
+            metadata_reason(m, "failed (the error is on stderr)");
+        m->ended = time(NULL);
+        m->duration_sec = s->base ? now_sec(s) - s->t0 : 0;
+    }
+    if (metadata_write(m, s->cfg->metadata, err, sizeof(err)) != 0) {
+        fprintf(stderr, "mtasts-scan: %s\n", err);
+        s->exit_code = SCAN_EXIT_FATAL;
+        return -1;
+    }
+    return 0;
+}
+
+/* The "running" record, before any output file is opened: an unwritable --metadata path stops
+ * the scan before it truncates anything. */
+static int metadata_start(struct scan *s)
+{
+    metadata_attach(s);
+    if (metadata_save(s, 0) < 0) {
+        s->md_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* --previous: the removed domains and the certificate rows (every MX row is known now), then the
+ * changes summary line.  Before the outputs are closed: the changes table is one of them. */
+static void finish_monitoring(struct scan *s)
+{
+    if (!s->monitor)
+        return;
+    int complete = s->exit_code == SCAN_EXIT_OK;
+    if (!complete)
+        fprintf(stderr, "changes: the scan did not finish: old domains it did not reach are not "
+                        "listed as domain_removed\n");
+    if (diff_monitor_finish(s->monitor, complete) != 0)
+        output_failed(s, &s->outs[OUT_CHANGES]);
+    s->fail_on_changes = diff_monitor_failures(s->monitor);
+}
+
+/* --fail-on: exit status 3 when a listed verdict, issue code or change occurred and nothing
+ * worse happened (the results were published as usual). */
+static void fail_on_status(struct scan *s)
+{
+    if (!s->cfg->has_fail_on || (s->fail_on_domains == 0 && s->fail_on_changes == 0))
+        return;
+    fprintf(stderr, "fail-on: %lu domains with a listed verdict or issue, %lu listed changes\n",
+            s->fail_on_domains, s->fail_on_changes);
+    if (s->exit_code == SCAN_EXIT_OK)
+        s->exit_code = SCAN_EXIT_FAIL_ON;
+}
+
 int scan_run(const struct config *cfg)
 {
     struct scan s;
@@ -692,6 +857,7 @@ int scan_run(const struct config *cfg)
     /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
      * same terminal: then it is off by default and printed as whole lines with --progress. */
     s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
+    metadata_init(&s.md, cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
     outputs_init(&s);
@@ -699,12 +865,22 @@ int scan_run(const struct config *cfg)
         return SCAN_EXIT_FATAL;
     hold_stop_signals(SIG_BLOCK);
     s.base = event_base_new();
-    if (!s.base)
+    if (!s.base) {
+        s.exit_code = SCAN_EXIT_FATAL;
+        metadata_reason(&s.md, "cannot create the event loop");
+        metadata_save(&s, 1);
         return SCAN_EXIT_FATAL;
+    }
     s.t0 = now_sec(&s);
     ratelimit_init(&s.rate, cfg->rate, cfg->rate > 10 ? cfg->rate / 10 : 1, s.t0);
-    /* Services first: a bad --resolver or --ca-file must not even create a work file. */
-    if (open_services(&s) < 0 || open_pool(&s) < 0 || open_files(&s) < 0 || open_events(&s) < 0) {
+    /* Services first: a bad --resolver or --ca-file must not even create a work file; the
+     * --metadata record is written (status running) before any output is opened. */
+    if (open_services(&s) < 0 || open_pool(&s) < 0 || metadata_start(&s) < 0 || open_files(&s) < 0 ||
+        open_events(&s) < 0) {
+        s.exit_code = SCAN_EXIT_FATAL;
+        metadata_attach(&s);
+        if (!s.md_failed)
+            metadata_save(&s, 1);
         close_files(&s, 0);
         free_all(&s);
         return SCAN_EXIT_FATAL;
@@ -715,8 +891,12 @@ int scan_run(const struct config *cfg)
     if (s.exit_code == SCAN_EXIT_OK)
         check_dns_abort(&s, 1);
     mxcache_flush(s.env.mx); /* the MX rows of cached hosts, with their final counts */
+    finish_monitoring(&s);
+    metadata_input(&s);
     close_files(&s, 1);
+    fail_on_status(&s);
     print_final(&s);
+    metadata_save(&s, 1);
     free_all(&s);
     return s.exit_code;
 }

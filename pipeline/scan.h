@@ -14,6 +14,7 @@ enum scan_exit {
     SCAN_EXIT_OK = 0,
     SCAN_EXIT_FATAL = 1,       /* output could not be written, input could not be read */
     SCAN_EXIT_USAGE = 2,
+    SCAN_EXIT_FAIL_ON = 3,     /* a --fail-on finding (verdict, issue code, change) occurred */
     SCAN_EXIT_NO_RESOLVER = 4, /* the first --dns-abort-after lookups all got no answer */
     SCAN_EXIT_INTERRUPTED = 130
 };

@@ -1,0 +1,71 @@
+/*
+ * diff: scans over time.  `mtasts-scan diff OLD NEW` compares two domain tables (plain or .zst,
+ * any row order) and writes the changes table (output/csvout.h CSVOUT_CHANGES); the same engine,
+ * a diff_monitor, runs inside a scan for `--previous OLD --changes-output FILE`.  The rules are
+ * scanner/changes.c's; this module owns the files and the memory:
+ *   - OLD is loaded once into a compact index keyed by domain (the few fields the rules read,
+ *     strings in an arena: about 150 bytes a domain), then NEW streams through csvin row by row,
+ *     so memory is bounded by OLD's size, never NEW's;
+ *   - domains of OLD that NEW never had are reported (domain_removed) after NEW ends;
+ *   - MX certificate dates come from NEW's MX table (--new-mx) or, in a scan, from its probes.
+ * Rows are read through the schema (csvin), never by column position.
+ */
+#ifndef MTASTS_DIFF_H
+#define MTASTS_DIFF_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "output/csvout.h"
+
+#include "scanner/changes.h"
+#include "scanner/result.h"
+
+enum diff_exit {
+    DIFF_EXIT_OK = 0,
+    DIFF_EXIT_FATAL = 1,   /* a file unreadable, not a domain table, or malformed; a write error */
+    DIFF_EXIT_USAGE = 2,
+    DIFF_EXIT_FAIL_ON = 3  /* a change (or verdict / issue) listed in --fail-on occurred */
+};
+
+/* The `diff` subcommand: argv[0] is "diff".  Returns an enum diff_exit. */
+int diff_main(int argc, char **argv, FILE *out, FILE *err);
+
+struct diff_monitor;
+
+/* Loads previous (a domain table) into the index; changes rows go to out (a CSVOUT_CHANGES
+ * writer, borrowed until diff_monitor_free; NULL = count only).  o and f (f may be NULL) are
+ * copied.  Returns NULL after printing why to err.  Caller frees with diff_monitor_free(). */
+struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
+                                       const struct changes_opts *o, const struct changes_failon *f,
+                                       FILE *err);
+
+/* In a scan, MX rows (and their certificate dates) are written when the MX cache lets them go,
+ * often after the domains finish: from this call on, the certificate rules of each domain wait
+ * for diff_monitor_finish (which must then come after the last diff_monitor_mx_cert).  The
+ * domains kept for it are those that can have a certificate alert (a TLS handshake with the
+ * policy host, or a valid _mta-sts record). */
+void diff_monitor_defer_certs(struct diff_monitor *m);
+
+/* Remembers the certificate expiry an MX probe saw (the MX table's cert_not_after text; ""
+ * ignored).  The earliest date of a host's addresses is kept.  -1 on out-of-memory. */
+int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after);
+
+/* Compares one finished domain of the new scan with its old row and writes the changes.
+ * r borrowed.  Returns 0, -1 on a write error (the writer's sticky error, not printed here) or
+ * -2 on out-of-memory (printed). */
+int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r);
+
+/* Writes domain_removed for every old domain not seen (unless list_removed is 0: an interrupted
+ * scan did not see them all) and the deferred certificate rows, and prints the one-line summary
+ * ("changes: N (...)") to err.  The writer stays open (its owner finishes it).  Returns 0, or -1
+ * on a write error (not printed here). */
+int diff_monitor_finish(struct diff_monitor *m, int list_removed);
+
+/* Changes rows written so far that --fail-on lists. */
+unsigned long diff_monitor_failures(const struct diff_monitor *m);
+
+/* Frees m (not the writer).  NULL is a no-op. */
+void diff_monitor_free(struct diff_monitor *m);
+
+#endif
