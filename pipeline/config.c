@@ -71,6 +71,7 @@ enum opt_id {
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
     OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT, OPT_BLOCKLIST, OPT_DNS_RATE, OPT_METADATA, OPT_LIST_ID,
     OPT_PREVIOUS, OPT_CHANGES_OUTPUT, OPT_EXPIRY_DAYS, OPT_TESTING_DAYS, OPT_FAIL_ON,
+    OPT_ADVISORIES, OPT_MAX_AGE_MIN_ENFORCE, OPT_MAX_AGE_MIN_TESTING, OPT_FORMAT,
     OPT_RETRY_TIMEOUTS
 };
 
@@ -89,7 +90,7 @@ static const struct opt_doc opts[] = {
     {{"resume", required_argument, NULL, OPT_RESUME}, "FILE", "skip input lines whose (rank, domain) has a complete row in FILE (an earlier, interrupted run's -o; once per row, so repeated lines count); write the rest to -o"},
     {{"previous", required_argument, NULL, OPT_PREVIOUS}, "FILE", "an earlier scan's -o (plain or .zst): compare each domain with its row there as it finishes (docs/monitoring.md)"},
     {{"changes-output", required_argument, NULL, OPT_CHANGES_OUTPUT}, "FILE", "with --previous: one row per (domain, change), as `diff -o`; .zst as for -o"},
-    {{"expiry-days", required_argument, NULL, OPT_EXPIRY_DAYS}, "N", "with --previous: cert_expiring when a policy host or MX certificate expires within N days (default 30)"},
+    {{"expiry-days", required_argument, NULL, OPT_EXPIRY_DAYS}, "N", "with --previous: cert_expiring, with --advisories and in check: cert_expiring_soon, when a policy host or MX certificate expires within N days (default 30)"},
     {{"testing-days", required_argument, NULL, OPT_TESTING_DAYS}, "N", "with --previous: stuck_in_testing when mode testing in both scans N days apart (default 30)"},
     {{"fail-on", required_argument, NULL, OPT_FAIL_ON}, "LIST", "exit 3 when a listed verdict, issue code, change code or change severity (error, warning, info) occurs"},
     {{"resolver", required_argument, NULL, OPT_RESOLVER}, "ADDR", "DNS server IP[:PORT]; repeatable or comma-separated; default: system configuration"},
@@ -119,6 +120,10 @@ static const struct opt_doc opts[] = {
     {{"shard", required_argument, NULL, OPT_SHARD}, "I/N", "scan only input lines whose number modulo N is I (0-based)"},
     {{"blocklist", required_argument, NULL, OPT_BLOCKLIST}, "FILE", "never contact what FILE lists (repeatable, up to 8 files; one entry per line, # comments: domain suffixes, IPv4/IPv6 addresses and CIDR prefixes); listed domains get the verdict excluded (see datasets/optout.blocklist)"},
     {{"dns-rate", required_argument, NULL, OPT_DNS_RATE}, "N", "DNS queries sent per second at most, over all --resolver servers together, 0 = unlimited (default 0)"},
+    {{"advisories", no_argument, NULL, OPT_ADVISORIES}, NULL, "also report the advisory codes (policy_mode_testing, sts_ttl_unusual, cert_expiring_soon, ...; docs/codes.md) and judge policy_max_age_short per mode; always on in 'mtasts-scan check'"},
+    {{"max-age-min-enforce", required_argument, NULL, OPT_MAX_AGE_MIN_ENFORCE}, "SEC", "advisory policy_max_age_short: an enforce policy's max_age below SEC (default 604800)"},
+    {{"max-age-min-testing", required_argument, NULL, OPT_MAX_AGE_MIN_TESTING}, "SEC", "advisory policy_max_age_short: a testing policy's max_age below SEC (default 86400)"},
+    {{"format", required_argument, NULL, OPT_FORMAT}, "FMT", "mtasts-scan check only: text (default) or json"},
     {{"retry-timeouts", required_argument, NULL, OPT_RETRY_TIMEOUTS}, "N", "an MX probe or policy fetch that timed out connecting or waiting for the greeting / TLS handshake is tried again up to N times, min(2 s, --timeout / 2) later (a loaded server is not a fact about the domain); the row's retried column says so (default 1; 0 = never)"},
     {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr, fitted to the terminal's width (default when stderr is a terminal the CSV does not go to)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no status line"},
@@ -134,7 +139,7 @@ static void usage(FILE *f)
                "Measures MTA-STS (RFC 8461) and TLS-RPT (RFC 8460) deployment.\n"
                "INPUT: one domain per line, or Tranco-style \"rank,domain\" CSV (CRLF or LF, blank\n"
                "lines and # comments ignored); .zst input is decompressed; \"-\" or absent = stdin.\n"
-               "One domain: echo example.com | mtasts-scan -\n"
+               "One domain: echo example.com | mtasts-scan -   (explained: mtasts-scan check example.com)\n"
                "Exit status: 0 done, 1 output or input failed, 2 usage error, 3 a --fail-on\n"
                "finding, 4 no DNS resolver answers (--dns-abort-after), 130 interrupted.\n\n");
     for (size_t i = 0; i < N_OPTS; i++) {
@@ -150,7 +155,8 @@ static void usage(FILE *f)
     }
     fprintf(f, "\nVerdicts, issue codes and columns: docs/codes.md, or --schema.\n"
                "Subcommands (first argument): merge (one table from shard and resumed outputs; "
-               "merge --help), diff (changes between two scans; diff --help), schema [--markdown].\n");
+               "merge --help), diff (changes between two scans; diff --help), schema [--markdown], "
+               "check DOMAIN... (each step explained with a fix per finding; check --help).\n");
 }
 
 /* The parsers below return 0, or -1 with `expect` saying in a few words what the option takes
@@ -428,6 +434,20 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
         cfg->blocklist[cfg->n_blocklist++] = arg;
         return 0;
     case OPT_DNS_RATE: return parse_double(arg, 0, 1e9, &cfg->dns_rate, ex, exlen);
+    case OPT_ADVISORIES: cfg->advisories = 1; return 0;
+    case OPT_MAX_AGE_MIN_ENFORCE: return parse_long(arg, 1, 31557600, &cfg->max_age_min_enforce, ex, exlen);
+    case OPT_MAX_AGE_MIN_TESTING: return parse_long(arg, 1, 31557600, &cfg->max_age_min_testing, ex, exlen);
+    case OPT_FORMAT:
+        if (!cfg->check_mode) {
+            snprintf(ex, exlen, "--format is an option of 'mtasts-scan check DOMAIN...'");
+            return -1;
+        }
+        if (strcmp(arg, "text") != 0 && strcmp(arg, "json") != 0) {
+            snprintf(ex, exlen, "expected text or json");
+            return -1;
+        }
+        cfg->format = arg;
+        return 0;
     case OPT_RETRY_TIMEOUTS: return parse_long(arg, 0, 5, &cfg->retry_timeouts, ex, exlen);
     case OPT_PROGRESS: cfg->progress = PROGRESS_ON; return 0;
     case 'q': cfg->progress = PROGRESS_OFF; return 0;
@@ -509,6 +529,11 @@ int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
         idx = -1;
         if (r > 0)
             return 1;
+    }
+    if (cfg->check_mode) {
+        cfg->domains = argv + optind;
+        cfg->n_domains = argc - optind;
+        return 0;
     }
     if (cfg->changes_output && !cfg->previous) {
         fprintf(err, "mtasts-scan: --changes-output needs --previous FILE (the scan to compare with)\n");
@@ -598,6 +623,13 @@ static struct config_value value_of(const struct config *cfg, int id)
     case OPT_DNS_RATE: return v_num(cfg->dns_rate);
     case OPT_RETRY_TIMEOUTS: return v_num((double)cfg->retry_timeouts);
     case OPT_BLOCKLIST: return v_str(""); /* text written by config_values into the value */
+    case OPT_ADVISORIES: return v_bool(cfg->advisories);
+    /* the thresholds in effect (0 in cfg = scanner/classify.h's default) */
+    case OPT_MAX_AGE_MIN_ENFORCE:
+        return v_num((double)(cfg->max_age_min_enforce > 0 ? cfg->max_age_min_enforce : 604800));
+    case OPT_MAX_AGE_MIN_TESTING:
+        return v_num((double)(cfg->max_age_min_testing > 0 ? cfg->max_age_min_testing : 86400));
+    case OPT_FORMAT: return v_str(cfg->format);
     case OPT_PROGRESS: return v_str(progress_str(cfg->progress));
     case 'q': return v_bool(cfg->progress == PROGRESS_OFF);
     case OPT_SCHEMA: case OPT_VERSION: case 'h': {

@@ -63,6 +63,15 @@ struct config {
     struct changes_failon fail_on; /* exit 3 when one occurs */
     int has_fail_on;
     const char *fail_on_text;   /* --fail-on as given (for --metadata); NULL = none */
+    /* Thresholds of the advisory codes (docs/codes.md; 0 = scanner/classify.h's default): */
+    long max_age_min_enforce;   /* policy_max_age_short below this under enforce (604800) */
+    long max_age_min_testing;   /* ... under testing (86400) */
+    int advisories;             /* --advisories: judge the advisory codes of issue 12 */
+    /* `mtasts-scan check` (pipeline/check.c) only: */
+    int check_mode;             /* set by the caller before parsing: DOMAIN... instead of INPUT */
+    const char *format;         /* --format text | json; NULL = text */
+    char **domains;             /* the DOMAIN arguments (borrowed from argv) */
+    int n_domains;
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and

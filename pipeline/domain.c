@@ -85,6 +85,61 @@ static struct domain *token_take(void *arg)
     return d;
 }
 
+void domain_evidence_free(struct domain_evidence *ev)
+{
+    if (!ev)
+        return;
+    for (size_t i = 0; i < ev->n_sts_txt; i++)
+        free(ev->sts_txt[i]);
+    for (size_t i = 0; i < ev->n_tlsrpt_txt; i++)
+        free(ev->tlsrpt_txt[i]);
+    free(ev->policy_body);
+    free(ev);
+}
+
+/* One record as printable text (bytes outside 0x20-0x7e and '\\' as \xHH); malloc'd or NULL. */
+static char *record_printable(const struct txt_record *r)
+{
+    char *out = malloc(r->len * 4 + 1), *p = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < r->len; i++) {
+        unsigned char c = r->data[i];
+        if (c >= 0x20 && c <= 0x7e && c != '\\')
+            *p++ = (char)c;
+        else
+            p += sprintf(p, "\\x%02x", c);
+    }
+    *p = '\0';
+    return out;
+}
+
+/* Keeps every record of a TXT answer as evidence (report mode only). */
+static void keep_records(const struct dns_txt_answer *a, char **out, size_t *n)
+{
+    for (size_t i = 0; i < a->n && *n < DNS_TXT_MAX; i++) {
+        char *t = record_printable(&a->rec[i]);
+        if (t)
+            out[(*n)++] = t;
+    }
+}
+
+/* The records of an answer that a sender discards before counting: no v=STSv1 *WSP ";" prefix
+ * (RFC 8461 §3.1; the rule of scanner/txt.c). */
+static int count_other_sts(const struct dns_txt_answer *a)
+{
+    int n = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const unsigned char *p = a->rec[i].data;
+        size_t len = a->rec[i].len, k = 7;
+        int cand = len >= 7 && memcmp(p, "v=STSv1", 7) == 0;
+        while (cand && k < len && (p[k] == ' ' || p[k] == '\t'))
+            k++;
+        n += !(cand && k < len && p[k] == ';');
+    }
+    return n;
+}
+
 static void stage_op_done(struct domain *d)
 {
     if (--d->pending > 0)
@@ -113,8 +168,12 @@ static void on_sts(const struct dns_txt_answer *a, void *arg)
         return;
     d->sts_dns = a->status;
     d->sts_ttl = a->ttl;
-    if (a->status == DNS_OK)
+    if (a->status == DNS_OK) {
         txt_parse_sts(a->rec, a->n, &d->sts);
+        d->sts_other = count_other_sts(a);
+        if (d->evidence)
+            keep_records(a, d->evidence->sts_txt, &d->evidence->n_sts_txt);
+    }
     stage_op_done(d);
 }
 
@@ -124,8 +183,13 @@ static void on_tlsrpt(const struct dns_txt_answer *a, void *arg)
     if (!d)
         return;
     d->tlsrpt_dns = a->status;
-    if (a->status == DNS_OK)
+    if (a->status == DNS_OK) {
         txt_parse_tlsrpt(a->rec, a->n, &d->tlsrpt);
+        if (d->evidence) {
+            keep_records(a, d->evidence->tlsrpt_txt, &d->evidence->n_tlsrpt_txt);
+            d->evidence->tlsrpt_ttl = a->ttl;
+        }
+    }
     stage_op_done(d);
 }
 
@@ -167,6 +231,11 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
     d->sts.status = TXT_STATUS_MISSING;
     d->tlsrpt.status = TXT_STATUS_MISSING;
     d->sts_ttl = -1;
+    if (env->report) { /* without it (out of memory) the report shows the row alone */
+        d->evidence = calloc(1, sizeof(*d->evidence));
+        if (d->evidence)
+            d->evidence->tlsrpt_ttl = -1;
+    }
     d->stage = DOMAIN_DNS;
     d->pending = 4; /* three queries and the guard */
     deadline_start(d);
@@ -209,36 +278,53 @@ void domain_exclude(struct domain *d, struct domain_env *env, const char *name, 
 
 /* ---- DOMAIN_CHECKS: policy -------------------------------------------------------------- */
 
-static int fetch_next_addr(struct domain *d);
-static void fetch_fail_oom(struct domain *d);
+static void fetch_next(struct domain *d);
 
-/* The policy host did not answer at this address (refused, unreachable, or no TCP connection
- * within the timeout): a client tries its next address (A first, then AAAA). */
-static int fetch_unanswered(const struct https_fetch_result *res)
+/* Keeps what the report shows of one address's fetch (report mode only). */
+static void keep_fetch(struct domain *d, const struct https_fetch_result *res)
 {
-    return res->status == HTTPS_FETCH_CONNECT_FAILED ||
-           (res->status == HTTPS_FETCH_TIMEOUT && strstr(res->detail, "in step connect"));
+    struct domain_evidence *ev = d->evidence;
+    if (!ev || ev->n_fetch >= DNS_ADDR_MAX)
+        return;
+    char key[INET6_ADDRSTRLEN];
+    struct sockaddr_storage ss = d->fetch_addr;
+    dns_addr_prepare(&ss, d->env->cfg->https_port, key, sizeof(key));
+    snprintf(ev->fetch_addr[ev->n_fetch], sizeof(ev->fetch_addr[0]), "%s", key);
+    ev->fetch[ev->n_fetch] = *res;
+    ev->fetch[ev->n_fetch].body = NULL;
+    ev->n_fetch++;
+    if (res->status == HTTPS_FETCH_OK && !ev->policy_body && (ev->policy_body = malloc(res->body_len + 1))) {
+        memcpy(ev->policy_body, res->body, res->body_len);
+        ev->policy_body[res->body_len] = '\0';
+        ev->policy_len = res->body_len;
+    }
 }
 
-/* The pause is over: the addresses are tried again from the first. */
+/* One address's fetch ended.  A failure moves on to the next address (a sender may use any of
+ * them, RFC 8461 §3.3); the verdict rests on the first address that served the policy, or on the
+ * first failure when none did. */
+/* The pause is over: the policy host's addresses are tried again from the first. */
 static void fetch_resume(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct domain *d = arg;
     d->fetch_next = 0;
-    if (!fetch_next_addr(d))
-        fetch_fail_oom(d);
+    d->n_fetch_failed = 0;
+    fetch_next(d);
 }
 
-/* No TCP connection or no TLS handshake within --timeout at any address: often a loaded
- * server, not a fact about the domain.  Tried again CONFIG_RETRY_PAUSE_SEC later, up to
- * --retry-timeouts times; 0 when not.  fetch_queued stays set: a --domain-timeout cut sees it. */
-static int fetch_retry_later(struct domain *d, const struct https_fetch_result *res)
+/* No address answered, and one failed by a connect or TLS-handshake timeout: often a loaded
+ * server, not a fact about the domain.  Every address is tried again
+ * config_retry_pause() later, up to --retry-timeouts times; 0 when not.  fetch_queued stays
+ * set meanwhile, so a --domain-timeout cut sees the fetch. */
+static int fetch_retry_later(struct domain *d)
 {
-    if (res->status != HTTPS_FETCH_TIMEOUT || !d->fetch_addrs ||
-        d->fetch_tries >= d->env->cfg->retry_timeouts ||
-        !(strstr(res->detail, "in step connect") || strstr(res->detail, "in step handshake")))
+    int transient = 0;
+    for (size_t i = 0; i < d->n_fetch_failed; i++)
+        transient |= d->fetch_failed[i].status == HTTPS_FETCH_TIMEOUT;
+    if (!transient || d->fetch_tries >= d->env->cfg->retry_timeouts ||
+        !(strstr(d->fetch_res.detail, "in step connect") || strstr(d->fetch_res.detail, "in step handshake")))
         return 0;
     if (!d->fetch_pause)
         d->fetch_pause = evtimer_new(d->env->base, fetch_resume, d);
@@ -257,15 +343,30 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
     d->fetch = NULL;
     d->fetch_queued = 0;
     addrlimit_release(&d->fetch_ticket);
-    if (fetch_unanswered(res) && fetch_next_addr(d))
-        return;
-    if (fetch_retry_later(d, res))
-        return;
-    free(d->fetch_addrs);
-    d->fetch_addrs = NULL;
+    keep_fetch(d, res);
+    if (res->status != HTTPS_FETCH_OK && res->status != HTTPS_FETCH_INTERNAL_ERROR) {
+        struct classify_fetch_try *t = &d->fetch_failed[d->n_fetch_failed++];
+        char key[INET6_ADDRSTRLEN];
+        struct sockaddr_storage ss = d->fetch_addr;
+        dns_addr_prepare(&ss, 0, key, sizeof(key));
+        snprintf(t->addr, sizeof(t->addr), "%s", key);
+        t->status = res->status;
+        if (d->n_fetch_failed == 1) { /* kept where the result goes, in case no address serves */
+            d->fetch_res = *res;
+            d->fetch_res.body = NULL;
+        }
+        if (d->fetch_next < d->policy_addr.n) {
+            fetch_next(d);
+            return;
+        }
+        if (fetch_retry_later(d))
+            return;
+    }
     d->fetch_done = 1;
-    d->fetch_res = *res;
-    d->fetch_res.body = NULL; /* borrowed: parsed here, not kept */
+    if (res->status == HTTPS_FETCH_OK || res->status == HTTPS_FETCH_INTERNAL_ERROR) {
+        d->fetch_res = *res; /* else fetch_res holds the first failure */
+        d->fetch_res.body = NULL; /* borrowed: parsed here, not kept */
+    }
     if (res->status == HTTPS_FETCH_OK) {
         d->policy = malloc(sizeof(*d->policy));
         if (d->policy)
@@ -306,20 +407,17 @@ static void fetch_go(struct addrlimit_ticket *t)
     }
 }
 
-/* Queues the fetch at the next address of the policy host; 0 when none is left. */
-static int fetch_next_addr(struct domain *d)
+/* Queues the fetch of the next address of mta-sts.<d> on its politeness slot. */
+static void fetch_next(struct domain *d)
 {
     char key[INET6_ADDRSTRLEN];
-    if (!d->fetch_addrs || d->fetch_next >= d->fetch_addrs->n)
-        return 0;
-    d->fetch_addr = d->fetch_addrs->addr[d->fetch_next++];
+    d->fetch_addr = d->policy_addr.addr[d->fetch_next++];
     d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
     d->fetch_ticket.go = fetch_go;
     d->fetch_ticket.arg = d;
     d->fetch_queued = 1;
     if (addrlimit_acquire(d->env->https_limit, key, &d->fetch_ticket) < 0)
         fetch_fail_oom(d);
-    return 1;
 }
 
 static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
@@ -334,28 +432,25 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         stage_op_done(d);
         return;
     }
-    /* The addresses not on the blocklist, IPv4 first, tried one at a time: the next one only
-     * when one did not answer, so one fetch per domain keeps the scan polite. */
-    d->fetch_addrs = malloc(sizeof(*d->fetch_addrs));
-    if (!d->fetch_addrs) {
-        fetch_fail_oom(d);
-        return;
+    /* The addresses not on the blocklist, in answer order, IPv4 first: the first that serves the
+     * policy decides, so a healthy host costs one fetch and the scan stays polite. */
+    for (size_t i = 0; d->evidence && i < a->n; i++) {
+        struct sockaddr_storage ss = a->addr[i];
+        dns_addr_prepare(&ss, 0, d->evidence->policy_addr[i], sizeof(d->evidence->policy_addr[0]));
+        d->evidence->n_policy_addr = i + 1;
     }
-    d->fetch_addrs->status = a->status;
-    d->fetch_addrs->n = 0;
+    d->policy_addr.n = 0;
     for (size_t i = 0; i < a->n; i++)
         if (!blocklist_skip_addr(d->env->blocklist, (const struct sockaddr *)&a->addr[i],
                                  d->policy_skipped, sizeof(d->policy_skipped)))
-            d->fetch_addrs->addr[d->fetch_addrs->n++] = a->addr[i];
-    d->fetch_next = 0;
-    if (d->fetch_addrs->n == 0) {
-        free(d->fetch_addrs);
-        d->fetch_addrs = NULL;
+            d->policy_addr.addr[d->policy_addr.n++] = a->addr[i];
+    if (d->policy_addr.n == 0) {
         d->policy_excluded = 1;
         stage_op_done(d);
         return;
     }
-    fetch_next_addr(d);
+    d->fetch_next = 0;
+    fetch_next(d);
 }
 
 static void policy_start(struct domain *d)
@@ -482,6 +577,13 @@ static void domain_finish(struct domain *d)
         .cut = d->cut[0] ? d->cut : NULL,
         .domain_timeout_sec = config_domain_timeout(d->env->cfg),
         .scanner_error = d->scanner_error,
+        .advisories = d->env->cfg->advisories,
+        .sts_other_records = d->sts_other,
+        .fetch_failed = d->fetch_failed,
+        .n_fetch_failed = d->n_fetch_failed,
+        /* --expiry-days 0: no certificate is "expiring soon" (-1 for classify; 0 = its default) */
+        .thresholds = {d->env->cfg->max_age_min_enforce, d->env->cfg->max_age_min_testing,
+                       d->env->cfg->expiry_days > 0 ? d->env->cfg->expiry_days : -1},
     };
     if (d->deadline)
         evtimer_del(d->deadline);
@@ -563,12 +665,12 @@ void domain_recycle(struct domain *d)
         tlsworker_cancel(d->fetch);
     addrlimit_release(&d->fetch_ticket); /* a no-op unless the domain was abandoned mid-fetch */
     free(d->policy);
-    free(d->fetch_addrs);
+    domain_evidence_free(d->evidence);
+    d->evidence = NULL;
     if (d->fetch_pause)
         event_free(d->fetch_pause);
+    d->fetch_pause = NULL;
     d->fetch = NULL;
     d->policy = NULL;
-    d->fetch_addrs = NULL;
-    d->fetch_pause = NULL;
     d->stage = DOMAIN_IDLE;
 }

@@ -40,6 +40,29 @@ const char *domain_stage_str(enum domain_stage s);
 
 struct domain;
 
+/* What `mtasts-scan check` shows besides the row (the evidence), kept only when the scan runs
+ * for a report (domain_env.report set): every TXT record as published, the policy body, each
+ * policy-host address's fetch.  Allocated at the domain's start, freed by domain_recycle unless
+ * the report hook took it (set d->evidence to NULL after taking it). */
+struct domain_evidence {
+    char *sts_txt[DNS_TXT_MAX];     /* every record at _mta-sts (strings joined), bytes outside
+                                       0x20-0x7e as \xHH; malloc'd */
+    size_t n_sts_txt;
+    char *tlsrpt_txt[DNS_TXT_MAX];  /* the same for _smtp._tls */
+    size_t n_tlsrpt_txt;
+    long tlsrpt_ttl;
+    char *policy_body;              /* the body as served (NUL-terminated), malloc'd; NULL none */
+    size_t policy_len;
+    size_t n_fetch;                 /* policy-host addresses tried, in order */
+    char fetch_addr[DNS_ADDR_MAX][INET6_ADDRSTRLEN];
+    struct https_fetch_result fetch[DNS_ADDR_MAX]; /* their results (body NULL) */
+    size_t n_policy_addr;           /* every address of mta-sts.<d>, in answer order */
+    char policy_addr[DNS_ADDR_MAX][INET6_ADDRSTRLEN];
+};
+
+/* Frees ev and what it owns; NULL is fine. */
+void domain_evidence_free(struct domain_evidence *ev);
+
 /* The services a domain uses, owned by the scan. */
 struct domain_env {
     struct event_base *base;
@@ -51,6 +74,7 @@ struct domain_env {
     const struct config *cfg;
     void (*finish)(struct domain *d, void *arg); /* the row is in d->result */
     void *finish_arg;
+    int report;                                  /* keep the evidence (mtasts-scan check) */
     unsigned long https_fetches;                 /* counter, read by the status line */
     struct blocklist *blocklist;                 /* --blocklist, owned by the scan; NULL = none */
 };
@@ -79,13 +103,18 @@ struct domain {
     struct addrlimit_ticket fetch_ticket; /* waits for the policy host address's turn */
     struct sockaddr_storage fetch_addr;
     socklen_t fetch_addrlen;
-    struct dns_addr_answer *fetch_addrs; /* owned: the policy host's addresses, tried in turn */
-    size_t fetch_next;              /* index in fetch_addrs of the next address to try */
     long fetch_tries;               /* retries after a connect/handshake timeout (--retry-timeouts) */
     struct event *fetch_pause;      /* owned: the wait before such a retry; NULL until needed */
     struct tlsworker_job *fetch;    /* in flight, NULL otherwise */
     int fetch_done;
-    struct https_fetch_result fetch_res; /* body not kept (parsed at once) */
+    struct https_fetch_result fetch_res; /* body not kept (parsed at once); while further
+                                            addresses are tried, the first failure */
+    struct dns_addr_answer policy_addr;  /* mta-sts.<d>: the fetch tries each in turn */
+    size_t fetch_next;                   /* index of the next address to try */
+    struct classify_fetch_try fetch_failed[DNS_ADDR_MAX]; /* addresses whose fetch failed */
+    size_t n_fetch_failed;
+    int sts_other;                       /* TXT records at _mta-sts without v=STSv1 */
+    struct domain_evidence *evidence;    /* owned; only when env->report */
     struct policy *policy;          /* owned; only for fetched bodies */
     int fetch_queued;               /* fetch_ticket waits for its turn (politeness) */
     /* limits of the scanner, reported as such (never as facts about the domain) */

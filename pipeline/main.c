@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "output/csvout.h"
+#include "pipeline/check.h"
 #include "pipeline/config.h"
 #include "pipeline/diff.h"
 #include "pipeline/merge.h"
@@ -17,6 +18,8 @@ int main(int argc, char **argv)
 {
     /* Subcommands come before option parsing: `merge` (pipeline/merge.h), `diff` (pipeline/diff.h) and `schema
      * [--markdown]` (the columns as docs/codes.md lists them; --schema stays the plain list). */
+    if (argc > 1 && strcmp(argv[1], "check") == 0) /* one domain explained: pipeline/check.h */
+        return check_main(argc - 1, argv + 1, stdout, stderr);
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1, stdout, stderr);
     if (argc > 1 && strcmp(argv[1], "diff") == 0)

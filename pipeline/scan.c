@@ -74,6 +74,8 @@ struct scan {
     unsigned long fail_on_changes; /* changes --fail-on lists */
     struct metadata md;         /* --metadata record */
     int md_failed;              /* the record could not be written */
+    const struct scan_hooks *hooks; /* NULL: a bulk scan writing CSV */
+    int next_domain;                /* hooks: index into cfg->domains */
 };
 
 static double now_sec(struct scan *s)
@@ -185,7 +187,9 @@ static void on_domain_finish(struct domain *d, void *arg)
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
-    if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
+    if (s->hooks)
+        s->hooks->report(d, s->hooks->arg);
+    else if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
         output_failed(s, &s->outs[OUT_DOMAIN]);
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
         output_failed(s, &s->outs[OUT_EDGE]);
@@ -206,6 +210,8 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
     struct scan *s = arg;
     if (s->abandoning)
         return;
+    if (s->hooks && s->hooks->mx_probe)
+        s->hooks->mx_probe(host, addr, res, s->hooks->arg);
     /* --previous: MX certificate dates for cert_expiring, known here (often after the domains
      * finished: the certificate rules wait for finish_monitoring) */
     if (s->monitor && diff_monitor_mx_cert(s->monitor, host, res->tls.not_after) != 0)
@@ -223,6 +229,15 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
 {
     struct input_line line;
     for (;;) {
+        if (s->hooks) { /* the DOMAIN arguments, judged like input lines */
+            if (s->next_domain >= s->cfg->n_domains)
+                return 0;
+            const char *a = s->cfg->domains[s->next_domain++];
+            *kind = input_parse_line(a, strlen(a), (long)s->next_domain, e);
+            if (*kind == INPUT_SKIP)
+                continue;
+            return 1;
+        }
         int r = input_next(s->input, &line);
         if (r < 0) {
             /* Every line before the damage is scanned: finish the domains in flight. */
@@ -491,6 +506,8 @@ static int open_files(struct scan *s)
     struct zwriter_error zerr;
     /* Each file is written as PATH.partial and renamed when the run ends well (zwriter.h). */
     const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
+    if (s->hooks)
+        return 0; /* no input file, no CSV: every result goes to the hooks */
     if (open_resume(s) < 0)
         return -1;
     /* before input_open, which already waits for the first bytes */
@@ -549,8 +566,10 @@ static int open_services(struct scan *s)
         scan_error(s, err);
         return -1;
     }
+    s->env.report = s->hooks != NULL;
     s->env.mx = mxcache_new(s->base, s->env.dns, s->env.tls, s->cfg,
-                            s->cfg->mx_output || s->cfg->previous ? on_mx_row : NULL, s);
+                            s->cfg->mx_output || s->cfg->previous || (s->hooks && s->hooks->mx_probe)
+                                ? on_mx_row : NULL, s);
     if (s->cfg->n_blocklist > 0 &&
         !(s->env.blocklist = blocklist_load_files(s->cfg->blocklist, (size_t)s->cfg->n_blocklist, err,
                                                   sizeof(err)))) {
@@ -851,16 +870,23 @@ static void fail_on_status(struct scan *s)
 
 int scan_run(const struct config *cfg)
 {
+    return scan_run_hooks(cfg, NULL);
+}
+
+int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
+{
     struct scan s;
     memset(&s, 0, sizeof(s));
     s.cfg = cfg;
+    s.hooks = hooks;
     /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
      * same terminal: then it is off by default and printed as whole lines with --progress. */
     s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
     metadata_init(&s.md, cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
-    outputs_init(&s);
+    if (!hooks) /* a report writes no file */
+        outputs_init(&s);
     if (check_outputs(&s) < 0)
         return SCAN_EXIT_FATAL;
     hold_stop_signals(SIG_BLOCK);
@@ -886,7 +912,7 @@ int scan_run(const struct config *cfg)
         return SCAN_EXIT_FATAL;
     }
     hold_stop_signals(SIG_UNBLOCK);
-    s.total_lines = count_lines(cfg->input);
+    s.total_lines = hooks ? (unsigned long)cfg->n_domains : count_lines(cfg->input);
     event_base_dispatch(s.base);
     if (s.exit_code == SCAN_EXIT_OK)
         check_dns_abort(&s, 1);

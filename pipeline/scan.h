@@ -22,4 +22,22 @@ enum scan_exit {
 /* Runs the whole scan described by cfg; returns an enum scan_exit. */
 int scan_run(const struct config *cfg);
 
+struct domain;
+struct smtp_probe_result;
+
+/* A scan for a report (`mtasts-scan check`, pipeline/check.c): the domains come from
+ * cfg->domains (cfg->check_mode), no CSV is written, and instead: */
+struct scan_hooks {
+    /* each finished domain: its facts in d (the report may take d->evidence and set it NULL),
+     * its row in d->result; d is recycled after the hook returns */
+    void (*report)(struct domain *d, void *arg);
+    /* each MX probe's full result (borrowed), when the host leaves the MX cache or at the end */
+    void (*mx_probe)(const char *host, const char *addr, const struct smtp_probe_result *res,
+                     void *arg);
+    void *arg;
+};
+
+/* The same stages as scan_run over cfg->domains, handing every result to hooks. */
+int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks);
+
 #endif

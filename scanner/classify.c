@@ -8,8 +8,10 @@
  */
 #include "scanner/classify.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "scanner/tlscheck.h"
 
@@ -75,6 +77,13 @@ void classify_probes_add(struct classify_probes *p, const char *addr,
     int i = p->n_addr++;
     p->addr[i].status = (unsigned char)r->status;
     p->addr[i].tls_flags = (unsigned char)r->tls.flags;
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (r->tls.not_after[0] && strptime(r->tls.not_after, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
+        time_t t = timegm(&tm);
+        if (p->cert_not_after == 0 || t < p->cert_not_after)
+            p->cert_not_after = t;
+    }
     if (r->status == SMTP_PROBE_OK || p->first_bad >= 0)
         return;
     p->first_bad = i;
@@ -259,7 +268,9 @@ static void verdict_from_policy(const struct classify_facts *f, struct domain_re
             result_add_detail(r, "policy fetch: %s", f->fetch->detail);
         return;
     }
-    r->issues.bits |= f->policy->issues.bits;
+        r->issues.bits |= f->policy->issues.bits;
+    if (f->advisories) /* then judged with the mode and the thresholds (note_advice) */
+        r->issues.bits &= ~((uint64_t)1 << ISSUE_POLICY_MAX_AGE_SHORT);
     if (!f->policy->valid) {
         r->verdict = VERDICT_INVALID;
         result_add_detail(r, "policy: %s", f->policy->error);
@@ -356,7 +367,130 @@ static void note_published(const struct classify_facts *f, struct domain_result 
     }
 }
 
+static long or_default(long v, long def)
+{
+    return v > 0 ? v : def;
+}
+
+/* policy_mode_testing and policy_max_age_short, for a valid policy. */
+static void note_policy_advice(const struct classify_facts *f, struct domain_result *r)
+{
+    const struct policy *p = f->policy;
+    if (!p || !p->valid || r->policy_status != POLICY_STATUS_OK)
+        return;
+    if (p->mode == POLICY_MODE_TESTING)
+        issue_set_add(&r->issues, ISSUE_POLICY_MODE_TESTING);
+    long min = p->mode == POLICY_MODE_ENFORCE
+                   ? or_default(f->thresholds.max_age_min_enforce, CLASSIFY_MAX_AGE_MIN_ENFORCE)
+               : p->mode == POLICY_MODE_TESTING
+                   ? or_default(f->thresholds.max_age_min_testing, CLASSIFY_MAX_AGE_MIN_TESTING)
+                   : 0; /* mode none: a withdrawn policy may well be short-lived */
+    if (p->max_age >= 0 && p->max_age < min) {
+        issue_set_add(&r->issues, ISSUE_POLICY_MAX_AGE_SHORT);
+        result_add_detail(r, "max_age %ld below %ld (%s)", p->max_age, min, policy_mode_str(p->mode));
+    }
+}
+
+/* sts_ttl_unusual and sts_txt_extra_records: only for a domain that publishes a v=STSv1 record
+ * (elsewhere the _mta-sts name is beside the point). */
+static void note_record_advice(const struct classify_facts *f, struct domain_result *r)
+{
+    if (r->txt_status != TXT_STATUS_OK && r->txt_status != TXT_STATUS_INVALID &&
+        r->txt_status != TXT_STATUS_MULTIPLE)
+        return;
+    if (f->sts_ttl >= 0 && (f->sts_ttl < CLASSIFY_STS_TTL_MIN || f->sts_ttl > CLASSIFY_STS_TTL_MAX)) {
+        issue_set_add(&r->issues, ISSUE_STS_TTL_UNUSUAL);
+        result_add_detail(r, "_mta-sts TXT TTL %lds outside %ld-%lds", f->sts_ttl,
+                          CLASSIFY_STS_TTL_MIN, CLASSIFY_STS_TTL_MAX);
+    }
+    if (f->sts_other_records > 0) {
+        issue_set_add(&r->issues, ISSUE_STS_TXT_EXTRA_RECORDS);
+        result_add_detail(r, "%d other TXT record%s at _mta-sts", f->sts_other_records,
+                          f->sts_other_records == 1 ? "" : "s");
+    }
+}
+
+/* Adds cert_expiring_soon when t (a certificate's expiry, 0 unknown) is within the window and not
+ * past (an expired certificate has its own code). */
+static void note_expiry(const struct classify_facts *f, struct domain_result *r, const char *host,
+                        time_t t)
+{
+    long days = or_default(f->thresholds.expiry_days, CLASSIFY_EXPIRY_DAYS);
+    if (f->thresholds.expiry_days < 0 || t == 0 || t <= f->finished_at || t - f->finished_at > (time_t)days * 86400)
+        return;
+    char when[32];
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+    issue_set_add(&r->issues, ISSUE_CERT_EXPIRING_SOON);
+    result_add_detail(r, "certificate of %s expires %s (within %ld days)", host, when, days);
+}
+
+/* Certificate advice (expiry soon, incomplete chain) of the policy host and the probed MX hosts,
+ * and the policy-host addresses that failed while another served. */
+static void note_cert_advice(const struct classify_facts *f, struct domain_result *r)
+{
+    char policy_host[RESULT_NAME_MAX + 8];
+    snprintf(policy_host, sizeof(policy_host), "mta-sts.%s", r->domain);
+    const struct https_fetch_result *x = f->fetch;
+    if (x && x->handshake_done)
+        note_expiry(f, r, policy_host, x->cert.not_after);
+    if (x && (x->cert_flags & TLSCHECK_CHAIN_INCOMPLETE)) {
+        issue_set_add(&r->issues, ISSUE_CERT_CHAIN_INCOMPLETE);
+        result_add_detail(r, "%s sends no intermediate certificate", policy_host);
+    }
+    for (size_t i = 0; i < f->n_mx; i++) {
+        const struct classify_probes *p = f->mx[i].probes;
+        if (!p)
+            continue;
+        note_expiry(f, r, f->mx[i].host, p->cert_not_after);
+        for (int a = 0; a < p->n_addr; a++) {
+            if (!(p->addr[a].tls_flags & TLSCHECK_CHAIN_INCOMPLETE))
+                continue;
+            issue_set_add(&r->issues, ISSUE_CERT_CHAIN_INCOMPLETE);
+            result_add_detail(r, "MX %s sends no intermediate certificate", f->mx[i].host);
+            break;
+        }
+    }
+    if (x && x->status == HTTPS_FETCH_OK && f->n_fetch_failed > 0) {
+        char addrs[RESULT_LIST_MAX] = "";
+        for (size_t i = 0; i < f->n_fetch_failed; i++)
+            result_list_add(addrs, sizeof(addrs), f->fetch_failed[i].addr);
+        issue_set_add(&r->issues, ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED);
+        result_add_detail(r, "policy fetch failed at %s (%s), served by another address", addrs,
+                          https_fetch_status_str(f->fetch_failed[0].status));
+    }
+}
+
+/* The advisory codes (docs/codes.md): reported, never changing the verdict. */
+static void note_advice(const struct classify_facts *f, struct domain_result *r)
+{
+    if (r->verdict == VERDICT_SCANNER_ERROR)
+        return;
+    note_policy_advice(f, r);
+    note_record_advice(f, r);
+    note_cert_advice(f, r);
+}
+
+void classify_resolvers(const char *differences, struct domain_result *r)
+{
+    if (!differences || !differences[0])
+        return;
+    issue_set_add(&r->issues, ISSUE_RESOLVERS_DISAGREE);
+    result_add_detail(r, "resolvers disagree: %s", differences);
+}
+
+static void classify_core(const struct classify_facts *f, struct domain_result *r);
+
 void classify_domain(const struct classify_facts *f, struct domain_result *r)
+{
+    classify_core(f, r);
+    if (!f->input_invalid && f->advisories)
+        note_advice(f, r);
+}
+
+/* Everything but the advisory codes, in the order of the verdicts' precedence. */
+static void classify_core(const struct classify_facts *f, struct domain_result *r)
 {
     result_copy(r->domain, sizeof(r->domain), f->domain ? f->domain : "");
     r->rank = f->rank;

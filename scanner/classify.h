@@ -35,6 +35,7 @@ struct classify_probes {
     char bad_error[160];        /* its error text (or certificate errors) */
     char skipped[128];          /* on the --blocklist, never contacted: "ADDR (ENTRY), ..." or
                                    "HOST (ENTRY)"; "" = none.  n_addr 0 with skipped: not probed */
+    time_t cert_not_after;      /* earliest certificate expiry of the handshakes; 0 none */
 };
 
 /* Empties p (no address, no failure) with the host lookup's outcome. */
@@ -44,6 +45,25 @@ void classify_probes_init(struct classify_probes *p, enum dns_status addr_dns);
  * DNS_ADDR_MAX are ignored. */
 void classify_probes_add(struct classify_probes *p, const char *addr,
                          const struct smtp_probe_result *r);
+
+/* One policy-host address whose fetch failed (the fetch tries each address in answer order,
+ * IPv4 first, until one serves the policy). */
+struct classify_fetch_try {
+    char addr[INET6_ADDRSTRLEN];
+    enum https_fetch_status status;
+};
+
+/* Thresholds of the advisory codes; 0 in a field = the default below; expiry_days < 0: never. */
+#define CLASSIFY_MAX_AGE_MIN_ENFORCE 604800L /* one week: policy_max_age_short under enforce */
+#define CLASSIFY_MAX_AGE_MIN_TESTING 86400L  /* one day: under testing */
+#define CLASSIFY_STS_TTL_MIN 300L            /* sts_ttl_unusual outside [MIN, MAX] */
+#define CLASSIFY_STS_TTL_MAX 3600L
+#define CLASSIFY_EXPIRY_DAYS 30L             /* cert_expiring_soon within this many days */
+
+struct classify_thresholds {
+    long max_age_min_enforce, max_age_min_testing;
+    long expiry_days;
+};
 
 /* One MX host as the classifier sees it. */
 struct classify_mx {
@@ -85,10 +105,25 @@ struct classify_facts {
     double domain_timeout_sec;
     const char *scanner_error;      /* the step where the scanner failed (out of memory); NULL =
                                        none (fetch and probe results say so by their status) */
+    /* The advisory codes added with issue 12 (docs/codes.md): judged only when advisories is set
+     * (`mtasts-scan check`, or a scan with --advisories), so that a bulk scan's rows keep their
+     * meaning; policy_max_age_short is then judged per mode with the thresholds instead of the
+     * parser's fixed one day. */
+    int advisories;
+    int sts_other_records;          /* TXT records at _mta-sts without the v=STSv1 prefix */
+    const struct classify_fetch_try *fetch_failed; /* policy-host addresses that failed, in the */
+    size_t n_fetch_failed;                         /* order tried (fetch is the last try) */
+    struct classify_thresholds thresholds;
 };
 
 /* Fills every field of r (after result_init) from the facts. */
 void classify_domain(const struct classify_facts *f, struct domain_result *r);
+
+/* Adds resolvers_disagree with its detail to an already classified row: the answers of several
+ * resolvers differ (`mtasts-scan check --resolver A --resolver B`).  differences: one line per
+ * record that differs ("_mta-sts.example.com TXT: 192.0.2.1 says ...; 192.0.2.2 says ..."),
+ * "; "-joined; "" or NULL = they agree and nothing is added. */
+void classify_resolvers(const char *differences, struct domain_result *r);
 
 /* Maps a failed HTTPS fetch to its policy_* issue code. */
 enum issue_code classify_fetch_issue(enum https_fetch_status s);

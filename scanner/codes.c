@@ -62,9 +62,178 @@ const char *issue_str(enum issue_code c)
     case ISSUE_DOMAIN_TIMEOUT: return "domain_timeout";
     case ISSUE_SCANNER_ERROR: return "scanner_error";
     case ISSUE_ADDR_EXCLUDED: return "addr_excluded";
+    case ISSUE_POLICY_MODE_TESTING: return "policy_mode_testing";
+    case ISSUE_STS_TTL_UNUSUAL: return "sts_ttl_unusual";
+    case ISSUE_CERT_EXPIRING_SOON: return "cert_expiring_soon";
+    case ISSUE_CERT_CHAIN_INCOMPLETE: return "cert_chain_incomplete";
+    case ISSUE_STS_TXT_EXTRA_RECORDS: return "sts_txt_extra_records";
+    case ISSUE_RESOLVERS_DISAGREE: return "resolvers_disagree";
+    case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "policy_fetch_other_address_failed";
     case ISSUE__COUNT: break;
     }
     return "unknown";
+}
+
+const char *issue_severity_str(enum issue_severity s)
+{
+    switch (s) {
+    case SEVERITY_INFO: return "info";
+    case SEVERITY_WARNING: return "warning";
+    case SEVERITY_ERROR: return "error";
+    }
+    return "unknown";
+}
+
+int issue_severity_parse(const char *s)
+{
+    for (int v = SEVERITY_INFO; v <= SEVERITY_ERROR; v++)
+        if (strcmp(s, issue_severity_str((enum issue_severity)v)) == 0)
+            return v;
+    return -1;
+}
+
+enum issue_severity issue_severity(enum issue_code c)
+{
+    switch (c) {
+    case ISSUE_TXT_INVALID:
+    case ISSUE_TXT_MULTIPLE:
+    case ISSUE_POLICY_HOST_UNRESOLVED:
+    case ISSUE_POLICY_CONNECT_FAILED:
+    case ISSUE_POLICY_TIMEOUT:
+    case ISSUE_POLICY_TLS_FAILED:
+    case ISSUE_POLICY_CERT_EXPIRED:
+    case ISSUE_POLICY_CERT_HOSTNAME_MISMATCH:
+    case ISSUE_POLICY_CERT_UNTRUSTED:
+    case ISSUE_POLICY_HTTP_REDIRECT:
+    case ISSUE_POLICY_HTTP_STATUS:
+    case ISSUE_POLICY_CONTENT_TYPE:
+    case ISSUE_POLICY_TOO_LARGE:
+    case ISSUE_POLICY_SYNTAX:
+    case ISSUE_POLICY_VERSION_INVALID:
+    case ISSUE_POLICY_MODE_INVALID:
+    case ISSUE_POLICY_MAX_AGE_INVALID:
+    case ISSUE_POLICY_MX_MISSING:
+    case ISSUE_MX_NOT_COVERED:
+    case ISSUE_MX_STARTTLS_MISSING:
+    case ISSUE_MX_CONNECT_FAILED:
+    case ISSUE_MX_CERT_EXPIRED:
+    case ISSUE_MX_CERT_HOSTNAME_MISMATCH:
+    case ISSUE_MX_CERT_UNTRUSTED:
+    case ISSUE_MX_TLS_FAILED:
+    case ISSUE_CERT_CHAIN_INCOMPLETE: /* the certificate does not verify: a sender refuses */
+    case ISSUE_SCANNER_ERROR:         /* nothing could be vouched for: scan again */
+        return SEVERITY_ERROR;
+    case ISSUE_TLSRPT_INVALID:
+    case ISSUE_TLSRPT_MULTIPLE:
+    case ISSUE_POLICY_MAX_AGE_SHORT:
+    case ISSUE_DOMAIN_TIMEOUT:
+    case ISSUE_CERT_EXPIRING_SOON:
+    case ISSUE_RESOLVERS_DISAGREE:
+    case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED:
+        return SEVERITY_WARNING;
+    case ISSUE_TLSRPT_MISSING:
+    case ISSUE_ADDR_EXCLUDED:         /* the scan's own restraint, not a fact about the domain */
+    case ISSUE_POLICY_MODE_TESTING:
+    case ISSUE_STS_TTL_UNUSUAL:
+    case ISSUE_STS_TXT_EXTRA_RECORDS:
+        return SEVERITY_INFO;
+    case ISSUE__COUNT: break;
+    }
+    return SEVERITY_ERROR;
+}
+
+const char *issue_rule(enum issue_code c)
+{
+    switch (c) {
+    case ISSUE_TXT_INVALID: return "RFC 8461 §3.1: the _mta-sts TXT record must be \"v=STSv1;\" followed by \"id=\" and 1 to 32 letters or digits.";
+    case ISSUE_TXT_MULTIPLE: return "RFC 8461 §3.1: with more than one v=STSv1 record a sender must treat the domain as having no policy.";
+    case ISSUE_POLICY_HOST_UNRESOLVED: return "RFC 8461 §3.3: the policy is fetched from https://mta-sts.DOMAIN/, so that host must resolve.";
+    case ISSUE_POLICY_CONNECT_FAILED: return "RFC 8461 §3.3: the policy host must accept HTTPS connections on port 443.";
+    case ISSUE_POLICY_TIMEOUT: return "RFC 8461 §3.3: senders give up on a policy fetch that takes too long (a minute at most is suggested).";
+    case ISSUE_POLICY_TLS_FAILED: return "RFC 8461 §3.3: the policy must be served over HTTPS with TLS 1.2 or later.";
+    case ISSUE_POLICY_CERT_EXPIRED: return "RFC 8461 §3.3: the policy host's certificate must be valid (not expired, not yet valid).";
+    case ISSUE_POLICY_CERT_HOSTNAME_MISMATCH: return "RFC 8461 §3.3: the policy host's certificate must be valid for mta-sts.DOMAIN.";
+    case ISSUE_POLICY_CERT_UNTRUSTED: return "RFC 8461 §3.3: the policy host's certificate must chain to a root the sender trusts.";
+    case ISSUE_POLICY_HTTP_REDIRECT: return "RFC 8461 §3.3: senders must not follow HTTP redirects when fetching the policy.";
+    case ISSUE_POLICY_HTTP_STATUS: return "RFC 8461 §3.3: only a 200 response carries a policy.";
+    case ISSUE_POLICY_CONTENT_TYPE: return "RFC 8461 §3.2: the policy must be served as text/plain.";
+    case ISSUE_POLICY_TOO_LARGE: return "RFC 8461 §3.3: senders may stop reading a policy after 64 KiB.";
+    case ISSUE_POLICY_SYNTAX: return "RFC 8461 §3.2: every line of the policy is \"key: value\" and mx values are host names or *.patterns.";
+    case ISSUE_POLICY_VERSION_INVALID: return "RFC 8461 §3.2: the policy must contain \"version: STSv1\".";
+    case ISSUE_POLICY_MODE_INVALID: return "RFC 8461 §3.2: mode must be exactly enforce, testing or none.";
+    case ISSUE_POLICY_MAX_AGE_INVALID: return "RFC 8461 §3.2: max_age is a number of seconds from 0 to 31557600.";
+    case ISSUE_POLICY_MX_MISSING: return "RFC 8461 §3.2: an enforce or testing policy needs at least one mx line.";
+    case ISSUE_MX_NOT_COVERED: return "RFC 8461 §4.1: a sender only delivers to MX hosts that match an mx pattern of the policy.";
+    case ISSUE_MX_STARTTLS_MISSING: return "RFC 8461 §4.2, §5: under a policy every MX host must offer STARTTLS.";
+    case ISSUE_MX_CONNECT_FAILED: return "RFC 8461 §5: a sender cannot deliver to an MX host it cannot reach over SMTP.";
+    case ISSUE_MX_CERT_EXPIRED: return "RFC 8461 §4.2: the MX host's certificate must be valid (not expired, not yet valid).";
+    case ISSUE_MX_CERT_HOSTNAME_MISMATCH: return "RFC 8461 §4.2: the MX host's certificate must be valid for the MX host name.";
+    case ISSUE_MX_CERT_UNTRUSTED: return "RFC 8461 §4.2: the MX host's certificate must chain to a root the sender trusts.";
+    case ISSUE_TLSRPT_MISSING: return "RFC 8460 §3: a v=TLSRPTv1 record at _smtp._tls.DOMAIN tells senders where to report TLS failures.";
+    case ISSUE_TLSRPT_INVALID: return "RFC 8460 §3: the record is \"v=TLSRPTv1;\" with rua= mailto: or https: URIs.";
+    case ISSUE_TLSRPT_MULTIPLE: return "RFC 8460 §3: with more than one v=TLSRPTv1 record senders must not report.";
+    case ISSUE_POLICY_MAX_AGE_SHORT: return "RFC 8461 §3.2: max_age should be weeks or more, so the policy outlives an attack window.";
+    case ISSUE_MX_TLS_FAILED: return "RFC 8461 §4.2, §5: the STARTTLS handshake with every MX host must succeed (TLS 1.2 or later).";
+    case ISSUE_DOMAIN_TIMEOUT: return "Limit of the scanner: --domain-timeout ended the domain before every step answered.";
+    case ISSUE_SCANNER_ERROR: return "Limit of the scanner: it failed (out of memory) on a step; not a fact about the domain.";
+    case ISSUE_ADDR_EXCLUDED: return "Limit of the scanner: an address or MX host on the --blocklist was never contacted; not a fact about the domain.";
+    case ISSUE_POLICY_MODE_TESTING: return "RFC 8461 §5: in testing mode senders deliver even when MX checks fail and only report.";
+    case ISSUE_STS_TTL_UNUSUAL: return "RFC 8461 §3.1, §8.3: senders see a new id only after the TXT TTL; 300 to 3600 s is usual.";
+    case ISSUE_CERT_EXPIRING_SOON: return "RFC 8461 §3.3, §4.2: an expired certificate breaks the policy fetch or delivery.";
+    case ISSUE_CERT_CHAIN_INCOMPLETE: return "RFC 8446 §4.4.2, RFC 8461 §3.3, §4.2: a server must send the intermediates that chain its certificate to a trusted root.";
+    case ISSUE_STS_TXT_EXTRA_RECORDS: return "RFC 8461 §3.1: records at _mta-sts.DOMAIN not starting with v=STSv1 are ignored.";
+    case ISSUE_RESOLVERS_DISAGREE: return "RFC 8461 §3.1: senders use whatever their resolver answers, so all resolvers should agree.";
+    case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "RFC 8461 §3.3: a sender may try any address of the policy host; each must serve the policy.";
+    case ISSUE__COUNT: break;
+    }
+    return "";
+}
+
+const char *issue_fix(enum issue_code c)
+{
+    switch (c) {
+    case ISSUE_TXT_INVALID: return "publish exactly \"v=STSv1; id=ID;\" (ID: 1 to 32 letters or digits, e.g. the date) as the {sts_name} TXT record";
+    case ISSUE_TXT_MULTIPLE: return "keep one v=STSv1 record at {sts_name} TXT and delete the others";
+    case ISSUE_POLICY_HOST_UNRESOLVED: return "add an A and/or AAAA record for {policy_host} pointing at the web server that serves {policy_url}";
+    case ISSUE_POLICY_CONNECT_FAILED: return "make the web server at {policy_host} listen on port 443 (check firewall and the A/AAAA records)";
+    case ISSUE_POLICY_TIMEOUT: return "make {policy_host} answer {policy_url} promptly (check firewall rules that drop packets)";
+    case ISSUE_POLICY_TLS_FAILED: return "serve {policy_url} over TLS 1.2 or later on {policy_host}:443";
+    case ISSUE_POLICY_CERT_EXPIRED: return "renew the certificate of {policy_host} and install it on the web server";
+    case ISSUE_POLICY_CERT_HOSTNAME_MISMATCH: return "install a certificate whose subjectAltName includes {policy_host}";
+    case ISSUE_POLICY_CERT_UNTRUSTED: return "install a certificate for {policy_host} from a publicly trusted CA, with its intermediates";
+    case ISSUE_POLICY_HTTP_REDIRECT: return "serve {policy_url} directly with status 200 instead of redirecting";
+    case ISSUE_POLICY_HTTP_STATUS: return "make {policy_url} answer 200 with the policy file";
+    case ISSUE_POLICY_CONTENT_TYPE: return "serve {policy_url} with Content-Type: text/plain";
+    case ISSUE_POLICY_TOO_LARGE: return "shorten the policy at {policy_url} to well under 64 KiB (comments and blank lines can go)";
+    case ISSUE_POLICY_SYNTAX: return "fix the lines of {policy_url} so each is \"key: value\" (version, mode, mx, max_age), then publish a new id in {sts_name} TXT";
+    case ISSUE_POLICY_VERSION_INVALID: return "put \"version: STSv1\" in {policy_url}, then publish a new id in {sts_name} TXT";
+    case ISSUE_POLICY_MODE_INVALID: return "set \"mode: enforce\" (or testing, or none) in {policy_url}, then publish a new id in {sts_name} TXT";
+    case ISSUE_POLICY_MAX_AGE_INVALID: return "set \"max_age: 604800\" (0 to 31557600) in {policy_url}, then publish a new id in {sts_name} TXT";
+    case ISSUE_POLICY_MX_MISSING: return "add one \"mx:\" line per MX host (or *.pattern) to {policy_url}, then publish a new id in {sts_name} TXT";
+    case ISSUE_MX_NOT_COVERED: return "add `mx: {hosts}` to {policy_url}, then publish a new id in {sts_name} TXT";
+    case ISSUE_MX_STARTTLS_MISSING: return "enable STARTTLS with a valid certificate on {hosts}";
+    case ISSUE_MX_CONNECT_FAILED: return "make {hosts} accept SMTP on port 25, or remove it from the MX records of {domain}";
+    case ISSUE_MX_CERT_EXPIRED: return "renew the certificate of {hosts} and reload the mail server";
+    case ISSUE_MX_CERT_HOSTNAME_MISMATCH: return "install a certificate whose subjectAltName includes {hosts} (the MX name, not the server's own name)";
+    case ISSUE_MX_CERT_UNTRUSTED: return "install a certificate for {hosts} from a publicly trusted CA, with its intermediates";
+    case ISSUE_TLSRPT_MISSING: return "publish \"v=TLSRPTv1; rua=mailto:tlsrpt@{domain}\" as the {tlsrpt_name} TXT record";
+    case ISSUE_TLSRPT_INVALID: return "publish \"v=TLSRPTv1; rua=mailto:tlsrpt@{domain}\" (mailto: or https: URIs only) as the {tlsrpt_name} TXT record";
+    case ISSUE_TLSRPT_MULTIPLE: return "keep one v=TLSRPTv1 record at {tlsrpt_name} TXT and delete the others";
+    case ISSUE_POLICY_MAX_AGE_SHORT: return "raise max_age in {policy_url} (604800, one week, or more once stable), then publish a new id in {sts_name} TXT";
+    case ISSUE_MX_TLS_FAILED: return "enable TLS 1.2 or later with current ciphers on {hosts}";
+    case ISSUE_DOMAIN_TIMEOUT: return "scan {domain} again with a larger --domain-timeout or --timeout";
+    case ISSUE_SCANNER_ERROR: return "scan {domain} again (the scanner ran out of memory)";
+    case ISSUE_ADDR_EXCLUDED: return "nothing to change at {domain}; to check what was skipped, scan without the --blocklist entry (only with its owner's consent)";
+    case ISSUE_POLICY_MODE_TESTING: return "once TLS-RPT reports show no failures, set \"mode: enforce\" in {policy_url}, then publish a new id in {sts_name} TXT";
+    case ISSUE_STS_TTL_UNUSUAL: return "set the TTL of {sts_name} TXT between 300 and 3600 seconds";
+    case ISSUE_CERT_EXPIRING_SOON: return "renew the certificate of {hosts} before it expires (automate renewal)";
+    case ISSUE_CERT_CHAIN_INCOMPLETE: return "configure {hosts} to send the full chain (leaf and intermediates, e.g. fullchain.pem), not the leaf alone";
+    case ISSUE_STS_TXT_EXTRA_RECORDS: return "delete the TXT records at {sts_name} that do not start with v=STSv1 (SPF belongs at {domain})";
+    case ISSUE_RESOLVERS_DISAGREE: return "wait for the TTL of the changed records to pass, or make every authoritative server of {domain} serve the same records";
+    case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "make every address of {policy_host} ({hosts} failed) serve {policy_url}, or remove the failing A/AAAA records";
+    case ISSUE__COUNT: break;
+    }
+    return "";
 }
 
 int verdict_from_str(const char *s)

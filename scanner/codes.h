@@ -66,6 +66,14 @@ enum issue_code {
     ISSUE_SCANNER_ERROR,          /* the scanner failed (out of memory): not a fact about the domain */
     ISSUE_ADDR_EXCLUDED,          /* an address (or MX host name) on the --blocklist was skipped,
                                      never contacted; the detail column names it */
+    /* Added with `mtasts-scan check` (issue 12); advisory unless said otherwise: */
+    ISSUE_POLICY_MODE_TESTING,    /* mode testing: senders only report (§5) */
+    ISSUE_STS_TTL_UNUSUAL,        /* _mta-sts TXT TTL outside 300-3600 s */
+    ISSUE_CERT_EXPIRING_SOON,     /* policy host or MX certificate expires within --expiry-days */
+    ISSUE_CERT_CHAIN_INCOMPLETE,  /* the server sent no certificate for its leaf's issuer */
+    ISSUE_STS_TXT_EXTRA_RECORDS,  /* other TXT records beside v=STSv1 at _mta-sts.<d> */
+    ISSUE_RESOLVERS_DISAGREE,     /* `check` with several --resolver: answers differ */
+    ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED, /* one policy-host address failed, another served */
     ISSUE__COUNT
 };
 
@@ -79,6 +87,24 @@ int issue_from_str(const char *s);
 /* The same, named as every other vocabulary's parser (*_parse beside *_str). */
 int verdict_parse(const char *s);
 int issue_parse(const char *s);
+
+/* How bad a finding is, one scale for `mtasts-scan check`'s exit status and the monitoring
+ * --fail-on: error = a sender cannot use the policy or cannot deliver under it; warning = works
+ * today but is fragile or will break; info = worth knowing, nothing to fix urgently. */
+enum issue_severity { SEVERITY_INFO = 0, SEVERITY_WARNING, SEVERITY_ERROR };
+const char *issue_severity_str(enum issue_severity s);
+int issue_severity_parse(const char *s); /* -1 when unknown */
+
+/* The severity of a code (defined once, here; docs/codes.md lists it). */
+enum issue_severity issue_severity(enum issue_code c);
+
+/* The rule a code rests on, in one sentence with its RFC section ("" never: every code has one). */
+const char *issue_rule(enum issue_code c);
+
+/* The fix, in general terms, as a template: {domain}, {sts_name} (_mta-sts.<d>), {tlsrpt_name}
+ * (_smtp._tls.<d>), {policy_host} (mta-sts.<d>), {policy_url}, {hosts} (the hosts concerned) are
+ * filled in by the report (scanner/report.c); docs/codes.md shows the same text. */
+const char *issue_fix(enum issue_code c);
 
 /* A set of issue codes, in code order when printed. */
 struct issue_set {

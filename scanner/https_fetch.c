@@ -290,6 +290,8 @@ static enum progress body_feed(struct https_fetch *f, const char *data, size_t n
 /* Applies RFC 8461 §3.3 to a final response head and chooses how the body is framed. */
 static enum progress judge_head(struct https_fetch *f, const struct http_response_head *h)
 {
+    if (h->has_content_type)
+        snprintf(f->res.content_type, sizeof(f->res.content_type), "%s", h->content_type);
     if (h->status >= 300 && h->status < 400)
         return end(f, HTTPS_FETCH_REDIRECT, "%s; Location: %s", h->status_line,
                    h->has_location ? h->location : "(none)");
@@ -464,6 +466,7 @@ static enum progress step_handshake(struct https_fetch *f)
     }
     f->tls_clean = 1;
     f->res.handshake_done = 1;
+    snprintf(f->res.tls_version, sizeof(f->res.tls_version), "%s", SSL_get_version(f->ssl));
     tlscheck_cert_facts(f->ssl, &f->res.cert);
     struct tlscheck_info info;
     tlscheck_verdict(f->ssl, &info);

@@ -50,6 +50,8 @@ struct https_fetch_result {
     char body_sha256[65];    /* hex SHA-256 of the body as served (OK only, else "") */
     int handshake_done;      /* the TLS handshake completed: cert holds the policy host's */
     struct tlscheck_cert cert;
+    char tls_version[16];    /* negotiated version when handshake_done, e.g. "TLSv1.3" */
+    char content_type[64];   /* Content-Type of the response head as sent ("" none; cut) */
 };
 
 struct https_fetch;

@@ -122,6 +122,23 @@ static void state_record(struct verify_state *st, long err)
     join_unique(st->error, sizeof(st->error), X509_verify_cert_error_string(err));
 }
 
+/* 1 when cert, whose issuer was found neither in what the server sent nor in the trust store, is
+ * a leaf (not a CA) that names where its issuer's certificate is published (AIA caIssuers, which
+ * public CAs put in every leaf): the issuing intermediate exists and the server did not send it.
+ * A self-signed leaf is another error (18); a chain sent whole up to an unknown root stops at a CA
+ * certificate; a leaf without caIssuers is left as merely untrusted. */
+static int chain_cut_at(X509 *cert)
+{
+    if (X509_check_ca(cert) != 0)
+        return 0;
+    AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(cert, NID_info_access, NULL, NULL);
+    int found = 0;
+    for (int i = 0; aia && i < sk_ACCESS_DESCRIPTION_num(aia); i++)
+        found |= OBJ_obj2nid(sk_ACCESS_DESCRIPTION_value(aia, i)->method) == NID_ad_ca_issuers;
+    AUTHORITY_INFO_ACCESS_free(aia);
+    return found;
+}
+
 /* Records the error (if any) and lets the handshake go on: the judgement is made afterwards. */
 static int verify_cb(int preverify_ok, X509_STORE_CTX *xs)
 {
@@ -129,8 +146,14 @@ static int verify_cb(int preverify_ok, X509_STORE_CTX *xs)
         return 1;
     SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
     struct verify_state *st = ssl ? state_get(ssl) : NULL;
-    if (st != NULL)
-        state_record(st, X509_STORE_CTX_get_error(xs));
+    if (st == NULL)
+        return 1;
+    int err = X509_STORE_CTX_get_error(xs);
+    state_record(st, err);
+    X509 *cur = X509_STORE_CTX_get_current_cert(xs);
+    if ((err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+         err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE) && cur && chain_cut_at(cur))
+        st->flags |= TLSCHECK_CHAIN_INCOMPLETE;
     return 1;
 }
 

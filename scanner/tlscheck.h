@@ -27,7 +27,11 @@ enum tlscheck_flag {
     TLSCHECK_EXPIRED = 1 << 0,          /* not yet valid or expired, anywhere in the chain */
     TLSCHECK_HOSTNAME_MISMATCH = 1 << 1,
     TLSCHECK_UNTRUSTED = 1 << 2,        /* self-signed, unknown issuer, bad chain */
-    TLSCHECK_OTHER = 1 << 3             /* any other verify error */
+    TLSCHECK_OTHER = 1 << 3,            /* any other verify error */
+    TLSCHECK_CHAIN_INCOMPLETE = 1 << 4  /* also UNTRUSTED: the issuer of a leaf (non-CA)
+                                           certificate that names its issuer's certificate (AIA
+                                           caIssuers) is neither sent nor in the trust store: the
+                                           server omits the intermediate */
 };
 
 struct tlscheck_info {

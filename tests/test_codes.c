@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -58,7 +59,75 @@ static const char *const issue_names[ISSUE__COUNT] = {
     [ISSUE_DOMAIN_TIMEOUT] = "domain_timeout",
     [ISSUE_SCANNER_ERROR] = "scanner_error",
     [ISSUE_ADDR_EXCLUDED] = "addr_excluded",
+    [ISSUE_POLICY_MODE_TESTING] = "policy_mode_testing",
+    [ISSUE_STS_TTL_UNUSUAL] = "sts_ttl_unusual",
+    [ISSUE_CERT_EXPIRING_SOON] = "cert_expiring_soon",
+    [ISSUE_CERT_CHAIN_INCOMPLETE] = "cert_chain_incomplete",
+    [ISSUE_STS_TXT_EXTRA_RECORDS] = "sts_txt_extra_records",
+    [ISSUE_RESOLVERS_DISAGREE] = "resolvers_disagree",
+    [ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED] = "policy_fetch_other_address_failed",
 };
+
+/* The severity scale is shared with the monitoring --fail-on: pinned like the strings. */
+static const char *const severity_of[ISSUE__COUNT] = {
+    [ISSUE_TXT_INVALID] = "error", [ISSUE_TXT_MULTIPLE] = "error",
+    [ISSUE_POLICY_HOST_UNRESOLVED] = "error", [ISSUE_POLICY_CONNECT_FAILED] = "error",
+    [ISSUE_POLICY_TIMEOUT] = "error", [ISSUE_POLICY_TLS_FAILED] = "error",
+    [ISSUE_POLICY_CERT_EXPIRED] = "error", [ISSUE_POLICY_CERT_HOSTNAME_MISMATCH] = "error",
+    [ISSUE_POLICY_CERT_UNTRUSTED] = "error", [ISSUE_POLICY_HTTP_REDIRECT] = "error",
+    [ISSUE_POLICY_HTTP_STATUS] = "error", [ISSUE_POLICY_CONTENT_TYPE] = "error",
+    [ISSUE_POLICY_TOO_LARGE] = "error", [ISSUE_POLICY_SYNTAX] = "error",
+    [ISSUE_POLICY_VERSION_INVALID] = "error", [ISSUE_POLICY_MODE_INVALID] = "error",
+    [ISSUE_POLICY_MAX_AGE_INVALID] = "error", [ISSUE_POLICY_MX_MISSING] = "error",
+    [ISSUE_MX_NOT_COVERED] = "error", [ISSUE_MX_STARTTLS_MISSING] = "error",
+    [ISSUE_MX_CONNECT_FAILED] = "error", [ISSUE_MX_CERT_EXPIRED] = "error",
+    [ISSUE_MX_CERT_HOSTNAME_MISMATCH] = "error", [ISSUE_MX_CERT_UNTRUSTED] = "error",
+    [ISSUE_TLSRPT_MISSING] = "info", [ISSUE_TLSRPT_INVALID] = "warning",
+    [ISSUE_TLSRPT_MULTIPLE] = "warning", [ISSUE_POLICY_MAX_AGE_SHORT] = "warning",
+    [ISSUE_MX_TLS_FAILED] = "error", [ISSUE_DOMAIN_TIMEOUT] = "warning",
+    [ISSUE_SCANNER_ERROR] = "error", [ISSUE_ADDR_EXCLUDED] = "info",
+    [ISSUE_POLICY_MODE_TESTING] = "info",
+    [ISSUE_STS_TTL_UNUSUAL] = "info", [ISSUE_CERT_EXPIRING_SOON] = "warning",
+    [ISSUE_CERT_CHAIN_INCOMPLETE] = "error", [ISSUE_STS_TXT_EXTRA_RECORDS] = "info",
+    [ISSUE_RESOLVERS_DISAGREE] = "warning", [ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED] = "warning",
+};
+
+static void test_severity_rule_fix(void **state)
+{
+    (void)state;
+    for (int c = 0; c < ISSUE__COUNT; c++) {
+        assert_non_null(severity_of[c]); /* a new code needs its severity here and in docs */
+        assert_string_equal(issue_severity_str(issue_severity((enum issue_code)c)), severity_of[c]);
+        assert_int_equal(issue_severity_parse(severity_of[c]), issue_severity((enum issue_code)c));
+        assert_true(strlen(issue_rule((enum issue_code)c)) > 20);
+        assert_true(strlen(issue_fix((enum issue_code)c)) > 20);
+    }
+    assert_int_equal(issue_severity_parse("fatal"), -1);
+}
+
+/* docs/codes.md has, for every code, the row "| `code` | severity | rule | fix |" with the texts
+ * of scanner/codes.c (the report fills the fix in per domain). */
+static void test_docs_have_every_fix(void **state)
+{
+    (void)state;
+    const char *src = getenv("MTASTS_SOURCE_DIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/docs/codes.md", src ? src : ".");
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char doc[1 << 20];
+    size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    for (int c = 0; c < ISSUE__COUNT; c++) {
+        char row[4096];
+        snprintf(row, sizeof(row), "| `%s` | %s | %s | %s |\n", issue_str((enum issue_code)c),
+                 issue_severity_str(issue_severity((enum issue_code)c)),
+                 issue_rule((enum issue_code)c), issue_fix((enum issue_code)c));
+        if (!strstr(doc, row))
+            fail_msg("docs/codes.md lacks the fix row: %s", row);
+    }
+}
 
 static void test_verdict_strings_stable(void **state)
 {
@@ -258,6 +327,8 @@ int main(void)
         cmocka_unit_test(test_result_copy),
         cmocka_unit_test(test_result_list_add),
         cmocka_unit_test(test_result_add_detail),
+        cmocka_unit_test(test_severity_rule_fix),
+        cmocka_unit_test(test_docs_have_every_fix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

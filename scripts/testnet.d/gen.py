@@ -91,7 +91,17 @@ POLICY_BEHAVIOURS = {
     "plainhttp":   ("127.1.3.1", None, "plainhttp"),
     "tarpit":      ("127.1.3.2", None, "tarpit"),
     "refused":     ("127.1.3.3", None, "refused"),
+    # `mtasts-scan check`'s advisory codes (issue 12): a certificate that expires in a few days, and
+    # leaves under an intermediate CA served with and without that intermediate
+    "expiring":    ("127.1.0.3", "soon", "file"),
+    "fullchain":   ("127.1.0.4", "fullchain", "file"),
+    "nochain":     ("127.1.1.4", "nochain", "file"),
 }
+
+# An address nothing listens on (connection refused), published beside a working one; it sorts
+# before 127.1.0.1, so a client taking the answer in (canonical) order tries it first.
+DEAD_POLICY_ADDR = "127.0.9.9"
+SOON_DAYS = 10  # the "soon" certificates expire within --expiry-days' default 30
 
 # Shared mail providers, most popular first (Zipf-like draw).  Every host has the provider's
 # address; the certificate covers the listed hosts and *.zone.
@@ -112,6 +122,14 @@ BAD_MX = {
     "oldtls":     ("mx1.oldtls.test", "127.2.205.1", "oldtls"),
 }
 
+# MX hosts of `mtasts-scan check`'s advisory scenarios (issue 12): kind -> (host, address); the
+# certificate kinds of Certs.leaf ("soon": expires in SOON_DAYS; "nochain": leaf without its
+# intermediate).
+ADVISORY_MX = {
+    "soon":    ("mx1.soonexpiring.test", "127.2.206.1"),
+    "nochain": ("mx1.halfchain.test", "127.2.207.1"),
+}
+
 TARPIT_ADDRS = [POLICY_BEHAVIOURS["tarpit"][0] + ":443"]
 
 # IPv6: unique local addresses (RFC 4193, prefix fd00:6d74:7374::/48, "mts") on the namespace's
@@ -127,7 +145,7 @@ POLICY_BEHAVIOURS.update({
 # slow (class "slow"), and addresses that drop every packet (routed into a veth pair with a
 # static neighbour nobody answers for, in the flat testnet too): a connection never opens.
 POLICY_BEHAVIOURS.update({
-    "slow":      ("127.1.0.3", "ca", "file"),
+    "slow":      ("127.1.0.5", "ca", "file"),
     "blackhole": ("198.18.0.1", None, "refused"),
 })
 SLOW_MX = ("mx.slowmail.test", "127.2.32.1")
@@ -220,8 +238,30 @@ class Certs:
                   "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", self.ca_pem])
         return True
 
+    def intermediate(self):
+        """An intermediate CA under DATA/ca.pem (made once per generation): a two-level chain."""
+        if getattr(self, "inter_pem", None):
+            return self.inter_key, self.inter_pem
+        self.inter_key = os.path.join(self.out, "intermediate.key")
+        self.inter_pem = os.path.join(self.out, "intermediate.pem")
+        csr = self.inter_pem + ".csr"
+        ext = os.path.join(self.cadb, "inter.ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints = critical,CA:TRUE,pathlen:0\n"
+                    "keyUsage = critical,keyCertSign,cRLSign\n")
+        self.key(self.inter_key)
+        self.run(["req", "-new", "-key", self.inter_key, "-subj",
+                  "/O=mtasts-scan testnet/CN=mtasts-scan testnet intermediate", "-out", csr])
+        self.run(["x509", "-req", "-in", csr, "-CA", self.ca_pem, "-CAkey", self.ca_key,
+                  "-set_serial", str(random.SystemRandom().getrandbits(63)), "-sha256",
+                  "-days", "825", "-extfile", ext, "-out", self.inter_pem])
+        os.unlink(csr)
+        return self.inter_key, self.inter_pem
+
     def leaf(self, base, names, kind):
-        """Writes base.key / base.pem for names; kind: ca, expired, selfsigned.  Returns paths."""
+        """Writes base.key / base.pem for names; kind: ca, expired, selfsigned, soon (expires in
+        SOON_DAYS), nochain (signed by the intermediate, leaf alone), fullchain (the same, the
+        intermediate appended).  Returns paths."""
         key, pem, csr = base + ".key", base + ".pem", base + ".csr"
         self.key(key)
         san = "subjectAltName=" + ",".join("DNS:" + n for n in names)
@@ -233,11 +273,25 @@ class Certs:
                       "-addext", "extendedKeyUsage=serverAuth", "-out", pem])
             return key, pem
         self.run(["req", "-new", "-key", key, "-subj", subj, "-addext", san, "-out", csr])
-        if kind == "ca":
+        if kind in ("ca", "soon"):
             self.run(["x509", "-req", "-in", csr, "-CA", self.ca_pem, "-CAkey", self.ca_key,
                       "-set_serial", str(random.SystemRandom().getrandbits(63)), "-sha256",
-                      "-days", "825", "-copy_extensions", "copy", "-extfile", self.ext,
+                      "-days", str(SOON_DAYS if kind == "soon" else 825), "-copy_extensions",
+                      "copy", "-extfile", self.ext, "-out", pem])
+        elif kind in ("nochain", "fullchain"):
+            # like a public CA's leaf, it says where its issuer's certificate is published (AIA)
+            ikey, ipem = self.intermediate()
+            aia = os.path.join(self.cadb, "leaf-aia.ext")
+            with open(self.ext) as f, open(aia, "w") as g:
+                g.write(f.read() + "authorityInfoAccess = caIssuers;"
+                        "URI:http://pki.testnet.test/intermediate.pem\n")
+            self.run(["x509", "-req", "-in", csr, "-CA", ipem, "-CAkey", ikey,
+                      "-set_serial", str(random.SystemRandom().getrandbits(63)), "-sha256",
+                      "-days", "825", "-copy_extensions", "copy", "-extfile", aia,
                       "-out", pem])
+            if kind == "fullchain":
+                with open(pem, "a") as f, open(ipem) as i:
+                    f.write(i.read())
         elif kind == "expired":
             self.run(["ca", "-batch", "-notext", "-config", self.ca_cnf, "-cert", self.ca_pem,
                       "-keyfile", self.ca_key, "-startdate", "20200101000000Z",
@@ -312,6 +366,7 @@ class Gen:
         self.cname = {}        # owner -> target
         self.policy_of = {}    # domain -> (behaviour, body)
         self.samples = {}
+        self.advisory = {}     # domain -> issue codes with --advisories (b_advisory domains)
         pw = [1.0 / (i + 1) for i in range(len(PROVIDER_NAMES))]
         self.provider_cum = self.cumulate(pw)
         self.scenarios = self.scenario_table()
@@ -369,6 +424,17 @@ class Gen:
         add("policy_max_age_invalid", 2, self.b_policy_content, "invalid")
         add("policy_mx_missing", 1, self.b_policy_content, "invalid")
         add("mx_not_covered", 3, self.b_mx_not_covered, "would_fail")
+        # Advisory codes of `mtasts-scan check` (issue 12).  A bulk scan reports them only with
+        # --advisories, so truth.csv (the bulk scan's truth) does not list them; advisory.csv
+        # does (tests/e2e/check_report.sh).
+        add("sts_ttl_unusual", 1, self.b_advisory, "enforce_ok")
+        add("sts_txt_extra_records", 1, self.b_advisory, "enforce_ok")
+        add("cert_expiring_soon", 1, self.b_advisory, "enforce_ok")
+        add("cert_chain_complete", 1, self.b_advisory, "enforce_ok")
+        add("cert_chain_incomplete", 1, self.b_advisory, "invalid")
+        add("policy_fetch_other_address_failed", 1, self.b_advisory, "enforce_ok")
+        add("mx_cert_expiring_soon", 1, self.b_advisory_mx, "enforce_ok")
+        add("mx_cert_chain_incomplete", 1, self.b_advisory_mx, "would_fail")
         for name, kinds in (("mx_starttls_missing", ["notls"]),
                             ("mx_connect_failed", ["refused", "noaddr"]),
                             ("mx_cert_expired", ["expired"]),
@@ -406,7 +472,8 @@ class Gen:
             return self.txt.get(self.cname.get(owner, owner), [])
         sts = records("_mta-sts." + name)
         beh, body = self.policy_of.get(name, ("", None))
-        served = beh in ("valid", "charset", "valid6", "slow")  # nginx sends the file as is
+        # nginx sends the file as is, 200 text/plain, with a certificate a client accepts
+        served = beh in ("valid", "charset", "expiring", "fullchain", "valid6", "slow")
         sha = hashlib.sha256(body.encode()).hexdigest() if served else ""
         return (record_text(sts, "v=STSv1"), record_text(records("_smtp._tls." + name), "v=TLSRPTv1"),
                 len(sts), beh, sha)
@@ -628,6 +695,50 @@ class Gen:
         self.policy(d, "valid", policy_text(mode, pats))
         return ["mx_not_covered"] + self.sts_tlsrpt(d, cov)
 
+    def b_advisory(self, d, v, cov):
+        """An enforce policy on a working MX, with one server behaviour that an advisory code of
+        `mtasts-scan check` reports.  Returns the bulk scan's codes (truth.csv); the advisory
+        codes go to self.advisory (advisory.csv)."""
+        sc = d.scenario
+        hosts, wild, exact = self.good_mx(d, own=False)
+        sid = "%d" % (20240000 + d.rank % 10000)
+        name = "_mta-sts." + d.name
+        if sc == "sts_ttl_unusual":   # 60 s: below the usual 300-3600
+            self.zone.write("%s. 60 TXT %s\n" % (name, q("v=STSv1; id=%s;" % sid)))
+            self.txt.setdefault(name, []).append("v=STSv1; id=%s;" % sid)
+        else:
+            self.rr(name, "TXT", q("v=STSv1; id=%s;" % sid))
+        if sc == "sts_txt_extra_records":
+            self.rr(name, "TXT", q("v=spf1 -all"))
+        beh = {"cert_expiring_soon": "expiring", "cert_chain_complete": "fullchain",
+               "cert_chain_incomplete": "nochain"}.get(sc, "valid")
+        if sc == "policy_fetch_other_address_failed":
+            self.rr("mta-sts." + d.name, "A", DEAD_POLICY_ADDR)
+        self.policy(d, beh, policy_text("enforce", exact))
+        self.tlsrpt(d, "valid")
+        adv = {"sts_ttl_unusual": ["sts_ttl_unusual"],
+               "sts_txt_extra_records": ["sts_txt_extra_records"],
+               "cert_expiring_soon": ["cert_expiring_soon"],
+               "cert_chain_complete": [],
+               "cert_chain_incomplete": ["cert_chain_incomplete"],
+               "policy_fetch_other_address_failed": ["policy_fetch_other_address_failed"]}[sc]
+        base = ["policy_cert_untrusted"] if sc == "cert_chain_incomplete" else []
+        self.advisory[d.name] = base + adv
+        return base
+
+    def b_advisory_mx(self, d, v, cov):
+        """An enforce policy whose one MX has an advisory certificate: expiring in SOON_DAYS, or
+        served without its intermediate (then also mx_cert_untrusted: a sender refuses it)."""
+        kind = "soon" if d.scenario == "mx_cert_expiring_soon" else "nochain"
+        host = ADVISORY_MX[kind][0]
+        self.mx(d, [host])
+        self.rr("_mta-sts." + d.name, "TXT", q("v=STSv1; id=%d;" % (20240000 + d.rank % 10000)))
+        self.policy(d, "valid", policy_text("enforce", [host]))
+        self.tlsrpt(d, "valid")
+        base = ["mx_cert_untrusted"] if kind == "nochain" else []
+        self.advisory[d.name] = base + ["cert_expiring_soon" if kind == "soon" else "cert_chain_incomplete"]
+        return base
+
     def make_bad_mx(self, code, kinds):
         def build(d, v, cov):
             kind = kinds[v % len(kinds)]
@@ -843,6 +954,13 @@ class Gen:
             for rank, name, sc in scen:
                 if sc != "input_invalid":
                     w.writerow([rank, name, sc] + list(self.published(name)))
+        with open(os.path.join(self.out, "advisory.csv"), "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["rank", "domain", "scenario", "verdict", "issues"])
+            for rank, name, sc in scen:
+                if name in self.advisory:
+                    codes = sorted(set(self.advisory[name]), key=lambda c: self.issue_rank.get(c, 99))
+                    w.writerow([rank, name, sc, self.scenarios[sc][2], ";".join(codes)])
         meta = {
             "domains": n, "lines": total, "seed": self.args.seed, "mix": mix_path,
             "coverage_slots": len(self.coverage()), "scenarios": counts, "verdicts": verdicts,
@@ -886,6 +1004,8 @@ class Gen:
         addrs.update(hosting_addr(h + 1) for h in range(HOSTING_ZONES))
         addrs.update(a for _, a, _ in BAD_MX.values() if a)
         addrs.add("127.3.0.1")
+        addrs.add(DEAD_POLICY_ADDR)
+        addrs.update(a for _, a in ADVISORY_MX.values())
         for _, aa, _ in V6_MX.values():
             addrs.update(aa)
         addrs.add(SLOW_MX[1])
@@ -912,6 +1032,8 @@ class Gen:
             if addr:
                 self.rr(host, "A", addr)
         self.rr("mx.elsewhere-mail.test", "A", provider_hosts(2)[2])
+        for host, addr in ADVISORY_MX.values():
+            self.rr(host, "A", addr)
         self.rr("_mta-sts.sts-provider.test", "TXT", q("v=STSv1; id=provider2024;"))
         self.rr("mta-sts.unrelated.test", "A", POLICY_BEHAVIOURS["valid"][0])
         for host, addrs, _ in V6_MX.values():
@@ -1042,6 +1164,8 @@ class Gen:
             elif how == "oldtls":   # TLS 1.0/1.1 only: a TLS 1.2+ client's handshake fails
                 tls_service(addr, "mx-oldtls", [host], "ca")
                 services[-1][1].append("smtpd_tls_protocols=>=TLSv1,<=TLSv1.1")
+        for kind, (host, addr) in ADVISORY_MX.items():
+            tls_service(addr, "mx-" + kind, [host], kind)
         tls_service(SLOW_MX[1], "mx-slow", [SLOW_MX[0]], "ca")
         for kind, (host, addrs, live) in V6_MX.items():   # one certificate per host, every live address
             names = [host]
