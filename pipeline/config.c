@@ -61,6 +61,7 @@ void config_defaults(struct config *cfg)
     cfg->shard_count = 1;
     cfg->domain_timeout_sec = -1; /* derived from --timeout: see config_domain_timeout */
     cfg->dns_abort_after = 100;
+    cfg->retry_timeouts = 1;
 }
 
 enum opt_id {
@@ -70,7 +71,8 @@ enum opt_id {
     OPT_SMTP_PORT, OPT_SHARD, OPT_SUMMARY, OPT_SCHEMA, OPT_VERSION, OPT_DNS_TIMEOUT, OPT_DNS_INFLIGHT, OPT_RESUME, OPT_HTTPS_CONN, OPT_HTTPS_RATE, OPT_TLS_THREADS,
     OPT_DOMAIN_TIMEOUT, OPT_DNS_ABORT_AFTER, OPT_DOMAIN_MX_OUTPUT, OPT_BLOCKLIST, OPT_DNS_RATE, OPT_METADATA, OPT_LIST_ID,
     OPT_PREVIOUS, OPT_CHANGES_OUTPUT, OPT_EXPIRY_DAYS, OPT_TESTING_DAYS, OPT_FAIL_ON,
-    OPT_ADVISORIES, OPT_MAX_AGE_MIN_ENFORCE, OPT_MAX_AGE_MIN_TESTING, OPT_FORMAT
+    OPT_ADVISORIES, OPT_MAX_AGE_MIN_ENFORCE, OPT_MAX_AGE_MIN_TESTING, OPT_FORMAT,
+    OPT_RETRY_TIMEOUTS
 };
 
 struct opt_doc {
@@ -98,8 +100,8 @@ static const struct opt_doc opts[] = {
     {{"timeout", required_argument, NULL, OPT_TIMEOUT}, "SEC", "per-network-operation timeout (default 10)"},
     {{"retries", required_argument, NULL, OPT_RETRIES}, "N", "DNS retries after the first try (default 2)"},
     {{"dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT}, "SEC", "first DNS try's timeout, doubled on each retry (default: a share of --timeout such that a lookup with all its retries ends within --timeout)"},
-    {{"domain-timeout", required_argument, NULL, OPT_DOMAIN_TIMEOUT}, "SEC", "whole-domain deadline: after it the domain is finished with what is known, issue domain_timeout (default 3 x --timeout; 0 = none)"},
-    {{"dns-inflight", required_argument, NULL, OPT_DNS_INFLIGHT}, "N", "DNS queries on the wire at most; more wait their turn (default 500)"},
+    {{"domain-timeout", required_argument, NULL, OPT_DOMAIN_TIMEOUT}, "SEC", "whole-domain deadline: after it the domain is finished with what is known, issue domain_timeout (default 3 x --timeout, plus --timeout and the pause for each --retry-timeouts retry; 0 = none)"},
+    {{"dns-inflight", required_argument, NULL, OPT_DNS_INFLIGHT}, "N", "DNS queries on the wire at most for a resolver answering within 50 ms, up to 8x that for a slower one, lowered while queries need retries; more wait their turn (default 500)"},
     {{"dns-abort-after", required_argument, NULL, OPT_DNS_ABORT_AFTER}, "N", "stop with exit status 4 when the first N DNS lookups all get no answer (no resolver reachable); 0 = never (default 100)"},
     {{"starttls", required_argument, NULL, OPT_STARTTLS}, "MODE", "all | sts | none: whose MX hosts are probed (default sts)"},
     {{"dns-only", no_argument, NULL, OPT_DNS_ONLY}, NULL, "DNS stage only: no HTTPS fetch, no SMTP probe"},
@@ -122,6 +124,7 @@ static const struct opt_doc opts[] = {
     {{"max-age-min-enforce", required_argument, NULL, OPT_MAX_AGE_MIN_ENFORCE}, "SEC", "advisory policy_max_age_short: an enforce policy's max_age below SEC (default 604800)"},
     {{"max-age-min-testing", required_argument, NULL, OPT_MAX_AGE_MIN_TESTING}, "SEC", "advisory policy_max_age_short: a testing policy's max_age below SEC (default 86400)"},
     {{"format", required_argument, NULL, OPT_FORMAT}, "FMT", "mtasts-scan check only: text (default) or json"},
+    {{"retry-timeouts", required_argument, NULL, OPT_RETRY_TIMEOUTS}, "N", "an MX probe or policy fetch that timed out connecting or waiting for the greeting / TLS handshake is tried again up to N times, min(2 s, --timeout / 2) later (a loaded server is not a fact about the domain); the row's retried column says so (default 1; 0 = never)"},
     {{"progress", no_argument, NULL, OPT_PROGRESS}, NULL, "once-a-second status line on stderr, fitted to the terminal's width (default when stderr is a terminal the CSV does not go to)"},
     {{"quiet", no_argument, NULL, 'q'}, NULL, "no status line"},
     {{"schema", no_argument, NULL, OPT_SCHEMA}, NULL, "print the CSV columns with their meaning and exit"},
@@ -445,6 +448,7 @@ static int apply(struct config *cfg, int id, const char *arg, FILE *out, char *e
         }
         cfg->format = arg;
         return 0;
+    case OPT_RETRY_TIMEOUTS: return parse_long(arg, 0, 5, &cfg->retry_timeouts, ex, exlen);
     case OPT_PROGRESS: cfg->progress = PROGRESS_ON; return 0;
     case 'q': cfg->progress = PROGRESS_OFF; return 0;
     case OPT_SCHEMA: csvout_print_schema(out); return 1;
@@ -465,6 +469,11 @@ double config_dns_timeout(const struct config *cfg)
     return t < 0.05 ? 0.05 : t;
 }
 
+double config_retry_pause(const struct config *cfg)
+{
+    return cfg->timeout_sec / 2 < CONFIG_RETRY_PAUSE_SEC ? cfg->timeout_sec / 2 : CONFIG_RETRY_PAUSE_SEC;
+}
+
 double config_domain_timeout(const struct config *cfg)
 {
     if (cfg->domain_timeout_sec >= 0)
@@ -473,8 +482,9 @@ double config_domain_timeout(const struct config *cfg)
      * host's or MX host's addresses, then the HTTPS fetch or SMTP probe), each of which a working
      * server ends well within --timeout.  3 x --timeout therefore never cuts a working domain,
      * and bounds one whose servers spend nearly --timeout at every step (seen: 18.3 s under
-     * --timeout 5) to 15 s. */
-    return 3 * cfg->timeout_sec;
+     * --timeout 5) to 15 s.  Each --retry-timeouts retry lengthens that path by its pause and
+     * one more --timeout. */
+    return 3 * cfg->timeout_sec + (double)cfg->retry_timeouts * (config_retry_pause(cfg) + cfg->timeout_sec);
 }
 
 /* Copies v into buf with control characters as \xNN, so an error message stays one line. */
@@ -611,6 +621,7 @@ static struct config_value value_of(const struct config *cfg, int id)
     case OPT_TESTING_DAYS: return v_num((double)cfg->testing_days);
     case OPT_FAIL_ON: return v_str(cfg->fail_on_text);
     case OPT_DNS_RATE: return v_num(cfg->dns_rate);
+    case OPT_RETRY_TIMEOUTS: return v_num((double)cfg->retry_timeouts);
     case OPT_BLOCKLIST: return v_str(""); /* text written by config_values into the value */
     case OPT_ADVISORIES: return v_bool(cfg->advisories);
     /* the thresholds in effect (0 in cfg = scanner/classify.h's default) */

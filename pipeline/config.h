@@ -47,6 +47,9 @@ struct config {
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;
     double domain_timeout_sec;  /* whole-domain deadline; < 0 = derived, 0 = none */
+    long retry_timeouts;        /* connect/greeting timeouts of probes and fetches tried again */
+#define CONFIG_RETRY_PAUSE_SEC 2.0 /* ... this much later (at most half --timeout, so a retry
+                                      * fits in the default --domain-timeout of 3 x --timeout) */
     long dns_abort_after;       /* stop when this many first lookups all got no answer (0 = never) */
     const char *blocklist[8];   /* --blocklist FILE, repeatable: never contacted (pipeline/blocklist.h) */
     int n_blocklist;
@@ -74,6 +77,9 @@ struct config {
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and
  * all its retries (c-ares doubles the wait each round) end within --timeout. */
 double config_dns_timeout(const struct config *cfg);
+
+/* The pause before a --retry-timeouts retry: CONFIG_RETRY_PAUSE_SEC, at most half --timeout. */
+double config_retry_pause(const struct config *cfg);
 
 /* The whole-domain deadline in seconds (0 = none): --domain-timeout, or 3 x --timeout. */
 double config_domain_timeout(const struct config *cfg);

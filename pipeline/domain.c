@@ -303,6 +303,40 @@ static void keep_fetch(struct domain *d, const struct https_fetch_result *res)
 /* One address's fetch ended.  A failure moves on to the next address (a sender may use any of
  * them, RFC 8461 §3.3); the verdict rests on the first address that served the policy, or on the
  * first failure when none did. */
+/* The pause is over: the policy host's addresses are tried again from the first. */
+static void fetch_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct domain *d = arg;
+    d->fetch_next = 0;
+    d->n_fetch_failed = 0;
+    fetch_next(d);
+}
+
+/* No address answered, and one failed by a connect or TLS-handshake timeout: often a loaded
+ * server, not a fact about the domain.  Every address is tried again
+ * config_retry_pause() later, up to --retry-timeouts times; 0 when not.  fetch_queued stays
+ * set meanwhile, so a --domain-timeout cut sees the fetch. */
+static int fetch_retry_later(struct domain *d)
+{
+    int transient = 0;
+    for (size_t i = 0; i < d->n_fetch_failed; i++)
+        transient |= d->fetch_failed[i].status == HTTPS_FETCH_TIMEOUT;
+    if (!transient || d->fetch_tries >= d->env->cfg->retry_timeouts ||
+        !(strstr(d->fetch_res.detail, "in step connect") || strstr(d->fetch_res.detail, "in step handshake")))
+        return 0;
+    if (!d->fetch_pause)
+        d->fetch_pause = evtimer_new(d->env->base, fetch_resume, d);
+    double pause = config_retry_pause(d->env->cfg);
+    struct timeval tv = {(time_t)pause, (suseconds_t)((pause - (double)(time_t)pause) * 1e6)};
+    if (!d->fetch_pause || evtimer_add(d->fetch_pause, &tv) < 0)
+        return 0;
+    d->fetch_tries++;
+    d->fetch_queued = 1;
+    return 1;
+}
+
 static void on_fetch(const struct https_fetch_result *res, void *arg)
 {
     struct domain *d = arg;
@@ -325,6 +359,8 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
             fetch_next(d);
             return;
         }
+        if (fetch_retry_later(d))
+            return;
     }
     d->fetch_done = 1;
     if (res->status == HTTPS_FETCH_OK || res->status == HTTPS_FETCH_INTERNAL_ERROR) {
@@ -434,6 +470,7 @@ static void on_mx_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
 {
     struct domain_mx *m = w->arg;
     m->done = 1;
+    m->retried = o->retried;
     m->probes = o->probes;
     stage_op_done(m->owner);
 }
@@ -551,6 +588,13 @@ static void domain_finish(struct domain *d)
     if (d->deadline)
         evtimer_del(d->deadline);
     classify_domain(&f, &d->result);
+    if (d->fetch_tries > 0)
+        result_list_add(d->result.retried, sizeof(d->result.retried), "policy_fetch");
+    for (size_t i = 0; i < d->n_probe; i++)
+        if (d->mxs[i].done && d->mxs[i].retried) {
+            result_list_add(d->result.retried, sizeof(d->result.retried), "mx_probe");
+            break;
+        }
     d->stage = DOMAIN_DONE;
     d->env->finish(d, d->env->finish_arg);
 }
@@ -584,6 +628,8 @@ static void domain_cut(struct domain *d)
         d->dns_waiting = 0; /* their answers, when they come, are dropped */
         cut_add(d, "dns");
     }
+    if (d->fetch_pause)
+        evtimer_del(d->fetch_pause); /* a retry waiting for its time: cut like a queued fetch */
     if (d->fetch || d->fetch_queued) {
         int queued = !d->fetch;
         if (d->fetch)
@@ -621,6 +667,9 @@ void domain_recycle(struct domain *d)
     free(d->policy);
     domain_evidence_free(d->evidence);
     d->evidence = NULL;
+    if (d->fetch_pause)
+        event_free(d->fetch_pause);
+    d->fetch_pause = NULL;
     d->fetch = NULL;
     d->policy = NULL;
     d->stage = DOMAIN_IDLE;

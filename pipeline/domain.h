@@ -83,6 +83,7 @@ struct domain_mx {
     struct mxcache_waiter waiter;
     struct domain *owner;
     int done;
+    int retried;                   /* a probe of the host was retried after a timeout */
     struct classify_probes probes; /* the host's probe outcomes, copied from the mxcache */
 };
 
@@ -102,6 +103,8 @@ struct domain {
     struct addrlimit_ticket fetch_ticket; /* waits for the policy host address's turn */
     struct sockaddr_storage fetch_addr;
     socklen_t fetch_addrlen;
+    long fetch_tries;               /* retries after a connect/handshake timeout (--retry-timeouts) */
+    struct event *fetch_pause;      /* owned: the wait before such a retry; NULL until needed */
     struct tlsworker_job *fetch;    /* in flight, NULL otherwise */
     int fetch_done;
     struct https_fetch_result fetch_res; /* body not kept (parsed at once); while further

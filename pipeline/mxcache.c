@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "pipeline/addrlimit.h"
 #include "pipeline/blocklist.h"
 #include "pipeline/strhash.h"
@@ -54,6 +56,8 @@ struct probe_req {
     struct addrlimit_ticket ticket;
     struct tlsworker_job *probe;
     struct probe_req *prev, *next;
+    long tries;                  /* retries made after a connect/greeting timeout */
+    struct event *pause;         /* the wait before a retry; NULL until one is needed */
 };
 
 struct mxcache {
@@ -280,16 +284,52 @@ static void live_remove(struct mxcache *c, struct probe_req *r)
         r->next->prev = r->prev;
 }
 
+static void probe_fail_oom(struct probe_req *r);
+
+/* The pause is over: the retry waits for the address's politeness turn like any probe. */
+static void probe_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct probe_req *r = arg;
+    if (addrlimit_acquire(r->job->c->limit, r->addr_text, &r->ticket) < 0)
+        probe_fail_oom(r);
+}
+
+/* No TCP connection or no greeting within --timeout: often a loaded server, not a fact about
+ * the host.  Tried again CONFIG_RETRY_PAUSE_SEC later, up to --retry-timeouts times; 0 when not. */
+static int probe_retry_later(struct probe_req *r, const struct smtp_probe_result *res)
+{
+    struct mxcache *c = r->job->c;
+    if (res->status != SMTP_PROBE_TIMEOUT || res->greeting_ms >= 0 || r->tries >= c->cfg->retry_timeouts)
+        return 0;
+    if (!r->pause)
+        r->pause = evtimer_new(c->base, probe_resume, r);
+    double pause = config_retry_pause(c->cfg);
+    struct timeval tv = {(time_t)pause, (suseconds_t)((pause - (double)(time_t)pause) * 1e6)};
+    if (!r->pause || evtimer_add(r->pause, &tv) < 0)
+        return 0;
+    r->tries++;
+    r->job->out.retried = 1;
+    r->probe = NULL;
+    addrlimit_release(&r->ticket);
+    return 1;
+}
+
 static void on_probe_done(const struct smtp_probe_result *res, void *arg)
 {
     struct probe_req *r = arg;
     struct job *j = r->job;
     struct mxcache *c = j->c;
+    if (probe_retry_later(r, res))
+        return;
     c->counters.probes_done++;
     job_keep_row(c, j, res, r->addr_text);
     classify_probes_add(&j->out.probes, r->addr_text, res);
     live_remove(c, r);
     addrlimit_release(&r->ticket);
+    if (r->pause)
+        event_free(r->pause);
     free(r);
     if (--j->pending == 0)
         job_finish(j);
@@ -502,6 +542,8 @@ void mxcache_free(struct mxcache *c)
         c->live = r->next;
         if (r->probe)
             tlsworker_cancel(r->probe);
+        if (r->pause)
+            event_free(r->pause);
         free(r);
     }
     for (size_t b = 0; b < c->n_buckets; b++) {

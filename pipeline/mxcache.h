@@ -23,6 +23,7 @@
 /* What the probes of one MX host found: facts only, judged by scanner/classify for each domain. */
 struct mx_outcome {
     struct classify_probes probes;
+    int retried;    /* a probe timed out connecting or waiting for the greeting and was retried */
 };
 
 struct mxcache_waiter;

@@ -27,6 +27,12 @@
 #include "pipeline/ratelimit.h"
 
 #define DNS_TICK_USEC 50000 /* timeout granularity */
+/* --dns-inflight N caps the queries on the wire for a resolver answering within this time; a
+ * slower one (a recursive resolver iterating over long round trips) gets proportionally more,
+ * up to DNS_INFLIGHT_GROWTH times N, so the query RATE stays what N allows near by (N / 50 ms),
+ * while queries do not time out.  See inflight_cap(). */
+#define DNS_INFLIGHT_REF_SEC 0.05
+#define DNS_INFLIGHT_GROWTH 8.0
 
 struct dns_sock {
     ares_socket_t fd;
@@ -42,6 +48,10 @@ struct dns {
     struct event *tick;
     unsigned long outstanding;   /* on the wire */
     long max_inflight;
+    double lat_ewma;             /* seconds from send to answer, recent answers (0: none yet) */
+    double timeout_ewma;         /* share of recent queries that needed a retry or timed out */
+    double ceiling;              /* in-flight cap learnt from retries (0: not learnt yet) */
+    double last_cut;             /* now_mono() of the last lowering of the ceiling */
     struct query *wait_head, *wait_tail; /* over the cap: sent as answers free slots */
     unsigned long n_waiting;
     struct ratelimit rate;       /* --dns-rate */
@@ -326,6 +336,7 @@ struct query {
     enum query_kind kind;
     union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; } u;
     void *arg;
+    double sent_at;         /* now_mono() when put on the wire */
 };
 
 /* Moves *off past the (possibly compressed) name at abuf + *off; -1 when it runs off the end. */
@@ -571,12 +582,14 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
 
 static void wire_send(struct dns *d, struct query *q);
 
+static void follow_latency(struct dns *d, const struct query *q, int status, int timeouts);
+
 static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
-    (void)timeouts;
     struct query *q = arg;
     struct dns *d = q->d;
     count_answer(d, status, abuf, alen);
+    follow_latency(d, q, status, timeouts);
     switch (q->kind) {
     case Q_MX: deliver_mx(q, status, abuf, alen); break;
     case Q_TXT: deliver_txt(q, status, abuf, alen); break;
@@ -589,11 +602,54 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     tick_update(d);
 }
 
+/* The in-flight cap follows the resolver: max_inflight at DNS_INFLIGHT_REF_SEC answer latency
+ * or less (a server next door, whose socket buffer a burst would overflow), growing with the
+ * latency (a recursive resolver over 100-300 ms round trips would otherwise be kept idle).  A
+ * resolver that drops queries when overrun (unbound past its wait-limit) shows it by queries
+ * never answered: while more than 1 % of them time out, the cap is lowered to 70 % of what was on the wire
+ * (at most once a second, never below max_inflight), then creeps up again by one query per 20
+ * clean answers (additive increase, multiplicative decrease, as TCP does). */
+static long inflight_cap(const struct dns *d)
+{
+    double k = d->lat_ewma / DNS_INFLIGHT_REF_SEC;
+    if (k < 1.0)
+        k = 1.0;
+    if (k > DNS_INFLIGHT_GROWTH)
+        k = DNS_INFLIGHT_GROWTH;
+    double cap = (double)d->max_inflight * k;
+    if (d->ceiling > 0 && d->ceiling < cap)
+        cap = d->ceiling;
+    return cap < (double)d->max_inflight ? d->max_inflight : (long)cap;
+}
+
+static void follow_latency(struct dns *d, const struct query *q, int status, int timeouts)
+{
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION || q->sent_at <= 0)
+        return;
+    /* Only a query that was never answered says "overrun": a slow answer (a far resolver, a lost
+     * datagram it recovered from) costs a c-ares retry but is no reason to send fewer. */
+    d->timeout_ewma = 0.99 * d->timeout_ewma + (status == ARES_ETIMEOUT ? 0.01 : 0.0);
+    if (timeouts > 0 || status == ARES_ETIMEOUT) {
+        double now = now_mono();
+        if (status == ARES_ETIMEOUT && d->timeout_ewma > 0.01 && now - d->last_cut > 1.0) {
+            d->ceiling = 0.7 * (double)(d->outstanding + 1);
+            if (d->ceiling < (double)d->max_inflight)
+                d->ceiling = (double)d->max_inflight;
+            d->last_cut = now;
+        }
+        return;   /* the time of a retried query is the timeout's, not the resolver's */
+    }
+    if (d->ceiling > 0)
+        d->ceiling += 0.05;
+    double lat = now_mono() - q->sent_at;
+    d->lat_ewma = d->lat_ewma > 0 ? 0.98 * d->lat_ewma + 0.02 * lat : lat;
+}
+
 /* 1 when one more query may go on the wire now (an in-flight slot and a --dns-rate token, which
  * it then takes). */
 static int may_send(struct dns *d)
 {
-    if (d->max_inflight > 0 && (long)d->outstanding >= d->max_inflight)
+    if (d->max_inflight > 0 && (long)d->outstanding >= inflight_cap(d))
         return 0;
     return ratelimit_take(&d->rate, now_mono());
 }
@@ -610,7 +666,7 @@ static void drain(struct dns *d)
         d->n_waiting--;
         wire_send(d, w);
     }
-    if (d->wait_head && (d->max_inflight <= 0 || (long)d->outstanding < d->max_inflight) &&
+    if (d->wait_head && (d->max_inflight <= 0 || (long)d->outstanding < inflight_cap(d)) &&
         !event_pending(d->rate_ev, EV_TIMEOUT, NULL)) {
         double wait = ratelimit_wait(&d->rate, now_mono());
         struct timeval tv = {(time_t)wait, (suseconds_t)((wait - (double)(time_t)wait) * 1e6) + 500};
@@ -622,6 +678,7 @@ static void wire_send(struct dns *d, struct query *q)
 {
     d->outstanding++;
     d->counters.sent++;
+    q->sent_at = now_mono();
     tick_update(d);
     ares_query(d->channel, q->name, ns_c_in, q->type, on_answer, q);
 }

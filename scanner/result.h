@@ -99,6 +99,7 @@ struct domain_result {
     char policy_cert_sans[512];
     /* Outcome of each lookup; DNS_OK (empty cell) when it answered with records or was not made. */
     enum dns_status mx_dns, sts_dns, tlsrpt_dns, policy_host_dns, implicit_mx_dns;
+    char retried[64];   /* steps that timed out connecting and were tried again (--retry-timeouts) */
     /* The edge table: one entry per MX host (or the implicit MX), in preference order. */
     size_t n_mx;
     struct result_mx mxs[DNS_MX_MAX];

@@ -143,6 +143,7 @@ static void test_mx_probe_cut_probe_goes_on(void **state)
     (void)state;
     struct env e;
     env_open(&e, 1.5, 0.4, STARTTLS_MODE_ALL);
+    e.cfg.retry_timeouts = 0; /* one probe, not a --retry-timeouts retry of it */
     scan_one(&e, "a.test");
     double took = e.t_finish - e.t_start;
     assert_true(took >= 0.35 && took < 1.2);
@@ -193,14 +194,18 @@ static void test_dns_cut_stale_answers_ignored(void **state)
     env_close(&e);
 }
 
-/* --domain-timeout's default is a multiple of --timeout; 0 turns it off. */
+/* --domain-timeout's default is a multiple of --timeout, longer by each retry; 0 turns it off. */
 static void test_default_deadline(void **state)
 {
     (void)state;
     struct config cfg;
     config_defaults(&cfg);
     cfg.timeout_sec = 5;
+    cfg.retry_timeouts = 0;
     assert_true(config_domain_timeout(&cfg) == 15);
+    /* each --retry-timeouts retry adds its pause (min(2 s, --timeout / 2)) and one --timeout */
+    cfg.retry_timeouts = 1;
+    assert_true(config_domain_timeout(&cfg) == 22);
     char a0[] = "mtasts-scan", a1[] = "--domain-timeout", a2[] = "0";
     char *argv[] = {a0, a1, a2, NULL};
     assert_int_equal(config_parse_args(&cfg, 3, argv, stdout, stderr), 0);

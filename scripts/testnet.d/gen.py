@@ -132,6 +132,46 @@ ADVISORY_MX = {
 
 TARPIT_ADDRS = [POLICY_BEHAVIOURS["tarpit"][0] + ":443"]
 
+# IPv6: unique local addresses (RFC 4193, prefix fd00:6d74:7374::/48, "mts") on the namespace's
+# lo, next to the 127/8 ones.  Policy hosts and MX hosts reachable over IPv6 only, over both, and
+# hosts with one dead address.  The scanner orders A before AAAA, so "first address" means IPv4.
+V6 = "fd00:6d74:7374:"
+POLICY_BEHAVIOURS.update({
+    "valid6":    (V6 + "1::1", "ca", "file"),
+    "refused6":  (V6 + "1::3", None, "refused"),   # on lo, nothing listens: connection refused
+})
+# MX hosts for the IPv6 scenarios: kind -> (host, [addresses in A-then-AAAA order], [live ones]).
+# Distance (scripts/testnet up --wan): a policy host and an MX host that the relay makes very
+# slow (class "slow"), and addresses that drop every packet (routed into a veth pair with a
+# static neighbour nobody answers for, in the flat testnet too): a connection never opens.
+POLICY_BEHAVIOURS.update({
+    "slow":      ("127.1.0.5", "ca", "file"),
+    "blackhole": ("198.18.0.1", None, "refused"),
+})
+SLOW_MX = ("mx.slowmail.test", "127.2.32.1")
+BLACKHOLE_MX = ("mx.blackhole.test", "198.18.0.2")
+BLACKHOLE_NET = ["198.18.0.0/24"]
+SLOW_ADDRS = [POLICY_BEHAVIOURS["slow"][0], SLOW_MX[1]]
+V6_MX = {
+    "v6only":   ("mx.v6mail.test", [V6 + "2::1"], [V6 + "2::1"]),
+    "dual":     ("mx.dualmail.test", ["127.2.30.1", V6 + "2::2"], ["127.2.30.1", V6 + "2::2"]),
+    "deadv4":   ("mx1.halfmail.test", [BAD_MX["refused"][1], V6 + "2::3"], [V6 + "2::3"]),
+    "deadv6":   ("mx2.halfmail.test", ["127.2.31.1", V6 + "2::4"], ["127.2.31.1"]),
+}
+
+
+def is_v6(addr):
+    return ":" in addr
+
+
+def addr_rtype(addr):
+    return "AAAA" if is_v6(addr) else "A"
+
+
+def listen_addr(addr):
+    """addr as nginx and postfix write it before ':port'."""
+    return "[%s]" % addr if is_v6(addr) else addr
+
 SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "xa", "ze", "bor", "dan", "fel",
              "gor", "hal", "jin", "kor", "lin", "mar", "nor", "pel", "qui", "ros", "tan",
              "ul", "ven", "wil", "yor", "zen", "al", "bri", "cor"]
@@ -402,6 +442,19 @@ class Gen:
                             ("mx_cert_untrusted", ["selfsigned"]),
                             ("mx_tls_failed", ["oldtls"])):
             add(name, 2, self.make_bad_mx(name, kinds), "would_fail")
+        # IPv6 (appended: the scenarios above keep their order and variants)
+        add("policy_ipv6", 2, self.b_policy_ipv6, "enforce_ok")
+        add("policy_first_addr_dead", 1, self.b_policy_ipv6, "enforce_ok")
+        add("policy_ipv6_refused", 1, self.b_policy_ipv6, "invalid")
+        add("mx_ipv6", 2, self.b_mx_ipv6, "enforce_ok")
+        add("mx_one_addr_dead", 2, self.b_mx_ipv6, "would_fail")
+        add("implicit_mx_ipv6", 1, self.b_implicit_mx_ipv6, "not_deployed")
+        add("dns_large_answers", 1, self.b_dns_large_answers, "enforce_ok")
+        # distance (appended)
+        add("policy_slow", 1, self.b_far_hosts, "enforce_ok")
+        add("mx_slow", 1, self.b_far_hosts, "enforce_ok")
+        add("policy_blackhole", 1, self.b_far_hosts, "invalid")
+        add("mx_blackhole", 1, self.b_far_hosts, "would_fail")
         return S
 
     # --- record helpers --------------------------------------------------------------------------
@@ -420,7 +473,7 @@ class Gen:
         sts = records("_mta-sts." + name)
         beh, body = self.policy_of.get(name, ("", None))
         # nginx sends the file as is, 200 text/plain, with a certificate a client accepts
-        served = beh in ("valid", "charset", "expiring", "fullchain")
+        served = beh in ("valid", "charset", "expiring", "fullchain", "valid6", "slow")
         sha = hashlib.sha256(body.encode()).hexdigest() if served else ""
         return (record_text(sts, "v=STSv1"), record_text(records("_smtp._tls." + name), "v=TLSRPTv1"),
                 len(sts), beh, sha)
@@ -508,6 +561,19 @@ class Gen:
         if behaviour != "unresolved":
             self.rr(host, "A", POLICY_BEHAVIOURS[behaviour][0])
             self.policy_hosts[behaviour].append(host)
+        with open(os.path.join(self.out, "policies", host + ".txt"), "w", newline="") as f:
+            f.write(body)
+
+    def policy_on(self, d, behaviours, body):
+        """Publishes mta-sts.<d> with one A or AAAA record per behaviour's address, in order."""
+        host = "mta-sts." + d.name
+        # what a client ends up with: the first address that serves the file (after dead ones)
+        serving = [b for b in behaviours if POLICY_BEHAVIOURS[b][2] == "file"]
+        self.policy_of[d.name] = (serving[0] if serving else behaviours[-1], body)
+        for beh in behaviours:
+            addr = POLICY_BEHAVIOURS[beh][0]
+            self.rr(host, addr_rtype(addr), addr)
+            self.policy_hosts[beh].append(host)
         with open(os.path.join(self.out, "policies", host + ".txt"), "w", newline="") as f:
             f.write(body)
 
@@ -689,6 +755,72 @@ class Gen:
             return [code] + self.sts_tlsrpt(d, cov)
         return build
 
+    # A sender tries the addresses of the policy host in turn until one answers (RFC 8461 §3.3
+    # fetches "the" policy over HTTPS: one dead address of several is not a failed fetch).
+    def b_policy_ipv6(self, d, v, cov):
+        hosts, wild, exact = self.good_mx(d)
+        self.sts_txt(d, 0)
+        sc = d.scenario
+        if sc == "policy_ipv6":   # IPv6 only, or both families alive
+            behs, issues = (["valid6"] if v == 0 else ["valid", "valid6"]), []
+        elif sc == "policy_first_addr_dead":   # A refused, AAAA alive
+            behs, issues = ["refused", "valid6"], []
+        else:                     # IPv6 only, refused
+            behs, issues = ["refused6"], ["policy_connect_failed"]
+        self.policy_on(d, behs, policy_text("enforce", exact))
+        return issues + self.sts_tlsrpt(d, cov)
+
+    # The scanner probes every address of an MX host (up to --mx-addr-max) and reports a failing
+    # one: a sending MTA may pick any of them (docs/codes.md, mx_connect_failed).
+    def b_mx_ipv6(self, d, v, cov):
+        self.sts_txt(d, 0)
+        if d.scenario == "mx_ipv6":
+            host = V6_MX["v6only" if v == 0 else "dual"][0]
+            issues = []
+        else:
+            host = V6_MX["deadv4" if v == 0 else "deadv6"][0]
+            issues = ["mx_connect_failed"]
+        self.mx(d, [host])
+        self.policy(d, "valid", policy_text("enforce", [host]))
+        return issues + self.sts_tlsrpt(d, cov)
+
+    def b_implicit_mx_ipv6(self, d, v, cov):   # no MX, only an AAAA record: the implicit MX
+        self.rr(d.name, "AAAA", V6_MX["v6only"][1][0])
+        return []
+
+    # An answer too large for UDP (the scanner's EDNS payload is 1232 bytes): knot sets TC and the
+    # client must ask again over TCP: an _mta-sts RRset of 12 records (~5 KB) of which one is
+    # v=STSv1, next to 12 MX hosts.  (Many MX records over UDP: tests/integration/dns_tcp_knot.sh;
+    # here the mx column, capped at 1 KB, must hold every name.)
+    def b_dns_large_answers(self, d, v, cov):
+        h = 1 + d.rank % HOSTING_ZONES
+        label = d.name.replace(".", "-")[:14]
+        hosts = ["%s-%02d.mx.hosting%d.test" % (label, i, h) for i in range(1, 13)]
+        self.mx(d, hosts)
+        name = "_mta-sts." + d.name
+        for i in range(11):
+            self.rr(name, "TXT", q("site-verification-%02d=%s" % (i, "a" * 200)) + " " + q("b" * 200))
+        self.sts_txt(d, 0)
+        self.policy(d, "valid", policy_text("enforce", ["*.mx.hosting%d.test" % h]))
+        return self.sts_tlsrpt(d, cov)
+
+    # Latency alone never changes a verdict (a slow host answers within --timeout); a host that
+    # drops everything never lets a connection open: the fetch or probe times out.
+    def b_far_hosts(self, d, v, cov):
+        self.sts_txt(d, 0)
+        sc = d.scenario
+        if sc in ("mx_slow", "mx_blackhole"):
+            host = (SLOW_MX if sc == "mx_slow" else BLACKHOLE_MX)[0]
+            self.mx(d, [host])
+            self.policy(d, "valid", policy_text("enforce", [host]))
+            issues = ["mx_connect_failed"] if sc == "mx_blackhole" else []
+        else:
+            hosts, wild, exact = self.good_mx(d)
+            self.policy(d, "slow" if sc == "policy_slow" else "blackhole",
+                        policy_text("enforce", exact))
+            issues = ["policy_timeout"] if sc == "policy_blackhole" else []
+        return issues + self.sts_tlsrpt(d, cov)
+
     # --- drawing the population --------------------------------------------------------------------
 
     def read_mix(self):
@@ -833,7 +965,9 @@ class Gen:
             "domains": n, "lines": total, "seed": self.args.seed, "mix": mix_path,
             "coverage_slots": len(self.coverage()), "scenarios": counts, "verdicts": verdicts,
             "samples": self.samples, "addresses": self.addresses(),
-            "tarpit": TARPIT_ADDRS, "broken_zones": len(self.broken_zones) + 1,
+            "tarpit": TARPIT_ADDRS, "slow": SLOW_ADDRS, "blackhole_nets": BLACKHOLE_NET,
+            "blackholes": [POLICY_BEHAVIOURS["blackhole"][0], BLACKHOLE_MX[1]],
+            "broken_zones": len(self.broken_zones) + 1,
             "certificates": {"policy_hosts": nginx_cert_count, "mx": mx_cert_count,
                              "new_ca": new_ca},
             "seconds": {"domains": round(t_domains, 2), "certs_and_configs": round(t_certs, 2)},
@@ -872,7 +1006,12 @@ class Gen:
         addrs.add("127.3.0.1")
         addrs.add(DEAD_POLICY_ADDR)
         addrs.update(a for _, a in ADVISORY_MX.values())
-        return sorted(addrs, key=lambda a: tuple(int(x) for x in a.split(".")))
+        for _, aa, _ in V6_MX.values():
+            addrs.update(aa)
+        addrs.add(SLOW_MX[1])
+        addrs = {a for a in addrs if not a.startswith("198.18.")}   # blackholes: routed, not on lo
+        v4 = sorted((a for a in addrs if not is_v6(a)), key=lambda a: tuple(int(x) for x in a.split(".")))
+        return v4 + sorted(a for a in addrs if is_v6(a))
 
     def zone_header(self):
         z = self.zone
@@ -897,6 +1036,11 @@ class Gen:
             self.rr(host, "A", addr)
         self.rr("_mta-sts.sts-provider.test", "TXT", q("v=STSv1; id=provider2024;"))
         self.rr("mta-sts.unrelated.test", "A", POLICY_BEHAVIOURS["valid"][0])
+        for host, addrs, _ in V6_MX.values():
+            for a in addrs:
+                self.rr(host, addr_rtype(a), a)
+        for host, addr in (SLOW_MX, BLACKHOLE_MX):
+            self.rr(host, "A", addr)
 
     def write_knot(self):
         kd = os.path.join(self.final, "knot")
@@ -964,7 +1108,7 @@ class Gen:
             if what in ("tarpit", "refused"):
                 continue
             if what == "plainhttp":  # HTTP spoken where TLS is expected: the handshake fails
-                out += ["  server {", "    listen %s:443 default_server;" % addr,
+                out += ["  server {", "    listen %s:443 default_server;" % listen_addr(addr),
                         "    server_name _;", "    return 200 \"version: STSv1\\n\";", "  }"]
                 continue
             if kind == "wrongname":
@@ -976,7 +1120,7 @@ class Gen:
                 certs.leaf(os.path.join(cdir, base), names, "ca" if kind == "wrongname" else kind)
                 ncert += 1
                 out += ["  server {",
-                        "    listen %s:443 ssl%s;" % (addr, " default_server" if ci == 0 else ""),
+                        "    listen %s:443 ssl%s;" % (listen_addr(addr), " default_server" if ci == 0 else ""),
                         "    server_name %s;" % ("_" if kind == "wrongname" else " ".join(names)),
                         "    ssl_certificate %s/%s.pem;" % (fcdir, base),
                         "    ssl_certificate_key %s/%s.key;" % (fcdir, base),
@@ -1022,6 +1166,18 @@ class Gen:
                 services[-1][1].append("smtpd_tls_protocols=>=TLSv1,<=TLSv1.1")
         for kind, (host, addr) in ADVISORY_MX.items():
             tls_service(addr, "mx-" + kind, [host], kind)
+        tls_service(SLOW_MX[1], "mx-slow", [SLOW_MX[0]], "ca")
+        for kind, (host, addrs, live) in V6_MX.items():   # one certificate per host, every live address
+            names = [host]
+            base = "mx-" + kind
+            certs.leaf(os.path.join(cdir, base), names, "ca")
+            ncert += 1
+            for a in live:
+                if a == BAD_MX["refused"][1]:
+                    continue
+                services.append((a, ["smtpd_tls_security_level=may",
+                                     "smtpd_tls_cert_file=%s/%s.pem" % (fcdir, base),
+                                     "smtpd_tls_key_file=%s/%s.key" % (fcdir, base)]))
         main = """# generated by scripts/testnet gen; postfix -c this directory start
 # A probe target only: accepts no mail for anyone, delivers nothing, listens on 127/8 only.
 compatibility_level = 3.6
@@ -1037,7 +1193,7 @@ mydestination =
 relay_domains =
 mynetworks = 127.0.0.0/8
 inet_interfaces = loopback-only
-inet_protocols = ipv4
+inet_protocols = all
 default_transport = error:testnet delivers nothing
 local_transport = error:testnet delivers nothing
 relay_transport = error:testnet delivers nothing
@@ -1064,7 +1220,7 @@ maillog_file = {run}/postfix.log
 """.format(fin=self.final, run=run, data=self.data)
         master = ["# generated by scripts/testnet gen: one smtpd per MX behaviour address"]
         for addr, opts in services:
-            master.append("%s:smtp inet n - n - - smtpd" % addr)
+            master.append("%s:smtp inet n - n - - smtpd" % listen_addr(addr))
             master += ["  -o " + o for o in opts]
         master.append("""postlog   unix-dgram n  -       n       -       1       postlogd
 cleanup   unix  n       -       n       -       0       cleanup

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""
+wan.py: scripts/bench --wan.  mtasts-scan on the testnet with distance (scripts/testnet up
+--recursive --wan: unbound over a root/TLD/zone hierarchy, the relay between unbound and every
+server), for several RTT distributions and --concurrency values, beside the bound
+min(CPU limit, concurrency / mean domain latency) and the Node peer under the same conditions.
+
+  scripts/bench --wan [--domains N] [--seed S] [--rtts 20,100,300] [--loss 0.01]
+                      [--concurrency 250,1000,3000] [--peer-concurrency 1000] [--no-peer]
+                      [--keep] [--no-docs]
+
+Per RTT (median, jitter a fifth of it, LOSS per datagram and direction): the testnet is brought up
+with that distance; the mean domain latency L is measured by Little's law from a scan of the first
+LAT_SAMPLE domains at concurrency 50 (CPU and limits idle: throughput = 50 / L); then each
+--concurrency value scans all N domains (unbound restarted before each scan: a cold cache, as for
+a new list), and the peer scans them at --peer-concurrency.  CPU limit = N / (the scan's user+sys
+CPU seconds): the scanner's event loop is one thread.  Scanner flags: the defaults, except --rate 0
+and the per-address politeness limits lifted (every policy and MX host of the testnet shares a few
+dozen addresses, as in the flat benchmark; on the internet they are spread).  Each scan's rows are
+compared with truth.csv: a difference caused by latency alone is a failure.
+
+Writes BENCH_DIR/wan-<N>-<seed>-<time>/ (rows, stderr, results.json, table.txt, chart) and, unless
+--no-docs, the table and docs/benchmark-wan.png into docs/benchmark.md ("## WAN" section).
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+TN = os.path.join(REPO, "scripts", "testnet")
+LIFT = ["--rate", "0", "--mx-conn-per-addr", "64", "--mx-rate-per-addr", "0",
+        "--https-conn-per-addr", "64", "--https-rate-per-addr", "0"]
+LAT_SAMPLE = 2000
+LAT_CONCURRENCY = 50
+
+
+def log(msg):
+    print("bench --wan: " + msg, file=sys.stderr, flush=True)
+
+
+def tn(*args, check=True):
+    r = subprocess.run([TN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if check and r.returncode != 0:
+        sys.exit("bench --wan: scripts/testnet %s failed:\n%s" % (" ".join(args), r.stdout[-3000:]))
+    return r.stdout
+
+
+def timed(cmd, out_prefix):
+    """Runs cmd in the scanner's namespace under /usr/bin/time -v; returns wall, cpu, rss, rc."""
+    t0 = time.time()
+    with open(out_prefix + ".err", "w") as err, open(out_prefix + ".out", "w") as out:
+        rc = subprocess.call([TN, "exec", "--", "/usr/bin/time", "-v", "-o", out_prefix + ".time"]
+                             + cmd, stdout=out, stderr=err)
+    wall = time.time() - t0
+    tv = open(out_prefix + ".time").read()
+    user = float(re.search(r"User time \(seconds\): ([0-9.]+)", tv).group(1))
+    sys_ = float(re.search(r"System time \(seconds\): ([0-9.]+)", tv).group(1))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): ([0-9]+)", tv).group(1)) / 1024.0
+    return {"wall": wall, "cpu": user + sys_, "rss_mb": rss, "rc": rc}
+
+
+def differences(truth, rows, out_prefix):
+    r = subprocess.run([sys.executable, os.path.join(REPO, "tests", "e2e", "compare_truth.py"),
+                        "--max-print", "5", truth, rows], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    with open(out_prefix + ".truth", "w") as f:
+        f.write(r.stdout)
+    m = re.search(r"([0-9,]+) differ", r.stdout)
+    return int(m.group(1).replace(",", "")) if m else (0 if r.returncode == 0 else -1)
+
+
+def steady_rate(rows_path):
+    """Domains/s between the 10th and 90th percentile of the rows' scanned_at (1 s resolution):
+    the throughput of the scan itself, without the ramp-up and the tail of the slowest domains
+    (a tarpit holds one for --timeout whatever the throughput)."""
+    import csv
+    import datetime
+    if rows_path.endswith(".zst"):
+        text = subprocess.run(["zstd", "-dc", rows_path], stdout=subprocess.PIPE, text=True).stdout
+    else:
+        text = open(rows_path).read()
+    ts = []
+    for r in csv.DictReader(text.splitlines()):
+        v = r.get("scanned_at", "")
+        if v:
+            ts.append(datetime.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").timestamp())
+    ts.sort()
+    if len(ts) < 10:
+        return None
+    a, b = ts[len(ts) // 10], ts[len(ts) * 9 // 10]
+    return 0.8 * len(ts) / max(1.0, b - a)
+
+
+def proc_cpu(pidfile):
+    """user+sys CPU seconds of the process named by pidfile (0 when gone)."""
+    try:
+        pid = open(pidfile).read().strip()
+        f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def relay_stats(state):
+    pid = open(os.path.join(state, "run", "relay.pid")).read().strip()
+    os.kill(int(pid), 10)   # SIGUSR1: the relay writes its counters
+    time.sleep(0.5)
+    with open(os.path.join(state, "run", "relay.stats")) as f:
+        return json.loads(f.read())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--domains", type=int, default=100000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rtts", default="20,100,300")
+    ap.add_argument("--loss", type=float, default=0.01)
+    ap.add_argument("--concurrency", default="250,1000,3000")
+    ap.add_argument("--peer-concurrency", type=int, default=1000)
+    ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--no-docs", action="store_true")
+    ap.add_argument("--scan", default=os.environ.get("MTASTS_SCAN", os.path.join(REPO, "build", "mtasts-scan")))
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench --wan: must run as root")
+    bench_dir = os.environ.get("BENCH_DIR", os.path.join(REPO, "bench-data"))
+    os.environ.setdefault("TESTNET_NS", "mtasts-wanbench")
+    data = os.path.join(bench_dir, "testnet-wan-%d-%d" % (args.domains, args.seed))
+    os.environ["TESTNET_DIR"] = data
+    state = os.environ.get("TESTNET_STATE", "/var/lib/mtasts-testnet/" + os.environ["TESTNET_NS"])
+    run_dir = os.path.join(bench_dir, "wan-%d-%d-%s" % (args.domains, args.seed,
+                                                         time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())))
+    os.makedirs(run_dir)
+    log("results in " + run_dir)
+    tn("down", check=False)
+    meta = os.path.join(data, "gen", "meta.json")
+    if not (os.path.exists(meta) and json.load(open(meta))["domains"] == args.domains
+            and json.load(open(meta))["seed"] == args.seed):
+        log("generating %d domains (seed %d)" % (args.domains, args.seed))
+        tn("gen", "--domains", str(args.domains), "--seed", str(args.seed))
+    domains = os.path.join(data, "domains.txt")
+    truth = os.path.join(data, "truth.csv")
+    sample = os.path.join(run_dir, "sample.txt")
+    with open(domains) as f, open(sample, "w") as g:
+        for i, line in enumerate(f):
+            if i >= LAT_SAMPLE:
+                break
+            g.write(line)
+    base = [args.scan, "-q", "--resolver", "127.0.0.1", "--ca-file", os.path.join(data, "ca.pem")] + LIFT
+    results = []
+    try:
+        for rtt in [float(x) for x in args.rtts.split(",")]:
+            spec = "%g:%g:%g" % (rtt, rtt / 5, args.loss)
+            tn("down", check=False)
+            log("up --recursive --wan " + spec)
+            tn("up", "--recursive", "--wan", spec)
+            tn("resolver-restart")
+            p = os.path.join(run_dir, "lat-%g" % rtt)
+            r = timed(base + ["--concurrency", str(LAT_CONCURRENCY), "-o", p + ".csv", sample], p)
+            n_sample = sum(1 for _ in open(sample))
+            lat = LAT_CONCURRENCY / (steady_rate(p + ".csv") or n_sample / r["wall"])
+            log("RTT %g ms: mean domain latency %.3f s (%d domains at concurrency %d in %.1f s)"
+                % (rtt, lat, n_sample, LAT_CONCURRENCY, r["wall"]))
+            for c in [int(x) for x in args.concurrency.split(",")]:
+                tn("resolver-restart")
+                p = os.path.join(run_dir, "scan-%g-c%d" % (rtt, c))
+                relay0 = proc_cpu(os.path.join(state, "run", "relay.pid"))
+                r = timed(base + ["--concurrency", str(c), "-o", p + ".csv.zst", domains], p)
+                # unbound was restarted just before: its CPU time is this scan's
+                r["unbound_cpu"] = proc_cpu(os.path.join(state, "run", "unbound", "unbound.pid"))
+                r["relay_cpu"] = proc_cpu(os.path.join(state, "run", "relay.pid")) - relay0
+                r.update(kind="scan", rtt=rtt, loss=args.loss, concurrency=c, latency=lat,
+                         domains=args.domains, diff=differences(truth, p + ".csv.zst", p),
+                         relay=relay_stats(state))
+                r["rate_wall"] = args.domains / r["wall"]
+                r["rate"] = steady_rate(p + ".csv.zst") or r["rate_wall"]
+                r["cpu_limit"] = args.domains / r["cpu"] if r["cpu"] > 0 else float("inf")
+                r["bound"] = min(r["cpu_limit"], c / lat)
+                results.append(r)
+                log("RTT %g c=%d: %.0f domains/s (bound %.0f = %.0f%%), CPU %.1f s, %d differ from truth"
+                    % (rtt, c, r["rate"], r["bound"], 100 * r["rate"] / r["bound"], r["cpu"], r["diff"]))
+            if not args.no_peer:
+                tn("resolver-restart")
+                p = os.path.join(run_dir, "peer-%g" % rtt)
+                r = timed(["node", os.path.join(HERE, "peer.mjs"), "--resolver", "127.0.0.1",
+                           "--ca-file", os.path.join(data, "ca.pem"), "--concurrency",
+                           str(args.peer_concurrency), "--timeout", "10", "--out", p + ".csv", domains], p)
+                r.update(kind="peer", rtt=rtt, loss=args.loss, concurrency=args.peer_concurrency,
+                         domains=args.domains)
+                r["rate"] = r["rate_wall"] = args.domains / r["wall"]
+                results.append(r)
+                log("RTT %g peer c=%d: %.0f domains/s, CPU %.1f s" % (rtt, args.peer_concurrency,
+                                                                      r["rate"], r["cpu"]))
+            with open(os.path.join(run_dir, "results.json"), "w") as f:
+                json.dump(results, f, indent=1)
+    finally:
+        if not args.keep:
+            tn("down", check=False)
+    cmd = "scripts/bench --wan --domains %d --seed %d --rtts %s --loss %g --concurrency %s --peer-concurrency %d" % (
+        args.domains, args.seed, args.rtts, args.loss, args.concurrency, args.peer_concurrency)
+    plot_py = os.environ.get("PYTHON_PLOT", "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable)
+    rep = [plot_py, os.path.join(HERE, "wan_report.py"), run_dir, "--command", cmd]
+    if not args.no_docs:
+        rep += ["--docs", os.path.join(REPO, "docs", "benchmark.md"),
+                "--chart", os.path.join(REPO, "docs", "benchmark-wan.png")]
+    subprocess.check_call(rep)
+
+
+if __name__ == "__main__":
+    main()
