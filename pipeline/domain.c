@@ -89,38 +89,70 @@ void domain_evidence_free(struct domain_evidence *ev)
 {
     if (!ev)
         return;
-    for (size_t i = 0; i < ev->n_sts_txt; i++)
+    for (size_t i = 0; i < ev->n_sts_txt; i++) {
         free(ev->sts_txt[i]);
-    for (size_t i = 0; i < ev->n_tlsrpt_txt; i++)
+        free(ev->sts_shown[i]);
+    }
+    for (size_t i = 0; i < ev->n_tlsrpt_txt; i++) {
         free(ev->tlsrpt_txt[i]);
+        free(ev->tlsrpt_shown[i]);
+    }
     free(ev->policy_body);
     free(ev);
 }
 
-/* One record as printable text (bytes outside 0x20-0x7e and '\\' as \xHH); malloc'd or NULL. */
-static char *record_printable(const struct txt_record *r)
+/* Appends data[0..len) as printable text at p (bytes outside 0x20-0x7e, '\\' and, when quoted,
+ * '"' as \xHH); returns the end.  p has room for 4 bytes per input byte. */
+static char *put_printable(char *p, const unsigned char *data, size_t len, int quoted)
 {
-    char *out = malloc(r->len * 4 + 1), *p = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < r->len; i++) {
-        unsigned char c = r->data[i];
-        if (c >= 0x20 && c <= 0x7e && c != '\\')
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = data[i];
+        if (c >= 0x20 && c <= 0x7e && c != '\\' && !(quoted && c == '"'))
             *p++ = (char)c;
         else
             p += sprintf(p, "\\x%02x", c);
     }
     *p = '\0';
+    return p;
+}
+
+/* One record as printable text, its strings joined; malloc'd or NULL. */
+static char *record_printable(const struct txt_record *r)
+{
+    char *out = malloc(r->len * 4 + 1);
+    if (out)
+        put_printable(out, r->data, r->len, 0);
+    return out;
+}
+
+/* One record of several character-strings as published: each string quoted, space-separated
+ * ("v=STSv1;" " id=1"); NULL for a record of one string (or out of memory: then the joined text
+ * is all the report shows). */
+static char *record_shown(const struct txt_record *r)
+{
+    if (r->n_strings < 2)
+        return NULL;
+    char *out = malloc(r->len * 4 + 3 * r->n_strings + 1), *p = out;
+    size_t off = 0;
+    for (size_t s = 0; out && s < r->n_strings; s++) {
+        size_t len = s + 1 == r->n_strings ? r->len - off : r->string_len[s];
+        p += sprintf(p, "%s\"", s ? " " : "");
+        p = put_printable(p, r->data + off, len, 1);
+        p += sprintf(p, "\"");
+        off += len;
+    }
     return out;
 }
 
 /* Keeps every record of a TXT answer as evidence (report mode only). */
-static void keep_records(const struct dns_txt_answer *a, char **out, size_t *n)
+static void keep_records(const struct dns_txt_answer *a, char **out, char **shown, size_t *n)
 {
     for (size_t i = 0; i < a->n && *n < DNS_TXT_MAX; i++) {
         char *t = record_printable(&a->rec[i]);
-        if (t)
-            out[(*n)++] = t;
+        if (!t)
+            continue;
+        shown[*n] = record_shown(&a->rec[i]);
+        out[(*n)++] = t;
     }
 }
 
@@ -172,7 +204,7 @@ static void on_sts(const struct dns_txt_answer *a, void *arg)
         txt_parse_sts(a->rec, a->n, &d->sts);
         d->sts_other = count_other_sts(a);
         if (d->evidence)
-            keep_records(a, d->evidence->sts_txt, &d->evidence->n_sts_txt);
+            keep_records(a, d->evidence->sts_txt, d->evidence->sts_shown, &d->evidence->n_sts_txt);
     }
     stage_op_done(d);
 }
@@ -186,7 +218,8 @@ static void on_tlsrpt(const struct dns_txt_answer *a, void *arg)
     if (a->status == DNS_OK) {
         txt_parse_tlsrpt(a->rec, a->n, &d->tlsrpt);
         if (d->evidence) {
-            keep_records(a, d->evidence->tlsrpt_txt, &d->evidence->n_tlsrpt_txt);
+            keep_records(a, d->evidence->tlsrpt_txt, d->evidence->tlsrpt_shown,
+                         &d->evidence->n_tlsrpt_txt);
             d->evidence->tlsrpt_ttl = a->ttl;
         }
     }

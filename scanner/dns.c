@@ -503,13 +503,20 @@ static void deliver_txt(struct query *q, int status, unsigned char *abuf, int al
                     break;
                 a.rec[a.n].data = buf + used;
                 a.rec[a.n].len = 0;
+                a.rec[a.n].n_strings = 0;
                 a.n++;
             }
             if (a.n == 0)
                 continue;
             memcpy(buf + used, t->txt, t->length);
             used += t->length;
-            a.rec[a.n - 1].len += t->length;
+            struct txt_record *rec = &a.rec[a.n - 1];
+            rec->len += t->length;
+            if (rec->n_strings < TXT_STRINGS_MAX)
+                rec->string_len[rec->n_strings++] = (unsigned short)t->length;
+            else
+                rec->string_len[TXT_STRINGS_MAX - 1] =
+                    (unsigned short)(rec->string_len[TXT_STRINGS_MAX - 1] + t->length);
         }
         if (a.n == 0)
             a.status = DNS_NODATA;

@@ -263,7 +263,10 @@ static void text_sts(FILE *out, const struct report_view *v)
                         : cands > 1 ? "one of several v=STSv1 records: none counts"
                         : r->txt_status == TXT_STATUS_OK ? "counted: the one v=STSv1 record"
                                                          : "the one v=STSv1 record, but it does not parse";
-        line(out, 3, "\"%s\"", t);
+        if (v->sts_shown && v->sts_shown[i])
+            line(out, 3, "%s", v->sts_shown[i]); /* several strings, as published */
+        else
+            line(out, 3, "\"%s\"", t);
         line(out, 6, "-> %s", why);
     }
     if (r->sts_id[0])
@@ -415,9 +418,13 @@ static void text_tlsrpt(FILE *out, const struct report_view *v)
         snprintf(ttl, sizeof(ttl), ", TTL %ld s", v->tlsrpt_ttl);
     line(out, 0, "7. TLS-RPT _smtp._tls.%s TXT: %s%s (lookup: %s)", r->domain,
          txt_status_str(r->tlsrpt_status), ttl, dns_outcome(r->tlsrpt_dns));
-    for (size_t i = 0; i < v->n_tlsrpt_txt; i++)
-        line(out, 3, "\"%s\"%s", v->tlsrpt_txt[i],
-             is_candidate(v->tlsrpt_txt[i], "v=TLSRPTv1") ? "" : " (ignored: no v=TLSRPTv1 prefix)");
+    for (size_t i = 0; i < v->n_tlsrpt_txt; i++) {
+        const char *ign = is_candidate(v->tlsrpt_txt[i], "v=TLSRPTv1") ? "" : " (ignored: no v=TLSRPTv1 prefix)";
+        if (v->tlsrpt_shown && v->tlsrpt_shown[i])
+            line(out, 3, "%s%s", v->tlsrpt_shown[i], ign); /* several strings, as published */
+        else
+            line(out, 3, "\"%s\"%s", v->tlsrpt_txt[i], ign);
+    }
     for (const char *p = r->tlsrpt_rua; *p;) {
         size_t n = strcspn(p, ";");
         line(out, 3, "report to: %.*s", (int)n, p);
@@ -543,8 +550,10 @@ static void jtime(FILE *out, int *first, const char *key, time_t t)
     report_json_string(out, buf);
 }
 
-static void json_records(FILE *out, int *first, const char *key, const char *const *recs, size_t n,
-                         const char *version)
+/* The records: text (strings joined, as a sender parses it), candidate, and "strings" (the
+ * character-strings quoted as published) for a record of several strings. */
+static void json_records(FILE *out, int *first, const char *key, const char *const *recs,
+                         const char *const *shown, size_t n, const char *version)
 {
     jkey(out, first, key);
     fputc('[', out);
@@ -552,6 +561,8 @@ static void json_records(FILE *out, int *first, const char *key, const char *con
         int f = 1;
         fprintf(out, "%s{", i ? "," : "");
         jstr(out, &f, "text", recs[i]);
+        if (shown && shown[i])
+            jstr(out, &f, "strings", shown[i]);
         jkey(out, &f, "candidate");
         fputs(is_candidate(recs[i], version) ? "true" : "false", out);
         fputc('}', out);
@@ -694,7 +705,7 @@ void report_json(FILE *out, const struct report_view *v)
     jstr(out, &g, "status", txt_status_str(r->txt_status));
     jlong(out, &g, "ttl", r->sts_ttl, r->sts_ttl >= 0);
     jstr(out, &g, "id", r->sts_id);
-    json_records(out, &g, "records", v->sts_txt, v->n_sts_txt, "v=STSv1");
+    json_records(out, &g, "records", v->sts_txt, v->sts_shown, v->n_sts_txt, "v=STSv1");
     fputc('}', out);
 
     jkey(out, &f, "policy_host");
@@ -747,7 +758,8 @@ void report_json(FILE *out, const struct report_view *v)
     jstr(out, &g, "dns", dns_outcome(r->tlsrpt_dns));
     jstr(out, &g, "status", txt_status_str(r->tlsrpt_status));
     jlong(out, &g, "ttl", v->tlsrpt_ttl, v->tlsrpt_ttl >= 0);
-    json_records(out, &g, "records", v->tlsrpt_txt, v->n_tlsrpt_txt, "v=TLSRPTv1");
+    json_records(out, &g, "records", v->tlsrpt_txt, v->tlsrpt_shown, v->n_tlsrpt_txt,
+                 "v=TLSRPTv1");
     jlist(out, &g, "rua", r->tlsrpt_rua);
     fputc('}', out);
 

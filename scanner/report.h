@@ -34,6 +34,9 @@ struct report_view {
     size_t n_sts_txt;
     const char *const *tlsrpt_txt;           /* every record at _smtp._tls, printable */
     size_t n_tlsrpt_txt;
+    const char *const *sts_shown;            /* per record of sts_txt: its character-strings
+                                                quoted as published, or NULL (one string) */
+    const char *const *tlsrpt_shown;         /* the same for tlsrpt_txt */
     long tlsrpt_ttl;                         /* -1 unknown */
     const char *const *policy_addr;          /* addresses of mta-sts.<d>, in answer order */
     size_t n_policy_addr;

@@ -25,9 +25,16 @@ int txt_status_parse(const char *s);
 #define TXT_TEXT_MAX 512   /* the published record(s) as text */
 
 /* One TXT record: the concatenation of its character-strings (may contain NUL bytes). */
+#define TXT_STRINGS_MAX 32
+
 struct txt_record {
     const unsigned char *data;
     size_t len;
+    /* The character-strings as published (the parsers read only data/len, concatenated, RFC
+     * 8461 §3.1); for showing a record string by string.  n_strings 0 = not known; past
+     * TXT_STRINGS_MAX strings the last length counts the rest. */
+    size_t n_strings;
+    unsigned short string_len[TXT_STRINGS_MAX];
 };
 
 struct txt_sts {

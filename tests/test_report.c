@@ -212,6 +212,25 @@ static void test_text(void **state)
     free(t);
 }
 
+/* A record published as several character-strings is shown string by string (issue 12: "every
+ * string"), in text and json; a record of one string is shown as before. */
+static void test_record_strings(void **state)
+{
+    (void)state;
+    struct fixture x;
+    setup(&x);
+    const char *shown[2] = {"\"v=STSv1;\" \" id=1;\"", NULL};
+    x.v.sts_shown = shown;
+    char *t = capture_text(&x.v, 0);
+    assert_non_null(strstr(t, "\"v=STSv1;\" \" id=1;\"\n"));
+    assert_non_null(strstr(t, "\"v=spf1 -all\"\n"));
+    free(t);
+    char *j = capture_json(&x.v);
+    assert_non_null(strstr(j, "{\"text\":\"v=STSv1; id=1;\",\"strings\":\"\\\"v=STSv1;\\\" \\\" id=1;\\\"\",\"candidate\":true}"));
+    assert_non_null(strstr(j, "{\"text\":\"v=spf1 -all\",\"candidate\":false}"));
+    free(j);
+}
+
 static void test_json(void **state)
 {
     (void)state;
@@ -244,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_wrap),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_record_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -210,7 +210,7 @@ static void test_sts_embedded_nul(void **state)
 {
     (void)state;
     static const unsigned char d1[] = "v=STSv1; id=12\0" "34";
-    struct txt_record r = { d1, sizeof(d1) - 1 };
+    struct txt_record r = { .data = d1, .len = sizeof(d1) - 1 };
     struct txt_sts o;
     txt_parse_sts(&r, 1, &o);
     assert_int_equal(o.status, TXT_STATUS_INVALID);
@@ -345,7 +345,7 @@ static void test_record_text(void **state)
 
     /* unprintable bytes (a NUL, a tab) are escaped */
     const unsigned char nul[] = "v=STSv1;\tid=1\0x";
-    struct txt_record rec = { nul, sizeof(nul) - 1 };
+    struct txt_record rec = { .data = nul, .len = sizeof(nul) - 1 };
     char buf[64];
     txt_record_text(&rec, 1, "v=STSv1", buf, sizeof(buf));
     assert_string_equal(buf, "v=STSv1;\\x09id=1\\x00x");
@@ -355,7 +355,7 @@ static void test_record_text(void **state)
     memset(longrec, 'a', sizeof(longrec) - 1);
     longrec[sizeof(longrec) - 1] = '\0';
     memcpy(longrec, "v=STSv1; id=1; e=", 17);
-    struct txt_record big = { (const unsigned char *)longrec, strlen(longrec) };
+    struct txt_record big = { .data = (const unsigned char *)longrec, .len = strlen(longrec) };
     char small[32];
     txt_record_text(&big, 1, "v=STSv1", small, sizeof(small));
     assert_int_equal(strlen(small), sizeof(small) - 1);
@@ -365,7 +365,7 @@ static void test_record_text(void **state)
     unsigned char ctl[40];
     memcpy(ctl, "v=STSv1;", 8);
     memset(ctl + 8, 1, sizeof(ctl) - 8);
-    struct txt_record c = { ctl, sizeof(ctl) };
+    struct txt_record c = { .data = ctl, .len = sizeof(ctl) };
     char tiny[16];
     txt_record_text(&c, 1, "v=STSv1", tiny, sizeof(tiny));
     assert_true(strlen(tiny) < sizeof(tiny));
