@@ -116,6 +116,7 @@ static const struct csvout_column domain_columns[] = {
     C_ENUM(D, "policy_host_dns", policy_host_dns, dns_outcome, "A/AAAA lookup of mta-sts.<domain>, as mx_dns (empty also: not looked up)"),
     C_ENUM(D, "implicit_mx_dns", implicit_mx_dns, dns_outcome, "A/AAAA lookup of the domain when it has no MX, as mx_dns (empty also: not looked up)"),
     C_STR(D, "retried", retried, "steps whose connection or greeting/handshake timed out and were tried again (--retry-timeouts), ';'-joined: policy_fetch, mx_probe (empty: none); the row holds the last try's result"),
+    C_TYPED(D, "testing_since", COL_TIME, testing_since, "valid policy in mode testing: UTC time since which it has been in testing without a break, as far as --previous scans show (this scan's time without one); empty: not in mode testing"),
 };
 
 #undef D

@@ -108,7 +108,7 @@ static int table_reserve(struct table *t, key_fn kf, const void *owner)
 struct old_entry {
     const char *domain, *sts_id, *policy_sha256, *mx, *policy_mx, *tlsrpt_rua;
     long rank, max_age;
-    time_t scanned_at, cert;
+    time_t scanned_at, cert, testing_since;
     uint8_t verdict, txt, policy_status, mode, tlsrpt, mx_answered, incomplete, seen;
 };
 
@@ -146,6 +146,7 @@ static int old_fill(struct old_index *x, struct old_entry *e, const struct domai
     e->max_age = v.policy_max_age;
     e->scanned_at = v.scanned_at;
     e->cert = v.policy_cert_not_after;
+    e->testing_since = v.testing_since;
     e->verdict = (uint8_t)v.verdict;
     e->txt = (uint8_t)v.txt_status;
     e->policy_status = (uint8_t)v.policy_status;
@@ -163,6 +164,7 @@ static void old_view(const struct old_entry *e, struct changes_view *v)
     v->domain = e->domain;
     v->rank = e->rank;
     v->scanned_at = e->scanned_at;
+    v->testing_since = e->testing_since;
     v->verdict = (enum verdict)e->verdict;
     v->txt_status = (enum txt_status)e->txt;
     v->sts_id = e->sts_id;
@@ -408,6 +410,16 @@ static int note_mx_cert(struct mx_certs *c, const char *host, const char *not_af
 int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after)
 {
     return note_mx_cert(&m->certs, host, not_after);
+}
+
+void diff_monitor_carry(struct diff_monitor *m, struct domain_result *r)
+{
+    struct changes_view nv, ov;
+    changes_view_from_result(&nv, r);
+    const struct old_entry *e = old_lookup(&m->old, r->domain);
+    if (e)
+        old_view(e, &ov);
+    r->testing_since = changes_testing_since(e ? &ov : NULL, &nv);
 }
 
 int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r)

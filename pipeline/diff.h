@@ -51,6 +51,10 @@ void diff_monitor_defer_certs(struct diff_monitor *m);
  * ignored).  The earliest date of a host's addresses is kept.  -1 on out-of-memory. */
 int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after);
 
+/* Carries the old row's testing_since into r (a policy in mode testing in both scans keeps the
+ * start of its run), before r is written, so a series of daily scans extends stuck_in_testing. */
+void diff_monitor_carry(struct diff_monitor *m, struct domain_result *r);
+
 /* Compares one finished domain of the new scan with its old row and writes the changes.
  * r borrowed.  Returns 0, -1 on a write error (the writer's sticky error, not printed here) or
  * -2 on out-of-memory (printed). */

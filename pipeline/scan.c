@@ -187,6 +187,8 @@ static void on_domain_finish(struct domain *d, void *arg)
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
+    if (s->monitor)
+        diff_monitor_carry(s->monitor, &d->result);
     if (s->hooks)
         s->hooks->report(d, s->hooks->arg);
     else if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)

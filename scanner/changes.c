@@ -115,6 +115,7 @@ void changes_view_from_result(struct changes_view *v, const struct domain_result
     v->tlsrpt_status = r->tlsrpt_status;
     v->tlsrpt_rua = r->tlsrpt_rua;
     v->policy_cert_not_after = r->policy_cert_not_after;
+    v->testing_since = r->testing_since;
     v->incomplete = r->verdict == VERDICT_SCANNER_ERROR ||
                     issue_set_has(&r->issues, ISSUE_DOMAIN_TIMEOUT) ||
                     issue_set_has(&r->issues, ISSUE_SCANNER_ERROR);
@@ -381,10 +382,27 @@ static void rule_testing(struct emitter *e, const struct changes_view *o, const 
     if (!has_policy(o) || !has_policy(n) || o->policy_mode != POLICY_MODE_TESTING ||
         n->policy_mode != POLICY_MODE_TESTING || o->scanned_at == 0 || n->scanned_at == 0)
         return;
-    long days = (long)((n->scanned_at - o->scanned_at) / DAY);
+    /* a series of scans extends the span: OLD's testing_since goes back to the first scan of
+     * the run in testing (daily scans with --previous carry it) */
+    time_t since = changes_testing_since(o, n);
+    long days = (long)((n->scanned_at - since) / DAY);
     if (days >= opt->testing_days)
         emit(e, CHANGE_STUCK_IN_TESTING, CHANGE_SEVERITY_WARNING, "testing", "testing",
-             "mode testing in both scans, %ld days apart (--testing-days %ld)", days, opt->testing_days);
+             "mode testing in both scans, for %ld days (--testing-days %ld)", days, opt->testing_days);
+}
+
+time_t changes_testing_since(const struct changes_view *o, const struct changes_view *n)
+{
+    if (!has_policy(n) || n->policy_mode != POLICY_MODE_TESTING)
+        return 0;
+    time_t since = n->testing_since ? n->testing_since : n->scanned_at;
+    if (o && has_policy(o) && o->policy_mode == POLICY_MODE_TESTING) {
+        /* a file from before the column has only its scan time */
+        time_t old = o->testing_since ? o->testing_since : o->scanned_at;
+        if (old != 0 && (since == 0 || old < since))
+            since = old;
+    }
+    return since;
 }
 
 /* "2026-11-22T06:10:33Z", as the CSV tables write times. */

@@ -361,6 +361,9 @@ static void note_published(const struct classify_facts *f, struct domain_result 
                                             : POLICY_STATUS_INVALID;
     if (f->policy) {
         r->policy_mode = f->policy->mode;
+        /* a series of scans carries it back (--previous, changes_testing_since) */
+        if (f->policy->valid && f->policy->mode == POLICY_MODE_TESTING)
+            r->testing_since = r->scanned_at;
         r->policy_max_age = f->policy->max_age;
         for (size_t i = 0; i < f->policy->n_mx; i++)
             result_list_add(r->policy_mx, sizeof(r->policy_mx), f->policy->mx[i]);

@@ -450,6 +450,50 @@ static void test_stuck_in_testing(void **state)
     assert_null(find(&r, CHANGE_STUCK_IN_TESTING));
 }
 
+/* A series of scans extends it: day 0, 20 and 40 all in testing, each scan carrying testing_since
+ * from the previous one (as --previous does); the pair (day 20, day 40) is only 20 days apart
+ * but the run is 40 days long. */
+static void test_stuck_in_testing_series(void **state)
+{
+    (void)state;
+    struct domain_result d0, d20, d40;
+    deployed(&d0, "example.com");
+    d0.policy_mode = POLICY_MODE_TESTING;
+    d0.verdict = VERDICT_TESTING_OK;
+    d0.testing_since = d0.scanned_at; /* as classify sets it */
+    d20 = d0;
+    d20.scanned_at = d20.testing_since = T0 + 20 * DAY;
+    d40 = d0;
+    d40.scanned_at = d40.testing_since = T0 + 40 * DAY;
+    struct changes_view v0, v20, v40;
+    changes_view_from_result(&v0, &d0);
+    changes_view_from_result(&v20, &d20);
+    assert_int_equal(changes_testing_since(&v0, &v20), T0); /* carried back */
+    d20.testing_since = T0;
+    struct rows r = detect(&d20, &d40);
+    const struct changes_row *row = find(&r, CHANGE_STUCK_IN_TESTING);
+    assert_non_null(row);
+    assert_non_null(strstr(row->detail, "for 40 days"));
+    /* without the carried start (a plain pair 20 days apart): nothing */
+    d20.testing_since = T0 + 20 * DAY;
+    r = detect(&d20, &d40);
+    assert_null(find(&r, CHANGE_STUCK_IN_TESTING));
+    /* a break in the run (enforce on day 20) starts it again on day 40 */
+    d20.policy_mode = POLICY_MODE_ENFORCE;
+    changes_view_from_result(&v20, &d20);
+    changes_view_from_result(&v40, &d40);
+    assert_int_equal(changes_testing_since(&v20, &v40), T0 + 40 * DAY);
+    assert_int_equal(changes_testing_since(NULL, &v40), T0 + 40 * DAY);
+    /* not in testing now: none */
+    assert_int_equal(changes_testing_since(&v40, &v20), 0);
+    /* an old file without the column: its scan time starts the run */
+    d0.testing_since = 0;
+    changes_view_from_result(&v0, &d0);
+    d20.policy_mode = POLICY_MODE_TESTING;
+    changes_view_from_result(&v20, &d20);
+    assert_int_equal(changes_testing_since(&v0, &v20), T0);
+}
+
 static void test_added_removed_incomplete(void **state)
 {
     (void)state;
@@ -694,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_tlsrpt_rules),
         cmocka_unit_test(test_certificates),
         cmocka_unit_test(test_stuck_in_testing),
+        cmocka_unit_test(test_stuck_in_testing_series),
         cmocka_unit_test(test_added_removed_incomplete),
         cmocka_unit_test(test_codes_round_trip),
         cmocka_unit_test(test_failon),

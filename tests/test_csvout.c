@@ -22,7 +22,7 @@ static const char *DOMAIN_HEADER =
     "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode,policy_max_age,"
     "policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua,verdict,issues,detail,"
     "scanned_at,sts_record,tlsrpt_record,sts_ttl,policy_sha256,policy_cert_not_after,"
-    "policy_cert_issuer,policy_cert_sans,mx_dns,sts_dns,tlsrpt_dns,policy_host_dns,implicit_mx_dns,retried\n";
+    "policy_cert_issuer,policy_cert_sans,mx_dns,sts_dns,tlsrpt_dns,policy_host_dns,implicit_mx_dns,retried,testing_since\n";
 
 static const char *MX_HEADER =
     "mx_host,address,probe_status,greeting_code,starttls_offered,tls_version,cipher,"
@@ -168,7 +168,7 @@ static void test_schema_drives_docs(void **state)
     (void)state;
     size_t n;
     const struct csvout_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
-    assert_int_equal(n, 31);
+    assert_int_equal(n, 32);
     assert_string_equal(cols[0].name, "domain");
     assert_string_equal(cols[17].name, "scanned_at");
     char *doc = NULL;
@@ -202,7 +202,7 @@ static void test_all_domain_columns(void **state)
     char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, 3);
     for (size_t i = 0; i < 3; i++)
-        assert_int_equal(t.nfields[i], 31);
+        assert_int_equal(t.nfields[i], 32);
     const char *want[] = {
         "example.com", "42", "mx1.example.com;mx2.example.com", "ok", "20260101T000000", "ok",
         "200", "enforce", "604800", "mx1.example.com;*.example.com", "all", "some_failed",
@@ -250,7 +250,7 @@ static void test_quoting_round_trip(void **state)
     char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, n + 1);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(t.nfields[i + 1], 31);
+        assert_int_equal(t.nfields[i + 1], 32);
         assert_string_equal(t.cell[i + 1][col(&t, "domain")], nasty[i]);
         assert_string_equal(t.cell[i + 1][col(&t, "detail")], nasty[n - 1 - i]);
         assert_string_equal(t.cell[i + 1][col(&t, "verdict")], "input_invalid");
