@@ -14,6 +14,8 @@
 #include <openssl/evp.h>
 #include <zstd.h>
 
+#include "scanner/utf8text.h"
+
 static const unsigned char ZSTD_MAGIC_BYTES[4] = { 0x28, 0xB5, 0x2F, 0xFD };
 
 struct input {
@@ -320,31 +322,6 @@ static void trim(const char **p, const char **e)
         (*e)--;
 }
 
-size_t input_utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t k;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        k = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        k = 3;
-        lo = c == 0xE0 ? 0xA0 : 0x80;
-        hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        k = 4;
-        lo = c == 0xF0 ? 0x90 : 0x80;
-        hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else
-        return 0;
-    if (n < k || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < k; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return k;
-}
-
 /* Output length of the piece at s: printable ASCII and valid UTF-8 as is, other bytes as \xNN. */
 static size_t raw_piece(const unsigned char *s, size_t n, size_t *consumed)
 {
@@ -352,7 +329,7 @@ static size_t raw_piece(const unsigned char *s, size_t n, size_t *consumed)
         *consumed = 1;
         return 1;
     }
-    size_t k = s[0] >= 0x80 ? input_utf8_len(s, n) : 0;
+    size_t k = s[0] >= 0x80 ? utf8text_seq_len(s, n) : 0;
     *consumed = k ? k : 1;
     return k ? k : 4;
 }

@@ -103,8 +103,4 @@ struct input_entry {
 enum input_line_kind input_parse_line(const char *line, size_t len, long line_no,
                                       struct input_entry *out);
 
-/* Length (2-4) of the valid UTF-8 sequence at s (n bytes available; strict: no overlongs,
- * surrogates or code points above U+10FFFF), or 0.  Pure; also used by pipeline/metadata. */
-size_t input_utf8_len(const unsigned char *s, size_t n);
-
 #endif

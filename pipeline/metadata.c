@@ -4,6 +4,7 @@
 #include "pipeline/metadata.h"
 
 #include "pipeline/input.h"
+#include "scanner/utf8text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -55,42 +56,6 @@ void metadata_reason(struct metadata *m, const char *fmt, ...)
 
 /* ---- the JSON writer ---------------------------------------------------------------------- */
 
-void metadata_json_string(FILE *f, const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    fputc('"', f);
-    for (size_t i = 0; i < len;) {
-        unsigned char c = s[i];
-        if (c == '"' || c == '\\') {
-            fputc('\\', f);
-            fputc(c, f);
-            i++;
-        } else if (c == '\n') {
-            fputs("\\n", f);
-            i++;
-        } else if (c == '\t') {
-            fputs("\\t", f);
-            i++;
-        } else if (c < 0x20 || c == 0x7f) {
-            fprintf(f, "\\u%04x", c);
-            i++;
-        } else if (c < 0x80) {
-            fputc(c, f);
-            i++;
-        } else {
-            size_t k = input_utf8_len(s + i, len - i);
-            if (k == 0) {
-                fputs("\\ufffd", f); /* not UTF-8: JSON text must be */
-                i++;
-            } else {
-                fwrite(s + i, 1, k, f);
-                i += k;
-            }
-        }
-    }
-    fputc('"', f);
-}
-
 /* Writers of one "key": value pair; `first` says whether a comma goes before it. */
 struct jw {
     FILE *f;
@@ -104,7 +69,7 @@ static void jw_key(struct jw *w, const char *key)
         fprintf(w->f, "%s\n%*s", w->first ? "" : ",", 2 * w->depth, "");
     w->first = 0;
     if (key) {
-        metadata_json_string(w->f, key, strlen(key));
+        utf8text_json_string(w->f, key, strlen(key));
         fputs(": ", w->f);
     }
 }
@@ -113,7 +78,7 @@ static void jw_str(struct jw *w, const char *key, const char *v)
 {
     jw_key(w, key);
     if (v)
-        metadata_json_string(w->f, v, strlen(v));
+        utf8text_json_string(w->f, v, strlen(v));
     else
         fputs("null", w->f);
 }
@@ -243,7 +208,7 @@ static void write_resolvers(struct jw *w, const struct config *cfg)
         while (*p) {
             size_t n = strcspn(p, ",");
             jw_key(w, NULL);
-            metadata_json_string(w->f, p, n);
+            utf8text_json_string(w->f, p, n);
             p += n + (p[n] == ',');
         }
     } else

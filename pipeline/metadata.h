@@ -71,8 +71,4 @@ int metadata_write_json(const struct metadata *m, FILE *f);
  * in err. */
 int metadata_write(const struct metadata *m, const char *path, char *err, size_t errlen);
 
-/* The JSON writer's string escaping, exposed for tests: writes s (len bytes) as a JSON string
- * literal with its quotes. */
-void metadata_json_string(FILE *f, const char *s, size_t len);
-
 #endif

@@ -6,6 +6,8 @@
  */
 #include "scanner/report.h"
 
+#include "scanner/utf8text.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,18 +488,7 @@ void report_text(FILE *out, const struct report_view *v, int colour)
 
 void report_json_string(FILE *out, const char *s)
 {
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n' || *p == '\r' || *p == '\t')
-            fprintf(out, "\\%c", *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't');
-        else if (*p < 0x20)
-            fprintf(out, "\\u%04x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
+    utf8text_json_string(out, s ? s : "", s ? strlen(s) : 0);
 }
 
 static void jkey(FILE *out, int *first, const char *key)

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "pipeline/metadata.h"
+#include "scanner/utf8text.h"
 #include "tests/support/files.h"
 
 /* The text f received, as a C string (caller frees). */
@@ -36,7 +37,7 @@ static char *escaped(const char *s, size_t len)
 {
     FILE *f = tmpfile();
     assert_non_null(f);
-    metadata_json_string(f, s, len);
+    utf8text_json_string(f, s, len);
     char *out = captured(f);
     fclose(f);
     return out;
