@@ -242,7 +242,9 @@ const csvField = s => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
 async function main() {
     const out = opts.out ? createWriteStream(opts.out) : null;
-    if (out) out.write('rank,domain,mx,sts,tlsrpt,policy,mx_covered\n');
+    // finished_at (Unix seconds, ms resolution) lets scripts/bench --wan take the peer's steady
+    // rate the way it takes the scanner's from scanned_at.
+    if (out) out.write('rank,domain,mx,sts,tlsrpt,policy,mx_covered,finished_at\n');
     const rl = createInterface({ input: createReadStream(opts.input), crlfDelay: Infinity });
     const t0 = process.hrtime.bigint();
     let inflight = 0;
@@ -250,7 +252,8 @@ async function main() {
     let wake = null;
     const finished = row => {
         counters.domains++;
-        if (out) out.write([row.rank, row.d, row.mx, row.sts, row.tlsrpt, row.policy, row.covered]
+        if (out) out.write([row.rank, row.d, row.mx, row.sts, row.tlsrpt, row.policy, row.covered,
+                            (Date.now() / 1000).toFixed(3)]
                            .map(x => csvField(String(x))).join(',') + '\n');
     };
     for await (const line of rl) {

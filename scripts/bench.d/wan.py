@@ -6,18 +6,21 @@ server), for several RTT distributions and --concurrency values, beside the boun
 min(CPU limit, concurrency / mean domain latency) and the Node peer under the same conditions.
 
   scripts/bench --wan [--domains N] [--seed S] [--rtts 20,100,300] [--loss 0.01]
-                      [--concurrency 250,1000,3000] [--peer-concurrency 1000] [--no-peer]
-                      [--keep] [--no-docs]
+                      [--concurrency 250,1000,3000] [--peer-concurrency 1000,3000] [--no-peer]
+                      [--defaults-rtts 100] [--keep] [--no-docs]
 
 Per RTT (median, jitter a fifth of it, LOSS per datagram and direction): the testnet is brought up
 with that distance; the mean domain latency L is measured by Little's law from a scan of the first
 LAT_SAMPLE domains at concurrency 50 (CPU and limits idle: throughput = 50 / L); then each
 --concurrency value scans all N domains (unbound restarted before each scan: a cold cache, as for
-a new list), and the peer scans them at --peer-concurrency.  CPU limit = N / (the scan's user+sys
+a new list), and the peer scans them at each --peer-concurrency value (its own L measured the
+same way, so that its bound is its own).  CPU limit = N / (the scan's user+sys
 CPU seconds): the scanner's event loop is one thread.  Scanner flags: the defaults, except --rate 0
 and the per-address politeness limits lifted (every policy and MX host of the testnet shares a few
 dozen addresses, as in the flat benchmark; on the internet they are spread).  Each scan's rows are
-compared with truth.csv: a difference caused by latency alone is a failure.
+compared with truth.csv: a difference caused by latency alone is a failure.  At each
+--defaults-rtts RTT one more scan runs with every option at its default (politeness limits and
+--rate included), the set-up a user gets, and is compared with the truth too.
 
 Writes BENCH_DIR/wan-<N>-<seed>-<time>/ (rows, stderr, results.json, table.txt, chart) and, unless
 --no-docs, the table and docs/benchmark-wan.png into docs/benchmark.md ("## WAN" section).
@@ -38,6 +41,8 @@ LIFT = ["--rate", "0", "--mx-conn-per-addr", "64", "--mx-rate-per-addr", "0",
         "--https-conn-per-addr", "64", "--https-rate-per-addr", "0"]
 LAT_SAMPLE = 2000
 LAT_CONCURRENCY = 50
+DEFAULT_CONCURRENCY = 1000   # the scanner's --concurrency default (pipeline/config.c)
+DEFAULT_RATE = 1000          # its --rate default: new domains per second
 
 
 def log(msg):
@@ -54,15 +59,20 @@ def tn(*args, check=True):
 def timed(cmd, out_prefix):
     """Runs cmd in the scanner's namespace under /usr/bin/time -v; returns wall, cpu, rss, rc."""
     t0 = time.time()
+    busy0, idle0 = machine_cpu()
     with open(out_prefix + ".err", "w") as err, open(out_prefix + ".out", "w") as out:
         rc = subprocess.call([TN, "exec", "--", "/usr/bin/time", "-v", "-o", out_prefix + ".time"]
                              + cmd, stdout=out, stderr=err)
     wall = time.time() - t0
+    busy1, idle1 = machine_cpu()
     tv = open(out_prefix + ".time").read()
     user = float(re.search(r"User time \(seconds\): ([0-9.]+)", tv).group(1))
     sys_ = float(re.search(r"System time \(seconds\): ([0-9.]+)", tv).group(1))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): ([0-9]+)", tv).group(1)) / 1024.0
-    return {"wall": wall, "cpu": user + sys_, "rss_mb": rss, "rc": rc}
+    # idle: the share of the machine's cores left unused during the run (0 = every core busy:
+    # the scanner, unbound, the relay and the servers together saturate the box)
+    idle = (idle1 - idle0) / max(1e-9, (busy1 - busy0) + (idle1 - idle0))
+    return {"wall": wall, "cpu": user + sys_, "rss_mb": rss, "rc": rc, "machine_idle": idle}
 
 
 def differences(truth, rows, out_prefix):
@@ -75,10 +85,11 @@ def differences(truth, rows, out_prefix):
     return int(m.group(1).replace(",", "")) if m else (0 if r.returncode == 0 else -1)
 
 
-def steady_rate(rows_path):
-    """Domains/s between the 10th and 90th percentile of the rows' scanned_at (1 s resolution):
-    the throughput of the scan itself, without the ramp-up and the tail of the slowest domains
-    (a tarpit holds one for --timeout whatever the throughput)."""
+def steady_rate(rows_path, column="scanned_at"):
+    """Domains/s between the 10th and 90th percentile of the rows' finish times (the scanner's
+    scanned_at, 1 s resolution; the peer's finished_at, Unix seconds): the throughput of the scan
+    itself, without the ramp-up and the tail of the slowest domains (a tarpit holds one for
+    --timeout whatever the throughput)."""
     import csv
     import datetime
     if rows_path.endswith(".zst"):
@@ -87,14 +98,27 @@ def steady_rate(rows_path):
         text = open(rows_path).read()
     ts = []
     for r in csv.DictReader(text.splitlines()):
-        v = r.get("scanned_at", "")
-        if v:
-            ts.append(datetime.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").timestamp())
+        v = r.get(column, "")
+        if not v:
+            continue
+        if column == "scanned_at":
+            ts.append(datetime.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=datetime.timezone.utc).timestamp())
+        else:
+            ts.append(float(v))
     ts.sort()
     if len(ts) < 10:
         return None
     a, b = ts[len(ts) // 10], ts[len(ts) * 9 // 10]
     return 0.8 * len(ts) / max(1.0, b - a)
+
+
+def machine_cpu():
+    """(busy, idle) CPU seconds of the whole machine so far (/proc/stat, all cores)."""
+    sys.path.insert(0, HERE)
+    import cpu
+    busy, idle = cpu.proc_stat()
+    return busy / cpu.CLK, idle / cpu.CLK
 
 
 def proc_cpu(pidfile):
@@ -122,8 +146,10 @@ def main():
     ap.add_argument("--rtts", default="20,100,300")
     ap.add_argument("--loss", type=float, default=0.01)
     ap.add_argument("--concurrency", default="250,1000,3000")
-    ap.add_argument("--peer-concurrency", type=int, default=1000)
+    ap.add_argument("--peer-concurrency", default="1000,3000")
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--defaults-rtts", default="100",
+                    help="RTTs at which one more scan runs with every option at its default")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--no-docs", action="store_true")
     ap.add_argument("--scan", default=os.environ.get("MTASTS_SCAN", os.path.join(REPO, "build", "mtasts-scan")))
@@ -153,7 +179,9 @@ def main():
             if i >= LAT_SAMPLE:
                 break
             g.write(line)
-    base = [args.scan, "-q", "--resolver", "127.0.0.1", "--ca-file", os.path.join(data, "ca.pem")] + LIFT
+    plain = [args.scan, "-q", "--resolver", "127.0.0.1", "--ca-file", os.path.join(data, "ca.pem")]
+    base = plain + LIFT
+    defaults_rtts = [float(x) for x in args.defaults_rtts.split(",") if x]
     results = []
     try:
         for rtt in [float(x) for x in args.rtts.split(",")]:
@@ -168,43 +196,65 @@ def main():
             lat = LAT_CONCURRENCY / (steady_rate(p + ".csv") or n_sample / r["wall"])
             log("RTT %g ms: mean domain latency %.3f s (%d domains at concurrency %d in %.1f s)"
                 % (rtt, lat, n_sample, LAT_CONCURRENCY, r["wall"]))
-            for c in [int(x) for x in args.concurrency.split(",")]:
+            def scan(c, flags, kind, name, rate_limit=float("inf")):
                 tn("resolver-restart")
-                p = os.path.join(run_dir, "scan-%g-c%d" % (rtt, c))
+                p = os.path.join(run_dir, name)
                 relay0 = proc_cpu(os.path.join(state, "run", "relay.pid"))
-                r = timed(base + ["--concurrency", str(c), "-o", p + ".csv.zst", domains], p)
+                r = timed(flags + ["-o", p + ".csv.zst", domains], p)
                 # unbound was restarted just before: its CPU time is this scan's
                 r["unbound_cpu"] = proc_cpu(os.path.join(state, "run", "unbound", "unbound.pid"))
                 r["relay_cpu"] = proc_cpu(os.path.join(state, "run", "relay.pid")) - relay0
-                r.update(kind="scan", rtt=rtt, loss=args.loss, concurrency=c, latency=lat,
+                r.update(kind=kind, rtt=rtt, loss=args.loss, concurrency=c, latency=lat,
                          domains=args.domains, diff=differences(truth, p + ".csv.zst", p),
                          relay=relay_stats(state))
                 r["rate_wall"] = args.domains / r["wall"]
                 r["rate"] = steady_rate(p + ".csv.zst") or r["rate_wall"]
                 r["cpu_limit"] = args.domains / r["cpu"] if r["cpu"] > 0 else float("inf")
-                r["bound"] = min(r["cpu_limit"], c / lat)
+                r["bound"] = min(r["cpu_limit"], c / lat, rate_limit)
                 results.append(r)
-                log("RTT %g c=%d: %.0f domains/s (bound %.0f = %.0f%%), CPU %.1f s, %d differ from truth"
-                    % (rtt, c, r["rate"], r["bound"], 100 * r["rate"] / r["bound"], r["cpu"], r["diff"]))
+                log("RTT %g c=%d %s: %.0f domains/s (bound %.0f = %.0f%%), CPU %.1f s, %d differ from truth"
+                    % (rtt, c, kind, r["rate"], r["bound"], 100 * r["rate"] / r["bound"], r["cpu"], r["diff"]))
+
+            for c in [int(x) for x in args.concurrency.split(",")]:
+                scan(c, base + ["--concurrency", str(c)], "scan", "scan-%g-c%d" % (rtt, c))
+            if rtt in defaults_rtts:
+                # every option at its default, politeness limits and start rate included: what a
+                # user who types only the resolver gets; its rows must match the truth as well
+                scan(DEFAULT_CONCURRENCY, plain, "defaults", "defaults-%g" % rtt, DEFAULT_RATE)
             if not args.no_peer:
+                peer = ["node", os.path.join(HERE, "peer.mjs"), "--resolver", "127.0.0.1",
+                        "--ca-file", os.path.join(data, "ca.pem"), "--timeout", "10"]
+                # the peer's own mean domain latency, measured as the scanner's
                 tn("resolver-restart")
-                p = os.path.join(run_dir, "peer-%g" % rtt)
-                r = timed(["node", os.path.join(HERE, "peer.mjs"), "--resolver", "127.0.0.1",
-                           "--ca-file", os.path.join(data, "ca.pem"), "--concurrency",
-                           str(args.peer_concurrency), "--timeout", "10", "--out", p + ".csv", domains], p)
-                r.update(kind="peer", rtt=rtt, loss=args.loss, concurrency=args.peer_concurrency,
-                         domains=args.domains)
-                r["rate"] = r["rate_wall"] = args.domains / r["wall"]
-                results.append(r)
-                log("RTT %g peer c=%d: %.0f domains/s, CPU %.1f s" % (rtt, args.peer_concurrency,
-                                                                      r["rate"], r["cpu"]))
+                p = os.path.join(run_dir, "peer-lat-%g" % rtt)
+                r = timed(peer + ["--concurrency", str(LAT_CONCURRENCY), "--out", p + ".csv", sample], p)
+                peer_lat = LAT_CONCURRENCY / (steady_rate(p + ".csv", "finished_at") or n_sample / r["wall"])
+                log("RTT %g ms: the peer's mean domain latency %.3f s" % (rtt, peer_lat))
+                for c in [int(x) for x in args.peer_concurrency.split(",")]:
+                    tn("resolver-restart")
+                    p = os.path.join(run_dir, "peer-%g-c%d" % (rtt, c))
+                    relay0 = proc_cpu(os.path.join(state, "run", "relay.pid"))
+                    r = timed(peer + ["--concurrency", str(c), "--out", p + ".csv", domains], p)
+                    r.update(kind="peer", rtt=rtt, loss=args.loss, concurrency=c, latency=peer_lat,
+                             domains=args.domains)
+                    r["unbound_cpu"] = proc_cpu(os.path.join(state, "run", "unbound", "unbound.pid"))
+                    r["relay_cpu"] = proc_cpu(os.path.join(state, "run", "relay.pid")) - relay0
+                    r["rate_wall"] = args.domains / r["wall"]
+                    r["rate"] = steady_rate(p + ".csv", "finished_at") or r["rate_wall"]
+                    r["cpu_limit"] = args.domains / r["cpu"] if r["cpu"] > 0 else float("inf")
+                    r["bound"] = min(r["cpu_limit"], c / peer_lat)
+                    results.append(r)
+                    log("RTT %g peer c=%d: %.0f domains/s (wall %.0f), CPU %.1f s"
+                        % (rtt, c, r["rate"], r["rate_wall"], r["cpu"]))
             with open(os.path.join(run_dir, "results.json"), "w") as f:
                 json.dump(results, f, indent=1)
     finally:
         if not args.keep:
             tn("down", check=False)
-    cmd = "scripts/bench --wan --domains %d --seed %d --rtts %s --loss %g --concurrency %s --peer-concurrency %d" % (
-        args.domains, args.seed, args.rtts, args.loss, args.concurrency, args.peer_concurrency)
+    cmd = ("scripts/bench --wan --domains %d --seed %d --rtts %s --loss %g --concurrency %s "
+           "--peer-concurrency %s --defaults-rtts %s" % (args.domains, args.seed, args.rtts, args.loss,
+                                                         args.concurrency, args.peer_concurrency,
+                                                         args.defaults_rtts or '""'))
     plot_py = os.environ.get("PYTHON_PLOT", "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable)
     rep = [plot_py, os.path.join(HERE, "wan_report.py"), run_dir, "--command", cmd]
     if not args.no_docs:
