@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <zstd.h>
@@ -72,21 +73,33 @@ static int fail(struct input *in, enum input_status st, const char *what, const 
     return -1;
 }
 
-/* Reads raw bytes into rbuf.  Returns the count, 0 at EOF, -1 on error. */
-static long read_raw(struct input *in)
+/* Reads raw bytes into rbuf + off (room: rsize - off).  Returns the count, 0 at EOF, -1 on error.
+ * read(2), not fread: fread waits for a full buffer, so on a terminal lines would sit unread and
+ * the first Ctrl-D would only end that fread (a second one was needed).  After EOF it returns 0
+ * without reading again, which on a terminal would wait for another Ctrl-D. */
+static long read_raw_at(struct input *in, size_t off)
 {
-    errno = 0;
-    size_t n = fread(in->rbuf, 1, in->rsize, in->fp);
-    if (n == 0 && ferror(in->fp))
-        return fail(in, INPUT_ERR_READ, "read", strerror(errno ? errno : EIO));
+    if (in->raw_eof)
+        return 0;
+    ssize_t n;
+    do
+        n = read(fileno(in->fp), in->rbuf + off, in->rsize - off);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return fail(in, INPUT_ERR_READ, "read", strerror(errno));
     /* Hashing here sees every byte once, as stored (compressed for .zst), without a second read. */
-    if (in->sha && EVP_DigestUpdate(in->sha, in->rbuf, n) != 1) {
+    if (in->sha && EVP_DigestUpdate(in->sha, in->rbuf + off, (size_t)n) != 1) {
         EVP_MD_CTX_free(in->sha);
         in->sha = NULL;
     }
-    in->raw_bytes += n;
+    in->raw_bytes += (unsigned long long)n;
     in->raw_eof = n == 0;
     return (long)n;
+}
+
+static long read_raw(struct input *in)
+{
+    return read_raw_at(in, 0);
 }
 
 /* Produces more decompressed bytes in dbuf.  Returns the count, 0 at a clean end, -1 on error. */
@@ -186,8 +199,11 @@ int input_next(struct input *in, struct input_line *out)
 /* Looks at the first bytes to detect zstd input without a ".zst" name (e.g. stdin). */
 static int sniff(struct input *in)
 {
-    long n = read_raw(in);
-    if (n < 0)
+    /* a pipe or terminal may deliver fewer bytes than the magic number in one read */
+    long n = 0, got;
+    while (n < 4 && (got = read_raw_at(in, (size_t)n)) > 0)
+        n += got;
+    if (in->status != INPUT_OK)
         return -1;
     in->zin.src = in->rbuf;
     in->zin.size = (size_t)n;

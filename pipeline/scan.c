@@ -23,26 +23,13 @@
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
 #include "pipeline/metadata.h"
+#include "pipeline/outputs.h"
 #include "pipeline/progress.h"
 #include "pipeline/ratelimit.h"
 #include "pipeline/resume.h"
 #include "scanner/tlscheck.h"
 
 #define PUMP_BATCH 512 /* input lines per pump run, so the loop stays responsive */
-
-/* One result file: where it goes and its writer.  Every output of the scan is in this table, so
- * checking paths before anything is opened, finishing, publishing and reporting an error once are
- * written once for all of them.  The summary JSON is written at the end, through a zwriter. */
-enum scan_output_id { OUT_DOMAIN = 0, OUT_MX, OUT_EDGE, OUT_SUMMARY, OUT_CHANGES, OUT__COUNT };
-
-struct scan_output {
-    const char *option;   /* "-o", for messages */
-    const char *path;     /* NULL = not asked for */
-    enum csvout_table table;
-    int is_csv;           /* 0: the summary JSON, opened only at the end */
-    struct csvout *c;     /* open CSV writer, NULL otherwise */
-    int reported;         /* its error was printed: said once */
-};
 
 struct scan_counters {
     unsigned long lines, started, done, skipped_shard, skipped_resume;
@@ -54,8 +41,8 @@ struct scan {
     struct event_base *base;
     struct input *input;
     struct resume *resume;      /* NULL unless --resume */
-    struct scan_output outs[OUT__COUNT];
-    struct csvout *out, *mx_out, *edge_out; /* = outs[OUT_DOMAIN].c, outs[OUT_MX].c, outs[OUT_EDGE].c */
+    struct outputs outs;
+    struct csvout *out, *mx_out, *edge_out; /* the open writers of -o, --mx-output, --domain-mx-output */
     struct summary summary;
     struct domain_env env;
     struct domain *pool;
@@ -107,12 +94,10 @@ static void fatal(struct scan *s, const char *what, const char *msg)
     event_base_loopbreak(s->base);
 }
 
-/* A writer's (sticky) error: printed once, stops the scan. */
-static void output_failed(struct scan *s, struct scan_output *o)
+/* A result file could not be written (pipeline/outputs.h): stops the scan. */
+static void on_output_failed(void *arg, const char *what, const char *msg)
 {
-    if (!o->reported)
-        fatal(s, "writing results", zwriter_strerror(csvout_error(o->c)));
-    o->reported = 1;
+    fatal(arg, what, msg);
 }
 
 static void maybe_done(struct scan *s)
@@ -165,7 +150,7 @@ static void monitor_domain(struct scan *s, const struct domain_result *r)
 {
     int rc = diff_monitor_domain(s->monitor, r);
     if (rc == -1)
-        output_failed(s, &s->outs[OUT_CHANGES]);
+        outputs_failed(&s->outs, OUTPUTS_CHANGES);
     else if (rc < 0)
         fatal(s, "comparing with --previous", "out of memory");
 }
@@ -192,9 +177,9 @@ static void on_domain_finish(struct domain *d, void *arg)
     if (s->hooks)
         s->hooks->report(d, s->hooks->arg);
     else if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
-        output_failed(s, &s->outs[OUT_DOMAIN]);
+        outputs_failed(&s->outs, OUTPUTS_DOMAIN);
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
-        output_failed(s, &s->outs[OUT_EDGE]);
+        outputs_failed(&s->outs, OUTPUTS_EDGE);
     if (s->monitor)
         monitor_domain(s, &d->result);
     if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, &d->result))
@@ -221,7 +206,7 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
     if (!s->mx_out)
         return;
     if (csvout_write_mx(s->mx_out, host, addr, res, domains_sharing, probed_at) != ZWRITER_OK)
-        output_failed(s, &s->outs[OUT_MX]);
+        outputs_failed(&s->outs, OUTPUTS_MX);
 }
 
 /* ---- starting domains ----------------------------------------------------------------------- */
@@ -341,9 +326,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct scan *s = arg;
     double now = now_sec(s);
-    for (int i = 0; i < OUT__COUNT; i++)
-        if (s->outs[i].c && csvout_tick(s->outs[i].c, now) != ZWRITER_OK)
-            output_failed(s, &s->outs[i]);
+    outputs_tick(&s->outs, now);
     if (show_progress(s))
         print_progress(s);
 }
@@ -393,23 +376,11 @@ static unsigned long count_lines(const char *path)
     return lines;
 }
 
-/* 1 when a and b name the same existing file. */
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 static int open_resume(struct scan *s)
 {
     char err[512];
     if (!s->cfg->resume)
         return 0;
-    if (same_file(s->cfg->resume, s->cfg->output) || same_file(s->cfg->resume, s->cfg->input)) {
-        fprintf(stderr, "mtasts-scan: --resume %s: give the new results another -o file "
-                        "(the earlier one is read, never overwritten)\n", s->cfg->resume);
-        return -1;
-    }
     s->resume = resume_load(s->cfg->resume, err, sizeof(err));
     if (!s->resume) {
         scan_error(s, err);
@@ -419,65 +390,6 @@ static int open_resume(struct scan *s)
         fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s%s\n",
                 resume_count(s->resume), s->cfg->resume,
                 resume_truncated(s->resume) ? " (it ends in a cut row: that domain is scanned again)" : "");
-    return 0;
-}
-
-/* Fills the output table from the configuration.  A new output option is one line here. */
-static void outputs_init(struct scan *s)
-{
-    const struct config *c = s->cfg;
-    s->outs[OUT_DOMAIN] = (struct scan_output){"-o", c->output, CSVOUT_DOMAIN, 1, NULL, 0};
-    s->outs[OUT_MX] = (struct scan_output){"--mx-output", c->mx_output, CSVOUT_MX, 1, NULL, 0};
-    s->outs[OUT_EDGE] = (struct scan_output){"--domain-mx-output", c->domain_mx_output, CSVOUT_EDGE,
-                                             1, NULL, 0};
-    s->outs[OUT_SUMMARY] = (struct scan_output){"--summary-json", c->summary_json, 0, 0, NULL, 0};
-    s->outs[OUT_CHANGES] = (struct scan_output){"--changes-output", c->changes_output, CSVOUT_CHANGES,
-                                                1, NULL, 0};
-}
-
-/* 1 when two outputs would write the same file. */
-static int same_output(const char *a, const char *b)
-{
-    return strcmp(a, "-") != 0 && (strcmp(a, b) == 0 || same_file(a, b));
-}
-
-/* Every output path is checked before any output is opened for writing, so a bad --mx-output (or
- * a left-over PATH.partial) cannot cost a byte of an existing -o file. */
-static int check_outputs(struct scan *s)
-{
-    struct zwriter_error zerr;
-    for (int i = 0; i < OUT__COUNT; i++) {
-        const struct scan_output *o = &s->outs[i];
-        if (!o->path)
-            continue;
-        char work[4096];
-        if (s->cfg->resume && (same_output(s->cfg->resume, o->path) ||
-                               (zwriter_partial_path(o->path, work, sizeof(work)) &&
-                                same_file(s->cfg->resume, work)))) {
-            fprintf(stderr, "mtasts-scan: --resume %s: give the new results another %s file "
-                            "(the earlier one is read, never overwritten)\n", s->cfg->resume, o->option);
-            return -1;
-        }
-        if (s->cfg->previous && (same_output(s->cfg->previous, o->path) ||
-                                 (zwriter_partial_path(o->path, work, sizeof(work)) &&
-                                  same_file(s->cfg->previous, work)))) {
-            fprintf(stderr, "mtasts-scan: --previous %s: give the new results another %s file "
-                            "(the earlier scan is read, never overwritten)\n", s->cfg->previous,
-                    o->option);
-            return -1;
-        }
-        if (zwriter_check_path(o->path, 1, &zerr) != ZWRITER_OK) {
-            fprintf(stderr, "mtasts-scan: %s: %s\n", o->option, zwriter_strerror(&zerr));
-            return -1;
-        }
-        for (int j = 0; j < i; j++) {
-            if (s->outs[j].path && same_output(o->path, s->outs[j].path)) {
-                fprintf(stderr, "mtasts-scan: %s and %s name the same file %s\n",
-                        s->outs[j].option, o->option, o->path);
-                return -1;
-            }
-        }
-    }
     return 0;
 }
 
@@ -492,7 +404,7 @@ static int open_monitor(struct scan *s)
     changes_opts_defaults(&o);
     o.expiry_days = c->expiry_days;
     o.testing_days = c->testing_days;
-    s->monitor = diff_monitor_open(c->previous, s->outs[OUT_CHANGES].c, &o,
+    s->monitor = diff_monitor_open(c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
                                    c->has_fail_on ? &c->fail_on : NULL, stderr);
     if (!s->monitor) {
         metadata_reason(&s->md, "--previous %s could not be read", c->previous);
@@ -505,9 +417,6 @@ static int open_monitor(struct scan *s)
 static int open_files(struct scan *s)
 {
     char err[512];
-    struct zwriter_error zerr;
-    /* Each file is written as PATH.partial and renamed when the run ends well (zwriter.h). */
-    const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
     if (s->hooks)
         return 0; /* no input file, no CSV: every result goes to the hooks */
     if (open_resume(s) < 0)
@@ -524,19 +433,13 @@ static int open_files(struct scan *s)
                             "domain: echo %s | mtasts-scan -\n", s->cfg->input);
         return -1;
     }
-    for (int i = 0; i < OUT__COUNT; i++) {
-        struct scan_output *o = &s->outs[i];
-        if (!o->path || !o->is_csv)
-            continue;
-        o->c = csvout_open_opts(o->path, o->table, &opts, &zerr);
-        if (!o->c) {
-            scan_error(s, zwriter_strerror(&zerr));
-            return -1;
-        }
+    if (outputs_open(&s->outs, err, sizeof(err)) < 0) {
+        scan_error(s, err);
+        return -1;
     }
-    s->out = s->outs[OUT_DOMAIN].c;
-    s->mx_out = s->outs[OUT_MX].c;
-    s->edge_out = s->outs[OUT_EDGE].c;
+    s->out = outputs_csv(&s->outs, OUTPUTS_DOMAIN);
+    s->mx_out = outputs_csv(&s->outs, OUTPUTS_MX);
+    s->edge_out = outputs_csv(&s->outs, OUTPUTS_EDGE);
     return open_monitor(s);
 }
 
@@ -615,29 +518,6 @@ static int open_events(struct scan *s)
     return 0;
 }
 
-/* Writes --summary-json as PATH.partial through a zwriter (published with the tables). */
-static struct zwriter *write_summary_json(struct scan *s)
-{
-    struct scan_output *o = &s->outs[OUT_SUMMARY];
-    char *text = NULL;
-    size_t len = 0;
-    struct zwriter_error zerr;
-    const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = 0, .partial = 1};
-    FILE *mem = open_memstream(&text, &len);
-    if (!mem || summary_write_json(&s->summary, mem) != 0 || fclose(mem) != 0) {
-        fatal(s, o->path, strerror(ENOMEM));
-        free(text);
-        return NULL;
-    }
-    struct zwriter *w = zwriter_open_opts(o->path, &opts, &zerr);
-    if (w && zwriter_write(w, text, len) == ZWRITER_OK)
-        zwriter_finish(w);
-    free(text);
-    if (!w || zwriter_error(w)->status != ZWRITER_OK)
-        fatal(s, "writing summary", zwriter_strerror(w ? zwriter_error(w) : &zerr));
-    return w;
-}
-
 /* 1 when this run must not replace earlier results: it failed (a write error, unreadable input,
  * no resolver answering...).  An interrupted scan (130) did not fail: its rows are complete and
  * --resume takes it from there. */
@@ -646,54 +526,12 @@ static int run_failed(const struct scan *s)
     return s->exit_code != SCAN_EXIT_OK && s->exit_code != SCAN_EXIT_INTERRUPTED;
 }
 
-/* Closes one work file with mode; says on stderr where this run's data stays when it is kept. */
-static void close_one(struct scan *s, struct scan_output *o, struct zwriter *summary,
-                      enum zwriter_close_mode mode)
-{
-    struct zwriter_error zerr;
-    char kept[1024];
-    snprintf(kept, sizeof(kept), "%s", summary ? zwriter_work_path(summary) : csvout_work_path(o->c));
-    enum zwriter_status st = summary ? zwriter_close_as(summary, mode, &zerr)
-                                     : csvout_close_as(o->c, mode, &zerr);
-    o->c = NULL;
-    if (st != ZWRITER_OK && !o->reported)
-        fatal(s, "writing results", zwriter_strerror(&zerr));
-    o->reported = 1;
-    if ((mode == ZWRITER_KEEP_PARTIAL || st != ZWRITER_OK) && strcmp(kept, o->path) != 0)
-        fprintf(stderr, "mtasts-scan: %s %s left as it was; this run's %s in %s\n", o->option,
-                o->path, summary ? "summary is" : "rows are", kept);
-}
-
-/* Ends every output.  The work files are published (renamed to their names) together, only when
- * every one was written completely and the run did not fail (run_failed); otherwise each is kept
- * and named on stderr, and the earlier files are untouched.  started = 0 (set-up failed) removes
- * the work files instead. */
-static void close_outputs(struct scan *s, int started)
-{
-    struct zwriter *summary = NULL;
-    for (int i = 0; i < OUT__COUNT; i++) {
-        struct scan_output *o = &s->outs[i];
-        if (o->c && csvout_finish(o->c) != ZWRITER_OK)
-            output_failed(s, o);
-    }
-    if (started && s->outs[OUT_SUMMARY].path)
-        summary = write_summary_json(s);
-    enum zwriter_close_mode mode = !started ? ZWRITER_DISCARD
-                                 : run_failed(s) ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
-    for (int i = 0; i < OUT__COUNT; i++)
-        if (s->outs[i].c)
-            close_one(s, &s->outs[i], NULL, mode);
-    if (summary) /* a rename that failed above turns a publication into a kept work file */
-        close_one(s, &s->outs[OUT_SUMMARY], summary,
-                  run_failed(s) ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH);
-    s->out = s->mx_out = s->edge_out = NULL;
-}
-
-/* Closes the outputs (close_outputs), the input and the resume file.  An output error has set
- * the exit status through fatal(). */
+/* Closes the outputs (published together only when the run did not fail, see outputs.h), the
+ * input and the resume file.  An output error sets the exit status through fatal(). */
 static void close_files(struct scan *s, int started)
 {
-    close_outputs(s, started);
+    outputs_close(&s->outs, started, run_failed(s), &s->summary, stderr);
+    s->out = s->mx_out = s->edge_out = NULL;
     if (s->input)
         input_close(s->input);
     s->input = NULL;
@@ -854,7 +692,7 @@ static void finish_monitoring(struct scan *s)
         fprintf(stderr, "changes: the scan did not finish: old domains it did not reach are not "
                         "listed as domain_removed\n");
     if (diff_monitor_finish(s->monitor, complete) != 0)
-        output_failed(s, &s->outs[OUT_CHANGES]);
+        outputs_failed(&s->outs, OUTPUTS_CHANGES);
     s->fail_on_changes = diff_monitor_failures(s->monitor);
 }
 
@@ -887,9 +725,8 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
     metadata_init(&s.md, cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
-    if (!hooks) /* a report writes no file */
-        outputs_init(&s);
-    if (check_outputs(&s) < 0)
+    outputs_init(&s.outs, hooks ? NULL : cfg, on_output_failed, &s); /* a report writes no file */
+    if (outputs_check(&s.outs, cfg, stderr) < 0)
         return SCAN_EXIT_FATAL;
     hold_stop_signals(SIG_BLOCK);
     s.base = event_base_new();

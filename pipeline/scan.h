@@ -1,6 +1,7 @@
 /*
  * scan: the driver.  Owns the event loop and every long-lived object of one scan (input, DNS
- * stage, TLS context, MX cache, the preallocated domain pool, the writers, the counters), starts a
+ * stage, TLS context, MX cache, the preallocated domain pool, the result files (pipeline/outputs),
+ * the counters), starts a
  * domain whenever a pool slot is free and the rate limit allows, writes each row when its domain
  * finishes, and stops when the input is exhausted and nothing is in flight.
  */

@@ -1,0 +1,188 @@
+/*
+ * outputs: the scan's result files as one table (see outputs.h).
+ */
+#include "pipeline/outputs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "output/zwriter.h"
+
+void outputs_init(struct outputs *o, const struct config *c, outputs_fail_fn fail, void *arg)
+{
+    memset(o, 0, sizeof(*o));
+    o->fail = fail;
+    o->fail_arg = arg;
+    if (!c)
+        return;
+    o->f[OUTPUTS_DOMAIN] = (struct outputs_file){"-o", c->output, CSVOUT_DOMAIN, 1, NULL, 0};
+    o->f[OUTPUTS_MX] = (struct outputs_file){"--mx-output", c->mx_output, CSVOUT_MX, 1, NULL, 0};
+    o->f[OUTPUTS_EDGE] = (struct outputs_file){"--domain-mx-output", c->domain_mx_output,
+                                               CSVOUT_EDGE, 1, NULL, 0};
+    o->f[OUTPUTS_SUMMARY] = (struct outputs_file){"--summary-json", c->summary_json, 0, 0, NULL, 0};
+    o->f[OUTPUTS_CHANGES] = (struct outputs_file){"--changes-output", c->changes_output,
+                                                  CSVOUT_CHANGES, 1, NULL, 0};
+}
+
+static void fail(struct outputs *o, const char *what, const char *msg)
+{
+    o->failed = 1;
+    if (o->fail)
+        o->fail(o->fail_arg, what, msg);
+}
+
+/* 1 when a and b name the same existing file. */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* 1 when two outputs would write the same file. */
+static int same_output(const char *a, const char *b)
+{
+    return strcmp(a, "-") != 0 && (strcmp(a, b) == 0 || same_file(a, b));
+}
+
+/* 1 when output path (or its work file) is the file `read` (--resume, --previous). */
+static int overwrites(const char *read, const char *path)
+{
+    char work[4096];
+    return same_output(read, path) ||
+           (zwriter_partial_path(path, work, sizeof(work)) && same_file(read, work));
+}
+
+int outputs_check(const struct outputs *o, const struct config *cfg, FILE *err)
+{
+    struct zwriter_error zerr;
+    if (cfg->resume && cfg->input && same_file(cfg->resume, cfg->input)) {
+        fprintf(err, "mtasts-scan: --resume %s: give the new results another -o file "
+                     "(the earlier one is read, never overwritten)\n", cfg->resume);
+        return -1;
+    }
+    for (int i = 0; i < OUTPUTS__COUNT; i++) {
+        const struct outputs_file *f = &o->f[i];
+        if (!f->path)
+            continue;
+        if (cfg->resume && overwrites(cfg->resume, f->path)) {
+            fprintf(err, "mtasts-scan: --resume %s: give the new results another %s file "
+                         "(the earlier one is read, never overwritten)\n", cfg->resume, f->option);
+            return -1;
+        }
+        if (cfg->previous && overwrites(cfg->previous, f->path)) {
+            fprintf(err, "mtasts-scan: --previous %s: give the new results another %s file "
+                         "(the earlier scan is read, never overwritten)\n", cfg->previous, f->option);
+            return -1;
+        }
+        if (zwriter_check_path(f->path, 1, &zerr) != ZWRITER_OK) {
+            fprintf(err, "mtasts-scan: %s: %s\n", f->option, zwriter_strerror(&zerr));
+            return -1;
+        }
+        for (int j = 0; j < i; j++) {
+            if (o->f[j].path && same_output(f->path, o->f[j].path)) {
+                fprintf(err, "mtasts-scan: %s and %s name the same file %s\n", o->f[j].option,
+                        f->option, f->path);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+int outputs_open(struct outputs *o, char *err, size_t errlen)
+{
+    struct zwriter_error zerr;
+    const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
+    for (int i = 0; i < OUTPUTS__COUNT; i++) {
+        struct outputs_file *f = &o->f[i];
+        if (!f->path || !f->is_csv)
+            continue;
+        f->c = csvout_open_opts(f->path, f->table, &opts, &zerr);
+        if (!f->c) {
+            snprintf(err, errlen, "%s", zwriter_strerror(&zerr));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct csvout *outputs_csv(const struct outputs *o, enum outputs_id id)
+{
+    return o->f[id].c;
+}
+
+void outputs_failed(struct outputs *o, enum outputs_id id)
+{
+    struct outputs_file *f = &o->f[id];
+    if (!f->reported)
+        fail(o, "writing results", zwriter_strerror(csvout_error(f->c)));
+    f->reported = 1;
+}
+
+void outputs_tick(struct outputs *o, double now)
+{
+    for (int i = 0; i < OUTPUTS__COUNT; i++)
+        if (o->f[i].c && csvout_tick(o->f[i].c, now) != ZWRITER_OK)
+            outputs_failed(o, (enum outputs_id)i);
+}
+
+/* Writes --summary-json as PATH.partial through a zwriter (published with the tables). */
+static struct zwriter *write_summary_json(struct outputs *o, const struct summary *sum)
+{
+    struct outputs_file *f = &o->f[OUTPUTS_SUMMARY];
+    char *text = NULL;
+    size_t len = 0;
+    struct zwriter_error zerr;
+    const struct zwriter_opts opts = {.flush_interval_sec = -1.0, .compress = 0, .partial = 1};
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem || summary_write_json(sum, mem) != 0 || fclose(mem) != 0) {
+        fail(o, f->path, strerror(ENOMEM));
+        free(text);
+        return NULL;
+    }
+    struct zwriter *w = zwriter_open_opts(f->path, &opts, &zerr);
+    if (w && zwriter_write(w, text, len) == ZWRITER_OK)
+        zwriter_finish(w);
+    free(text);
+    if (!w || zwriter_error(w)->status != ZWRITER_OK)
+        fail(o, "writing summary", zwriter_strerror(w ? zwriter_error(w) : &zerr));
+    return w;
+}
+
+/* Closes one work file with mode; says on log where this run's data stays when it is kept. */
+static void close_one(struct outputs *o, struct outputs_file *f, struct zwriter *summary,
+                      enum zwriter_close_mode mode, FILE *log)
+{
+    struct zwriter_error zerr;
+    char kept[1024];
+    snprintf(kept, sizeof(kept), "%s", summary ? zwriter_work_path(summary) : csvout_work_path(f->c));
+    enum zwriter_status st = summary ? zwriter_close_as(summary, mode, &zerr)
+                                     : csvout_close_as(f->c, mode, &zerr);
+    f->c = NULL;
+    if (st != ZWRITER_OK && !f->reported)
+        fail(o, "writing results", zwriter_strerror(&zerr));
+    f->reported = 1;
+    if ((mode == ZWRITER_KEEP_PARTIAL || st != ZWRITER_OK) && strcmp(kept, f->path) != 0)
+        fprintf(log, "mtasts-scan: %s %s left as it was; this run's %s in %s\n", f->option,
+                f->path, summary ? "summary is" : "rows are", kept);
+}
+
+void outputs_close(struct outputs *o, int started, int failed, const struct summary *sum, FILE *log)
+{
+    struct zwriter *summary = NULL;
+    for (int i = 0; i < OUTPUTS__COUNT; i++)
+        if (o->f[i].c && csvout_finish(o->f[i].c) != ZWRITER_OK)
+            outputs_failed(o, (enum outputs_id)i);
+    if (started && o->f[OUTPUTS_SUMMARY].path)
+        summary = write_summary_json(o, sum);
+    enum zwriter_close_mode mode = !started ? ZWRITER_DISCARD
+                                 : failed || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
+    for (int i = 0; i < OUTPUTS__COUNT; i++)
+        if (o->f[i].c)
+            close_one(o, &o->f[i], NULL, mode, log);
+    if (summary) /* a rename that failed above turns a publication into a kept work file */
+        close_one(o, &o->f[OUTPUTS_SUMMARY], summary,
+                  failed || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH, log);
+}
