@@ -1,9 +1,9 @@
 /*
  * scan: the driver.  Owns the event loop and every long-lived object of one scan (input, DNS
- * stage, TLS context, MX cache, the preallocated domain pool, the result files (pipeline/outputs),
- * the counters), starts a
- * domain whenever a pool slot is free and the rate limit allows, writes each row when its domain
- * finishes, and stops when the input is exhausted and nothing is in flight.
+ * stage, TLS context, MX cache, the preallocated domain pool, the result files through
+ * pipeline/outputs, the counters), starts a domain whenever a pool slot is free and the rate
+ * limit allows, writes each row when its domain finishes, and stops when the input is exhausted
+ * and nothing is in flight.
  */
 #ifndef MTASTS_SCAN_H
 #define MTASTS_SCAN_H
