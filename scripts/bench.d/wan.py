@@ -32,6 +32,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,23 +57,92 @@ def tn(*args, check=True):
     return r.stdout
 
 
-def timed(cmd, out_prefix):
-    """Runs cmd in the scanner's namespace under /usr/bin/time -v; returns wall, cpu, rss, rc."""
+class Sampler(threading.Thread):
+    """Every half second: the CPU seconds of the tool (the mtasts-scan or node process whose
+    command line holds `marker`), of unbound and of the relay.  window(a, b) gives their shares
+    between two times, in % of one core: what ran during the steady part of a scan, without the
+    ramp-up and the --timeout tail, whose idle seconds would hide a saturated process in an
+    average over the whole run.  (Per-process times only: on this VM the machine's /proc/stat
+    totals over a few seconds did not add up to 2 cores per second.)"""
+
+    def __init__(self, marker, state):
+        super().__init__(daemon=True)
+        self.marker = marker
+        self.pidfiles = {"unbound": os.path.join(state, "run", "unbound", "unbound.pid"),
+                         "relay": os.path.join(state, "run", "relay.pid")}
+        self.samples = []
+        self.tool_pid = None
+        self.done = threading.Event()
+
+    def find_tool(self):
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open("/proc/%s/comm" % name) as f:
+                    comm = f.read().strip()
+                if comm not in ("mtasts-scan", "node"):
+                    continue
+                with open("/proc/%s/cmdline" % name, "rb") as f:
+                    if self.marker.encode() in f.read():
+                        return name
+            except OSError:
+                continue
+        return None
+
+    def run(self):
+        while not self.done.is_set():
+            if self.tool_pid is None:
+                self.tool_pid = self.find_tool()
+            sample = {"t": time.time(),
+                      "tool": proc_cpu_pid(self.tool_pid) if self.tool_pid else None,
+                      "unbound": proc_cpu(self.pidfiles["unbound"]),
+                      "relay": proc_cpu(self.pidfiles["relay"])}
+            self.samples.append(sample)
+            self.done.wait(0.5)
+
+    def stop(self):
+        self.done.set()
+        self.join()
+
+    def window(self, a, b):
+        inside = [x for x in self.samples if a <= x["t"] <= b and x["tool"] is not None]
+        if len(inside) < 2:
+            return None
+        x, y = inside[0], inside[-1]
+        span = y["t"] - x["t"]
+        return {k: 100.0 * (y[k] - x[k]) / span for k in ("tool", "unbound", "relay")}
+
+
+def timed(cmd, out_prefix, state=None):
+    """Runs cmd in the scanner's namespace under /usr/bin/time -v; returns wall, cpu, rss, rc and,
+    with state (the testnet's runtime directory), the Sampler of the run."""
     t0 = time.time()
-    busy0, idle0 = machine_cpu()
+    sampler = None
+    if state:
+        sampler = Sampler(out_prefix, state)
+        sampler.start()
     with open(out_prefix + ".err", "w") as err, open(out_prefix + ".out", "w") as out:
         rc = subprocess.call([TN, "exec", "--", "/usr/bin/time", "-v", "-o", out_prefix + ".time"]
                              + cmd, stdout=out, stderr=err)
     wall = time.time() - t0
-    busy1, idle1 = machine_cpu()
+    if sampler:
+        sampler.stop()
     tv = open(out_prefix + ".time").read()
     user = float(re.search(r"User time \(seconds\): ([0-9.]+)", tv).group(1))
     sys_ = float(re.search(r"System time \(seconds\): ([0-9.]+)", tv).group(1))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): ([0-9]+)", tv).group(1)) / 1024.0
-    # idle: the share of the machine's cores left unused during the run (0 = every core busy:
-    # the scanner, unbound, the relay and the servers together saturate the box)
-    idle = (idle1 - idle0) / max(1e-9, (busy1 - busy0) + (idle1 - idle0))
-    return {"wall": wall, "cpu": user + sys_, "rss_mb": rss, "rc": rc, "machine_idle": idle}
+    return {"wall": wall, "cpu": user + sys_, "rss_mb": rss, "rc": rc, "sampler": sampler}
+
+
+def steady(r, rows_path, column="scanned_at"):
+    """Sets r's rate (steady, see steady_window) and the CPU shares in that window."""
+    sampler = r.pop("sampler", None)
+    win = steady_window(rows_path, column)
+    r["rate_wall"] = r["domains"] / r["wall"]
+    r["rate"] = win[0] if win else r["rate_wall"]
+    if win and sampler:
+        r["steady_cpu"] = sampler.window(win[1], win[2])
 
 
 def differences(truth, rows, out_prefix):
@@ -85,11 +155,11 @@ def differences(truth, rows, out_prefix):
     return int(m.group(1).replace(",", "")) if m else (0 if r.returncode == 0 else -1)
 
 
-def steady_rate(rows_path, column="scanned_at"):
+def steady_window(rows_path, column="scanned_at"):
     """Domains/s between the 10th and 90th percentile of the rows' finish times (the scanner's
     scanned_at, 1 s resolution; the peer's finished_at, Unix seconds): the throughput of the scan
     itself, without the ramp-up and the tail of the slowest domains (a tarpit holds one for
-    --timeout whatever the throughput)."""
+    --timeout whatever the throughput).  Returns (rate, t10, t90) or None."""
     import csv
     import datetime
     if rows_path.endswith(".zst"):
@@ -110,24 +180,30 @@ def steady_rate(rows_path, column="scanned_at"):
     if len(ts) < 10:
         return None
     a, b = ts[len(ts) // 10], ts[len(ts) * 9 // 10]
-    return 0.8 * len(ts) / max(1.0, b - a)
+    return 0.8 * len(ts) / max(1.0, b - a), a, b
 
 
-def machine_cpu():
-    """(busy, idle) CPU seconds of the whole machine so far (/proc/stat, all cores)."""
-    sys.path.insert(0, HERE)
-    import cpu
-    busy, idle = cpu.proc_stat()
-    return busy / cpu.CLK, idle / cpu.CLK
+def steady_rate(rows_path, column="scanned_at"):
+    w = steady_window(rows_path, column)
+    return w[0] if w else None
+
+
+def proc_cpu_pid(pid):
+    """user+sys CPU seconds of process pid, its threads included (0 when gone)."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def proc_cpu(pidfile):
     """user+sys CPU seconds of the process named by pidfile (0 when gone)."""
     try:
-        pid = open(pidfile).read().strip()
-        f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
-        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
+        with open(pidfile) as f:
+            return proc_cpu_pid(f.read().strip())
+    except OSError:
         return 0.0
 
 
@@ -200,15 +276,14 @@ def main():
                 tn("resolver-restart")
                 p = os.path.join(run_dir, name)
                 relay0 = proc_cpu(os.path.join(state, "run", "relay.pid"))
-                r = timed(flags + ["-o", p + ".csv.zst", domains], p)
+                r = timed(flags + ["-o", p + ".csv.zst", domains], p, state)
                 # unbound was restarted just before: its CPU time is this scan's
                 r["unbound_cpu"] = proc_cpu(os.path.join(state, "run", "unbound", "unbound.pid"))
                 r["relay_cpu"] = proc_cpu(os.path.join(state, "run", "relay.pid")) - relay0
                 r.update(kind=kind, rtt=rtt, loss=args.loss, concurrency=c, latency=lat,
                          domains=args.domains, diff=differences(truth, p + ".csv.zst", p),
                          relay=relay_stats(state))
-                r["rate_wall"] = args.domains / r["wall"]
-                r["rate"] = steady_rate(p + ".csv.zst") or r["rate_wall"]
+                steady(r, p + ".csv.zst")
                 r["cpu_limit"] = args.domains / r["cpu"] if r["cpu"] > 0 else float("inf")
                 r["bound"] = min(r["cpu_limit"], c / lat, rate_limit)
                 results.append(r)
@@ -234,13 +309,12 @@ def main():
                     tn("resolver-restart")
                     p = os.path.join(run_dir, "peer-%g-c%d" % (rtt, c))
                     relay0 = proc_cpu(os.path.join(state, "run", "relay.pid"))
-                    r = timed(peer + ["--concurrency", str(c), "--out", p + ".csv", domains], p)
+                    r = timed(peer + ["--concurrency", str(c), "--out", p + ".csv", domains], p, state)
                     r.update(kind="peer", rtt=rtt, loss=args.loss, concurrency=c, latency=peer_lat,
                              domains=args.domains)
                     r["unbound_cpu"] = proc_cpu(os.path.join(state, "run", "unbound", "unbound.pid"))
                     r["relay_cpu"] = proc_cpu(os.path.join(state, "run", "relay.pid")) - relay0
-                    r["rate_wall"] = args.domains / r["wall"]
-                    r["rate"] = steady_rate(p + ".csv", "finished_at") or r["rate_wall"]
+                    steady(r, p + ".csv", "finished_at")
                     r["cpu_limit"] = args.domains / r["cpu"] if r["cpu"] > 0 else float("inf")
                     r["bound"] = min(r["cpu_limit"], c / peer_lat)
                     results.append(r)

@@ -23,21 +23,22 @@ def peer_at(results, rtt, concurrency):
 def row(r, tool, vs):
     ur = ("%.0f/%.0f" % (r["unbound_cpu"], r.get("relay_cpu", 0))) if "unbound_cpu" in r else "-"
     bound = r.get("bound")
-    idle = ("%4.0f%%" % (100 * r["machine_idle"])) if "machine_idle" in r else "    -"
-    return "%-6g %-5g %6d %9.0f %9.0f %9s %7s %9s %8s %6.1f %7.1f %6s %8s %s %-7s %s" % (
+    sc = r.get("steady_cpu")
+    cpu = ("%d/%d/%d" % tuple(round(sc[k]) for k in ("tool", "unbound", "relay")) if sc else "-")
+    return "%-6g %-5g %6d %9.0f %9.0f %9s %7s %9s %8s %6.1f %7.1f %6s %8s %-11s %-7s %s" % (
         r["rtt"], r["loss"], r["concurrency"], r["rate"], r["rate_wall"],
         ("%.0f" % bound) if bound else "-",
         ("%.0f%%" % (100 * r["rate"] / bound)) if bound else "-",
         ("%.0f" % r["cpu_limit"]) if "cpu_limit" in r else "-",
         ("%.3f" % r["latency"]) if "latency" in r else "-",
-        r["cpu"], r["rss_mb"], str(r["diff"]) if "diff" in r else "-", ur, idle, vs, tool)
+        r["cpu"], r["rss_mb"], str(r["diff"]) if "diff" in r else "-", ur, cpu, vs, tool)
 
 
 def table(results, command):
     lines = ["command: " + command, ""]
-    lines.append("%-6s %-5s %6s %9s %9s %9s %7s %9s %8s %6s %7s %6s %8s %5s %-7s %s" % (
+    lines.append("%-6s %-5s %6s %9s %9s %9s %7s %9s %8s %6s %7s %6s %8s %-11s %-7s %s" % (
         "RTT ms", "loss", "conc", "domains/s", "wall d/s", "bound", "of bnd", "cpu lim", "L s", "CPU s",
-        "RSS MB", "diff", "unb/rly", "idle", "vs peer", "tool"))
+        "RSS MB", "diff", "unb/rly", "cpu% t/u/r", "vs peer", "tool"))
     for r in results:
         if r["kind"] == "scan":
             p = peer_at(results, r["rtt"], r["concurrency"])
@@ -55,8 +56,9 @@ def table(results, command):
     lines.append("bound = min(cpu lim, conc / L); cpu lim = domains / the tool's CPU seconds (one event loop);")
     lines.append("L = the tool's mean domain latency (Little's law at concurrency 50 on the first 2,000 domains);")
     lines.append("diff = rows that differ from truth.csv (compare_truth); unb/rly = CPU seconds of unbound and")
-    lines.append("of the relay during the run; idle = share of the machine's 2 cores unused during the run")
-    lines.append("(0% = the tool, unbound, the relay and the servers saturate the box);")
+    lines.append("of the relay during the run; cpu% t/u/r: CPU in % of one core between the 10th and 90th")
+    lines.append("percentile of the finish times (the steady part) of the tool, unbound (one thread: 100 is its")
+    lines.append("ceiling) and the relay;")
     lines.append("vs peer = domains/s over the peer's at the same concurrency (else the peer's fastest).")
     return "\n".join(lines)
 
