@@ -145,8 +145,11 @@ static int merge_file(struct merge *m, const char *path, void *rec)
     return ret;
 }
 
-/* Loads the input's keys (one per line that makes a row). */
-static int load_input_keys(struct merge *m)
+/* Calls fn for every --input line that makes a row (a domain or an invalid line), in order.
+ * Returns 0, or -1 after a message (the input could not be read, or fn failed: out of memory). */
+static int each_input_entry(struct merge *m,
+                            int (*fn)(struct merge *m, enum input_line_kind kind,
+                                      const struct input_entry *e))
 {
     char errbuf[512];
     struct input *in = input_open(m->input, errbuf, sizeof(errbuf));
@@ -159,41 +162,32 @@ static int load_input_keys(struct merge *m)
     int rc;
     while ((rc = input_next(in, &line)) > 0) {
         enum input_line_kind kind = input_parse_line(line.text, line.len, line.line_no, &e);
-        if (kind == INPUT_SKIP)
-            continue;
-        char domain[RESULT_NAME_MAX];
-        result_copy(domain, sizeof(domain), resume_entry_domain(kind, &e));
-        if (resume_add(m->keys, e.rank, domain) < 0) {
+        if (kind != INPUT_SKIP && fn(m, kind, &e) < 0) {
             rc = -1;
             break;
         }
     }
     if (rc < 0)
-        fprintf(m->err, "merge: --input %s: %s\n", m->input, input_error(in)[0] ? input_error(in) : "out of memory");
+        fprintf(m->err, "merge: --input %s: %s\n", m->input,
+                input_error(in)[0] ? input_error(in) : "out of memory");
     input_close(in);
     return rc < 0 ? -1 : 0;
 }
 
-/* Second pass over --input: every line whose key still has a count has no row. */
-static int report_missing_lines(struct merge *m)
+/* First pass: the input's keys (one per line that makes a row). */
+static int add_key(struct merge *m, enum input_line_kind kind, const struct input_entry *e)
 {
-    char errbuf[512];
-    struct input *in = input_open(m->input, errbuf, sizeof(errbuf));
-    if (in == NULL) {
-        fprintf(m->err, "merge: --input %s\n", errbuf);
-        return -1;
-    }
-    struct input_line line;
-    struct input_entry e;
-    while (input_next(in, &line) > 0) {
-        enum input_line_kind kind = input_parse_line(line.text, line.len, line.line_no, &e);
-        if (kind == INPUT_SKIP || !resume_take_entry(m->keys, kind, &e))
-            continue;
-        if (m->missing++ < REPORT_MAX)
-            fprintf(m->err, "merge: %s line %ld (rank %ld, %s) has no row\n", m->input, e.line_no,
-                    e.rank, resume_entry_domain(kind, &e));
-    }
-    input_close(in);
+    char domain[RESULT_NAME_MAX];
+    result_copy(domain, sizeof(domain), resume_entry_domain(kind, e));
+    return resume_add(m->keys, e->rank, domain) < 0 ? -1 : 0;
+}
+
+/* Second pass: a line whose key has no count left has no row. */
+static int find_missing(struct merge *m, enum input_line_kind kind, const struct input_entry *e)
+{
+    if (resume_take_entry(m->keys, kind, e) && m->missing++ < REPORT_MAX)
+        fprintf(m->err, "merge: %s line %ld (rank %ld, %s) has no row\n", m->input, e->line_no,
+                e->rank, resume_entry_domain(kind, e));
     return 0;
 }
 
@@ -267,7 +261,7 @@ static int parse_args(struct merge *m, int argc, char **argv, FILE *out)
 
 static int finish(struct merge *m)
 {
-    if (!m->mx && m->input && report_missing_lines(m) != 0)
+    if (!m->mx && m->input && each_input_entry(m, find_missing) != 0)
         m->fatal = 1;
     else if (!m->mx && !m->input)
         report_rank_gaps(m);
@@ -304,7 +298,7 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
         m.fatal = 1;
         goto done;
     }
-    if (m.input && load_input_keys(&m) != 0) {
+    if (m.input && each_input_entry(&m, add_key) != 0) {
         m.fatal = 1;
         goto done;
     }
