@@ -16,6 +16,7 @@
 #include "pipeline/domain.h"
 #include "scanner/tlscheck.h"
 #include "tests/support/dns_stub.h"
+#include "tests/support/domain_env.h"
 #include "tests/support/tls_server.h"
 
 void *__real_malloc(size_t n);
@@ -94,30 +95,12 @@ static void env_open(struct env *e)
     e->cfg.starttls = STARTTLS_MODE_NONE;
     e->cfg.tls_threads = 0;
     e->cfg.https_port = ntohs(e->https.addr.sin_port);
-    char err[256];
-    struct dns_opts o = {.servers = e->stub.server, .timeout_sec = 2, .tries = 1};
-    e->de.base = e->base;
-    e->de.cfg = &e->cfg;
-    e->de.dns = dns_new(e->base, &o, err, sizeof(err));
-    e->de.ssl_ctx = tlscheck_ctx_new(e->pki.ca_path, err, sizeof(err));
-    e->de.tls = tlsworker_new(e->base, e->de.ssl_ctx, 0, err, sizeof(err));
-    e->de.mx = mxcache_new(e->base, e->de.dns, e->de.tls, &e->cfg, NULL, NULL);
-    e->de.https_limit = addrlimit_new(e->base, 8, 0);
-    e->de.finish = on_finish;
-    e->de.finish_arg = e;
-    assert_non_null(e->de.dns);
-    assert_non_null(e->de.ssl_ctx);
-    assert_non_null(e->de.mx);
-    assert_non_null(e->de.https_limit);
+    domain_env_open(&e->de, e->base, &e->cfg, e->stub.server, 2, e->pki.ca_path, on_finish, e);
 }
 
 static void env_close(struct env *e)
 {
-    mxcache_free(e->de.mx);
-    addrlimit_free(e->de.https_limit);
-    tlsworker_free(e->de.tls);
-    dns_free(e->de.dns);
-    SSL_CTX_free(e->de.ssl_ctx);
+    domain_env_close(&e->de);
     ts_server_stop(&e->https);
     SSL_CTX_free(e->srv_ctx);
     ts_pki_free(&e->pki);
