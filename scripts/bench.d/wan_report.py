@@ -41,8 +41,9 @@ def table(results, command):
         "RSS MB", "diff", "unb/rly", "cpu% t/u/r", "vs peer", "tool"))
     for r in results:
         if r["kind"] == "scan":
-            p = peer_at(results, r["rtt"], r["concurrency"])
-            vs = ("%.1fx" % (r["rate"] / p["rate"])) if p else "-"
+            p = [x for x in results if x["kind"] == "peer" and x["rtt"] == r["rtt"]
+                 and x["concurrency"] == r["concurrency"]]
+            vs = ("%.1fx" % (r["rate"] / p[0]["rate"])) if p else "-"
             lines.append(row(r, "mtasts-scan", vs))
     for r in results:
         if r["kind"] == "defaults":
@@ -59,7 +60,7 @@ def table(results, command):
     lines.append("of the relay during the run; cpu% t/u/r: CPU in % of one core between the 10th and 90th")
     lines.append("percentile of the finish times (the steady part) of the tool, unbound (one thread: 100 is its")
     lines.append("ceiling) and the relay;")
-    lines.append("vs peer = domains/s over the peer's at the same concurrency (else the peer's fastest).")
+    lines.append("vs peer = domains/s over the peer's at the same concurrency.")
     return "\n".join(lines)
 
 
