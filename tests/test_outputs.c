@@ -1,0 +1,204 @@
+/* Unit tests for pipeline/outputs: the path checks made before anything is opened, and the
+ * three ways a run ends (published together, kept as work files, discarded), with each writer's
+ * error reported once through the callback. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pipeline/outputs.h"
+#include "tests/support/files.h"
+
+struct fails {
+    int n;
+    char what[64];
+};
+
+static void on_fail(void *arg, const char *what, const char *msg)
+{
+    struct fails *f = arg;
+    (void)msg;
+    f->n++;
+    snprintf(f->what, sizeof(f->what), "%s", what);
+}
+
+/* A configuration with -o and --summary-json in the test directory (names unique per test). */
+static void cfg_with(struct config *cfg, char *out, char *sum, const char *tag)
+{
+    char name[64];
+    config_defaults(cfg);
+    snprintf(name, sizeof(name), "%s.csv", tag);
+    files_tmp_path(out, 512, name);
+    snprintf(name, sizeof(name), "%s.json", tag);
+    files_tmp_path(sum, 512, name);
+    cfg->output = out;
+    cfg->summary_json = sum;
+}
+
+static FILE *devnull(void)
+{
+    FILE *f = fopen("/dev/null", "w");
+    assert_non_null(f);
+    return f;
+}
+
+static void test_two_options_one_file(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char out[512], sum[512];
+    cfg_with(&cfg, out, sum, "same");
+    cfg.mx_output = out; /* -o and --mx-output name one file */
+    struct outputs o;
+    outputs_init(&o, &cfg, on_fail, NULL);
+    FILE *err = devnull();
+    assert_int_equal(outputs_check(&o, &cfg, err), -1);
+    fclose(err);
+    assert_int_not_equal(access(out, F_OK), 0); /* nothing created */
+}
+
+static void test_resume_is_never_an_output(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char out[512], sum[512];
+    cfg_with(&cfg, out, sum, "resume");
+    FILE *f = fopen(out, "w");
+    assert_non_null(f);
+    fputs("earlier rows\n", f);
+    fclose(f);
+    cfg.resume = out;
+    struct outputs o;
+    outputs_init(&o, &cfg, on_fail, NULL);
+    FILE *err = devnull();
+    assert_int_equal(outputs_check(&o, &cfg, err), -1);
+    fclose(err);
+    size_t len;
+    char *text = files_slurp(out, &len);
+    assert_string_equal(text, "earlier rows\n");
+    free(text);
+}
+
+/* Writes one domain row and ends the run; returns the number of fail calls. */
+static int run(const char *tag, int started, int failed, char *out, char *sum)
+{
+    struct config cfg;
+    cfg_with(&cfg, out, sum, tag);
+    struct fails fl = {0};
+    struct outputs o;
+    struct summary s;
+    summary_init(&s);
+    outputs_init(&o, &cfg, on_fail, &fl);
+    FILE *err = devnull();
+    assert_int_equal(outputs_check(&o, &cfg, err), 0);
+    char msg[256];
+    assert_int_equal(outputs_open(&o, msg, sizeof(msg)), 0);
+    assert_non_null(outputs_csv(&o, OUTPUTS_DOMAIN));
+    assert_null(outputs_csv(&o, OUTPUTS_MX));
+    struct domain_result r;
+    result_init(&r);
+    result_copy(r.domain, sizeof(r.domain), "example.test");
+    r.rank = 1;
+    assert_int_equal(csvout_write_domain(outputs_csv(&o, OUTPUTS_DOMAIN), &r), ZWRITER_OK);
+    outputs_close(&o, started, failed, &s, err);
+    fclose(err);
+    return fl.n;
+}
+
+static void test_published_together(void **state)
+{
+    (void)state;
+    char out[512], sum[512], work[600];
+    assert_int_equal(run("ok", 1, 0, out, sum), 0);
+    size_t len;
+    char *rows = files_slurp(out, &len);
+    assert_non_null(strstr(rows, "\nexample.test,1,"));
+    free(rows);
+    assert_int_equal(access(sum, F_OK), 0);
+    snprintf(work, sizeof(work), "%s.partial", out);
+    assert_int_not_equal(access(work, F_OK), 0);
+}
+
+static void test_failed_run_keeps_work_files(void **state)
+{
+    (void)state;
+    char out[512], sum[512], work[600];
+    assert_int_equal(run("failed", 1, 1, out, sum), 0);
+    assert_int_not_equal(access(out, F_OK), 0); /* the name is not taken */
+    assert_int_not_equal(access(sum, F_OK), 0);
+    snprintf(work, sizeof(work), "%s.partial", out);
+    assert_int_equal(access(work, F_OK), 0); /* this run's rows stay */
+}
+
+static void test_setup_failure_discards(void **state)
+{
+    (void)state;
+    char out[512], sum[512], work[600];
+    assert_int_equal(run("discard", 0, 1, out, sum), 0);
+    snprintf(work, sizeof(work), "%s.partial", out);
+    assert_int_not_equal(access(out, F_OK), 0);
+    assert_int_not_equal(access(work, F_OK), 0);
+    assert_int_not_equal(access(sum, F_OK), 0); /* never written */
+}
+
+/* A writer in error is reported once, however often the scan runs into it. */
+static void test_error_reported_once(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char out[512], sum[512];
+    cfg_with(&cfg, out, sum, "full");
+    cfg.output = "-"; /* standard output, a pipe whose reader goes away after the header */
+    cfg.summary_json = NULL;
+    fflush(stdout);
+    signal(SIGPIPE, SIG_IGN);
+    int p[2];
+    int saved = dup(STDOUT_FILENO);
+    assert_true(saved >= 0 && pipe(p) == 0);
+    dup2(p[1], STDOUT_FILENO);
+    close(p[1]);
+    struct fails fl = {0};
+    struct outputs o;
+    outputs_init(&o, &cfg, on_fail, &fl);
+    char msg[256];
+    if (outputs_open(&o, msg, sizeof(msg)) != 0)
+        fail_msg("open: %s", msg);
+    close(p[0]); /* every later write fails with EPIPE */
+    struct domain_result r;
+    result_init(&r);
+    result_copy(r.domain, sizeof(r.domain), "example.test");
+    struct csvout *c = outputs_csv(&o, OUTPUTS_DOMAIN);
+    for (int i = 0; i < 3; i++) {
+        if (csvout_write_domain(c, &r) != ZWRITER_OK)
+            outputs_failed(&o, OUTPUTS_DOMAIN);
+        outputs_tick(&o, 1e9 + i);
+    }
+    struct summary s;
+    summary_init(&s);
+    FILE *err = devnull();
+    outputs_close(&o, 1, 0, &s, err);
+    fclose(err);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    assert_int_equal(fl.n, 1);
+    assert_string_equal(fl.what, "writing results");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_options_one_file),
+        cmocka_unit_test(test_resume_is_never_an_output),
+        cmocka_unit_test(test_published_together),
+        cmocka_unit_test(test_failed_run_keeps_work_files),
+        cmocka_unit_test(test_setup_failure_discards),
+        cmocka_unit_test(test_error_reported_once),
+    };
+    return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
+}
