@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -230,6 +231,10 @@ def main():
     ap.add_argument("--no-docs", action="store_true")
     ap.add_argument("--scan", default=os.environ.get("MTASTS_SCAN", os.path.join(REPO, "build", "mtasts-scan")))
     args = ap.parse_args()
+    # SIGTERM (a job's time limit, kill) and SIGINT end the run through the finally below, which
+    # brings the testnet down; a shell's background job starts with SIGINT ignored: undo that.
+    signal.signal(signal.SIGTERM, lambda sig, frame: sys.exit(128 + sig))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if os.geteuid() != 0:
         sys.exit("bench --wan: must run as root")
     bench_dir = os.environ.get("BENCH_DIR", os.path.join(REPO, "bench-data"))
@@ -338,4 +343,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        log("interrupted; the testnet was brought down (results so far in the run directory)")
+        sys.exit(130)
