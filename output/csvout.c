@@ -331,7 +331,15 @@ char *csvout_format_time(time_t t, char *buf, size_t size)
         buf[0] = '\0';
     if (t == 0 || gmtime_r(&t, &tm) == NULL)
         return buf;
-    if (strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0 && size > 0)
+    /* Four digits of year, zero-padded, as csvout_parse_time reads them: strftime's %Y writes
+     * "226" for year 226, which a file read back (resume, merge, diff) would then reject.  A year
+     * outside 0-9999 has no such form and is written as unknown. */
+    long year = (long)tm.tm_year + 1900;
+    if (year < 0 || year > 9999)
+        return buf;
+    int n = snprintf(buf, size, "%04ld-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if ((n < 0 || (size_t)n >= size) && size > 0)
         buf[0] = '\0';
     return buf;
 }
