@@ -512,11 +512,24 @@ static void jlong(FILE *out, int *first, const char *key, long val, int present)
         fputs("null", out);
 }
 
-/* A ';'-joined list as a JSON array of strings. */
-static void jlist(FILE *out, int *first, const char *key, const char *list)
+/* "key":[ (closed by the caller with ']'): the arrays of objects below all start so. */
+static void jarray_open(FILE *out, int *first, const char *key)
 {
     jkey(out, first, key);
     fputc('[', out);
+}
+
+/* The index-th object of an array: its separator and '{'; *f starts its own key list. */
+static void jitem_open(FILE *out, size_t index, int *f)
+{
+    fprintf(out, "%s{", index ? "," : "");
+    *f = 1;
+}
+
+/* A ';'-joined list as a JSON array of strings. */
+static void jlist(FILE *out, int *first, const char *key, const char *list)
+{
+    jarray_open(out, first, key);
     for (const char *p = list; *p;) {
         size_t n = strcspn(p, ";");
         char item[RESULT_LIST_MAX];
@@ -546,11 +559,10 @@ static void jtime(FILE *out, int *first, const char *key, time_t t)
 static void json_records(FILE *out, int *first, const char *key, const char *const *recs,
                          const char *const *shown, size_t n, const char *version)
 {
-    jkey(out, first, key);
-    fputc('[', out);
+    jarray_open(out, first, key);
     for (size_t i = 0; i < n; i++) {
-        int f = 1;
-        fprintf(out, "%s{", i ? "," : "");
+        int f;
+        jitem_open(out, i, &f);
         jstr(out, &f, "text", recs[i]);
         if (shown && shown[i])
             jstr(out, &f, "strings", shown[i]);
@@ -563,12 +575,11 @@ static void json_records(FILE *out, int *first, const char *key, const char *con
 
 static void json_fetches(FILE *out, int *first, const struct report_view *v)
 {
-    jkey(out, first, "fetches");
-    fputc('[', out);
+    jarray_open(out, first, "fetches");
     for (size_t i = 0; i < v->n_fetch; i++) {
         const struct https_fetch_result *x = &v->fetch[i];
-        int f = 1;
-        fprintf(out, "%s{", i ? "," : "");
+        int f;
+        jitem_open(out, i, &f);
         jstr(out, &f, "address", v->fetch_addr[i]);
         jstr(out, &f, "status", https_fetch_status_str(x->status));
         jstr(out, &f, "detail", x->detail);
@@ -594,12 +605,11 @@ static void json_fetches(FILE *out, int *first, const struct report_view *v)
 
 static void json_probes(FILE *out, int *first, const struct report_view *v)
 {
-    jkey(out, first, "probes");
-    fputc('[', out);
+    jarray_open(out, first, "probes");
     for (size_t i = 0; i < v->n_probes; i++) {
         const struct smtp_probe_result *x = v->probes[i].res;
-        int f = 1;
-        fprintf(out, "%s{", i ? "," : "");
+        int f;
+        jitem_open(out, i, &f);
         jstr(out, &f, "host", v->probes[i].host);
         jstr(out, &f, "address", v->probes[i].addr);
         jstr(out, &f, "status", smtp_probe_status_str(x->status));
@@ -619,13 +629,12 @@ static void json_probes(FILE *out, int *first, const struct report_view *v)
 static void json_mx(FILE *out, int *first, const struct report_view *v, const struct policy *pol)
 {
     const struct domain_result *r = v->row;
-    jkey(out, first, "mx");
-    fputc('[', out);
+    jarray_open(out, first, "mx");
     for (size_t i = 0; i < r->n_mx; i++) {
         const struct result_mx *e = &r->mxs[i];
         char codes[RESULT_LIST_MAX];
-        int f = 1;
-        fprintf(out, "%s{", i ? "," : "");
+        int f;
+        jitem_open(out, i, &f);
         jstr(out, &f, "host", e->host);
         jlong(out, &f, "preference", e->preference, e->preference >= 0);
         jkey(out, &f, "covered");
@@ -649,16 +658,15 @@ static void json_mx(FILE *out, int *first, const struct report_view *v, const st
 static void json_findings(FILE *out, int *first, const struct report_view *v)
 {
     const struct domain_result *r = v->row;
-    int n = 0;
-    jkey(out, first, "findings");
-    fputc('[', out);
+    size_t n = 0;
+    jarray_open(out, first, "findings");
     for (int c = 0; c < ISSUE__COUNT; c++) {
         if (!issue_set_has(&r->issues, (enum issue_code)c))
             continue;
         char fix[2048];
-        int f = 1;
+        int f;
         report_fix((enum issue_code)c, v, fix, sizeof(fix));
-        fprintf(out, "%s{", n++ ? "," : "");
+        jitem_open(out, n++, &f);
         jstr(out, &f, "code", issue_str((enum issue_code)c));
         jstr(out, &f, "severity", issue_severity_str(issue_severity((enum issue_code)c)));
         jstr(out, &f, "rule", issue_rule((enum issue_code)c));
@@ -705,8 +713,7 @@ void report_json(FILE *out, const struct report_view *v)
     snprintf(buf, sizeof(buf), "mta-sts.%s", r->domain);
     jstr(out, &g, "name", buf);
     jstr(out, &g, "dns", dns_outcome(r->policy_host_dns));
-    jkey(out, &g, "addresses");
-    fputc('[', out);
+    jarray_open(out, &g, "addresses");
     for (size_t i = 0; i < v->n_policy_addr; i++) {
         fputs(i ? "," : "", out);
         report_json_string(out, v->policy_addr[i]);
