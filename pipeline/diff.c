@@ -13,6 +13,7 @@
 
 #include "output/csvin.h"
 #include "output/csvout.h"
+#include "pipeline/paths.h"
 #include "pipeline/strhash.h"
 
 #define ARENA_CHUNK (1u << 20)
@@ -523,12 +524,6 @@ static void usage(FILE *f)
             "A one-line summary on stderr counts the changes by code.\n");
 }
 
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 static int parse_days(const char *s, long *v, FILE *err, const char *opt)
 {
     char *end;
@@ -595,13 +590,13 @@ static int parse_args(struct diff_args *a, int argc, char **argv, FILE *out, FIL
     a->new = argv[optind + 1];
     if (a->output == NULL)
         a->output = "-";
-    const char *inputs[] = {a->old, a->new, a->old_mx, a->new_mx};
-    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
-        if (inputs[i] && (strcmp(inputs[i], a->output) == 0 || same_file(inputs[i], a->output))) {
-            fprintf(err, "diff: -o %s is also a file to read: give another name\n", a->output);
-            return -1;
-        }
-    return 0;
+    struct paths p = {.n = 0};
+    paths_add(&p, "-o", a->output, PATHS_WRITE_PARTIAL);
+    paths_add(&p, "OLD", a->old, PATHS_READ);
+    paths_add(&p, "NEW", a->new, PATHS_READ);
+    paths_add(&p, "--old-mx", a->old_mx, PATHS_READ);
+    paths_add(&p, "--new-mx", a->new_mx, PATHS_READ);
+    return paths_check(&p, "diff", err) != 0 ? -1 : 0;
 }
 
 /* Reads an MX table's certificate dates into c (option names the flag in messages). */
@@ -679,7 +674,10 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     struct zwriter_error zerr;
     struct csvout *changes = NULL;
     struct diff_monitor *m = diff_monitor_open(a.old, NULL, &a.opts, a.fail_on ? &f : NULL, err);
-    if (m != NULL && (changes = csvout_open(a.output, CSVOUT_CHANGES, &zerr)) == NULL)
+    /* CHANGES is written as its work file and renamed at the end (output/zwriter.h), like a
+     * scan's outputs: a diff that fails leaves an existing CHANGES as it was. */
+    const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
+    if (m != NULL && (changes = csvout_open_opts(a.output, CSVOUT_CHANGES, &wopts, &zerr)) == NULL)
         fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
     if (m == NULL || changes == NULL) {
         diff_monitor_free(m);
@@ -693,7 +691,10 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     diff_monitor_finish(m, !fatal);
     unsigned long failures = diff_monitor_failures(m);
     diff_monitor_free(m);
-    if (csvout_close(changes, &zerr) != ZWRITER_OK) { /* the first write error, if any */
+    /* the first write error, if any; a failed diff's work file is removed */
+    if (csvout_finish(changes) != ZWRITER_OK)
+        fatal = 1;
+    if (csvout_close_as(changes, fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {
         fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
         fatal = 1;
     }
