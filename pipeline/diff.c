@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/isotime.h"
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "pipeline/paths.h"
@@ -403,7 +404,7 @@ void diff_monitor_defer_certs(struct diff_monitor *m)
 static int note_mx_cert(struct mx_certs *c, const char *host, const char *not_after)
 {
     time_t t;
-    if (not_after == NULL || not_after[0] == '\0' || csvout_parse_time(not_after, &t) != 0)
+    if (not_after == NULL || not_after[0] == '\0' || isotime_parse(not_after, &t) != 0)
         return 0;
     return mx_certs_add(c, host, t);
 }

@@ -3,6 +3,7 @@
  */
 #include "pipeline/metadata.h"
 
+#include "lib/isotime.h"
 #include "pipeline/input.h"
 #include "scanner/utf8text.h"
 
@@ -135,12 +136,10 @@ static void jw_close(struct jw *w, char bracket)
 static void jw_time(struct jw *w, const char *key, time_t t)
 {
     char buf[32];
-    struct tm tm;
-    if (t == 0 || gmtime_r(&t, &tm) == NULL) {
+    if (isotime_format(t, buf, sizeof(buf))[0] == '\0') {
         jw_null(w, key);
         return;
     }
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
     jw_str(w, key, buf);
 }
 
