@@ -291,11 +291,9 @@ static void print_item(FILE *out, const struct check *c, const struct check_item
             pa[i] = ev->policy_addr[i];
         for (size_t i = 0; i < ev->n_fetch; i++)
             fa[i] = ev->fetch_addr[i];
-        v.sts_txt = (const char *const *)ev->sts_txt;
+        v.sts_txt = ev->sts_txt;
         v.n_sts_txt = ev->n_sts_txt;
-        v.sts_shown = (const char *const *)ev->sts_shown;
-        v.tlsrpt_shown = (const char *const *)ev->tlsrpt_shown;
-        v.tlsrpt_txt = (const char *const *)ev->tlsrpt_txt;
+        v.tlsrpt_txt = ev->tlsrpt_txt;
         v.n_tlsrpt_txt = ev->n_tlsrpt_txt;
         v.tlsrpt_ttl = ev->tlsrpt_ttl;
         v.policy_addr = pa;

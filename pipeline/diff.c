@@ -11,9 +11,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/isotime.h"
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "pipeline/config.h"
+#include "pipeline/paths.h"
 #include "pipeline/strhash.h"
 
 #define ARENA_CHUNK (1u << 20)
@@ -403,7 +405,7 @@ void diff_monitor_defer_certs(struct diff_monitor *m)
 static int note_mx_cert(struct mx_certs *c, const char *host, const char *not_after)
 {
     time_t t;
-    if (not_after == NULL || not_after[0] == '\0' || csvout_parse_time(not_after, &t) != 0)
+    if (not_after == NULL || not_after[0] == '\0' || isotime_parse(not_after, &t) != 0)
         return 0;
     return mx_certs_add(c, host, t);
 }
@@ -498,12 +500,6 @@ void diff_monitor_free(struct diff_monitor *m)
 
 /* ---- the subcommand ---- */
 
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 /* The operands and the files' checks after the option table has parsed the options (the same
  * validation and messages as the scan's: pipeline/config.c).  0, 1 (--help printed) or -1. */
 static int parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
@@ -517,13 +513,13 @@ static int parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
         config_print_usage(CONFIG_CMD_DIFF, err);
         return -1;
     }
-    const char *inputs[] = {cfg->args[0], cfg->args[1], cfg->old_mx, cfg->new_mx};
-    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
-        if (inputs[i] && (strcmp(inputs[i], cfg->output) == 0 || same_file(inputs[i], cfg->output))) {
-            fprintf(err, "diff: -o %s is also a file to read: give another name\n", cfg->output);
-            return -1;
-        }
-    return 0;
+    struct paths p = {.n = 0};
+    paths_add(&p, "-o", cfg->output, PATHS_WRITE_PARTIAL);
+    paths_add(&p, "OLD", cfg->args[0], PATHS_READ);
+    paths_add(&p, "NEW", cfg->args[1], PATHS_READ);
+    paths_add(&p, "--old-mx", cfg->old_mx, PATHS_READ);
+    paths_add(&p, "--new-mx", cfg->new_mx, PATHS_READ);
+    return paths_check(&p, "diff", err) != 0 ? -1 : 0;
 }
 
 /* Reads an MX table's certificate dates into c (option names the flag in messages). */
@@ -598,7 +594,10 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     struct zwriter_error zerr;
     struct csvout *changes = NULL;
     struct diff_monitor *m = diff_monitor_open(old, NULL, &opts, cfg.has_fail_on ? &cfg.fail_on : NULL, err);
-    if (m != NULL && (changes = csvout_open(cfg.output, CSVOUT_CHANGES, &zerr)) == NULL)
+    /* CHANGES is written as its work file and renamed at the end (output/zwriter.h), like a
+     * scan's outputs: a diff that fails leaves an existing CHANGES as it was. */
+    const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
+    if (m != NULL && (changes = csvout_open_opts(cfg.output, CSVOUT_CHANGES, &wopts, &zerr)) == NULL)
         fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
     if (m == NULL || changes == NULL) {
         diff_monitor_free(m);
@@ -612,7 +611,10 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     diff_monitor_finish(m, !fatal);
     unsigned long failures = diff_monitor_failures(m);
     diff_monitor_free(m);
-    if (csvout_close(changes, &zerr) != ZWRITER_OK) { /* the first write error, if any */
+    /* the first write error, if any; a failed diff's work file is removed */
+    if (csvout_finish(changes) != ZWRITER_OK)
+        fatal = 1;
+    if (csvout_close_as(changes, fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {
         fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
         fatal = 1;
     }

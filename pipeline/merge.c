@@ -14,6 +14,7 @@
 #include "output/csvout.h"
 #include "pipeline/config.h"
 #include "pipeline/input.h"
+#include "pipeline/paths.h"
 #include "pipeline/resume.h"
 
 #define RANK_BITS_MAX (1L << 28) /* ranks above this are not checked for gaps (32 MiB of bits) */
@@ -31,11 +32,6 @@ struct merge {
     int fatal;
 };
 
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
 
 static int mark_rank(struct merge *m, long rank)
 {
@@ -223,11 +219,18 @@ static int parse_args(struct merge *m, struct config *cfg, int argc, char **argv
         fprintf(m->err, "merge: --input checks domain tables; it does not apply to --mx\n");
         return -1;
     }
-    for (int i = 0; i < cfg->n_args; i++)
-        if (strcmp(cfg->args[i], m->output) == 0 || same_file(cfg->args[i], m->output)) {
-            fprintf(m->err, "merge: -o %s is also a file to merge: give another name\n", m->output);
+    /* -o (and its work file) is none of the files read: checked pair by pair, there may be
+     * thousands of shards. */
+    for (int i = -1; i < cfg->n_args; i++) {
+        struct paths p = {.n = 0};
+        paths_add(&p, "-o", m->output, PATHS_WRITE_PARTIAL);
+        if (i < 0)
+            paths_add(&p, "--input", m->input, PATHS_READ);
+        else
+            paths_add(&p, "OUT", cfg->args[i], PATHS_READ);
+        if (paths_check(&p, "merge", m->err) != 0)
             return -1;
-        }
+    }
     return 0;
 }
 
@@ -238,8 +241,14 @@ static int finish(struct merge *m)
     else if (!m->mx && !m->input)
         report_rank_gaps(m);
     if (!m->quiet) {
-        fprintf(m->err, "merge: %lu rows read, %lu written to %s; %lu duplicates dropped",
-                m->rows, m->written, m->output, m->duplicates);
+        if (m->fatal) /* nothing was published: no rows are in ALL */
+            fprintf(m->err, "merge: %lu rows read, none written: %s %s; %lu duplicates dropped",
+                    m->rows, m->output,
+                    strcmp(m->output, "-") == 0 ? "got an incomplete table" : "left as it was",
+                    m->duplicates);
+        else
+            fprintf(m->err, "merge: %lu rows read, %lu written to %s; %lu duplicates dropped",
+                    m->rows, m->written, m->output, m->duplicates);
         if (m->input)
             fprintf(m->err, "; %lu rows not in %s; %lu lines of it without a row", m->unexpected,
                     m->input, m->missing);
@@ -276,13 +285,10 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     /* ALL is written as its work file and renamed when the merge ends (zwriter.h): a merge that
-     * fails leaves an existing ALL as it was.  Unlike a scan's, a merge's work file is only ever
-     * a copy of its inputs: a stale one (a killed merge) is replaced, a failed one removed. */
+     * fails leaves an existing ALL as it was and removes its work file.  An existing non-empty
+     * work file is refused, never replaced: ALL.partial may be a killed scan's only rows. */
     struct zwriter_error zerr;
     const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
-    char work[4096];
-    if (strcmp(m.output, "-") != 0 && zwriter_partial_path(m.output, work, sizeof(work)))
-        (void)unlink(work);
     m.out = csvout_open_opts(m.output, t, &wopts, &zerr);
     if (m.out == NULL) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
@@ -292,6 +298,8 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
     for (int i = 0; i < cfg.n_args && !m.fatal; i++)
         if (merge_file(&m, cfg.args[i], rec) != 0)
             m.fatal = 1;
+    if (csvout_finish(m.out) != ZWRITER_OK) /* the last frame did not reach the disk */
+        m.fatal = 1;
     if (csvout_close_as(m.out, m.fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
         m.fatal = 1;

@@ -45,8 +45,11 @@ struct outputs {
 void outputs_init(struct outputs *o, const struct config *cfg, outputs_fail_fn fail, void *arg);
 
 /* Checks every path before any is opened, so that a bad --mx-output (or a left-over
- * PATH.partial) cannot cost a byte of an existing -o file: no two outputs on one file, none on
- * --resume or --previous, each writable.  Returns 0, or -1 after one line on err. */
+ * PATH.partial) cannot cost a byte of an existing -o file: no file the scan writes (the outputs,
+ * --metadata, their work files) is another of them or a file it reads (INPUT, --resume,
+ * --previous, --blocklist, --ca-file; pipeline/paths.h), and each output is writable.  Returns
+ * 0; -2 after one line on err when two options name one file (a usage error); -1 after one line
+ * when a path cannot be written. */
 int outputs_check(const struct outputs *o, const struct config *cfg, FILE *err);
 
 /* Opens the CSV outputs as work files.  Returns 0, or -1 with a message in err. */

@@ -726,8 +726,9 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
     outputs_init(&s.outs, hooks ? NULL : cfg, on_output_failed, &s); /* a report writes no file */
-    if (outputs_check(&s.outs, cfg, stderr) < 0)
-        return SCAN_EXIT_FATAL;
+    int checked = outputs_check(&s.outs, cfg, stderr);
+    if (checked < 0)
+        return checked == -2 ? SCAN_EXIT_USAGE : SCAN_EXIT_FATAL;
     hold_stop_signals(SIG_BLOCK);
     s.base = event_base_new();
     if (!s.base) {

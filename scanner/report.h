@@ -16,6 +16,7 @@
 #include "scanner/https_fetch.h"
 #include "scanner/result.h"
 #include "scanner/smtp_probe.h"
+#include "scanner/txt.h"
 
 #define REPORT_WIDTH 80
 
@@ -30,13 +31,12 @@ struct report_probe {
 struct report_view {
     const struct domain_result *row;         /* required */
     const struct dns_mx_answer *mx;          /* the MX answer (preferences) */
-    const char *const *sts_txt;              /* every record at _mta-sts, printable */
+    const struct txt_record *sts_txt;        /* every record at _mta-sts, as published (the
+                                                text form escapes for the terminal, the JSON
+                                                carries the bytes) */
     size_t n_sts_txt;
-    const char *const *tlsrpt_txt;           /* every record at _smtp._tls, printable */
+    const struct txt_record *tlsrpt_txt;     /* every record at _smtp._tls, as published */
     size_t n_tlsrpt_txt;
-    const char *const *sts_shown;            /* per record of sts_txt: its character-strings
-                                                quoted as published, or NULL (one string) */
-    const char *const *tlsrpt_shown;         /* the same for tlsrpt_txt */
     long tlsrpt_ttl;                         /* -1 unknown */
     const char *const *policy_addr;          /* addresses of mta-sts.<d>, in answer order */
     size_t n_policy_addr;
