@@ -143,7 +143,8 @@ static void close_one(struct outputs *o, struct outputs_file *f, struct zwriter 
                 f->path, summary ? "summary is" : "rows are", kept);
 }
 
-void outputs_close(struct outputs *o, int started, int failed, const struct summary *sum, FILE *log)
+void outputs_close(struct outputs *o, int started, int incomplete, const struct summary *sum,
+                   FILE *log)
 {
     struct zwriter *summary = NULL;
     for (int i = 0; i < OUTPUTS__COUNT; i++)
@@ -152,11 +153,11 @@ void outputs_close(struct outputs *o, int started, int failed, const struct summ
     if (started && o->f[OUTPUTS_SUMMARY].path)
         summary = write_summary_json(o, sum);
     enum zwriter_close_mode mode = !started ? ZWRITER_DISCARD
-                                 : failed || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
+                                 : incomplete || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
     for (int i = 0; i < OUTPUTS__COUNT; i++)
         if (o->f[i].c)
             close_one(o, &o->f[i], NULL, mode, log);
     if (summary) /* a rename that failed above turns a publication into a kept work file */
         close_one(o, &o->f[OUTPUTS_SUMMARY], summary,
-                  failed || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH, log);
+                  incomplete || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH, log);
 }
