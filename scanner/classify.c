@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/isotime.h"
 #include "scanner/tlscheck.h"
 
 enum issue_code classify_fetch_issue(enum https_fetch_status s)
@@ -77,13 +78,9 @@ void classify_probes_add(struct classify_probes *p, const char *addr,
     int i = p->n_addr++;
     p->addr[i].status = (unsigned char)r->status;
     p->addr[i].tls_flags = (unsigned char)r->tls.flags;
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (r->tls.not_after[0] && strptime(r->tls.not_after, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-        time_t t = timegm(&tm);
-        if (p->cert_not_after == 0 || t < p->cert_not_after)
-            p->cert_not_after = t;
-    }
+    time_t t;
+    if (isotime_parse(r->tls.not_after, &t) == 0 && (p->cert_not_after == 0 || t < p->cert_not_after))
+        p->cert_not_after = t;
     if (r->status == SMTP_PROBE_OK || p->first_bad >= 0)
         return;
     p->first_bad = i;
@@ -422,9 +419,7 @@ static void note_expiry(const struct classify_facts *f, struct domain_result *r,
     if (!classify_expiring_soon(t, f->finished_at, f->thresholds.expiry_days))
         return;
     char when[32];
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+    isotime_format_date(t, when, sizeof(when));
     issue_set_add(&r->issues, ISSUE_CERT_EXPIRING_SOON);
     result_add_detail(r, "certificate of %s expires %s (within %ld days)", host, when, days);
 }

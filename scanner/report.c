@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/isotime.h"
 #include "scanner/classify.h"
 #include "scanner/policy.h"
 #include "scanner/tlscheck.h"
@@ -69,22 +70,15 @@ static void list_add(char *buf, size_t size, const char *sep, const char *item)
 /* Parses an ISO 8601 UTC time as tlscheck writes it; 0 when empty or malformed. */
 static time_t iso_time(const char *s)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (!s || !s[0] || !strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        return 0;
-    return timegm(&tm);
+    time_t t = 0;
+    return isotime_parse(s, &t) == 0 ? t : 0;
 }
 
+/* The time as text, "-" when unknown. */
 static void iso_write(time_t t, char *buf, size_t size)
 {
-    struct tm tm;
-    if (t == 0) {
+    if (isotime_format(t, buf, size)[0] == '\0')
         snprintf(buf, size, "-");
-        return;
-    }
-    gmtime_r(&t, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* classify's cert_expiring_soon rule, for naming the hosts it concerns. */
@@ -553,11 +547,10 @@ static void jtime(FILE *out, int *first, const char *key, time_t t)
 {
     char buf[32];
     jkey(out, first, key);
-    if (t == 0) {
+    if (isotime_format(t, buf, sizeof(buf))[0] == '\0') {
         fputs("null", out);
         return;
     }
-    iso_write(t, buf, sizeof(buf));
     report_json_string(out, buf);
 }
 

@@ -670,6 +670,35 @@ static void test_diff_files_any_order(void **state)
     assert_int_equal(rows, 4);
 }
 
+/* A diff that fails (NEW is not a domain table) leaves an existing -o file exactly as it was and
+ * no work file: CHANGES is written through CHANGES.partial like a scan's outputs (issue 20). */
+static void test_diff_failure_keeps_output(void **state)
+{
+    (void)state;
+    static struct domain_result old[1];
+    deployed(&old[0], "a.example");
+    char po[128], bad[128], ch[128], work[160];
+    files_tmp_path(po, sizeof(po), "keep-old.csv");
+    files_tmp_path(bad, sizeof(bad), "keep-bad.csv");
+    files_tmp_path(ch, sizeof(ch), "keep-changes.csv");
+    snprintf(work, sizeof(work), "%s.partial", ch);
+    write_table(po, old, (const int[]){0}, 1);
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("rank,name\n1,x\n", f);
+    fclose(f);
+    f = fopen(ch, "w");
+    assert_non_null(f);
+    fputs("yesterday's changes\n", f);
+    fclose(f);
+    assert_int_equal(run_diff((const char *const[]){po, bad, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    size_t len;
+    char *text = files_slurp(ch, &len);
+    assert_string_equal(text, "yesterday's changes\n");
+    free(text);
+    assert_int_equal(access(work, F_OK), -1);
+}
+
 /* The scan's path: rows compared as domains finish, certificate rules held back until the MX
  * rows (written late by the MX cache) are known; removed domains listed at the end only when the
  * scan was complete. */
@@ -743,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_codes_round_trip),
         cmocka_unit_test(test_failon),
         cmocka_unit_test(test_diff_files_any_order),
+        cmocka_unit_test(test_diff_failure_keeps_output),
         cmocka_unit_test(test_monitor_deferred_certs),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
