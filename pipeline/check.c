@@ -347,20 +347,23 @@ int check_main(int argc, char **argv, FILE *out, FILE *err)
     int failed = 0, missing = 0;
     for (int i = 0; i < c.n_items; i++) {
         if (!c.items[i].done) {
+            if (rc == 0) /* say which (every argument gets a row, so this is the scan's fault) */
+                fprintf(err, "mtasts-scan check: argument %d (\"%s\") was not checked\n", i + 1,
+                        cfg.domains[i]);
             missing = 1;
             continue;
         }
         if (i > 0 && !json)
             fputc('\n', out);
         print_item(out, &c, &c.items[i], json, colour, n_res, cfg.expiry_days);
-        failed |= report_is_failure(&c.items[i].row);
+        failed |= classify_is_failure(&c.items[i].row);
         domain_evidence_free(c.items[i].ev);
     }
     free(c.items);
     free(c.probes);
     if (fflush(out) != 0 || rc != 0 || n_res < 0 || missing || c.oom) {
         if (rc == 0)
-            fprintf(err, "mtasts-scan check: %s\n", missing ? "a domain was not checked"
+            fprintf(err, "mtasts-scan check: %s\n", missing ? "some arguments were not checked"
                                                             : "could not complete the report");
         return CHECK_EXIT_ERROR;
     }
