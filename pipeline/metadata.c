@@ -169,10 +169,10 @@ static void write_options(struct jw *w, const struct config *cfg)
     for (int i = 0; cfg->argv && i < cfg->argc; i++)
         jw_str(w, NULL, cfg->argv[i]);
     jw_close(w, ']');
-    struct config_value vals[64];
+    struct config_value vals[CONFIG_VALUES_MAX];
     size_t n = config_values(cfg, vals, sizeof(vals) / sizeof(vals[0]));
     if (n > sizeof(vals) / sizeof(vals[0]))
-        n = sizeof(vals) / sizeof(vals[0]); /* a test in test_metadata keeps the table below 64 */
+        n = sizeof(vals) / sizeof(vals[0]); /* test_metadata keeps the table below the maximum */
     jw_open(w, "options", '{');
     for (size_t i = 0; i < n; i++) {
         switch (vals[i].type) {

@@ -216,13 +216,11 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
 {
     struct input_line line;
     for (;;) {
-        if (s->hooks) { /* the DOMAIN arguments, judged like input lines */
+        if (s->hooks) { /* the DOMAIN arguments: each one gets a report, none is skipped */
             if (s->next_domain >= s->cfg->n_domains)
                 return 0;
             const char *a = s->cfg->domains[s->next_domain++];
-            *kind = input_parse_line(a, strlen(a), (long)s->next_domain, e);
-            if (*kind == INPUT_SKIP)
-                continue;
+            *kind = input_parse_argument(a, (long)s->next_domain, e);
             return 1;
         }
         int r = input_next(s->input, &line);

@@ -233,10 +233,10 @@ static void test_every_option_has_a_value(void **state)
     (void)state;
     struct config cfg;
     config_defaults(&cfg);
-    struct config_value vals[64];
-    size_t n = config_values(&cfg, vals, 64);
+    struct config_value vals[CONFIG_VALUES_MAX];
+    size_t n = config_values(&cfg, vals, CONFIG_VALUES_MAX);
     assert_true(n > 20);
-    assert_true(n <= 64); /* metadata.c keeps 64 values */
+    assert_true(n <= CONFIG_VALUES_MAX); /* metadata.c keeps this many values */
     for (size_t i = 0; i < n; i++) {
         assert_non_null(vals[i].name);
         if (vals[i].type == CONFIG_VALUE_STRING)
