@@ -136,12 +136,6 @@ void csvout_print_schema(FILE *f);
  * meaning); tests/integration/schema_docs.sh checks that the document holds exactly this. */
 void csvout_print_schema_markdown(FILE *f);
 
-/* Writes "2026-11-22T06:10:33Z" for t into buf (size >= 21); "" when t is 0.  Returns buf. */
-char *csvout_format_time(time_t t, char *buf, size_t size);
-
-/* Parses "2026-11-22T06:10:33Z" (exactly that form, UTC) into *t.  Returns 0 or -1. */
-int csvout_parse_time(const char *s, time_t *t);
-
 struct csvout;
 
 /* Opens path ("-" = stdout; ".zst" = compressed) for table t and writes the header row.  Returns

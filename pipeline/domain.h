@@ -45,13 +45,10 @@ struct domain;
  * policy-host address's fetch.  Allocated at the domain's start, freed by domain_recycle unless
  * the report hook took it (set d->evidence to NULL after taking it). */
 struct domain_evidence {
-    char *sts_txt[DNS_TXT_MAX];     /* every record at _mta-sts (strings joined), bytes outside
-                                       0x20-0x7e as \xHH; malloc'd */
+    struct txt_record sts_txt[DNS_TXT_MAX];    /* every record at _mta-sts as published (its
+                                                  strings and their lengths); data malloc'd */
     size_t n_sts_txt;
-    char *sts_shown[DNS_TXT_MAX];   /* the same record string by string as published, each
-                                       quoted ("v=STSv1;" " id=1"); NULL for a single string */
-    char *tlsrpt_txt[DNS_TXT_MAX];  /* the same for _smtp._tls */
-    char *tlsrpt_shown[DNS_TXT_MAX];
+    struct txt_record tlsrpt_txt[DNS_TXT_MAX]; /* the same for _smtp._tls */
     size_t n_tlsrpt_txt;
     long tlsrpt_ttl;
     char *policy_body;              /* the body as served (NUL-terminated), malloc'd; NULL none */

@@ -1,10 +1,9 @@
 /*
- * merge: option parsing, the row pass (every file through csvin into one csvout), and the checks
+ * merge: the operands (its options are rows of the option table, pipeline/config.c), the row pass (every file through csvin into one csvout), and the checks
  * (key multiset, rank bitmap, a second pass over --input for the lines without a row).
  */
 #include "pipeline/merge.h"
 
-#include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,9 @@
 
 #include "output/csvin.h"
 #include "output/csvout.h"
+#include "pipeline/config.h"
 #include "pipeline/input.h"
+#include "pipeline/paths.h"
 #include "pipeline/resume.h"
 
 #define RANK_BITS_MAX (1L << 28) /* ranks above this are not checked for gaps (32 MiB of bits) */
@@ -31,27 +32,6 @@ struct merge {
     int fatal;
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "Usage: mtasts-scan merge [--input LIST] [--mx] [-q] -o ALL OUT...\n"
-            "Merges the domain tables (-o outputs, plain or .zst) of one input's shards and\n"
-            "resumed runs into ALL (.zst when the name ends in .zst; - = stdout) with one header.\n"
-            "  -o, --output FILE  the merged table (must not be one of OUT)\n"
-            "  --input LIST       the scanned list: report exactly which lines have no row, and\n"
-            "                     allow a key as often as the list repeats the line\n"
-            "  --mx               the files are MX tables (--mx-output): concatenate, no key checks\n"
-            "  -q, --quiet        no summary line\n"
-            "Exit: 0 merged; 3 duplicate rows (dropped) or rows not in LIST; 4 lines of LIST\n"
-            "without a row; 1 a file unreadable, not a table, or malformed; 2 usage.\n"
-            "Gaps in the ranks are reported without failing; a truncated file is named.\n");
-}
-
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
 
 static int mark_rank(struct merge *m, long rank)
 {
@@ -218,44 +198,39 @@ static void report_rank_gaps(struct merge *m)
         fprintf(m->err, "merge: %lu ranks of 1..%ld have no row (%lu ranges)\n", gaps, hi, ranges);
 }
 
-static int parse_args(struct merge *m, int argc, char **argv, FILE *out)
+/* The operands and their checks after the option table has parsed the options
+ * (pipeline/config.c).  0, 1 (--help printed) or -1. */
+static int parse_args(struct merge *m, struct config *cfg, int argc, char **argv, FILE *out)
 {
-    enum { OPT_INPUT = 256, OPT_MX };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"input", required_argument, NULL, OPT_INPUT},
-        {"mx", no_argument, NULL, OPT_MX},        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': m->output = optarg; break;
-        case OPT_INPUT: m->input = optarg; break;
-        case OPT_MX: m->mx = 1; break;
-        case 'q': m->quiet = 1; break;
-        case 'h': usage(out); return 1;
-        default:
-            fprintf(m->err, "merge: unknown or incomplete option %s\n", argv[optind - 1]);
-            usage(m->err);
-            return -1;
-        }
-    }
-    if (m->output == NULL || optind >= argc) {
+    config_defaults_for(cfg, CONFIG_CMD_MERGE);
+    int r = config_parse_command(cfg, CONFIG_CMD_MERGE, argc, argv, out, m->err);
+    if (r != 0)
+        return r;
+    m->output = cfg->output;
+    m->input = cfg->input_list;
+    m->mx = cfg->mx_tables;
+    m->quiet = cfg->quiet;
+    if (m->output == NULL || cfg->n_args == 0) {
         fprintf(m->err, "merge: give -o ALL and at least one file to merge\n");
-        usage(m->err);
+        config_print_usage(CONFIG_CMD_MERGE, m->err);
         return -1;
     }
     if (m->mx && m->input) {
         fprintf(m->err, "merge: --input checks domain tables; it does not apply to --mx\n");
         return -1;
     }
-    for (int i = optind; i < argc; i++)
-        if (strcmp(argv[i], m->output) == 0 || same_file(argv[i], m->output)) {
-            fprintf(m->err, "merge: -o %s is also a file to merge: give another name\n", m->output);
+    /* -o (and its work file) is none of the files read: checked pair by pair, there may be
+     * thousands of shards. */
+    for (int i = -1; i < cfg->n_args; i++) {
+        struct paths p = {.n = 0};
+        paths_add(&p, "-o", m->output, PATHS_WRITE_PARTIAL);
+        if (i < 0)
+            paths_add(&p, "--input", m->input, PATHS_READ);
+        else
+            paths_add(&p, "OUT", cfg->args[i], PATHS_READ);
+        if (paths_check(&p, "merge", m->err) != 0)
             return -1;
-        }
+    }
     return 0;
 }
 
@@ -266,8 +241,14 @@ static int finish(struct merge *m)
     else if (!m->mx && !m->input)
         report_rank_gaps(m);
     if (!m->quiet) {
-        fprintf(m->err, "merge: %lu rows read, %lu written to %s; %lu duplicates dropped",
-                m->rows, m->written, m->output, m->duplicates);
+        if (m->fatal) /* nothing was published: no rows are in ALL */
+            fprintf(m->err, "merge: %lu rows read, none written: %s %s; %lu duplicates dropped",
+                    m->rows, m->output,
+                    strcmp(m->output, "-") == 0 ? "got an incomplete table" : "left as it was",
+                    m->duplicates);
+        else
+            fprintf(m->err, "merge: %lu rows read, %lu written to %s; %lu duplicates dropped",
+                    m->rows, m->written, m->output, m->duplicates);
         if (m->input)
             fprintf(m->err, "; %lu rows not in %s; %lu lines of it without a row", m->unexpected,
                     m->input, m->missing);
@@ -285,9 +266,10 @@ static int finish(struct merge *m)
 int merge_main(int argc, char **argv, FILE *out, FILE *err)
 {
     struct merge m;
+    struct config cfg;
     memset(&m, 0, sizeof(m));
     m.err = err;
-    int r = parse_args(&m, argc, argv, out);
+    int r = parse_args(&m, &cfg, argc, argv, out);
     if (r != 0)
         return r > 0 ? MERGE_EXIT_OK : MERGE_EXIT_USAGE;
     enum csvout_table t = m.mx ? CSVOUT_MX : CSVOUT_DOMAIN;
@@ -303,22 +285,21 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     /* ALL is written as its work file and renamed when the merge ends (zwriter.h): a merge that
-     * fails leaves an existing ALL as it was.  Unlike a scan's, a merge's work file is only ever
-     * a copy of its inputs: a stale one (a killed merge) is replaced, a failed one removed. */
+     * fails leaves an existing ALL as it was and removes its work file.  An existing non-empty
+     * work file is refused, never replaced: ALL.partial may be a killed scan's only rows. */
     struct zwriter_error zerr;
     const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
-    char work[4096];
-    if (strcmp(m.output, "-") != 0 && zwriter_partial_path(m.output, work, sizeof(work)))
-        (void)unlink(work);
     m.out = csvout_open_opts(m.output, t, &wopts, &zerr);
     if (m.out == NULL) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
         m.fatal = 1;
         goto done;
     }
-    for (int i = optind; i < argc && !m.fatal; i++)
-        if (merge_file(&m, argv[i], rec) != 0)
+    for (int i = 0; i < cfg.n_args && !m.fatal; i++)
+        if (merge_file(&m, cfg.args[i], rec) != 0)
             m.fatal = 1;
+    if (csvout_finish(m.out) != ZWRITER_OK) /* the last frame did not reach the disk */
+        m.fatal = 1;
     if (csvout_close_as(m.out, m.fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
         m.fatal = 1;

@@ -125,6 +125,15 @@ void classify_domain(const struct classify_facts *f, struct domain_result *r);
  * "; "-joined; "" or NULL = they agree and nothing is added. */
 void classify_resolvers(const char *differences, struct domain_result *r);
 
+/* 1 when the domain of row fails (`check` exits 1, the report paints it red): a verdict other
+ * than enforce_ok, testing_ok, mode_none and not_deployed, or any code of severity error. */
+int classify_is_failure(const struct domain_result *row);
+
+/* 1 when a certificate that expires at not_after (0 = unknown: never) is within expiry_days
+ * (0 = CLASSIFY_EXPIRY_DAYS, < 0 = never) after now and not yet expired: the rule of
+ * cert_expiring_soon, for the row and for the report's list of the hosts concerned. */
+int classify_expiring_soon(time_t not_after, time_t now, long expiry_days);
+
 /* Maps a failed HTTPS fetch to its policy_* issue code. */
 enum issue_code classify_fetch_issue(enum https_fetch_status s);
 

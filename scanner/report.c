@@ -13,21 +13,50 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/isotime.h"
+#include "scanner/classify.h"
 #include "scanner/policy.h"
 #include "scanner/tlscheck.h"
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-/* 1 when record text t is a candidate of version: version, *WSP, ";" (RFC 8461 §3.1). */
-static int is_candidate(const char *t, const char *version)
+/* 1 when record r counts for version (the rule of txt_is_candidate, on the bytes as published). */
+static int is_candidate(const struct txt_record *r, const char *version)
 {
-    size_t n = strlen(version);
-    if (strncmp(t, version, n) != 0)
-        return 0;
-    t += n;
-    while (*t == ' ' || *t == '\t')
-        t++;
-    return *t == ';';
+    return txt_is_candidate((const char *)r->data, r->len, version, NULL);
+}
+
+/* Appends data[0..len) to p as printable text for the terminal (bytes outside 0x20-0x7e, '\\'
+ * and, when quoted, '"' as \xHH); returns the end.  p has room for 4 bytes per input byte. */
+static char *put_printable(char *p, const unsigned char *data, size_t len, int quoted)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = data[i];
+        if (c >= 0x20 && c <= 0x7e && c != '\\' && !(quoted && c == '"'))
+            *p++ = (char)c;
+        else
+            p += sprintf(p, "\\x%02x", c);
+    }
+    *p = '\0';
+    return p;
+}
+
+/* Record r for the terminal: its strings joined in quotes ("v=STSv1; id=1") or, for a record
+ * published as several character-strings, each string quoted as published ("v=STSv1;" " id=1").
+ * malloc'd, NULL when out of memory. */
+static char *record_shown(const struct txt_record *r)
+{
+    size_t n = r->n_strings < 2 ? 1 : r->n_strings;
+    char *out = malloc(r->len * 4 + 3 * n + 1), *p = out;
+    size_t off = 0;
+    for (size_t s = 0; out && s < n; s++) {
+        size_t len = s + 1 == n ? r->len - off : r->string_len[s];
+        p += sprintf(p, "%s\"", s ? " " : "");
+        p = put_printable(p, r->data + off, len, n > 1);
+        p += sprintf(p, "\"");
+        off += len;
+    }
+    return out;
 }
 
 static void list_add(char *buf, size_t size, const char *sep, const char *item)
@@ -41,29 +70,21 @@ static void list_add(char *buf, size_t size, const char *sep, const char *item)
 /* Parses an ISO 8601 UTC time as tlscheck writes it; 0 when empty or malformed. */
 static time_t iso_time(const char *s)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (!s || !s[0] || !strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        return 0;
-    return timegm(&tm);
+    time_t t = 0;
+    return isotime_parse(s, &t) == 0 ? t : 0;
 }
 
+/* The time as text, "-" when unknown. */
 static void iso_write(time_t t, char *buf, size_t size)
 {
-    struct tm tm;
-    if (t == 0) {
+    if (isotime_format(t, buf, size)[0] == '\0')
         snprintf(buf, size, "-");
-        return;
-    }
-    gmtime_r(&t, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* classify's cert_expiring_soon rule, for naming the hosts it concerns. */
 static int expiring(const struct report_view *v, time_t t)
 {
-    long days = v->expiry_days > 0 ? v->expiry_days : 30;
-    time_t now = v->row->scanned_at;
-    return t > now && t - now <= (time_t)days * 86400;
+    return classify_expiring_soon(t, v->row->scanned_at, v->expiry_days);
 }
 
 /* The hosts (or addresses) code c concerns, sep-joined. */
@@ -143,24 +164,6 @@ void report_fix(enum issue_code c, const struct report_view *v, char *buf, size_
         if (len >= size)
             len = size - 1;
     }
-}
-
-int report_is_failure(const struct domain_result *row)
-{
-    switch (row->verdict) {
-    case VERDICT_ENFORCE_OK:
-    case VERDICT_TESTING_OK:
-    case VERDICT_MODE_NONE:
-    case VERDICT_NOT_DEPLOYED:
-        break;
-    default:
-        return 1;
-    }
-    for (int c = 0; c < ISSUE__COUNT; c++)
-        if (issue_set_has(&row->issues, (enum issue_code)c) &&
-            issue_severity((enum issue_code)c) == SEVERITY_ERROR)
-            return 1;
-    return 0;
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
@@ -258,17 +261,16 @@ static void text_sts(FILE *out, const struct report_view *v)
          ttl, dns_outcome(r->sts_dns));
     size_t cands = 0;
     for (size_t i = 0; i < v->n_sts_txt; i++)
-        cands += (size_t)is_candidate(v->sts_txt[i], "v=STSv1");
+        cands += (size_t)is_candidate(&v->sts_txt[i], "v=STSv1");
     for (size_t i = 0; i < v->n_sts_txt; i++) {
-        const char *t = v->sts_txt[i];
+        const struct txt_record *t = &v->sts_txt[i];
         const char *why = !is_candidate(t, "v=STSv1") ? "ignored: does not start with \"v=STSv1;\""
                         : cands > 1 ? "one of several v=STSv1 records: none counts"
                         : r->txt_status == TXT_STATUS_OK ? "counted: the one v=STSv1 record"
                                                          : "the one v=STSv1 record, but it does not parse";
-        if (v->sts_shown && v->sts_shown[i])
-            line(out, 3, "%s", v->sts_shown[i]); /* several strings, as published */
-        else
-            line(out, 3, "\"%s\"", t);
+        char *shown = record_shown(t);
+        line(out, 3, "%s", shown ? shown : "(out of memory)");
+        free(shown);
         line(out, 6, "-> %s", why);
     }
     if (r->sts_id[0])
@@ -421,11 +423,10 @@ static void text_tlsrpt(FILE *out, const struct report_view *v)
     line(out, 0, "7. TLS-RPT _smtp._tls.%s TXT: %s%s (lookup: %s)", r->domain,
          txt_status_str(r->tlsrpt_status), ttl, dns_outcome(r->tlsrpt_dns));
     for (size_t i = 0; i < v->n_tlsrpt_txt; i++) {
-        const char *ign = is_candidate(v->tlsrpt_txt[i], "v=TLSRPTv1") ? "" : " (ignored: no v=TLSRPTv1 prefix)";
-        if (v->tlsrpt_shown && v->tlsrpt_shown[i])
-            line(out, 3, "%s%s", v->tlsrpt_shown[i], ign); /* several strings, as published */
-        else
-            line(out, 3, "\"%s\"%s", v->tlsrpt_txt[i], ign);
+        const char *ign = is_candidate(&v->tlsrpt_txt[i], "v=TLSRPTv1") ? "" : " (ignored: no v=TLSRPTv1 prefix)";
+        char *shown = record_shown(&v->tlsrpt_txt[i]);
+        line(out, 3, "%s%s", shown ? shown : "(out of memory)", ign);
+        free(shown);
     }
     for (const char *p = r->tlsrpt_rua; *p;) {
         size_t n = strcspn(p, ";");
@@ -460,7 +461,7 @@ void report_text(FILE *out, const struct report_view *v, int colour)
 {
     const struct domain_result *r = v->row;
     struct paint pt = {colour};
-    int bad = report_is_failure(r);
+    int bad = classify_is_failure(r);
     int warn = !bad && r->verdict != VERDICT_ENFORCE_OK;
     fprintf(out, "%s%s%s: %s\n", colour_of(&pt, bad, warn), r->domain, reset(&pt), verdict_str(r->verdict));
     if (r->verdict == VERDICT_INPUT_INVALID) {
@@ -546,28 +547,40 @@ static void jtime(FILE *out, int *first, const char *key, time_t t)
 {
     char buf[32];
     jkey(out, first, key);
-    if (t == 0) {
+    if (isotime_format(t, buf, sizeof(buf))[0] == '\0') {
         fputs("null", out);
         return;
     }
-    iso_write(t, buf, sizeof(buf));
     report_json_string(out, buf);
 }
 
-/* The records: text (strings joined, as a sender parses it), candidate, and "strings" (the
- * character-strings quoted as published) for a record of several strings. */
-static void json_records(FILE *out, int *first, const char *key, const char *const *recs,
-                         const char *const *shown, size_t n, const char *version)
+/* The records as published: "text" (the strings joined, as a sender parses the record), "strings"
+ * (for a record of several character-strings: each, in order) and "candidate".  The bytes are
+ * the record's own, escaped only as JSON escapes them (no \xHH: that form is the terminal's and
+ * the CSV cells'). */
+static void json_records(FILE *out, int *first, const char *key, const struct txt_record *recs,
+                         size_t n, const char *version)
 {
     jarray_open(out, first, key);
     for (size_t i = 0; i < n; i++) {
+        const struct txt_record *r = &recs[i];
         int f;
         jitem_open(out, i, &f);
-        jstr(out, &f, "text", recs[i]);
-        if (shown && shown[i])
-            jstr(out, &f, "strings", shown[i]);
+        jkey(out, &f, "text");
+        utf8text_json_string(out, (const char *)r->data, r->len);
+        if (r->n_strings > 1) {
+            size_t off = 0;
+            jarray_open(out, &f, "strings");
+            for (size_t k = 0; k < r->n_strings; k++) {
+                size_t len = k + 1 == r->n_strings ? r->len - off : r->string_len[k];
+                fputs(k ? "," : "", out);
+                utf8text_json_string(out, (const char *)r->data + off, len);
+                off += len;
+            }
+            fputc(']', out);
+        }
         jkey(out, &f, "candidate");
-        fputs(is_candidate(recs[i], version) ? "true" : "false", out);
+        fputs(is_candidate(r, version) ? "true" : "false", out);
         fputc('}', out);
     }
     fputc(']', out);
@@ -688,7 +701,7 @@ void report_json(FILE *out, const struct report_view *v)
     jstr(out, &f, "domain", r->domain);
     jstr(out, &f, "verdict", verdict_str(r->verdict));
     jkey(out, &f, "failure");
-    fputs(report_is_failure(r) ? "true" : "false", out);
+    fputs(classify_is_failure(r) ? "true" : "false", out);
     jtime(out, &f, "scanned_at", r->scanned_at);
     jstr(out, &f, "mx_dns", dns_outcome(r->mx_dns));
     jkey(out, &f, "null_mx");
@@ -704,7 +717,7 @@ void report_json(FILE *out, const struct report_view *v)
     jstr(out, &g, "status", txt_status_str(r->txt_status));
     jlong(out, &g, "ttl", r->sts_ttl, r->sts_ttl >= 0);
     jstr(out, &g, "id", r->sts_id);
-    json_records(out, &g, "records", v->sts_txt, v->sts_shown, v->n_sts_txt, "v=STSv1");
+    json_records(out, &g, "records", v->sts_txt, v->n_sts_txt, "v=STSv1");
     fputc('}', out);
 
     jkey(out, &f, "policy_host");
@@ -756,8 +769,7 @@ void report_json(FILE *out, const struct report_view *v)
     jstr(out, &g, "dns", dns_outcome(r->tlsrpt_dns));
     jstr(out, &g, "status", txt_status_str(r->tlsrpt_status));
     jlong(out, &g, "ttl", v->tlsrpt_ttl, v->tlsrpt_ttl >= 0);
-    json_records(out, &g, "records", v->tlsrpt_txt, v->tlsrpt_shown, v->n_tlsrpt_txt,
-                 "v=TLSRPTv1");
+    json_records(out, &g, "records", v->tlsrpt_txt, v->n_tlsrpt_txt, "v=TLSRPTv1");
     jlist(out, &g, "rua", r->tlsrpt_rua);
     fputc('}', out);
 

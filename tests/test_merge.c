@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
@@ -172,6 +174,48 @@ static void test_fatal_and_usage(void **state)
     free(msg);
 }
 
+/* A merge whose output cannot be written (a full disk) says so and never claims rows were
+ * "written to" ALL; ALL is left as it was (here: not there) and no work file stays (issue 20). */
+static void test_full_disk(void **state)
+{
+    (void)state;
+    char big[64 * 1024] = HEADER;
+    for (int i = 1; i <= 600; i++) {
+        char row[256];
+        snprintf(row, sizeof(row), "d%d.test,%d,,missing,,not_fetched,,,,,,not_probed,missing,,"
+                                   "not_deployed,,,2026-11-22T06:10:33Z\n", i, i);
+        strcat(big, row);
+    }
+    char *a = put("full1.csv", big);
+    char out[128], work[160], *msg;
+    files_tmp_path(out, sizeof(out), "full-all.csv");
+    snprintf(work, sizeof(work), "%s.partial", out);
+    /* a file system that takes 4 KiB at most: RLIMIT_FSIZE (EFBIG, SIGXFSZ ignored) */
+    struct rlimit old, lim = {4096, 4096};
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim.rlim_max = old.rlim_max;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = run(&msg, "-o", out, a, NULL);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    assert_int_equal(rc, MERGE_EXIT_FATAL);
+    assert_null(strstr(msg, "written to"));
+    assert_non_null(strstr(msg, "none written"));
+    free(msg);
+    assert_int_equal(access(out, F_OK), -1);
+    assert_int_equal(access(work, F_OK), -1);
+    /* the device /dev/full is, made in the test's directory where mknod is allowed */
+    char full[128];
+    if (files_make_full(full, sizeof(full), "full-dev") == 0) {
+        assert_int_equal(run(&msg, "-o", full, a, NULL), MERGE_EXIT_FATAL);
+        assert_null(strstr(msg, "written to"));
+        assert_non_null(strstr(msg, "No space left on device"));
+        free(msg);
+        assert_true(files_is_node(full));
+    }
+}
+
 static void test_mx_tables(void **state)
 {
     (void)state;
@@ -209,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_truncated_named),
         cmocka_unit_test(test_fatal_and_usage),
         cmocka_unit_test(test_mx_tables),
+        cmocka_unit_test(test_full_disk),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }
