@@ -35,8 +35,9 @@ struct diff_monitor;
 
 /* Loads previous (a domain table) into the index; changes rows go to out (a CSVOUT_CHANGES
  * writer, borrowed until diff_monitor_free; NULL = count only).  o and f (f may be NULL) are
- * copied.  Returns NULL after printing why to err.  Caller frees with diff_monitor_free(). */
-struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
+ * copied.  label (static) starts every message about previous ("mtasts-scan: --previous").
+ * Returns NULL after printing why to err.  Caller frees with diff_monitor_free(). */
+struct diff_monitor *diff_monitor_open(const char *label, const char *previous, struct csvout *out,
                                        const struct changes_opts *o, const struct changes_failon *f,
                                        FILE *err);
 
@@ -66,7 +67,8 @@ int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r);
  * on a write error (not printed here). */
 int diff_monitor_finish(struct diff_monitor *m, int list_removed);
 
-/* Changes rows written so far that --fail-on lists. */
+/* Changes rows written so far that --fail-on lists (a scan counts its rows' verdicts and issue
+ * codes itself; `diff` counts NEW's). */
 unsigned long diff_monitor_failures(const struct diff_monitor *m);
 
 /* Frees m (not the writer).  NULL is a no-op. */

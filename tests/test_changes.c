@@ -670,6 +670,55 @@ static void test_diff_files_any_order(void **state)
     assert_int_equal(rows, 4);
 }
 
+/* Issue 20: `diff --fail-on` lists verdicts and issue codes too; they match NEW's rows (as they
+ * match a scan's), so NEW with a would_fail row exits 3 even when nothing changed. */
+static void test_diff_fail_on_rows(void **state)
+{
+    (void)state;
+    static struct domain_result rows[2];
+    deployed(&rows[0], "a.example");
+    deployed(&rows[1], "b.example");
+    rows[1].verdict = VERDICT_WOULD_FAIL;
+    issue_set_add(&rows[1].issues, ISSUE_MX_NOT_COVERED);
+    char po[128], pn[128];
+    files_tmp_path(po, sizeof(po), "failon-old.csv");
+    files_tmp_path(pn, sizeof(pn), "failon-new.csv");
+    write_table(po, rows, (const int[]){0, 1}, 2);
+    write_table(pn, rows, (const int[]){1, 0}, 2); /* the same rows: no change at all */
+    const char *const no_change[] = {po, pn, "-o", "/dev/null", "--fail-on", "error,warning", NULL};
+    assert_int_equal(run_diff(no_change), DIFF_EXIT_OK);
+    const char *const verdict[] = {po, pn, "-o", "/dev/null", "--fail-on", "would_fail", NULL};
+    assert_int_equal(run_diff(verdict), DIFF_EXIT_FAIL_ON);
+    const char *const issue[] = {po, pn, "-o", "/dev/null", "--fail-on", "mx_not_covered", NULL};
+    assert_int_equal(run_diff(issue), DIFF_EXIT_FAIL_ON);
+    const char *const other[] = {po, pn, "-o", "/dev/null", "--fail-on", "dns_error,no_mail", NULL};
+    assert_int_equal(run_diff(other), DIFF_EXIT_OK);
+}
+
+/* Issue 20: what goes wrong with --previous is said with the program's prefix and the option. */
+static void test_previous_messages(void **state)
+{
+    (void)state;
+    char bad[128], text[1024];
+    files_tmp_path(bad, sizeof(bad), "prev-bad.csv");
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("rank,name\n1,x\n", f);
+    fclose(f);
+    const char *paths[] = {"/nonexistent/prev.csv", bad};
+    struct changes_opts o;
+    changes_opts_defaults(&o);
+    for (int i = 0; i < 2; i++) {
+        FILE *err = tmpfile();
+        assert_null(diff_monitor_open("mtasts-scan: --previous", paths[i], NULL, &o, NULL, err));
+        rewind(err);
+        text[fread(text, 1, sizeof(text) - 1, err)] = '\0';
+        fclose(err);
+        if (strncmp(text, "mtasts-scan: --previous: ", 25) != 0 || !strstr(text, paths[i]))
+            fail_msg("%s: %s", paths[i], text);
+    }
+}
+
 /* A diff that fails (NEW is not a domain table) leaves an existing -o file exactly as it was and
  * no work file: CHANGES is written through CHANGES.partial like a scan's outputs (issue 20). */
 static void test_diff_failure_keeps_output(void **state)
@@ -722,7 +771,7 @@ static void test_monitor_deferred_certs(void **state)
     struct zwriter_error ze;
     struct csvout *out = csvout_open(pc, CSVOUT_CHANGES, &ze);
     assert_non_null(out);
-    struct diff_monitor *m = diff_monitor_open(po, out, &o, &f, err);
+    struct diff_monitor *m = diff_monitor_open("mtasts-scan: --previous", po, out, &o, &f, err);
     assert_non_null(m);
     diff_monitor_defer_certs(m);
     deployed(&cur, "a.example");
@@ -773,6 +822,8 @@ int main(void)
         cmocka_unit_test(test_failon),
         cmocka_unit_test(test_diff_files_any_order),
         cmocka_unit_test(test_diff_failure_keeps_output),
+        cmocka_unit_test(test_diff_fail_on_rows),
+        cmocka_unit_test(test_previous_messages),
         cmocka_unit_test(test_monitor_deferred_certs),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
