@@ -36,10 +36,13 @@ struct diff_monitor;
 /* Loads previous (a domain table) into the index; changes rows go to out (a CSVOUT_CHANGES
  * writer, borrowed until diff_monitor_free; NULL = count only).  o and f (f may be NULL) are
  * copied.  label (static) starts every message about previous ("mtasts-scan: --previous").
+ * An incomplete previous (named as a work file, NAME.partial, or cut inside a row or zstd frame:
+ * a scan that did not finish, whose missing domains would all read as domain_added) is refused
+ * unless allow_partial (--allow-partial), which compares its complete rows with a warning.
  * Returns NULL after printing why to err.  Caller frees with diff_monitor_free(). */
 struct diff_monitor *diff_monitor_open(const char *label, const char *previous, struct csvout *out,
                                        const struct changes_opts *o, const struct changes_failon *f,
-                                       FILE *err);
+                                       int allow_partial, FILE *err);
 
 /* In a scan, MX rows (and their certificate dates) are written when the MX cache lets them go,
  * often after the domains finish: from this call on, the certificate rules of each domain wait
