@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lib/isotime.h"
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "pipeline/strhash.h"
@@ -400,15 +399,12 @@ void diff_monitor_defer_certs(struct diff_monitor *m)
     m->opts.no_certs = 1;
 }
 
-static int note_mx_cert(struct mx_certs *c, const char *host, const char *not_after)
+static int note_mx_cert(struct mx_certs *c, const char *host, time_t not_after)
 {
-    time_t t;
-    if (not_after == NULL || not_after[0] == '\0' || isotime_parse(not_after, &t) != 0)
-        return 0;
-    return mx_certs_add(c, host, t);
+    return not_after == 0 ? 0 : mx_certs_add(c, host, not_after);
 }
 
-int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after)
+int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, time_t not_after)
 {
     return note_mx_cert(&m->certs, host, not_after);
 }

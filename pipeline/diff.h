@@ -47,9 +47,9 @@ struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
  * policy host, or a valid _mta-sts record). */
 void diff_monitor_defer_certs(struct diff_monitor *m);
 
-/* Remembers the certificate expiry an MX probe saw (the MX table's cert_not_after text; ""
+/* Remembers the certificate expiry an MX probe saw (the MX table's cert_not_after; 0, unknown,
  * ignored).  The earliest date of a host's addresses is kept.  -1 on out-of-memory. */
-int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after);
+int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, time_t not_after);
 
 /* Carries the old row's testing_since into r (a policy in mode testing in both scans keeps the
  * start of its run), before r is written, so a series of daily scans extends stuck_in_testing. */
