@@ -580,7 +580,7 @@ static void domain_finish(struct domain *d)
     f.policy_fetch_retried = d->fetch_tries > 0;
     for (size_t i = 0; i < d->n_probe; i++)
         f.mx_probe_retried |= d->mxs[i].done && d->mxs[i].retried;
-    f.previous_testing_since = previous_find(d, d->result.domain);
+    f.previous_testing_since = previous_find(d, name);
     if (d->deadline)
         evtimer_del(d->deadline);
     classify_domain(&f, &d->result);
