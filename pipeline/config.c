@@ -523,7 +523,9 @@ static const struct opt opts[] = {
     {.name = "input", .arg = "LIST", .cmds = C_MERGE, .type = OT_STRING, .field = F(input_list),
      .help = "the scanned list: report exactly which lines have no row, and allow a key as often as the list repeats the line"},
     {.name = "mx", .cmds = C_MERGE, .type = OT_FLAG, .field = F(mx_tables),
-     .help = "the files are MX tables (--mx-output): concatenate, no key checks"},
+     .help = "the files are MX tables (--mx-output): a (host, address) probed in several "
+             "files is kept once (its first row); edge tables (--domain-mx-output) are found "
+             "by their header"},
     {.name = "expiry-days", .arg = "N", .cmds = C_SCAN | C_CHECK | C_DIFF, .type = OT_LONG, .field = F(expiry_days),
      .lo = 0, .hi = 36500, .def = CHANGES_EXPIRY_DAYS,
      .help = "with --previous and in diff: cert_expiring (from NEW's scan time), with --advisories and in check: cert_expiring_soon, when a policy host or MX certificate expires within N days"},

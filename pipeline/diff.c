@@ -316,6 +316,8 @@ struct diff_monitor {
     int write_failed;
     unsigned long by_code[CHANGE__COUNT], by_severity[CHANGE_SEVERITY__COUNT];
     unsigned long rows, failures, old_rows, old_duplicates, new_rows;
+    unsigned long row_failures; /* diff: NEW rows whose verdict or issues --fail-on lists */
+    const char *label;          /* what OLD is, before its messages ("mtasts-scan: --previous") */
 };
 
 static void on_change(void *ctx, const struct changes_row *row)
@@ -330,14 +332,36 @@ static void on_change(void *ctx, const struct changes_row *row)
         m->write_failed = 1; /* the writer's sticky error: its owner reports it */
 }
 
-/* Reads a whole domain table into the index.  -1 on a fatal error (reported). */
-static int load_old(struct diff_monitor *m, const char *path)
+/* An incomplete table (see diff_monitor_open) named by what: refused (-1, said on err) unless
+ * allow, then a warning.  why is "work" (named as a work file) or "cut" (truncated); text is the
+ * reader's message for a cut file. */
+static int incomplete(FILE *err, const char *label, const char *path, const char *why,
+                      const char *text, int allow)
 {
+    const char *what = strcmp(why, "work") == 0
+                           ? "is a work file (NAME.partial): the rows of a scan that did not finish"
+                           : "ends in a cut row or zstd frame: a scan that did not finish";
+    if (allow) {
+        fprintf(err, "%s: %s %s; --allow-partial: its complete rows are compared\n", label,
+                text ? text : path, what);
+        return 0;
+    }
+    fprintf(err, "%s: %s %s, whose missing domains would read as added or removed; give a "
+                 "finished table, or --allow-partial to compare its complete rows\n",
+            label, text ? text : path, what);
+    return -1;
+}
+
+/* Reads a whole domain table into the index.  -1 on a fatal error (reported). */
+static int load_old(struct diff_monitor *m, const char *path, int allow_partial)
+{
+    if (zwriter_is_partial_path(path) && incomplete(m->err, m->label, path, "work", NULL, allow_partial) != 0)
+        return -1;
     struct csvin_error e;
     struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
     struct domain_result *r = malloc(sizeof(*r));
     if (in == NULL || r == NULL) {
-        fprintf(m->err, "%s\n", in == NULL ? e.text : "out of memory");
+        fprintf(m->err, "%s: %s\n", m->label, in == NULL ? e.text : "out of memory");
         csvin_close(in);
         free(r);
         return -1;
@@ -347,20 +371,20 @@ static int load_old(struct diff_monitor *m, const char *path)
         m->old_rows++;
         int a = old_add(&m->old, r);
         if (a < 0) {
-            fprintf(m->err, "%s: out of memory after %lu rows\n", path, m->old_rows);
+            fprintf(m->err, "%s: %s: out of memory after %lu rows\n", m->label, path, m->old_rows);
             ret = -1;
             break;
         }
         if (a == 1 && m->old_duplicates++ < REPORT_MAX)
-            fprintf(m->err, "%s line %ld: domain %s again: the later row is compared\n", path,
-                    csvin_line(in), r->domain);
+            fprintf(m->err, "%s: %s line %ld: domain %s again: the later row is compared\n",
+                    m->label, path, csvin_line(in), r->domain);
     }
     if (rc < 0 && ret == 0) {
         const struct csvin_error *ce = csvin_error(in);
         if (ce->status == CSVIN_ERR_TRUNCATED)
-            fprintf(m->err, "%s (its complete rows are compared)\n", ce->text);
+            ret = incomplete(m->err, m->label, path, "cut", ce->text, allow_partial);
         else {
-            fprintf(m->err, "%s\n", ce->text);
+            fprintf(m->err, "%s: %s\n", m->label, ce->text);
             ret = -1;
         }
     }
@@ -369,16 +393,17 @@ static int load_old(struct diff_monitor *m, const char *path)
     return ret;
 }
 
-struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
+struct diff_monitor *diff_monitor_open(const char *label, const char *previous, struct csvout *out,
                                        const struct changes_opts *o, const struct changes_failon *f,
-                                       FILE *err)
+                                       int allow_partial, FILE *err)
 {
     struct diff_monitor *m = calloc(1, sizeof(*m));
     if (m == NULL) {
-        fprintf(err, "changes: out of memory\n");
+        fprintf(err, "%s: out of memory\n", label);
         return NULL;
     }
     m->err = err;
+    m->label = label;
     m->opts = *o;
     m->opts.mx_cert = mx_certs_get;
     m->opts.mx_cert_ctx = &m->certs;
@@ -388,7 +413,7 @@ struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
         m->failon = *f;
         m->has_failon = 1;
     }
-    if (load_old(m, previous) != 0) {
+    if (load_old(m, previous, allow_partial) != 0) {
         diff_monitor_free(m);
         return NULL;
     }
@@ -555,8 +580,14 @@ static int load_mx(struct mx_certs *c, const char *option, const char *path, FIL
 }
 
 /* Streams NEW through the monitor.  -1 on a fatal error (reported). */
-static int stream_new(struct diff_monitor *m, const char *path, FILE *err)
+static int stream_new(struct diff_monitor *m, const char *path, int allow_partial, int *partial,
+                      FILE *err)
 {
+    if (zwriter_is_partial_path(path)) {
+        if (incomplete(err, "diff: NEW", path, "work", NULL, allow_partial) != 0)
+            return -1;
+        *partial = 1;
+    }
     struct csvin_error e;
     struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
     struct domain_result *r = malloc(sizeof(*r));
@@ -567,16 +598,24 @@ static int stream_new(struct diff_monitor *m, const char *path, FILE *err)
         return -1;
     }
     int rc, ret = 0;
-    while ((rc = csvin_next(in, r)) == 1)
+    while ((rc = csvin_next(in, r)) == 1) {
+        /* --fail-on's verdicts and issue codes match NEW's rows, as they match a scan's */
+        if (m->has_failon && changes_failon_result(&m->failon, r))
+            m->row_failures++;
         if (diff_monitor_domain(m, diff_monitor_find(m, r->domain), r) != 0) { /* a write error is reported at close */
             ret = -1;
             break;
         }
+    }
     if (rc < 0 && ret == 0) {
         const struct csvin_error *ce = csvin_error(in);
-        fprintf(err, "diff: %s%s\n", ce->text,
-                ce->status == CSVIN_ERR_TRUNCATED ? " (its complete rows are compared)" : "");
-        ret = ce->status == CSVIN_ERR_TRUNCATED ? 0 : -1;
+        if (ce->status == CSVIN_ERR_TRUNCATED) {
+            ret = incomplete(err, "diff: NEW", path, "cut", ce->text, allow_partial);
+            *partial = 1;
+        } else {
+            fprintf(err, "diff: %s\n", ce->text);
+            ret = -1;
+        }
     }
     csvin_close(in);
     free(r);
@@ -596,7 +635,9 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     opts.testing_days = cfg.testing_days;
     struct zwriter_error zerr;
     struct csvout *changes = NULL;
-    struct diff_monitor *m = diff_monitor_open(old, NULL, &opts, cfg.has_fail_on ? &cfg.fail_on : NULL, err);
+    struct diff_monitor *m = diff_monitor_open("diff: OLD", old, NULL, &opts,
+                                               cfg.has_fail_on ? &cfg.fail_on : NULL,
+                                               cfg.allow_partial, err);
     /* CHANGES is written as its work file and renamed at the end (output/zwriter.h), like a
      * scan's outputs: a diff that fails leaves an existing CHANGES as it was. */
     const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
@@ -607,12 +648,17 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
         return DIFF_EXIT_FATAL;
     }
     m->out = changes;
+    int partial = 0;
     int fatal = (cfg.new_mx && load_mx(&m->certs, "--new-mx", cfg.new_mx, err) != 0) ||
                 (cfg.old_mx && load_mx(&m->old_certs, "--old-mx", cfg.old_mx, err) != 0) ||
-                stream_new(m, new, err) != 0;
-    /* after a fatal error NEW was not read to its end: its missing domains are not "removed" */
-    diff_monitor_finish(m, !fatal);
-    unsigned long failures = diff_monitor_failures(m);
+                stream_new(m, new, cfg.allow_partial, &partial, err) != 0;
+    /* after a fatal error, or from an incomplete NEW (--allow-partial), NEW's missing domains are
+     * not "removed" */
+    if (!fatal && partial)
+        fprintf(err, "diff: NEW is incomplete: OLD's domains missing from it are not listed as "
+                     "domain_removed\n");
+    diff_monitor_finish(m, !fatal && !partial);
+    unsigned long failures = diff_monitor_failures(m), row_failures = m->row_failures;
     diff_monitor_free(m);
     /* the first write error, if any; a failed diff's work file is removed */
     if (csvout_finish(changes) != ZWRITER_OK)
@@ -623,8 +669,9 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     }
     if (fatal)
         return DIFF_EXIT_FATAL;
-    if (failures) {
-        fprintf(err, "diff: %lu changes listed in --fail-on\n", failures);
+    if (failures || row_failures) {
+        fprintf(err, "diff: %lu changes and %lu rows of NEW (verdict or issue code) listed in --fail-on\n",
+                failures, row_failures);
         return DIFF_EXIT_FAIL_ON;
     }
     return DIFF_EXIT_OK;

@@ -35,10 +35,14 @@ struct diff_monitor;
 
 /* Loads previous (a domain table) into the index; changes rows go to out (a CSVOUT_CHANGES
  * writer, borrowed until diff_monitor_free; NULL = count only).  o and f (f may be NULL) are
- * copied.  Returns NULL after printing why to err.  Caller frees with diff_monitor_free(). */
-struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
+ * copied.  label (static) starts every message about previous ("mtasts-scan: --previous").
+ * An incomplete previous (named as a work file, NAME.partial, or cut inside a row or zstd frame:
+ * a scan that did not finish, whose missing domains would all read as domain_added) is refused
+ * unless allow_partial (--allow-partial), which compares its complete rows with a warning.
+ * Returns NULL after printing why to err.  Caller frees with diff_monitor_free(). */
+struct diff_monitor *diff_monitor_open(const char *label, const char *previous, struct csvout *out,
                                        const struct changes_opts *o, const struct changes_failon *f,
-                                       FILE *err);
+                                       int allow_partial, FILE *err);
 
 /* In a scan, MX rows (and their certificate dates) are written when the MX cache lets them go,
  * often after the domains finish: from this call on, the certificate rules of each domain wait
@@ -76,7 +80,8 @@ int diff_monitor_domain(struct diff_monitor *m, struct diff_old *old, const stru
  * on a write error (not printed here). */
 int diff_monitor_finish(struct diff_monitor *m, int list_removed);
 
-/* Changes rows written so far that --fail-on lists. */
+/* Changes rows written so far that --fail-on lists (a scan counts its rows' verdicts and issue
+ * codes itself; `diff` counts NEW's). */
 unsigned long diff_monitor_failures(const struct diff_monitor *m);
 
 /* Frees m (not the writer).  NULL is a no-op. */

@@ -401,8 +401,8 @@ static int open_monitor(struct scan *s)
     changes_opts_defaults(&o);
     o.expiry_days = c->expiry_days;
     o.testing_days = c->testing_days;
-    s->monitor = diff_monitor_open(c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
-                                   c->has_fail_on ? &c->fail_on : NULL, stderr);
+    s->monitor = diff_monitor_open("mtasts-scan: --previous", c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
+                                   c->has_fail_on ? &c->fail_on : NULL, c->allow_partial, stderr);
     if (!s->monitor) {
         metadata_reason(&s->md, "--previous %s could not be read", c->previous);
         return -1;
