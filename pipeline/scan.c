@@ -145,10 +145,11 @@ static int check_dns_abort(struct scan *s, int finished)
     return 1;
 }
 
-/* --previous: the domain's changes since the old scan (pipeline/diff.h). */
-static void monitor_domain(struct scan *s, const struct domain_result *r)
+/* --previous: the domain's changes since the old scan (pipeline/diff.h); its old row was looked
+ * up when it finished (d->previous). */
+static void monitor_domain(struct scan *s, const struct domain *d)
 {
-    int rc = diff_monitor_domain(s->monitor, r);
+    int rc = diff_monitor_domain(s->monitor, d->previous, &d->result);
     if (rc == -1)
         outputs_failed(&s->outs, OUTPUTS_CHANGES);
     else if (rc < 0)
@@ -172,8 +173,6 @@ static void on_domain_finish(struct domain *d, void *arg)
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
-    if (s->monitor)
-        diff_monitor_carry(s->monitor, &d->result);
     if (s->hooks)
         s->hooks->report(d, s->hooks->arg);
     else if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
@@ -181,7 +180,7 @@ static void on_domain_finish(struct domain *d, void *arg)
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
         outputs_failed(&s->outs, OUTPUTS_EDGE);
     if (s->monitor)
-        monitor_domain(s, &d->result);
+        monitor_domain(s, d);
     if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, &d->result))
         s->fail_on_domains++;
     domain_recycle(d);
@@ -216,13 +215,11 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
 {
     struct input_line line;
     for (;;) {
-        if (s->hooks) { /* the DOMAIN arguments, judged like input lines */
+        if (s->hooks) { /* the DOMAIN arguments: each one gets a report, none is skipped */
             if (s->next_domain >= s->cfg->n_domains)
                 return 0;
             const char *a = s->cfg->domains[s->next_domain++];
-            *kind = input_parse_line(a, strlen(a), (long)s->next_domain, e);
-            if (*kind == INPUT_SKIP)
-                continue;
+            *kind = input_parse_argument(a, (long)s->next_domain, e);
             return 1;
         }
         int r = input_next(s->input, &line);
@@ -404,13 +401,14 @@ static int open_monitor(struct scan *s)
     changes_opts_defaults(&o);
     o.expiry_days = c->expiry_days;
     o.testing_days = c->testing_days;
-    s->monitor = diff_monitor_open(c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
-                                   c->has_fail_on ? &c->fail_on : NULL, stderr);
+    s->monitor = diff_monitor_open("mtasts-scan: --previous", c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
+                                   c->has_fail_on ? &c->fail_on : NULL, c->allow_partial, stderr);
     if (!s->monitor) {
         metadata_reason(&s->md, "--previous %s could not be read", c->previous);
         return -1;
     }
     diff_monitor_defer_certs(s->monitor);
+    s->env.monitor = s->monitor;
     return 0;
 }
 
@@ -518,19 +516,21 @@ static int open_events(struct scan *s)
     return 0;
 }
 
-/* 1 when this run must not replace earlier results: it failed (a write error, unreadable input,
- * no resolver answering...).  An interrupted scan (130) did not fail: its rows are complete and
- * --resume takes it from there. */
-static int run_failed(const struct scan *s)
+/* 1 when this run's files must not take their final names: it failed (a write error, unreadable
+ * input, no resolver answering...) or was interrupted (SIGINT/SIGTERM, 130).  One rule for every
+ * output: only a scan that read its input to the end publishes; any other keeps NAME.partial,
+ * so a day cut short is never read as a finished one (by `diff`, `--previous` or a report), and
+ * --resume takes it from there.  Its --metadata record says "interrupted" or "failed". */
+static int run_incomplete(const struct scan *s)
 {
-    return s->exit_code != SCAN_EXIT_OK && s->exit_code != SCAN_EXIT_INTERRUPTED;
+    return s->exit_code != SCAN_EXIT_OK;
 }
 
-/* Closes the outputs (published together only when the run did not fail, see outputs.h), the
+/* Closes the outputs (published together only when the run completed, see outputs.h), the
  * input and the resume file.  An output error sets the exit status through fatal(). */
 static void close_files(struct scan *s, int started)
 {
-    outputs_close(&s->outs, started, run_failed(s), &s->summary, stderr);
+    outputs_close(&s->outs, started, run_incomplete(s), &s->summary, stderr);
     s->out = s->mx_out = s->edge_out = NULL;
     if (s->input)
         input_close(s->input);
@@ -726,8 +726,9 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
     outputs_init(&s.outs, hooks ? NULL : cfg, on_output_failed, &s); /* a report writes no file */
-    if (outputs_check(&s.outs, cfg, stderr) < 0)
-        return SCAN_EXIT_FATAL;
+    int checked = outputs_check(&s.outs, cfg, stderr);
+    if (checked < 0)
+        return checked == -2 ? SCAN_EXIT_USAGE : SCAN_EXIT_FATAL;
     hold_stop_signals(SIG_BLOCK);
     s.base = event_base_new();
     if (!s.base) {

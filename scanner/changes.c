@@ -132,8 +132,8 @@ void changes_row_init(struct changes_row *row)
 void changes_opts_defaults(struct changes_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->expiry_days = 30;
-    o->testing_days = 30;
+    o->expiry_days = CHANGES_EXPIRY_DAYS;
+    o->testing_days = CHANGES_TESTING_DAYS;
 }
 
 /* ---- emitting ---- */

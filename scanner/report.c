@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "lib/isotime.h"
+#include "scanner/classify.h"
 #include "scanner/policy.h"
 #include "scanner/tlscheck.h"
 
@@ -73,11 +74,10 @@ static void iso_write(time_t t, char *buf, size_t size)
         snprintf(buf, size, "-");
 }
 
+/* classify's cert_expiring_soon rule, for naming the hosts it concerns. */
 static int expiring(const struct report_view *v, time_t t)
 {
-    long days = v->expiry_days > 0 ? v->expiry_days : 30;
-    time_t now = v->row->scanned_at;
-    return t > now && t - now <= (time_t)days * 86400;
+    return classify_expiring_soon(t, v->row->scanned_at, v->expiry_days);
 }
 
 /* The hosts (or addresses) code c concerns, sep-joined. */
@@ -157,24 +157,6 @@ void report_fix(enum issue_code c, const struct report_view *v, char *buf, size_
         if (len >= size)
             len = size - 1;
     }
-}
-
-int report_is_failure(const struct domain_result *row)
-{
-    switch (row->verdict) {
-    case VERDICT_ENFORCE_OK:
-    case VERDICT_TESTING_OK:
-    case VERDICT_MODE_NONE:
-    case VERDICT_NOT_DEPLOYED:
-        break;
-    default:
-        return 1;
-    }
-    for (int c = 0; c < ISSUE__COUNT; c++)
-        if (issue_set_has(&row->issues, (enum issue_code)c) &&
-            issue_severity((enum issue_code)c) == SEVERITY_ERROR)
-            return 1;
-    return 0;
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
@@ -475,7 +457,7 @@ void report_text(FILE *out, const struct report_view *v, int colour)
 {
     const struct domain_result *r = v->row;
     struct paint pt = {colour};
-    int bad = report_is_failure(r);
+    int bad = classify_is_failure(r);
     int warn = !bad && r->verdict != VERDICT_ENFORCE_OK;
     fprintf(out, "%s%s%s: %s\n", colour_of(&pt, bad, warn), r->domain, reset(&pt), verdict_str(r->verdict));
     if (r->verdict == VERDICT_INPUT_INVALID) {
@@ -716,7 +698,7 @@ void report_json(FILE *out, const struct report_view *v)
     jstr(out, &f, "domain", r->domain);
     jstr(out, &f, "verdict", verdict_str(r->verdict));
     jkey(out, &f, "failure");
-    fputs(report_is_failure(r) ? "true" : "false", out);
+    fputs(classify_is_failure(r) ? "true" : "false", out);
     jtime(out, &f, "scanned_at", r->scanned_at);
     jstr(out, &f, "mx_dns", dns_outcome(r->mx_dns));
     jkey(out, &f, "null_mx");

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "scanner/classify.h"
 #include "scanner/report.h"
 
 /* Runs fn into a string; the caller frees it. */
@@ -149,12 +150,12 @@ static void test_failure_rule(void **state)
     for (size_t i = 0; i < 4; i++) {
         r.verdict = fine[i];
         r.issues.bits = 0;
-        assert_false(report_is_failure(&r));
+        assert_false(classify_is_failure(&r));
         issue_set_add(&r.issues, ISSUE_TLSRPT_INVALID); /* warning */
         issue_set_add(&r.issues, ISSUE_POLICY_MODE_TESTING); /* info */
-        assert_false(report_is_failure(&r));
+        assert_false(classify_is_failure(&r));
         issue_set_add(&r.issues, ISSUE_MX_CERT_UNTRUSTED); /* error, e.g. --starttls all */
-        assert_true(report_is_failure(&r));
+        assert_true(classify_is_failure(&r));
     }
     const enum verdict bad[] = {VERDICT_WOULD_FAIL, VERDICT_INVALID, VERDICT_DNS_ERROR,
                                 VERDICT_NO_MAIL, VERDICT_INPUT_INVALID, VERDICT_STS_UNCHECKED,
@@ -162,7 +163,7 @@ static void test_failure_rule(void **state)
     r.issues.bits = 0;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         r.verdict = bad[i];
-        assert_true(report_is_failure(&r));
+        assert_true(classify_is_failure(&r));
     }
 }
 
