@@ -254,6 +254,14 @@ char *zwriter_partial_path(const char *path, char *buf, size_t size)
     return n >= 0 && (size_t)n < size ? buf : NULL;
 }
 
+int zwriter_is_partial_path(const char *path)
+{
+    size_t len = strlen(path), mark = sizeof(ZWRITER_PARTIAL_MARK) - 1;
+    if (len > 4 && strcmp(path + len - 4, ".zst") == 0)
+        len -= 4;
+    return len > mark && strncmp(path + len - mark, ZWRITER_PARTIAL_MARK, mark) == 0;
+}
+
 static char *partial_name(const char *path)
 {
     size_t n = strlen(path) + sizeof(ZWRITER_PARTIAL_MARK);

@@ -71,6 +71,10 @@ const char *zwriter_strerror(const struct zwriter_error *e);
 #define ZWRITER_DEFAULT_FLUSH_SEC 2.0
 #define ZWRITER_PARTIAL_MARK ".partial"
 
+/* 1 when path is named like a work file (NAME.partial, NAME.partial.zst): the rows of a run that
+ * did not finish (interrupted, killed or failed), which readers of finished tables refuse. */
+int zwriter_is_partial_path(const char *path);
+
 /* Writes the work-file name of path into buf (size bytes): "out.csv" -> "out.csv.partial",
  * "out.csv.zst" -> "out.csv.partial.zst".  Returns buf, or NULL when it does not fit. */
 char *zwriter_partial_path(const char *path, char *buf, size_t size);

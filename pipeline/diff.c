@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lib/isotime.h"
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "pipeline/config.h"
@@ -108,7 +107,7 @@ static int table_reserve(struct table *t, key_fn kf, const void *owner)
 }
 
 /* What the rules need of one old row: about 90 bytes plus its strings. */
-struct old_entry {
+struct diff_old {
     const char *domain, *sts_id, *policy_sha256, *mx, *policy_mx, *tlsrpt_rua;
     long rank, max_age;
     time_t scanned_at, cert, testing_since;
@@ -116,13 +115,13 @@ struct old_entry {
 };
 
 struct old_index {
-    struct old_entry **block;
+    struct diff_old **block;
     size_t n_blocks, n;
     struct table t;
     struct arena strings;
 };
 
-static struct old_entry *old_at(const struct old_index *x, uint32_t i)
+static struct diff_old *old_at(const struct old_index *x, uint32_t i)
 {
     return &x->block[(i - 1) / ENTRY_BLOCK][(i - 1) % ENTRY_BLOCK];
 }
@@ -133,7 +132,7 @@ static const char *old_key(const void *owner, uint32_t i)
 }
 
 /* Copies the compared fields of r into e.  -1 on out-of-memory. */
-static int old_fill(struct old_index *x, struct old_entry *e, const struct domain_result *r)
+static int old_fill(struct old_index *x, struct diff_old *e, const struct domain_result *r)
 {
     struct changes_view v;
     changes_view_from_result(&v, r);
@@ -161,7 +160,7 @@ static int old_fill(struct old_index *x, struct old_entry *e, const struct domai
     return 0;
 }
 
-static void old_view(const struct old_entry *e, struct changes_view *v)
+static void old_view(const struct diff_old *e, struct changes_view *v)
 {
     memset(v, 0, sizeof(*v));
     v->domain = e->domain;
@@ -193,11 +192,11 @@ static int old_add(struct old_index *x, const struct domain_result *r)
     if (*slot)
         return old_fill(x, old_at(x, *slot), r) == 0 ? 1 : -1;
     if (x->n == x->n_blocks * ENTRY_BLOCK) {
-        struct old_entry **b = realloc(x->block, (x->n_blocks + 1) * sizeof(*b));
+        struct diff_old **b = realloc(x->block, (x->n_blocks + 1) * sizeof(*b));
         if (b == NULL)
             return -1;
         x->block = b;
-        if ((b[x->n_blocks] = malloc(ENTRY_BLOCK * sizeof(struct old_entry))) == NULL)
+        if ((b[x->n_blocks] = malloc(ENTRY_BLOCK * sizeof(struct diff_old))) == NULL)
             return -1;
         x->n_blocks++;
     }
@@ -208,7 +207,7 @@ static int old_add(struct old_index *x, const struct domain_result *r)
     return 0;
 }
 
-static struct old_entry *old_lookup(const struct old_index *x, const char *domain)
+static struct diff_old *old_lookup(const struct old_index *x, const char *domain)
 {
     if (x->t.cap == 0)
         return NULL;
@@ -332,9 +331,31 @@ static void on_change(void *ctx, const struct changes_row *row)
         m->write_failed = 1; /* the writer's sticky error: its owner reports it */
 }
 
-/* Reads a whole domain table into the index.  -1 on a fatal error (reported). */
-static int load_old(struct diff_monitor *m, const char *path)
+/* An incomplete table (see diff_monitor_open) named by what: refused (-1, said on err) unless
+ * allow, then a warning.  why is "work" (named as a work file) or "cut" (truncated); text is the
+ * reader's message for a cut file. */
+static int incomplete(FILE *err, const char *label, const char *path, const char *why,
+                      const char *text, int allow)
 {
+    const char *what = strcmp(why, "work") == 0
+                           ? "is a work file (NAME.partial): the rows of a scan that did not finish"
+                           : "ends in a cut row or zstd frame: a scan that did not finish";
+    if (allow) {
+        fprintf(err, "%s: %s %s; --allow-partial: its complete rows are compared\n", label,
+                text ? text : path, what);
+        return 0;
+    }
+    fprintf(err, "%s: %s %s, whose missing domains would read as added or removed; give a "
+                 "finished table, or --allow-partial to compare its complete rows\n",
+            label, text ? text : path, what);
+    return -1;
+}
+
+/* Reads a whole domain table into the index.  -1 on a fatal error (reported). */
+static int load_old(struct diff_monitor *m, const char *path, int allow_partial)
+{
+    if (zwriter_is_partial_path(path) && incomplete(m->err, m->label, path, "work", NULL, allow_partial) != 0)
+        return -1;
     struct csvin_error e;
     struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
     struct domain_result *r = malloc(sizeof(*r));
@@ -360,7 +381,7 @@ static int load_old(struct diff_monitor *m, const char *path)
     if (rc < 0 && ret == 0) {
         const struct csvin_error *ce = csvin_error(in);
         if (ce->status == CSVIN_ERR_TRUNCATED)
-            fprintf(m->err, "%s: %s (its complete rows are compared)\n", m->label, ce->text);
+            ret = incomplete(m->err, m->label, path, "cut", ce->text, allow_partial);
         else {
             fprintf(m->err, "%s: %s\n", m->label, ce->text);
             ret = -1;
@@ -373,7 +394,7 @@ static int load_old(struct diff_monitor *m, const char *path)
 
 struct diff_monitor *diff_monitor_open(const char *label, const char *previous, struct csvout *out,
                                        const struct changes_opts *o, const struct changes_failon *f,
-                                       FILE *err)
+                                       int allow_partial, FILE *err)
 {
     struct diff_monitor *m = calloc(1, sizeof(*m));
     if (m == NULL) {
@@ -391,7 +412,7 @@ struct diff_monitor *diff_monitor_open(const char *label, const char *previous, 
         m->failon = *f;
         m->has_failon = 1;
     }
-    if (load_old(m, previous) != 0) {
+    if (load_old(m, previous, allow_partial) != 0) {
         diff_monitor_free(m);
         return NULL;
     }
@@ -405,34 +426,34 @@ void diff_monitor_defer_certs(struct diff_monitor *m)
     m->opts.no_certs = 1;
 }
 
-static int note_mx_cert(struct mx_certs *c, const char *host, const char *not_after)
+static int note_mx_cert(struct mx_certs *c, const char *host, time_t not_after)
 {
-    time_t t;
-    if (not_after == NULL || not_after[0] == '\0' || isotime_parse(not_after, &t) != 0)
-        return 0;
-    return mx_certs_add(c, host, t);
+    return not_after == 0 ? 0 : mx_certs_add(c, host, not_after);
 }
 
-int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after)
+int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, time_t not_after)
 {
     return note_mx_cert(&m->certs, host, not_after);
 }
 
-void diff_monitor_carry(struct diff_monitor *m, struct domain_result *r)
+struct diff_old *diff_monitor_find(struct diff_monitor *m, const char *domain)
 {
-    struct changes_view nv, ov;
-    changes_view_from_result(&nv, r);
-    const struct old_entry *e = old_lookup(&m->old, r->domain);
-    if (e)
-        old_view(e, &ov);
-    r->testing_since = changes_testing_since(e ? &ov : NULL, &nv);
+    return old_lookup(&m->old, domain);
 }
 
-int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r)
+time_t diff_old_testing_since(const struct diff_old *old)
+{
+    struct changes_view ov;
+    if (!old)
+        return 0;
+    old_view(old, &ov);
+    return changes_testing_since(NULL, &ov); /* the old row alone: the start of its run */
+}
+
+int diff_monitor_domain(struct diff_monitor *m, struct diff_old *e, const struct domain_result *r)
 {
     struct changes_view nv, ov;
     changes_view_from_result(&nv, r);
-    struct old_entry *e = old_lookup(&m->old, r->domain);
     if (e) {
         e->seen = 1;
         old_view(e, &ov);
@@ -465,7 +486,7 @@ static void print_summary(struct diff_monitor *m)
 int diff_monitor_finish(struct diff_monitor *m, int list_removed)
 {
     for (size_t i = 1; list_removed && i <= m->old.n; i++) {
-        const struct old_entry *e = old_at(&m->old, (uint32_t)i);
+        const struct diff_old *e = old_at(&m->old, (uint32_t)i);
         if (e->seen)
             continue;
         struct changes_view ov;
@@ -474,8 +495,8 @@ int diff_monitor_finish(struct diff_monitor *m, int list_removed)
     }
     for (size_t i = 1; i <= m->pending.n; i++) {
         struct changes_view nv, ov;
-        const struct old_entry *n = old_at(&m->pending, (uint32_t)i);
-        const struct old_entry *o = old_lookup(&m->old, n->domain);
+        const struct diff_old *n = old_at(&m->pending, (uint32_t)i);
+        const struct diff_old *o = old_lookup(&m->old, n->domain);
         old_view(n, &nv);
         if (o)
             old_view(o, &ov);
@@ -555,8 +576,14 @@ static int load_mx(struct mx_certs *c, const char *option, const char *path, FIL
 }
 
 /* Streams NEW through the monitor.  -1 on a fatal error (reported). */
-static int stream_new(struct diff_monitor *m, const char *path, FILE *err)
+static int stream_new(struct diff_monitor *m, const char *path, int allow_partial, int *partial,
+                      FILE *err)
 {
+    if (zwriter_is_partial_path(path)) {
+        if (incomplete(err, "diff: NEW", path, "work", NULL, allow_partial) != 0)
+            return -1;
+        *partial = 1;
+    }
     struct csvin_error e;
     struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
     struct domain_result *r = malloc(sizeof(*r));
@@ -571,16 +598,20 @@ static int stream_new(struct diff_monitor *m, const char *path, FILE *err)
         /* --fail-on's verdicts and issue codes match NEW's rows, as they match a scan's */
         if (m->has_failon && changes_failon_result(&m->failon, r))
             m->row_failures++;
-        if (diff_monitor_domain(m, r) != 0) { /* a write error is reported at close */
+        if (diff_monitor_domain(m, diff_monitor_find(m, r->domain), r) != 0) { /* a write error is reported at close */
             ret = -1;
             break;
         }
     }
     if (rc < 0 && ret == 0) {
         const struct csvin_error *ce = csvin_error(in);
-        fprintf(err, "diff: %s%s\n", ce->text,
-                ce->status == CSVIN_ERR_TRUNCATED ? " (its complete rows are compared)" : "");
-        ret = ce->status == CSVIN_ERR_TRUNCATED ? 0 : -1;
+        if (ce->status == CSVIN_ERR_TRUNCATED) {
+            ret = incomplete(err, "diff: NEW", path, "cut", ce->text, allow_partial);
+            *partial = 1;
+        } else {
+            fprintf(err, "diff: %s\n", ce->text);
+            ret = -1;
+        }
     }
     csvin_close(in);
     free(r);
@@ -600,7 +631,9 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     opts.testing_days = cfg.testing_days;
     struct zwriter_error zerr;
     struct csvout *changes = NULL;
-    struct diff_monitor *m = diff_monitor_open("diff: OLD", old, NULL, &opts, cfg.has_fail_on ? &cfg.fail_on : NULL, err);
+    struct diff_monitor *m = diff_monitor_open("diff: OLD", old, NULL, &opts,
+                                               cfg.has_fail_on ? &cfg.fail_on : NULL,
+                                               cfg.allow_partial, err);
     /* CHANGES is written as its work file and renamed at the end (output/zwriter.h), like a
      * scan's outputs: a diff that fails leaves an existing CHANGES as it was. */
     const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
@@ -611,11 +644,16 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
         return DIFF_EXIT_FATAL;
     }
     m->out = changes;
+    int partial = 0;
     int fatal = (cfg.new_mx && load_mx(&m->certs, "--new-mx", cfg.new_mx, err) != 0) ||
                 (cfg.old_mx && load_mx(&m->old_certs, "--old-mx", cfg.old_mx, err) != 0) ||
-                stream_new(m, new, err) != 0;
-    /* after a fatal error NEW was not read to its end: its missing domains are not "removed" */
-    diff_monitor_finish(m, !fatal);
+                stream_new(m, new, cfg.allow_partial, &partial, err) != 0;
+    /* after a fatal error, or from an incomplete NEW (--allow-partial), NEW's missing domains are
+     * not "removed" */
+    if (!fatal && partial)
+        fprintf(err, "diff: NEW is incomplete: OLD's domains missing from it are not listed as "
+                     "domain_removed\n");
+    diff_monitor_finish(m, !fatal && !partial);
     unsigned long failures = diff_monitor_failures(m), row_failures = m->row_failures;
     diff_monitor_free(m);
     /* the first write error, if any; a failed diff's work file is removed */

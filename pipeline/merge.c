@@ -4,6 +4,7 @@
  */
 #include "pipeline/merge.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,14 @@
 struct merge {
     const char *output, *input;
     int mx, quiet;
+    enum csvout_table table;  /* domains; MX (--mx); edges (found by the first file's header) */
     FILE *err;
     struct csvout *out;
     struct resume *keys;      /* without --input: keys seen; with: the input's lines still unmatched */
     uint8_t *ranks;           /* bit per rank seen */
     long max_rank;
     unsigned long rows, written, duplicates, unexpected, missing, truncated_files;
+    unsigned long repeated;   /* --mx: rows of a (host, address) already written, dropped */
     int fatal;
 };
 
@@ -82,10 +85,40 @@ static int check_row(struct merge *m, const struct domain_result *r, const char 
     return 0;
 }
 
+/* MX and edge tables: 1 = write the row, 0 = its key was written already (dropped and counted),
+ * -1 = out of memory.  An MX row's key is (host, address): a host that domains of several
+ * shards (or a run and its resume) share is probed in each, and the first row is kept, so the
+ * merged table counts every probed address once.  An edge's key is (rank, domain, MX host). */
+static int check_repeat(struct merge *m, const void *rec, const char *path, long line)
+{
+    char key[2 * RESULT_NAME_MAX + 80];
+    long rank = 0;
+    if (m->table == CSVOUT_MX) {
+        const struct csvout_mx_row *x = rec;
+        snprintf(key, sizeof(key), "%s\n%s", x->mx_host, x->address);
+    } else {
+        const struct csvout_edge_row *e = rec;
+        snprintf(key, sizeof(key), "%s\n%s", e->domain, e->mx_host);
+        rank = e->rank;
+    }
+    for (char *p = key; *p; p++) /* host names compare without case */
+        *p = (char)tolower((unsigned char)*p);
+    long before = resume_add(m->keys, rank, key);
+    if (before <= 0)
+        return before < 0 ? -1 : 1;
+    if (m->table == CSVOUT_MX) {
+        m->repeated++;
+        return 0;
+    }
+    if (m->duplicates++ < REPORT_MAX)
+        fprintf(m->err, "merge: %s line %ld: duplicate edge row: dropped\n", path, line);
+    return 0;
+}
+
 /* Streams one file's rows into the output.  Returns 0, or -1 on a fatal error (reported). */
 static int merge_file(struct merge *m, const char *path, void *rec)
 {
-    enum csvout_table t = m->mx ? CSVOUT_MX : CSVOUT_DOMAIN;
+    enum csvout_table t = m->table;
     struct csvin_error e;
     struct csvin *in = csvin_open(path, t, &e);
     if (in == NULL) {
@@ -95,7 +128,8 @@ static int merge_file(struct merge *m, const char *path, void *rec)
     int rc;
     while ((rc = csvin_next(in, rec)) == 1) {
         m->rows++;
-        int keep = m->mx ? 1 : check_row(m, rec, path, csvin_line(in));
+        int keep = t == CSVOUT_DOMAIN ? check_row(m, rec, path, csvin_line(in))
+                                      : check_repeat(m, rec, path, csvin_line(in));
         if (keep < 0) {
             fprintf(m->err, "merge: out of memory\n");
             csvin_close(in);
@@ -234,11 +268,32 @@ static int parse_args(struct merge *m, struct config *cfg, int argc, char **argv
     return 0;
 }
 
+/* 1 when path's header is not a domain table's but an edge table's (--domain-mx-output): edge
+ * tables are merged like MX tables, found by their header. */
+static int is_edge_table(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return 0;
+    enum csvout_table tables[2] = {CSVOUT_DOMAIN, CSVOUT_EDGE};
+    int header_ok[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        struct csvin_error e;
+        void *rec = malloc(csvout_record_size(tables[i]));
+        struct csvin *in = rec ? csvin_open(path, tables[i], &e) : NULL;
+        /* the header is read with the first row */
+        if (in != NULL && (csvin_next(in, rec) >= 0 || csvin_error(in)->status != CSVIN_ERR_HEADER))
+            header_ok[i] = 1;
+        csvin_close(in);
+        free(rec);
+    }
+    return !header_ok[0] && header_ok[1];
+}
+
 static int finish(struct merge *m)
 {
-    if (!m->mx && m->input && each_input_entry(m, find_missing) != 0)
+    if (m->table == CSVOUT_DOMAIN && m->input && each_input_entry(m, find_missing) != 0)
         m->fatal = 1;
-    else if (!m->mx && !m->input)
+    else if (m->table == CSVOUT_DOMAIN && !m->input)
         report_rank_gaps(m);
     if (!m->quiet) {
         if (m->fatal) /* nothing was published: no rows are in ALL */
@@ -254,6 +309,9 @@ static int finish(struct merge *m)
                     m->input, m->missing);
         if (m->truncated_files)
             fprintf(m->err, "; %lu truncated files", m->truncated_files);
+        if (m->repeated)
+            fprintf(m->err, "; %lu repeated MX rows (host, address) dropped, the first kept",
+                    m->repeated);
         fputc('\n', m->err);
     }
     if (m->fatal)
@@ -272,7 +330,16 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
     int r = parse_args(&m, &cfg, argc, argv, out);
     if (r != 0)
         return r > 0 ? MERGE_EXIT_OK : MERGE_EXIT_USAGE;
-    enum csvout_table t = m.mx ? CSVOUT_MX : CSVOUT_DOMAIN;
+    m.table = m.mx ? CSVOUT_MX : CSVOUT_DOMAIN;
+    if (!m.mx && is_edge_table(cfg.args[0])) {
+        if (m.input) {
+            fprintf(err, "merge: --input checks domain tables; %s is an edge table "
+                         "(--domain-mx-output)\n", cfg.args[0]);
+            return MERGE_EXIT_USAGE;
+        }
+        m.table = CSVOUT_EDGE;
+    }
+    enum csvout_table t = m.table;
     void *rec = malloc(csvout_record_size(t));
     m.keys = resume_new();
     if (rec == NULL || m.keys == NULL) {

@@ -710,7 +710,7 @@ static void test_previous_messages(void **state)
     changes_opts_defaults(&o);
     for (int i = 0; i < 2; i++) {
         FILE *err = tmpfile();
-        assert_null(diff_monitor_open("mtasts-scan: --previous", paths[i], NULL, &o, NULL, err));
+        assert_null(diff_monitor_open("mtasts-scan: --previous", paths[i], NULL, &o, NULL, 0, err));
         rewind(err);
         text[fread(text, 1, sizeof(text) - 1, err)] = '\0';
         fclose(err);
@@ -748,6 +748,64 @@ static void test_diff_failure_keeps_output(void **state)
     assert_int_equal(access(work, F_OK), -1);
 }
 
+/* diff and --previous refuse an incomplete table (issue 20: a day cut short read as 1,553
+ * domain_added): OLD or NEW named as a work file, or cut inside a row; --allow-partial compares
+ * the complete rows with a warning, and an incomplete NEW lists no domain_removed. */
+static void test_diff_incomplete_refused(void **state)
+{
+    (void)state;
+    static struct domain_result old[3];
+    deployed(&old[0], "a.example");
+    deployed(&old[1], "b.example");
+    deployed(&old[2], "c.example");
+    char po[128], work[128], cut[128], ch[128];
+    files_tmp_path(po, sizeof(po), "inc-old.csv");
+    files_tmp_path(work, sizeof(work), "inc-day.csv.partial.zst");
+    files_tmp_path(cut, sizeof(cut), "inc-cut.csv");
+    files_tmp_path(ch, sizeof(ch), "inc-changes.csv");
+    write_table(po, old, (const int[]){0, 1, 2}, 3);
+    write_table(work, old, (const int[]){0}, 1); /* an interrupted day: 1 of 3 rows */
+    write_table(cut, old, (const int[]){0, 1}, 2);
+    size_t len;
+    char *text = files_slurp(cut, &len);
+    FILE *f = fopen(cut, "w"); /* the second row cut in the middle, as by a full disk */
+    assert_non_null(f);
+    fwrite(text, 1, len - 20, f);
+    fclose(f);
+    free(text);
+    /* as OLD: refused, or compared with --allow-partial */
+    assert_int_equal(run_diff((const char *const[]){work, po, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    assert_int_equal(access(ch, F_OK), -1);
+    assert_int_equal(run_diff((const char *const[]){cut, po, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    assert_int_equal(run_diff((const char *const[]){work, po, "-o", ch, "--allow-partial", NULL}), DIFF_EXIT_OK);
+    char lines[8][300];
+    assert_int_equal(read_changes(ch, lines, 8), 2); /* b and c: domain_added, as told */
+    unlink(ch);
+    /* as NEW: refused; allowed, no domain_removed for what it lacks */
+    assert_int_equal(run_diff((const char *const[]){po, work, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    assert_int_equal(run_diff((const char *const[]){po, cut, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    assert_int_equal(run_diff((const char *const[]){po, cut, "-o", ch, "--allow-partial", NULL}), DIFF_EXIT_OK);
+    assert_int_equal(read_changes(ch, lines, 8), 0);
+    /* --previous: the same rule */
+    struct changes_opts o;
+    changes_opts_defaults(&o);
+    FILE *err = tmpfile();
+    assert_null(diff_monitor_open("mtasts-scan: --previous", work, NULL, &o, NULL, 0, err));
+    assert_null(diff_monitor_open("mtasts-scan: --previous", cut, NULL, &o, NULL, 0, err));
+    struct diff_monitor *m = diff_monitor_open("mtasts-scan: --previous", cut, NULL, &o, NULL, 1, err);
+    assert_non_null(m);
+    diff_monitor_free(m);
+    rewind(err);
+    char msg[1024];
+    assert_non_null(fgets(msg, sizeof(msg), err));
+    assert_non_null(strstr(msg, "--allow-partial"));
+    fclose(err);
+    assert_true(zwriter_is_partial_path("x/day.csv.partial"));
+    assert_true(zwriter_is_partial_path("day.csv.partial.zst"));
+    assert_false(zwriter_is_partial_path("day.csv.zst"));
+    assert_false(zwriter_is_partial_path(".partial"));
+}
+
 /* The scan's path: rows compared as domains finish, certificate rules held back until the MX
  * rows (written late by the MX cache) are known; removed domains listed at the end only when the
  * scan was complete. */
@@ -771,17 +829,17 @@ static void test_monitor_deferred_certs(void **state)
     struct zwriter_error ze;
     struct csvout *out = csvout_open(pc, CSVOUT_CHANGES, &ze);
     assert_non_null(out);
-    struct diff_monitor *m = diff_monitor_open("mtasts-scan: --previous", po, out, &o, &f, err);
+    struct diff_monitor *m = diff_monitor_open("mtasts-scan: --previous", po, out, &o, &f, 0, err);
     assert_non_null(m);
     diff_monitor_defer_certs(m);
     deployed(&cur, "a.example");
     cur.scanned_at = T0 + DAY;
-    assert_int_equal(diff_monitor_domain(m, &cur), 0);
+    assert_int_equal(diff_monitor_domain(m, diff_monitor_find(m, cur.domain), &cur), 0);
     assert_int_equal(diff_monitor_failures(m), 0);
     /* the MX row arrives after the domain finished */
-    assert_int_equal(diff_monitor_mx_cert(m, "MX1.a.example", "2026-11-30T00:00:00Z"), 0);
-    assert_int_equal(diff_monitor_mx_cert(m, "mx1.a.example", "2026-12-30T00:00:00Z"), 0); /* later: kept earliest */
-    assert_int_equal(diff_monitor_mx_cert(m, "mx2.a.example", ""), 0);
+    assert_int_equal(diff_monitor_mx_cert(m, "MX1.a.example", 1795996800), 0); /* 2026-11-30T00:00:00Z */
+    assert_int_equal(diff_monitor_mx_cert(m, "mx1.a.example", 1798588800), 0); /* 2026-12-30, later: kept earliest */
+    assert_int_equal(diff_monitor_mx_cert(m, "mx2.a.example", 0), 0); /* unknown */
     assert_int_equal(diff_monitor_finish(m, 0), 0); /* incomplete scan: b.example not listed */
     assert_int_equal(diff_monitor_failures(m), 1);
     diff_monitor_free(m);
@@ -822,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_failon),
         cmocka_unit_test(test_diff_files_any_order),
         cmocka_unit_test(test_diff_failure_keeps_output),
+        cmocka_unit_test(test_diff_incomplete_refused),
         cmocka_unit_test(test_diff_fail_on_rows),
         cmocka_unit_test(test_previous_messages),
         cmocka_unit_test(test_monitor_deferred_certs),
