@@ -137,7 +137,7 @@ static const struct csvout_column mx_columns[] = {
     C_STR(M, "cipher", probe.tls.cipher, "negotiated cipher suite"),
     C_STR(M, "cert_subject", probe.tls.subject, "subject of the server certificate"),
     C_STR(M, "cert_sans", probe.tls.sans, "DNS subjectAltNames of the certificate, ';'-joined"),
-    C_STR(M, "cert_not_after", probe.tls.not_after, "certificate expiry, UTC ISO 8601"),
+    C_TYPED(M, "cert_not_after", COL_TIME, probe.tls.not_after, "certificate expiry, UTC ISO 8601"),
     C_STR(M, "cert_issuer", probe.tls.issuer, "issuer of the server certificate"),
     C_TYPED(M, "verify_ok", COL_YESNO, verify_ok, "certificate valid for the MX name: yes, no (empty: no handshake)"),
     C_STR(M, "verify_error", probe.tls.error, "certificate verification errors, '; '-joined"),

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "lib/isotime.h"
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "pipeline/config.h"
@@ -108,7 +107,7 @@ static int table_reserve(struct table *t, key_fn kf, const void *owner)
 }
 
 /* What the rules need of one old row: about 90 bytes plus its strings. */
-struct old_entry {
+struct diff_old {
     const char *domain, *sts_id, *policy_sha256, *mx, *policy_mx, *tlsrpt_rua;
     long rank, max_age;
     time_t scanned_at, cert, testing_since;
@@ -116,13 +115,13 @@ struct old_entry {
 };
 
 struct old_index {
-    struct old_entry **block;
+    struct diff_old **block;
     size_t n_blocks, n;
     struct table t;
     struct arena strings;
 };
 
-static struct old_entry *old_at(const struct old_index *x, uint32_t i)
+static struct diff_old *old_at(const struct old_index *x, uint32_t i)
 {
     return &x->block[(i - 1) / ENTRY_BLOCK][(i - 1) % ENTRY_BLOCK];
 }
@@ -133,7 +132,7 @@ static const char *old_key(const void *owner, uint32_t i)
 }
 
 /* Copies the compared fields of r into e.  -1 on out-of-memory. */
-static int old_fill(struct old_index *x, struct old_entry *e, const struct domain_result *r)
+static int old_fill(struct old_index *x, struct diff_old *e, const struct domain_result *r)
 {
     struct changes_view v;
     changes_view_from_result(&v, r);
@@ -161,7 +160,7 @@ static int old_fill(struct old_index *x, struct old_entry *e, const struct domai
     return 0;
 }
 
-static void old_view(const struct old_entry *e, struct changes_view *v)
+static void old_view(const struct diff_old *e, struct changes_view *v)
 {
     memset(v, 0, sizeof(*v));
     v->domain = e->domain;
@@ -193,11 +192,11 @@ static int old_add(struct old_index *x, const struct domain_result *r)
     if (*slot)
         return old_fill(x, old_at(x, *slot), r) == 0 ? 1 : -1;
     if (x->n == x->n_blocks * ENTRY_BLOCK) {
-        struct old_entry **b = realloc(x->block, (x->n_blocks + 1) * sizeof(*b));
+        struct diff_old **b = realloc(x->block, (x->n_blocks + 1) * sizeof(*b));
         if (b == NULL)
             return -1;
         x->block = b;
-        if ((b[x->n_blocks] = malloc(ENTRY_BLOCK * sizeof(struct old_entry))) == NULL)
+        if ((b[x->n_blocks] = malloc(ENTRY_BLOCK * sizeof(struct diff_old))) == NULL)
             return -1;
         x->n_blocks++;
     }
@@ -208,7 +207,7 @@ static int old_add(struct old_index *x, const struct domain_result *r)
     return 0;
 }
 
-static struct old_entry *old_lookup(const struct old_index *x, const char *domain)
+static struct diff_old *old_lookup(const struct old_index *x, const char *domain)
 {
     if (x->t.cap == 0)
         return NULL;
@@ -427,34 +426,34 @@ void diff_monitor_defer_certs(struct diff_monitor *m)
     m->opts.no_certs = 1;
 }
 
-static int note_mx_cert(struct mx_certs *c, const char *host, const char *not_after)
+static int note_mx_cert(struct mx_certs *c, const char *host, time_t not_after)
 {
-    time_t t;
-    if (not_after == NULL || not_after[0] == '\0' || isotime_parse(not_after, &t) != 0)
-        return 0;
-    return mx_certs_add(c, host, t);
+    return not_after == 0 ? 0 : mx_certs_add(c, host, not_after);
 }
 
-int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after)
+int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, time_t not_after)
 {
     return note_mx_cert(&m->certs, host, not_after);
 }
 
-void diff_monitor_carry(struct diff_monitor *m, struct domain_result *r)
+struct diff_old *diff_monitor_find(struct diff_monitor *m, const char *domain)
 {
-    struct changes_view nv, ov;
-    changes_view_from_result(&nv, r);
-    const struct old_entry *e = old_lookup(&m->old, r->domain);
-    if (e)
-        old_view(e, &ov);
-    r->testing_since = changes_testing_since(e ? &ov : NULL, &nv);
+    return old_lookup(&m->old, domain);
 }
 
-int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r)
+time_t diff_old_testing_since(const struct diff_old *old)
+{
+    struct changes_view ov;
+    if (!old)
+        return 0;
+    old_view(old, &ov);
+    return changes_testing_since(NULL, &ov); /* the old row alone: the start of its run */
+}
+
+int diff_monitor_domain(struct diff_monitor *m, struct diff_old *e, const struct domain_result *r)
 {
     struct changes_view nv, ov;
     changes_view_from_result(&nv, r);
-    struct old_entry *e = old_lookup(&m->old, r->domain);
     if (e) {
         e->seen = 1;
         old_view(e, &ov);
@@ -487,7 +486,7 @@ static void print_summary(struct diff_monitor *m)
 int diff_monitor_finish(struct diff_monitor *m, int list_removed)
 {
     for (size_t i = 1; list_removed && i <= m->old.n; i++) {
-        const struct old_entry *e = old_at(&m->old, (uint32_t)i);
+        const struct diff_old *e = old_at(&m->old, (uint32_t)i);
         if (e->seen)
             continue;
         struct changes_view ov;
@@ -496,8 +495,8 @@ int diff_monitor_finish(struct diff_monitor *m, int list_removed)
     }
     for (size_t i = 1; i <= m->pending.n; i++) {
         struct changes_view nv, ov;
-        const struct old_entry *n = old_at(&m->pending, (uint32_t)i);
-        const struct old_entry *o = old_lookup(&m->old, n->domain);
+        const struct diff_old *n = old_at(&m->pending, (uint32_t)i);
+        const struct diff_old *o = old_lookup(&m->old, n->domain);
         old_view(n, &nv);
         if (o)
             old_view(o, &ov);
@@ -599,7 +598,7 @@ static int stream_new(struct diff_monitor *m, const char *path, int allow_partia
         /* --fail-on's verdicts and issue codes match NEW's rows, as they match a scan's */
         if (m->has_failon && changes_failon_result(&m->failon, r))
             m->row_failures++;
-        if (diff_monitor_domain(m, r) != 0) { /* a write error is reported at close */
+        if (diff_monitor_domain(m, diff_monitor_find(m, r->domain), r) != 0) { /* a write error is reported at close */
             ret = -1;
             break;
         }

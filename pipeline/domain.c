@@ -232,6 +232,14 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
     stage_op_done(d);
 }
 
+/* --previous: looks the domain up in the previous scan once (d->previous, handed on to the
+ * monitor with the row); returns the old row's testing run start, a fact for classify. */
+static time_t previous_find(struct domain *d, const char *name)
+{
+    d->previous = d->env->monitor ? diff_monitor_find(d->env->monitor, name) : NULL;
+    return diff_old_testing_since(d->previous);
+}
+
 void domain_reject(struct domain *d, struct domain_env *env, const char *raw, long rank,
                    const char *reason)
 {
@@ -240,6 +248,7 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
     result_init(&d->result);
     struct classify_facts f = {.domain = raw, .rank = rank, .finished_at = time(NULL),
                                .input_invalid = 1, .input_reason = reason};
+    previous_find(d, raw);
     classify_domain(&f, &d->result);
     d->stage = DOMAIN_DONE;
     env->finish(d, env->finish_arg);
@@ -253,6 +262,7 @@ void domain_exclude(struct domain *d, struct domain_env *env, const char *name, 
     result_init(&d->result);
     struct classify_facts f = {.domain = name, .rank = rank, .finished_at = time(NULL),
                                .excluded_by = entry};
+    previous_find(d, name);
     classify_domain(&f, &d->result);
     d->stage = DOMAIN_DONE;
     env->finish(d, env->finish_arg);
@@ -567,16 +577,13 @@ static void domain_finish(struct domain *d)
         .thresholds = {d->env->cfg->max_age_min_enforce, d->env->cfg->max_age_min_testing,
                        d->env->cfg->expiry_days > 0 ? d->env->cfg->expiry_days : -1},
     };
+    f.policy_fetch_retried = d->fetch_tries > 0;
+    for (size_t i = 0; i < d->n_probe; i++)
+        f.mx_probe_retried |= d->mxs[i].done && d->mxs[i].retried;
+    f.previous_testing_since = previous_find(d, name);
     if (d->deadline)
         evtimer_del(d->deadline);
     classify_domain(&f, &d->result);
-    if (d->fetch_tries > 0)
-        result_list_add(d->result.retried, sizeof(d->result.retried), "policy_fetch");
-    for (size_t i = 0; i < d->n_probe; i++)
-        if (d->mxs[i].done && d->mxs[i].retried) {
-            result_list_add(d->result.retried, sizeof(d->result.retried), "mx_probe");
-            break;
-        }
     d->stage = DOMAIN_DONE;
     d->env->finish(d, d->env->finish_arg);
 }

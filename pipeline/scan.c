@@ -154,10 +154,11 @@ static int check_dns_abort(struct scan *s, int finished)
     return 1;
 }
 
-/* --previous: the domain's changes since the old scan (pipeline/diff.h). */
-static void monitor_domain(struct scan *s, const struct domain_result *r)
+/* --previous: the domain's changes since the old scan (pipeline/diff.h); its old row was looked
+ * up when it finished (d->previous). */
+static void monitor_domain(struct scan *s, const struct domain *d)
 {
-    int rc = diff_monitor_domain(s->monitor, r);
+    int rc = diff_monitor_domain(s->monitor, d->previous, &d->result);
     if (rc == -1)
         outputs_failed(&s->outs, OUTPUTS_CHANGES);
     else if (rc < 0)
@@ -181,8 +182,6 @@ static void on_domain_finish(struct domain *d, void *arg)
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
-    if (s->monitor)
-        diff_monitor_carry(s->monitor, &d->result);
     if (s->hooks)
         s->hooks->report(d, s->hooks->arg);
     else if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
@@ -190,7 +189,7 @@ static void on_domain_finish(struct domain *d, void *arg)
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
         outputs_failed(&s->outs, OUTPUTS_EDGE);
     if (s->monitor)
-        monitor_domain(s, &d->result);
+        monitor_domain(s, d);
     if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, &d->result))
         s->fail_on_domains++;
     domain_recycle(d);
@@ -465,6 +464,7 @@ static int open_monitor(struct scan *s)
         return -1;
     }
     diff_monitor_defer_certs(s->monitor);
+    s->env.monitor = s->monitor;
     return 0;
 }
 

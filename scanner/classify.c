@@ -78,8 +78,8 @@ void classify_probes_add(struct classify_probes *p, const char *addr,
     int i = p->n_addr++;
     p->addr[i].status = (unsigned char)r->status;
     p->addr[i].tls_flags = (unsigned char)r->tls.flags;
-    time_t t;
-    if (isotime_parse(r->tls.not_after, &t) == 0 && (p->cert_not_after == 0 || t < p->cert_not_after))
+    time_t t = r->tls.not_after;
+    if (t != 0 && (p->cert_not_after == 0 || t < p->cert_not_after))
         p->cert_not_after = t;
     if (r->status == SMTP_PROBE_OK || p->first_bad >= 0)
         return;
@@ -358,9 +358,14 @@ static void note_published(const struct classify_facts *f, struct domain_result 
                                             : POLICY_STATUS_INVALID;
     if (f->policy) {
         r->policy_mode = f->policy->mode;
-        /* a series of scans carries it back (--previous, changes_testing_since) */
-        if (f->policy->valid && f->policy->mode == POLICY_MODE_TESTING)
+        /* a series of scans carries the start of the run back (--previous: the previous row's
+         * value is a fact; the same rule as changes_testing_since) */
+        if (f->policy->valid && f->policy->mode == POLICY_MODE_TESTING) {
             r->testing_since = r->scanned_at;
+            if (f->previous_testing_since != 0 &&
+                (r->testing_since == 0 || f->previous_testing_since < r->testing_since))
+                r->testing_since = f->previous_testing_since;
+        }
         r->policy_max_age = f->policy->max_age;
         for (size_t i = 0; i < f->policy->n_mx; i++)
             result_list_add(r->policy_mx, sizeof(r->policy_mx), f->policy->mx[i]);
@@ -520,6 +525,10 @@ static void classify_core(const struct classify_facts *f, struct domain_result *
     result_copy(r->domain, sizeof(r->domain), f->domain ? f->domain : "");
     r->rank = f->rank;
     r->scanned_at = f->finished_at;
+    if (f->policy_fetch_retried)
+        result_list_add(r->retried, sizeof(r->retried), "policy_fetch");
+    if (f->mx_probe_retried)
+        result_list_add(r->retried, sizeof(r->retried), "mx_probe");
     if (f->input_invalid) {
         r->verdict = VERDICT_INPUT_INVALID;
         result_add_detail(r, "%s", f->input_reason ? f->input_reason : "invalid input line");

@@ -114,9 +114,17 @@ struct classify_facts {
     const struct classify_fetch_try *fetch_failed; /* policy-host addresses that failed, in the */
     size_t n_fetch_failed;                         /* order tried (fetch is the last try) */
     struct classify_thresholds thresholds;
+    /* Facts of the scan around the domain, placed in the row by classify (issue 19: the row has
+     * one writer): */
+    int policy_fetch_retried;       /* the policy fetch was tried again after a timeout */
+    int mx_probe_retried;           /* a probe of one of its MX hosts was (--retry-timeouts) */
+    time_t previous_testing_since;  /* --previous: since when its valid policy had been in mode
+                                       testing at the previous scan (pipeline/diff); 0 = not, or
+                                       no previous scan */
 };
 
-/* Fills every field of r (after result_init) from the facts. */
+/* Fills r (after result_init) from the facts: every column of the domain table and the MX edges.
+ * Only check's resolver comparison adds to a row afterwards (classify_resolvers). */
 void classify_domain(const struct classify_facts *f, struct domain_result *r);
 
 /* Adds resolvers_disagree with its detail to an already classified row: the answers of several

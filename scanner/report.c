@@ -67,13 +67,6 @@ static void list_add(char *buf, size_t size, const char *sep, const char *item)
     snprintf(buf + len, size - len, "%s%s", len ? sep : "", item);
 }
 
-/* Parses an ISO 8601 UTC time as tlscheck writes it; 0 when empty or malformed. */
-static time_t iso_time(const char *s)
-{
-    time_t t = 0;
-    return isotime_parse(s, &t) == 0 ? t : 0;
-}
-
 /* The time as text, "-" when unknown. */
 static void iso_write(time_t t, char *buf, size_t size)
 {
@@ -111,7 +104,7 @@ static void hosts_of(enum issue_code c, const struct report_view *v, const char 
         }
         for (size_t i = 0; i < v->n_probes; i++) {
             const struct smtp_probe_result *p = v->probes[i].res;
-            if (c == ISSUE_CERT_EXPIRING_SOON ? expiring(v, iso_time(p->tls.not_after))
+            if (c == ISSUE_CERT_EXPIRING_SOON ? expiring(v, p->tls.not_after)
                                               : (p->tls.flags & TLSCHECK_CHAIN_INCOMPLETE) != 0)
                 list_add(buf, size, sep, v->probes[i].host);
         }
@@ -387,8 +380,11 @@ static void text_probe(FILE *out, const struct report_probe *p)
     const struct smtp_probe_result *x = p->res;
     line(out, 3, "%s %s: %s%s%s", p->host, p->addr, smtp_probe_status_str(x->status),
          x->tls.version[0] ? ", " : "", x->tls.version);
-    if (x->tls.version[0])
-        text_cert(out, 6, x->tls.sans, x->tls.issuer, x->tls.not_after[0] ? x->tls.not_after : "-");
+    if (x->tls.version[0]) {
+        char when[32];
+        iso_write(x->tls.not_after, when, sizeof(when));
+        text_cert(out, 6, x->tls.sans, x->tls.issuer, when);
+    }
     if (x->tls.error[0])
         line(out, 6, "verify: %s", x->tls.error);
     if (x->error[0] && x->status != SMTP_PROBE_CERT_INVALID) /* else the verify line says it */
@@ -631,7 +627,8 @@ static void json_probes(FILE *out, int *first, const struct report_view *v)
         jstr(out, &f, "cert_subject", x->tls.subject);
         jlist(out, &f, "cert_names", x->tls.sans);
         jstr(out, &f, "cert_issuer", x->tls.issuer);
-        jstr(out, &f, "cert_not_after", x->tls.not_after);
+        char when[32]; /* "" when unknown, as the text cell of earlier versions was */
+        jstr(out, &f, "cert_not_after", isotime_format(x->tls.not_after, when, sizeof(when)));
         jstr(out, &f, "verify_error", x->tls.error);
         jstr(out, &f, "error", x->error);
         fputc('}', out);

@@ -24,7 +24,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "lib/isotime.h"
 #include "scanner/result.h"
 
 /* What the verify callback learnt about one connection. */
@@ -321,7 +320,7 @@ void tlscheck_inspect(SSL *ssl, struct tlscheck_info *info)
     name_oneline(X509_get_subject_name(cert), info->subject, sizeof(info->subject));
     name_oneline(X509_get_issuer_name(cert), info->issuer, sizeof(info->issuer));
     dns_sans(cert, info->sans, sizeof(info->sans));
-    isotime_format(asn1_time(X509_get0_notAfter(cert)), info->not_after, sizeof(info->not_after));
+    info->not_after = asn1_time(X509_get0_notAfter(cert));
 }
 
 void tlscheck_cert_facts(SSL *ssl, struct tlscheck_cert *c)

@@ -48,7 +48,7 @@ static void setup(struct fixture *x, const char *body, int advisories)
     classify_probes_init(&x->probes, DNS_OK);
     struct smtp_probe_result ok;
     memset(&ok, 0, sizeof(ok));
-    snprintf(ok.tls.not_after, sizeof(ok.tls.not_after), "2030-01-01T00:00:00Z");
+    ok.tls.not_after = 1893456000; /* 2030-01-01T00:00:00Z */
     classify_probes_add(&x->probes, "192.0.2.1", &ok);
     x->cmx = (struct classify_mx){"a.mx.example.net", 10, &x->probes};
     x->f = (struct classify_facts){.domain = "example.net", .finished_at = NOW, .mx_dns = DNS_OK,
@@ -185,7 +185,7 @@ static void test_expiring(void **state)
     setup(&x, ENFORCE("604800"), 1);
     struct smtp_probe_result soon;
     memset(&soon, 0, sizeof(soon));
-    snprintf(soon.tls.not_after, sizeof(soon.tls.not_after), "2027-01-20T00:00:00Z"); /* NOW + 5 d */
+    soon.tls.not_after = 1800403200; /* 2027-01-20T00:00:00Z, NOW + 5 d */
     classify_probes_add(&x.probes, "192.0.2.2", &soon);
     run(&x);
     assert_true(has(&x, ISSUE_CERT_EXPIRING_SOON));

@@ -834,12 +834,12 @@ static void test_monitor_deferred_certs(void **state)
     diff_monitor_defer_certs(m);
     deployed(&cur, "a.example");
     cur.scanned_at = T0 + DAY;
-    assert_int_equal(diff_monitor_domain(m, &cur), 0);
+    assert_int_equal(diff_monitor_domain(m, diff_monitor_find(m, cur.domain), &cur), 0);
     assert_int_equal(diff_monitor_failures(m), 0);
     /* the MX row arrives after the domain finished */
-    assert_int_equal(diff_monitor_mx_cert(m, "MX1.a.example", "2026-11-30T00:00:00Z"), 0);
-    assert_int_equal(diff_monitor_mx_cert(m, "mx1.a.example", "2026-12-30T00:00:00Z"), 0); /* later: kept earliest */
-    assert_int_equal(diff_monitor_mx_cert(m, "mx2.a.example", ""), 0);
+    assert_int_equal(diff_monitor_mx_cert(m, "MX1.a.example", 1795996800), 0); /* 2026-11-30T00:00:00Z */
+    assert_int_equal(diff_monitor_mx_cert(m, "mx1.a.example", 1798588800), 0); /* 2026-12-30, later: kept earliest */
+    assert_int_equal(diff_monitor_mx_cert(m, "mx2.a.example", 0), 0); /* unknown */
     assert_int_equal(diff_monitor_finish(m, 0), 0); /* incomplete scan: b.example not listed */
     assert_int_equal(diff_monitor_failures(m), 1);
     diff_monitor_free(m);

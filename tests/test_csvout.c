@@ -293,7 +293,7 @@ static void fill_probe(struct smtp_probe_result *p)
     strcpy(p->tls.cipher, "TLS_AES_256_GCM_SHA384");
     strcpy(p->tls.subject, "CN=mail.other.example, O=Other, Inc.");
     strcpy(p->tls.sans, "mail.other.example;other.example");
-    strcpy(p->tls.not_after, "2027-01-01T00:00:00Z");
+    p->tls.not_after = 1798761600; /* 2027-01-01T00:00:00Z: written as such (a time cell) */
     strcpy(p->tls.issuer, "CN=Test CA");
     strcpy(p->tls.error, "hostname mismatch");
     strcpy(p->error, "certificate not valid for \"mx1.example.com\"");
