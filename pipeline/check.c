@@ -313,10 +313,7 @@ static void print_item(FILE *out, const struct check *c, const struct check_item
 int check_main(int argc, char **argv, FILE *out, FILE *err)
 {
     struct config cfg;
-    config_defaults_for(&cfg, CONFIG_CMD_CHECK);
-    cfg.check_mode = 1;
-    cfg.dns_abort_after = 0;  /* a domain whose DNS fails is reported, not aborted */
-    cfg.advisories = 1;
+    config_defaults_for(&cfg, CONFIG_CMD_CHECK); /* check_mode, no --dns-abort-after, advisories */
     /* the bulk scan's options (-o, --resume, --previous, ...) are refused by the option table */
     int r = config_parse_command(&cfg, CONFIG_CMD_CHECK, argc, argv, out, err);
     if (r > 0)

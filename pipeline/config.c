@@ -564,7 +564,7 @@ static const struct opt opts[] = {
      .help = "DNS queries on the wire at most for a resolver answering within 50 ms, up to 8x that for a slower one, lowered while queries need retries; more wait their turn"},
     {.name = "dns-abort-after", .arg = "N", .cmds = C_SCAN | C_CHECK, .type = OT_LONG, .field = F(dns_abort_after),
      .lo = 0, .hi = 1000000000, .def = 100,
-     .help = "stop with exit status 4 when the first N DNS lookups all get no answer (no resolver reachable); 0 = never (check: never)"},
+     .help = "stop with exit status 4 when the first N DNS lookups all get no answer (no resolver reachable); 0 = never"},
     {.name = "starttls", .arg = "MODE", .cmds = C_SCAN | C_CHECK, .type = OT_CHOICE, .field = F(starttls),
      .choices = starttls_choices, .def = STARTTLS_MODE_STS, .help = "all | sts | none: whose MX hosts are probed"},
     {.name = "dns-only", .cmds = C_SCAN | C_CHECK, .type = OT_FLAG, .field = F(dns_only),
@@ -675,6 +675,8 @@ static const struct command commands[] = {
      "Gaps in the ranks are reported without failing; a truncated file is named.\n"},
 };
 
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static const struct command *command_of(enum config_command cmd)
 {
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -718,7 +720,9 @@ static struct config_value value_of(const struct config *cfg, const struct opt *
     case OT_DOUBLE: return v_num(*(const double *)p);
     case OT_PORT: return v_num(*(const unsigned short *)p);
     case OT_CHOICE: return v_str(o->choices[*(const int *)p]);
-    case OT_CUSTOM: case OT_ACTION: break; /* OT_CUSTOM rows have .value */
+    case OT_CUSTOM: /* a row without .value reads back as "unknown": test_metadata fails on it */
+        return v_str("unknown");
+    case OT_ACTION: break;
     }
     struct config_value none = {.type = CONFIG_VALUE_NULL};
     return none;
@@ -750,6 +754,11 @@ void config_defaults_for(struct config *cfg, enum config_command cmd)
     for (size_t i = 0; i < N_OPTS; i++)
         if (opts[i].cmds & cmd)
             set_default(cfg, &opts[i]);
+    if (cmd == C_CHECK) { /* check's own defaults (its --help prints them) */
+        cfg->check_mode = 1;
+        cfg->dns_abort_after = 0; /* a domain whose DNS fails is reported, not aborted */
+        cfg->advisories = 1;      /* always on: the report judges the advisory codes */
+    }
 }
 
 void config_defaults(struct config *cfg)
@@ -817,20 +826,34 @@ void config_print_options_markdown(FILE *f)
     fprintf(f, "| Option | Commands | Default | Meaning |\n|---|---|---|---|\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         const struct opt *o = &opts[i];
-        char cmds[64], def[256];
+        char cmds[64];
         commands_text(o->cmds, cmds, sizeof(cmds));
-        struct config d;
-        unsigned first = o->cmds & (unsigned)-(int)o->cmds; /* the lowest command of the mask */
-        config_defaults_for(&d, (enum config_command)first);
-        default_text(&d, o, def, sizeof(def));
         fputs("| ", f);
         if (o->short_name)
             fprintf(f, "`-%c`, ", o->short_name);
         fprintf(f, "`--%s%s%s` | %s | ", o->name, o->arg ? " " : "", o->arg ? o->arg : "", cmds);
-        if (def[0]) {
-            fputc('`', f);
-            fputs(def, f);
-            fputc('`', f);
+        /* the default of each command of the row; named per command where they differ */
+        char def[N_COMMANDS][256];
+        const char *first = NULL;
+        int differ = 0;
+        for (size_t c = 0; c < N_COMMANDS; c++) {
+            if (!(o->cmds & commands[c].cmd))
+                continue;
+            struct config d;
+            config_defaults_for(&d, commands[c].cmd);
+            default_text(&d, o, def[c], sizeof(def[c]));
+            if (!first)
+                first = def[c];
+            differ |= strcmp(def[c], first) != 0;
+        }
+        for (size_t c = 0, k = 0; c < N_COMMANDS && (differ || k == 0); c++) {
+            if (!(o->cmds & commands[c].cmd) || !def[c][0])
+                continue;
+            char who[32];
+            commands_text(commands[c].cmd, who, sizeof(who));
+            fprintf(f, "%s`%s`", k++ ? ", " : "", def[c]);
+            if (differ)
+                fprintf(f, " (%s)", who);
         }
         fputs(" | ", f);
         md_text(f, o->help);

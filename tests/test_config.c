@@ -438,6 +438,18 @@ static void test_help_defaults(void **state)
     config_defaults(&cfg);
     assert_int_equal(cfg.max_age_min_enforce, CLASSIFY_MAX_AGE_MIN_ENFORCE);
     assert_int_equal(cfg.expiry_days, CHANGES_EXPIRY_DAYS);
+    /* check's own defaults are values too, and its --help prints them */
+    config_defaults_for(&cfg, CONFIG_CMD_CHECK);
+    assert_true(cfg.check_mode && cfg.advisories);
+    assert_int_equal(cfg.dns_abort_after, 0);
+    f = tmpfile();
+    config_print_usage(CONFIG_CMD_CHECK, f);
+    rewind(f);
+    buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+    fclose(f);
+    assert_non_null(strstr(buf, "0 = never (default 0)"));
+    assert_non_null(strstr(buf, "--format FMT"));
+    assert_null(strstr(buf, "--resume FILE"));
 }
 
 int main(void)
