@@ -1,7 +1,8 @@
 /*
- * csvout: the domain and MX schema tables, their cell formatters, and the row writer on top of
- * zwriter, and the cell parsers that csvin reads rows back with.  A row is assembled in one growing buffer and handed to zwriter in one call, so a
- * frame end (tick) never falls inside a row.
+ * csvout: the four schema tables (domain, MX, domain-MX edge, changes), their cell formatters, the
+ * row writer on top of zwriter, and the cell parsers that csvin reads rows back with.  A row is
+ * assembled in one growing buffer and handed to zwriter in one call, so a frame end (tick) never
+ * falls inside a row.
  */
 #include "output/csvout.h"
 

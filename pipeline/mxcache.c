@@ -429,13 +429,18 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
 
 void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
 {
+    mxcache_get_for(c, host, 1, w);
+}
+
+void mxcache_get_for(struct mxcache *c, const char *host, long domains, struct mxcache_waiter *w)
+{
     uint32_t h = strhash(host);
     struct job **bucket = &c->jobs[h & (c->n_buckets - 1)];
     w->job = NULL;
     for (struct job *j = *bucket; j; j = j->hnext) {
         if (j->hash != h || strcmp(j->host, host) != 0)
             continue;
-        j->n_asked++;
+        j->n_asked += domains;
         if (j->state == JOB_DONE) {
             c->counters.cache_hits++;
             lru_unlink(c, j);
@@ -466,7 +471,7 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
     w->next = NULL;
     w->job = j;
     j->waiters = w;
-    j->n_asked = 1;
+    j->n_asked = domains;
     j->hnext = *bucket;
     *bucket = j;
     c->n_busy++;

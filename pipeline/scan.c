@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "output/csvin.h"
 #include "output/csvout.h"
 #include "output/summary.h"
 #include "pipeline/blocklist.h"
@@ -36,11 +37,19 @@ struct scan_counters {
     unsigned long by_verdict[VERDICT__COUNT];
 };
 
+/* --resume with --mx-output: one MX host of the skipped rows, asked of the MX cache again. */
+struct reprobe {
+    struct mxcache_waiter w;
+    struct scan *s;
+};
+
 struct scan {
     const struct config *cfg;
     struct event_base *base;
     struct input *input;
     struct resume *resume;      /* NULL unless --resume */
+    struct reprobe *reprobe;    /* the MX hosts of the --resume rows, probed again (see open_resume) */
+    size_t n_reprobe, next_reprobe, reprobe_busy;
     struct outputs outs;
     struct csvout *out, *mx_out, *edge_out; /* the open writers of -o, --mx-output, --domain-mx-output */
     struct summary summary;
@@ -103,7 +112,8 @@ static void on_output_failed(void *arg, const char *what, const char *msg)
 static void maybe_done(struct scan *s)
 {
     size_t in_flight = s->cfg->concurrency - s->n_free;
-    if ((s->input_done || s->stopping) && in_flight == 0)
+    int reprobes_done = s->reprobe_busy == 0 && (s->stopping || s->next_reprobe == s->n_reprobe);
+    if ((s->input_done || s->stopping) && in_flight == 0 && reprobes_done)
         event_base_loopexit(s->base, NULL);
 }
 
@@ -255,11 +265,40 @@ static void schedule_pump(struct scan *s, double wait)
     event_add(s->pump, &tv);
 }
 
+static void on_reprobe(struct mxcache_waiter *w, const struct mx_outcome *o)
+{
+    (void)o; /* its rows go to the MX table through on_mx_row, like every probe's */
+    struct reprobe *r = w->arg;
+    r->s->reprobe_busy--;
+    if (!r->s->stopping) /* not from here: a cached host calls back inside feed_reprobes */
+        event_active(r->s->pump, EV_TIMEOUT, 0);
+    maybe_done(r->s);
+}
+
+/* Asks the MX cache for the next hosts of the --resume rows, as long as it has fewer than
+ * --concurrency hosts in work, so they share the scan's pace with the domains. */
+static void feed_reprobes(struct scan *s)
+{
+    while (!s->stopping && s->next_reprobe < s->n_reprobe &&
+           mxcache_busy(s->env.mx) < (size_t)s->cfg->concurrency) {
+        size_t n;
+        const struct resume_mx_host *h = resume_mx_hosts(s->resume, &n);
+        struct reprobe *r = &s->reprobe[s->next_reprobe];
+        r->s = s;
+        r->w.cb = on_reprobe;
+        r->w.arg = r;
+        s->reprobe_busy++;
+        mxcache_get_for(s->env.mx, h[s->next_reprobe].host, h[s->next_reprobe].rows, &r->w);
+        s->next_reprobe++;
+    }
+}
+
 static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct scan *s = arg;
+    feed_reprobes(s);
     for (int batch = 0; batch < PUMP_BATCH; batch++) {
         if (s->stopping || s->input_done || s->n_free == 0)
             break;
@@ -326,6 +365,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     outputs_tick(&s->outs, now);
     if (show_progress(s))
         print_progress(s);
+    /* MX hosts of --resume rows still to ask, the cache having been full of jobs no domain waits
+     * for (cut by --domain-timeout): their ends wake nobody */
+    if (!s->stopping && s->next_reprobe < s->n_reprobe)
+        event_active(s->pump, EV_TIMEOUT, 0);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -373,16 +416,86 @@ static unsigned long count_lines(const char *path)
     return lines;
 }
 
+static void hold_stop_signals(int how);
+
+/* ---- signals while a table loads ----------------------------------------------------------- */
+
+static volatile sig_atomic_t load_signal;
+
+static void on_load_signal(int sig)
+{
+    load_signal = sig;
+}
+
+struct live_signals {
+    struct sigaction old_int, old_term;
+};
+
+/* SIGINT and SIGTERM are held during set-up (hold_stop_signals), but loading a --resume or
+ * --previous table can take long (or never end, on a device): between live_signals_begin and
+ * live_signals_end they raise csvin's interrupt flag instead, so the reader stops at its next
+ * block and the scan ends with status 130 before it scans anything. */
+static void live_signals_begin(struct live_signals *ls)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_load_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a read blocked on a pipe returns */
+    load_signal = 0;
+    sigaction(SIGINT, &sa, &ls->old_int);
+    sigaction(SIGTERM, &sa, &ls->old_term);
+    csvin_set_interrupt(&load_signal);
+    hold_stop_signals(SIG_UNBLOCK);
+}
+
+/* Holds the signals again; 1 (status 130 set, reason recorded) when one came while loading what. */
+static int live_signals_end(struct scan *s, struct live_signals *ls, const char *what)
+{
+    hold_stop_signals(SIG_BLOCK);
+    csvin_set_interrupt(NULL);
+    sigaction(SIGINT, &ls->old_int, NULL);
+    sigaction(SIGTERM, &ls->old_term, NULL);
+    if (!load_signal)
+        return 0;
+    fprintf(stderr, "mtasts-scan: %s while loading %s: stopped before scanning\n",
+            strsignal((int)load_signal), what);
+    metadata_reason(&s->md, "%s while loading %s: stopped before scanning", strsignal((int)load_signal), what);
+    s->exit_code = SCAN_EXIT_INTERRUPTED;
+    return 1;
+}
+
 static int open_resume(struct scan *s)
 {
     char err[512];
     if (!s->cfg->resume)
         return 0;
-    s->resume = resume_load(s->cfg->resume, err, sizeof(err));
+    /* A killed run's MX table lacks the rows its cache still held (they are written when a
+     * host's count is final): the MX hosts of the rows skipped here are probed again, so the
+     * merged MX table has every host (`merge --mx` keeps each (host, address) once). */
+    const struct config *c = s->cfg;
+    int want_mx = c->mx_output && !c->dns_only && c->starttls != STARTTLS_MODE_NONE;
+    struct live_signals ls;
+    live_signals_begin(&ls);
+    s->resume = resume_load_mx(c->resume, want_mx, err, sizeof(err));
+    if (live_signals_end(s, &ls, "--resume")) {
+        resume_free(s->resume);
+        s->resume = NULL;
+        return -1;
+    }
     if (!s->resume) {
         scan_error(s, err);
         return -1;
     }
+    resume_mx_hosts(s->resume, &s->n_reprobe);
+    if (s->n_reprobe > 0 && (s->reprobe = calloc(s->n_reprobe, sizeof(*s->reprobe))) == NULL) {
+        scan_error(s, "resume: out of memory");
+        return -1;
+    }
+    if (s->n_reprobe > 0 && c->progress != PROGRESS_OFF)
+        fprintf(stderr, "mtasts-scan: resuming: the %zu MX hosts of those rows are probed again "
+                        "for --mx-output (an earlier run killed before its end lost their rows)\n",
+                s->n_reprobe);
     if (s->cfg->progress != PROGRESS_OFF)
         fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s%s\n",
                 resume_count(s->resume), s->cfg->resume,
@@ -401,8 +514,15 @@ static int open_monitor(struct scan *s)
     changes_opts_defaults(&o);
     o.expiry_days = c->expiry_days;
     o.testing_days = c->testing_days;
+    struct live_signals ls;
+    live_signals_begin(&ls);
     s->monitor = diff_monitor_open("mtasts-scan: --previous", c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
                                    c->has_fail_on ? &c->fail_on : NULL, c->allow_partial, stderr);
+    if (live_signals_end(s, &ls, "--previous")) {
+        diff_monitor_free(s->monitor);
+        s->monitor = NULL;
+        return -1;
+    }
     if (!s->monitor) {
         metadata_reason(&s->md, "--previous %s could not be read", c->previous);
         return -1;
@@ -572,6 +692,8 @@ static void print_final(struct scan *s)
 static void abandon_in_flight(struct scan *s)
 {
     s->abandoning = 1;
+    for (size_t i = 0; i < s->next_reprobe; i++)
+        mxcache_cancel_waiter(s->env.mx, &s->reprobe[i].w);
     for (long i = 0; i < s->cfg->concurrency && s->pool; i++)
         if (s->pool[i].stage != DOMAIN_IDLE) {
             domain_recycle(&s->pool[i]);
@@ -601,6 +723,7 @@ static void free_all(struct scan *s)
     event_base_free(s->base);
     free(s->pool);
     free(s->free_list);
+    free(s->reprobe);
     diff_monitor_free(s->monitor);
 }
 
@@ -743,13 +866,14 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
      * --metadata record is written (status running) before any output is opened. */
     if (open_services(&s) < 0 || open_pool(&s) < 0 || metadata_start(&s) < 0 || open_files(&s) < 0 ||
         open_events(&s) < 0) {
-        s.exit_code = SCAN_EXIT_FATAL;
+        if (s.exit_code != SCAN_EXIT_INTERRUPTED) /* a signal while loading --resume/--previous */
+            s.exit_code = SCAN_EXIT_FATAL;
         metadata_attach(&s);
         if (!s.md_failed)
             metadata_save(&s, 1);
         close_files(&s, 0);
         free_all(&s);
-        return SCAN_EXIT_FATAL;
+        return s.exit_code;
     }
     hold_stop_signals(SIG_UNBLOCK);
     s.total_lines = hooks ? (unsigned long)cfg->n_domains : count_lines(cfg->input);

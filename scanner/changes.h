@@ -123,13 +123,13 @@ struct changes_opts {
 
 void changes_opts_defaults(struct changes_opts *o);
 
-/* Reports every change between old and new (either may be NULL: domain added / removed) through
- * emit, in code order, one row per (domain, change).  Returns the number of rows. */
 /* Since when NEW's valid policy has been in mode testing without a break, as far as OLD shows:
  * OLD's testing_since (its scan time for a file without the column) when both are in mode
  * testing, else NEW's own.  0 when NEW is not in mode testing.  old may be NULL.  Pure. */
 time_t changes_testing_since(const struct changes_view *old, const struct changes_view *new);
 
+/* Reports every change between old and new (either may be NULL: domain added / removed) through
+ * emit, in code order, one row per (domain, change).  Returns the number of rows. */
 int changes_detect(const struct changes_view *old, const struct changes_view *new,
                    const struct changes_opts *o, changes_emit_fn emit, void *ctx);
 

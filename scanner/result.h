@@ -47,8 +47,8 @@ enum mx_coverage {
     MX_COVERAGE_PARTIAL
 };
 const char *mx_coverage_str(enum mx_coverage c); /* "", "all", "none", "partial" */
-/* Parses a cell written by mx_coverage_str; 0 on success, -1 when unknown. */
-int mx_coverage_parse(const char *s); /* the coverage named s ("" = not checked), or -1 */
+/* Parses a cell written by mx_coverage_str: the coverage named s ("" = not checked), or -1. */
+int mx_coverage_parse(const char *s);
 
 /* What the STARTTLS probes of one MX host came to, for the edge table. */
 enum mx_probe_state {
