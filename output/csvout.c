@@ -1,7 +1,8 @@
 /*
- * csvout: the domain and MX schema tables, their cell formatters, and the row writer on top of
- * zwriter, and the cell parsers that csvin reads rows back with.  A row is assembled in one growing buffer and handed to zwriter in one call, so a
- * frame end (tick) never falls inside a row.
+ * csvout: the four schema tables (domain, MX, domain-MX edge, changes), their cell formatters, the
+ * row writer on top of zwriter, and the cell parsers that csvin reads rows back with.  A row is
+ * assembled in one growing buffer and handed to zwriter in one call, so a frame end (tick) never
+ * falls inside a row.
  */
 #include "output/csvout.h"
 
@@ -13,6 +14,8 @@
 #include <string.h>
 
 #include <csv.h>
+
+#include "lib/isotime.h"
 
 /* Large enough for any formatted cell: the biggest record fields are RESULT_LIST_MAX /
  * RESULT_DETAIL_MAX (1024) and the issue list (< 1024). */
@@ -135,7 +138,7 @@ static const struct csvout_column mx_columns[] = {
     C_STR(M, "cipher", probe.tls.cipher, "negotiated cipher suite"),
     C_STR(M, "cert_subject", probe.tls.subject, "subject of the server certificate"),
     C_STR(M, "cert_sans", probe.tls.sans, "DNS subjectAltNames of the certificate, ';'-joined"),
-    C_STR(M, "cert_not_after", probe.tls.not_after, "certificate expiry, UTC ISO 8601"),
+    C_TYPED(M, "cert_not_after", COL_TIME, probe.tls.not_after, "certificate expiry, UTC ISO 8601"),
     C_STR(M, "cert_issuer", probe.tls.issuer, "issuer of the server certificate"),
     C_TYPED(M, "verify_ok", COL_YESNO, verify_ok, "certificate valid for the MX name: yes, no (empty: no handshake)"),
     C_STR(M, "verify_error", probe.tls.error, "certificate verification errors, '; '-joined"),
@@ -324,42 +327,6 @@ void csvout_record_init(enum csvout_table t, void *rec)
 
 /* ---- cells ---- */
 
-char *csvout_format_time(time_t t, char *buf, size_t size)
-{
-    struct tm tm;
-    if (size > 0)
-        buf[0] = '\0';
-    if (t == 0 || gmtime_r(&t, &tm) == NULL)
-        return buf;
-    /* Four digits of year, zero-padded, as csvout_parse_time reads them: strftime's %Y writes
-     * "226" for year 226, which a file read back (resume, merge, diff) would then reject.  A year
-     * outside 0-9999 has no such form and is written as unknown. */
-    long year = (long)tm.tm_year + 1900;
-    if (year < 0 || year > 9999)
-        return buf;
-    int n = snprintf(buf, size, "%04ld-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec);
-    if ((n < 0 || (size_t)n >= size) && size > 0)
-        buf[0] = '\0';
-    return buf;
-}
-
-int csvout_parse_time(const char *s, time_t *t)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (strlen(s) != 20)
-        return -1;
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (end == NULL || *end != '\0')
-        return -1;
-    time_t v = timegm(&tm);
-    if (v == (time_t)-1)
-        return -1;
-    *t = v;
-    return 0;
-}
-
 static long get_long(const struct csvout_column *col, const void *rec)
 {
     const char *p = (const char *)rec + col->offset;
@@ -413,7 +380,7 @@ const char *csvout_format_cell(const struct csvout_column *col, const void *rec,
     case COL_TIME: {
         time_t t;
         memcpy(&t, p, sizeof(t));
-        return csvout_format_time(t, scratch, size);
+        return isotime_format(t, scratch, size);
     }
     case COL_MS: {
         double ms;
@@ -489,7 +456,7 @@ static int parse_typed(const struct csvout_column *col, void *rec, const char *s
     }
     case COL_TIME: {
         time_t t = 0;
-        if (*s != '\0' && csvout_parse_time(s, &t) != 0)
+        if (*s != '\0' && isotime_parse(s, &t) != 0)
             return bad_cell(err, errlen, "not a UTC ISO 8601 time:", s);
         memcpy(p, &t, sizeof(t));
         return 0;

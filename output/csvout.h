@@ -1,10 +1,12 @@
 /*
- * csvout: the two result CSVs and their schema.  Each CSV is described ONCE, ZMap-style, by a
- * table of {name, description, formatter}; that table writes the header row, every data row and
- * the text of csvout_print_schema() (for --help and docs), so they cannot disagree.
+ * csvout: the four CSV tables the tool writes and their schema.  Each table is described ONCE,
+ * ZMap-style, by a table of {name, description, formatter, parser}; that table writes the header
+ * row, every data row, the text of csvout_print_schema() (for --help and docs), and reads cells
+ * back (csvin), so they cannot disagree.
  *
  * Domain CSV: one row per input line (including input_invalid lines).  MX CSV: one row per probed
- * (MX host, address).  Column names and order are a contract with users' notebooks: add columns at
+ * (MX host, address).  Domain-MX CSV: one row per (domain, MX host).  Changes CSV: one row per
+ * (domain, change) of `diff` / --changes-output.  Column names and order are a contract with users' notebooks: add columns at
  * the end only.  A cell that has no value is empty; statuses are the stable *_str() strings; lists
  * stay ';'-joined as the result record has them; times are UTC ISO 8601 ("2026-11-22T06:10:33Z").
  * Rows end with "\n".  A field is quoted (by libcsv's csv_write2, which doubles quotes) when it
@@ -129,18 +131,12 @@ const char *csvout_format_cell(const struct csvout_column *col, const void *rec,
 int csvout_parse_cell(const struct csvout_column *col, void *rec, const char *text, size_t len,
                       char *err, size_t errlen);
 
-/* Prints both schemas (name and description of every column, in order) to f. */
+/* Prints the four schemas (name and description of every column, in order) to f. */
 void csvout_print_schema(FILE *f);
 
-/* Prints both schemas as the Markdown of docs/codes.md's "Columns" section (tables of name, type,
+/* Prints the four schemas as the Markdown of docs/codes.md's "Columns" section (tables of name, type,
  * meaning); tests/integration/schema_docs.sh checks that the document holds exactly this. */
 void csvout_print_schema_markdown(FILE *f);
-
-/* Writes "2026-11-22T06:10:33Z" for t into buf (size >= 21); "" when t is 0.  Returns buf. */
-char *csvout_format_time(time_t t, char *buf, size_t size);
-
-/* Parses "2026-11-22T06:10:33Z" (exactly that form, UTC) into *t.  Returns 0 or -1. */
-int csvout_parse_time(const char *s, time_t *t);
 
 struct csvout;
 

@@ -254,6 +254,14 @@ char *zwriter_partial_path(const char *path, char *buf, size_t size)
     return n >= 0 && (size_t)n < size ? buf : NULL;
 }
 
+int zwriter_is_partial_path(const char *path)
+{
+    size_t len = strlen(path), mark = sizeof(ZWRITER_PARTIAL_MARK) - 1;
+    if (len > 4 && strcmp(path + len - 4, ".zst") == 0)
+        len -= 4;
+    return len > mark && strncmp(path + len - mark, ZWRITER_PARTIAL_MARK, mark) == 0;
+}
+
 static char *partial_name(const char *path)
 {
     size_t n = strlen(path) + sizeof(ZWRITER_PARTIAL_MARK);
@@ -267,11 +275,20 @@ static const char PARTIAL_EXISTS[] =
     "exists and holds the results of a run that did not finish (resume from it with "
     "--resume, or move it away)";
 
-/* 1 when path is a non-empty file: an earlier run's work file, never overwritten. */
-static int nonempty(const char *path)
+static const char WORK_NOT_FILE[] =
+    "exists and is not a regular file (a symlink is never followed there): move it away";
+
+/* What is at a work file's name, not following a symlink: 0 nothing (or an empty regular file,
+ * left by a run that stopped before its header: replaced), 1 a non-empty regular file (an
+ * earlier run's rows, never overwritten), 2 anything else (a symlink, a directory...). */
+static int work_state(const char *path)
 {
     struct stat st;
-    return stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > 0);
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (!S_ISREG(st.st_mode))
+        return 2;
+    return st.st_size > 0;
 }
 
 enum zwriter_status zwriter_check_path(const char *path, int partial, struct zwriter_error *err)
@@ -318,8 +335,9 @@ enum zwriter_status zwriter_check_path(const char *path, int partial, struct zwr
     char *work = partial_name(path);
     if (work == NULL)
         error_fill(err, ZWRITER_ERR_NOMEM, ENOMEM, "open", path, NULL);
-    else if (nonempty(work))
-        error_fill(err, ZWRITER_ERR_OPEN, EEXIST, "open", work, PARTIAL_EXISTS);
+    else if (work_state(work) != 0)
+        error_fill(err, ZWRITER_ERR_OPEN, EEXIST, "open", work,
+                   work_state(work) == 1 ? PARTIAL_EXISTS : WORK_NOT_FILE);
     free(work);
     return err->status;
 }
@@ -342,10 +360,19 @@ static enum zwriter_status open_file(struct zwriter *w, int partial)
         if (partial && !is_special(w->path)) {
             if ((w->work_path = partial_name(w->path)) == NULL)
                 return fail(w, ZWRITER_ERR_NOMEM, ENOMEM, "open", NULL);
-            if (nonempty(w->work_path))
-                return fail(w, ZWRITER_ERR_OPEN, EEXIST, "open", PARTIAL_EXISTS);
-        }
-        w->fd = open(w->work_path ? w->work_path : w->path, flags | O_TRUNC, 0666);
+            int state = work_state(w->work_path);
+            if (state != 0)
+                return fail(w, ZWRITER_ERR_OPEN, EEXIST, "open",
+                            state == 1 ? PARTIAL_EXISTS : WORK_NOT_FILE);
+            (void)unlink(w->work_path); /* an empty one; O_EXCL below creates it anew */
+            /* A new file, never one planted meanwhile: a symlink at the work name (even a
+             * dangling one) or a file that appeared after the check fails with EEXIST. */
+            flags |= O_EXCL | O_NOFOLLOW;
+        } else
+            flags |= O_TRUNC; /* "-", a device or FIFO written in place, or partial = 0 */
+        w->fd = open(w->work_path ? w->work_path : w->path, flags, 0666);
+        if (w->fd < 0 && errno == EEXIST)
+            return fail(w, ZWRITER_ERR_OPEN, EEXIST, "open", WORK_NOT_FILE);
         if (w->fd < 0)
             return fail(w, ZWRITER_ERR_OPEN, errno, "open", NULL);
         w->own_fd = 1;

@@ -24,8 +24,10 @@
  * final ".zst" (out.csv.zst -> out.csv.partial.zst), so tools that choose the decompressor by
  * the suffix (pandas, DuckDB, zstd) read a killed scan's file as they read the finished one.  An
  * existing non-empty work file (an earlier run's unfinished results) is never overwritten:
- * opening fails with EEXIST.  "-" and paths that exist and are not regular files (/dev/null, a
- * FIFO) are written directly.
+ * opening fails with EEXIST; so does anything at that name that is not a regular file (a
+ * symlink, even a dangling one, is never followed).  The work file is created with
+ * O_CREAT|O_EXCL|O_NOFOLLOW, so the run writes only a file it made itself.  "-" and paths that
+ * exist and are not regular files (/dev/null, a FIFO) are written directly, never replaced.
  *
  * Errors are sticky: the first failure is kept with its errno text, every later call returns it
  * without writing, and zwriter_close() returns it, so the caller can stop the scan with one clear
@@ -68,6 +70,10 @@ const char *zwriter_strerror(const struct zwriter_error *e);
 #define ZWRITER_DEFAULT_LEVEL 3
 #define ZWRITER_DEFAULT_FLUSH_SEC 2.0
 #define ZWRITER_PARTIAL_MARK ".partial"
+
+/* 1 when path is named like a work file (NAME.partial, NAME.partial.zst): the rows of a run that
+ * did not finish (interrupted, killed or failed), which readers of finished tables refuse. */
+int zwriter_is_partial_path(const char *path);
 
 /* Writes the work-file name of path into buf (size bytes): "out.csv" -> "out.csv.partial",
  * "out.csv.zst" -> "out.csv.partial.zst".  Returns buf, or NULL when it does not fit. */

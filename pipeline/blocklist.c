@@ -1,6 +1,8 @@
 /*
  * blocklist: the --blocklist parser and matcher (format and semantics in blocklist.h).
- * Suffixes live in an open-addressing hash set of strings, prefixes in a plain array.
+ * Entry texts live in one arena; suffixes in an open-addressing hash set of arena offsets;
+ * prefixes in an array indexed by an open-addressing hash set keyed by (family, length, masked
+ * address), with a bit per prefix length in use so that a match probes only those lengths.
  */
 #include "pipeline/blocklist.h"
 
@@ -8,17 +10,38 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pipeline/strhash.h"
 
+/* A prefix as held: the entry's bytes without its 256-byte text (a million prefixes stay ~40 MB). */
+struct prefix {
+    unsigned char addr[16]; /* masked; 4 bytes used for V4 */
+    unsigned char kind;     /* enum blocklist_kind */
+    unsigned char len;      /* bits */
+    size_t text;            /* arena offset of the canonical "addr/len" */
+};
+
+/* A hash set slot: the key's hash beside the reference, so that a probe past another key costs no
+ * read of that key (at a million entries each such read is a cache miss). */
+struct slot {
+    uint32_t hash;
+    uint32_t ref;           /* 0 = empty; else arena offset + 1 (names) or index + 1 (prefixes) */
+};
+
 struct blocklist {
-    char **names;          /* hash set of suffixes; NULL = empty slot */
+    char *arena;            /* NUL-terminated entry texts, back to back (< 4 GiB: refs are 32-bit) */
+    size_t arena_len, arena_cap;
+    struct slot *names;     /* hash set of suffixes */
     size_t n_names, cap_names;
-    struct blocklist_entry *prefixes;
+    struct prefix *prefixes;
     size_t n_prefixes, cap_prefixes;
+    struct slot *pslots;    /* hash set over prefixes */
+    size_t cap_pslots;
+    uint64_t lens[2][3];    /* [V4/V6] bit L: some prefix of length L is listed */
 };
 
 const char *blocklist_status_str(enum blocklist_status s)
@@ -32,6 +55,9 @@ const char *blocklist_status_str(enum blocklist_status s)
     case BLOCKLIST_LINE_TOO_LONG: return "line too long";
     case BLOCKLIST_NO_MEMORY: return "out of memory";
     case BLOCKLIST_IO: return "cannot read the file";
+    case BLOCKLIST_NOT_ASCII:
+        return "not ASCII: write an internationalized name in punycode (xn--..., e.g. `idn2 NAME`)";
+    case BLOCKLIST_DASH: return "a label starts or ends with '-' (not a host name; an option pasted into the file?)";
     }
     return "unknown";
 }
@@ -80,6 +106,14 @@ static enum blocklist_status parse_prefix(const char *word, struct blocklist_ent
     memset(out->addr, 0, sizeof(out->addr));
     if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, out->addr) != 1)
         return BLOCKLIST_BAD_ENTRY;
+    /* inside ::ffff:0:0/96: the IPv4 entry it maps, so it also lists the address reached over IPv4 */
+    static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (v6 && out->prefix >= 96 && memcmp(out->addr, v4mapped, sizeof(v4mapped)) == 0) {
+        memmove(out->addr, out->addr + 12, 4);
+        memset(out->addr + 4, 0, 12);
+        out->prefix -= 96;
+        v6 = 0;
+    }
     out->kind = v6 ? BLOCKLIST_V6 : BLOCKLIST_V4;
     mask_addr(out->addr, v6 ? 16 : 4, out->prefix);
     inet_ntop(v6 ? AF_INET6 : AF_INET, out->addr, addrtext, sizeof(addrtext));
@@ -108,8 +142,12 @@ static enum blocklist_status parse_name(const char *word, struct blocklist_entry
         if (c == '.') {
             if (label == 0)
                 return BLOCKLIST_BAD_ENTRY;
+            if (word[i - 1] == '-')
+                return BLOCKLIST_DASH;
             label = 0;
             all_digits = 1;
+        } else if (c == '-' && label == 0) {
+            return BLOCKLIST_DASH;
         } else if (isalnum((unsigned char)c) || c == '-' || c == '_') {
             if (++label > 63)
                 return BLOCKLIST_BAD_ENTRY;
@@ -121,6 +159,8 @@ static enum blocklist_status parse_name(const char *word, struct blocklist_entry
     }
     if (label == 0 || all_digits)
         return BLOCKLIST_BAD_ENTRY;
+    if (word[len - 1] == '-')
+        return BLOCKLIST_DASH;
     out->text[len] = '\0';
     out->kind = BLOCKLIST_DOMAIN;
     out->prefix = 0;
@@ -153,6 +193,9 @@ enum blocklist_status blocklist_parse_line(const char *line, size_t len, struct 
     word[wlen] = '\0';
     if (memchr(word, '\0', wlen))
         return BLOCKLIST_BAD_ENTRY;
+    for (size_t k = 0; k < wlen; k++)
+        if ((unsigned char)word[k] > 0x7f)
+            return BLOCKLIST_NOT_ASCII;
     /* An address or prefix has a ':' (IPv6) or a '/', or is digits and dots only (IPv4). */
     if (strchr(word, ':') || strchr(word, '/') || strspn(word, "0123456789.") == wlen)
         return parse_prefix(word, out);
@@ -167,9 +210,11 @@ struct blocklist *blocklist_new(void)
     if (!bl)
         return NULL;
     bl->cap_names = 64;
+    bl->cap_pslots = 64;
     bl->names = calloc(bl->cap_names, sizeof(*bl->names));
-    if (!bl->names) {
-        free(bl);
+    bl->pslots = calloc(bl->cap_pslots, sizeof(*bl->pslots));
+    if (!bl->names || !bl->pslots) {
+        blocklist_free(bl);
         return NULL;
     }
     return bl;
@@ -179,31 +224,70 @@ void blocklist_free(struct blocklist *bl)
 {
     if (!bl)
         return;
-    for (size_t i = 0; i < bl->cap_names; i++)
-        free(bl->names[i]);
+    free(bl->arena);
     free(bl->names);
     free(bl->prefixes);
+    free(bl->pslots);
     free(bl);
 }
 
-/* The slot of name (holding it, or the empty slot where it would go). */
-static size_t name_slot(char *const *names, size_t cap, const char *name)
+/* Copies text (with its NUL) to the arena: its offset, or SIZE_MAX when out of memory (or past
+ * the 4 GiB that 32-bit refs reach). */
+static size_t arena_add(struct blocklist *bl, const char *text)
 {
-    size_t i = strhash(name) & (cap - 1);
-    while (names[i] && strcmp(names[i], name) != 0)
+    size_t n = strlen(text) + 1;
+    if (bl->arena_len + n >= UINT32_MAX)
+        return SIZE_MAX;
+    if (bl->arena_cap - bl->arena_len < n) {
+        size_t cap = bl->arena_cap ? bl->arena_cap : 4096;
+        while (cap - bl->arena_len < n)
+            cap *= 2;
+        char *a = realloc(bl->arena, cap);
+        if (!a)
+            return SIZE_MAX;
+        bl->arena = a;
+        bl->arena_cap = cap;
+    }
+    size_t off = bl->arena_len;
+    memcpy(bl->arena + off, text, n);
+    bl->arena_len += n;
+    return off;
+}
+
+/* The slot of name (hash h) in a names table (holding it, or the empty slot where it would go). */
+static size_t name_slot(const char *arena, const struct slot *names, size_t cap, uint32_t h,
+                        const char *name)
+{
+    size_t i = h & (cap - 1);
+    while (names[i].ref && (names[i].hash != h || strcmp(arena + names[i].ref - 1, name) != 0))
         i = (i + 1) & (cap - 1);
     return i;
+}
+
+/* Doubles a table; slots move by their stored hash (keys are all distinct: no compare). */
+static struct slot *slots_grow(const struct slot *old, size_t oldcap)
+{
+    size_t cap = oldcap * 2;
+    struct slot *slots = calloc(cap, sizeof(*slots));
+    if (!slots)
+        return NULL;
+    for (size_t i = 0; i < oldcap; i++) {
+        if (!old[i].ref)
+            continue;
+        size_t j = old[i].hash & (cap - 1);
+        while (slots[j].ref)
+            j = (j + 1) & (cap - 1);
+        slots[j] = old[i];
+    }
+    return slots;
 }
 
 static enum blocklist_status names_grow(struct blocklist *bl)
 {
     size_t cap = bl->cap_names * 2;
-    char **names = calloc(cap, sizeof(*names));
+    struct slot *names = slots_grow(bl->names, bl->cap_names);
     if (!names)
         return BLOCKLIST_NO_MEMORY;
-    for (size_t i = 0; i < bl->cap_names; i++)
-        if (bl->names[i])
-            names[name_slot(names, cap, bl->names[i])] = bl->names[i];
     free(bl->names);
     bl->names = names;
     bl->cap_names = cap;
@@ -214,36 +298,111 @@ static enum blocklist_status add_name(struct blocklist *bl, const char *name)
 {
     if (bl->n_names * 2 >= bl->cap_names && names_grow(bl) != BLOCKLIST_OK)
         return BLOCKLIST_NO_MEMORY;
-    size_t i = name_slot(bl->names, bl->cap_names, name);
-    if (bl->names[i])
+    uint32_t h = strhash(name);
+    size_t i = name_slot(bl->arena, bl->names, bl->cap_names, h, name);
+    if (bl->names[i].ref)
         return BLOCKLIST_OK;
-    bl->names[i] = strdup(name);
-    if (!bl->names[i])
+    size_t off = arena_add(bl, name);
+    if (off == SIZE_MAX)
         return BLOCKLIST_NO_MEMORY;
+    bl->names[i].hash = h;
+    bl->names[i].ref = (uint32_t)off + 1;
     bl->n_names++;
+    return BLOCKLIST_OK;
+}
+
+static size_t addr_bytes(int kind) { return kind == BLOCKLIST_V4 ? 4 : 16; }
+
+/* FNV-1a over (family, length, masked address). */
+static uint32_t prefix_hash(int kind, int len, const unsigned char *addr)
+{
+    uint32_t h = 2166136261u;
+    h = (h ^ (uint32_t)kind) * 16777619u;
+    h = (h ^ (uint32_t)len) * 16777619u;
+    for (size_t i = 0; i < addr_bytes(kind); i++)
+        h = (h ^ addr[i]) * 16777619u;
+    return h;
+}
+
+/* The slot of (kind, len, addr) (hash h) in a prefix table (holding it, or the empty slot for it). */
+static size_t prefix_slot(const struct prefix *prefixes, const struct slot *slots, size_t cap,
+                          uint32_t h, int kind, int len, const unsigned char *addr)
+{
+    size_t i = h & (cap - 1);
+    for (; slots[i].ref; i = (i + 1) & (cap - 1)) {
+        if (slots[i].hash != h)
+            continue;
+        const struct prefix *p = &prefixes[slots[i].ref - 1];
+        if (p->kind == kind && p->len == len && memcmp(p->addr, addr, addr_bytes(kind)) == 0)
+            break;
+    }
+    return i;
+}
+
+static enum blocklist_status pslots_grow(struct blocklist *bl)
+{
+    size_t cap = bl->cap_pslots * 2;
+    struct slot *slots = slots_grow(bl->pslots, bl->cap_pslots);
+    if (!slots)
+        return BLOCKLIST_NO_MEMORY;
+    free(bl->pslots);
+    bl->pslots = slots;
+    bl->cap_pslots = cap;
     return BLOCKLIST_OK;
 }
 
 static enum blocklist_status add_prefix(struct blocklist *bl, const struct blocklist_entry *e)
 {
-    for (size_t i = 0; i < bl->n_prefixes; i++)
-        if (strcmp(bl->prefixes[i].text, e->text) == 0)
-            return BLOCKLIST_OK;
+    if (bl->n_prefixes * 2 >= bl->cap_pslots && pslots_grow(bl) != BLOCKLIST_OK)
+        return BLOCKLIST_NO_MEMORY;
+    if (bl->n_prefixes >= UINT32_MAX - 1)
+        return BLOCKLIST_NO_MEMORY;
+    uint32_t h = prefix_hash((int)e->kind, e->prefix, e->addr);
+    size_t i = prefix_slot(bl->prefixes, bl->pslots, bl->cap_pslots, h, (int)e->kind, e->prefix, e->addr);
+    if (bl->pslots[i].ref)
+        return BLOCKLIST_OK;
     if (bl->n_prefixes == bl->cap_prefixes) {
         size_t cap = bl->cap_prefixes ? bl->cap_prefixes * 2 : 16;
-        struct blocklist_entry *p = realloc(bl->prefixes, cap * sizeof(*p));
+        struct prefix *p = realloc(bl->prefixes, cap * sizeof(*p));
         if (!p)
             return BLOCKLIST_NO_MEMORY;
         bl->prefixes = p;
         bl->cap_prefixes = cap;
     }
-    bl->prefixes[bl->n_prefixes++] = *e;
+    size_t off = arena_add(bl, e->text);
+    if (off == SIZE_MAX)
+        return BLOCKLIST_NO_MEMORY;
+    struct prefix *p = &bl->prefixes[bl->n_prefixes];
+    memcpy(p->addr, e->addr, sizeof(p->addr));
+    p->kind = (unsigned char)e->kind;
+    p->len = (unsigned char)e->prefix;
+    p->text = off;
+    bl->pslots[i].hash = h;
+    bl->pslots[i].ref = (uint32_t)++bl->n_prefixes;
+    bl->lens[e->kind == BLOCKLIST_V6][e->prefix / 64] |= UINT64_C(1) << (e->prefix % 64);
     return BLOCKLIST_OK;
 }
 
 enum blocklist_status blocklist_add(struct blocklist *bl, const struct blocklist_entry *e)
 {
     return e->kind == BLOCKLIST_DOMAIN ? add_name(bl, e->text) : add_prefix(bl, e);
+}
+
+/* One line of a text or file: *line_no counts it; the first may start with a UTF-8 BOM. */
+static enum blocklist_status add_line(struct blocklist *bl, const char *line, size_t len,
+                                      unsigned long *line_no)
+{
+    if (++*line_no == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+        line += 3;
+        len -= 3;
+    }
+    if (len > BLOCKLIST_LINE_MAX)
+        return BLOCKLIST_LINE_TOO_LONG;
+    struct blocklist_entry e;
+    enum blocklist_status st = blocklist_parse_line(line, len, &e);
+    if (st == BLOCKLIST_OK)
+        st = blocklist_add(bl, &e);
+    return st == BLOCKLIST_EMPTY ? BLOCKLIST_OK : st;
 }
 
 enum blocklist_status blocklist_add_text(struct blocklist *bl, const char *text, size_t len,
@@ -254,20 +413,56 @@ enum blocklist_status blocklist_add_text(struct blocklist *bl, const char *text,
     while (pos < len) {
         const char *nl = memchr(text + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - text) : len;
-        line_no++;
-        *bad_line = line_no;
-        if (end - pos > BLOCKLIST_LINE_MAX)
-            return BLOCKLIST_LINE_TOO_LONG;
-        struct blocklist_entry e;
-        enum blocklist_status st = blocklist_parse_line(text + pos, end - pos, &e);
-        if (st == BLOCKLIST_OK)
-            st = blocklist_add(bl, &e);
-        if (st != BLOCKLIST_OK && st != BLOCKLIST_EMPTY)
+        enum blocklist_status st = add_line(bl, text + pos, end - pos, &line_no);
+        if (st != BLOCKLIST_OK) {
+            *bad_line = line_no;
             return st;
+        }
         pos = end + 1;
     }
     *bad_line = 0;
     return BLOCKLIST_OK;
+}
+
+/* Streams the lines of f into bl through a fixed buffer (a line longer than the limit is an
+ * error before more is read); *line_no is the line that failed. */
+static enum blocklist_status add_stream(struct blocklist *bl, FILE *f, unsigned long *line_no)
+{
+    enum { CHUNK = 1 << 16 };
+    _Static_assert(CHUNK > BLOCKLIST_LINE_MAX + 1, "a whole line fits in the buffer");
+    char *buf = malloc(CHUNK);
+    if (!buf)
+        return BLOCKLIST_NO_MEMORY;
+    enum blocklist_status st = BLOCKLIST_OK;
+    size_t have = 0;
+    for (;;) {
+        size_t n = fread(buf + have, 1, CHUNK - have, f);
+        have += n;
+        size_t pos = 0;
+        const char *nl;
+        while (st == BLOCKLIST_OK && (nl = memchr(buf + pos, '\n', have - pos)) != NULL) {
+            st = add_line(bl, buf + pos, (size_t)(nl - buf) - pos, line_no);
+            pos = (size_t)(nl - buf) + 1;
+        }
+        if (st != BLOCKLIST_OK)
+            break;
+        if (n == 0) { /* end of file (or an error): the last line may lack its newline */
+            if (ferror(f))
+                st = BLOCKLIST_IO;
+            else if (pos < have)
+                st = add_line(bl, buf + pos, have - pos, line_no);
+            break;
+        }
+        if (have - pos > BLOCKLIST_LINE_MAX) {
+            ++*line_no;
+            st = BLOCKLIST_LINE_TOO_LONG;
+            break;
+        }
+        memmove(buf, buf + pos, have - pos);
+        have -= pos;
+    }
+    free(buf);
+    return st;
 }
 
 /* Adds the entries of one file; 0, or -1 with "FILE[:LINE]: reason" in err. */
@@ -278,35 +473,13 @@ static int add_file(struct blocklist *bl, const char *path, char *err, size_t er
         snprintf(err, errlen, "--blocklist %s: %s", path, strerror(errno));
         return -1;
     }
-    char *text = NULL;
-    size_t len = 0, cap = 0;
-    enum blocklist_status st = BLOCKLIST_OK;
-    while (st == BLOCKLIST_OK) {
-        if (cap - len < 65536) {
-            char *t = realloc(text, cap + 65536);
-            if (!t) {
-                st = BLOCKLIST_NO_MEMORY;
-                break;
-            }
-            text = t;
-            cap += 65536;
-        }
-        size_t n = fread(text + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    if (st == BLOCKLIST_OK && ferror(f))
-        st = BLOCKLIST_IO;
+    unsigned long line_no = 0;
+    enum blocklist_status st = add_stream(bl, f, &line_no);
     fclose(f);
-    unsigned long bad_line = 0;
-    if (st == BLOCKLIST_OK)
-        st = blocklist_add_text(bl, text ? text : "", len, &bad_line);
-    free(text);
     if (st == BLOCKLIST_OK)
         return 0;
-    if (bad_line)
-        snprintf(err, errlen, "--blocklist %s:%lu: %s", path, bad_line, blocklist_status_str(st));
+    if (st != BLOCKLIST_NO_MEMORY && st != BLOCKLIST_IO && line_no)
+        snprintf(err, errlen, "--blocklist %s:%lu: %s", path, line_no, blocklist_status_str(st));
     else
         snprintf(err, errlen, "--blocklist %s: %s", path, blocklist_status_str(st));
     return -1;
@@ -346,9 +519,9 @@ const char *blocklist_match_domain(const struct blocklist *bl, const char *name)
         return NULL;
     /* name itself, then each suffix that starts after a dot: one lookup per label */
     for (const char *p = name; p && *p; ) {
-        size_t i = name_slot(bl->names, bl->cap_names, p);
-        if (bl->names[i])
-            return bl->names[i];
+        size_t i = name_slot(bl->arena, bl->names, bl->cap_names, strhash(p), p);
+        if (bl->names[i].ref)
+            return bl->arena + bl->names[i].ref - 1;
         p = strchr(p, '.');
         if (p)
             p++;
@@ -356,20 +529,23 @@ const char *blocklist_match_domain(const struct blocklist *bl, const char *name)
     return NULL;
 }
 
-static int prefix_has(const struct blocklist_entry *e, const unsigned char *addr)
-{
-    int full = e->prefix / 8, rest = e->prefix % 8;
-    if (memcmp(e->addr, addr, (size_t)full) != 0)
-        return 0;
-    return rest == 0 || ((addr[full] ^ e->addr[full]) & (0xff << (8 - rest))) == 0;
-}
-
+/* The longest listed prefix of kind holding addr: one lookup per prefix length in use. */
 static const char *match_bytes(const struct blocklist *bl, enum blocklist_kind kind,
                                const unsigned char *addr)
 {
-    for (size_t i = 0; i < bl->n_prefixes; i++)
-        if (bl->prefixes[i].kind == kind && prefix_has(&bl->prefixes[i], addr))
-            return bl->prefixes[i].text;
+    const uint64_t *lens = bl->lens[kind == BLOCKLIST_V6];
+    size_t nbytes = addr_bytes((int)kind);
+    for (int len = kind == BLOCKLIST_V6 ? 128 : 32; len >= 0; len--) {
+        if (!(lens[len / 64] & (UINT64_C(1) << (len % 64))))
+            continue;
+        unsigned char key[16] = {0};
+        memcpy(key, addr, nbytes);
+        mask_addr(key, nbytes, len);
+        size_t i = prefix_slot(bl->prefixes, bl->pslots, bl->cap_pslots,
+                               prefix_hash((int)kind, len, key), (int)kind, len, key);
+        if (bl->pslots[i].ref)
+            return bl->arena + bl->prefixes[bl->pslots[i].ref - 1].text;
+    }
     return NULL;
 }
 

@@ -11,12 +11,19 @@
  *
  * Unlike ZMap, a name is not resolved to addresses: it is a suffix of names the scan must not look
  * up or connect to.  Host bits after the prefix are ignored (10.1.2.3/8 is 10.0.0.0/8), as in
- * ZMap.  A line that is none of these is an error with its line number: a typo in an opt-out list
- * must stop the scan, not silently scan the domain.
+ * ZMap.  An IPv6 entry inside ::ffff:0:0/96 (IPv4-mapped, ::ffff:192.0.2.7) is the IPv4 entry it
+ * maps (192.0.2.7/32), so it lists the IPv4 address however it is reached; a shorter IPv6 prefix
+ * (::/0) lists IPv6 addresses only, never the whole IPv4 space.  A UTF-8 byte order mark at the
+ * start of the file is skipped.  A line that is none of these is an error with its line number: a
+ * typo in an opt-out list must stop the scan, not silently scan the domain.  Names are ASCII
+ * (internationalized names are written in punycode, xn--...) and no label starts or ends with '-',
+ * as in the domain list (so "-x", an option pasted into the file, is refused).
  *
- * The parser (blocklist_parse_line) is a pure function; the list itself is a hash set of suffixes
- * (a lookup per label of the name) and an array of prefixes scanned linearly (opt-out lists are
- * short; ZMap's radix tree would be the next step for lists of many thousands of prefixes).
+ * The parser (blocklist_parse_line) is a pure function.  The list is indexed so that a million
+ * entries load in about a second and a match costs a few hash lookups, never a scan of the list:
+ * names in a hash set of suffixes (one lookup per label of the name), prefixes in one hash set
+ * keyed by (family, length, masked address), probed once per prefix length in use (at most 33
+ * lookups for IPv4, 129 for IPv6), longest first.  Entry texts live in one arena.
  */
 #ifndef MTASTS_BLOCKLIST_H
 #define MTASTS_BLOCKLIST_H
@@ -32,7 +39,9 @@ enum blocklist_status {
     BLOCKLIST_EXTRA_TEXT,   /* a second word on the line (one entry per line) */
     BLOCKLIST_LINE_TOO_LONG,
     BLOCKLIST_NO_MEMORY,
-    BLOCKLIST_IO            /* the file cannot be opened or read */
+    BLOCKLIST_IO,           /* the file cannot be opened or read */
+    BLOCKLIST_NOT_ASCII,    /* a byte over 0x7f: an internationalized name not in punycode */
+    BLOCKLIST_DASH          /* a label starts or ends with '-' ("-x": an option in the file?) */
 };
 const char *blocklist_status_str(enum blocklist_status s);
 
@@ -50,7 +59,8 @@ struct blocklist_entry {
     char text[BLOCKLIST_TEXT_MAX];
 };
 
-/* Parses one line (no terminator needed; a trailing CR is ignored).  BLOCKLIST_OK fills out;
+/* Parses one line (no terminator needed; a trailing CR is ignored; a leading UTF-8 byte order mark
+ * is not skipped here: only the first line of a text or file may carry one).  BLOCKLIST_OK fills out;
  * BLOCKLIST_EMPTY for blank/comment lines; otherwise the reason the line is not an entry. */
 enum blocklist_status blocklist_parse_line(const char *line, size_t len, struct blocklist_entry *out);
 
@@ -62,12 +72,14 @@ void blocklist_free(struct blocklist *bl);
 
 enum blocklist_status blocklist_add(struct blocklist *bl, const struct blocklist_entry *e);
 
-/* Adds every line of text (LF or CRLF lines).  Stops at the first bad line: its number (1-based)
- * goes to *bad_line. */
+/* Adds every line of text (LF or CRLF lines; a UTF-8 byte order mark at the start is skipped).
+ * Stops at the first bad line: its number (1-based) goes to *bad_line. */
 enum blocklist_status blocklist_add_text(struct blocklist *bl, const char *text, size_t len,
                                          unsigned long *bad_line);
 
-/* Reads a blocklist file; NULL with "FILE:LINE: reason" in err on failure.  Caller frees. */
+/* Reads a blocklist file, streamed line by line (a line over BLOCKLIST_LINE_MAX stops it, so a
+ * device such as /dev/zero is an error, not unbounded memory); NULL with "FILE:LINE: reason" in
+ * err on failure.  Caller frees. */
 struct blocklist *blocklist_load(const char *path, char *err, size_t errlen);
 
 /* One list from n files (--blocklist is repeatable: an opt-out list and, say, ZMap's reserved
@@ -77,12 +89,13 @@ struct blocklist *blocklist_load_files(const char *const *paths, size_t n, char 
 /* Entries held (duplicates counted once). */
 size_t blocklist_count(const struct blocklist *bl);
 
-/* The entry (canonical text, owned by bl) that lists name (lower-case, no trailing dot), or
- * NULL.  bl may be NULL (no list: nothing is listed). */
+/* The entry (canonical text, owned by bl, valid until bl is freed or added to) that lists name
+ * (lower-case, no trailing dot), or NULL.  bl may be NULL (no list: nothing is listed). */
 const char *blocklist_match_domain(const struct blocklist *bl, const char *name);
 
 /* The entry that lists the address (AF_INET or AF_INET6; an IPv4-mapped IPv6 address is also
- * checked against the IPv4 prefixes), or NULL.  bl may be NULL. */
+ * checked against the IPv4 prefixes), or NULL; the longest listed prefix when several list it.
+ * Text owned as for blocklist_match_domain.  bl may be NULL. */
 const char *blocklist_match_addr(const struct blocklist *bl, const struct sockaddr *sa);
 
 /* The scan's hook where it is about to connect: 1 when sa is listed, and then "ADDR (ENTRY)" is

@@ -291,11 +291,9 @@ static void print_item(FILE *out, const struct check *c, const struct check_item
             pa[i] = ev->policy_addr[i];
         for (size_t i = 0; i < ev->n_fetch; i++)
             fa[i] = ev->fetch_addr[i];
-        v.sts_txt = (const char *const *)ev->sts_txt;
+        v.sts_txt = ev->sts_txt;
         v.n_sts_txt = ev->n_sts_txt;
-        v.sts_shown = (const char *const *)ev->sts_shown;
-        v.tlsrpt_shown = (const char *const *)ev->tlsrpt_shown;
-        v.tlsrpt_txt = (const char *const *)ev->tlsrpt_txt;
+        v.tlsrpt_txt = ev->tlsrpt_txt;
         v.n_tlsrpt_txt = ev->n_tlsrpt_txt;
         v.tlsrpt_ttl = ev->tlsrpt_ttl;
         v.policy_addr = pa;
@@ -312,44 +310,18 @@ static void print_item(FILE *out, const struct check *c, const struct check_item
     free(probes);
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f, "usage: mtasts-scan check [options] DOMAIN...\n"
-               "Explains each DOMAIN's MTA-STS and TLS-RPT set-up step by step, with a fix for\n"
-               "every finding.  Options: --format text|json, --resolver ADDR (repeat to compare\n"
-               "resolvers), --ca-file FILE, --expiry-days N, --max-age-min-enforce SEC,\n"
-               "--max-age-min-testing SEC, --timeout SEC, --starttls all|sts|none and the other\n"
-               "scan options (mtasts-scan --help).  Exit status: 0 all fine, 1 a domain fails or\n"
-               "has an error-severity finding, 2 usage or runtime error.  See docs/check.md.\n");
-}
-
 int check_main(int argc, char **argv, FILE *out, FILE *err)
 {
     struct config cfg;
-    config_defaults(&cfg);
-    cfg.check_mode = 1;
-    cfg.dns_abort_after = 0;  /* a domain whose DNS fails is reported, not aborted */
-    cfg.advisories = 1;
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(out);
-            return CHECK_EXIT_OK;
-        }
-    int r = config_parse_args(&cfg, argc, argv, out, err);
+    config_defaults_for(&cfg, CONFIG_CMD_CHECK); /* check_mode, no --dns-abort-after, advisories */
+    /* the bulk scan's options (-o, --resume, --previous, ...) are refused by the option table */
+    int r = config_parse_command(&cfg, CONFIG_CMD_CHECK, argc, argv, out, err);
     if (r > 0)
         return CHECK_EXIT_OK;
     if (r < 0 || config_check_files(&cfg, err) < 0)
         return CHECK_EXIT_ERROR;
-    if (strcmp(cfg.output, "-") != 0 || cfg.mx_output || cfg.domain_mx_output || cfg.summary_json ||
-        cfg.resume || cfg.shard_count > 1 || cfg.metadata || cfg.previous || cfg.changes_output ||
-        cfg.has_fail_on) {
-        fprintf(err, "mtasts-scan check: -o, --mx-output, --domain-mx-output, --summary-json, "
-                     "--resume, --shard, --metadata, --previous, --changes-output and --fail-on are "
-                     "options of the bulk scan; check prints a report (exit status 1 on findings)\n");
-        return CHECK_EXIT_ERROR;
-    }
     if (cfg.n_domains == 0) {
-        usage(err);
+        config_print_usage(CONFIG_CMD_CHECK, err);
         return CHECK_EXIT_ERROR;
     }
     cfg.progress = PROGRESS_OFF;
@@ -372,20 +344,23 @@ int check_main(int argc, char **argv, FILE *out, FILE *err)
     int failed = 0, missing = 0;
     for (int i = 0; i < c.n_items; i++) {
         if (!c.items[i].done) {
+            if (rc == 0) /* say which (every argument gets a row, so this is the scan's fault) */
+                fprintf(err, "mtasts-scan check: argument %d (\"%s\") was not checked\n", i + 1,
+                        cfg.domains[i]);
             missing = 1;
             continue;
         }
         if (i > 0 && !json)
             fputc('\n', out);
         print_item(out, &c, &c.items[i], json, colour, n_res, cfg.expiry_days);
-        failed |= report_is_failure(&c.items[i].row);
+        failed |= classify_is_failure(&c.items[i].row);
         domain_evidence_free(c.items[i].ev);
     }
     free(c.items);
     free(c.probes);
     if (fflush(out) != 0 || rc != 0 || n_res < 0 || missing || c.oom) {
         if (rc == 0)
-            fprintf(err, "mtasts-scan check: %s\n", missing ? "a domain was not checked"
+            fprintf(err, "mtasts-scan check: %s\n", missing ? "some arguments were not checked"
                                                             : "could not complete the report");
         return CHECK_EXIT_ERROR;
     }

@@ -1,6 +1,10 @@
 /*
- * config: the scan's configuration object, the only process-wide state, filled once from the
- * command line and read-only afterwards.  Counters live elsewhere (pipeline/scan.h).
+ * config: the configuration object of every subcommand (scan, check, diff, merge), the only
+ * process-wide state, filled once from the command line and read-only afterwards.  Counters live
+ * elsewhere (pipeline/scan.h).  Every option is one row of the option table in config.c: its name,
+ * argument, default, the commands that take it, help text, parser and how its value is read back;
+ * parsing, --help, --metadata's options, check's refusal of bulk-only options and docs/options.md
+ * (`mtasts-scan schema --options-markdown`) are all driven by that table.
  */
 #ifndef MTASTS_CONFIG_H
 #define MTASTS_CONFIG_H
@@ -13,6 +17,14 @@ enum starttls_mode { STARTTLS_MODE_ALL, STARTTLS_MODE_STS, STARTTLS_MODE_NONE };
 const char *starttls_mode_str(enum starttls_mode m);
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_ON, PROGRESS_OFF };
+
+/* The subcommands, as a bit mask: which of them take an option (the option table's `commands`). */
+enum config_command {
+    CONFIG_CMD_SCAN = 1u << 0,  /* mtasts-scan [options] [INPUT] */
+    CONFIG_CMD_CHECK = 1u << 1, /* mtasts-scan check [options] DOMAIN... */
+    CONFIG_CMD_DIFF = 1u << 2,  /* mtasts-scan diff [options] OLD NEW */
+    CONFIG_CMD_MERGE = 1u << 3  /* mtasts-scan merge [options] -o ALL OUT... */
+};
 
 struct config {
     const char *input;          /* "-" = stdin */
@@ -72,6 +84,17 @@ struct config {
     const char *format;         /* --format text | json; NULL = text */
     char **domains;             /* the DOMAIN arguments (borrowed from argv) */
     int n_domains;
+    /* `mtasts-scan diff` (pipeline/diff.c) only: */
+    const char *old_mx, *new_mx; /* --old-mx, --new-mx: the scans' MX tables; NULL = none */
+    /* `mtasts-scan merge` (pipeline/merge.c) only: */
+    const char *input_list;     /* --input LIST: the scanned list; NULL = none */
+    int mx_tables;              /* --mx: the files are MX tables */
+    int quiet;                  /* -q: no summary line */
+    /* Inputs that are cut or incomplete (issue 20), read by the modules that read them: */
+    int allow_partial;          /* --allow-partial: accept them with a warning */
+    int csv_formula_guard;      /* --csv-formula-guard: prefix ' to cells starting = + - @ */
+    char **args;                /* diff and merge: the operands after the options (borrowed) */
+    int n_args;
 };
 
 /* The first DNS try's timeout: --dns-timeout, or the share of --timeout that lets a lookup and
@@ -84,12 +107,29 @@ double config_retry_pause(const struct config *cfg);
 /* The whole-domain deadline in seconds (0 = none): --domain-timeout, or 3 x --timeout. */
 double config_domain_timeout(const struct config *cfg);
 
-/* Fills cfg with defaults. */
+/* Fills cfg with the defaults of the scan's (and check's) options. */
 void config_defaults(struct config *cfg);
 
-/* Parses argv into cfg.  Returns 0 to go on, 1 when the caller should exit 0 (--help/--version
+/* Fills cfg with the defaults of the options of cmd (one enum config_command). */
+void config_defaults_for(struct config *cfg, enum config_command cmd);
+
+/* Parses argv (argv[0] the program or subcommand name) into cfg for the scan, or for check when
+ * cfg->check_mode is set.  Returns 0 to go on, 1 when the caller should exit 0 (--help/--version
  * printed), -1 on a usage error (message already printed to err). */
 int config_parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
+
+/* The same for any command, cfg filled by config_defaults_for(cfg, cmd) first.  Options of other
+ * commands, a single-value option given twice, a missing or invalid value are usage errors, with
+ * one line on err.  The operands are left in cfg->args / cfg->n_args (scan: cfg->input, check:
+ * cfg->domains as well). */
+int config_parse_command(struct config *cfg, enum config_command cmd, int argc, char **argv,
+                         FILE *out, FILE *err);
+
+/* Prints cmd's --help (synopsis, options with their defaults, exit statuses) to f. */
+void config_print_usage(enum config_command cmd, FILE *f);
+
+/* Prints the option table as docs/options.md's generated section (`schema --options-markdown`). */
+void config_print_options_markdown(FILE *f);
 
 /* Checks the files the options name that must be readable before a scan starts (--ca-file:
  * at least one PEM certificate, unless --dns-only).  0, or -1 with one line printed to err
@@ -118,9 +158,11 @@ struct config_value {
     char text[1024];   /* formatted values (--shard "I/N", the --blocklist files ','-joined) */
 };
 
-/* Fills out[0..max) (str may point into out[i].text: do not copy the struct) with the effective value of every option of the table that is a setting
- * (every one but --help, --version, --schema), defaults included, in --help order; --dns-timeout
- * is the derived value when not given.  Returns the number of settings (may exceed max). */
+/* Fills out[0..max) (str may point into out[i].text: do not copy the struct) with the effective
+ * value of every option of the scan and check that is a setting (every one but --help, --version,
+ * --schema), defaults included, in --help order; --dns-timeout is the derived value when not
+ * given.  Returns the number of settings (may exceed max, CONFIG_VALUES_MAX at most). */
+#define CONFIG_VALUES_MAX 96
 size_t config_values(const struct config *cfg, struct config_value *out, size_t max);
 
 #endif

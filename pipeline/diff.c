@@ -1,11 +1,11 @@
 /*
  * diff: the string arena, the compact index of the old scan, the MX certificate map, the monitor
- * (rules -> changes CSV, counts, --fail-on) and the `diff` subcommand's option parsing.
+ * (rules -> changes CSV, counts, --fail-on) and the `diff` subcommand (its options are rows of the
+ * option table, pipeline/config.c).
  */
 #include "pipeline/diff.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,8 @@
 
 #include "output/csvin.h"
 #include "output/csvout.h"
+#include "pipeline/config.h"
+#include "pipeline/paths.h"
 #include "pipeline/strhash.h"
 
 #define ARENA_CHUNK (1u << 20)
@@ -105,7 +107,7 @@ static int table_reserve(struct table *t, key_fn kf, const void *owner)
 }
 
 /* What the rules need of one old row: about 90 bytes plus its strings. */
-struct old_entry {
+struct diff_old {
     const char *domain, *sts_id, *policy_sha256, *mx, *policy_mx, *tlsrpt_rua;
     long rank, max_age;
     time_t scanned_at, cert, testing_since;
@@ -113,13 +115,13 @@ struct old_entry {
 };
 
 struct old_index {
-    struct old_entry **block;
+    struct diff_old **block;
     size_t n_blocks, n;
     struct table t;
     struct arena strings;
 };
 
-static struct old_entry *old_at(const struct old_index *x, uint32_t i)
+static struct diff_old *old_at(const struct old_index *x, uint32_t i)
 {
     return &x->block[(i - 1) / ENTRY_BLOCK][(i - 1) % ENTRY_BLOCK];
 }
@@ -130,7 +132,7 @@ static const char *old_key(const void *owner, uint32_t i)
 }
 
 /* Copies the compared fields of r into e.  -1 on out-of-memory. */
-static int old_fill(struct old_index *x, struct old_entry *e, const struct domain_result *r)
+static int old_fill(struct old_index *x, struct diff_old *e, const struct domain_result *r)
 {
     struct changes_view v;
     changes_view_from_result(&v, r);
@@ -158,7 +160,7 @@ static int old_fill(struct old_index *x, struct old_entry *e, const struct domai
     return 0;
 }
 
-static void old_view(const struct old_entry *e, struct changes_view *v)
+static void old_view(const struct diff_old *e, struct changes_view *v)
 {
     memset(v, 0, sizeof(*v));
     v->domain = e->domain;
@@ -190,11 +192,11 @@ static int old_add(struct old_index *x, const struct domain_result *r)
     if (*slot)
         return old_fill(x, old_at(x, *slot), r) == 0 ? 1 : -1;
     if (x->n == x->n_blocks * ENTRY_BLOCK) {
-        struct old_entry **b = realloc(x->block, (x->n_blocks + 1) * sizeof(*b));
+        struct diff_old **b = realloc(x->block, (x->n_blocks + 1) * sizeof(*b));
         if (b == NULL)
             return -1;
         x->block = b;
-        if ((b[x->n_blocks] = malloc(ENTRY_BLOCK * sizeof(struct old_entry))) == NULL)
+        if ((b[x->n_blocks] = malloc(ENTRY_BLOCK * sizeof(struct diff_old))) == NULL)
             return -1;
         x->n_blocks++;
     }
@@ -205,7 +207,7 @@ static int old_add(struct old_index *x, const struct domain_result *r)
     return 0;
 }
 
-static struct old_entry *old_lookup(const struct old_index *x, const char *domain)
+static struct diff_old *old_lookup(const struct old_index *x, const char *domain)
 {
     if (x->t.cap == 0)
         return NULL;
@@ -313,6 +315,8 @@ struct diff_monitor {
     int write_failed;
     unsigned long by_code[CHANGE__COUNT], by_severity[CHANGE_SEVERITY__COUNT];
     unsigned long rows, failures, old_rows, old_duplicates, new_rows;
+    unsigned long row_failures; /* diff: NEW rows whose verdict or issues --fail-on lists */
+    const char *label;          /* what OLD is, before its messages ("mtasts-scan: --previous") */
 };
 
 static void on_change(void *ctx, const struct changes_row *row)
@@ -327,14 +331,36 @@ static void on_change(void *ctx, const struct changes_row *row)
         m->write_failed = 1; /* the writer's sticky error: its owner reports it */
 }
 
-/* Reads a whole domain table into the index.  -1 on a fatal error (reported). */
-static int load_old(struct diff_monitor *m, const char *path)
+/* An incomplete table (see diff_monitor_open) named by what: refused (-1, said on err) unless
+ * allow, then a warning.  why is "work" (named as a work file) or "cut" (truncated); text is the
+ * reader's message for a cut file. */
+static int incomplete(FILE *err, const char *label, const char *path, const char *why,
+                      const char *text, int allow)
 {
+    const char *what = strcmp(why, "work") == 0
+                           ? "is a work file (NAME.partial): the rows of a scan that did not finish"
+                           : "ends in a cut row or zstd frame: a scan that did not finish";
+    if (allow) {
+        fprintf(err, "%s: %s %s; --allow-partial: its complete rows are compared\n", label,
+                text ? text : path, what);
+        return 0;
+    }
+    fprintf(err, "%s: %s %s, whose missing domains would read as added or removed; give a "
+                 "finished table, or --allow-partial to compare its complete rows\n",
+            label, text ? text : path, what);
+    return -1;
+}
+
+/* Reads a whole domain table into the index.  -1 on a fatal error (reported). */
+static int load_old(struct diff_monitor *m, const char *path, int allow_partial)
+{
+    if (zwriter_is_partial_path(path) && incomplete(m->err, m->label, path, "work", NULL, allow_partial) != 0)
+        return -1;
     struct csvin_error e;
     struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
     struct domain_result *r = malloc(sizeof(*r));
     if (in == NULL || r == NULL) {
-        fprintf(m->err, "%s\n", in == NULL ? e.text : "out of memory");
+        fprintf(m->err, "%s: %s\n", m->label, in == NULL ? e.text : "out of memory");
         csvin_close(in);
         free(r);
         return -1;
@@ -344,20 +370,20 @@ static int load_old(struct diff_monitor *m, const char *path)
         m->old_rows++;
         int a = old_add(&m->old, r);
         if (a < 0) {
-            fprintf(m->err, "%s: out of memory after %lu rows\n", path, m->old_rows);
+            fprintf(m->err, "%s: %s: out of memory after %lu rows\n", m->label, path, m->old_rows);
             ret = -1;
             break;
         }
         if (a == 1 && m->old_duplicates++ < REPORT_MAX)
-            fprintf(m->err, "%s line %ld: domain %s again: the later row is compared\n", path,
-                    csvin_line(in), r->domain);
+            fprintf(m->err, "%s: %s line %ld: domain %s again: the later row is compared\n",
+                    m->label, path, csvin_line(in), r->domain);
     }
     if (rc < 0 && ret == 0) {
         const struct csvin_error *ce = csvin_error(in);
         if (ce->status == CSVIN_ERR_TRUNCATED)
-            fprintf(m->err, "%s (its complete rows are compared)\n", ce->text);
+            ret = incomplete(m->err, m->label, path, "cut", ce->text, allow_partial);
         else {
-            fprintf(m->err, "%s\n", ce->text);
+            fprintf(m->err, "%s: %s\n", m->label, ce->text);
             ret = -1;
         }
     }
@@ -366,16 +392,17 @@ static int load_old(struct diff_monitor *m, const char *path)
     return ret;
 }
 
-struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
+struct diff_monitor *diff_monitor_open(const char *label, const char *previous, struct csvout *out,
                                        const struct changes_opts *o, const struct changes_failon *f,
-                                       FILE *err)
+                                       int allow_partial, FILE *err)
 {
     struct diff_monitor *m = calloc(1, sizeof(*m));
     if (m == NULL) {
-        fprintf(err, "changes: out of memory\n");
+        fprintf(err, "%s: out of memory\n", label);
         return NULL;
     }
     m->err = err;
+    m->label = label;
     m->opts = *o;
     m->opts.mx_cert = mx_certs_get;
     m->opts.mx_cert_ctx = &m->certs;
@@ -385,7 +412,7 @@ struct diff_monitor *diff_monitor_open(const char *previous, struct csvout *out,
         m->failon = *f;
         m->has_failon = 1;
     }
-    if (load_old(m, previous) != 0) {
+    if (load_old(m, previous, allow_partial) != 0) {
         diff_monitor_free(m);
         return NULL;
     }
@@ -399,34 +426,34 @@ void diff_monitor_defer_certs(struct diff_monitor *m)
     m->opts.no_certs = 1;
 }
 
-static int note_mx_cert(struct mx_certs *c, const char *host, const char *not_after)
+static int note_mx_cert(struct mx_certs *c, const char *host, time_t not_after)
 {
-    time_t t;
-    if (not_after == NULL || not_after[0] == '\0' || csvout_parse_time(not_after, &t) != 0)
-        return 0;
-    return mx_certs_add(c, host, t);
+    return not_after == 0 ? 0 : mx_certs_add(c, host, not_after);
 }
 
-int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, const char *not_after)
+int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, time_t not_after)
 {
     return note_mx_cert(&m->certs, host, not_after);
 }
 
-void diff_monitor_carry(struct diff_monitor *m, struct domain_result *r)
+struct diff_old *diff_monitor_find(struct diff_monitor *m, const char *domain)
 {
-    struct changes_view nv, ov;
-    changes_view_from_result(&nv, r);
-    const struct old_entry *e = old_lookup(&m->old, r->domain);
-    if (e)
-        old_view(e, &ov);
-    r->testing_since = changes_testing_since(e ? &ov : NULL, &nv);
+    return old_lookup(&m->old, domain);
 }
 
-int diff_monitor_domain(struct diff_monitor *m, const struct domain_result *r)
+time_t diff_old_testing_since(const struct diff_old *old)
+{
+    struct changes_view ov;
+    if (!old)
+        return 0;
+    old_view(old, &ov);
+    return changes_testing_since(NULL, &ov); /* the old row alone: the start of its run */
+}
+
+int diff_monitor_domain(struct diff_monitor *m, struct diff_old *e, const struct domain_result *r)
 {
     struct changes_view nv, ov;
     changes_view_from_result(&nv, r);
-    struct old_entry *e = old_lookup(&m->old, r->domain);
     if (e) {
         e->seen = 1;
         old_view(e, &ov);
@@ -459,7 +486,7 @@ static void print_summary(struct diff_monitor *m)
 int diff_monitor_finish(struct diff_monitor *m, int list_removed)
 {
     for (size_t i = 1; list_removed && i <= m->old.n; i++) {
-        const struct old_entry *e = old_at(&m->old, (uint32_t)i);
+        const struct diff_old *e = old_at(&m->old, (uint32_t)i);
         if (e->seen)
             continue;
         struct changes_view ov;
@@ -468,8 +495,8 @@ int diff_monitor_finish(struct diff_monitor *m, int list_removed)
     }
     for (size_t i = 1; i <= m->pending.n; i++) {
         struct changes_view nv, ov;
-        const struct old_entry *n = old_at(&m->pending, (uint32_t)i);
-        const struct old_entry *o = old_lookup(&m->old, n->domain);
+        const struct diff_old *n = old_at(&m->pending, (uint32_t)i);
+        const struct diff_old *o = old_lookup(&m->old, n->domain);
         old_view(n, &nv);
         if (o)
             old_view(o, &ov);
@@ -497,111 +524,26 @@ void diff_monitor_free(struct diff_monitor *m)
 
 /* ---- the subcommand ---- */
 
-struct diff_args {
-    const char *old, *new, *output, *old_mx, *new_mx, *fail_on;
-    struct changes_opts opts;
-};
-
-static void usage(FILE *f)
+/* The operands and the files' checks after the option table has parsed the options (the same
+ * validation and messages as the scan's: pipeline/config.c).  0, 1 (--help printed) or -1. */
+static int parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
 {
-    fprintf(f,
-            "Usage: mtasts-scan diff OLD NEW [-o CHANGES] [--old-mx F --new-mx F] [--expiry-days N]\n"
-            "                        [--testing-days N] [--fail-on LIST]\n"
-            "Compares two domain tables (-o outputs of two scans, plain or .zst, any row order)\n"
-            "and writes one row per (domain, change) to CHANGES (default -: stdout; .zst when the\n"
-            "name ends in .zst).  Change codes and severities: docs/codes.md, \"Changes\".\n"
-            "  -o, --output FILE     the changes table\n"
-            "  --new-mx FILE         NEW's MX table (--mx-output): MX certificate expiry\n"
-            "  --old-mx FILE         OLD's MX table: the `before` of certificate rows (the same\n"
-            "                        date as `after`: not renewed since the old scan)\n"
-            "  --expiry-days N       cert_expiring window from NEW's scan time (default 30)\n"
-            "  --testing-days N      stuck_in_testing when the scans are N days apart (default 30)\n"
-            "  --fail-on LIST        change codes and/or severities (error, warning, info):\n"
-            "                        exit 3 when one occurs\n"
-            "  --schema              print the changes table's columns\n"
-            "Exit: 0 compared; 3 a --fail-on finding; 1 a file unreadable or malformed; 2 usage.\n"
-            "A one-line summary on stderr counts the changes by code.\n");
-}
-
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-static int parse_days(const char *s, long *v, FILE *err, const char *opt)
-{
-    char *end;
-    long d = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || d < 0 || d > 36500) {
-        fprintf(err, "diff: %s wants a number of days 0-36500, not \"%s\"\n", opt, s);
-        return -1;
-    }
-    *v = d;
-    return 0;
-}
-
-static int parse_args(struct diff_args *a, int argc, char **argv, FILE *out, FILE *err)
-{
-    enum { OPT_OLD_MX = 256, OPT_NEW_MX, OPT_EXPIRY, OPT_TESTING, OPT_FAIL_ON, OPT_SCHEMA };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"old-mx", required_argument, NULL, OPT_OLD_MX},
-        {"new-mx", required_argument, NULL, OPT_NEW_MX},
-        {"expiry-days", required_argument, NULL, OPT_EXPIRY},
-        {"testing-days", required_argument, NULL, OPT_TESTING},
-        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-        {"schema", no_argument, NULL, OPT_SCHEMA},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': a->output = optarg; break;
-        case OPT_OLD_MX: a->old_mx = optarg; break;
-        case OPT_NEW_MX: a->new_mx = optarg; break;
-        case OPT_EXPIRY:
-            if (parse_days(optarg, &a->opts.expiry_days, err, "--expiry-days") != 0)
-                return -1;
-            break;
-        case OPT_TESTING:
-            if (parse_days(optarg, &a->opts.testing_days, err, "--testing-days") != 0)
-                return -1;
-            break;
-        case OPT_FAIL_ON: a->fail_on = optarg; break;
-        case OPT_SCHEMA: {
-            size_t n;
-            const struct csvout_column *cols = csvout_schema(CSVOUT_CHANGES, &n);
-            for (size_t i = 0; i < n; i++)
-                fprintf(out, "  %-9s %s\n", cols[i].name, cols[i].description);
-            return 1;
-        }
-        case 'h': usage(out); return 1;
-        default:
-            fprintf(err, "diff: unknown or incomplete option %s\n", argv[optind - 1]);
-            usage(err);
-            return -1;
-        }
-    }
-    if (argc - optind != 2) {
+    config_defaults_for(cfg, CONFIG_CMD_DIFF);
+    int r = config_parse_command(cfg, CONFIG_CMD_DIFF, argc, argv, out, err);
+    if (r != 0)
+        return r;
+    if (cfg->n_args != 2) {
         fprintf(err, "diff: give exactly two domain tables, OLD and NEW\n");
-        usage(err);
+        config_print_usage(CONFIG_CMD_DIFF, err);
         return -1;
     }
-    a->old = argv[optind];
-    a->new = argv[optind + 1];
-    if (a->output == NULL)
-        a->output = "-";
-    const char *inputs[] = {a->old, a->new, a->old_mx, a->new_mx};
-    for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++)
-        if (inputs[i] && (strcmp(inputs[i], a->output) == 0 || same_file(inputs[i], a->output))) {
-            fprintf(err, "diff: -o %s is also a file to read: give another name\n", a->output);
-            return -1;
-        }
-    return 0;
+    struct paths p = {.n = 0};
+    paths_add(&p, "-o", cfg->output, PATHS_WRITE_PARTIAL);
+    paths_add(&p, "OLD", cfg->args[0], PATHS_READ);
+    paths_add(&p, "NEW", cfg->args[1], PATHS_READ);
+    paths_add(&p, "--old-mx", cfg->old_mx, PATHS_READ);
+    paths_add(&p, "--new-mx", cfg->new_mx, PATHS_READ);
+    return paths_check(&p, "diff", err) != 0 ? -1 : 0;
 }
 
 /* Reads an MX table's certificate dates into c (option names the flag in messages). */
@@ -634,8 +576,14 @@ static int load_mx(struct mx_certs *c, const char *option, const char *path, FIL
 }
 
 /* Streams NEW through the monitor.  -1 on a fatal error (reported). */
-static int stream_new(struct diff_monitor *m, const char *path, FILE *err)
+static int stream_new(struct diff_monitor *m, const char *path, int allow_partial, int *partial,
+                      FILE *err)
 {
+    if (zwriter_is_partial_path(path)) {
+        if (incomplete(err, "diff: NEW", path, "work", NULL, allow_partial) != 0)
+            return -1;
+        *partial = 1;
+    }
     struct csvin_error e;
     struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
     struct domain_result *r = malloc(sizeof(*r));
@@ -646,16 +594,24 @@ static int stream_new(struct diff_monitor *m, const char *path, FILE *err)
         return -1;
     }
     int rc, ret = 0;
-    while ((rc = csvin_next(in, r)) == 1)
-        if (diff_monitor_domain(m, r) != 0) { /* a write error is reported at close */
+    while ((rc = csvin_next(in, r)) == 1) {
+        /* --fail-on's verdicts and issue codes match NEW's rows, as they match a scan's */
+        if (m->has_failon && changes_failon_result(&m->failon, r))
+            m->row_failures++;
+        if (diff_monitor_domain(m, diff_monitor_find(m, r->domain), r) != 0) { /* a write error is reported at close */
             ret = -1;
             break;
         }
+    }
     if (rc < 0 && ret == 0) {
         const struct csvin_error *ce = csvin_error(in);
-        fprintf(err, "diff: %s%s\n", ce->text,
-                ce->status == CSVIN_ERR_TRUNCATED ? " (its complete rows are compared)" : "");
-        ret = ce->status == CSVIN_ERR_TRUNCATED ? 0 : -1;
+        if (ce->status == CSVIN_ERR_TRUNCATED) {
+            ret = incomplete(err, "diff: NEW", path, "cut", ce->text, allow_partial);
+            *partial = 1;
+        } else {
+            fprintf(err, "diff: %s\n", ce->text);
+            ret = -1;
+        }
     }
     csvin_close(in);
     free(r);
@@ -664,43 +620,54 @@ static int stream_new(struct diff_monitor *m, const char *path, FILE *err)
 
 int diff_main(int argc, char **argv, FILE *out, FILE *err)
 {
-    struct diff_args a;
-    memset(&a, 0, sizeof(a));
-    changes_opts_defaults(&a.opts);
-    int r = parse_args(&a, argc, argv, out, err);
+    struct config cfg;
+    int r = parse_args(&cfg, argc, argv, out, err);
     if (r != 0)
         return r > 0 ? DIFF_EXIT_OK : DIFF_EXIT_USAGE;
-    struct changes_failon f;
-    char why[256];
-    if (a.fail_on && changes_failon_parse(a.fail_on, &f, why, sizeof(why)) != 0) {
-        fprintf(err, "diff: --fail-on: %s\n", why);
-        return DIFF_EXIT_USAGE;
-    }
+    const char *old = cfg.args[0], *new = cfg.args[1];
+    struct changes_opts opts;
+    changes_opts_defaults(&opts);
+    opts.expiry_days = cfg.expiry_days;
+    opts.testing_days = cfg.testing_days;
     struct zwriter_error zerr;
     struct csvout *changes = NULL;
-    struct diff_monitor *m = diff_monitor_open(a.old, NULL, &a.opts, a.fail_on ? &f : NULL, err);
-    if (m != NULL && (changes = csvout_open(a.output, CSVOUT_CHANGES, &zerr)) == NULL)
+    struct diff_monitor *m = diff_monitor_open("diff: OLD", old, NULL, &opts,
+                                               cfg.has_fail_on ? &cfg.fail_on : NULL,
+                                               cfg.allow_partial, err);
+    /* CHANGES is written as its work file and renamed at the end (output/zwriter.h), like a
+     * scan's outputs: a diff that fails leaves an existing CHANGES as it was. */
+    const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
+    if (m != NULL && (changes = csvout_open_opts(cfg.output, CSVOUT_CHANGES, &wopts, &zerr)) == NULL)
         fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
     if (m == NULL || changes == NULL) {
         diff_monitor_free(m);
         return DIFF_EXIT_FATAL;
     }
     m->out = changes;
-    int fatal = (a.new_mx && load_mx(&m->certs, "--new-mx", a.new_mx, err) != 0) ||
-                (a.old_mx && load_mx(&m->old_certs, "--old-mx", a.old_mx, err) != 0) ||
-                stream_new(m, a.new, err) != 0;
-    /* after a fatal error NEW was not read to its end: its missing domains are not "removed" */
-    diff_monitor_finish(m, !fatal);
-    unsigned long failures = diff_monitor_failures(m);
+    int partial = 0;
+    int fatal = (cfg.new_mx && load_mx(&m->certs, "--new-mx", cfg.new_mx, err) != 0) ||
+                (cfg.old_mx && load_mx(&m->old_certs, "--old-mx", cfg.old_mx, err) != 0) ||
+                stream_new(m, new, cfg.allow_partial, &partial, err) != 0;
+    /* after a fatal error, or from an incomplete NEW (--allow-partial), NEW's missing domains are
+     * not "removed" */
+    if (!fatal && partial)
+        fprintf(err, "diff: NEW is incomplete: OLD's domains missing from it are not listed as "
+                     "domain_removed\n");
+    diff_monitor_finish(m, !fatal && !partial);
+    unsigned long failures = diff_monitor_failures(m), row_failures = m->row_failures;
     diff_monitor_free(m);
-    if (csvout_close(changes, &zerr) != ZWRITER_OK) { /* the first write error, if any */
+    /* the first write error, if any; a failed diff's work file is removed */
+    if (csvout_finish(changes) != ZWRITER_OK)
+        fatal = 1;
+    if (csvout_close_as(changes, fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {
         fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
         fatal = 1;
     }
     if (fatal)
         return DIFF_EXIT_FATAL;
-    if (failures) {
-        fprintf(err, "diff: %lu changes listed in --fail-on\n", failures);
+    if (failures || row_failures) {
+        fprintf(err, "diff: %lu changes and %lu rows of NEW (verdict or issue code) listed in --fail-on\n",
+                failures, row_failures);
         return DIFF_EXIT_FAIL_ON;
     }
     return DIFF_EXIT_OK;

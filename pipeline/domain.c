@@ -89,86 +89,36 @@ void domain_evidence_free(struct domain_evidence *ev)
 {
     if (!ev)
         return;
-    for (size_t i = 0; i < ev->n_sts_txt; i++) {
-        free(ev->sts_txt[i]);
-        free(ev->sts_shown[i]);
-    }
-    for (size_t i = 0; i < ev->n_tlsrpt_txt; i++) {
-        free(ev->tlsrpt_txt[i]);
-        free(ev->tlsrpt_shown[i]);
-    }
+    for (size_t i = 0; i < ev->n_sts_txt; i++)
+        free((void *)ev->sts_txt[i].data);
+    for (size_t i = 0; i < ev->n_tlsrpt_txt; i++)
+        free((void *)ev->tlsrpt_txt[i].data);
     free(ev->policy_body);
     free(ev);
 }
 
-/* Appends data[0..len) as printable text at p (bytes outside 0x20-0x7e, '\\' and, when quoted,
- * '"' as \xHH); returns the end.  p has room for 4 bytes per input byte. */
-static char *put_printable(char *p, const unsigned char *data, size_t len, int quoted)
-{
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = data[i];
-        if (c >= 0x20 && c <= 0x7e && c != '\\' && !(quoted && c == '"'))
-            *p++ = (char)c;
-        else
-            p += sprintf(p, "\\x%02x", c);
-    }
-    *p = '\0';
-    return p;
-}
-
-/* One record as printable text, its strings joined; malloc'd or NULL. */
-static char *record_printable(const struct txt_record *r)
-{
-    char *out = malloc(r->len * 4 + 1);
-    if (out)
-        put_printable(out, r->data, r->len, 0);
-    return out;
-}
-
-/* One record of several character-strings as published: each string quoted, space-separated
- * ("v=STSv1;" " id=1"); NULL for a record of one string (or out of memory: then the joined text
- * is all the report shows). */
-static char *record_shown(const struct txt_record *r)
-{
-    if (r->n_strings < 2)
-        return NULL;
-    char *out = malloc(r->len * 4 + 3 * r->n_strings + 1), *p = out;
-    size_t off = 0;
-    for (size_t s = 0; out && s < r->n_strings; s++) {
-        size_t len = s + 1 == r->n_strings ? r->len - off : r->string_len[s];
-        p += sprintf(p, "%s\"", s ? " " : "");
-        p = put_printable(p, r->data + off, len, 1);
-        p += sprintf(p, "\"");
-        off += len;
-    }
-    return out;
-}
-
-/* Keeps every record of a TXT answer as evidence (report mode only). */
-static void keep_records(const struct dns_txt_answer *a, char **out, char **shown, size_t *n)
+/* Keeps every record of a TXT answer as published (report mode only): the bytes are copied, the
+ * answer's own buffer ends with the callback. */
+static void keep_records(const struct dns_txt_answer *a, struct txt_record *out, size_t *n)
 {
     for (size_t i = 0; i < a->n && *n < DNS_TXT_MAX; i++) {
-        char *t = record_printable(&a->rec[i]);
-        if (!t)
+        unsigned char *data = malloc(a->rec[i].len + 1);
+        if (!data)
             continue;
-        shown[*n] = record_shown(&a->rec[i]);
-        out[(*n)++] = t;
+        memcpy(data, a->rec[i].data, a->rec[i].len);
+        data[a->rec[i].len] = '\0';
+        out[*n] = a->rec[i];
+        out[(*n)++].data = data;
     }
 }
 
-/* The records of an answer that a sender discards before counting: no v=STSv1 *WSP ";" prefix
- * (RFC 8461 §3.1; the rule of scanner/txt.c). */
+/* The records of an answer that a sender discards before counting (RFC 8461 §3.1, the rule of
+ * txt_is_candidate). */
 static int count_other_sts(const struct dns_txt_answer *a)
 {
     int n = 0;
-    for (size_t i = 0; i < a->n; i++) {
-        const unsigned char *p = a->rec[i].data;
-        size_t len = a->rec[i].len, k = 7;
-        int cand = len >= 7 && memcmp(p, "v=STSv1", 7) == 0;
-        while (cand && k < len && (p[k] == ' ' || p[k] == '\t'))
-            k++;
-        n += !(cand && k < len && p[k] == ';');
-    }
+    for (size_t i = 0; i < a->n; i++)
+        n += !txt_is_candidate((const char *)a->rec[i].data, a->rec[i].len, "v=STSv1", NULL);
     return n;
 }
 
@@ -204,7 +154,7 @@ static void on_sts(const struct dns_txt_answer *a, void *arg)
         txt_parse_sts(a->rec, a->n, &d->sts);
         d->sts_other = count_other_sts(a);
         if (d->evidence)
-            keep_records(a, d->evidence->sts_txt, d->evidence->sts_shown, &d->evidence->n_sts_txt);
+            keep_records(a, d->evidence->sts_txt, &d->evidence->n_sts_txt);
     }
     stage_op_done(d);
 }
@@ -218,8 +168,7 @@ static void on_tlsrpt(const struct dns_txt_answer *a, void *arg)
     if (a->status == DNS_OK) {
         txt_parse_tlsrpt(a->rec, a->n, &d->tlsrpt);
         if (d->evidence) {
-            keep_records(a, d->evidence->tlsrpt_txt, d->evidence->tlsrpt_shown,
-                         &d->evidence->n_tlsrpt_txt);
+            keep_records(a, d->evidence->tlsrpt_txt, &d->evidence->n_tlsrpt_txt);
             d->evidence->tlsrpt_ttl = a->ttl;
         }
     }
@@ -283,6 +232,14 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
     stage_op_done(d);
 }
 
+/* --previous: looks the domain up in the previous scan once (d->previous, handed on to the
+ * monitor with the row); returns the old row's testing run start, a fact for classify. */
+static time_t previous_find(struct domain *d, const char *name)
+{
+    d->previous = d->env->monitor ? diff_monitor_find(d->env->monitor, name) : NULL;
+    return diff_old_testing_since(d->previous);
+}
+
 void domain_reject(struct domain *d, struct domain_env *env, const char *raw, long rank,
                    const char *reason)
 {
@@ -291,6 +248,7 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
     result_init(&d->result);
     struct classify_facts f = {.domain = raw, .rank = rank, .finished_at = time(NULL),
                                .input_invalid = 1, .input_reason = reason};
+    previous_find(d, raw);
     classify_domain(&f, &d->result);
     d->stage = DOMAIN_DONE;
     env->finish(d, env->finish_arg);
@@ -304,6 +262,7 @@ void domain_exclude(struct domain *d, struct domain_env *env, const char *name, 
     result_init(&d->result);
     struct classify_facts f = {.domain = name, .rank = rank, .finished_at = time(NULL),
                                .excluded_by = entry};
+    previous_find(d, name);
     classify_domain(&f, &d->result);
     d->stage = DOMAIN_DONE;
     env->finish(d, env->finish_arg);
@@ -618,16 +577,13 @@ static void domain_finish(struct domain *d)
         .thresholds = {d->env->cfg->max_age_min_enforce, d->env->cfg->max_age_min_testing,
                        d->env->cfg->expiry_days > 0 ? d->env->cfg->expiry_days : -1},
     };
+    f.policy_fetch_retried = d->fetch_tries > 0;
+    for (size_t i = 0; i < d->n_probe; i++)
+        f.mx_probe_retried |= d->mxs[i].done && d->mxs[i].retried;
+    f.previous_testing_since = previous_find(d, name);
     if (d->deadline)
         evtimer_del(d->deadline);
     classify_domain(&f, &d->result);
-    if (d->fetch_tries > 0)
-        result_list_add(d->result.retried, sizeof(d->result.retried), "policy_fetch");
-    for (size_t i = 0; i < d->n_probe; i++)
-        if (d->mxs[i].done && d->mxs[i].retried) {
-            result_list_add(d->result.retried, sizeof(d->result.retried), "mx_probe");
-            break;
-        }
     d->stage = DOMAIN_DONE;
     d->env->finish(d, d->env->finish_arg);
 }

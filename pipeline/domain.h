@@ -26,6 +26,7 @@
 #include "pipeline/addrlimit.h"
 #include "pipeline/blocklist.h"
 #include "pipeline/config.h"
+#include "pipeline/diff.h"
 #include "pipeline/mxcache.h"
 #include "pipeline/tlsworker.h"
 #include "scanner/classify.h"
@@ -45,13 +46,10 @@ struct domain;
  * policy-host address's fetch.  Allocated at the domain's start, freed by domain_recycle unless
  * the report hook took it (set d->evidence to NULL after taking it). */
 struct domain_evidence {
-    char *sts_txt[DNS_TXT_MAX];     /* every record at _mta-sts (strings joined), bytes outside
-                                       0x20-0x7e as \xHH; malloc'd */
+    struct txt_record sts_txt[DNS_TXT_MAX];    /* every record at _mta-sts as published (its
+                                                  strings and their lengths); data malloc'd */
     size_t n_sts_txt;
-    char *sts_shown[DNS_TXT_MAX];   /* the same record string by string as published, each
-                                       quoted ("v=STSv1;" " id=1"); NULL for a single string */
-    char *tlsrpt_txt[DNS_TXT_MAX];  /* the same for _smtp._tls */
-    char *tlsrpt_shown[DNS_TXT_MAX];
+    struct txt_record tlsrpt_txt[DNS_TXT_MAX]; /* the same for _smtp._tls */
     size_t n_tlsrpt_txt;
     long tlsrpt_ttl;
     char *policy_body;              /* the body as served (NUL-terminated), malloc'd; NULL none */
@@ -78,6 +76,7 @@ struct domain_env {
     void (*finish)(struct domain *d, void *arg); /* the row is in d->result */
     void *finish_arg;
     int report;                                  /* keep the evidence (mtasts-scan check) */
+    struct diff_monitor *monitor;                /* --previous, owned by the scan; NULL = none */
     unsigned long https_fetches;                 /* counter, read by the status line */
     struct blocklist *blocklist;                 /* --blocklist, owned by the scan; NULL = none */
 };
@@ -129,6 +128,8 @@ struct domain {
     int implicit_mx;                /* no MX records: the domain itself is the MX */
     char policy_skipped[128];       /* policy-host addresses on the blocklist, not contacted */
     int policy_excluded;            /* ... and that was every address: no fetch */
+    struct diff_old *previous;      /* its row in the --previous scan (looked up once, when the
+                                       domain finishes); NULL = none */
     /* MX outcomes, one per MX host (or the implicit MX).  Last: a recycled domain clears
      * everything before it and initialises each slot it uses (probe_start). */
     struct domain_mx mxs[DNS_MX_MAX];

@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <zstd.h>
 
-#include "scanner/utf8text.h"
+#include "lib/utf8text.h"
 
 static const unsigned char ZSTD_MAGIC_BYTES[4] = { 0x28, 0xB5, 0x2F, 0xFD };
 
@@ -545,4 +545,26 @@ enum input_line_kind input_parse_line(const char *line, size_t len, long line_no
     out->rank = rank;
     raw_copy(out, f2, (size_t)(f2e - f2)); /* the domain column shows the domain as given */
     return check_domain(f2, (size_t)(f2e - f2), out);
+}
+
+enum input_line_kind input_parse_argument(const char *arg, long position, struct input_entry *out)
+{
+    size_t len = strlen(arg);
+    const char *p = arg, *e = arg + (len > INPUT_LINE_MAX ? INPUT_LINE_MAX : len);
+    char why[128];
+    out->domain[0] = out->raw[0] = out->reason[0] = '\0';
+    out->line_no = position;
+    out->rank = position;
+    trim(&p, &e);
+    raw_copy(out, p, (size_t)(e - p));
+    if (len > INPUT_LINE_MAX) {
+        snprintf(why, sizeof(why), "argument %ld is longer than 4096 bytes", position);
+        return invalid(out, why);
+    }
+    if (p == e) {
+        snprintf(why, sizeof(why), "argument %ld is empty: give a domain name such as example.com",
+                 position);
+        return invalid(out, why);
+    }
+    return check_domain(p, (size_t)(e - p), out);
 }

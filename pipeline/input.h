@@ -103,4 +103,10 @@ struct input_entry {
 enum input_line_kind input_parse_line(const char *line, size_t len, long line_no,
                                       struct input_entry *out);
 
+/* Classifies one DOMAIN argument of `mtasts-scan check` (position: 1-based, the rank) and fills
+ * *out.  Unlike a line it is never skipped: an empty (or all-blank) argument, "#..." or a header
+ * word is INVALID with a reason naming the argument, so check reports every argument it was
+ * given.  Pure. */
+enum input_line_kind input_parse_argument(const char *arg, long position, struct input_entry *out);
+
 #endif

@@ -17,7 +17,8 @@
 int main(int argc, char **argv)
 {
     /* Subcommands come before option parsing: `merge` (pipeline/merge.h), `diff` (pipeline/diff.h) and `schema
-     * [--markdown]` (the columns as docs/codes.md lists them; --schema stays the plain list). */
+     * [--markdown]` (the columns as docs/codes.md lists them; --schema stays the plain list) and
+     * `schema --options-markdown` (the option table as docs/options.md lists it). */
     if (argc > 1 && strcmp(argv[1], "check") == 0) /* one domain explained: pipeline/check.h */
         return check_main(argc - 1, argv + 1, stdout, stderr);
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
@@ -27,6 +28,8 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "schema") == 0) {
         if (argc > 2 && strcmp(argv[2], "--markdown") == 0)
             csvout_print_schema_markdown(stdout);
+        else if (argc > 2 && strcmp(argv[2], "--options-markdown") == 0)
+            config_print_options_markdown(stdout); /* docs/options.md's generated table */
         else
             csvout_print_schema(stdout);
         return fflush(stdout) == 0 ? SCAN_EXIT_OK : SCAN_EXIT_FATAL;

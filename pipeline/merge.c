@@ -1,10 +1,10 @@
 /*
- * merge: option parsing, the row pass (every file through csvin into one csvout), and the checks
+ * merge: the operands (its options are rows of the option table, pipeline/config.c), the row pass (every file through csvin into one csvout), and the checks
  * (key multiset, rank bitmap, a second pass over --input for the lines without a row).
  */
 #include "pipeline/merge.h"
 
-#include <getopt.h>
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,9 @@
 
 #include "output/csvin.h"
 #include "output/csvout.h"
+#include "pipeline/config.h"
 #include "pipeline/input.h"
+#include "pipeline/paths.h"
 #include "pipeline/resume.h"
 
 #define RANK_BITS_MAX (1L << 28) /* ranks above this are not checked for gaps (32 MiB of bits) */
@@ -22,36 +24,17 @@
 struct merge {
     const char *output, *input;
     int mx, quiet;
+    enum csvout_table table;  /* domains; MX (--mx); edges (found by the first file's header) */
     FILE *err;
     struct csvout *out;
     struct resume *keys;      /* without --input: keys seen; with: the input's lines still unmatched */
     uint8_t *ranks;           /* bit per rank seen */
     long max_rank;
     unsigned long rows, written, duplicates, unexpected, missing, truncated_files;
+    unsigned long repeated;   /* --mx: rows of a (host, address) already written, dropped */
     int fatal;
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "Usage: mtasts-scan merge [--input LIST] [--mx] [-q] -o ALL OUT...\n"
-            "Merges the domain tables (-o outputs, plain or .zst) of one input's shards and\n"
-            "resumed runs into ALL (.zst when the name ends in .zst; - = stdout) with one header.\n"
-            "  -o, --output FILE  the merged table (must not be one of OUT)\n"
-            "  --input LIST       the scanned list: report exactly which lines have no row, and\n"
-            "                     allow a key as often as the list repeats the line\n"
-            "  --mx               the files are MX tables (--mx-output): concatenate, no key checks\n"
-            "  -q, --quiet        no summary line\n"
-            "Exit: 0 merged; 3 duplicate rows (dropped) or rows not in LIST; 4 lines of LIST\n"
-            "without a row; 1 a file unreadable, not a table, or malformed; 2 usage.\n"
-            "Gaps in the ranks are reported without failing; a truncated file is named.\n");
-}
-
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
 
 static int mark_rank(struct merge *m, long rank)
 {
@@ -102,10 +85,40 @@ static int check_row(struct merge *m, const struct domain_result *r, const char 
     return 0;
 }
 
+/* MX and edge tables: 1 = write the row, 0 = its key was written already (dropped and counted),
+ * -1 = out of memory.  An MX row's key is (host, address): a host that domains of several
+ * shards (or a run and its resume) share is probed in each, and the first row is kept, so the
+ * merged table counts every probed address once.  An edge's key is (rank, domain, MX host). */
+static int check_repeat(struct merge *m, const void *rec, const char *path, long line)
+{
+    char key[2 * RESULT_NAME_MAX + 80];
+    long rank = 0;
+    if (m->table == CSVOUT_MX) {
+        const struct csvout_mx_row *x = rec;
+        snprintf(key, sizeof(key), "%s\n%s", x->mx_host, x->address);
+    } else {
+        const struct csvout_edge_row *e = rec;
+        snprintf(key, sizeof(key), "%s\n%s", e->domain, e->mx_host);
+        rank = e->rank;
+    }
+    for (char *p = key; *p; p++) /* host names compare without case */
+        *p = (char)tolower((unsigned char)*p);
+    long before = resume_add(m->keys, rank, key);
+    if (before <= 0)
+        return before < 0 ? -1 : 1;
+    if (m->table == CSVOUT_MX) {
+        m->repeated++;
+        return 0;
+    }
+    if (m->duplicates++ < REPORT_MAX)
+        fprintf(m->err, "merge: %s line %ld: duplicate edge row: dropped\n", path, line);
+    return 0;
+}
+
 /* Streams one file's rows into the output.  Returns 0, or -1 on a fatal error (reported). */
 static int merge_file(struct merge *m, const char *path, void *rec)
 {
-    enum csvout_table t = m->mx ? CSVOUT_MX : CSVOUT_DOMAIN;
+    enum csvout_table t = m->table;
     struct csvin_error e;
     struct csvin *in = csvin_open(path, t, &e);
     if (in == NULL) {
@@ -115,7 +128,8 @@ static int merge_file(struct merge *m, const char *path, void *rec)
     int rc;
     while ((rc = csvin_next(in, rec)) == 1) {
         m->rows++;
-        int keep = m->mx ? 1 : check_row(m, rec, path, csvin_line(in));
+        int keep = t == CSVOUT_DOMAIN ? check_row(m, rec, path, csvin_line(in))
+                                      : check_repeat(m, rec, path, csvin_line(in));
         if (keep < 0) {
             fprintf(m->err, "merge: out of memory\n");
             csvin_close(in);
@@ -218,61 +232,86 @@ static void report_rank_gaps(struct merge *m)
         fprintf(m->err, "merge: %lu ranks of 1..%ld have no row (%lu ranges)\n", gaps, hi, ranges);
 }
 
-static int parse_args(struct merge *m, int argc, char **argv, FILE *out)
+/* The operands and their checks after the option table has parsed the options
+ * (pipeline/config.c).  0, 1 (--help printed) or -1. */
+static int parse_args(struct merge *m, struct config *cfg, int argc, char **argv, FILE *out)
 {
-    enum { OPT_INPUT = 256, OPT_MX };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'}, {"input", required_argument, NULL, OPT_INPUT},
-        {"mx", no_argument, NULL, OPT_MX},        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': m->output = optarg; break;
-        case OPT_INPUT: m->input = optarg; break;
-        case OPT_MX: m->mx = 1; break;
-        case 'q': m->quiet = 1; break;
-        case 'h': usage(out); return 1;
-        default:
-            fprintf(m->err, "merge: unknown or incomplete option %s\n", argv[optind - 1]);
-            usage(m->err);
-            return -1;
-        }
-    }
-    if (m->output == NULL || optind >= argc) {
+    config_defaults_for(cfg, CONFIG_CMD_MERGE);
+    int r = config_parse_command(cfg, CONFIG_CMD_MERGE, argc, argv, out, m->err);
+    if (r != 0)
+        return r;
+    m->output = cfg->output;
+    m->input = cfg->input_list;
+    m->mx = cfg->mx_tables;
+    m->quiet = cfg->quiet;
+    if (m->output == NULL || cfg->n_args == 0) {
         fprintf(m->err, "merge: give -o ALL and at least one file to merge\n");
-        usage(m->err);
+        config_print_usage(CONFIG_CMD_MERGE, m->err);
         return -1;
     }
     if (m->mx && m->input) {
         fprintf(m->err, "merge: --input checks domain tables; it does not apply to --mx\n");
         return -1;
     }
-    for (int i = optind; i < argc; i++)
-        if (strcmp(argv[i], m->output) == 0 || same_file(argv[i], m->output)) {
-            fprintf(m->err, "merge: -o %s is also a file to merge: give another name\n", m->output);
+    /* -o (and its work file) is none of the files read: checked pair by pair, there may be
+     * thousands of shards. */
+    for (int i = -1; i < cfg->n_args; i++) {
+        struct paths p = {.n = 0};
+        paths_add(&p, "-o", m->output, PATHS_WRITE_PARTIAL);
+        if (i < 0)
+            paths_add(&p, "--input", m->input, PATHS_READ);
+        else
+            paths_add(&p, "OUT", cfg->args[i], PATHS_READ);
+        if (paths_check(&p, "merge", m->err) != 0)
             return -1;
-        }
+    }
     return 0;
+}
+
+/* 1 when path's header is not a domain table's but an edge table's (--domain-mx-output): edge
+ * tables are merged like MX tables, found by their header. */
+static int is_edge_table(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return 0;
+    enum csvout_table tables[2] = {CSVOUT_DOMAIN, CSVOUT_EDGE};
+    int header_ok[2] = {0, 0};
+    for (int i = 0; i < 2; i++) {
+        struct csvin_error e;
+        void *rec = malloc(csvout_record_size(tables[i]));
+        struct csvin *in = rec ? csvin_open(path, tables[i], &e) : NULL;
+        /* the header is read with the first row */
+        if (in != NULL && (csvin_next(in, rec) >= 0 || csvin_error(in)->status != CSVIN_ERR_HEADER))
+            header_ok[i] = 1;
+        csvin_close(in);
+        free(rec);
+    }
+    return !header_ok[0] && header_ok[1];
 }
 
 static int finish(struct merge *m)
 {
-    if (!m->mx && m->input && each_input_entry(m, find_missing) != 0)
+    if (m->table == CSVOUT_DOMAIN && m->input && each_input_entry(m, find_missing) != 0)
         m->fatal = 1;
-    else if (!m->mx && !m->input)
+    else if (m->table == CSVOUT_DOMAIN && !m->input)
         report_rank_gaps(m);
     if (!m->quiet) {
-        fprintf(m->err, "merge: %lu rows read, %lu written to %s; %lu duplicates dropped",
-                m->rows, m->written, m->output, m->duplicates);
+        if (m->fatal) /* nothing was published: no rows are in ALL */
+            fprintf(m->err, "merge: %lu rows read, none written: %s %s; %lu duplicates dropped",
+                    m->rows, m->output,
+                    strcmp(m->output, "-") == 0 ? "got an incomplete table" : "left as it was",
+                    m->duplicates);
+        else
+            fprintf(m->err, "merge: %lu rows read, %lu written to %s; %lu duplicates dropped",
+                    m->rows, m->written, m->output, m->duplicates);
         if (m->input)
             fprintf(m->err, "; %lu rows not in %s; %lu lines of it without a row", m->unexpected,
                     m->input, m->missing);
         if (m->truncated_files)
             fprintf(m->err, "; %lu truncated files", m->truncated_files);
+        if (m->repeated)
+            fprintf(m->err, "; %lu repeated MX rows (host, address) dropped, the first kept",
+                    m->repeated);
         fputc('\n', m->err);
     }
     if (m->fatal)
@@ -285,12 +324,22 @@ static int finish(struct merge *m)
 int merge_main(int argc, char **argv, FILE *out, FILE *err)
 {
     struct merge m;
+    struct config cfg;
     memset(&m, 0, sizeof(m));
     m.err = err;
-    int r = parse_args(&m, argc, argv, out);
+    int r = parse_args(&m, &cfg, argc, argv, out);
     if (r != 0)
         return r > 0 ? MERGE_EXIT_OK : MERGE_EXIT_USAGE;
-    enum csvout_table t = m.mx ? CSVOUT_MX : CSVOUT_DOMAIN;
+    m.table = m.mx ? CSVOUT_MX : CSVOUT_DOMAIN;
+    if (!m.mx && is_edge_table(cfg.args[0])) {
+        if (m.input) {
+            fprintf(err, "merge: --input checks domain tables; %s is an edge table "
+                         "(--domain-mx-output)\n", cfg.args[0]);
+            return MERGE_EXIT_USAGE;
+        }
+        m.table = CSVOUT_EDGE;
+    }
+    enum csvout_table t = m.table;
     void *rec = malloc(csvout_record_size(t));
     m.keys = resume_new();
     if (rec == NULL || m.keys == NULL) {
@@ -303,22 +352,21 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
         goto done;
     }
     /* ALL is written as its work file and renamed when the merge ends (zwriter.h): a merge that
-     * fails leaves an existing ALL as it was.  Unlike a scan's, a merge's work file is only ever
-     * a copy of its inputs: a stale one (a killed merge) is replaced, a failed one removed. */
+     * fails leaves an existing ALL as it was and removes its work file.  An existing non-empty
+     * work file is refused, never replaced: ALL.partial may be a killed scan's only rows. */
     struct zwriter_error zerr;
     const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
-    char work[4096];
-    if (strcmp(m.output, "-") != 0 && zwriter_partial_path(m.output, work, sizeof(work)))
-        (void)unlink(work);
     m.out = csvout_open_opts(m.output, t, &wopts, &zerr);
     if (m.out == NULL) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
         m.fatal = 1;
         goto done;
     }
-    for (int i = optind; i < argc && !m.fatal; i++)
-        if (merge_file(&m, argv[i], rec) != 0)
+    for (int i = 0; i < cfg.n_args && !m.fatal; i++)
+        if (merge_file(&m, cfg.args[i], rec) != 0)
             m.fatal = 1;
+    if (csvout_finish(m.out) != ZWRITER_OK) /* the last frame did not reach the disk */
+        m.fatal = 1;
     if (csvout_close_as(m.out, m.fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
         m.fatal = 1;

@@ -12,8 +12,12 @@
  *   - missing rows: without --input, gaps in the ranks 1..max seen (a list's ranks need not be
  *     dense, so gaps alone do not fail); with --input FILE, exactly which input lines have no row.
  *   - a truncated input file, by name (its complete rows are merged; the cut row is missing).
- * With --mx the files are MX tables: rows are concatenated under one header, without key checks
- * (a host shared by domains of several shards is legitimately probed in each).
+ * With --mx the files are MX tables: rows are joined under one header and a (host, address)
+ * probed in several files (a host that domains of several shards, or a run and its resume, share
+ * is probed in each) is kept once, its first row, so a report counts every address once; the
+ * rows dropped are counted on stderr, exit 0.  Edge tables (--domain-mx-output) are recognised
+ * by their header and merged the same way, a repeated (rank, domain, MX host) being a duplicate
+ * (dropped, exit 3).
  */
 #ifndef MTASTS_MERGE_H
 #define MTASTS_MERGE_H

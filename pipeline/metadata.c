@@ -3,13 +3,16 @@
  */
 #include "pipeline/metadata.h"
 
+#include "lib/isotime.h"
 #include "pipeline/input.h"
-#include "scanner/utf8text.h"
+#include "lib/utf8text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ares.h>
@@ -133,12 +136,10 @@ static void jw_close(struct jw *w, char bracket)
 static void jw_time(struct jw *w, const char *key, time_t t)
 {
     char buf[32];
-    struct tm tm;
-    if (t == 0 || gmtime_r(&t, &tm) == NULL) {
+    if (isotime_format(t, buf, sizeof(buf))[0] == '\0') {
         jw_null(w, key);
         return;
     }
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
     jw_str(w, key, buf);
 }
 
@@ -168,10 +169,10 @@ static void write_options(struct jw *w, const struct config *cfg)
     for (int i = 0; cfg->argv && i < cfg->argc; i++)
         jw_str(w, NULL, cfg->argv[i]);
     jw_close(w, ']');
-    struct config_value vals[64];
+    struct config_value vals[CONFIG_VALUES_MAX];
     size_t n = config_values(cfg, vals, sizeof(vals) / sizeof(vals[0]));
     if (n > sizeof(vals) / sizeof(vals[0]))
-        n = sizeof(vals) / sizeof(vals[0]); /* a test in test_metadata keeps the table below 64 */
+        n = sizeof(vals) / sizeof(vals[0]); /* test_metadata keeps the table below the maximum */
     jw_open(w, "options", '{');
     for (size_t i = 0; i < n; i++) {
         switch (vals[i].type) {
@@ -313,32 +314,80 @@ int metadata_write_json(const struct metadata *m, FILE *f)
     return ferror(f) ? -1 : 0;
 }
 
-int metadata_write(const struct metadata *m, const char *path, char *err, size_t errlen)
+/* Writes the record to the open descriptor fd and closes it (sync first when it is a work file
+ * about to replace the record).  0, or -1 with errno set. */
+static int write_fd(const struct metadata *m, int fd, int sync)
 {
-    char tmp[4096];
-    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-        snprintf(err, errlen, "writing %s: path too long", path);
-        return -1;
-    }
-    FILE *f = fopen(tmp, "w");
+    FILE *f = fdopen(fd, "w");
     if (!f) {
-        snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
+        int e = errno;
+        close(fd);
+        errno = e;
         return -1;
     }
-    int bad = metadata_write_json(m, f) != 0;
+    int bad = metadata_write_json(m, f) != 0 || fflush(f) != 0;
     int saved = errno;
+    if (!bad && sync && fsync(fd) != 0 && errno != EINVAL) {
+        bad = 1;
+        saved = errno;
+    }
     if (fclose(f) != 0 && !bad) {
         bad = 1;
         saved = errno;
     }
-    if (!bad && rename(tmp, path) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        snprintf(err, errlen, "writing %s: %s", path, strerror(saved ? saved : EIO));
-        unlink(tmp);
+    errno = saved ? saved : EIO;
+    return bad ? -1 : 0;
+}
+
+int metadata_write(const struct metadata *m, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    char tmp[4096], *target = NULL;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "writing %s: %s", path, strerror(EISDIR));
         return -1;
     }
-    return 0;
+    /* A device or a FIFO (/dev/null, a pipe to a collector) is written in place, as -o writes
+     * them: renaming a file over it would replace the device itself. */
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0 || write_fd(m, fd, 0) != 0) {
+            snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    /* A symlink is replaced through its target, as for the outputs (output/zwriter.h). */
+    struct stat lst;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && (target = realpath(path, NULL)) != NULL)
+        path = target;
+    int ret = -1;
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+        snprintf(err, errlen, "writing %s: path too long", path);
+        goto done;
+    }
+    /* The work file is one this run creates: a regular file left by a write that was killed is
+     * removed first; a symlink or anything else planted there is refused, never followed. */
+    if (lstat(tmp, &lst) == 0) {
+        if (!S_ISREG(lst.st_mode)) {
+            snprintf(err, errlen, "writing %s: %s exists and is not a regular file (a symlink is "
+                                  "never followed there): move it away", path, tmp);
+            goto done;
+        }
+        (void)unlink(tmp);
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    if (write_fd(m, fd, 1) != 0 || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
+        unlink(tmp);
+        goto done;
+    }
+    ret = 0;
+done:
+    free(target);
+    return ret;
 }

@@ -9,7 +9,8 @@
  * The driver (pipeline/scan.c) fills a struct metadata as the scan goes and calls
  * metadata_write() at the start (status "running", so a scan killed with SIGKILL still leaves a
  * record), at the end, and when it is interrupted or fails.  The file is replaced atomically
- * (written beside it, then renamed), so a reader never sees half a record.
+ * (written beside it as FILE.tmp, created with O_EXCL|O_NOFOLLOW, then renamed), so a reader
+ * never sees half a record; a device or a FIFO is written in place, never replaced.
  *
  * The JSON writer below is small and strict: strings are escaped per RFC 8259 (quote, backslash,
  * control bytes as \u00XX), bytes that are not valid UTF-8 become U+FFFD, so any input yields
@@ -71,8 +72,8 @@ void metadata_reason(struct metadata *m, const char *fmt, ...)
 /* Writes the JSON record to f.  Returns 0, or -1 when f reports a write error. */
 int metadata_write_json(const struct metadata *m, FILE *f);
 
-/* Writes the record to path atomically (path.tmp, then rename).  Returns 0, or -1 with a message
- * in err. */
+/* Writes the record to path atomically (path.tmp, then rename; a device or FIFO in place).
+ * Returns 0, or -1 with a message in err. */
 int metadata_write(const struct metadata *m, const char *path, char *err, size_t errlen);
 
 #endif

@@ -89,20 +89,21 @@ struct saved_row {
     int greeting_code, starttls_offered;
     unsigned tls_flags;
     long first_error;
+    time_t not_after;
     double ms[4];
     char text[];
 };
 
-#define N_TEXT 8
+#define N_TEXT 7
 
 /* The text fields of a result, in the one order rows are packed and unpacked in. */
 static void text_fields(struct smtp_probe_result *r, char *f[N_TEXT], size_t sz[N_TEXT])
 {
     char *const p[N_TEXT] = {r->error, r->tls.error, r->tls.version, r->tls.cipher,
-                             r->tls.subject, r->tls.issuer, r->tls.sans, r->tls.not_after};
+                             r->tls.subject, r->tls.issuer, r->tls.sans};
     const size_t n[N_TEXT] = {sizeof(r->error), sizeof(r->tls.error), sizeof(r->tls.version),
                               sizeof(r->tls.cipher), sizeof(r->tls.subject), sizeof(r->tls.issuer),
-                              sizeof(r->tls.sans), sizeof(r->tls.not_after)};
+                              sizeof(r->tls.sans)};
     memcpy(f, p, sizeof(p));
     memcpy(sz, n, sizeof(n));
 }
@@ -127,6 +128,7 @@ static struct saved_row *row_save(const struct smtp_probe_result *res, const cha
     r->starttls_offered = res->starttls_offered;
     r->tls_flags = res->tls.flags;
     r->first_error = res->tls.first_error;
+    r->not_after = res->tls.not_after;
     r->ms[0] = res->connect_ms;
     r->ms[1] = res->greeting_ms;
     r->ms[2] = res->tls_ms;
@@ -151,6 +153,7 @@ static void row_load(const struct saved_row *r, struct smtp_probe_result *res)
     res->starttls_offered = r->starttls_offered;
     res->tls.flags = r->tls_flags;
     res->tls.first_error = r->first_error;
+    res->tls.not_after = r->not_after;
     res->connect_ms = r->ms[0];
     res->greeting_ms = r->ms[1];
     res->tls_ms = r->ms[2];
@@ -426,13 +429,18 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
 
 void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
 {
+    mxcache_get_for(c, host, 1, w);
+}
+
+void mxcache_get_for(struct mxcache *c, const char *host, long domains, struct mxcache_waiter *w)
+{
     uint32_t h = strhash(host);
     struct job **bucket = &c->jobs[h & (c->n_buckets - 1)];
     w->job = NULL;
     for (struct job *j = *bucket; j; j = j->hnext) {
         if (j->hash != h || strcmp(j->host, host) != 0)
             continue;
-        j->n_asked++;
+        j->n_asked += domains;
         if (j->state == JOB_DONE) {
             c->counters.cache_hits++;
             lru_unlink(c, j);
@@ -463,7 +471,7 @@ void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)
     w->next = NULL;
     w->job = j;
     j->waiters = w;
-    j->n_asked = 1;
+    j->n_asked = domains;
     j->hnext = *bucket;
     *bucket = j;
     c->n_busy++;

@@ -70,6 +70,10 @@ void mxcache_flush(struct mxcache *c);
  * (so set your state before calling), otherwise when the probes end. */
 void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w);
 
+/* As mxcache_get, counting `domains` requests in domains_sharing: a resumed scan asks once for
+ * the hosts of the rows it skips (pipeline/resume.h), on behalf of that many domains. */
+void mxcache_get_for(struct mxcache *c, const char *host, long domains, struct mxcache_waiter *w);
+
 /* w no longer wants its outcome (its domain was cut by --domain-timeout): its callback will not
  * run.  The probe goes on for the other domains, and w still counts in domains_sharing.  A no-op
  * for a waiter already called or cancelled. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "output/zwriter.h"
+#include "pipeline/paths.h"
 
 void outputs_init(struct outputs *o, const struct config *c, outputs_fail_fn fail, void *arg)
 {
@@ -33,59 +34,32 @@ static void fail(struct outputs *o, const char *what, const char *msg)
         o->fail(o->fail_arg, what, msg);
 }
 
-/* 1 when a and b name the same existing file. */
-static int same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-/* 1 when two outputs would write the same file. */
-static int same_output(const char *a, const char *b)
-{
-    return strcmp(a, "-") != 0 && (strcmp(a, b) == 0 || same_file(a, b));
-}
-
-/* 1 when output path (or its work file) is the file `read` (--resume, --previous). */
-static int overwrites(const char *read, const char *path)
-{
-    char work[4096];
-    return same_output(read, path) ||
-           (zwriter_partial_path(path, work, sizeof(work)) && same_file(read, work));
-}
-
 int outputs_check(const struct outputs *o, const struct config *cfg, FILE *err)
 {
     struct zwriter_error zerr;
-    if (cfg->resume && cfg->input && same_file(cfg->resume, cfg->input)) {
+    struct paths p = {.n = 0};
+    for (int i = 0; i < OUTPUTS__COUNT; i++)
+        paths_add(&p, o->f[i].option, o->f[i].path, PATHS_WRITE_PARTIAL);
+    if (o->f[OUTPUTS_DOMAIN].path) /* a scan, not a report: --metadata is one of its files */
+        paths_add(&p, "--metadata", cfg->metadata, PATHS_WRITE_TMP);
+    paths_add(&p, "INPUT", cfg->input, PATHS_READ);
+    paths_add(&p, "--resume", cfg->resume, PATHS_READ);
+    paths_add(&p, "--previous", cfg->previous, PATHS_READ);
+    for (int i = 0; i < cfg->n_blocklist; i++)
+        paths_add(&p, "--blocklist", cfg->blocklist[i], PATHS_READ);
+    paths_add(&p, "--ca-file", cfg->ca_file, PATHS_READ);
+    if (paths_check(&p, "mtasts-scan", err) != 0)
+        return -2;
+    if (cfg->resume && cfg->input && paths_same(cfg->resume, cfg->input)) {
         fprintf(err, "mtasts-scan: --resume %s: give the new results another -o file "
                      "(the earlier one is read, never overwritten)\n", cfg->resume);
         return -1;
     }
     for (int i = 0; i < OUTPUTS__COUNT; i++) {
         const struct outputs_file *f = &o->f[i];
-        if (!f->path)
-            continue;
-        if (cfg->resume && overwrites(cfg->resume, f->path)) {
-            fprintf(err, "mtasts-scan: --resume %s: give the new results another %s file "
-                         "(the earlier one is read, never overwritten)\n", cfg->resume, f->option);
-            return -1;
-        }
-        if (cfg->previous && overwrites(cfg->previous, f->path)) {
-            fprintf(err, "mtasts-scan: --previous %s: give the new results another %s file "
-                         "(the earlier scan is read, never overwritten)\n", cfg->previous, f->option);
-            return -1;
-        }
-        if (zwriter_check_path(f->path, 1, &zerr) != ZWRITER_OK) {
+        if (f->path && zwriter_check_path(f->path, 1, &zerr) != ZWRITER_OK) {
             fprintf(err, "mtasts-scan: %s: %s\n", f->option, zwriter_strerror(&zerr));
             return -1;
-        }
-        for (int j = 0; j < i; j++) {
-            if (o->f[j].path && same_output(f->path, o->f[j].path)) {
-                fprintf(err, "mtasts-scan: %s and %s name the same file %s\n", o->f[j].option,
-                        f->option, f->path);
-                return -1;
-            }
         }
     }
     return 0;
@@ -169,7 +143,8 @@ static void close_one(struct outputs *o, struct outputs_file *f, struct zwriter 
                 f->path, summary ? "summary is" : "rows are", kept);
 }
 
-void outputs_close(struct outputs *o, int started, int failed, const struct summary *sum, FILE *log)
+void outputs_close(struct outputs *o, int started, int incomplete, const struct summary *sum,
+                   FILE *log)
 {
     struct zwriter *summary = NULL;
     for (int i = 0; i < OUTPUTS__COUNT; i++)
@@ -178,11 +153,11 @@ void outputs_close(struct outputs *o, int started, int failed, const struct summ
     if (started && o->f[OUTPUTS_SUMMARY].path)
         summary = write_summary_json(o, sum);
     enum zwriter_close_mode mode = !started ? ZWRITER_DISCARD
-                                 : failed || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
+                                 : incomplete || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH;
     for (int i = 0; i < OUTPUTS__COUNT; i++)
         if (o->f[i].c)
             close_one(o, &o->f[i], NULL, mode, log);
     if (summary) /* a rename that failed above turns a publication into a kept work file */
         close_one(o, &o->f[OUTPUTS_SUMMARY], summary,
-                  failed || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH, log);
+                  incomplete || o->failed ? ZWRITER_KEEP_PARTIAL : ZWRITER_PUBLISH, log);
 }

@@ -4,8 +4,8 @@
  * opened, opening, the periodic flush, finishing, publishing and reporting an error once are
  * written once for all of them.  Each file is written as PATH.partial (output/zwriter.h) and the
  * work files are published together at the end, only when every one was written completely and
- * the run did not fail; otherwise they are kept and named on stderr, and earlier files stay as
- * they were.
+ * the run completed (not failed, not interrupted); otherwise they are kept and named on stderr,
+ * and earlier files stay as they were.
  */
 #ifndef MTASTS_OUTPUTS_H
 #define MTASTS_OUTPUTS_H
@@ -45,8 +45,11 @@ struct outputs {
 void outputs_init(struct outputs *o, const struct config *cfg, outputs_fail_fn fail, void *arg);
 
 /* Checks every path before any is opened, so that a bad --mx-output (or a left-over
- * PATH.partial) cannot cost a byte of an existing -o file: no two outputs on one file, none on
- * --resume or --previous, each writable.  Returns 0, or -1 after one line on err. */
+ * PATH.partial) cannot cost a byte of an existing -o file: no file the scan writes (the outputs,
+ * --metadata, their work files) is another of them or a file it reads (INPUT, --resume,
+ * --previous, --blocklist, --ca-file; pipeline/paths.h), and each output is writable.  Returns
+ * 0; -2 after one line on err when two options name one file (a usage error); -1 after one line
+ * when a path cannot be written. */
 int outputs_check(const struct outputs *o, const struct config *cfg, FILE *err);
 
 /* Opens the CSV outputs as work files.  Returns 0, or -1 with a message in err. */
@@ -62,9 +65,10 @@ void outputs_failed(struct outputs *o, enum outputs_id id);
 void outputs_tick(struct outputs *o, double now);
 
 /* Ends every output: finishes the CSV writers, writes --summary-json from sum (when started),
- * then publishes all (started, !failed and no error while finishing), keeps all as work files
- * (failed: the file names go to log) or removes them (!started: set-up failed).  Errors go
- * through fail. */
-void outputs_close(struct outputs *o, int started, int failed, const struct summary *sum, FILE *log);
+ * then publishes all (started, !incomplete and no error while finishing), keeps all as work files
+ * (incomplete: the run failed or was interrupted; the file names go to log) or removes them
+ * (!started: set-up failed).  Errors go through fail. */
+void outputs_close(struct outputs *o, int started, int incomplete, const struct summary *sum,
+                   FILE *log);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "output/csvin.h"
+#include "pipeline/strhash.h"
 #include "scanner/result.h"
 
 struct resume {
@@ -19,6 +20,11 @@ struct resume {
     size_t used;       /* distinct keys */
     size_t rows;       /* rows added */
     int truncated;
+    /* resume_load_mx: the MX hosts, and an index of them (entry + 1 per slot, 0 = empty) */
+    struct resume_mx_host *mx;
+    size_t n_mx, cap_mx;
+    uint32_t *mx_index;
+    size_t mx_slots;   /* a power of two, at least twice n_mx */
 };
 
 /* FNV-1a over the domain and the rank, then a 64-bit finaliser (splitmix64) so that the low bits
@@ -123,7 +129,79 @@ int resume_take_entry(struct resume *r, enum input_line_kind kind, const struct 
     return resume_take(r, e->rank, domain) == 1;
 }
 
+/* Counts one row's use of host.  0, or -1 on out of memory. */
+static int mx_note(struct resume *r, const char *host, size_t len)
+{
+    if (len == 0 || len >= RESULT_NAME_MAX)
+        return 0;
+    char name[RESULT_NAME_MAX];
+    memcpy(name, host, len);
+    name[len] = '\0';
+    if (2 * (r->n_mx + 1) > r->mx_slots) { /* grow and rehash */
+        size_t slots = r->mx_slots ? 2 * r->mx_slots : 1024;
+        uint32_t *idx = calloc(slots, sizeof(*idx));
+        if (idx == NULL)
+            return -1;
+        for (size_t i = 0; i < r->n_mx; i++) {
+            size_t s = strhash(r->mx[i].host) & (slots - 1);
+            while (idx[s])
+                s = (s + 1) & (slots - 1);
+            idx[s] = (uint32_t)(i + 1);
+        }
+        free(r->mx_index);
+        r->mx_index = idx;
+        r->mx_slots = slots;
+    }
+    size_t s = strhash(name) & (r->mx_slots - 1);
+    for (; r->mx_index[s]; s = (s + 1) & (r->mx_slots - 1))
+        if (strcmp(r->mx[r->mx_index[s] - 1].host, name) == 0) {
+            r->mx[r->mx_index[s] - 1].rows++;
+            return 0;
+        }
+    if (r->n_mx == r->cap_mx) {
+        size_t cap = r->cap_mx ? 2 * r->cap_mx : 256;
+        struct resume_mx_host *m = realloc(r->mx, cap * sizeof(*m));
+        if (m == NULL)
+            return -1;
+        r->mx = m;
+        r->cap_mx = cap;
+    }
+    char *copy = strdup(name);
+    if (copy == NULL)
+        return -1;
+    r->mx[r->n_mx] = (struct resume_mx_host){copy, 1};
+    r->mx_index[s] = (uint32_t)(++r->n_mx);
+    return 0;
+}
+
+/* The MX hosts a finished row asked for (see resume_load_mx). */
+static int mx_note_row(struct resume *r, const struct domain_result *row)
+{
+    if (row->starttls_status == STARTTLS_NOT_PROBED)
+        return 0;
+    if (row->mx[0] == '\0') /* the implicit MX: the domain itself was probed */
+        return mx_note(r, row->domain, strlen(row->domain));
+    for (const char *p = row->mx; *p;) {
+        size_t n = strcspn(p, ";");
+        if (mx_note(r, p, n) != 0)
+            return -1;
+        p += n + (p[n] == ';');
+    }
+    return 0;
+}
+
+const struct resume_mx_host *resume_mx_hosts(const struct resume *r, size_t *n)
+{
+    *n = r->n_mx;
+    return r->mx;
+}
+
 struct resume *resume_load(const char *path, char *err, size_t errlen)
+{
+    return resume_load_mx(path, 0, err, errlen);
+}
+
+struct resume *resume_load_mx(const char *path, int want_mx, char *err, size_t errlen)
 {
     struct resume *r = resume_new();
     struct domain_result *row = malloc(sizeof(*row));
@@ -135,7 +213,7 @@ struct resume *resume_load(const char *path, char *err, size_t errlen)
     }
     int rc;
     while ((rc = csvin_next(in, row)) == 1)
-        if (resume_add(r, row->rank, row->domain) < 0) {
+        if (resume_add(r, row->rank, row->domain) < 0 || (want_mx && mx_note_row(r, row) != 0)) {
             snprintf(err, errlen, "resume %s: out of memory", path);
             goto fail;
         }
@@ -169,6 +247,10 @@ void resume_free(struct resume *r)
 {
     if (r == NULL)
         return;
+    for (size_t i = 0; i < r->n_mx; i++)
+        free(r->mx[i].host);
+    free(r->mx);
+    free(r->mx_index);
     free(r->keys);
     free(r->counts);
     free(r);

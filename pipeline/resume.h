@@ -31,6 +31,22 @@ struct resume *resume_new(void);
  * resume_free. */
 struct resume *resume_load(const char *path, char *err, size_t errlen);
 
+/* As resume_load, and with want_mx also the MX hosts the earlier run asked the MX cache for: of
+ * every row whose starttls_status is not not_probed, each host of its `mx` column (the domain
+ * itself for an implicit MX).  A killed run loses the MX rows still held in its cache (they are
+ * written when a host's count is final), so the resumed run probes those hosts again
+ * (pipeline/scan.c); `merge --mx` keeps each (host, address) once. */
+struct resume *resume_load_mx(const char *path, int want_mx, char *err, size_t errlen);
+
+/* One MX host of resume_load_mx: its name and how many rows listed it.  Borrowed from r. */
+struct resume_mx_host {
+    char *host;
+    long rows;
+};
+
+/* The MX hosts collected (first-seen order); *n gets their number.  Borrowed from r. */
+const struct resume_mx_host *resume_mx_hosts(const struct resume *r, size_t *n);
+
 /* Adds one row's key.  Returns how many rows held the key before (0 = first), -1 on OOM. */
 long resume_add(struct resume *r, long rank, const char *domain);
 

@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "output/csvin.h"
 #include "output/csvout.h"
 #include "output/summary.h"
 #include "pipeline/blocklist.h"
@@ -36,11 +37,19 @@ struct scan_counters {
     unsigned long by_verdict[VERDICT__COUNT];
 };
 
+/* --resume with --mx-output: one MX host of the skipped rows, asked of the MX cache again. */
+struct reprobe {
+    struct mxcache_waiter w;
+    struct scan *s;
+};
+
 struct scan {
     const struct config *cfg;
     struct event_base *base;
     struct input *input;
     struct resume *resume;      /* NULL unless --resume */
+    struct reprobe *reprobe;    /* the MX hosts of the --resume rows, probed again (see open_resume) */
+    size_t n_reprobe, next_reprobe, reprobe_busy;
     struct outputs outs;
     struct csvout *out, *mx_out, *edge_out; /* the open writers of -o, --mx-output, --domain-mx-output */
     struct summary summary;
@@ -103,7 +112,8 @@ static void on_output_failed(void *arg, const char *what, const char *msg)
 static void maybe_done(struct scan *s)
 {
     size_t in_flight = s->cfg->concurrency - s->n_free;
-    if ((s->input_done || s->stopping) && in_flight == 0)
+    int reprobes_done = s->reprobe_busy == 0 && (s->stopping || s->next_reprobe == s->n_reprobe);
+    if ((s->input_done || s->stopping) && in_flight == 0 && reprobes_done)
         event_base_loopexit(s->base, NULL);
 }
 
@@ -145,10 +155,11 @@ static int check_dns_abort(struct scan *s, int finished)
     return 1;
 }
 
-/* --previous: the domain's changes since the old scan (pipeline/diff.h). */
-static void monitor_domain(struct scan *s, const struct domain_result *r)
+/* --previous: the domain's changes since the old scan (pipeline/diff.h); its old row was looked
+ * up when it finished (d->previous). */
+static void monitor_domain(struct scan *s, const struct domain *d)
 {
-    int rc = diff_monitor_domain(s->monitor, r);
+    int rc = diff_monitor_domain(s->monitor, d->previous, &d->result);
     if (rc == -1)
         outputs_failed(&s->outs, OUTPUTS_CHANGES);
     else if (rc < 0)
@@ -172,8 +183,6 @@ static void on_domain_finish(struct domain *d, void *arg)
     s->counters.done++;
     s->counters.by_verdict[d->result.verdict]++;
     summary_add(&s->summary, &d->result);
-    if (s->monitor)
-        diff_monitor_carry(s->monitor, &d->result);
     if (s->hooks)
         s->hooks->report(d, s->hooks->arg);
     else if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
@@ -181,7 +190,7 @@ static void on_domain_finish(struct domain *d, void *arg)
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
         outputs_failed(&s->outs, OUTPUTS_EDGE);
     if (s->monitor)
-        monitor_domain(s, &d->result);
+        monitor_domain(s, d);
     if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, &d->result))
         s->fail_on_domains++;
     domain_recycle(d);
@@ -216,13 +225,11 @@ static int next_entry(struct scan *s, struct input_entry *e, enum input_line_kin
 {
     struct input_line line;
     for (;;) {
-        if (s->hooks) { /* the DOMAIN arguments, judged like input lines */
+        if (s->hooks) { /* the DOMAIN arguments: each one gets a report, none is skipped */
             if (s->next_domain >= s->cfg->n_domains)
                 return 0;
             const char *a = s->cfg->domains[s->next_domain++];
-            *kind = input_parse_line(a, strlen(a), (long)s->next_domain, e);
-            if (*kind == INPUT_SKIP)
-                continue;
+            *kind = input_parse_argument(a, (long)s->next_domain, e);
             return 1;
         }
         int r = input_next(s->input, &line);
@@ -258,11 +265,40 @@ static void schedule_pump(struct scan *s, double wait)
     event_add(s->pump, &tv);
 }
 
+static void on_reprobe(struct mxcache_waiter *w, const struct mx_outcome *o)
+{
+    (void)o; /* its rows go to the MX table through on_mx_row, like every probe's */
+    struct reprobe *r = w->arg;
+    r->s->reprobe_busy--;
+    if (!r->s->stopping) /* not from here: a cached host calls back inside feed_reprobes */
+        event_active(r->s->pump, EV_TIMEOUT, 0);
+    maybe_done(r->s);
+}
+
+/* Asks the MX cache for the next hosts of the --resume rows, as long as it has fewer than
+ * --concurrency hosts in work, so they share the scan's pace with the domains. */
+static void feed_reprobes(struct scan *s)
+{
+    while (!s->stopping && s->next_reprobe < s->n_reprobe &&
+           mxcache_busy(s->env.mx) < (size_t)s->cfg->concurrency) {
+        size_t n;
+        const struct resume_mx_host *h = resume_mx_hosts(s->resume, &n);
+        struct reprobe *r = &s->reprobe[s->next_reprobe];
+        r->s = s;
+        r->w.cb = on_reprobe;
+        r->w.arg = r;
+        s->reprobe_busy++;
+        mxcache_get_for(s->env.mx, h[s->next_reprobe].host, h[s->next_reprobe].rows, &r->w);
+        s->next_reprobe++;
+    }
+}
+
 static void on_pump(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     struct scan *s = arg;
+    feed_reprobes(s);
     for (int batch = 0; batch < PUMP_BATCH; batch++) {
         if (s->stopping || s->input_done || s->n_free == 0)
             break;
@@ -329,6 +365,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     outputs_tick(&s->outs, now);
     if (show_progress(s))
         print_progress(s);
+    /* MX hosts of --resume rows still to ask, the cache having been full of jobs no domain waits
+     * for (cut by --domain-timeout): their ends wake nobody */
+    if (!s->stopping && s->next_reprobe < s->n_reprobe)
+        event_active(s->pump, EV_TIMEOUT, 0);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -376,16 +416,86 @@ static unsigned long count_lines(const char *path)
     return lines;
 }
 
+static void hold_stop_signals(int how);
+
+/* ---- signals while a table loads ----------------------------------------------------------- */
+
+static volatile sig_atomic_t load_signal;
+
+static void on_load_signal(int sig)
+{
+    load_signal = sig;
+}
+
+struct live_signals {
+    struct sigaction old_int, old_term;
+};
+
+/* SIGINT and SIGTERM are held during set-up (hold_stop_signals), but loading a --resume or
+ * --previous table can take long (or never end, on a device): between live_signals_begin and
+ * live_signals_end they raise csvin's interrupt flag instead, so the reader stops at its next
+ * block and the scan ends with status 130 before it scans anything. */
+static void live_signals_begin(struct live_signals *ls)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_load_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a read blocked on a pipe returns */
+    load_signal = 0;
+    sigaction(SIGINT, &sa, &ls->old_int);
+    sigaction(SIGTERM, &sa, &ls->old_term);
+    csvin_set_interrupt(&load_signal);
+    hold_stop_signals(SIG_UNBLOCK);
+}
+
+/* Holds the signals again; 1 (status 130 set, reason recorded) when one came while loading what. */
+static int live_signals_end(struct scan *s, struct live_signals *ls, const char *what)
+{
+    hold_stop_signals(SIG_BLOCK);
+    csvin_set_interrupt(NULL);
+    sigaction(SIGINT, &ls->old_int, NULL);
+    sigaction(SIGTERM, &ls->old_term, NULL);
+    if (!load_signal)
+        return 0;
+    fprintf(stderr, "mtasts-scan: %s while loading %s: stopped before scanning\n",
+            strsignal((int)load_signal), what);
+    metadata_reason(&s->md, "%s while loading %s: stopped before scanning", strsignal((int)load_signal), what);
+    s->exit_code = SCAN_EXIT_INTERRUPTED;
+    return 1;
+}
+
 static int open_resume(struct scan *s)
 {
     char err[512];
     if (!s->cfg->resume)
         return 0;
-    s->resume = resume_load(s->cfg->resume, err, sizeof(err));
+    /* A killed run's MX table lacks the rows its cache still held (they are written when a
+     * host's count is final): the MX hosts of the rows skipped here are probed again, so the
+     * merged MX table has every host (`merge --mx` keeps each (host, address) once). */
+    const struct config *c = s->cfg;
+    int want_mx = c->mx_output && !c->dns_only && c->starttls != STARTTLS_MODE_NONE;
+    struct live_signals ls;
+    live_signals_begin(&ls);
+    s->resume = resume_load_mx(c->resume, want_mx, err, sizeof(err));
+    if (live_signals_end(s, &ls, "--resume")) {
+        resume_free(s->resume);
+        s->resume = NULL;
+        return -1;
+    }
     if (!s->resume) {
         scan_error(s, err);
         return -1;
     }
+    resume_mx_hosts(s->resume, &s->n_reprobe);
+    if (s->n_reprobe > 0 && (s->reprobe = calloc(s->n_reprobe, sizeof(*s->reprobe))) == NULL) {
+        scan_error(s, "resume: out of memory");
+        return -1;
+    }
+    if (s->n_reprobe > 0 && c->progress != PROGRESS_OFF)
+        fprintf(stderr, "mtasts-scan: resuming: the %zu MX hosts of those rows are probed again "
+                        "for --mx-output (an earlier run killed before its end lost their rows)\n",
+                s->n_reprobe);
     if (s->cfg->progress != PROGRESS_OFF)
         fprintf(stderr, "mtasts-scan: resuming: %zu domains already done in %s%s\n",
                 resume_count(s->resume), s->cfg->resume,
@@ -404,13 +514,21 @@ static int open_monitor(struct scan *s)
     changes_opts_defaults(&o);
     o.expiry_days = c->expiry_days;
     o.testing_days = c->testing_days;
-    s->monitor = diff_monitor_open(c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
-                                   c->has_fail_on ? &c->fail_on : NULL, stderr);
+    struct live_signals ls;
+    live_signals_begin(&ls);
+    s->monitor = diff_monitor_open("mtasts-scan: --previous", c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
+                                   c->has_fail_on ? &c->fail_on : NULL, c->allow_partial, stderr);
+    if (live_signals_end(s, &ls, "--previous")) {
+        diff_monitor_free(s->monitor);
+        s->monitor = NULL;
+        return -1;
+    }
     if (!s->monitor) {
         metadata_reason(&s->md, "--previous %s could not be read", c->previous);
         return -1;
     }
     diff_monitor_defer_certs(s->monitor);
+    s->env.monitor = s->monitor;
     return 0;
 }
 
@@ -541,19 +659,21 @@ static int open_events(struct scan *s)
     return 0;
 }
 
-/* 1 when this run must not replace earlier results: it failed (a write error, unreadable input,
- * no resolver answering...).  An interrupted scan (130) did not fail: its rows are complete and
- * --resume takes it from there. */
-static int run_failed(const struct scan *s)
+/* 1 when this run's files must not take their final names: it failed (a write error, unreadable
+ * input, no resolver answering...) or was interrupted (SIGINT/SIGTERM, 130).  One rule for every
+ * output: only a scan that read its input to the end publishes; any other keeps NAME.partial,
+ * so a day cut short is never read as a finished one (by `diff`, `--previous` or a report), and
+ * --resume takes it from there.  Its --metadata record says "interrupted" or "failed". */
+static int run_incomplete(const struct scan *s)
 {
-    return s->exit_code != SCAN_EXIT_OK && s->exit_code != SCAN_EXIT_INTERRUPTED;
+    return s->exit_code != SCAN_EXIT_OK;
 }
 
-/* Closes the outputs (published together only when the run did not fail, see outputs.h), the
+/* Closes the outputs (published together only when the run completed, see outputs.h), the
  * input and the resume file.  An output error sets the exit status through fatal(). */
 static void close_files(struct scan *s, int started)
 {
-    outputs_close(&s->outs, started, run_failed(s), &s->summary, stderr);
+    outputs_close(&s->outs, started, run_incomplete(s), &s->summary, stderr);
     s->out = s->mx_out = s->edge_out = NULL;
     if (s->input)
         input_close(s->input);
@@ -595,6 +715,8 @@ static void print_final(struct scan *s)
 static void abandon_in_flight(struct scan *s)
 {
     s->abandoning = 1;
+    for (size_t i = 0; i < s->next_reprobe; i++)
+        mxcache_cancel_waiter(s->env.mx, &s->reprobe[i].w);
     for (long i = 0; i < s->cfg->concurrency && s->pool; i++)
         if (s->pool[i].stage != DOMAIN_IDLE) {
             domain_recycle(&s->pool[i]);
@@ -624,6 +746,7 @@ static void free_all(struct scan *s)
     event_base_free(s->base);
     free(s->pool);
     free(s->free_list);
+    free(s->reprobe);
     diff_monitor_free(s->monitor);
 }
 
@@ -749,8 +872,9 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
     outputs_init(&s.outs, hooks ? NULL : cfg, on_output_failed, &s); /* a report writes no file */
-    if (outputs_check(&s.outs, cfg, stderr) < 0)
-        return SCAN_EXIT_FATAL;
+    int checked = outputs_check(&s.outs, cfg, stderr);
+    if (checked < 0)
+        return checked == -2 ? SCAN_EXIT_USAGE : SCAN_EXIT_FATAL;
     hold_stop_signals(SIG_BLOCK);
     s.base = event_base_new();
     if (!s.base) {
@@ -765,13 +889,14 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
      * --metadata record is written (status running) before any output is opened. */
     if (open_services(&s) < 0 || open_pool(&s) < 0 || metadata_start(&s) < 0 || open_files(&s) < 0 ||
         open_events(&s) < 0) {
-        s.exit_code = SCAN_EXIT_FATAL;
+        if (s.exit_code != SCAN_EXIT_INTERRUPTED) /* a signal while loading --resume/--previous */
+            s.exit_code = SCAN_EXIT_FATAL;
         metadata_attach(&s);
         if (!s.md_failed)
             metadata_save(&s, 1);
         close_files(&s, 0);
         free_all(&s);
-        return SCAN_EXIT_FATAL;
+        return s.exit_code;
     }
     hold_stop_signals(SIG_UNBLOCK);
     s.total_lines = hooks ? (unsigned long)cfg->n_domains : count_lines(cfg->input);

@@ -5,6 +5,8 @@
  */
 #include "scanner/changes.h"
 
+#include "lib/isotime.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -130,8 +132,8 @@ void changes_row_init(struct changes_row *row)
 void changes_opts_defaults(struct changes_opts *o)
 {
     memset(o, 0, sizeof(*o));
-    o->expiry_days = 30;
-    o->testing_days = 30;
+    o->expiry_days = CHANGES_EXPIRY_DAYS;
+    o->testing_days = CHANGES_TESTING_DAYS;
 }
 
 /* ---- emitting ---- */
@@ -405,16 +407,6 @@ time_t changes_testing_since(const struct changes_view *o, const struct changes_
     return since;
 }
 
-/* "2026-11-22T06:10:33Z", as the CSV tables write times. */
-static const char *time_text(time_t t, char *buf, size_t size)
-{
-    struct tm tm;
-    buf[0] = '\0';
-    if (t != 0 && gmtime_r(&t, &tm) != NULL)
-        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 /* Certificates whose expiry NEW saw: the policy host's, and (with MX data) each MX host's of a
  * domain that publishes MTA-STS.  One cert_expired and one cert_expiring row at most, naming
  * every certificate; after = the earliest expiry, before = the earliest expiry the old scan saw
@@ -437,7 +429,7 @@ static void cert_note(struct certs *c, const char *what, time_t not_after, time_
     if (not_after == 0 || now == 0)
         return;
     char when[32], item[RESULT_NAME_MAX + 64];
-    time_text(not_after, when, sizeof(when));
+    isotime_format(not_after, when, sizeof(when));
     if (not_after <= now) {
         snprintf(item, sizeof(item), "%s expired %s", what, when);
         result_list_add(c->expired, sizeof(c->expired), item);
@@ -478,12 +470,12 @@ static void rule_certs(struct emitter *e, const struct changes_view *o, const st
     }
     char when[32], was[32];
     if (c.expired[0])
-        emit(e, CHANGE_CERT_EXPIRED, CHANGE_SEVERITY_ERROR, time_text(c.was_expired, was, sizeof(was)),
-             time_text(c.first_expired, when, sizeof(when)), "certificate %s", c.expired);
+        emit(e, CHANGE_CERT_EXPIRED, CHANGE_SEVERITY_ERROR, isotime_format(c.was_expired, was, sizeof(was)),
+             isotime_format(c.first_expired, when, sizeof(when)), "certificate %s", c.expired);
     if (c.expiring[0])
         emit(e, CHANGE_CERT_EXPIRING, CHANGE_SEVERITY_WARNING,
-             time_text(c.was_expiring, was, sizeof(was)),
-             time_text(c.first_expiring, when, sizeof(when)), "certificate %s (--expiry-days %ld)",
+             isotime_format(c.was_expiring, was, sizeof(was)),
+             isotime_format(c.first_expiring, when, sizeof(when)), "certificate %s (--expiry-days %ld)",
              c.expiring, opt->expiry_days);
 }
 

@@ -107,9 +107,12 @@ typedef void (*changes_emit_fn)(void *ctx, const struct changes_row *row);
 /* Expiry of the certificate of MX host (lower-case name); 0 = unknown.  NULL = no MX data. */
 typedef time_t (*changes_mx_cert_fn)(void *ctx, const char *host);
 
+#define CHANGES_EXPIRY_DAYS 30L  /* the default cert_expiring window (--expiry-days) */
+#define CHANGES_TESTING_DAYS 30L /* the default stuck_in_testing distance (--testing-days) */
+
 struct changes_opts {
-    long expiry_days;           /* cert_expiring window, from NEW's scanned_at (default 30) */
-    long testing_days;          /* stuck_in_testing: scans at least this far apart (default 30) */
+    long expiry_days;           /* cert_expiring window, from NEW's scanned_at (CHANGES_EXPIRY_DAYS) */
+    long testing_days;          /* stuck_in_testing: scans at least this far apart (CHANGES_TESTING_DAYS) */
     changes_mx_cert_fn mx_cert; /* NEW's MX certificates; may be NULL */
     void *mx_cert_ctx;
     changes_mx_cert_fn old_mx_cert; /* OLD's, for the `before` of certificate rows; may be NULL */
@@ -120,13 +123,13 @@ struct changes_opts {
 
 void changes_opts_defaults(struct changes_opts *o);
 
-/* Reports every change between old and new (either may be NULL: domain added / removed) through
- * emit, in code order, one row per (domain, change).  Returns the number of rows. */
 /* Since when NEW's valid policy has been in mode testing without a break, as far as OLD shows:
  * OLD's testing_since (its scan time for a file without the column) when both are in mode
  * testing, else NEW's own.  0 when NEW is not in mode testing.  old may be NULL.  Pure. */
 time_t changes_testing_since(const struct changes_view *old, const struct changes_view *new);
 
+/* Reports every change between old and new (either may be NULL: domain added / removed) through
+ * emit, in code order, one row per (domain, change).  Returns the number of rows. */
 int changes_detect(const struct changes_view *old, const struct changes_view *new,
                    const struct changes_opts *o, changes_emit_fn emit, void *ctx);
 

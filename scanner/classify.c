@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/isotime.h"
 #include "scanner/tlscheck.h"
 
 enum issue_code classify_fetch_issue(enum https_fetch_status s)
@@ -77,13 +78,9 @@ void classify_probes_add(struct classify_probes *p, const char *addr,
     int i = p->n_addr++;
     p->addr[i].status = (unsigned char)r->status;
     p->addr[i].tls_flags = (unsigned char)r->tls.flags;
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    if (r->tls.not_after[0] && strptime(r->tls.not_after, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-        time_t t = timegm(&tm);
-        if (p->cert_not_after == 0 || t < p->cert_not_after)
-            p->cert_not_after = t;
-    }
+    time_t t = r->tls.not_after;
+    if (t != 0 && (p->cert_not_after == 0 || t < p->cert_not_after))
+        p->cert_not_after = t;
     if (r->status == SMTP_PROBE_OK || p->first_bad >= 0)
         return;
     p->first_bad = i;
@@ -361,9 +358,14 @@ static void note_published(const struct classify_facts *f, struct domain_result 
                                             : POLICY_STATUS_INVALID;
     if (f->policy) {
         r->policy_mode = f->policy->mode;
-        /* a series of scans carries it back (--previous, changes_testing_since) */
-        if (f->policy->valid && f->policy->mode == POLICY_MODE_TESTING)
+        /* a series of scans carries the start of the run back (--previous: the previous row's
+         * value is a fact; the same rule as changes_testing_since) */
+        if (f->policy->valid && f->policy->mode == POLICY_MODE_TESTING) {
             r->testing_since = r->scanned_at;
+            if (f->previous_testing_since != 0 &&
+                (r->testing_since == 0 || f->previous_testing_since < r->testing_since))
+                r->testing_since = f->previous_testing_since;
+        }
         r->policy_max_age = f->policy->max_age;
         for (size_t i = 0; i < f->policy->n_mx; i++)
             result_list_add(r->policy_mx, sizeof(r->policy_mx), f->policy->mx[i]);
@@ -419,12 +421,10 @@ static void note_expiry(const struct classify_facts *f, struct domain_result *r,
                         time_t t)
 {
     long days = or_default(f->thresholds.expiry_days, CLASSIFY_EXPIRY_DAYS);
-    if (f->thresholds.expiry_days < 0 || t == 0 || t <= f->finished_at || t - f->finished_at > (time_t)days * 86400)
+    if (!classify_expiring_soon(t, f->finished_at, f->thresholds.expiry_days))
         return;
     char when[32];
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+    isotime_format_date(t, when, sizeof(when));
     issue_set_add(&r->issues, ISSUE_CERT_EXPIRING_SOON);
     result_add_detail(r, "certificate of %s expires %s (within %ld days)", host, when, days);
 }
@@ -465,11 +465,38 @@ static void note_cert_advice(const struct classify_facts *f, struct domain_resul
     }
 }
 
+int classify_expiring_soon(time_t not_after, time_t now, long expiry_days)
+{
+    long days = or_default(expiry_days, CLASSIFY_EXPIRY_DAYS);
+    return expiry_days >= 0 && not_after != 0 && not_after > now &&
+           not_after - now <= (time_t)days * 86400;
+}
+
+int classify_is_failure(const struct domain_result *row)
+{
+    switch (row->verdict) {
+    case VERDICT_ENFORCE_OK:
+    case VERDICT_TESTING_OK:
+    case VERDICT_MODE_NONE:
+    case VERDICT_NOT_DEPLOYED:
+        break;
+    default:
+        return 1;
+    }
+    for (int c = 0; c < ISSUE__COUNT; c++)
+        if (issue_set_has(&row->issues, (enum issue_code)c) &&
+            issue_severity((enum issue_code)c) == SEVERITY_ERROR)
+            return 1;
+    return 0;
+}
+
 /* The advisory codes (docs/codes.md): reported, never changing the verdict. */
 static void note_advice(const struct classify_facts *f, struct domain_result *r)
 {
     if (r->verdict == VERDICT_SCANNER_ERROR)
         return;
+    if (r->verdict == VERDICT_DNS_ERROR) /* the verdict's finding, with its fix (issue 19) */
+        issue_set_add(&r->issues, ISSUE_DNS_LOOKUP_FAILED);
     note_policy_advice(f, r);
     note_record_advice(f, r);
     note_cert_advice(f, r);
@@ -498,6 +525,10 @@ static void classify_core(const struct classify_facts *f, struct domain_result *
     result_copy(r->domain, sizeof(r->domain), f->domain ? f->domain : "");
     r->rank = f->rank;
     r->scanned_at = f->finished_at;
+    if (f->policy_fetch_retried)
+        result_list_add(r->retried, sizeof(r->retried), "policy_fetch");
+    if (f->mx_probe_retried)
+        result_list_add(r->retried, sizeof(r->retried), "mx_probe");
     if (f->input_invalid) {
         r->verdict = VERDICT_INPUT_INVALID;
         result_add_detail(r, "%s", f->input_reason ? f->input_reason : "invalid input line");

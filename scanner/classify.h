@@ -114,9 +114,17 @@ struct classify_facts {
     const struct classify_fetch_try *fetch_failed; /* policy-host addresses that failed, in the */
     size_t n_fetch_failed;                         /* order tried (fetch is the last try) */
     struct classify_thresholds thresholds;
+    /* Facts of the scan around the domain, placed in the row by classify (issue 19: the row has
+     * one writer): */
+    int policy_fetch_retried;       /* the policy fetch was tried again after a timeout */
+    int mx_probe_retried;           /* a probe of one of its MX hosts was (--retry-timeouts) */
+    time_t previous_testing_since;  /* --previous: since when its valid policy had been in mode
+                                       testing at the previous scan (pipeline/diff); 0 = not, or
+                                       no previous scan */
 };
 
-/* Fills every field of r (after result_init) from the facts. */
+/* Fills r (after result_init) from the facts: every column of the domain table and the MX edges.
+ * Only check's resolver comparison adds to a row afterwards (classify_resolvers). */
 void classify_domain(const struct classify_facts *f, struct domain_result *r);
 
 /* Adds resolvers_disagree with its detail to an already classified row: the answers of several
@@ -124,6 +132,15 @@ void classify_domain(const struct classify_facts *f, struct domain_result *r);
  * record that differs ("_mta-sts.example.com TXT: 192.0.2.1 says ...; 192.0.2.2 says ..."),
  * "; "-joined; "" or NULL = they agree and nothing is added. */
 void classify_resolvers(const char *differences, struct domain_result *r);
+
+/* 1 when the domain of row fails (`check` exits 1, the report paints it red): a verdict other
+ * than enforce_ok, testing_ok, mode_none and not_deployed, or any code of severity error. */
+int classify_is_failure(const struct domain_result *row);
+
+/* 1 when a certificate that expires at not_after (0 = unknown: never) is within expiry_days
+ * (0 = CLASSIFY_EXPIRY_DAYS, < 0 = never) after now and not yet expired: the rule of
+ * cert_expiring_soon, for the row and for the report's list of the hosts concerned. */
+int classify_expiring_soon(time_t not_after, time_t now, long expiry_days);
 
 /* Maps a failed HTTPS fetch to its policy_* issue code. */
 enum issue_code classify_fetch_issue(enum https_fetch_status s);

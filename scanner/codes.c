@@ -69,6 +69,7 @@ const char *issue_str(enum issue_code c)
     case ISSUE_STS_TXT_EXTRA_RECORDS: return "sts_txt_extra_records";
     case ISSUE_RESOLVERS_DISAGREE: return "resolvers_disagree";
     case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "policy_fetch_other_address_failed";
+    case ISSUE_DNS_LOOKUP_FAILED: return "dns_lookup_failed";
     case ISSUE__COUNT: break;
     }
     return "unknown";
@@ -122,6 +123,7 @@ enum issue_severity issue_severity(enum issue_code c)
     case ISSUE_MX_TLS_FAILED:
     case ISSUE_CERT_CHAIN_INCOMPLETE: /* the certificate does not verify: a sender refuses */
     case ISSUE_SCANNER_ERROR:         /* nothing could be vouched for: scan again */
+    case ISSUE_DNS_LOOKUP_FAILED:     /* a sender cannot find the policy or the mail hosts */
         return SEVERITY_ERROR;
     case ISSUE_TLSRPT_INVALID:
     case ISSUE_TLSRPT_MULTIPLE:
@@ -184,6 +186,7 @@ const char *issue_rule(enum issue_code c)
     case ISSUE_STS_TXT_EXTRA_RECORDS: return "RFC 8461 §3.1: records at _mta-sts.DOMAIN not starting with v=STSv1 are ignored.";
     case ISSUE_RESOLVERS_DISAGREE: return "RFC 8461 §3.1: senders use whatever their resolver answers, so all resolvers should agree.";
     case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "RFC 8461 §3.3: a sender may try any address of the policy host; each must serve the policy.";
+    case ISSUE_DNS_LOOKUP_FAILED: return "RFC 8461 §3.1, §5: a sender must look up the MX and _mta-sts TXT records of a domain to find and apply its policy.";
     case ISSUE__COUNT: break;
     }
     return "";
@@ -231,6 +234,7 @@ const char *issue_fix(enum issue_code c)
     case ISSUE_STS_TXT_EXTRA_RECORDS: return "delete the TXT records at {sts_name} that do not start with v=STSv1 (SPF belongs at {domain})";
     case ISSUE_RESOLVERS_DISAGREE: return "wait for the TTL of the changed records to pass, or make every authoritative server of {domain} serve the same records";
     case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "make every address of {policy_host} ({hosts} failed) serve {policy_url}, or remove the failing A/AAAA records";
+    case ISSUE_DNS_LOOKUP_FAILED: return "make every authoritative name server of {domain} answer the MX query for {domain} and the TXT query for {sts_name} (the detail says which lookup failed and how), then check again";
     case ISSUE__COUNT: break;
     }
     return "";

@@ -74,6 +74,9 @@ enum issue_code {
     ISSUE_STS_TXT_EXTRA_RECORDS,  /* other TXT records beside v=STSv1 at _mta-sts.<d> */
     ISSUE_RESOLVERS_DISAGREE,     /* `check` with several --resolver: answers differ */
     ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED, /* one policy-host address failed, another served */
+    /* Added with issue 19: */
+    ISSUE_DNS_LOOKUP_FAILED,      /* verdict dns_error: the MX, _mta-sts TXT or implicit-MX address
+                                     lookup failed (check's finding, so the verdict has a fix) */
     ISSUE__COUNT
 };
 

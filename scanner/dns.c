@@ -547,52 +547,57 @@ long dns_parse_txt_ttl(const unsigned char *abuf, int alen)
     return best;
 }
 
+void dns_parse_txt(const unsigned char *abuf, int alen, unsigned char *buf,
+                   struct dns_txt_answer *out)
+{
+    struct ares_txt_ext *txt = NULL;
+    memset(out, 0, sizeof(*out));
+    out->ttl = dns_parse_txt_ttl(abuf, alen);
+    int st = ares_parse_txt_reply_ext(abuf, alen, &txt);
+    out->status = dns_status_from_ares(st);
+    if (st != ARES_SUCCESS)
+        return;
+    size_t used = 0;
+    for (struct ares_txt_ext *t = txt; t; t = t->next) {
+        if (t->record_start) {
+            if (out->n == DNS_TXT_MAX)
+                break;
+            out->rec[out->n].data = buf + used;
+            out->rec[out->n].len = 0;
+            out->rec[out->n].n_strings = 0;
+            out->n++;
+        }
+        if (out->n == 0)
+            continue;
+        memcpy(buf + used, t->txt, t->length);
+        used += t->length;
+        struct txt_record *rec = &out->rec[out->n - 1];
+        rec->len += t->length;
+        if (rec->n_strings < TXT_STRINGS_MAX)
+            rec->string_len[rec->n_strings++] = (unsigned short)t->length;
+        else
+            rec->string_len[TXT_STRINGS_MAX - 1] =
+                (unsigned short)(rec->string_len[TXT_STRINGS_MAX - 1] + t->length);
+    }
+    if (out->n == 0)
+        out->status = DNS_NODATA;
+    ares_free_data(txt);
+}
+
 static void deliver_txt(struct query *q, int status, unsigned char *abuf, int alen)
 {
     struct dns_txt_answer a;
-    struct ares_txt_ext *txt = NULL;
-    unsigned char *buf = NULL;
     memset(&a, 0, sizeof(a));
     a.status = dns_status_from_ares(status);
-    a.ttl = status == ARES_SUCCESS ? dns_parse_txt_ttl(abuf, alen) : -1;
-    if (status == ARES_SUCCESS) {
-        int st = ares_parse_txt_reply_ext(abuf, alen, &txt);
-        a.status = dns_status_from_ares(st);
-        /* one buffer large enough for every record concatenated: never more than the answer */
-        buf = (st == ARES_SUCCESS) ? malloc((size_t)alen + 1) : NULL;
-        if (st == ARES_SUCCESS && !buf)
-            a.status = DNS_INTERNAL_ERROR;
-    }
-    if (buf) {
-        size_t used = 0;
-        for (struct ares_txt_ext *t = txt; t; t = t->next) {
-            if (t->record_start) {
-                if (a.n == DNS_TXT_MAX)
-                    break;
-                a.rec[a.n].data = buf + used;
-                a.rec[a.n].len = 0;
-                a.rec[a.n].n_strings = 0;
-                a.n++;
-            }
-            if (a.n == 0)
-                continue;
-            memcpy(buf + used, t->txt, t->length);
-            used += t->length;
-            struct txt_record *rec = &a.rec[a.n - 1];
-            rec->len += t->length;
-            if (rec->n_strings < TXT_STRINGS_MAX)
-                rec->string_len[rec->n_strings++] = (unsigned short)t->length;
-            else
-                rec->string_len[TXT_STRINGS_MAX - 1] =
-                    (unsigned short)(rec->string_len[TXT_STRINGS_MAX - 1] + t->length);
-        }
-        if (a.n == 0)
-            a.status = DNS_NODATA;
-    }
+    a.ttl = -1;
+    /* one buffer large enough for every record concatenated: never more than the answer */
+    unsigned char *buf = status == ARES_SUCCESS ? malloc((size_t)alen + 1) : NULL;
+    if (status == ARES_SUCCESS && !buf)
+        a.status = DNS_INTERNAL_ERROR;
+    if (buf)
+        dns_parse_txt(abuf, alen, buf, &a);
     q->u.txt(&a, q->arg);
     free(buf);
-    if (txt)
-        ares_free_data(txt);
 }
 
 void dns_addr_merge(const struct sockaddr_storage *v4, size_t n4, enum dns_status st4,

@@ -182,5 +182,11 @@ void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out
  * records are skipped; RFC 2181 §8: a TTL with the top bit set counts as 0); -1 when the answer
  * has no TXT record or is malformed.  c-ares 1.18's TXT parser drops TTLs, hence this walk. */
 long dns_parse_txt_ttl(const unsigned char *abuf, int alen);
+/* Fills out from a raw TXT answer (no network): status, ttl (dns_parse_txt_ttl) and up to
+ * DNS_TXT_MAX records, each the concatenation of its character-strings with their lengths.
+ * The records' bytes are copied into buf (alen + 1 bytes, the caller's: out->rec[].data point
+ * into it). */
+void dns_parse_txt(const unsigned char *abuf, int alen, unsigned char *buf,
+                   struct dns_txt_answer *out);
 
 #endif

@@ -13,8 +13,8 @@
 
 enum policy_mode { POLICY_MODE_UNSET = 0, POLICY_MODE_ENFORCE, POLICY_MODE_TESTING, POLICY_MODE_NONE };
 const char *policy_mode_str(enum policy_mode m); /* "enforce", "testing", "none", "" */
-/* Parses a cell written by policy_mode_str ("" = UNSET); 0 on success, -1 when unknown. */
-int policy_mode_parse(const char *s); /* the mode named s ("" = unset), or -1 */
+/* Parses a cell written by policy_mode_str: the mode named s ("" = UNSET), or -1 when unknown. */
+int policy_mode_parse(const char *s);
 
 struct policy {
     enum policy_mode mode;

@@ -3,9 +3,10 @@
  * what a scan found about one domain (the classified row plus the evidence the scan keeps only for
  * reports: every TXT record, the policy text, each policy-host address's fetch, each MX address's
  * probe) as a terminal report (80 columns, colour on request) or one JSON object, with every
- * finding's code, severity, RFC rule and a fix written for that domain.  It judges nothing: the
- * verdict and the codes are scanner/classify's; the severities, rules and fix templates are
- * scanner/codes'.  No network, no globals: tests/test_report.c pins it down.
+ * finding's code, severity, RFC rule and a fix written for that domain.  It judges nothing itself:
+ * the verdict, the codes, which domain fails (classify_is_failure) and which certificates expire
+ * soon (classify_expiring_soon) are scanner/classify's; which TXT records count is txt's
+ * (txt_is_candidate); the severities, rules and fix templates are scanner/codes'.  No network, no globals: tests/test_report.c pins it down.
  */
 #ifndef MTASTS_REPORT_H
 #define MTASTS_REPORT_H
@@ -16,6 +17,7 @@
 #include "scanner/https_fetch.h"
 #include "scanner/result.h"
 #include "scanner/smtp_probe.h"
+#include "scanner/txt.h"
 
 #define REPORT_WIDTH 80
 
@@ -30,13 +32,12 @@ struct report_probe {
 struct report_view {
     const struct domain_result *row;         /* required */
     const struct dns_mx_answer *mx;          /* the MX answer (preferences) */
-    const char *const *sts_txt;              /* every record at _mta-sts, printable */
+    const struct txt_record *sts_txt;        /* every record at _mta-sts, as published (the
+                                                text form escapes for the terminal, the JSON
+                                                carries the bytes) */
     size_t n_sts_txt;
-    const char *const *tlsrpt_txt;           /* every record at _smtp._tls, printable */
+    const struct txt_record *tlsrpt_txt;     /* every record at _smtp._tls, as published */
     size_t n_tlsrpt_txt;
-    const char *const *sts_shown;            /* per record of sts_txt: its character-strings
-                                                quoted as published, or NULL (one string) */
-    const char *const *tlsrpt_shown;         /* the same for tlsrpt_txt */
     long tlsrpt_ttl;                         /* -1 unknown */
     const char *const *policy_addr;          /* addresses of mta-sts.<d>, in answer order */
     size_t n_policy_addr;
@@ -54,10 +55,6 @@ struct report_view {
  * {policy_host}, {policy_url}, {sts_name}, {tlsrpt_name} and {hosts} (the hosts the code
  * concerns, from the row's MX edges and the probes) filled in.  Always NUL-terminated. */
 void report_fix(enum issue_code c, const struct report_view *v, char *buf, size_t size);
-
-/* 1 when the domain makes `check` exit 1: a verdict other than enforce_ok, testing_ok, mode_none
- * and not_deployed, or any finding of severity error. */
-int report_is_failure(const struct domain_result *row);
 
 /* The report as text for a terminal, lines at most REPORT_WIDTH columns; colour: ANSI colours. */
 void report_text(FILE *out, const struct report_view *v, int colour);

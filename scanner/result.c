@@ -31,14 +31,6 @@ const char *starttls_status_str(enum starttls_status s)
 
 /* The enums above are dense from 0, so a parser tries each value's string (the switches stay the
  * one place that names them). */
-int txt_status_parse(const char *s)
-{
-    for (int v = TXT_STATUS_NOT_QUERIED; v <= TXT_STATUS_ERROR; v++)
-        if (strcmp(s, txt_status_str((enum txt_status)v)) == 0)
-            return v;
-    return -1;
-}
-
 int policy_status_parse(const char *s)
 {
     for (int v = POLICY_STATUS_NOT_FETCHED; v <= POLICY_STATUS_INVALID; v++)

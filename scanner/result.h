@@ -47,8 +47,8 @@ enum mx_coverage {
     MX_COVERAGE_PARTIAL
 };
 const char *mx_coverage_str(enum mx_coverage c); /* "", "all", "none", "partial" */
-/* Parses a cell written by mx_coverage_str; 0 on success, -1 when unknown. */
-int mx_coverage_parse(const char *s); /* the coverage named s ("" = not checked), or -1 */
+/* Parses a cell written by mx_coverage_str: the coverage named s ("" = not checked), or -1. */
+int mx_coverage_parse(const char *s);
 
 /* What the STARTTLS probes of one MX host came to, for the edge table. */
 enum mx_probe_state {
@@ -100,8 +100,9 @@ struct domain_result {
     /* Outcome of each lookup; DNS_OK (empty cell) when it answered with records or was not made. */
     enum dns_status mx_dns, sts_dns, tlsrpt_dns, policy_host_dns, implicit_mx_dns;
     char retried[64];   /* steps that timed out connecting and were tried again (--retry-timeouts) */
-    time_t testing_since; /* valid policy in mode testing: since when without a break, carried over
-                             --previous scans (pipeline/diff); 0 = not in mode testing */
+    time_t testing_since; /* valid policy in mode testing: since when without a break, carried
+                             over --previous scans (classify, from the old row's value that
+                             pipeline/diff finds); 0 = not in mode testing */
     /* The edge table: one entry per MX host (or the implicit MX), in preference order. */
     size_t n_mx;
     struct result_mx mxs[DNS_MX_MAX];

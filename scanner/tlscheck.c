@@ -273,12 +273,13 @@ static void dns_sans(X509 *cert, char *buf, size_t size)
     GENERAL_NAMES_free(names);
 }
 
-static void time_iso(const ASN1_TIME *t, char *buf, size_t size)
+/* The certificate time t as a time_t; 0 when absent or unreadable. */
+static time_t asn1_time(const ASN1_TIME *t)
 {
     struct tm tm;
-    buf[0] = '\0';
-    if (t != NULL && ASN1_TIME_to_tm(t, &tm) == 1)
-        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+        return 0;
+    return timegm(&tm);
 }
 
 void tlscheck_verdict(SSL *ssl, struct tlscheck_info *info)
@@ -319,7 +320,7 @@ void tlscheck_inspect(SSL *ssl, struct tlscheck_info *info)
     name_oneline(X509_get_subject_name(cert), info->subject, sizeof(info->subject));
     name_oneline(X509_get_issuer_name(cert), info->issuer, sizeof(info->issuer));
     dns_sans(cert, info->sans, sizeof(info->sans));
-    time_iso(X509_get0_notAfter(cert), info->not_after, sizeof(info->not_after));
+    info->not_after = asn1_time(X509_get0_notAfter(cert));
 }
 
 void tlscheck_cert_facts(SSL *ssl, struct tlscheck_cert *c)
@@ -330,10 +331,7 @@ void tlscheck_cert_facts(SSL *ssl, struct tlscheck_cert *c)
         return;
     name_oneline(X509_get_issuer_name(cert), c->issuer, sizeof(c->issuer));
     dns_sans(cert, c->sans, sizeof(c->sans));
-    struct tm tm;
-    const ASN1_TIME *t = X509_get0_notAfter(cert);
-    if (t != NULL && ASN1_TIME_to_tm(t, &tm) == 1)
-        c->not_after = timegm(&tm);
+    c->not_after = asn1_time(X509_get0_notAfter(cert));
 }
 
 void tlscheck_last_error(char *buf, size_t size)

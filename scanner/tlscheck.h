@@ -43,7 +43,7 @@ struct tlscheck_info {
     char subject[256];
     char issuer[256];
     char sans[512];           /* DNS SANs, ';'-joined */
-    char not_after[32];       /* ISO 8601 UTC */
+    time_t not_after;         /* certificate expiry; 0 when unknown */
 };
 
 /* Fills info for a connection whose handshake completed. */

@@ -13,7 +13,11 @@
  *
  * Decisions beyond the RFC text (documented in docs/codes.md, tested in tests/test_txt.c):
  * - a record counts as a candidate when it starts with the version (case-sensitive) followed by
- *   *WSP ";", so "v=STSv1 ; id=1" counts; everything else is discarded before counting;
+ *   *WSP ";" (WSP = SP or TAB), so "v=STSv1 ; id=1" and "v=STSv1<TAB>; id=1" count; everything
+ *   else is discarded before counting.  This follows the ABNF (field-delim = *WSP ";" *WSP); the
+ *   prose of RFC 8461 §3.1 ("records that do not begin with v=STSv1;") reads stricter, a conflict
+ *   reported as erratum 6285.  txt_is_candidate is the one place of this rule: the scan, `check`
+ *   (pipeline/domain.c) and its report (scanner/report.c) all call it;
  * - the known field is required; when it is repeated the first occurrence wins, but every
  *   occurrence must still be well formed (the ABNF allows the repetition, not a bad value);
  * - a field whose name is not the known field is an extension even when it differs only in case
@@ -46,6 +50,15 @@ const char *txt_status_str(enum txt_status s)
     return "unknown";
 }
 
+/* The enum is dense from 0, so the parser tries each value's string (the switch above stays the
+ * one place that names them). */
+int txt_status_parse(const char *s)
+{
+    for (int v = TXT_STATUS_NOT_QUERIED; v <= TXT_STATUS_ERROR; v++)
+        if (strcmp(s, txt_status_str((enum txt_status)v)) == 0)
+            return v;
+    return -1;
+}
 
 static int is_wsp(unsigned char c)
 {
@@ -90,19 +103,24 @@ static int span_has_iprefix(struct span s, const char *lit)
     return 1;
 }
 
-/* 1 when rec starts with version followed by *WSP ";"; *after is then the offset of the ';'. */
-static int is_candidate(const struct txt_record *rec, const char *version, size_t *after)
+int txt_is_candidate(const char *data, size_t len, const char *version, size_t *delim)
 {
     size_t vlen = strlen(version);
-    if (rec->data == NULL || rec->len < vlen || memcmp(rec->data, version, vlen) != 0)
+    if (data == NULL || len < vlen || memcmp(data, version, vlen) != 0)
         return 0;
     size_t i = vlen;
-    while (i < rec->len && is_wsp(rec->data[i]))
+    while (i < len && is_wsp((unsigned char)data[i]))
         i++;
-    if (i >= rec->len || rec->data[i] != ';')
+    if (i >= len || data[i] != ';')
         return 0;
-    *after = i;
+    if (delim)
+        *delim = i;
     return 1;
+}
+
+static int is_candidate(const struct txt_record *rec, const char *version, size_t *after)
+{
+    return txt_is_candidate((const char *)rec->data, rec->len, version, after);
 }
 
 /* Per-record parse state shared by both record kinds. */

@@ -21,6 +21,13 @@ const char *txt_status_str(enum txt_status s);
 /* The status named s (as txt_status_str writes it), or -1. */
 int txt_status_parse(const char *s);
 
+/* The candidate rule of RFC 8461 §3.1 and RFC 8460 §3, the one copy every caller uses: 1 when
+ * the record data[0..len) (its strings joined, as published: may hold any byte) starts with
+ * version (case-sensitive, e.g. "v=STSv1") followed by *WSP ";", WSP being SP or TAB as in the
+ * ABNF's field-delim (erratum 6285 reports that the prose reads stricter; docs/codes.md says why
+ * the ABNF is followed).  *delim, when not NULL, then gets the offset of the ';'.  Pure. */
+int txt_is_candidate(const char *data, size_t len, const char *version, size_t *delim);
+
 #define TXT_RUA_MAX 1024   /* ';'-joined rua URIs (the row's list size) */
 #define TXT_TEXT_MAX 512   /* the published record(s) as text */
 

@@ -48,7 +48,7 @@ static void setup(struct fixture *x, const char *body, int advisories)
     classify_probes_init(&x->probes, DNS_OK);
     struct smtp_probe_result ok;
     memset(&ok, 0, sizeof(ok));
-    snprintf(ok.tls.not_after, sizeof(ok.tls.not_after), "2030-01-01T00:00:00Z");
+    ok.tls.not_after = 1893456000; /* 2030-01-01T00:00:00Z */
     classify_probes_add(&x->probes, "192.0.2.1", &ok);
     x->cmx = (struct classify_mx){"a.mx.example.net", 10, &x->probes};
     x->f = (struct classify_facts){.domain = "example.net", .finished_at = NOW, .mx_dns = DNS_OK,
@@ -185,7 +185,7 @@ static void test_expiring(void **state)
     setup(&x, ENFORCE("604800"), 1);
     struct smtp_probe_result soon;
     memset(&soon, 0, sizeof(soon));
-    snprintf(soon.tls.not_after, sizeof(soon.tls.not_after), "2027-01-20T00:00:00Z"); /* NOW + 5 d */
+    soon.tls.not_after = 1800403200; /* 2027-01-20T00:00:00Z, NOW + 5 d */
     classify_probes_add(&x.probes, "192.0.2.2", &soon);
     run(&x);
     assert_true(has(&x, ISSUE_CERT_EXPIRING_SOON));
@@ -254,6 +254,40 @@ static void test_resolvers(void **state)
     assert_non_null(strstr(x.r.detail, "resolvers disagree: _mta-sts TXT"));
 }
 
+/* Issue 19: a dns_error domain gets dns_lookup_failed (severity error, so check's "Findings" lists
+ * it with a fix), with advisories only, and the verdict stays dns_error. */
+static void test_dns_lookup_failed(void **state)
+{
+    (void)state;
+    struct fixture x;
+    setup(&x, ENFORCE("604800"), 1);
+    x.f.sts_dns = DNS_SERVFAIL;
+    run(&x);
+    assert_int_equal(x.r.verdict, VERDICT_DNS_ERROR);
+    assert_true(has(&x, ISSUE_DNS_LOOKUP_FAILED));
+    assert_true(classify_is_failure(&x.r));
+    x.f.advisories = 0;
+    run(&x);
+    assert_int_equal(x.r.verdict, VERDICT_DNS_ERROR);
+    assert_false(has(&x, ISSUE_DNS_LOOKUP_FAILED));
+    setup(&x, ENFORCE("604800"), 1); /* a working domain never gets it */
+    run(&x);
+    assert_false(has(&x, ISSUE_DNS_LOOKUP_FAILED));
+}
+
+/* The one expiry rule (row and report): within the window, not past; 0 = default; < 0 = never. */
+static void test_expiring_soon_rule(void **state)
+{
+    (void)state;
+    assert_true(classify_expiring_soon(NOW + 86400, NOW, 0));
+    assert_true(classify_expiring_soon(NOW + 30 * 86400, NOW, 0));
+    assert_false(classify_expiring_soon(NOW + 30 * 86400 + 1, NOW, 0));
+    assert_true(classify_expiring_soon(NOW + 40 * 86400, NOW, 45));
+    assert_false(classify_expiring_soon(NOW + 86400, NOW, -1));
+    assert_false(classify_expiring_soon(NOW, NOW, 0));      /* expired: its own code */
+    assert_false(classify_expiring_soon(0, NOW, 0));        /* unknown */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +300,8 @@ int main(void)
         cmocka_unit_test(test_chain_incomplete),
         cmocka_unit_test(test_other_address_failed),
         cmocka_unit_test(test_resolvers),
+        cmocka_unit_test(test_dns_lookup_failed),
+        cmocka_unit_test(test_expiring_soon_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

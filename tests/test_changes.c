@@ -670,6 +670,142 @@ static void test_diff_files_any_order(void **state)
     assert_int_equal(rows, 4);
 }
 
+/* Issue 20: `diff --fail-on` lists verdicts and issue codes too; they match NEW's rows (as they
+ * match a scan's), so NEW with a would_fail row exits 3 even when nothing changed. */
+static void test_diff_fail_on_rows(void **state)
+{
+    (void)state;
+    static struct domain_result rows[2];
+    deployed(&rows[0], "a.example");
+    deployed(&rows[1], "b.example");
+    rows[1].verdict = VERDICT_WOULD_FAIL;
+    issue_set_add(&rows[1].issues, ISSUE_MX_NOT_COVERED);
+    char po[128], pn[128];
+    files_tmp_path(po, sizeof(po), "failon-old.csv");
+    files_tmp_path(pn, sizeof(pn), "failon-new.csv");
+    write_table(po, rows, (const int[]){0, 1}, 2);
+    write_table(pn, rows, (const int[]){1, 0}, 2); /* the same rows: no change at all */
+    const char *const no_change[] = {po, pn, "-o", "/dev/null", "--fail-on", "error,warning", NULL};
+    assert_int_equal(run_diff(no_change), DIFF_EXIT_OK);
+    const char *const verdict[] = {po, pn, "-o", "/dev/null", "--fail-on", "would_fail", NULL};
+    assert_int_equal(run_diff(verdict), DIFF_EXIT_FAIL_ON);
+    const char *const issue[] = {po, pn, "-o", "/dev/null", "--fail-on", "mx_not_covered", NULL};
+    assert_int_equal(run_diff(issue), DIFF_EXIT_FAIL_ON);
+    const char *const other[] = {po, pn, "-o", "/dev/null", "--fail-on", "dns_error,no_mail", NULL};
+    assert_int_equal(run_diff(other), DIFF_EXIT_OK);
+}
+
+/* Issue 20: what goes wrong with --previous is said with the program's prefix and the option. */
+static void test_previous_messages(void **state)
+{
+    (void)state;
+    char bad[128], text[1024];
+    files_tmp_path(bad, sizeof(bad), "prev-bad.csv");
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("rank,name\n1,x\n", f);
+    fclose(f);
+    const char *paths[] = {"/nonexistent/prev.csv", bad};
+    struct changes_opts o;
+    changes_opts_defaults(&o);
+    for (int i = 0; i < 2; i++) {
+        FILE *err = tmpfile();
+        assert_null(diff_monitor_open("mtasts-scan: --previous", paths[i], NULL, &o, NULL, 0, err));
+        rewind(err);
+        text[fread(text, 1, sizeof(text) - 1, err)] = '\0';
+        fclose(err);
+        if (strncmp(text, "mtasts-scan: --previous: ", 25) != 0 || !strstr(text, paths[i]))
+            fail_msg("%s: %s", paths[i], text);
+    }
+}
+
+/* A diff that fails (NEW is not a domain table) leaves an existing -o file exactly as it was and
+ * no work file: CHANGES is written through CHANGES.partial like a scan's outputs (issue 20). */
+static void test_diff_failure_keeps_output(void **state)
+{
+    (void)state;
+    static struct domain_result old[1];
+    deployed(&old[0], "a.example");
+    char po[128], bad[128], ch[128], work[160];
+    files_tmp_path(po, sizeof(po), "keep-old.csv");
+    files_tmp_path(bad, sizeof(bad), "keep-bad.csv");
+    files_tmp_path(ch, sizeof(ch), "keep-changes.csv");
+    snprintf(work, sizeof(work), "%s.partial", ch);
+    write_table(po, old, (const int[]){0}, 1);
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("rank,name\n1,x\n", f);
+    fclose(f);
+    f = fopen(ch, "w");
+    assert_non_null(f);
+    fputs("yesterday's changes\n", f);
+    fclose(f);
+    assert_int_equal(run_diff((const char *const[]){po, bad, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    size_t len;
+    char *text = files_slurp(ch, &len);
+    assert_string_equal(text, "yesterday's changes\n");
+    free(text);
+    assert_int_equal(access(work, F_OK), -1);
+}
+
+/* diff and --previous refuse an incomplete table (issue 20: a day cut short read as 1,553
+ * domain_added): OLD or NEW named as a work file, or cut inside a row; --allow-partial compares
+ * the complete rows with a warning, and an incomplete NEW lists no domain_removed. */
+static void test_diff_incomplete_refused(void **state)
+{
+    (void)state;
+    static struct domain_result old[3];
+    deployed(&old[0], "a.example");
+    deployed(&old[1], "b.example");
+    deployed(&old[2], "c.example");
+    char po[128], work[128], cut[128], ch[128];
+    files_tmp_path(po, sizeof(po), "inc-old.csv");
+    files_tmp_path(work, sizeof(work), "inc-day.csv.partial.zst");
+    files_tmp_path(cut, sizeof(cut), "inc-cut.csv");
+    files_tmp_path(ch, sizeof(ch), "inc-changes.csv");
+    write_table(po, old, (const int[]){0, 1, 2}, 3);
+    write_table(work, old, (const int[]){0}, 1); /* an interrupted day: 1 of 3 rows */
+    write_table(cut, old, (const int[]){0, 1}, 2);
+    size_t len;
+    char *text = files_slurp(cut, &len);
+    FILE *f = fopen(cut, "w"); /* the second row cut in the middle, as by a full disk */
+    assert_non_null(f);
+    fwrite(text, 1, len - 20, f);
+    fclose(f);
+    free(text);
+    /* as OLD: refused, or compared with --allow-partial */
+    assert_int_equal(run_diff((const char *const[]){work, po, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    assert_int_equal(access(ch, F_OK), -1);
+    assert_int_equal(run_diff((const char *const[]){cut, po, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    assert_int_equal(run_diff((const char *const[]){work, po, "-o", ch, "--allow-partial", NULL}), DIFF_EXIT_OK);
+    char lines[8][300];
+    assert_int_equal(read_changes(ch, lines, 8), 2); /* b and c: domain_added, as told */
+    unlink(ch);
+    /* as NEW: refused; allowed, no domain_removed for what it lacks */
+    assert_int_equal(run_diff((const char *const[]){po, work, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    assert_int_equal(run_diff((const char *const[]){po, cut, "-o", ch, NULL}), DIFF_EXIT_FATAL);
+    assert_int_equal(run_diff((const char *const[]){po, cut, "-o", ch, "--allow-partial", NULL}), DIFF_EXIT_OK);
+    assert_int_equal(read_changes(ch, lines, 8), 0);
+    /* --previous: the same rule */
+    struct changes_opts o;
+    changes_opts_defaults(&o);
+    FILE *err = tmpfile();
+    assert_null(diff_monitor_open("mtasts-scan: --previous", work, NULL, &o, NULL, 0, err));
+    assert_null(diff_monitor_open("mtasts-scan: --previous", cut, NULL, &o, NULL, 0, err));
+    struct diff_monitor *m = diff_monitor_open("mtasts-scan: --previous", cut, NULL, &o, NULL, 1, err);
+    assert_non_null(m);
+    diff_monitor_free(m);
+    rewind(err);
+    char msg[1024];
+    assert_non_null(fgets(msg, sizeof(msg), err));
+    assert_non_null(strstr(msg, "--allow-partial"));
+    fclose(err);
+    assert_true(zwriter_is_partial_path("x/day.csv.partial"));
+    assert_true(zwriter_is_partial_path("day.csv.partial.zst"));
+    assert_false(zwriter_is_partial_path("day.csv.zst"));
+    assert_false(zwriter_is_partial_path(".partial"));
+}
+
 /* The scan's path: rows compared as domains finish, certificate rules held back until the MX
  * rows (written late by the MX cache) are known; removed domains listed at the end only when the
  * scan was complete. */
@@ -693,17 +829,17 @@ static void test_monitor_deferred_certs(void **state)
     struct zwriter_error ze;
     struct csvout *out = csvout_open(pc, CSVOUT_CHANGES, &ze);
     assert_non_null(out);
-    struct diff_monitor *m = diff_monitor_open(po, out, &o, &f, err);
+    struct diff_monitor *m = diff_monitor_open("mtasts-scan: --previous", po, out, &o, &f, 0, err);
     assert_non_null(m);
     diff_monitor_defer_certs(m);
     deployed(&cur, "a.example");
     cur.scanned_at = T0 + DAY;
-    assert_int_equal(diff_monitor_domain(m, &cur), 0);
+    assert_int_equal(diff_monitor_domain(m, diff_monitor_find(m, cur.domain), &cur), 0);
     assert_int_equal(diff_monitor_failures(m), 0);
     /* the MX row arrives after the domain finished */
-    assert_int_equal(diff_monitor_mx_cert(m, "MX1.a.example", "2026-11-30T00:00:00Z"), 0);
-    assert_int_equal(diff_monitor_mx_cert(m, "mx1.a.example", "2026-12-30T00:00:00Z"), 0); /* later: kept earliest */
-    assert_int_equal(diff_monitor_mx_cert(m, "mx2.a.example", ""), 0);
+    assert_int_equal(diff_monitor_mx_cert(m, "MX1.a.example", 1795996800), 0); /* 2026-11-30T00:00:00Z */
+    assert_int_equal(diff_monitor_mx_cert(m, "mx1.a.example", 1798588800), 0); /* 2026-12-30, later: kept earliest */
+    assert_int_equal(diff_monitor_mx_cert(m, "mx2.a.example", 0), 0); /* unknown */
     assert_int_equal(diff_monitor_finish(m, 0), 0); /* incomplete scan: b.example not listed */
     assert_int_equal(diff_monitor_failures(m), 1);
     diff_monitor_free(m);
@@ -743,6 +879,10 @@ int main(void)
         cmocka_unit_test(test_codes_round_trip),
         cmocka_unit_test(test_failon),
         cmocka_unit_test(test_diff_files_any_order),
+        cmocka_unit_test(test_diff_failure_keeps_output),
+        cmocka_unit_test(test_diff_incomplete_refused),
+        cmocka_unit_test(test_diff_fail_on_rows),
+        cmocka_unit_test(test_previous_messages),
         cmocka_unit_test(test_monitor_deferred_certs),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);

@@ -373,6 +373,27 @@ static void test_columns_from_facts(void **state)
     assert_true(r.mxs[1].issues.bits == B(ISSUE_MX_CERT_EXPIRED));
     assert_int_equal(r.verdict, VERDICT_WOULD_FAIL);
     assert_non_null(strstr(r.detail, "MX b.mx.example.net: cert_invalid at 192.0.2.7: certificate has expired"));
+    assert_string_equal(r.retried, "");
+    assert_int_equal(r.testing_since, 1795327833); /* no previous scan: this one */
+    /* issue 19: retried and testing_since are facts classify places (the row has one writer) */
+    f.policy_fetch_retried = 1;
+    f.mx_probe_retried = 1;
+    f.previous_testing_since = 1795327833 - 86400 * 20; /* in testing since 20 days */
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_string_equal(r.retried, "policy_fetch;mx_probe");
+    assert_int_equal(r.testing_since, 1795327833 - 86400 * 20);
+    f.previous_testing_since = 1795327833 + 60; /* a later date (clock skew) never wins */
+    f.policy_fetch_retried = 0;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_string_equal(r.retried, "mx_probe");
+    assert_int_equal(r.testing_since, 1795327833);
+    policy_parse(ENFORCE, strlen(ENFORCE), &pol); /* not in testing now: the run is over */
+    f.previous_testing_since = 1795327833 - 86400 * 20;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.testing_since, 0);
 }
 
 /* Lookups that did not answer with records are kept precisely; a failed fetch before the

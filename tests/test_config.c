@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "pipeline/config.h"
+#include "scanner/classify.h"
 #include "tests/support/tls_server.h"
 
 static int parse(struct config *cfg, const char *const *args, size_t n)
@@ -315,6 +316,142 @@ static void test_scale_options(void **state)
         assert_int_equal(parse(&cfg, bad[i], 2), -1);
 }
 
+/* Parses args for cmd like parse_capture(). */
+static int parse_cmd(struct config *cfg, enum config_command cmd, const char *const *args, size_t n,
+                     char *err, size_t len)
+{
+    char *argv[32];
+    argv[0] = (char *)"cmd";
+    for (size_t i = 0; i < n; i++)
+        argv[i + 1] = (char *)args[i];
+    config_defaults_for(cfg, cmd);
+    FILE *o = fopen("/dev/null", "w"), *e = tmpfile();
+    int r = config_parse_command(cfg, cmd, (int)n + 1, argv, o, e);
+    rewind(e);
+    err[fread(err, 1, len - 1, e)] = '\0';
+    fclose(o);
+    fclose(e);
+    return r;
+}
+
+/* Issue 20: a single-value option given twice is refused (the last one no longer silently wins);
+ * the repeatable ones (--resolver, --blocklist) and flags are not. */
+static void test_repeated_option(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char err[1024];
+    const char *twice[][4] = {{"--resume", "a.csv", "--resume", "b.csv"},
+                              {"-o", "a.csv", "--output", "b.csv"},
+                              {"--previous", "a.csv", "--previous", "b.csv"},
+                              {"--concurrency", "5", "--concurrency", "6"}};
+    for (size_t i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+        assert_int_equal(parse_cmd(&cfg, CONFIG_CMD_SCAN, twice[i], 4, err, sizeof(err)), -1);
+        char want[128];
+        snprintf(want, sizeof(want), "given twice ('%s', then '%s'): it takes one value", twice[i][1],
+                 twice[i][3]);
+        if (!strstr(err, want) || count_lines(err) != 1)
+            fail_msg("%s twice gave: %s", twice[i][0], err);
+    }
+    assert_non_null(strstr(err, "mtasts-scan: --concurrency given twice ('5', then '6')"));
+    const char *diff_o[] = {"-o", "a", "-o", "b", "old", "new"};
+    assert_int_equal(parse_cmd(&cfg, CONFIG_CMD_DIFF, diff_o, 6, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "mtasts-scan diff: -o given twice"));
+    const char *ok[] = {"--resolver", "127.0.0.1", "--resolver", "::1", "--blocklist", "x",
+                        "--blocklist", "y", "--dns-only", "--dns-only", "-q", "-q"};
+    assert_int_equal(parse_cmd(&cfg, CONFIG_CMD_SCAN, ok, 12, err, sizeof(err)), 0);
+    assert_string_equal(cfg.resolvers, "127.0.0.1,::1");
+    assert_int_equal(cfg.n_blocklist, 2);
+}
+
+/* The command mask: check refuses the bulk scan's options, diff the scan's, the scan check's; the
+ * message names the commands that take it. */
+static void test_command_masks(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char err[1024];
+    const struct {
+        enum config_command cmd;
+        const char *args[2];
+        size_t n;
+        const char *want;
+    } cases[] = {
+        {CONFIG_CMD_CHECK, {"--resume", "x"}, 2, "mtasts-scan check: --resume is not an option of check (only of the scan)"},
+        {CONFIG_CMD_CHECK, {"-o", "x"}, 2, "mtasts-scan check: -o is not an option of check (only of the scan, diff, merge)"},
+        {CONFIG_CMD_CHECK, {"--shard", "0/1"}, 2, "not an option of check"},
+        {CONFIG_CMD_CHECK, {"--metadata", "m.json"}, 2, "not an option of check"},
+        {CONFIG_CMD_CHECK, {"--fail-on", "error"}, 2, "not an option of check (only of the scan, diff)"},
+        {CONFIG_CMD_SCAN, {"--format", "json"}, 2, "mtasts-scan: --format is not an option of the scan (only of check)"},
+        {CONFIG_CMD_DIFF, {"--concurrency", "3"}, 2, "mtasts-scan diff: --concurrency is not an option of diff"},
+        {CONFIG_CMD_DIFF, {"--mx"}, 1, "only of merge"},
+        {CONFIG_CMD_MERGE, {"--expiry-days", "3"}, 2, "mtasts-scan merge: --expiry-days is not an option of merge"},
+        {CONFIG_CMD_DIFF, {"--expiry-days", "x"}, 2, "mtasts-scan: invalid value 'x' for --expiry-days: expected a whole number from 0 to 36500"},
+        {CONFIG_CMD_DIFF, {"--fail-on", "bogus"}, 2, "mtasts-scan: invalid value 'bogus' for --fail-on: "},
+        {CONFIG_CMD_MERGE, {"--frobnicate"}, 1, "mtasts-scan merge: unknown option '--frobnicate'\nTry 'mtasts-scan merge --help'."},
+        {CONFIG_CMD_SCAN, {"--resume"}, 1, "mtasts-scan: option '--resume' needs a value"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int r = parse_cmd(&cfg, cases[i].cmd, cases[i].args, cases[i].n, err, sizeof(err));
+        if (r != -1 || !strstr(err, cases[i].want))
+            fail_msg("%s: %d %s", cases[i].args[0], r, err);
+    }
+    /* what diff and merge take, into the same object */
+    const char *d[] = {"--testing-days", "7", "--fail-on", "would_fail,error", "--new-mx", "n.csv",
+                       "OLD", "NEW", "--allow-partial"};
+    assert_int_equal(parse_cmd(&cfg, CONFIG_CMD_DIFF, d, 9, err, sizeof(err)), 0);
+    assert_int_equal(cfg.testing_days, 7);
+    assert_int_equal(cfg.expiry_days, 30);
+    assert_true(cfg.has_fail_on && cfg.allow_partial);
+    assert_string_equal(cfg.new_mx, "n.csv");
+    assert_string_equal(cfg.output, "-");
+    assert_int_equal(cfg.n_args, 2);
+    assert_string_equal(cfg.args[1], "NEW");
+    const char *m[] = {"-q", "--mx", "--csv-formula-guard", "-o", "all.csv", "a", "b", "c"};
+    assert_int_equal(parse_cmd(&cfg, CONFIG_CMD_MERGE, m, 8, err, sizeof(err)), 0);
+    assert_true(cfg.quiet && cfg.mx_tables && cfg.csv_formula_guard);
+    assert_int_equal(cfg.progress, PROGRESS_AUTO); /* merge's -q is its own row */
+    assert_int_equal(cfg.n_args, 3);
+    config_defaults_for(&cfg, CONFIG_CMD_MERGE);
+    assert_null(cfg.output); /* merge's -o has no default: it is required */
+}
+
+/* --help prints each default from the value config_defaults sets (never typed twice). */
+static void test_help_defaults(void **state)
+{
+    (void)state;
+    char buf[32768];
+    FILE *f = tmpfile();
+    config_print_usage(CONFIG_CMD_SCAN, f);
+    rewind(f);
+    buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+    fclose(f);
+    char want[64];
+    snprintf(want, sizeof(want), "below SEC (default %ld)", CLASSIFY_MAX_AGE_MIN_ENFORCE);
+    assert_non_null(strstr(buf, want));
+    snprintf(want, sizeof(want), "below SEC (default %ld)", CLASSIFY_MAX_AGE_MIN_TESTING);
+    assert_non_null(strstr(buf, want));
+    assert_non_null(strstr(buf, "domains in flight at most (default 1000)"));
+    assert_non_null(strstr(buf, "whose MX hosts are probed (default sts)"));
+    assert_null(strstr(buf, "--format")); /* check's */
+    struct config cfg;
+    config_defaults(&cfg);
+    assert_int_equal(cfg.max_age_min_enforce, CLASSIFY_MAX_AGE_MIN_ENFORCE);
+    assert_int_equal(cfg.expiry_days, CHANGES_EXPIRY_DAYS);
+    /* check's own defaults are values too, and its --help prints them */
+    config_defaults_for(&cfg, CONFIG_CMD_CHECK);
+    assert_true(cfg.check_mode && cfg.advisories);
+    assert_int_equal(cfg.dns_abort_after, 0);
+    f = tmpfile();
+    config_print_usage(CONFIG_CMD_CHECK, f);
+    rewind(f);
+    buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+    fclose(f);
+    assert_non_null(strstr(buf, "0 = never (default 0)"));
+    assert_non_null(strstr(buf, "--format FMT"));
+    assert_null(strstr(buf, "--resume FILE"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +466,9 @@ int main(void)
         cmocka_unit_test(test_dns_abort_after),
         cmocka_unit_test(test_input_looks_like_domain),
         cmocka_unit_test(test_scale_options),
+        cmocka_unit_test(test_repeated_option),
+        cmocka_unit_test(test_command_masks),
+        cmocka_unit_test(test_help_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -412,6 +412,33 @@ static void test_dnssec_not_validating(void **state)
     assert_int_equal(cd, 0); /* no validation: a SERVFAIL is not asked again */
 }
 
+/* dns_parse_txt (the pure part of a TXT lookup, fuzzed by fuzz_dns): records joined from their
+ * strings with the strings' lengths, bytes as published (a TAB stays a TAB), and the TTL. */
+static void test_parse_txt(void **state)
+{
+    (void)state;
+    unsigned char buf[512], out[513];
+    struct dns_txt_answer a;
+    int len = txt_answer_head(buf, 2);
+    len = put_rr(buf, len, 16, 600, "\x08v=STSv1;\x05 id=1", 15);
+    len = put_rr(buf, len, 16, 300, "\x0ev=STSv1\t; id=2", 15);
+    dns_parse_txt(buf, len, out, &a);
+    assert_int_equal(a.status, DNS_OK);
+    assert_int_equal(a.ttl, 300);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(a.rec[0].len, 13);
+    assert_memory_equal(a.rec[0].data, "v=STSv1; id=1", 13);
+    assert_int_equal(a.rec[0].n_strings, 2);
+    assert_int_equal(a.rec[0].string_len[0], 8);
+    assert_int_equal(a.rec[0].string_len[1], 5);
+    assert_int_equal(a.rec[1].len, 14);
+    assert_memory_equal(a.rec[1].data, "v=STSv1\t; id=2", 14);
+    assert_int_equal(a.rec[1].n_strings, 1);
+    dns_parse_txt(buf, len - 5, out, &a); /* cut short: no record */
+    assert_int_not_equal(a.status, DNS_OK);
+    assert_int_equal(a.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_reply_status_and_sec),
         cmocka_unit_test(test_dnssec_validating),
         cmocka_unit_test(test_dnssec_not_validating),
+        cmocka_unit_test(test_parse_txt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

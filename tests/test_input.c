@@ -589,6 +589,25 @@ static void test_open_missing(void **state)
     input_close(NULL);
 }
 
+/* Issue 20/19: a DOMAIN argument of check is never skipped; an empty one names its position. */
+static void test_parse_argument(void **state)
+{
+    (void)state;
+    struct input_entry e;
+    assert_int_equal(input_parse_argument("Example.COM.", 1, &e), INPUT_DOMAIN);
+    assert_string_equal(e.domain, "example.com");
+    assert_int_equal(e.rank, 1);
+    assert_int_equal(input_parse_argument("", 2, &e), INPUT_INVALID);
+    assert_int_equal(e.rank, 2);
+    assert_string_equal(e.reason, "argument 2 is empty: give a domain name such as example.com");
+    assert_int_equal(input_parse_argument("  ", 3, &e), INPUT_INVALID);
+    assert_non_null(strstr(e.reason, "argument 3 is empty"));
+    assert_int_equal(input_parse_argument("# comment", 4, &e), INPUT_INVALID);
+    assert_int_equal(input_parse_argument("domain", 5, &e), INPUT_INVALID); /* not a header */
+    assert_string_equal(e.raw, "domain");
+    assert_int_equal(input_parse_argument("a..test", 6, &e), INPUT_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -610,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_read_truncated_zstd),
         cmocka_unit_test(test_read_corrupt_zstd),
         cmocka_unit_test(test_open_missing),
+        cmocka_unit_test(test_parse_argument),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }

@@ -10,11 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
 #include "output/csvin.h"
+#include "output/csvout.h"
 #include "pipeline/merge.h"
 #include "tests/support/files.h"
 
@@ -172,6 +175,48 @@ static void test_fatal_and_usage(void **state)
     free(msg);
 }
 
+/* A merge whose output cannot be written (a full disk) says so and never claims rows were
+ * "written to" ALL; ALL is left as it was (here: not there) and no work file stays (issue 20). */
+static void test_full_disk(void **state)
+{
+    (void)state;
+    char big[64 * 1024] = HEADER;
+    for (int i = 1; i <= 600; i++) {
+        char row[256];
+        snprintf(row, sizeof(row), "d%d.test,%d,,missing,,not_fetched,,,,,,not_probed,missing,,"
+                                   "not_deployed,,,2026-11-22T06:10:33Z\n", i, i);
+        strcat(big, row);
+    }
+    char *a = put("full1.csv", big);
+    char out[128], work[160], *msg;
+    files_tmp_path(out, sizeof(out), "full-all.csv");
+    snprintf(work, sizeof(work), "%s.partial", out);
+    /* a file system that takes 4 KiB at most: RLIMIT_FSIZE (EFBIG, SIGXFSZ ignored) */
+    struct rlimit old, lim = {4096, 4096};
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim.rlim_max = old.rlim_max;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = run(&msg, "-o", out, a, NULL);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    assert_int_equal(rc, MERGE_EXIT_FATAL);
+    assert_null(strstr(msg, "written to"));
+    assert_non_null(strstr(msg, "none written"));
+    free(msg);
+    assert_int_equal(access(out, F_OK), -1);
+    assert_int_equal(access(work, F_OK), -1);
+    /* the device /dev/full is, made in the test's directory where mknod is allowed */
+    char full[128];
+    if (files_make_full(full, sizeof(full), "full-dev") == 0) {
+        assert_int_equal(run(&msg, "-o", full, a, NULL), MERGE_EXIT_FATAL);
+        assert_null(strstr(msg, "written to"));
+        assert_non_null(strstr(msg, "No space left on device"));
+        free(msg);
+        assert_true(files_is_node(full));
+    }
+}
+
 static void test_mx_tables(void **state)
 {
     (void)state;
@@ -185,18 +230,74 @@ static void test_mx_tables(void **state)
     char *b = put("m2.csv", t2);
     char out[128];
     files_tmp_path(out, sizeof(out), "mx.csv");
+    char t3[1024];
+    snprintf(t3, sizeof(t3), "%sMX.A.test,192.0.2.2,ok,220,yes,TLSv1.3,X,CN=a,mx.a.test,,CN=ca,yes,,,1.0,2.0,3.0,4.0,1,\n", h);
+    char *c = put("m4.csv", t3);
     char *msg;
-    assert_int_equal(run(&msg, "--mx", "-o", out, a, b, NULL), MERGE_EXIT_OK);
+    /* (host, address) probed in two files (two shards, or a run and its resume): kept once, the
+     * first row; another address of the host stays (issue 20: repeated hosts inflated the
+     * report's TLS counts) */
+    assert_int_equal(run(&msg, "--mx", "-o", out, a, b, c, NULL), MERGE_EXIT_OK);
+    assert_non_null(strstr(msg, "3 rows read, 2 written"));
+    assert_non_null(strstr(msg, "1 repeated MX rows"));
     free(msg);
     size_t len;
     char *text = files_slurp(out, &len);
     char want[2048];
-    snprintf(want, sizeof(want), "%s%s", t1, t2 + strlen(h));
+    snprintf(want, sizeof(want), "%s%s", t1, t3 + strlen(h));
     assert_string_equal(text, want); /* byte for byte: the schema writes what it read */
     free(text);
     /* a domain table is not an MX table */
     char *d = put("m3.csv", HEADER ROW("a.test", "1"));
     assert_int_equal(run(&msg, "--mx", "-o", out, d, NULL), MERGE_EXIT_FATAL);
+    free(msg);
+}
+
+/* Edge tables (--domain-mx-output) merge too, found by their header; a repeated (rank, domain,
+ * MX host) is a duplicate (dropped, exit 3). */
+static void test_edge_tables(void **state)
+{
+    (void)state;
+    char p1[128], p2[128], out[128];
+    files_tmp_path(p1, sizeof(p1), "e1.csv");
+    files_tmp_path(p2, sizeof(p2), "e2.csv.zst");
+    files_tmp_path(out, sizeof(out), "edges.csv");
+    const char *paths[] = {p1, p2};
+    const char *hosts[2][2] = {{"mx1.a.test", "mx2.a.test"}, {"mx2.a.test", "mx1.b.test"}};
+    const char *domains[2][2] = {{"a.test", "a.test"}, {"a.test", "b.test"}};
+    for (int f = 0; f < 2; f++) {
+        struct zwriter_error ze;
+        struct csvout *c = csvout_open(paths[f], CSVOUT_EDGE, &ze);
+        assert_non_null(c);
+        for (int i = 0; i < 2; i++) {
+            struct csvout_edge_row e;
+            csvout_edge_row_init(&e);
+            snprintf(e.domain, sizeof(e.domain), "%s", domains[f][i]);
+            snprintf(e.mx_host, sizeof(e.mx_host), "%s", hosts[f][i]);
+            e.rank = strcmp(domains[f][i], "a.test") == 0 ? 1 : 2;
+            e.preference = 10;
+            snprintf(e.probe_status, sizeof(e.probe_status), "ok");
+            assert_int_equal(csvout_write_record(c, &e), ZWRITER_OK);
+        }
+        assert_int_equal(csvout_close(c, &ze), ZWRITER_OK);
+    }
+    char *msg;
+    int rc = run(&msg, "-o", out, p1, p2, NULL);
+    assert_int_equal(rc, MERGE_EXIT_DUPLICATES);
+    assert_non_null(strstr(msg, "4 rows read, 3 written"));
+    assert_non_null(strstr(msg, "duplicate edge row"));
+    free(msg);
+    struct csvin_error e;
+    struct csvin *in = csvin_open(out, CSVOUT_EDGE, &e);
+    assert_non_null(in);
+    struct csvout_edge_row row;
+    int n = 0;
+    while (csvin_next(in, &row) == 1)
+        n++;
+    assert_int_equal(csvin_error(in)->status, CSVIN_OK);
+    csvin_close(in);
+    assert_int_equal(n, 3);
+    assert_int_equal(run(&msg, "--input", p1, "-o", out, p1, NULL), MERGE_EXIT_USAGE);
     free(msg);
 }
 
@@ -209,6 +310,8 @@ int main(void)
         cmocka_unit_test(test_truncated_named),
         cmocka_unit_test(test_fatal_and_usage),
         cmocka_unit_test(test_mx_tables),
+        cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_edge_tables),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }

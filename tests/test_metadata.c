@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "pipeline/metadata.h"
-#include "scanner/utf8text.h"
+#include "lib/utf8text.h"
 #include "tests/support/files.h"
 
 /* The text f received, as a C string (caller frees). */
@@ -233,10 +233,10 @@ static void test_every_option_has_a_value(void **state)
     (void)state;
     struct config cfg;
     config_defaults(&cfg);
-    struct config_value vals[64];
-    size_t n = config_values(&cfg, vals, 64);
+    struct config_value vals[CONFIG_VALUES_MAX];
+    size_t n = config_values(&cfg, vals, CONFIG_VALUES_MAX);
     assert_true(n > 20);
-    assert_true(n <= 64); /* metadata.c keeps 64 values */
+    assert_true(n <= CONFIG_VALUES_MAX); /* metadata.c keeps this many values */
     for (size_t i = 0; i < n; i++) {
         assert_non_null(vals[i].name);
         if (vals[i].type == CONFIG_VALUE_STRING)
@@ -267,6 +267,51 @@ static void test_write_file(void **state)
     assert_non_null(strstr(err, "/nonexistent-dir/meta.json"));
 }
 
+/* --metadata naming a device is written in place (never turned into a regular file), and a
+ * symlink planted at FILE.tmp is refused, never followed (issue 20). */
+static void test_write_no_harm(void **state)
+{
+    (void)state;
+    struct config cfg;
+    config_defaults(&cfg);
+    struct metadata m;
+    metadata_init(&m, &cfg);
+    char path[256], tmp[300], victim[256], err[512];
+    int rd = files_make_node(path, sizeof(path), "meta-node");
+    assert_int_equal(metadata_write(&m, path, err, sizeof(err)), 0);
+    assert_true(files_is_node(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    assert_int_equal(access(tmp, F_OK), -1);
+    if (rd >= 0)
+        close(rd);
+
+    files_tmp_path(path, sizeof(path), "meta-planted.json");
+    files_tmp_path(victim, sizeof(victim), "meta-victim.txt");
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(victim, "w");
+    assert_non_null(f);
+    fputs("precious\n", f);
+    fclose(f);
+    assert_int_equal(symlink(victim, tmp), 0);
+    assert_int_equal(metadata_write(&m, path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "symlink"));
+    size_t len;
+    char *text = files_slurp(victim, &len);
+    assert_string_equal(text, "precious\n");
+    free(text);
+    assert_int_equal(access(path, F_OK), -1);
+    unlink(tmp);
+    /* a regular FILE.tmp left by a killed write is replaced */
+    f = fopen(tmp, "w");
+    assert_non_null(f);
+    fputs("{half", f);
+    fclose(f);
+    assert_int_equal(metadata_write(&m, path, err, sizeof(err)), 0);
+    text = files_slurp(path, &len);
+    assert_true(valid_json(text));
+    free(text);
+}
+
 static void test_status_strings(void **state)
 {
     (void)state; /* contract: docs/metadata.md */
@@ -284,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_record),
         cmocka_unit_test(test_every_option_has_a_value),
         cmocka_unit_test(test_write_file),
+        cmocka_unit_test(test_write_no_harm),
         cmocka_unit_test(test_status_strings),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "pipeline/outputs.h"
+#include "pipeline/paths.h"
 #include "tests/support/files.h"
 
 struct fails {
@@ -58,7 +59,7 @@ static void test_two_options_one_file(void **state)
     struct outputs o;
     outputs_init(&o, &cfg, on_fail, NULL);
     FILE *err = devnull();
-    assert_int_equal(outputs_check(&o, &cfg, err), -1);
+    assert_int_equal(outputs_check(&o, &cfg, err), -2); /* a usage error */
     fclose(err);
     assert_int_not_equal(access(out, F_OK), 0); /* nothing created */
 }
@@ -77,12 +78,135 @@ static void test_resume_is_never_an_output(void **state)
     struct outputs o;
     outputs_init(&o, &cfg, on_fail, NULL);
     FILE *err = devnull();
-    assert_int_equal(outputs_check(&o, &cfg, err), -1);
+    assert_int_equal(outputs_check(&o, &cfg, err), -2);
     fclose(err);
     size_t len;
     char *text = files_slurp(out, &len);
     assert_string_equal(text, "earlier rows\n");
     free(text);
+}
+
+/* Writes text to the test directory's file name; the path goes to path (512 bytes). */
+static void make_file(char *path, const char *name, const char *text)
+{
+    files_tmp_path(path, 512, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* outputs_check's verdict on cfg, and the one line it printed (into msg). */
+static int check_msg(const struct config *cfg, char *msg, size_t size)
+{
+    struct outputs o;
+    outputs_init(&o, cfg, on_fail, NULL);
+    FILE *err = tmpfile();
+    assert_non_null(err);
+    int r = outputs_check(&o, cfg, err);
+    rewind(err);
+    msg[0] = '\0';
+    if (!fgets(msg, (int)size, err))
+        msg[0] = '\0';
+    fclose(err);
+    return r;
+}
+
+/* Every file the scan writes (outputs, --metadata, their work files) against every file it
+ * reads and every other one it writes: refused as a usage error naming both options, before
+ * anything is written (issue 20). */
+static void test_written_paths_against_read_paths(void **state)
+{
+    (void)state;
+    struct config cfg;
+    char out[512], sum[512], list[512], prev[512], block[512], ca[512], msg[1024], partial[600];
+    make_file(list, "w-list.txt", "example.com\n");
+    make_file(prev, "w-prev.csv", "earlier scan\n");
+    make_file(block, "w-block.txt", "# none\n");
+    make_file(ca, "w-ca.pem", "not read here\n");
+    struct { const char *written, *read; } cases[] = {
+        {"--metadata", "-o"}, {"--metadata", "--previous"}, {"--metadata", "INPUT"},
+        {"-o", "INPUT"}, {"--summary-json", "INPUT"}, {"--mx-output", "--blocklist"},
+        {"--domain-mx-output", "--ca-file"}, {"--metadata", "--resume"},
+        {"--changes-output", "--previous"}, {"--metadata", "--summary-json"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cfg_with(&cfg, out, sum, "w");
+        cfg.input = list;
+        const char *victim = strcmp(cases[i].read, "-o") == 0 ? out
+                             : strcmp(cases[i].read, "--summary-json") == 0 ? sum
+                             : strcmp(cases[i].read, "--previous") == 0 ? prev
+                             : strcmp(cases[i].read, "--resume") == 0 ? prev
+                             : strcmp(cases[i].read, "--blocklist") == 0 ? block
+                             : strcmp(cases[i].read, "--ca-file") == 0 ? ca : list;
+        if (strcmp(cases[i].read, "--previous") == 0)
+            cfg.previous = prev;
+        if (strcmp(cases[i].read, "--resume") == 0)
+            cfg.resume = prev;
+        if (strcmp(cases[i].read, "--blocklist") == 0)
+            cfg.blocklist[cfg.n_blocklist++] = block;
+        if (strcmp(cases[i].read, "--ca-file") == 0)
+            cfg.ca_file = ca;
+        const char *w = cases[i].written;
+        if (strcmp(w, "--metadata") == 0) cfg.metadata = victim;
+        else if (strcmp(w, "-o") == 0) cfg.output = victim;
+        else if (strcmp(w, "--summary-json") == 0) cfg.summary_json = victim;
+        else if (strcmp(w, "--mx-output") == 0) cfg.mx_output = victim;
+        else if (strcmp(w, "--domain-mx-output") == 0) cfg.domain_mx_output = victim;
+        else if (strcmp(w, "--changes-output") == 0) cfg.changes_output = victim;
+        assert_int_equal(check_msg(&cfg, msg, sizeof(msg)), -2);
+        assert_non_null(strstr(msg, "name the same file"));
+        assert_non_null(strstr(msg, cases[i].written));
+        assert_non_null(strstr(msg, cases[i].read));
+    }
+    /* A written file's work file is its too: --resume w.csv.partial with -o w.csv. */
+    cfg_with(&cfg, out, sum, "w");
+    snprintf(partial, sizeof(partial), "%s.partial", out);
+    FILE *f = fopen(partial, "w");
+    assert_non_null(f);
+    fputs("a killed run's rows\n", f);
+    fclose(f);
+    cfg.resume = partial;
+    assert_int_equal(check_msg(&cfg, msg, sizeof(msg)), -2);
+    assert_non_null(strstr(msg, "-o (its work file) and --resume"));
+    unlink(partial);
+    /* Names of files not there yet: "dir/./x" is "dir/x". */
+    cfg_with(&cfg, out, sum, "w-new");
+    char other[600];
+    files_tmp_path(other, 512, "./w-new.csv");
+    cfg.metadata = other;
+    assert_int_equal(check_msg(&cfg, msg, sizeof(msg)), -2);
+    /* Nothing shared: accepted; and the files the refusals named are as they were. */
+    cfg_with(&cfg, out, sum, "w-ok");
+    cfg.input = list;
+    cfg.previous = prev;
+    cfg.metadata = "/dev/null"; /* a device is written in place: it never conflicts */
+    cfg.mx_output = "/dev/null";
+    assert_int_equal(check_msg(&cfg, msg, sizeof(msg)), 0);
+    size_t len;
+    char *text = files_slurp(list, &len);
+    assert_string_equal(text, "example.com\n");
+    free(text);
+    text = files_slurp(prev, &len);
+    assert_string_equal(text, "earlier scan\n");
+    free(text);
+}
+
+static void test_paths_same(void **state)
+{
+    (void)state;
+    char a[512], b[512], dot[600];
+    make_file(a, "same-a", "x");
+    files_tmp_path(b, sizeof(b), "same-b");
+    assert_int_equal(link(a, b), 0); /* a hard link is the same file */
+    assert_true(paths_same(a, b));
+    snprintf(dot, sizeof(dot), "%s/../%s/same-a", files_dir(), strrchr(files_dir(), '/') + 1);
+    assert_true(paths_same(a, dot));
+    assert_false(paths_same(a, "-"));
+    assert_false(paths_same("/dev/null", "/dev/null")); /* a device is written in place */
+    files_tmp_path(b, sizeof(b), "same-missing");
+    assert_false(paths_same(a, b));
+    assert_true(paths_same(b, b));
 }
 
 /* Writes one domain row and ends the run; returns the number of fail calls. */
@@ -195,6 +319,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_options_one_file),
         cmocka_unit_test(test_resume_is_never_an_output),
+        cmocka_unit_test(test_written_paths_against_read_paths),
+        cmocka_unit_test(test_paths_same),
         cmocka_unit_test(test_published_together),
         cmocka_unit_test(test_failed_run_keeps_work_files),
         cmocka_unit_test(test_setup_failure_discards),

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "scanner/classify.h"
 #include "scanner/report.h"
 
 /* Runs fn into a string; the caller frees it. */
@@ -62,7 +63,7 @@ struct fixture {
     struct report_probe rp;
     struct https_fetch_result fetch;
     const char *addr[1];
-    const char *sts[2];
+    struct txt_record sts[2];
     struct report_view v;
 };
 
@@ -104,8 +105,8 @@ static void setup(struct fixture *x)
     x->fetch.status = HTTPS_FETCH_OK;
     x->fetch.http_status = 200;
     x->addr[0] = "192.0.2.80";
-    x->sts[0] = "v=STSv1; id=1;";
-    x->sts[1] = "v=spf1 -all";
+    x->sts[0] = (struct txt_record){(const unsigned char *)"v=STSv1; id=1;", 14, 0, {0}};
+    x->sts[1] = (struct txt_record){(const unsigned char *)"v=spf1 -all", 11, 0, {0}};
     x->v = (struct report_view){.row = &x->row, .mx = &x->mx, .sts_txt = x->sts, .n_sts_txt = 2,
                                 .tlsrpt_ttl = -1, .policy_addr = x->addr, .n_policy_addr = 1,
                                 .fetch_addr = x->addr, .fetch = &x->fetch, .n_fetch = 1,
@@ -149,12 +150,12 @@ static void test_failure_rule(void **state)
     for (size_t i = 0; i < 4; i++) {
         r.verdict = fine[i];
         r.issues.bits = 0;
-        assert_false(report_is_failure(&r));
+        assert_false(classify_is_failure(&r));
         issue_set_add(&r.issues, ISSUE_TLSRPT_INVALID); /* warning */
         issue_set_add(&r.issues, ISSUE_POLICY_MODE_TESTING); /* info */
-        assert_false(report_is_failure(&r));
+        assert_false(classify_is_failure(&r));
         issue_set_add(&r.issues, ISSUE_MX_CERT_UNTRUSTED); /* error, e.g. --starttls all */
-        assert_true(report_is_failure(&r));
+        assert_true(classify_is_failure(&r));
     }
     const enum verdict bad[] = {VERDICT_WOULD_FAIL, VERDICT_INVALID, VERDICT_DNS_ERROR,
                                 VERDICT_NO_MAIL, VERDICT_INPUT_INVALID, VERDICT_STS_UNCHECKED,
@@ -162,7 +163,7 @@ static void test_failure_rule(void **state)
     r.issues.bits = 0;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         r.verdict = bad[i];
-        assert_true(report_is_failure(&r));
+        assert_true(classify_is_failure(&r));
     }
 }
 
@@ -219,15 +220,37 @@ static void test_record_strings(void **state)
     (void)state;
     struct fixture x;
     setup(&x);
-    const char *shown[2] = {"\"v=STSv1;\" \" id=1;\"", NULL};
-    x.v.sts_shown = shown;
+    x.sts[0].n_strings = 2;
+    x.sts[0].string_len[0] = 8;
+    x.sts[0].string_len[1] = 6;
     char *t = capture_text(&x.v, 0);
     assert_non_null(strstr(t, "\"v=STSv1;\" \" id=1;\"\n"));
     assert_non_null(strstr(t, "\"v=spf1 -all\"\n"));
     free(t);
     char *j = capture_json(&x.v);
-    assert_non_null(strstr(j, "{\"text\":\"v=STSv1; id=1;\",\"strings\":\"\\\"v=STSv1;\\\" \\\" id=1;\\\"\",\"candidate\":true}"));
+    assert_non_null(strstr(j, "{\"text\":\"v=STSv1; id=1;\",\"strings\":[\"v=STSv1;\",\" id=1;\"],\"candidate\":true}"));
     assert_non_null(strstr(j, "{\"text\":\"v=spf1 -all\",\"candidate\":false}"));
+    free(j);
+}
+
+/* Issue 19: a record with a TAB before the ';' is a candidate (txt_is_candidate, the scan's rule)
+ * in the text and the JSON; the JSON carries the record's bytes (the TAB as JSON's \t, a byte
+ * that is not UTF-8 as U+FFFD), the text shows \xHH for the terminal. */
+static void test_record_bytes(void **state)
+{
+    (void)state;
+    struct fixture x;
+    setup(&x);
+    x.sts[0] = (struct txt_record){(const unsigned char *)"v=STSv1\t; id=1;\\", 16, 0, {0}};
+    x.sts[1] = (struct txt_record){(const unsigned char *)"v=spf1\x01 \"a\"", 11, 0, {0}};
+    char *t = capture_text(&x.v, 0);
+    assert_non_null(strstr(t, "\"v=STSv1\\x09; id=1;\\x5c\"\n      -> counted: the one v=STSv1 record\n"));
+    assert_non_null(strstr(t, "\"v=spf1\\x01 \"a\"\"\n      -> ignored"));
+    free(t);
+    char *j = capture_json(&x.v);
+    assert_non_null(strstr(j, "{\"text\":\"v=STSv1\\t; id=1;\\\\\",\"candidate\":true}"));
+    assert_non_null(strstr(j, "{\"text\":\"v=spf1\\u0001 \\\"a\\\"\",\"candidate\":false}"));
+    assert_null(strstr(j, "\\x"));
     free(j);
 }
 
@@ -264,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_record_strings),
+        cmocka_unit_test(test_record_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

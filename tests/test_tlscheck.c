@@ -113,11 +113,7 @@ static void test_valid(void **state)
 {
     (void)state;
     struct ts_cert leaf = ts_leaf(&pki, HOST, "DNS:" HOST ",DNS:alt.example.test", -1, 30);
-    char expected_not_after[32];
-    struct tm tm;
     time_t na = time(NULL) + 30 * 86400;
-    gmtime_r(&na, &tm);
-    strftime(expected_not_after, sizeof(expected_not_after), "%Y-%m-%dT", &tm);
 
     struct tlscheck_info info;
     assert_true(check(&leaf, HOST, &info));
@@ -130,9 +126,8 @@ static void test_valid(void **state)
     assert_string_equal(info.subject, "CN=" HOST ",O=mtasts-scan tests");
     assert_string_equal(info.issuer, "CN=mtasts-scan test CA,O=mtasts-scan tests");
     assert_string_equal(info.sans, HOST ";alt.example.test");
-    assert_int_equal(strlen(info.not_after), 20);
-    assert_int_equal(info.not_after[19], 'Z');
-    assert_memory_equal(info.not_after, expected_not_after, 11);
+    /* the certificate's notAfter as a time: now + 30 days, give or take the test's own run */
+    assert_true(info.not_after > na - 3600 && info.not_after < na + 3600);
 }
 
 static void test_name_case_and_root_dot(void **state)

@@ -249,6 +249,27 @@ static void assert_rpt_status(const char *rec, enum txt_status st)
     assert_string_equal(o.rua, "");
 }
 
+/* The candidate rule alone (txt_is_candidate, used by the scan, check and its report): version,
+ * then SP or TAB, then ';'; the offset of the ';' is handed back. */
+static void test_is_candidate(void **state)
+{
+    (void)state;
+    size_t at = 0;
+    assert_true(txt_is_candidate("v=STSv1;id=1", 12, "v=STSv1", &at));
+    assert_int_equal(at, 7);
+    assert_true(txt_is_candidate("v=STSv1\t; id=1", 15, "v=STSv1", &at));
+    assert_int_equal(at, 8);
+    assert_true(txt_is_candidate("v=STSv1 \t ;", 11, "v=STSv1", NULL));
+    assert_true(txt_is_candidate("v=TLSRPTv1;rua=mailto:a@b", 25, "v=TLSRPTv1", NULL));
+    assert_false(txt_is_candidate("v=STSv1", 7, "v=STSv1", NULL));
+    assert_false(txt_is_candidate("v=STSv1\\x09; id=1", 18, "v=STSv1", NULL)); /* display text */
+    assert_false(txt_is_candidate("v=STSv10;", 9, "v=STSv1", NULL));
+    assert_false(txt_is_candidate(" v=STSv1;", 9, "v=STSv1", NULL));
+    assert_false(txt_is_candidate("v=STSv1\0;", 9, "v=STSv1", NULL));
+    assert_false(txt_is_candidate("v=STSv1;", 5, "v=STSv1", NULL)); /* len bounds the read */
+    assert_false(txt_is_candidate(NULL, 0, "v=STSv1", NULL));
+}
+
 static void test_tlsrpt_basic(void **state)
 {
     (void)state;
@@ -389,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_sts_record_sets),
         cmocka_unit_test(test_sts_split_strings),
         cmocka_unit_test(test_sts_embedded_nul),
+        cmocka_unit_test(test_is_candidate),
         cmocka_unit_test(test_tlsrpt_basic),
         cmocka_unit_test(test_tlsrpt_invalid),
         cmocka_unit_test(test_tlsrpt_repeated_rua),

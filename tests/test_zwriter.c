@@ -656,6 +656,62 @@ static void test_partial_never_overwritten(void **state)
     unlink(work);
 }
 
+/* The work file is one the writer creates: a symlink planted at its name (dangling or not) is
+ * refused, never followed; the file it points to stays as it was (issue 20). */
+static void test_partial_symlink_planted(void **state)
+{
+    (void)state;
+    char path[128], work[160], victim[128];
+    files_tmp_path(path, sizeof(path), "planted.csv");
+    files_tmp_path(victim, sizeof(victim), "victim.txt");
+    partial_of(work, sizeof(work), path);
+    write_file(victim, "precious\n");
+    assert_int_equal(symlink(victim, work), 0);
+    struct zwriter_opts o = { .flush_interval_sec = -1.0, .compress = -1, .partial = 1 };
+    struct zwriter_error err;
+    assert_int_equal(zwriter_check_path(path, 1, &err), ZWRITER_ERR_OPEN);
+    assert_null(zwriter_open_opts(path, &o, &err));
+    assert_int_equal(err.sys_errno, EEXIST);
+    assert_non_null(strstr(zwriter_strerror(&err), "symlink"));
+    size_t n;
+    char *f = files_slurp(victim, &n);
+    assert_string_equal(f, "precious\n");
+    free(f);
+    unlink(work);
+    char missing[128];
+    files_tmp_path(missing, sizeof(missing), "nowhere.txt");
+    assert_int_equal(symlink(missing, work), 0); /* dangling: open would create its target */
+    assert_null(zwriter_open_opts(path, &o, &err));
+    assert_int_equal(access(missing, F_OK), -1);
+    unlink(work);
+    /* an empty regular work file (a run killed before its header) is replaced */
+    write_file(work, "");
+    struct zwriter *w = zwriter_open_opts(path, &o, &err);
+    assert_non_null(w);
+    assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
+}
+
+/* A device (or FIFO) is written in place: it stays what it was, no work file beside it. */
+static void test_device_written_in_place(void **state)
+{
+    (void)state;
+    char path[128], work[160];
+    int rd = files_make_node(path, sizeof(path), "node.csv");
+    partial_of(work, sizeof(work), path);
+    struct zwriter_opts o = { .flush_interval_sec = -1.0, .compress = -1, .partial = 1 };
+    struct zwriter_error err;
+    assert_int_equal(zwriter_check_path(path, 1, &err), ZWRITER_OK);
+    struct zwriter *w = zwriter_open_opts(path, &o, &err);
+    assert_non_null(w);
+    assert_int_equal(zwriter_write(w, "row\n", 4), ZWRITER_OK);
+    assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
+    assert_true(files_is_node(path));
+    assert_int_equal(access(work, F_OK), -1);
+    if (rd >= 0)
+        close(rd);
+    unlink(path);
+}
+
 /* The work file keeps a final ".zst", so readers that pick the decompressor by suffix work. */
 static void test_partial_path_names(void **state)
 {
@@ -736,6 +792,8 @@ int main(void)
         cmocka_unit_test(test_partial_through_symlink),
         cmocka_unit_test(test_partial_kept_or_discarded),
         cmocka_unit_test(test_partial_never_overwritten),
+        cmocka_unit_test(test_partial_symlink_planted),
+        cmocka_unit_test(test_device_written_in_place),
         cmocka_unit_test(test_partial_path_names),
         cmocka_unit_test(test_check_path),
         cmocka_unit_test(test_write_after_finish_fails),

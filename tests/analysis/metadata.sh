@@ -64,7 +64,9 @@ valid "$work/int.json"
 field "$work/int.json" 'd["reason"]' | grep -q '^Interrupt' || fail "reason: $(field "$work/int.json" 'd["reason"]')"
 [[ $(field "$work/int.json" 'd["input"]["read_complete"]') == False ]] || fail "read_complete after interruption"
 [[ $(field "$work/int.json" 'd["input"]["sha256"]') == $(sha256sum < "$work/long.txt" | cut -d' ' -f1) ]] || fail "sha256 of a list read only in part"
-rows=$(($(wc -l < "$work/int.csv") - 1))
+# interrupted: -o keeps its work name, the record says so (README, "Output rules")
+[[ ! -e $work/int.csv && -s $work/int.csv.partial ]] || fail "an interrupted scan published -o"
+rows=$(($(wc -l < "$work/int.csv.partial") - 1))
 [[ $rows -gt 0 && $rows -lt 400 ]] || fail "$rows rows: the scan was not interrupted midway"
 [[ $(field "$work/int.json" 'd["counts"]["rows"]') == "$rows" ]] || fail "rows in record vs CSV ($rows)"
 [[ $(field "$work/int.json" 'd["time"]["ended"] is not None') == True ]] || fail "end time"

@@ -81,7 +81,7 @@ case_ testing_ok testing_ok "policy_mode_testing"
 case_ mode_none mode_none ""
 case_ not_deployed nosts ""
 case_ no_mail null_mx ""
-case_ dns_error dns_error_mx ""
+case_ dns_error dns_error_mx "dns_lookup_failed"
 case_ invalid policy_http_status ""
 case_ would_fail mx_not_covered ""
 case_ input_invalid input_invalid ""
@@ -118,6 +118,18 @@ python3 - "$out/multi.json" "$ok" "$bad" <<'PY' || fail "json of three domains"
 import json, sys
 objs = [json.loads(l) for l in open(sys.argv[1])]
 assert [o["domain"] for o in objs] == [sys.argv[2], sys.argv[3], "a..test"], objs
+PY
+
+# an empty argument is reported (issue 20): which argument and why, in text and as a JSON object
+rc=0; check "$ok" "" >"$out/empty.txt" 2>&1 || rc=$?
+[[ $rc -eq 1 ]] || fail "check with an empty argument: exit $rc"
+grep -q "argument 2 is empty" "$out/empty.txt" || fail "check \"\": no reason given: $(cat "$out/empty.txt")"
+check --format json "" "$ok" >"$out/empty.json" 2>/dev/null || true
+python3 - "$out/empty.json" "$ok" <<'PY' || fail "check --format json with an empty argument"
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+assert [o["domain"] for o in objs] == ["", sys.argv[2]], objs
+assert objs[0]["verdict"] == "input_invalid" and "argument 1 is empty" in objs[0]["detail"], objs[0]
 PY
 
 # 80 columns; colour only on a terminal, never with NO_COLOR

@@ -6,7 +6,8 @@
 #   day 2: scan with --previous DAY1 --changes-output and --fail-on error (must exit 3: the truth
 #          has error changes; again without --mx-output), then `mtasts-scan diff DAY1 DAY2
 #          --old-mx --new-mx` (exit 0), and
-#          `diff --fail-on error` (exit 3);
+#          `diff --fail-on error` (exit 3), `diff --fail-on would_fail` and an issue code of
+#          DAY2's rows (exit 3: they match NEW's rows);
 # both changes tables are compared with expected_changes.csv row by row (compare_changes.py).
 # --testing-days 0: the two scans are minutes apart, and the truth counts every domain in mode
 # testing on both days as stuck.  The namespace is torn down even when a step fails.
@@ -80,6 +81,15 @@ python3 "$repo/tests/e2e/compare_changes.py" "$TESTNET_DIR/expected_changes.csv"
 expect_exit 3 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --fail-on error -o /dev/null
 # nothing listed occurs: policy_reformatted happened, scan_incomplete did not
 expect_exit 0 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --fail-on scan_incomplete -o /dev/null
+echo "monitor: diff --fail-on a verdict or an issue code of NEW's rows (exit 3, issue 20)"
+expect_exit 3 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --fail-on would_fail -o /dev/null
+issue=$(python3 - "$out/day2.csv.zst" <<'PY'
+import csv, io, subprocess, sys
+text = subprocess.run(["zstd", "-dc", sys.argv[1]], capture_output=True, text=True, check=True).stdout
+print(next(i for r in csv.DictReader(io.StringIO(text)) for i in r["issues"].split(";") if i))
+PY
+)
+expect_exit 3 "$bin" diff "$out/day1.csv.zst" "$out/day2.csv.zst" --fail-on "$issue" -o /dev/null
 echo "monitor: a plain scan whose --fail-on list does not occur exits 0"
 expect_exit 0 scan --dns-only -o "$out/dns-only.csv" --fail-on scanner_error,policy_changed_id_unchanged \
     "$TESTNET_DIR/domains.txt"

@@ -52,6 +52,12 @@ with FakeDNS() as dns:
           c.get("malformed") == 3 and c.get("unreachable") == 0,
           "failures by cause on the final line", c or err)
 
+    # A plain scan's --fail-on (no --previous) fires on verdicts (issue 20; issue codes go through the same changes_failon_result: test_changes).
+    rc, rows, err, _ = scan(dns.resolver, ["mx.test", "servfail.test"], "--fail-on", "dns_error")
+    check(rc == 3 and "fail-on: 1 domains" in err, "a plain scan's --fail-on dns_error: exit 3", (rc, err))
+    rc, rows, err, _ = scan(dns.resolver, ["mx.test"], "--fail-on", "dns_error,would_fail")
+    check(rc == 0, "a plain scan whose --fail-on verdicts do not occur: exit 0", (rc, err))
+
     # A resolver that never answers: stop after the first N lookups, exit 4.
     rc, rows, err, secs = scan(dns.resolver, ["drop%d.drop.test" % i for i in range(40)],
                                "--dns-abort-after", "20")

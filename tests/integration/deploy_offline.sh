@@ -2,11 +2,14 @@
 # What can be checked of the Kubernetes deployment without a cluster or a container engine:
 #   1. deploy/shard-args maps each scheduler's variables onto --shard I/N (Slurm array, Indexed
 #      Job, explicit), with precedence, and refuses what would scan the wrong shard;
-#   2. the manifests parse (python3 yaml), the Indexed Job's completions, MTASTS_SHARD_COUNT and
-#      the merge job's N agree, and every script a container runs is shipped by the Dockerfile;
+#   2. the manifests parse (python3 yaml); the shard count is set once (the Indexed Job's
+#      completions): kustomization.yaml copies it into MTASTS_SHARD_COUNT (checked on the output of
+#      `kubectl kustomize` when kubectl is installed, else on the replacement itself), the merge job
+#      has no N; every script a container runs is shipped by the Dockerfile;
 #   3. the Indexed Job run by hand: four "pods" (JOB_COMPLETION_INDEX=0..3, MTASTS_SHARD_COUNT=4)
 #      run the container's command (deploy/scan-shard) against a loopback DNS server, then the
-#      merge job's command (deploy/merge-shards) merges and proves every line exactly once;
+#      merge job's command (deploy/merge-shards, N from the shards' names) merges and proves every
+#      line exactly once; a missing shard, or shards of two counts, fail the merge;
 #   4. the Dockerfile's runtime stage is debian:12 and its apt packages exist on Debian 12 and
 #      provide every shared library build/mtasts-scan links (ldd + dpkg -S).
 set -euo pipefail
@@ -44,9 +47,15 @@ expect exit2 SLURM_ARRAY_TASK_ID=x SLURM_ARRAY_TASK_COUNT=4
 expect exit2 SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=0
 expect exit2 JOB_COMPLETION_INDEX=-1 MTASTS_SHARD_COUNT=4
 expect exit2                                                                      # nothing set
+# scan-job.yaml applied without its kustomization: the placeholder is refused, not scanned
+expect exit2 JOB_COMPLETION_INDEX=0 "MTASTS_SHARD_COUNT=$(python3 -c '
+import sys, yaml
+job = yaml.safe_load(open(sys.argv[1]))
+print(next(e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"] if e["name"] == "MTASTS_SHARD_COUNT"))
+' "$repo/deploy/k8s/scan-job.yaml")"
 
 # ---- 2. manifests ---------------------------------------------------------------------------
-python3 - "$repo" <<'EOF' || fail=1
+KUBECTL=$(command -v kubectl || true) python3 - "$repo" <<'EOF' || fail=1
 import os, re, sys, yaml
 repo = sys.argv[1]
 fail = []
@@ -60,15 +69,29 @@ merge = docs[("Job", "mtasts-merge")][1]["spec"]
 if scan.get("completionMode") != "Indexed":
     fail.append("scan job is not completionMode: Indexed")
 c = scan["template"]["spec"]["containers"][0]
-env = {e["name"]: e["value"] for e in c.get("env", [])}
 n = scan["completions"]
-if str(n) != env.get("MTASTS_SHARD_COUNT"):
-    fail.append(f"completions {n} != MTASTS_SHARD_COUNT {env.get('MTASTS_SHARD_COUNT')}")
 if scan.get("parallelism", n) > n:
     fail.append("parallelism above completions")
+# the one shard count: completions, copied by kustomization.yaml into the pods' environment
+kz = yaml.safe_load(open(f"{repo}/deploy/k8s/kustomization.yaml"))
+target = "spec.template.spec.containers.[name=scan].env.[name=MTASTS_SHARD_COUNT].value"
+if not any(r["source"].get("name") == "mtasts-scan" and r["source"]["fieldPath"] == "spec.completions"
+           and any(t["select"].get("name") == "mtasts-scan" and target in t["fieldPaths"] for t in r["targets"])
+           for r in kz.get("replacements", [])):
+    fail.append("kustomization.yaml does not copy spec.completions into MTASTS_SHARD_COUNT")
+if os.environ.get("KUBECTL"):
+    import subprocess
+    rendered = list(yaml.safe_load_all(subprocess.run([os.environ["KUBECTL"], "kustomize", f"{repo}/deploy/k8s"],
+                                                      capture_output=True, text=True, check=True).stdout))
+    job = next(d for d in rendered if d["kind"] == "Job")
+    env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    if env.get("MTASTS_SHARD_COUNT") != str(n):
+        fail.append(f"kubectl kustomize: MTASTS_SHARD_COUNT {env.get('MTASTS_SHARD_COUNT')!r}, want '{n}' (a string)")
+    else:
+        print(f"kubectl kustomize: MTASTS_SHARD_COUNT {env['MTASTS_SHARD_COUNT']!r} = completions")
 m = merge["template"]["spec"]["containers"][0]
-if m["args"][-1] != str(n):
-    fail.append(f"merge job N {m['args'][-1]} != completions {n}")
+if len(m["args"]) != 2:
+    fail.append(f"merge job args {m['args']}: INPUT OUTDIR only (N comes from the shards' names)")
 if scan["template"]["spec"]["restartPolicy"] != "Never" or merge["template"]["spec"]["restartPolicy"] != "Never":
     fail.append("restartPolicy must be Never (a restarted container would rescan into the same files)")
 dockerfile = open(f"{repo}/Dockerfile").read()
@@ -82,13 +105,12 @@ for cont in (c, m):
 claims = {v["persistentVolumeClaim"]["claimName"] for j in (scan, merge) for v in j["template"]["spec"]["volumes"]}
 if claims != {"mtasts-data"} or ("PersistentVolumeClaim", "mtasts-data") not in docs:
     fail.append(f"volumes {claims} do not match the PersistentVolumeClaim")
-kz = yaml.safe_load(open(f"{repo}/deploy/k8s/kustomization.yaml"))
 for r in kz["resources"]:
     if not os.path.exists(f"{repo}/deploy/k8s/{r}"):
         fail.append(f"kustomization lists a missing {r}")
 for f in fail:
     print("FAIL:", f)
-print(f"manifests: {len(docs)} documents parse; Indexed Job of {n} completions, merge N={m['args'][-1]}")
+print(f"manifests: {len(docs)} documents parse; Indexed Job of {n} completions, the one shard count")
 sys.exit(1 if fail else 0)
 EOF
 
@@ -114,7 +136,7 @@ for i in 0 1 2 3; do
         --resolver "127.0.0.1:$(cat "$tmp/port")" --timeout 5 \
         --blocklist "$repo/datasets/optout.blocklist" || bad "pod $i: scan-shard exit $?"
 done
-if MTASTS_BIN="$bin" "$repo/deploy/merge-shards" "$tmp/input.csv" "$tmp/out" 4; then
+if MTASTS_BIN="$bin" "$repo/deploy/merge-shards" "$tmp/input.csv" "$tmp/out"; then   # N from the names
     [ "$(cat "$tmp/out/merge.status")" = ok ] || bad "merge.status: $(cat "$tmp/out/merge.status")"
     rows=$(zstd -dc "$tmp/out/all.csv.zst" | tail -n +2 | wc -l)
     [ "$rows" = 41 ] || bad "merged table has $rows rows, want 41"
@@ -123,12 +145,20 @@ if MTASTS_BIN="$bin" "$repo/deploy/merge-shards" "$tmp/input.csv" "$tmp/out" 4; 
 else
     bad "merge-shards failed: $(cat "$tmp/out/merge.status" 2>/dev/null)"
 fi
-# a shard missing: the merge must fail and say so
+# a shard missing: the merge must fail and say so, with N given (Slurm) or read from the names
 rm "$tmp/out/shard-00002-of-00004.csv.zst"
-if MTASTS_BIN="$bin" "$repo/deploy/merge-shards" "$tmp/input.csv" "$tmp/out" 4 >/dev/null 2>&1; then
-    bad "merge-shards succeeded with a shard missing"
+for nn in 4 ""; do
+    if MTASTS_BIN="$bin" "$repo/deploy/merge-shards" "$tmp/input.csv" "$tmp/out" $nn >/dev/null 2>&1; then
+        bad "merge-shards ${nn:-(N from names)} succeeded with a shard missing"
+    fi
+    grep -q '^failed: 3 shard tables' "$tmp/out/merge.status" || bad "merge.status with a shard missing: $(cat "$tmp/out/merge.status")"
+done
+# shards of two scans (of-00004 and of-00008) in one OUTDIR: no N can be read from the names
+cp "$tmp/out/shard-00001-of-00004.csv.zst" "$tmp/out/shard-00001-of-00008.csv.zst"
+if MTASTS_BIN="$bin" "$repo/deploy/merge-shards" "$tmp/input.csv" "$tmp/out" >/dev/null 2>&1; then
+    bad "merge-shards succeeded with shards of two counts"
 fi
-grep -q '^failed' "$tmp/out/merge.status" || bad "merge.status does not say failed with a shard missing"
+grep -q 'different scans' "$tmp/out/merge.status" || bad "merge.status with two counts: $(cat "$tmp/out/merge.status")"
 
 # ---- 4. Dockerfile ---------------------------------------------------------------------------
 python3 - "$repo/Dockerfile" "$bin" <<'EOF' || fail=1

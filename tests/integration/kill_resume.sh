@@ -4,9 +4,9 @@
 # scanned with `--resume KILLED -o REST`.  Checked for every trial (kill_check.py):
 #   - the killed file is read by pandas and `zstd -dc` without error and without a cut row;
 #   - every input line is in exactly one complete row of KILLED and REST: none missing, none twice;
-#   - a graceful stop (one signal) and a double signal exit 130 and publish -o; a SIGKILL leaves
-#     the rows in -o's work file (killed.csv.partial, killed.csv.partial.zst), which is what
-#     --resume reads.
+#   - a graceful stop (one signal) and a double signal exit 130, a SIGKILL 137; none publishes
+#     -o: the rows stay in -o's work file (killed.csv.partial, killed.csv.partial.zst), which is
+#     what --resume reads (an interrupted scan is never published as a finished one).
 # KILL_TRIALS rounds (default 1) of the 8 combinations; a few minutes at most.
 set -euo pipefail
 py=/usr/bin/python3   # the Debian python, which has python3-pandas and python3-zstandard
@@ -58,14 +58,18 @@ trial() {   # trial NAME EXT SIGNALS...
     for sig in "$@"; do kill -s "$sig" "$scan_pid" 2>/dev/null || true; sleep 0.05; done
     { wait "$scan_pid"; } 2>/dev/null || rc=$?   # (without a "Killed" line from bash)
     scan_pid=""
-    local killed=$out
+    local killed=$work
     if [ "$1" = KILL ]; then
         [ "$rc" -eq 137 ] || { echo "FAIL: $name: exit $rc after SIGKILL"; return 1; }
-        [ ! -e "$out" ] || { echo "FAIL: $name: -o published by a killed run"; return 1; }
-        killed=$work
-    elif [ "$rc" -ne 0 ]; then   # a signal after the scan ended is no interruption
+    elif [ "$rc" -eq 0 ]; then   # a signal after the scan ended is no interruption
+        killed=$out
+        [ ! -e "$work" ] || { echo "FAIL: $name: work file left by a finished scan"; return 1; }
+    else
         [ "$rc" -eq 130 ] || { echo "FAIL: $name: exit $rc after SIG$*"; cat "$d/killed.err"; return 1; }
-        [ ! -e "$work" ] || { echo "FAIL: $name: work file left after a graceful stop"; return 1; }
+        grep -q "partial" "$d/killed.err" || { echo "FAIL: $name: the kept work file is not named"; cat "$d/killed.err"; return 1; }
+    fi
+    if [ "$killed" = "$work" ]; then
+        [ ! -e "$out" ] || { echo "FAIL: $name: -o published by an interrupted run"; return 1; }
     fi
     if grep -q Sanitizer "$d/killed.err"; then echo "FAIL: $name:"; cat "$d/killed.err"; return 1; fi
     scan_args "$d/rest.$ext" --resume "$killed"

@@ -33,12 +33,12 @@ earlier() { printf 'domain,rank\nearlier.example,1\n' > "$tmp/out.csv"; }
 unchanged() {   # unchanged CASE: out.csv still holds the earlier results
     [ "$(cat "$tmp/out.csv")" = "$(printf 'domain,rank\nearlier.example,1')" ] || fail "$1: -o out.csv was changed"
 }
-expect_refused() {   # expect_refused CASE WORD OPTIONS...: exit 1, WORD on stderr, out.csv kept
+expect_refused() {   # expect_refused CASE WORD OPTIONS...: exit 1 (want=2: 2), WORD on stderr, out.csv kept
     local name=$1 word=$2 rc=0
     shift 2
     earlier
     scan -o "$tmp/out.csv" "$@" "$tmp/in.csv" 2>"$tmp/err" || rc=$?
-    [ "$rc" -eq 1 ] || fail "$name: exit $rc, want 1"
+    [ "$rc" -eq "${want:-1}" ] || fail "$name: exit $rc, want ${want:-1}"
     grep -q -- "$word" "$tmp/err" || { cat "$tmp/err"; fail "$name: no '$word' on stderr"; }
     [ "$(wc -l < "$tmp/err")" -eq 1 ] || { cat "$tmp/err"; fail "$name: more than one error line"; }
     unchanged "$name"
@@ -50,11 +50,23 @@ expect_refused() {   # expect_refused CASE WORD OPTIONS...: exit 1, WORD on stde
 expect_refused "bad --mx-output" /nodir/mx.csv --mx-output /nodir/mx.csv
 expect_refused "bad --summary-json" /nodir/s.json --summary-json /nodir/s.json
 expect_refused "bad --domain-mx-output" /nodir/e.csv --domain-mx-output /nodir/e.csv
-expect_refused "-o and --mx-output the same" "same file" --mx-output "$tmp/out.csv"
+want=2 expect_refused "-o and --mx-output the same" "same file" --mx-output "$tmp/out.csv"
+# Every written file against every read one (issue 20): refused as a usage error, before the
+# input list or an earlier scan loses a byte.
+cp "$tmp/in.csv" "$tmp/in.keep"
+want=2 expect_refused "--metadata is the input list" "--metadata and INPUT" --metadata "$tmp/in.csv"
+want=2 expect_refused "--summary-json is the input list" "same file" --summary-json "$tmp/in.csv"
+want=2 expect_refused "--metadata is -o" "same file" --metadata "$tmp/out.csv"
+cmp -s "$tmp/in.csv" "$tmp/in.keep" || fail "the input list was changed"
+rc=0
+scan -o "$tmp/in.csv" "$tmp/in.csv" 2>"$tmp/err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "name the same file" "$tmp/err" || { cat "$tmp/err"; fail "-o INPUT: exit $rc"; }
+cmp -s "$tmp/in.csv" "$tmp/in.keep" || fail "-o INPUT changed the input list"
+echo "ok: -o INPUT: $(cat "$tmp/err")"
 expect_refused "--mx-output is a directory" "Is a directory" --mx-output "$tmp"
 echo "killed run's rows" > "$tmp/out.csv.partial"
 stale=1 expect_refused "left-over out.csv.partial" "--resume" --mx-output "$tmp/mx.csv"
-stale=1 expect_refused "--resume out.csv.partial -o out.csv" "another -o file" --resume "$tmp/out.csv.partial"
+stale=1 want=2 expect_refused "--resume out.csv.partial -o out.csv" "its work file" --resume "$tmp/out.csv.partial"
 [ "$(cat "$tmp/out.csv.partial")" = "killed run's rows" ] || fail "out.csv.partial was overwritten"
 rm "$tmp/out.csv.partial"
 [ ! -e "$tmp/mx.csv" ] && [ ! -e "$tmp/mx.csv.partial" ] || fail "--mx-output created before the refusal"

@@ -5,6 +5,8 @@
  *     removed with everything in it by the group teardown files_remove_dir;
  *   - files_tmp_path: a path inside that directory;
  *   - files_slurp: a whole file read back (it must exist: a missing file fails the test);
+ *   - files_make_node / files_is_node: a device (or FIFO) in that directory, and whether it still
+ *     is one;
  *   - files_unzstd: every zstd frame of a buffer decompressed, strictly (corrupt input or input
  *     that ends inside a frame gives NULL, so a test can also assert that a cut is detected).
  * Buffers returned here are the caller's to free and carry one spare NUL byte after the data, so
@@ -19,6 +21,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <zstd.h>
@@ -77,6 +83,38 @@ FILES_FN void *files_slurp(const char *path, size_t *len)
     buf[n] = '\0';
     *len = n;
     return buf;
+}
+
+/* Makes "<dir>/<name>" a node that is not a regular file, written in place by the writers: the
+ * character device 1:3 (what /dev/null is) made with mknod in the test's own directory, never
+ * the system's; where mknod is not allowed (not root), a FIFO that this process holds open for
+ * reading, so writes to it neither block nor fail.  Returns the reading descriptor (-1 for a
+ * device), for the caller to close. */
+FILES_FN int files_make_node(char *buf, size_t size, const char *name)
+{
+    files_tmp_path(buf, size, name);
+    if (mknod(buf, S_IFCHR | 0666, makedev(1, 3)) == 0)
+        return -1;
+    assert_int_equal(mkfifo(buf, 0666), 0);
+    int fd = open(buf, O_RDWR | O_NONBLOCK);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* Makes "<dir>/<name>" the character device 1:7 (what /dev/full is: every write fails with
+ * ENOSPC) in the test's own directory.  0, or -1 where mknod is not allowed (not root): the
+ * caller then simulates a full disk with RLIMIT_FSIZE as well. */
+FILES_FN int files_make_full(char *buf, size_t size, const char *name)
+{
+    files_tmp_path(buf, size, name);
+    return mknod(buf, S_IFCHR | 0666, makedev(1, 7)) == 0 ? 0 : -1;
+}
+
+/* 1 when path is still the node files_make_node made (not replaced by a regular file). */
+FILES_FN int files_is_node(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode));
 }
 
 /* Streams every frame of src through ZSTD_decompressStream.  Returns the decompressed bytes
