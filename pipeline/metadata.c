@@ -5,7 +5,7 @@
 
 #include "lib/isotime.h"
 #include "pipeline/input.h"
-#include "scanner/utf8text.h"
+#include "lib/utf8text.h"
 
 #include <errno.h>
 #include <fcntl.h>
