@@ -372,7 +372,7 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
      * work file is refused, never replaced: ALL.partial may be a killed scan's only rows. */
     struct zwriter_error zerr;
     const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
-    m.out = csvout_open_opts(m.output, t, &wopts, &zerr);
+    m.out = csvout_open_guard(m.output, t, &wopts, cfg.csv_formula_guard, &zerr);
     if (m.out == NULL) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
         m.fatal = 1;
