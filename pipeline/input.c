@@ -15,7 +15,7 @@
 #include <openssl/evp.h>
 #include <zstd.h>
 
-#include "scanner/utf8text.h"
+#include "lib/utf8text.h"
 
 static const unsigned char ZSTD_MAGIC_BYTES[4] = { 0x28, 0xB5, 0x2F, 0xFD };
 

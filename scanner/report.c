@@ -2,11 +2,11 @@
  * report: the text and JSON forms of one domain's report.  Both walk the same steps in the order a
  * sender takes them (MX, _mta-sts TXT, policy host, policy, coverage, STARTTLS, TLS-RPT), then the
  * findings.  Text lines are wrapped to REPORT_WIDTH columns by report_wrap, so long certificate
- * names or detail texts never overflow a terminal.
+ * names or detail texts never overflow a terminal; the JSON is written by lib/jsonw (compact).
  */
 #include "scanner/report.h"
 
-#include "scanner/utf8text.h"
+#include "lib/utf8text.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "lib/isotime.h"
+#include "lib/jsonw.h"
 #include "scanner/classify.h"
 #include "scanner/policy.h"
 #include "scanner/tlscheck.h"
@@ -488,202 +489,153 @@ void report_json_string(FILE *out, const char *s)
     utf8text_json_string(out, s ? s : "", s ? strlen(s) : 0);
 }
 
-static void jkey(FILE *out, int *first, const char *key)
+/* A string member; a NULL string is written as "" (the report's strings are never absent). */
+static void jstr(struct jsonw *w, const char *key, const char *val)
 {
-    fprintf(out, "%s\"%s\":", *first ? "" : ",", key);
-    *first = 0;
+    jsonw_string(w, key, val ? val : "");
 }
 
-static void jstr(FILE *out, int *first, const char *key, const char *val)
+/* A number member, null when not present. */
+static void jlong(struct jsonw *w, const char *key, long val, int present)
 {
-    jkey(out, first, key);
-    report_json_string(out, val);
-}
-
-static void jlong(FILE *out, int *first, const char *key, long val, int present)
-{
-    jkey(out, first, key);
     if (present)
-        fprintf(out, "%ld", val);
+        jsonw_long(w, key, val);
     else
-        fputs("null", out);
-}
-
-/* "key":[ (closed by the caller with ']'): the arrays of objects below all start so. */
-static void jarray_open(FILE *out, int *first, const char *key)
-{
-    jkey(out, first, key);
-    fputc('[', out);
-}
-
-/* The index-th object of an array: its separator and '{'; *f starts its own key list. */
-static void jitem_open(FILE *out, size_t index, int *f)
-{
-    fprintf(out, "%s{", index ? "," : "");
-    *f = 1;
+        jsonw_null(w, key);
 }
 
 /* A ';'-joined list as a JSON array of strings. */
-static void jlist(FILE *out, int *first, const char *key, const char *list)
+static void jlist(struct jsonw *w, const char *key, const char *list)
 {
-    jarray_open(out, first, key);
+    jsonw_array(w, key);
     for (const char *p = list; *p;) {
         size_t n = strcspn(p, ";");
-        char item[RESULT_LIST_MAX];
-        snprintf(item, sizeof(item), "%.*s", (int)n, p);
-        report_json_string(out, item);
+        jsonw_string_len(w, NULL, p, n);
         p += n + (p[n] == ';');
-        if (*p)
-            fputc(',', out);
     }
-    fputc(']', out);
-}
-
-static void jtime(FILE *out, int *first, const char *key, time_t t)
-{
-    char buf[32];
-    jkey(out, first, key);
-    if (isotime_format(t, buf, sizeof(buf))[0] == '\0') {
-        fputs("null", out);
-        return;
-    }
-    report_json_string(out, buf);
+    jsonw_end(w);
 }
 
 /* The records as published: "text" (the strings joined, as a sender parses the record), "strings"
  * (for a record of several character-strings: each, in order) and "candidate".  The bytes are
  * the record's own, escaped only as JSON escapes them (no \xHH: that form is the terminal's and
  * the CSV cells'). */
-static void json_records(FILE *out, int *first, const char *key, const struct txt_record *recs,
-                         size_t n, const char *version)
+static void json_records(struct jsonw *w, const char *key, const struct txt_record *recs, size_t n,
+                         const char *version)
 {
-    jarray_open(out, first, key);
+    jsonw_array(w, key);
     for (size_t i = 0; i < n; i++) {
         const struct txt_record *r = &recs[i];
-        int f;
-        jitem_open(out, i, &f);
-        jkey(out, &f, "text");
-        utf8text_json_string(out, (const char *)r->data, r->len);
+        jsonw_object(w, NULL);
+        jsonw_string_len(w, "text", (const char *)r->data, r->len);
         if (r->n_strings > 1) {
             size_t off = 0;
-            jarray_open(out, &f, "strings");
+            jsonw_array(w, "strings");
             for (size_t k = 0; k < r->n_strings; k++) {
                 size_t len = k + 1 == r->n_strings ? r->len - off : r->string_len[k];
-                fputs(k ? "," : "", out);
-                utf8text_json_string(out, (const char *)r->data + off, len);
+                jsonw_string_len(w, NULL, (const char *)r->data + off, len);
                 off += len;
             }
-            fputc(']', out);
+            jsonw_end(w);
         }
-        jkey(out, &f, "candidate");
-        fputs(is_candidate(r, version) ? "true" : "false", out);
-        fputc('}', out);
+        jsonw_bool(w, "candidate", is_candidate(r, version));
+        jsonw_end(w);
     }
-    fputc(']', out);
+    jsonw_end(w);
 }
 
-static void json_fetches(FILE *out, int *first, const struct report_view *v)
+static void json_fetches(struct jsonw *w, const struct report_view *v)
 {
-    jarray_open(out, first, "fetches");
+    jsonw_array(w, "fetches");
     for (size_t i = 0; i < v->n_fetch; i++) {
         const struct https_fetch_result *x = &v->fetch[i];
-        int f;
-        jitem_open(out, i, &f);
-        jstr(out, &f, "address", v->fetch_addr[i]);
-        jstr(out, &f, "status", https_fetch_status_str(x->status));
-        jstr(out, &f, "detail", x->detail);
-        jstr(out, &f, "tls_version", x->tls_version);
-        jlong(out, &f, "http_status", x->http_status, x->http_status != 0);
-        jstr(out, &f, "content_type", x->content_type);
-        jlong(out, &f, "size", (long)x->body_len, x->status == HTTPS_FETCH_OK);
-        jkey(out, &f, "cert");
+        jsonw_object(w, NULL);
+        jstr(w, "address", v->fetch_addr[i]);
+        jstr(w, "status", https_fetch_status_str(x->status));
+        jstr(w, "detail", x->detail);
+        jstr(w, "tls_version", x->tls_version);
+        jlong(w, "http_status", x->http_status, x->http_status != 0);
+        jstr(w, "content_type", x->content_type);
+        jlong(w, "size", (long)x->body_len, x->status == HTTPS_FETCH_OK);
         if (x->handshake_done) {
-            int g = 1;
-            fputc('{', out);
-            jlist(out, &g, "names", x->cert.sans);
-            jstr(out, &g, "issuer", x->cert.issuer);
-            jtime(out, &g, "not_after", x->cert.not_after);
-            fputc('}', out);
+            jsonw_object(w, "cert");
+            jlist(w, "names", x->cert.sans);
+            jstr(w, "issuer", x->cert.issuer);
+            jsonw_time(w, "not_after", x->cert.not_after);
+            jsonw_end(w);
         } else {
-            fputs("null", out);
+            jsonw_null(w, "cert");
         }
-        fputc('}', out);
+        jsonw_end(w);
     }
-    fputc(']', out);
+    jsonw_end(w);
 }
 
-static void json_probes(FILE *out, int *first, const struct report_view *v)
+static void json_probes(struct jsonw *w, const struct report_view *v)
 {
-    jarray_open(out, first, "probes");
+    jsonw_array(w, "probes");
     for (size_t i = 0; i < v->n_probes; i++) {
         const struct smtp_probe_result *x = v->probes[i].res;
-        int f;
-        jitem_open(out, i, &f);
-        jstr(out, &f, "host", v->probes[i].host);
-        jstr(out, &f, "address", v->probes[i].addr);
-        jstr(out, &f, "status", smtp_probe_status_str(x->status));
-        jstr(out, &f, "tls_version", x->tls.version);
-        jstr(out, &f, "cipher", x->tls.cipher);
-        jstr(out, &f, "cert_subject", x->tls.subject);
-        jlist(out, &f, "cert_names", x->tls.sans);
-        jstr(out, &f, "cert_issuer", x->tls.issuer);
+        jsonw_object(w, NULL);
+        jstr(w, "host", v->probes[i].host);
+        jstr(w, "address", v->probes[i].addr);
+        jstr(w, "status", smtp_probe_status_str(x->status));
+        jstr(w, "tls_version", x->tls.version);
+        jstr(w, "cipher", x->tls.cipher);
+        jstr(w, "cert_subject", x->tls.subject);
+        jlist(w, "cert_names", x->tls.sans);
+        jstr(w, "cert_issuer", x->tls.issuer);
         char when[32]; /* "" when unknown, as the text cell of earlier versions was */
-        jstr(out, &f, "cert_not_after", isotime_format(x->tls.not_after, when, sizeof(when)));
-        jstr(out, &f, "verify_error", x->tls.error);
-        jstr(out, &f, "error", x->error);
-        fputc('}', out);
+        jstr(w, "cert_not_after", isotime_format(x->tls.not_after, when, sizeof(when)));
+        jstr(w, "verify_error", x->tls.error);
+        jstr(w, "error", x->error);
+        jsonw_end(w);
     }
-    fputc(']', out);
+    jsonw_end(w);
 }
 
-static void json_mx(FILE *out, int *first, const struct report_view *v, const struct policy *pol)
+static void json_mx(struct jsonw *w, const struct report_view *v, const struct policy *pol)
 {
     const struct domain_result *r = v->row;
-    jarray_open(out, first, "mx");
+    jsonw_array(w, "mx");
     for (size_t i = 0; i < r->n_mx; i++) {
         const struct result_mx *e = &r->mxs[i];
         char codes[RESULT_LIST_MAX];
-        int f;
-        jitem_open(out, i, &f);
-        jstr(out, &f, "host", e->host);
-        jlong(out, &f, "preference", e->preference, e->preference >= 0);
-        jkey(out, &f, "covered");
-        fputs(e->covered < 0 ? "null" : e->covered ? "true" : "false", out);
-        const char *m = e->covered > 0 ? matching_pattern(pol, e->host) : NULL;
-        jkey(out, &f, "pattern");
-        if (m)
-            report_json_string(out, m);
+        jsonw_object(w, NULL);
+        jstr(w, "host", e->host);
+        jlong(w, "preference", e->preference, e->preference >= 0);
+        if (e->covered < 0)
+            jsonw_null(w, "covered");
         else
-            fputs("null", out);
-        jstr(out, &f, "probe", e->state == MX_PROBE_NOT_PROBED ? "not_probed"
-                               : e->state == MX_PROBE_NO_ADDRESS ? "no_address"
-                               : e->failed ? smtp_probe_status_str(e->fail_status) : "ok");
+            jsonw_bool(w, "covered", e->covered);
+        jsonw_string(w, "pattern", e->covered > 0 ? matching_pattern(pol, e->host) : NULL);
+        jstr(w, "probe", e->state == MX_PROBE_NOT_PROBED ? "not_probed"
+                         : e->state == MX_PROBE_NO_ADDRESS ? "no_address"
+                         : e->failed ? smtp_probe_status_str(e->fail_status) : "ok");
         issue_set_format(&e->issues, codes, sizeof(codes));
-        jlist(out, &f, "issues", codes);
-        fputc('}', out);
+        jlist(w, "issues", codes);
+        jsonw_end(w);
     }
-    fputc(']', out);
+    jsonw_end(w);
 }
 
-static void json_findings(FILE *out, int *first, const struct report_view *v)
+static void json_findings(struct jsonw *w, const struct report_view *v)
 {
     const struct domain_result *r = v->row;
-    size_t n = 0;
-    jarray_open(out, first, "findings");
+    jsonw_array(w, "findings");
     for (int c = 0; c < ISSUE__COUNT; c++) {
         if (!issue_set_has(&r->issues, (enum issue_code)c))
             continue;
         char fix[2048];
-        int f;
         report_fix((enum issue_code)c, v, fix, sizeof(fix));
-        jitem_open(out, n++, &f);
-        jstr(out, &f, "code", issue_str((enum issue_code)c));
-        jstr(out, &f, "severity", issue_severity_str(issue_severity((enum issue_code)c)));
-        jstr(out, &f, "rule", issue_rule((enum issue_code)c));
-        jstr(out, &f, "fix", fix);
-        fputc('}', out);
+        jsonw_object(w, NULL);
+        jstr(w, "code", issue_str((enum issue_code)c));
+        jstr(w, "severity", issue_severity_str(issue_severity((enum issue_code)c)));
+        jstr(w, "rule", issue_rule((enum issue_code)c));
+        jstr(w, "fix", fix);
+        jsonw_end(w);
     }
-    fputc(']', out);
+    jsonw_end(w);
 }
 
 void report_json(FILE *out, const struct report_view *v)
@@ -691,88 +643,72 @@ void report_json(FILE *out, const struct report_view *v)
     const struct domain_result *r = v->row;
     struct policy *pol = NULL;
     char buf[RESULT_NAME_MAX + 64];
-    int f = 1, g;
+    struct jsonw jw, *w = &jw;
     if (v->policy_body && (pol = malloc(sizeof(*pol))) != NULL)
         policy_parse(v->policy_body, strlen(v->policy_body), pol);
-    fputc('{', out);
-    jstr(out, &f, "domain", r->domain);
-    jstr(out, &f, "verdict", verdict_str(r->verdict));
-    jkey(out, &f, "failure");
-    fputs(classify_is_failure(r) ? "true" : "false", out);
-    jtime(out, &f, "scanned_at", r->scanned_at);
-    jstr(out, &f, "mx_dns", dns_outcome(r->mx_dns));
-    jkey(out, &f, "null_mx");
-    fputs(v->mx && v->mx->null_mx ? "true" : "false", out);
-    json_mx(out, &f, v, pol);
+    jsonw_init(w, out, JSONW_COMPACT);
+    jsonw_object(w, NULL);
+    jstr(w, "domain", r->domain);
+    jstr(w, "verdict", verdict_str(r->verdict));
+    jsonw_bool(w, "failure", classify_is_failure(r));
+    jsonw_time(w, "scanned_at", r->scanned_at);
+    jstr(w, "mx_dns", dns_outcome(r->mx_dns));
+    jsonw_bool(w, "null_mx", v->mx && v->mx->null_mx);
+    json_mx(w, v, pol);
 
-    jkey(out, &f, "sts");
-    g = 1;
-    fputc('{', out);
+    jsonw_object(w, "sts");
     snprintf(buf, sizeof(buf), "_mta-sts.%s", r->domain);
-    jstr(out, &g, "name", buf);
-    jstr(out, &g, "dns", dns_outcome(r->sts_dns));
-    jstr(out, &g, "status", txt_status_str(r->txt_status));
-    jlong(out, &g, "ttl", r->sts_ttl, r->sts_ttl >= 0);
-    jstr(out, &g, "id", r->sts_id);
-    json_records(out, &g, "records", v->sts_txt, v->n_sts_txt, "v=STSv1");
-    fputc('}', out);
+    jstr(w, "name", buf);
+    jstr(w, "dns", dns_outcome(r->sts_dns));
+    jstr(w, "status", txt_status_str(r->txt_status));
+    jlong(w, "ttl", r->sts_ttl, r->sts_ttl >= 0);
+    jstr(w, "id", r->sts_id);
+    json_records(w, "records", v->sts_txt, v->n_sts_txt, "v=STSv1");
+    jsonw_end(w);
 
-    jkey(out, &f, "policy_host");
-    g = 1;
-    fputc('{', out);
+    jsonw_object(w, "policy_host");
     snprintf(buf, sizeof(buf), "mta-sts.%s", r->domain);
-    jstr(out, &g, "name", buf);
-    jstr(out, &g, "dns", dns_outcome(r->policy_host_dns));
-    jarray_open(out, &g, "addresses");
-    for (size_t i = 0; i < v->n_policy_addr; i++) {
-        fputs(i ? "," : "", out);
-        report_json_string(out, v->policy_addr[i]);
-    }
-    fputc(']', out);
-    json_fetches(out, &g, v);
-    fputc('}', out);
+    jstr(w, "name", buf);
+    jstr(w, "dns", dns_outcome(r->policy_host_dns));
+    jsonw_array(w, "addresses");
+    for (size_t i = 0; i < v->n_policy_addr; i++)
+        jstr(w, NULL, v->policy_addr[i]);
+    jsonw_end(w);
+    json_fetches(w, v);
+    jsonw_end(w);
 
-    jkey(out, &f, "policy");
-    g = 1;
-    fputc('{', out);
+    jsonw_object(w, "policy");
     snprintf(buf, sizeof(buf), "https://mta-sts.%s/.well-known/mta-sts.txt", r->domain);
-    jstr(out, &g, "url", buf);
-    jstr(out, &g, "status", policy_status_str(r->policy_status));
-    jlong(out, &g, "http_status", r->http_status, r->http_status != 0);
-    jstr(out, &g, "sha256", r->policy_sha256);
-    jkey(out, &g, "text");
-    if (v->policy_body)
-        report_json_string(out, v->policy_body);
-    else
-        fputs("null", out);
-    jstr(out, &g, "mode", policy_mode_str(r->policy_mode));
-    jlong(out, &g, "max_age", r->policy_max_age, r->policy_max_age >= 0);
-    jlist(out, &g, "mx_patterns", r->policy_mx);
-    jstr(out, &g, "coverage", mx_coverage_str(r->mx_coverage));
-    fputc('}', out);
+    jstr(w, "url", buf);
+    jstr(w, "status", policy_status_str(r->policy_status));
+    jlong(w, "http_status", r->http_status, r->http_status != 0);
+    jstr(w, "sha256", r->policy_sha256);
+    jsonw_string(w, "text", v->policy_body); /* null: no policy body */
+    jstr(w, "mode", policy_mode_str(r->policy_mode));
+    jlong(w, "max_age", r->policy_max_age, r->policy_max_age >= 0);
+    jlist(w, "mx_patterns", r->policy_mx);
+    jstr(w, "coverage", mx_coverage_str(r->mx_coverage));
+    jsonw_end(w);
 
-    jkey(out, &f, "starttls");
-    g = 1;
-    fputc('{', out);
-    jstr(out, &g, "status", starttls_status_str(r->starttls_status));
-    json_probes(out, &g, v);
-    fputc('}', out);
+    jsonw_object(w, "starttls");
+    jstr(w, "status", starttls_status_str(r->starttls_status));
+    json_probes(w, v);
+    jsonw_end(w);
 
-    jkey(out, &f, "tlsrpt");
-    g = 1;
-    fputc('{', out);
+    jsonw_object(w, "tlsrpt");
     snprintf(buf, sizeof(buf), "_smtp._tls.%s", r->domain);
-    jstr(out, &g, "name", buf);
-    jstr(out, &g, "dns", dns_outcome(r->tlsrpt_dns));
-    jstr(out, &g, "status", txt_status_str(r->tlsrpt_status));
-    jlong(out, &g, "ttl", v->tlsrpt_ttl, v->tlsrpt_ttl >= 0);
-    json_records(out, &g, "records", v->tlsrpt_txt, v->n_tlsrpt_txt, "v=TLSRPTv1");
-    jlist(out, &g, "rua", r->tlsrpt_rua);
-    fputc('}', out);
+    jstr(w, "name", buf);
+    jstr(w, "dns", dns_outcome(r->tlsrpt_dns));
+    jstr(w, "status", txt_status_str(r->tlsrpt_status));
+    jlong(w, "ttl", v->tlsrpt_ttl, v->tlsrpt_ttl >= 0);
+    json_records(w, "records", v->tlsrpt_txt, v->n_tlsrpt_txt, "v=TLSRPTv1");
+    jlist(w, "rua", r->tlsrpt_rua);
+    jsonw_end(w);
 
-    jlong(out, &f, "resolvers_compared", v->n_resolvers, 1);
-    json_findings(out, &f, v);
-    jstr(out, &f, "detail", r->detail);
-    fputs("}\n", out);
+    jsonw_long(w, "resolvers_compared", (long)v->n_resolvers);
+    json_findings(w, v);
+    jstr(w, "detail", r->detail);
+    jsonw_end(w);
+    fputc('\n', out);
     free(pol);
 }

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "pipeline/metadata.h"
-#include "scanner/utf8text.h"
+#include "lib/utf8text.h"
 #include "tests/support/files.h"
 
 /* The text f received, as a C string (caller frees). */

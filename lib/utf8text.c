@@ -1,7 +1,7 @@
 /*
  * utf8text: the strict UTF-8 check and the JSON string encoding (see utf8text.h).
  */
-#include "scanner/utf8text.h"
+#include "lib/utf8text.h"
 
 size_t utf8text_seq_len(const unsigned char *s, size_t n)
 {
