@@ -867,7 +867,9 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
     s.hooks = hooks;
     /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
      * same terminal: then it is off by default and printed as whole lines with --progress. */
-    s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
+    /* check has no -o (cfg->output NULL): its report goes to stdout */
+    s.tty = isatty(STDERR_FILENO) &&
+            !((!cfg->output || strcmp(cfg->output, "-") == 0) && isatty(STDOUT_FILENO));
     metadata_init(&s.md, cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);
