@@ -45,6 +45,7 @@ struct csvin {
     struct csv_parser p;
     int header_done;
     long *map;                /* header position -> schema column, -1 = ignored */
+    int guarded;              /* the header has CSVOUT_GUARD_COLUMN: text cells carry a ' to drop */
     size_t nheader, map_cap;
     void *rec;                /* the caller's record while a row is read */
     size_t field;
@@ -134,6 +135,8 @@ static int header_field(struct csvin *in, const char *s, size_t len)
         size_t i;
         if (csvout_find_column(in->table, name, &i) != NULL)
             idx = (long)i;
+        else if (strcmp(name, CSVOUT_GUARD_COLUMN) == 0)
+            in->guarded = 1;
         for (size_t k = 0; idx >= 0 && k < in->nheader; k++)
             if (in->map[k] == idx)
                 fail(in, CSVIN_ERR_HEADER, 0, "column %s appears twice in the header", name);
@@ -163,6 +166,10 @@ static void on_field(void *data, size_t len, void *arg)
     if (i >= in->nheader || in->map[i] < 0)
         return; /* a cell of an ignored column, or one too many (counted at the row's end) */
     const struct csvout_column *col = &in->cols[in->map[i]];
+    if (in->guarded && col->type == COL_STR && len > 0 && ((const char *)data)[0] == '\'') {
+        data = (char *)data + 1; /* the formula guard's prefix (csvout.h): the data is what follows */
+        len--;
+    }
     char why[160];
     if (csvout_parse_cell(col, in->rec, data, len, why, sizeof(why)) != 0)
         fail(in, CSVIN_ERR_ROW, in->row_line, "column %s: %s", col->name, why);

@@ -15,7 +15,8 @@
  *     column's type) is CSVIN_ERR_ROW, with the line number where the row begins.
  * Rows end with "\n" only ("\r\n" is accepted: a CR before the LF is trimmed); blank lines are
  * skipped.  A UTF-8 byte order mark at the start of the text (a spreadsheet's "CSV UTF-8") is
- * skipped.
+ * skipped.  A file written with the formula guard (its header has CSVOUT_GUARD_COLUMN, csvout.h)
+ * reads as the data it holds: the guard's ' is taken off its text cells.
  *
  * Memory is bounded whatever the input (/dev/zero, a line without end, a zstd bomb): the header
  * may hold CSVIN_HEADER_MAX bytes, a cell CSVIN_CELL_MAX, a row CSVIN_ROW_MAX (the scanner's

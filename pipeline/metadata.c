@@ -258,6 +258,16 @@ static void write_counts(struct jw *w, const struct metadata *m)
     jw_ulong(w, "timed_out", m->dns ? m->dns->timed_out : 0);
     jw_ulong(w, "queued_peak", m->dns ? m->dns->queued_peak : 0);
     jw_close(w, '}');
+    jw_open(w, "dnssec", '{');
+    if (m->dnssec_probed)
+        jw_str(w, "probe", dns_status_str(m->dnssec_probe));
+    else
+        jw_null(w, "probe");
+    if (m->dnssec_probed && m->dnssec_validation != DNS_VALIDATION_UNKNOWN)
+        jw_bool(w, "resolver_validates", m->dnssec_validation == DNS_VALIDATION_YES);
+    else
+        jw_null(w, "resolver_validates");
+    jw_close(w, '}');
     jw_open(w, "https", '{');
     jw_ulong(w, "fetches", m->https_fetches);
     jw_close(w, '}');

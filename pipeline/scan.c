@@ -621,6 +621,29 @@ static int open_pool(struct scan *s)
     return 0;
 }
 
+/* The resolver's DNSSEC validation is known: say once when DANE cannot be judged, then start
+ * the domains (their MX answers are read in its light). */
+static void on_dnssec_probe(enum dns_validation v, enum dns_status st, void *arg)
+{
+    struct scan *s = arg;
+    s->md.dnssec_probed = 1;
+    s->md.dnssec_probe = st;
+    s->md.dnssec_validation = v;
+    if (s->stopping || s->abandoning)
+        return;
+    /* -q keeps stderr for errors only; the record (--metadata) always has it */
+    int say = s->cfg->progress != PROGRESS_OFF;
+    if (say && v == DNS_VALIDATION_NO)
+        fprintf(stderr, "mtasts-scan: the resolver does not validate DNSSEC (the root DNSKEY came "
+                        "back without the AD bit): DANE is reported as unchecked; use a validating "
+                        "resolver (unbound, BIND, 1.1.1.1, 8.8.8.8, 9.9.9.9) for DANE results\n");
+    else if (say && v == DNS_VALIDATION_UNKNOWN)
+        fprintf(stderr, "mtasts-scan: could not find out whether the resolver validates DNSSEC "
+                        "(the root DNSKEY lookup ended with %s): DANE is reported as unchecked\n",
+                dns_status_str(st));
+    event_active(s->pump, EV_TIMEOUT, 0);
+}
+
 static int open_events(struct scan *s)
 {
     struct timeval sec = {1, 0};
@@ -633,7 +656,7 @@ static int open_events(struct scan *s)
     event_add(s->tick, &sec);
     event_add(s->sig_int, NULL);
     event_add(s->sig_term, NULL);
-    event_active(s->pump, EV_TIMEOUT, 0);
+    dns_probe_dnssec(s->env.dns, on_dnssec_probe, s); /* its answer starts the pump */
     return 0;
 }
 
@@ -850,7 +873,9 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
     s.hooks = hooks;
     /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
      * same terminal: then it is off by default and printed as whole lines with --progress. */
-    s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
+    /* check has no -o (cfg->output NULL): its report goes to stdout */
+    s.tty = isatty(STDERR_FILENO) &&
+            !((!cfg->output || strcmp(cfg->output, "-") == 0) && isatty(STDOUT_FILENO));
     metadata_init(&s.md, cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);

@@ -7,7 +7,9 @@
 # normalised), the verdict and codes with what the generator says, and the exit status (0/1/2).
 # Then: the text report fits 80 columns and has no colour codes when not on a terminal, colour on
 # a pty (script(1)) unless NO_COLOR; a bulk scan of the same testnet still matches truth.csv, and
-# with --advisories its rows carry the advisory codes.
+# with --advisories its rows carry the advisory codes; and `check --format json` of every domain
+# agrees with that scan (tests/e2e/scan_vs_check.py: verdicts, issue sets, records counted), a
+# TAB-delimited v=STSv1 record among them.
 #
 # usage: check_report.sh path/to/mtasts-scan [--update]   (--update rewrites the goldens)
 # TESTNET_NS (default mtasts-check) and TESTNET_DIR (default a fresh temporary directory) as for
@@ -111,7 +113,13 @@ rc=0; check -q "$ok" "$bad" >/dev/null || rc=$?; [[ $rc -eq 1 ]] || fail "a fail
 rc=0; check >/dev/null 2>&1 || rc=$?; [[ $rc -eq 2 ]] || fail "no DOMAIN: exit $rc"
 rc=0; check --format yaml "$ok" >/dev/null 2>&1 || rc=$?; [[ $rc -eq 2 ]] || fail "--format yaml: exit $rc"
 rc=0; "$bin" --format json - </dev/null >/dev/null 2>&1 || rc=$?; [[ $rc -eq 2 ]] || fail "bulk --format: exit $rc"
-rc=0; check --ca-file /nonexistent "$ok" >/dev/null 2>&1 || rc=$?; [[ $rc -eq 2 ]] || fail "bad --ca-file: exit $rc"
+# (not through check(), which gives --ca-file already: a second one is refused as given twice)
+rc=0; "$tn" exec -- "$bin" check --resolver 127.0.0.1 --ca-file /nonexistent "$ok" >/dev/null 2>"$out/cafile.err" || rc=$?
+[[ $rc -eq 2 ]] && grep -q "invalid value '/nonexistent' for --ca-file" "$out/cafile.err" || fail "bad --ca-file: exit $rc, $(cat "$out/cafile.err")"
+rc=0; check --ca-file /nonexistent "$ok" >/dev/null 2>"$out/cafile2.err" || rc=$?
+[[ $rc -eq 2 ]] && grep -q -- "--ca-file given twice" "$out/cafile2.err" || fail "--ca-file twice: exit $rc, $(cat "$out/cafile2.err")"
+rc=0; check --resume x.csv "$ok" >/dev/null 2>"$out/resume.err" || rc=$?
+[[ $rc -eq 2 ]] && grep -q -- "--resume is not an option of check" "$out/resume.err" || fail "check --resume: exit $rc, $(cat "$out/resume.err")"
 # several domains in JSON: one object per line, in argument order
 check --format json "$ok" "$bad" a..test >"$out/multi.json" || true
 python3 - "$out/multi.json" "$ok" "$bad" <<'PY' || fail "json of three domains"
@@ -168,5 +176,15 @@ for d, w in want.items():
         bad += 1
 sys.exit(1 if bad else 0)
 PY
+# scan and check are one judge (issue 19): check every domain of the bulk scan (in its row order)
+# and compare verdicts, issue sets and the records shown with what the scan counted
+mapfile -t every < <(python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")): print(r["domain"])' "$out/bulk-adv.csv")
+check --format json -- "${every[@]}" >"$out/every.json" 2>"$out/every.err" || true
+python3 "$repo/tests/e2e/scan_vs_check.py" "$out/bulk-adv.csv" "$out/every.json" >"$out/scan_vs_check.txt" ||
+    fail "scan and check disagree: $(grep -v ' compared, ' "$out/scan_vs_check.txt" | head -20)"
+tail -n 1 "$out/scan_vs_check.txt"
+grep -qF 'v=STSv1\x09;' "$out/bulk-adv.csv" || fail "the testnet has no TAB-delimited v=STSv1 record"
+
 [[ $fails -eq 0 ]] || { echo "check_report: $fails failures" >&2; exit 1; }
 echo "check_report: OK"
