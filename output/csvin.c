@@ -45,10 +45,13 @@ struct csvin {
     struct csv_parser p;
     int header_done;
     long *map;                /* header position -> schema column, -1 = ignored */
+    int guarded;              /* the header has CSVOUT_GUARD_COLUMN: text cells carry a ' to drop */
     size_t nheader, map_cap;
     void *rec;                /* the caller's record while a row is read */
     size_t field;
     int row_ready, row_cut, finishing;
+    size_t row_bytes;         /* CSV text of the row (or header) being parsed, for the limits */
+    int row_ended;            /* on_row ran during the current feed */
     long line;                /* physical lines completed */
     long row_line;
     struct csvin_error err;
@@ -66,8 +69,22 @@ const char *csvin_status_str(enum csvin_status s)
     case CSVIN_ERR_EMPTY: return "empty (no header)";
     case CSVIN_ERR_HEADER: return "not a table of ours (header)";
     case CSVIN_ERR_ROW: return "malformed row";
+    case CSVIN_ERR_TOO_LONG: return "header, cell or row over its size limit";
+    case CSVIN_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown";
+}
+
+static const volatile sig_atomic_t *interrupt_flag;
+
+void csvin_set_interrupt(const volatile sig_atomic_t *flag)
+{
+    interrupt_flag = flag;
+}
+
+static int interrupted(void)
+{
+    return interrupt_flag != NULL && *interrupt_flag != 0;
 }
 
 /* Records the first error only: later ones are consequences. */
@@ -118,6 +135,8 @@ static int header_field(struct csvin *in, const char *s, size_t len)
         size_t i;
         if (csvout_find_column(in->table, name, &i) != NULL)
             idx = (long)i;
+        else if (strcmp(name, CSVOUT_GUARD_COLUMN) == 0)
+            in->guarded = 1;
         for (size_t k = 0; idx >= 0 && k < in->nheader; k++)
             if (in->map[k] == idx)
                 fail(in, CSVIN_ERR_HEADER, 0, "column %s appears twice in the header", name);
@@ -139,9 +158,18 @@ static void on_field(void *data, size_t len, void *arg)
             fail(in, CSVIN_ERR_NOMEM, 0, "header: %s", strerror(ENOMEM));
         return;
     }
+    if (len > CSVIN_CELL_MAX) {
+        fail(in, CSVIN_ERR_TOO_LONG, in->row_line, "a cell of %zu bytes (the limit is %d): not a table of ours",
+             len, CSVIN_CELL_MAX);
+        return;
+    }
     if (i >= in->nheader || in->map[i] < 0)
         return; /* a cell of an ignored column, or one too many (counted at the row's end) */
     const struct csvout_column *col = &in->cols[in->map[i]];
+    if (in->guarded && col->type == COL_STR && len > 0 && ((const char *)data)[0] == '\'') {
+        data = (char *)data + 1; /* the formula guard's prefix (csvout.h): the data is what follows */
+        len--;
+    }
     char why[160];
     if (csvout_parse_cell(col, in->rec, data, len, why, sizeof(why)) != 0)
         fail(in, CSVIN_ERR_ROW, in->row_line, "column %s: %s", col->name, why);
@@ -173,6 +201,7 @@ static void on_row(int term, void *arg)
     struct csvin *in = arg;
     size_t fields = in->field;
     in->field = 0;
+    in->row_ended = 1;
     if (term == -1) { /* csv_fini: the data ended inside this row */
         in->row_cut = 1;
         return;
@@ -202,8 +231,12 @@ static size_t source_read(struct csvin *in, unsigned char *dst, size_t cap)
         return n;
     }
     size_t n = fread(dst, 1, cap, in->f);
-    if (n == 0 && ferror(in->f))
-        fail(in, CSVIN_ERR_READ, 0, "read: %s", strerror(errno ? errno : EIO));
+    if (n == 0 && ferror(in->f)) {
+        if (interrupted())
+            fail(in, CSVIN_ERR_INTERRUPTED, 0, "interrupted while reading");
+        else
+            fail(in, CSVIN_ERR_READ, 0, "read: %s", strerror(errno ? errno : EIO));
+    }
     return n;
 }
 
@@ -231,6 +264,10 @@ static int text_fill(struct csvin *in)
 {
     in->buf_pos = in->buf_len = 0;
     for (;;) {
+        if (interrupted()) {
+            fail(in, CSVIN_ERR_INTERRUPTED, 0, "interrupted while reading");
+            return -1;
+        }
         if (in->raw_pos == in->raw_len) {
             if (!in->src_eof && raw_fill(in) != 0)
                 return -1;
@@ -265,19 +302,36 @@ static int text_fill(struct csvin *in)
     }
 }
 
-/* Feeds libcsv up to and including the next '\n' of buf. */
+/* Feeds libcsv up to and including the next '\n' of buf; refuses, before libcsv buffers it, text
+ * that would take the header or the row past its limit. */
 static int feed_line(struct csvin *in)
 {
+    static const unsigned char bom[3] = {0xef, 0xbb, 0xbf};
+    if (in->bytes == 0 && in->buf_len - in->buf_pos >= 3 && memcmp(in->buf + in->buf_pos, bom, 3) == 0)
+        in->buf_pos += 3; /* a byte order mark opens the text: not part of the first column's name */
     const unsigned char *start = in->buf + in->buf_pos;
     size_t avail = in->buf_len - in->buf_pos;
     const unsigned char *nl = memchr(start, '\n', avail);
     size_t len = nl ? (size_t)(nl - start) + 1 : avail;
+    size_t limit = in->header_done ? CSVIN_ROW_MAX : CSVIN_HEADER_MAX;
+    if (len > limit || in->row_bytes > limit - len) {
+        fail(in, CSVIN_ERR_TOO_LONG, in->line + 1, "the %s is over %d bytes: not a table of ours",
+             in->header_done ? "row" : "header", (int)limit);
+        return -1;
+    }
     in->bytes += len;
+    in->row_bytes += len;
+    in->row_ended = 0;
     if (csv_parse(&in->p, start, len, on_field, on_row, in) != len) {
         fail(in, CSVIN_ERR_ROW, in->field > 0 ? in->row_line : in->line + 1, "%s",
              csv_strerror(csv_error(&in->p)));
         return -1;
     }
+    /* Rows end only at the '\n' a feed ends with; a blank line leaves libcsv where it was,
+     * between rows (pstate 0, libcsv's ROW_NOT_BEGUN: stable since libcsv 3.0), and must not
+     * count towards the next row. */
+    if (in->row_ended || (nl && in->p.pstate == 0))
+        in->row_bytes = 0;
     in->buf_pos += len;
     if (nl)
         in->line++;

@@ -14,11 +14,19 @@
  *   - A malformed row (wrong number of cells, broken quoting, a cell that does not parse as its
  *     column's type) is CSVIN_ERR_ROW, with the line number where the row begins.
  * Rows end with "\n" only ("\r\n" is accepted: a CR before the LF is trimmed); blank lines are
- * skipped.
+ * skipped.  A UTF-8 byte order mark at the start of the text (a spreadsheet's "CSV UTF-8") is
+ * skipped.  A file written with the formula guard (its header has CSVOUT_GUARD_COLUMN, csvout.h)
+ * reads as the data it holds: the guard's ' is taken off its text cells.
+ *
+ * Memory is bounded whatever the input (/dev/zero, a line without end, a zstd bomb): the header
+ * may hold CSVIN_HEADER_MAX bytes, a cell CSVIN_CELL_MAX, a row CSVIN_ROW_MAX (the scanner's
+ * own cells are at most a few kB); past a limit the reader stops with CSVIN_ERR_TOO_LONG before
+ * it buffers more.  Reading stays interruptible: see csvin_set_interrupt.
  */
 #ifndef MTASTS_CSVIN_H
 #define MTASTS_CSVIN_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "output/csvout.h"
@@ -32,8 +40,14 @@ enum csvin_status {
     CSVIN_ERR_TRUNCATED = 5, /* ends inside a row or a zstd frame (after every complete row) */
     CSVIN_ERR_EMPTY = 6,     /* no bytes at all: not even a header */
     CSVIN_ERR_HEADER = 7,    /* a required column is missing or a column is named twice */
-    CSVIN_ERR_ROW = 8        /* a malformed row (line number in the error) */
+    CSVIN_ERR_ROW = 8,       /* a malformed row (line number in the error) */
+    CSVIN_ERR_TOO_LONG = 9,  /* the header, a cell or a row is over its limit: not a table of ours */
+    CSVIN_ERR_INTERRUPTED = 10 /* the interrupt flag was raised (csvin_set_interrupt) */
 };
+
+#define CSVIN_HEADER_MAX (64 * 1024)
+#define CSVIN_CELL_MAX (64 * 1024)
+#define CSVIN_ROW_MAX (1024 * 1024)
 const char *csvin_status_str(enum csvin_status s);
 
 struct csvin_error {
@@ -62,6 +76,12 @@ const struct csvin_error *csvin_error(const struct csvin *in);
 
 /* Physical line (1-based) where the row last returned begins. */
 long csvin_line(const struct csvin *in);
+
+/* Process-wide: while *flag is non-zero, every reader stops at its next block of input (64 KiB)
+ * or interrupted read with CSVIN_ERR_INTERRUPTED, so a signal handler that raises the flag
+ * cuts the loading of a large or endless table short.  NULL (the default) turns the check off.
+ * flag is borrowed until it is replaced. */
+void csvin_set_interrupt(const volatile sig_atomic_t *flag);
 
 /* Closes the file (not stdin) and frees in.  NULL is a no-op. */
 void csvin_close(struct csvin *in);

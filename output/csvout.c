@@ -28,6 +28,7 @@ struct csvout {
     size_t cap;
     size_t len;
     int oom;     /* a row was lost to out-of-memory: sticky, reported at close */
+    int guard;   /* --csv-formula-guard: text cells prefixed, CSVOUT_GUARD_COLUMN at the end */
 };
 
 /* ---- the enums' formatters, with the int signature a column holds ---- */
@@ -591,13 +592,29 @@ static int row_reserve(struct csvout *c, size_t more)
     return 0;
 }
 
-/* Appends one cell and its separator ("," or "\n" after the last). */
-static int row_add(struct csvout *c, const char *cell, int last)
+int csvout_guard_needed(const char *s)
 {
+    return s[0] != '\0' && strchr("=+-@'", s[0]) != NULL;
+}
+
+/* Appends one cell and its separator ("," or "\n" after the last); guard = 1 puts a ' before it. */
+static int row_add_guarded(struct csvout *c, const char *cell, int guard, int last)
+{
+    char *guarded = NULL; /* rare (a hostile cell): its own copy */
+    if (guard) {
+        size_t n = strlen(cell);
+        if ((guarded = malloc(n + 2)) == NULL)
+            return -1;
+        guarded[0] = '\'';
+        memcpy(guarded + 1, cell, n + 1);
+        cell = guarded;
+    }
     size_t len = strlen(cell);
     /* worst case: every byte a doubled quote, plus the two enclosing quotes and the separator */
-    if (row_reserve(c, 2 * len + 3) != 0)
+    if (row_reserve(c, 2 * len + 3) != 0) {
+        free(guarded);
         return -1;
+    }
     if (needs_quote(cell, len))
         c->len += csv_write2(c->row + c->len, c->cap - c->len, cell, len, CSV_QUOTE);
     else {
@@ -605,7 +622,13 @@ static int row_add(struct csvout *c, const char *cell, int last)
         c->len += len;
     }
     c->row[c->len++] = last ? '\n' : ',';
+    free(guarded);
     return 0;
+}
+
+static int row_add(struct csvout *c, const char *cell, int last)
+{
+    return row_add_guarded(c, cell, 0, last);
 }
 
 static enum zwriter_status nomem(struct csvout *c)
@@ -628,9 +651,12 @@ static enum zwriter_status write_record(struct csvout *c, const void *rec)
     c->len = 0;
     for (size_t i = 0; i < n; i++) {
         const char *cell = csvout_format_cell(&cols[i], rec, scratch, sizeof(scratch));
-        if (row_add(c, cell, i + 1 == n) != 0)
+        int guard = c->guard && cols[i].type == COL_STR && csvout_guard_needed(cell);
+        if (row_add_guarded(c, cell, guard, i + 1 == n && !c->guard) != 0)
             return nomem(c);
     }
+    if (c->guard && row_add(c, "yes", 1) != 0)
+        return nomem(c);
     return zwriter_write(c->w, c->row, c->len);
 }
 
@@ -640,13 +666,21 @@ static enum zwriter_status write_header(struct csvout *c)
     const struct csvout_column *cols = csvout_schema(c->table, &n);
     c->len = 0;
     for (size_t i = 0; i < n; i++)
-        if (row_add(c, cols[i].name, i + 1 == n) != 0)
+        if (row_add(c, cols[i].name, i + 1 == n && !c->guard) != 0)
             return nomem(c);
+    if (c->guard && row_add(c, CSVOUT_GUARD_COLUMN, 1) != 0)
+        return nomem(c);
     return zwriter_write(c->w, c->row, c->len);
 }
 
 struct csvout *csvout_open_opts(const char *path, enum csvout_table t,
                                 const struct zwriter_opts *opts, struct zwriter_error *err)
+{
+    return csvout_open_guard(path, t, opts, 0, err);
+}
+
+struct csvout *csvout_open_guard(const char *path, enum csvout_table t, const struct zwriter_opts *opts,
+                                 int formula_guard, struct zwriter_error *err)
 {
     struct csvout *c = calloc(1, sizeof(*c));
     if (c == NULL) {
@@ -656,6 +690,7 @@ struct csvout *csvout_open_opts(const char *path, enum csvout_table t,
         return NULL;
     }
     c->table = t;
+    c->guard = formula_guard != 0;
     c->w = zwriter_open_opts(path, opts, err);
     if (c->w == NULL) {
         free(c);

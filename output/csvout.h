@@ -13,6 +13,14 @@
  * holds a comma, a quote, CR, LF, or leading/trailing space or tab (which CSV readers such as
  * libcsv trim); other fields are written bare.  Output goes through zwriter, so a ".zst" path is
  * compressed in complete frames and every write error is reported.
+ *
+ * Formula guard (--csv-formula-guard, csvout_open_guard): cells are data, exact by default, so a
+ * hostile MX name "=cmd|..." is written as it is and a spreadsheet would run it.  A guarded file
+ * prefixes ' to every text cell (COL_STR) that starts with = + - @ or ' (the apostrophe too, so
+ * the change is reversible: a spreadsheet shows the cell exactly as the data is) and ends every
+ * row with an extra column, CSVOUT_GUARD_COLUMN = "yes", that says so.  csvin sees that column
+ * and takes the ' off again, so --resume, merge, diff and --previous read a guarded file as the
+ * data it holds; other readers see the column and the prefixed cells.
  */
 #ifndef MTASTS_CSVOUT_H
 #define MTASTS_CSVOUT_H
@@ -147,6 +155,16 @@ struct csvout *csvout_open(const char *path, enum csvout_table t, struct zwriter
 /* As csvout_open() with zwriter options (NULL = defaults). */
 struct csvout *csvout_open_opts(const char *path, enum csvout_table t,
                                 const struct zwriter_opts *opts, struct zwriter_error *err);
+
+/* The extra last column of a guarded file (see the formula guard above). */
+#define CSVOUT_GUARD_COLUMN "csv_formula_guard"
+
+/* As csvout_open_opts(); formula_guard = 1 writes a guarded file (see the formula guard above). */
+struct csvout *csvout_open_guard(const char *path, enum csvout_table t, const struct zwriter_opts *opts,
+                                 int formula_guard, struct zwriter_error *err);
+
+/* 1 when a guarded file changes the text cell s (it starts with = + - @ or '). */
+int csvout_guard_needed(const char *s);
 
 /* Appends one domain row; c must be a CSVOUT_DOMAIN writer.  r borrowed.  Returns the writer's
  * (sticky) status. */

@@ -748,6 +748,7 @@ void config_defaults_for(struct config *cfg, enum config_command cmd)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->input = "-";
+    cfg->output = "-"; /* check has no -o row, and the engine it shares with the scan reads it */
     cfg->shard_count = 1; /* --shard's I/N: scan all of the input */
     cfg->starttls = STARTTLS_MODE_STS;
     cfg->progress = PROGRESS_AUTO;

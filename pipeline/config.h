@@ -80,7 +80,7 @@ struct config {
     long max_age_min_testing;   /* ... under testing (86400) */
     int advisories;             /* --advisories: judge the advisory codes of issue 12 */
     /* `mtasts-scan check` (pipeline/check.c) only: */
-    int check_mode;             /* set by the caller before parsing: DOMAIN... instead of INPUT */
+    int check_mode;             /* config_defaults_for(CONFIG_CMD_CHECK): DOMAIN... instead of INPUT */
     const char *format;         /* --format text | json; NULL = text */
     char **domains;             /* the DOMAIN arguments (borrowed from argv) */
     int n_domains;

@@ -637,7 +637,7 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     /* CHANGES is written as its work file and renamed at the end (output/zwriter.h), like a
      * scan's outputs: a diff that fails leaves an existing CHANGES as it was. */
     const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
-    if (m != NULL && (changes = csvout_open_opts(cfg.output, CSVOUT_CHANGES, &wopts, &zerr)) == NULL)
+    if (m != NULL && (changes = csvout_open_guard(cfg.output, CSVOUT_CHANGES, &wopts, cfg.csv_formula_guard, &zerr)) == NULL)
         fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
     if (m == NULL || changes == NULL) {
         diff_monitor_free(m);

@@ -32,6 +32,8 @@ struct merge {
     long max_rank;
     unsigned long rows, written, duplicates, unexpected, missing, truncated_files;
     unsigned long repeated;   /* --mx: rows of a (host, address) already written, dropped */
+    unsigned long refused;    /* cut or empty files without --allow-partial: the merge fails */
+    int allow_partial;        /* --allow-partial: merge the complete rows of cut files, skip empty ones */
     int fatal;
 };
 
@@ -146,11 +148,24 @@ static int merge_file(struct merge *m, const char *path, void *rec)
     }
     const struct csvin_error *ce = csvin_error(in);
     int ret = 0;
-    if (rc < 0 && ce->status == CSVIN_ERR_TRUNCATED) {
-        m->truncated_files++;
-        fprintf(m->err, "merge: %s (its complete rows are merged; the cut row is not)\n", ce->text);
-    } else if (rc < 0 && ce->status == CSVIN_ERR_EMPTY) {
-        fprintf(m->err, "merge: %s: empty file, no rows\n", path);
+    /* A cut or empty file is a shard that did not finish or a copy cut short: without --input
+     * nothing else would notice the rows it lacks (issue 20: 777 of 2,004 rows, exit 0).  The
+     * other files are still read, so that every such file is named before the merge fails. */
+    if (rc < 0 && (ce->status == CSVIN_ERR_TRUNCATED || ce->status == CSVIN_ERR_EMPTY)) {
+        int cut = ce->status == CSVIN_ERR_TRUNCATED;
+        m->truncated_files += (unsigned long)cut;
+        if (m->allow_partial) {
+            fprintf(m->err, cut ? "merge: %s; --allow-partial: its complete rows are merged, the cut row is not\n"
+                                : "merge: %s: empty file (not even a header); --allow-partial: no rows from it\n",
+                    cut ? ce->text : path);
+        } else {
+            m->refused++;
+            fprintf(m->err, cut ? "merge: %s: a cut shard (a copy cut short, or a file cut after its scan); "
+                                  "give the whole file, or --allow-partial to merge its complete rows\n"
+                                : "merge: %s: empty file (not even a header): not a shard's output; remove it, "
+                                  "or --allow-partial to merge the other files\n",
+                    cut ? ce->text : path);
+        }
     } else if (rc < 0) {
         fprintf(m->err, "merge: %s\n", ce->text);
         ret = -1;
@@ -244,6 +259,7 @@ static int parse_args(struct merge *m, struct config *cfg, int argc, char **argv
     m->input = cfg->input_list;
     m->mx = cfg->mx_tables;
     m->quiet = cfg->quiet;
+    m->allow_partial = cfg->allow_partial;
     if (m->output == NULL || cfg->n_args == 0) {
         fprintf(m->err, "merge: give -o ALL and at least one file to merge\n");
         config_print_usage(CONFIG_CMD_MERGE, m->err);
@@ -356,7 +372,7 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
      * work file is refused, never replaced: ALL.partial may be a killed scan's only rows. */
     struct zwriter_error zerr;
     const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
-    m.out = csvout_open_opts(m.output, t, &wopts, &zerr);
+    m.out = csvout_open_guard(m.output, t, &wopts, cfg.csv_formula_guard, &zerr);
     if (m.out == NULL) {
         fprintf(err, "merge: %s\n", zwriter_strerror(&zerr));
         m.fatal = 1;
@@ -365,6 +381,10 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
     for (int i = 0; i < cfg.n_args && !m.fatal; i++)
         if (merge_file(&m, cfg.args[i], rec) != 0)
             m.fatal = 1;
+    if (m.refused) {
+        fprintf(err, "merge: %lu cut or empty file%s: nothing merged\n", m.refused, m.refused > 1 ? "s" : "");
+        m.fatal = 1;
+    }
     if (csvout_finish(m.out) != ZWRITER_OK) /* the last frame did not reach the disk */
         m.fatal = 1;
     if (csvout_close_as(m.out, m.fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {

@@ -11,7 +11,8 @@
  *   - rows whose key is not in --input at all (written, reported).
  *   - missing rows: without --input, gaps in the ranks 1..max seen (a list's ranks need not be
  *     dense, so gaps alone do not fail); with --input FILE, exactly which input lines have no row.
- *   - a truncated input file, by name (its complete rows are merged; the cut row is missing).
+ *   - a cut (truncated) or empty input file, by name: an error (exit 1, nothing published) unless
+ *     --allow-partial, which merges a cut file's complete rows and skips an empty file.
  * With --mx the files are MX tables: rows are joined under one header and a (host, address)
  * probed in several files (a host that domains of several shards, or a run and its resume, share
  * is probed in each) is kept once, its first row, so a report counts every address once; the

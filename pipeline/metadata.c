@@ -176,6 +176,16 @@ static void write_counts(struct jsonw *w, const struct metadata *m)
     jsonw_ulong(w, "timed_out", m->dns ? m->dns->timed_out : 0);
     jsonw_ulong(w, "queued_peak", m->dns ? m->dns->queued_peak : 0);
     jsonw_end(w);
+    jsonw_object(w, "dnssec");
+    if (m->dnssec_probed)
+        jsonw_string(w, "probe", dns_status_str(m->dnssec_probe));
+    else
+        jsonw_null(w, "probe");
+    if (m->dnssec_probed && m->dnssec_validation != DNS_VALIDATION_UNKNOWN)
+        jsonw_bool(w, "resolver_validates", m->dnssec_validation == DNS_VALIDATION_YES);
+    else
+        jsonw_null(w, "resolver_validates");
+    jsonw_end(w);
     jsonw_object(w, "https");
     jsonw_ulong(w, "fetches", m->https_fetches);
     jsonw_end(w);

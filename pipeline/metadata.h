@@ -56,6 +56,10 @@ struct metadata {
     const struct dns_counters *dns;
     unsigned long https_fetches;
     const struct mxcache_counters *smtp;
+    /* the DNSSEC probe at the start (dns_probe_dnssec): unset until it answered */
+    int dnssec_probed;
+    enum dns_status dnssec_probe;
+    enum dns_validation dnssec_validation;
 };
 
 /* Zeroes m and sets what is known before the scan starts (time, command line). */

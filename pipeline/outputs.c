@@ -18,6 +18,7 @@ void outputs_init(struct outputs *o, const struct config *c, outputs_fail_fn fai
     o->fail_arg = arg;
     if (!c)
         return;
+    o->formula_guard = c->csv_formula_guard;
     o->f[OUTPUTS_DOMAIN] = (struct outputs_file){"-o", c->output, CSVOUT_DOMAIN, 1, NULL, 0};
     o->f[OUTPUTS_MX] = (struct outputs_file){"--mx-output", c->mx_output, CSVOUT_MX, 1, NULL, 0};
     o->f[OUTPUTS_EDGE] = (struct outputs_file){"--domain-mx-output", c->domain_mx_output,
@@ -73,7 +74,7 @@ int outputs_open(struct outputs *o, char *err, size_t errlen)
         struct outputs_file *f = &o->f[i];
         if (!f->path || !f->is_csv)
             continue;
-        f->c = csvout_open_opts(f->path, f->table, &opts, &zerr);
+        f->c = csvout_open_guard(f->path, f->table, &opts, o->formula_guard, &zerr);
         if (!f->c) {
             snprintf(err, errlen, "%s", zwriter_strerror(&zerr));
             return -1;

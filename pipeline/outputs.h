@@ -38,6 +38,7 @@ struct outputs {
     outputs_fail_fn fail;
     void *fail_arg;
     int failed;           /* fail was called */
+    int formula_guard;    /* --csv-formula-guard: every CSV output is a guarded file (csvout.h) */
 };
 
 /* Fills the table from cfg (cfg = NULL: no file at all, as for `check`).  A new output option is

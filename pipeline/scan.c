@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "output/csvin.h"
 #include "output/csvout.h"
 #include "output/summary.h"
 #include "pipeline/blocklist.h"
@@ -415,6 +416,55 @@ static unsigned long count_lines(const char *path)
     return lines;
 }
 
+static void hold_stop_signals(int how);
+
+/* ---- signals while a table loads ----------------------------------------------------------- */
+
+static volatile sig_atomic_t load_signal;
+
+static void on_load_signal(int sig)
+{
+    load_signal = sig;
+}
+
+struct live_signals {
+    struct sigaction old_int, old_term;
+};
+
+/* SIGINT and SIGTERM are held during set-up (hold_stop_signals), but loading a --resume or
+ * --previous table can take long (or never end, on a device): between live_signals_begin and
+ * live_signals_end they raise csvin's interrupt flag instead, so the reader stops at its next
+ * block and the scan ends with status 130 before it scans anything. */
+static void live_signals_begin(struct live_signals *ls)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_load_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a read blocked on a pipe returns */
+    load_signal = 0;
+    sigaction(SIGINT, &sa, &ls->old_int);
+    sigaction(SIGTERM, &sa, &ls->old_term);
+    csvin_set_interrupt(&load_signal);
+    hold_stop_signals(SIG_UNBLOCK);
+}
+
+/* Holds the signals again; 1 (status 130 set, reason recorded) when one came while loading what. */
+static int live_signals_end(struct scan *s, struct live_signals *ls, const char *what)
+{
+    hold_stop_signals(SIG_BLOCK);
+    csvin_set_interrupt(NULL);
+    sigaction(SIGINT, &ls->old_int, NULL);
+    sigaction(SIGTERM, &ls->old_term, NULL);
+    if (!load_signal)
+        return 0;
+    fprintf(stderr, "mtasts-scan: %s while loading %s: stopped before scanning\n",
+            strsignal((int)load_signal), what);
+    metadata_reason(&s->md, "%s while loading %s: stopped before scanning", strsignal((int)load_signal), what);
+    s->exit_code = SCAN_EXIT_INTERRUPTED;
+    return 1;
+}
+
 static int open_resume(struct scan *s)
 {
     char err[512];
@@ -425,7 +475,14 @@ static int open_resume(struct scan *s)
      * merged MX table has every host (`merge --mx` keeps each (host, address) once). */
     const struct config *c = s->cfg;
     int want_mx = c->mx_output && !c->dns_only && c->starttls != STARTTLS_MODE_NONE;
+    struct live_signals ls;
+    live_signals_begin(&ls);
     s->resume = resume_load_mx(c->resume, want_mx, err, sizeof(err));
+    if (live_signals_end(s, &ls, "--resume")) {
+        resume_free(s->resume);
+        s->resume = NULL;
+        return -1;
+    }
     if (!s->resume) {
         scan_error(s, err);
         return -1;
@@ -457,8 +514,15 @@ static int open_monitor(struct scan *s)
     changes_opts_defaults(&o);
     o.expiry_days = c->expiry_days;
     o.testing_days = c->testing_days;
+    struct live_signals ls;
+    live_signals_begin(&ls);
     s->monitor = diff_monitor_open("mtasts-scan: --previous", c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
                                    c->has_fail_on ? &c->fail_on : NULL, c->allow_partial, stderr);
+    if (live_signals_end(s, &ls, "--previous")) {
+        diff_monitor_free(s->monitor);
+        s->monitor = NULL;
+        return -1;
+    }
     if (!s->monitor) {
         metadata_reason(&s->md, "--previous %s could not be read", c->previous);
         return -1;
@@ -556,6 +620,29 @@ static int open_pool(struct scan *s)
     return 0;
 }
 
+/* The resolver's DNSSEC validation is known: say once when DANE cannot be judged, then start
+ * the domains (their MX answers are read in its light). */
+static void on_dnssec_probe(enum dns_validation v, enum dns_status st, void *arg)
+{
+    struct scan *s = arg;
+    s->md.dnssec_probed = 1;
+    s->md.dnssec_probe = st;
+    s->md.dnssec_validation = v;
+    if (s->stopping || s->abandoning)
+        return;
+    /* -q keeps stderr for errors only; the record (--metadata) always has it */
+    int say = s->cfg->progress != PROGRESS_OFF;
+    if (say && v == DNS_VALIDATION_NO)
+        fprintf(stderr, "mtasts-scan: the resolver does not validate DNSSEC (the root DNSKEY came "
+                        "back without the AD bit): DANE is reported as unchecked; use a validating "
+                        "resolver (unbound, BIND, 1.1.1.1, 8.8.8.8, 9.9.9.9) for DANE results\n");
+    else if (say && v == DNS_VALIDATION_UNKNOWN)
+        fprintf(stderr, "mtasts-scan: could not find out whether the resolver validates DNSSEC "
+                        "(the root DNSKEY lookup ended with %s): DANE is reported as unchecked\n",
+                dns_status_str(st));
+    event_active(s->pump, EV_TIMEOUT, 0);
+}
+
 static int open_events(struct scan *s)
 {
     struct timeval sec = {1, 0};
@@ -568,7 +655,7 @@ static int open_events(struct scan *s)
     event_add(s->tick, &sec);
     event_add(s->sig_int, NULL);
     event_add(s->sig_term, NULL);
-    event_active(s->pump, EV_TIMEOUT, 0);
+    dns_probe_dnssec(s->env.dns, on_dnssec_probe, s); /* its answer starts the pump */
     return 0;
 }
 
@@ -802,13 +889,14 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
      * --metadata record is written (status running) before any output is opened. */
     if (open_services(&s) < 0 || open_pool(&s) < 0 || metadata_start(&s) < 0 || open_files(&s) < 0 ||
         open_events(&s) < 0) {
-        s.exit_code = SCAN_EXIT_FATAL;
+        if (s.exit_code != SCAN_EXIT_INTERRUPTED) /* a signal while loading --resume/--previous */
+            s.exit_code = SCAN_EXIT_FATAL;
         metadata_attach(&s);
         if (!s.md_failed)
             metadata_save(&s, 1);
         close_files(&s, 0);
         free_all(&s);
-        return SCAN_EXIT_FATAL;
+        return s.exit_code;
     }
     hold_stop_signals(SIG_UNBLOCK);
     s.total_lines = hooks ? (unsigned long)cfg->n_domains : count_lines(cfg->input);

@@ -57,6 +57,8 @@ struct dns {
     struct ratelimit rate;       /* --dns-rate */
     struct event *rate_ev;       /* wakes the FIFO when the next token is due */
     struct dns_counters counters;
+    enum dns_validation validation; /* what dns_probe_dnssec found */
+    int ednspsz;                 /* the EDNS payload size of the queries built here */
 };
 
 const char *dns_status_str(enum dns_status s)
@@ -75,6 +77,66 @@ const char *dns_status_str(enum dns_status s)
     case DNS_STATUS__COUNT: break;
     }
     return "unknown";
+}
+
+const char *dns_sec_str(enum dns_sec s)
+{
+    switch (s) {
+    case DNS_SEC_UNCHECKED: return "unchecked";
+    case DNS_SEC_SECURE: return "secure";
+    case DNS_SEC_INSECURE: return "insecure";
+    case DNS_SEC_BOGUS: return "bogus";
+    case DNS_SEC__COUNT: break;
+    }
+    return "unknown";
+}
+
+int dns_sec_parse(const char *s)
+{
+    for (int v = DNS_SEC_UNCHECKED; v < DNS_SEC__COUNT; v++)
+        if (strcmp(s, dns_sec_str((enum dns_sec)v)) == 0)
+            return v;
+    return -1;
+}
+
+const char *dns_validation_str(enum dns_validation v)
+{
+    switch (v) {
+    case DNS_VALIDATION_UNKNOWN: return "unknown";
+    case DNS_VALIDATION_NO: return "no";
+    case DNS_VALIDATION_YES: return "yes";
+    }
+    return "unknown";
+}
+
+enum dns_validation dns_validation(const struct dns *d)
+{
+    return d->validation;
+}
+
+int dns_reply_status(const unsigned char *abuf, int alen)
+{
+    if (!abuf || alen < 12)
+        return ARES_EBADRESP;
+    switch (abuf[3] & 0x0F) {
+    case 0: return (abuf[6] << 8 | abuf[7]) > 0 ? ARES_SUCCESS : ARES_ENODATA;
+    case 1: return ARES_EFORMERR;
+    case 2: return ARES_ESERVFAIL;
+    case 3: return ARES_ENOTFOUND;
+    case 4: return ARES_ENOTIMP;
+    case 5: return ARES_EREFUSED;
+    default: return ARES_EBADRESP;
+    }
+}
+
+enum dns_sec dns_sec_of(enum dns_validation v, int cd_retry, int status, int ad)
+{
+    int answered = status == ARES_SUCCESS || status == ARES_ENOTFOUND || status == ARES_ENODATA;
+    if (v != DNS_VALIDATION_YES || !answered)
+        return DNS_SEC_UNCHECKED;
+    if (cd_retry)
+        return DNS_SEC_BOGUS;
+    return ad ? DNS_SEC_SECURE : DNS_SEC_INSECURE;
 }
 
 int dns_status_parse(const char *s)
@@ -281,6 +343,7 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
      * the price is that such a reply is not retried on the next --resolver. */
     ao.flags = ARES_FLAG_EDNS | ARES_FLAG_NOCHECKRESP;
     ao.ednspsz = 1232;
+    d->ednspsz = ao.ednspsz;
     /* Thousands of answers can arrive between two turns of the loop: a small receive buffer
      * drops them and turns a fast server into timeouts.  The kernel caps it at rmem_max. */
     ao.socket_receive_buffer_size = 8 << 20;
@@ -317,7 +380,7 @@ const struct dns_counters *dns_counters(const struct dns *d)
 
 /* ---- queries ---------------------------------------------------------------------------- */
 
-enum query_kind { Q_MX, Q_TXT, Q_A, Q_AAAA };
+enum query_kind { Q_MX, Q_TXT, Q_A, Q_AAAA, Q_PROBE };
 
 struct addr_job {
     struct sockaddr_storage v4[DNS_ADDR_MAX], v6[DNS_ADDR_MAX]; /* kept apart until both end */
@@ -334,9 +397,12 @@ struct query {
     int type;
     char name[256];
     enum query_kind kind;
-    union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; } u;
+    union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; dns_probe_cb probe; } u;
     void *arg;
     double sent_at;         /* now_mono() when put on the wire */
+    int dnssec;             /* built here with the AD bit (ares_send), not by ares_query */
+    int cd;                 /* the retry of a SERVFAIL with checking disabled */
+    int uncounted;          /* the DNSSEC probe: not one of the scan's lookups */
 };
 
 /* Moves *off past the (possibly compressed) name at abuf + *off; -1 when it runs off the end. */
@@ -382,10 +448,11 @@ int dns_answer_wellformed(const unsigned char *abuf, int alen)
     return 1;
 }
 
-static void count_answer(struct dns *d, int status, const unsigned char *abuf, int alen)
+static void count_answer(struct dns *d, const struct query *q, int status,
+                         const unsigned char *abuf, int alen)
 {
     d->outstanding--;
-    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION)
+    if (status == ARES_ECANCELLED || status == ARES_EDESTRUCTION || q->uncounted)
         return; /* we ended it: neither an answer nor a failure */
     /* c-ares hands over a reply whose records are cut short as a success (the parsers find
      * out later): count it as the malformed reply it is */
@@ -437,13 +504,14 @@ void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out
     ares_free_data(mx);
 }
 
-static void deliver_mx(struct query *q, int status, unsigned char *abuf, int alen)
+static void deliver_mx(struct query *q, int status, unsigned char *abuf, int alen, enum dns_sec sec)
 {
     struct dns_mx_answer a;
     memset(&a, 0, sizeof(a));
     a.status = dns_status_from_ares(status);
     if (status == ARES_SUCCESS)
         dns_parse_mx(abuf, alen, &a);
+    a.sec = sec;
     q->u.mx(&a, q->arg);
 }
 
@@ -600,12 +668,40 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 {
     struct query *q = arg;
     struct dns *d = q->d;
-    count_answer(d, status, abuf, alen);
+    int ad = 0;
+    if (q->dnssec && status == ARES_SUCCESS) { /* ares_send: the reply's code is ours to read */
+        status = dns_reply_status(abuf, alen);
+        ad = (abuf[3] & 0x20) != 0;
+    }
+    if (q->dnssec && status == ARES_ESERVFAIL && !q->cd && d->validation == DNS_VALIDATION_YES) {
+        /* Asked again with CD: an answer then means the data is there and did not validate.
+         * The first reply is not counted: the lookup ends with the second. */
+        d->outstanding--;
+        follow_latency(d, q, status, timeouts);
+        q->cd = 1;
+        wire_send(d, q);
+        return;
+    }
+    enum dns_sec sec = q->dnssec ? dns_sec_of(d->validation, q->cd, status, ad) : DNS_SEC_UNCHECKED;
+    if (q->cd && status != ARES_ECANCELLED && status != ARES_EDESTRUCTION) {
+        /* what a validating sender sees: the SERVFAIL, whatever the retry got */
+        status = ARES_ESERVFAIL;
+        abuf = NULL;
+        alen = 0;
+    }
+    count_answer(d, q, status, abuf, alen);
     follow_latency(d, q, status, timeouts);
     switch (q->kind) {
-    case Q_MX: deliver_mx(q, status, abuf, alen); break;
+    case Q_MX: deliver_mx(q, status, abuf, alen, sec); break;
     case Q_TXT: deliver_txt(q, status, abuf, alen); break;
     case Q_A: case Q_AAAA: addr_part(q, status, abuf, alen); break;
+    case Q_PROBE:
+        if (status != ARES_ECANCELLED && status != ARES_EDESTRUCTION)
+            d->validation = status == ARES_SUCCESS && ad ? DNS_VALIDATION_YES
+                            : dns_status_failed(dns_status_from_ares(status)) ? DNS_VALIDATION_UNKNOWN
+                                                                              : DNS_VALIDATION_NO;
+        q->u.probe(d->validation, dns_status_from_ares(status), q->arg);
+        break;
     }
     free(q);
     if (status == ARES_EDESTRUCTION)
@@ -689,10 +785,28 @@ static void drain(struct dns *d)
 static void wire_send(struct dns *d, struct query *q)
 {
     d->outstanding++;
-    d->counters.sent++;
+    if (!q->uncounted && !q->cd)
+        d->counters.sent++;
     q->sent_at = now_mono();
     tick_update(d);
-    ares_query(d->channel, q->name, ns_c_in, q->type, on_answer, q);
+    if (!q->dnssec) {
+        ares_query(d->channel, q->name, ns_c_in, q->type, on_answer, q);
+        return;
+    }
+    /* c-ares 1.18 has no option for the AD or CD bit: the query is built here, the bits set in
+     * the header's second flag byte, and sent as is (ares_send reads the reply's code to us) */
+    unsigned char *buf = NULL;
+    int len = 0;
+    int st = ares_create_query(q->name, ns_c_in, q->type, 0, 1, &buf, &len, d->ednspsz);
+    if (st != ARES_SUCCESS) {
+        on_answer(q, st, 0, NULL, 0);
+        return;
+    }
+    buf[3] |= 0x20; /* AD: RFC 6840 §5.7 */
+    if (q->cd)
+        buf[3] |= 0x10;
+    ares_send(d->channel, buf, len, on_answer, q);
+    ares_free_string(buf);
 }
 
 /* Sends q now, or queues it while max_inflight queries are on the wire: a burst of thousands of
@@ -743,7 +857,21 @@ void dns_query_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg)
         return;
     }
     q->u.mx = cb;
+    q->dnssec = 1;
     send_query(d, name, ns_t_mx, q);
+}
+
+void dns_probe_dnssec(struct dns *d, dns_probe_cb cb, void *arg)
+{
+    struct query *q = query_new(d, Q_PROBE, arg);
+    if (!q) {
+        cb(d->validation, DNS_INTERNAL_ERROR, arg);
+        return;
+    }
+    q->u.probe = cb;
+    q->dnssec = 1;
+    q->uncounted = 1;
+    send_query(d, ".", 48 /* DNSKEY */, q);
 }
 
 void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg)

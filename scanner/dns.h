@@ -37,12 +37,39 @@ int dns_status_parse(const char *s);
 /* NXDOMAIN and NODATA are answers; the others mean "we could not find out". */
 static inline int dns_status_failed(enum dns_status s) { return s != DNS_OK && s != DNS_NXDOMAIN && s != DNS_NODATA; }
 
+/* What a validating resolver said about an answer's authenticity (RFC 4035 §3.2.3, RFC 6840
+ * §5.7-5.8): MX (and TLSA) queries are sent with the AD bit set and the reply's AD bit is read.  A
+ * SERVFAIL is asked once more with CD set: when that one answers, the data exists and only its
+ * validation failed (bogus).  Without a validating resolver (dns_validation() not YES) nothing
+ * is known: unchecked, never insecure. */
+enum dns_sec {
+    DNS_SEC_UNCHECKED = 0, /* the resolver does not validate, or the lookup failed */
+    DNS_SEC_SECURE,        /* AD set: the answer (or its denial) validated */
+    DNS_SEC_INSECURE,      /* no AD from a validating resolver: unsigned (or an insecure delegation) */
+    DNS_SEC_BOGUS,         /* SERVFAIL, but the answer exists with checking disabled (CD) */
+    DNS_SEC__COUNT
+};
+/* unchecked, secure, insecure, bogus (the mx_dnssec column's words). */
+const char *dns_sec_str(enum dns_sec s);
+/* The value named s, or -1. */
+int dns_sec_parse(const char *s);
+
+/* Whether the resolver validates DNSSEC, as the probe at the start of a scan found out. */
+enum dns_validation {
+    DNS_VALIDATION_UNKNOWN = 0, /* not probed, or the probe got no answer */
+    DNS_VALIDATION_NO,          /* the root DNSKEY came back without AD */
+    DNS_VALIDATION_YES          /* the root DNSKEY came back with AD */
+};
+/* unknown, no, yes. */
+const char *dns_validation_str(enum dns_validation v);
+
 #define DNS_MX_MAX 16
 #define DNS_TXT_MAX 16
 #define DNS_ADDR_MAX 8
 
 struct dns_mx_answer {
     enum dns_status status;
+    enum dns_sec sec;                   /* the MX RRset's DNSSEC status (a bogus one: SERVFAIL) */
     int null_mx;                        /* RFC 7505 "0 ." */
     size_t n;
     struct { unsigned short pref; char host[256]; } mx[DNS_MX_MAX]; /* by preference, lower-cased */
@@ -104,6 +131,15 @@ void dns_free(struct dns *d);
 
 const struct dns_counters *dns_counters(const struct dns *d);
 
+/* Asks the resolver for the root zone's DNSKEY with the AD bit set (RFC 6840 §5.7): the root is
+ * signed, so a validating resolver answers with AD.  The answer sets dns_validation(d) (YES, NO;
+ * UNKNOWN when no answer came) before cb runs with it and the lookup's status.  Call it before the
+ * first MX query: until it has answered, every answer's DNSSEC status is unchecked.  The probe is
+ * not counted among the scan's lookups (dns_counters). */
+typedef void (*dns_probe_cb)(enum dns_validation v, enum dns_status st, void *arg);
+void dns_probe_dnssec(struct dns *d, dns_probe_cb cb, void *arg);
+enum dns_validation dns_validation(const struct dns *d);
+
 /* Callbacks may run before the query function returns (c-ares may answer at once, e.g. with
  * no servers): set the caller's state first.  Answers are borrowed until the callback returns. */
 typedef void (*dns_mx_cb)(const struct dns_mx_answer *a, void *arg);
@@ -122,6 +158,15 @@ socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, cha
                            size_t textlen);
 
 /* Pure helpers, exposed for the tests: */
+/* The c-ares status a raw reply stands for, as ares_query would report it (NOERROR without
+ * answer records is ENODATA, SERVFAIL is ESERVFAIL, ...): ares_send hands over every reply as a
+ * success.  ARES_EBADRESP for a reply shorter than a header. */
+int dns_reply_status(const unsigned char *abuf, int alen);
+/* The DNSSEC status of a lookup: sent with AD (and, for a retry after SERVFAIL, with CD), ended
+ * with status (after dns_reply_status) and the reply's AD bit, by a resolver that validates or
+ * not.  Bogus when the CD retry answered; unchecked when the resolver does not validate or the
+ * lookup failed. */
+enum dns_sec dns_sec_of(enum dns_validation v, int cd_retry, int status, int ad);
 enum dns_status dns_status_from_ares(int ares_status);
 /* The answer of dns_query_addr from its two halves: IPv4 first, then IPv6, up to DNS_ADDR_MAX,
  * whatever order the A and AAAA answers arrived in; status as dns_query_addr says. */

@@ -441,6 +441,12 @@ static void test_help_defaults(void **state)
     /* check's own defaults are values too, and its --help prints them */
     config_defaults_for(&cfg, CONFIG_CMD_CHECK);
     assert_true(cfg.check_mode && cfg.advisories);
+    /* the scan engine that check runs reads these (a NULL -o crashed check on a terminal) */
+    assert_string_equal(cfg.output, "-");
+    assert_string_equal(cfg.input, "-");
+    assert_non_null(cfg.user_agent);
+    assert_non_null(cfg.ehlo_name);
+    assert_int_equal(cfg.shard_count, 1);
     assert_int_equal(cfg.dns_abort_after, 0);
     f = tmpfile();
     config_print_usage(CONFIG_CMD_CHECK, f);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <csv.h>
 
+#include "output/csvin.h"
 #include "output/csvout.h"
 #include "tests/support/files.h"
 
@@ -34,7 +35,7 @@ static const char *MX_HEADER =
 /* ---- a small table filled by libcsv's parser ---- */
 
 #define MAX_ROWS 16
-#define MAX_FIELDS 32
+#define MAX_FIELDS 64
 
 struct table {
     char *cell[MAX_ROWS][MAX_FIELDS];
@@ -620,6 +621,134 @@ static void test_edge_rows(void **state)
     free(text);
 }
 
+/* CSV formula injection (issue 20): hostile MX names start cells with = + - @.  By default the data
+ * is exact; --csv-formula-guard prefixes ' to such text cells (and to cells starting with ',
+ * which makes it reversible), adds the csv_formula_guard column, and csvin reads the data back
+ * exactly.  Numbers (a negative COL_LONG) are never prefixed. */
+static const char *const HOSTILE[] = {"=cmd|' /C calc'!A0", "+1", "-2", "@SUM(1+1)", "'quoted"};
+
+static void hostile_result(struct domain_result *r)
+{
+    full_result(r);
+    r->mx[0] = '\0';
+    for (size_t i = 0; i < sizeof(HOSTILE) / sizeof(HOSTILE[0]); i++)
+        result_list_add(r->mx, sizeof(r->mx), HOSTILE[i]);
+    result_copy(r->policy_mx, sizeof(r->policy_mx), "-x.example");
+    result_copy(r->detail, sizeof(r->detail), "@here, and =there");
+    r->n_mx = 5;
+    for (int i = 0; i < 5; i++) {
+        result_copy(r->mxs[i].host, sizeof(r->mxs[i].host), HOSTILE[i]);
+        r->mxs[i].preference = 10;
+        r->mxs[i].covered = 0;
+        r->mxs[i].state = MX_PROBE_NO_ADDRESS;
+    }
+}
+
+static char *write_hostile(const char *name, enum csvout_table t, int guard, const void *rec)
+{
+    static char path[128];
+    files_tmp_path(path, sizeof(path), name);
+    struct zwriter_error err;
+    struct csvout *c = csvout_open_guard(path, t, NULL, guard, &err);
+    assert_non_null(c);
+    if (t == CSVOUT_EDGE)
+        assert_int_equal(csvout_write_edges(c, rec), ZWRITER_OK);
+    else
+        assert_int_equal(csvout_write_record(c, rec), ZWRITER_OK);
+    assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+    return path;
+}
+
+static void test_formula_guard(void **state)
+{
+    (void)state;
+    struct domain_result r;
+    hostile_result(&r);
+    struct table t;
+
+    /* default: the cells are the data */
+    char *path = write_hostile("hostile.csv", CSVOUT_DOMAIN, 0, &r);
+    char *text = read_csv(path, &t);
+    assert_string_equal(t.cell[1][col(&t, "mx")], r.mx);
+    assert_int_equal(t.cell[1][col(&t, "mx")][0], '=');
+    assert_null(strstr(text, "csv_formula_guard"));
+    table_free(&t);
+    free(text);
+
+    /* guarded: every text cell that starts with = + - @ ' gets a ', the marker column says so */
+    path = write_hostile("guarded.csv", CSVOUT_DOMAIN, 1, &r);
+    text = read_csv(path, &t);
+    assert_int_equal(t.nrows, 2);
+    assert_string_equal(t.cell[0][t.nfields[0] - 1], "csv_formula_guard");
+    assert_string_equal(t.cell[1][t.nfields[1] - 1], "yes");
+    const char *mx = t.cell[1][col(&t, "mx")];
+    assert_int_equal(mx[0], '\'');
+    assert_string_equal(mx + 1, r.mx);
+    assert_string_equal(t.cell[1][col(&t, "policy_mx")], "'-x.example");
+    assert_string_equal(t.cell[1][col(&t, "detail")], "'@here, and =there");
+    assert_string_equal(t.cell[1][col(&t, "domain")], "example.com"); /* untouched */
+    table_free(&t);
+    free(text);
+    /* read back through csvin: the data, exactly */
+    struct csvin_error e;
+    struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
+    assert_non_null(in);
+    struct domain_result back;
+    assert_int_equal(csvin_next(in, &back), 1);
+    assert_string_equal(back.mx, r.mx);
+    assert_string_equal(back.policy_mx, r.policy_mx);
+    assert_string_equal(back.detail, r.detail);
+    assert_string_equal(back.domain, r.domain);
+    assert_int_equal(csvin_next(in, &back), 0);
+    csvin_close(in);
+
+    /* the edge table's mx_host: one row per hostile host, each guarded, each read back exactly */
+    path = write_hostile("guarded-edges.csv", CSVOUT_EDGE, 1, &r);
+    text = read_csv(path, &t);
+    assert_int_equal(t.nrows, 6);
+    for (int i = 0; i < 5; i++) {
+        const char *cell = t.cell[i + 1][col(&t, "mx_host")];
+        assert_int_equal(cell[0], '\'');
+        assert_string_equal(cell + 1, HOSTILE[i]);
+    }
+    table_free(&t);
+    free(text);
+    in = csvin_open(path, CSVOUT_EDGE, &e);
+    assert_non_null(in);
+    struct csvout_edge_row er;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(csvin_next(in, &er), 1);
+        assert_string_equal(er.mx_host, HOSTILE[i]);
+    }
+    csvin_close(in);
+
+    /* the MX table: mx_host and error text; the changes table: before/after */
+    struct csvout_mx_row m;
+    csvout_mx_row_init(&m);
+    result_copy(m.mx_host, sizeof(m.mx_host), "=HYPERLINK(\"http://x\")");
+    result_copy(m.address, sizeof(m.address), "192.0.2.1");
+    path = write_hostile("guarded-mx.csv", CSVOUT_MX, 1, &m);
+    text = read_csv(path, &t);
+    assert_string_equal(t.cell[1][col(&t, "mx_host")], "'=HYPERLINK(\"http://x\")");
+    assert_string_equal(t.cell[1][col(&t, "address")], "192.0.2.1");
+    table_free(&t);
+    free(text);
+    struct changes_row ch;
+    changes_row_init(&ch);
+    result_copy(ch.domain, sizeof(ch.domain), "example.com");
+    result_copy(ch.before, sizeof(ch.before), "mx.example.com");
+    result_copy(ch.after, sizeof(ch.after), "+1");
+    path = write_hostile("guarded-changes.csv", CSVOUT_CHANGES, 1, &ch);
+    text = read_csv(path, &t);
+    assert_string_equal(t.cell[1][col(&t, "before")], "mx.example.com");
+    assert_string_equal(t.cell[1][col(&t, "after")], "'+1");
+    table_free(&t);
+    free(text);
+
+    assert_true(csvout_guard_needed("=1") && csvout_guard_needed("'") && !csvout_guard_needed("a=1") &&
+                !csvout_guard_needed(""));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_schema_markdown),
         cmocka_unit_test(test_added_domain_columns),
         cmocka_unit_test(test_edge_rows),
+        cmocka_unit_test(test_formula_guard),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);
 }

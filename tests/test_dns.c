@@ -282,6 +282,136 @@ static void test_txt_ttl(void **state)
     assert_int_equal(dns_parse_txt_ttl(buf, len), -1);
 }
 
+/* The reply's code as ares_query would report it, and the DNSSEC status table. */
+static void test_reply_status_and_sec(void **state)
+{
+    (void)state;
+    unsigned char h[12] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
+    assert_int_equal(dns_reply_status(h, 12), ARES_SUCCESS);
+    h[7] = 0;
+    assert_int_equal(dns_reply_status(h, 12), ARES_ENODATA);
+    h[3] = 0x82;
+    assert_int_equal(dns_reply_status(h, 12), ARES_ESERVFAIL);
+    h[3] = 0x83;
+    assert_int_equal(dns_reply_status(h, 12), ARES_ENOTFOUND);
+    h[3] = 0x85;
+    assert_int_equal(dns_reply_status(h, 12), ARES_EREFUSED);
+    assert_int_equal(dns_reply_status(h, 11), ARES_EBADRESP);
+    assert_int_equal(dns_sec_of(DNS_VALIDATION_YES, 0, ARES_SUCCESS, 1), DNS_SEC_SECURE);
+    assert_int_equal(dns_sec_of(DNS_VALIDATION_YES, 0, ARES_ENOTFOUND, 1), DNS_SEC_SECURE);
+    assert_int_equal(dns_sec_of(DNS_VALIDATION_YES, 0, ARES_SUCCESS, 0), DNS_SEC_INSECURE);
+    assert_int_equal(dns_sec_of(DNS_VALIDATION_YES, 1, ARES_SUCCESS, 0), DNS_SEC_BOGUS);
+    assert_int_equal(dns_sec_of(DNS_VALIDATION_YES, 0, ARES_ESERVFAIL, 0), DNS_SEC_UNCHECKED);
+    assert_int_equal(dns_sec_of(DNS_VALIDATION_YES, 1, ARES_ETIMEOUT, 0), DNS_SEC_UNCHECKED);
+    /* a resolver that does not validate says nothing, AD or not */
+    assert_int_equal(dns_sec_of(DNS_VALIDATION_NO, 0, ARES_SUCCESS, 1), DNS_SEC_UNCHECKED);
+    assert_int_equal(dns_sec_of(DNS_VALIDATION_UNKNOWN, 0, ARES_SUCCESS, 0), DNS_SEC_UNCHECKED);
+    for (int v = 0; v < DNS_SEC__COUNT; v++)
+        assert_int_equal(dns_sec_parse(dns_sec_str((enum dns_sec)v)), v);
+    assert_int_equal(dns_sec_parse("maybe"), -1);
+}
+
+static enum dns_validation probe_v;
+static enum dns_status probe_st;
+static struct dns_mx_answer mx_got[4];
+static int mx_n;
+
+static void on_probe(enum dns_validation v, enum dns_status st, void *arg)
+{
+    probe_v = v;
+    probe_st = st;
+    event_base_loopexit(arg, NULL);
+}
+
+static void on_mx(const struct dns_mx_answer *a, void *arg)
+{
+    mx_got[mx_n++] = *a;
+    if (mx_n == 3)
+        event_base_loopexit(arg, NULL);
+}
+
+/* Probe, then three MX lookups (signed, unsigned, bogus) against a stub that plays a validating
+ * resolver (secure_root) or a plain server; returns the number of queries with the CD bit. */
+static int run_dnssec(int secure_root)
+{
+    static const struct ds_record recs[] = {
+        {"", DS_DNSKEY, "key"},
+        {"signed.test", DS_MX, "10 mx.signed.test"},
+        {"plain.test", DS_MX, "10 mx.plain.test"},
+        {"bogus.test", DS_MX, "10 mx.bogus.test"},
+    };
+    static const char *const secure[] = {"", "signed.test", NULL};
+    static const char *const bogus[] = {"bogus.test", NULL};
+    struct event_base *base = event_base_new();
+    struct dns_stub stub;
+    ds_start(&stub, base, recs, 4);
+    stub.secure = secure_root ? secure : secure + 1; /* "" is the root as the stub names it */
+    stub.bogus = bogus;
+    char err[256];
+    struct dns_opts o = {.servers = stub.server, .timeout_sec = 2, .tries = 1};
+    struct dns *d = dns_new(base, &o, err, sizeof(err));
+    assert_non_null(d);
+    assert_int_equal(dns_validation(d), DNS_VALIDATION_UNKNOWN);
+    probe_v = DNS_VALIDATION_UNKNOWN;
+    dns_probe_dnssec(d, on_probe, base);
+    event_base_dispatch(base);
+    assert_int_equal(probe_st, DNS_OK);
+    assert_int_equal(dns_validation(d), probe_v);
+    assert_int_equal(dns_counters(d)->sent, 0); /* the probe is not one of the scan's lookups */
+    mx_n = 0;
+    dns_query_mx(d, "signed.test", on_mx, base);
+    dns_query_mx(d, "plain.test", on_mx, base);
+    dns_query_mx(d, "bogus.test", on_mx, base);
+    event_base_dispatch(base);
+    assert_int_equal(mx_n, 3);
+    /* the probe, every MX query and the CD retry ask for AD */
+    assert_int_equal(stub.ad_queries, 4 + stub.cd_queries);
+    int cd = stub.cd_queries;
+    dns_free(d);
+    ds_stop(&stub);
+    event_base_free(base);
+    return cd;
+}
+
+static const struct dns_mx_answer *mx_of(const char *host)
+{
+    for (int i = 0; i < mx_n; i++) {
+        if (mx_got[i].n == 0 && host == NULL)
+            return &mx_got[i];
+        if (mx_got[i].n > 0 && host != NULL && strcmp(mx_got[i].mx[0].host, host) == 0)
+            return &mx_got[i];
+    }
+    fail_msg("no MX answer for %s", host ? host : "(failed)");
+    return NULL;
+}
+
+static void test_dnssec_validating(void **state)
+{
+    (void)state;
+    int cd = run_dnssec(1);
+    assert_int_equal(probe_v, DNS_VALIDATION_YES);
+    assert_int_equal(mx_of("mx.signed.test")->sec, DNS_SEC_SECURE);
+    assert_int_equal(mx_of("mx.plain.test")->sec, DNS_SEC_INSECURE);
+    /* bogus: the SERVFAIL stays (what a validating sender sees); the CD retry answered */
+    const struct dns_mx_answer *b = mx_of(NULL);
+    assert_int_equal(b->status, DNS_SERVFAIL);
+    assert_int_equal(b->sec, DNS_SEC_BOGUS);
+    assert_int_equal(cd, 1);
+}
+
+static void test_dnssec_not_validating(void **state)
+{
+    (void)state;
+    int cd = run_dnssec(0);
+    assert_int_equal(probe_v, DNS_VALIDATION_NO);
+    assert_int_equal(mx_of("mx.signed.test")->sec, DNS_SEC_UNCHECKED);
+    assert_int_equal(mx_of("mx.plain.test")->sec, DNS_SEC_UNCHECKED);
+    const struct dns_mx_answer *b = mx_of(NULL);
+    assert_int_equal(b->status, DNS_SERVFAIL);
+    assert_int_equal(b->sec, DNS_SEC_UNCHECKED);
+    assert_int_equal(cd, 0); /* no validation: a SERVFAIL is not asked again */
+}
+
 /* dns_parse_txt (the pure part of a TXT lookup, fuzzed by fuzz_dns): records joined from their
  * strings with the strings' lengths, bytes as published (a TAB stays a TAB), and the TTL. */
 static void test_parse_txt(void **state)
@@ -320,6 +450,9 @@ int main(void)
         cmocka_unit_test(test_addr_merge_ipv4_first),
         cmocka_unit_test(test_addr_order_of_arrival),
         cmocka_unit_test(test_txt_ttl),
+        cmocka_unit_test(test_reply_status_and_sec),
+        cmocka_unit_test(test_dnssec_validating),
+        cmocka_unit_test(test_dnssec_not_validating),
         cmocka_unit_test(test_parse_txt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,8 +13,10 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <zstd.h>
 
 #include "output/csvin.h"
 #include "output/csvout.h"
@@ -140,6 +142,8 @@ static void test_input_lines(void **state)
     free(msg);
 }
 
+/* A cut shard was merged with exit 0 (issue 20: 777 of 2,004 rows): it is an error that names the
+ * file, unless --allow-partial, which merges its complete rows with a warning. */
 static void test_truncated_named(void **state)
 {
     (void)state;
@@ -148,11 +152,65 @@ static void test_truncated_named(void **state)
     char out[128];
     files_tmp_path(out, sizeof(out), "t.csv");
     char *msg;
-    assert_int_equal(run(&msg, "-o", out, a, b, NULL), MERGE_EXIT_OK);
+    assert_int_equal(run(&msg, "-o", out, a, b, NULL), MERGE_EXIT_FATAL);
     assert_non_null(strstr(msg, "t1.csv: truncated"));
+    assert_non_null(strstr(msg, "--allow-partial"));
+    assert_non_null(strstr(msg, "none written"));
+    free(msg);
+    assert_int_equal(access(out, F_OK), -1); /* nothing published */
+    assert_int_equal(run(&msg, "--allow-partial", "-o", out, a, b, NULL), MERGE_EXIT_OK);
+    assert_non_null(strstr(msg, "t1.csv: truncated"));
+    assert_non_null(strstr(msg, "--allow-partial: its complete rows are merged"));
     free(msg);
     long ranks[8];
     assert_int_equal(ranks_of(out, ranks, 8), 2);
+}
+
+/* A .zst shard cut inside a frame, and an empty file (it counted as a shard): errors naming the
+ * file, every such file named; --allow-partial merges the rest. */
+static void test_cut_zst_and_empty(void **state)
+{
+    (void)state;
+    char text[8192] = HEADER;
+    for (int i = 1; i <= 60; i++) {
+        char row[256];
+        snprintf(row, sizeof(row), "d%d.test,%d,,missing,,not_fetched,,,,,,not_probed,missing,,"
+                 "not_deployed,,,2026-11-22T06:10:33Z\n", i, i);
+        strcat(text, row);
+    }
+    char z[8192];
+    size_t zlen = ZSTD_compress(z, sizeof(z), text, strlen(text), 1);
+    assert_false(ZSTD_isError(zlen));
+    char zpath[128];
+    files_tmp_path(zpath, sizeof(zpath), "cut.csv.zst");
+    FILE *f = fopen(zpath, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(z, 1, zlen * 2 / 3, f), zlen * 2 / 3);
+    fclose(f);
+    char *empty = put("empty.csv", "");
+    char *good = put("g.csv", HEADER ROW("x.test", "100"));
+    char out[128];
+    files_tmp_path(out, sizeof(out), "z.csv");
+    char *msg;
+    assert_int_equal(run(&msg, "-o", out, zpath, empty, good, NULL), MERGE_EXIT_FATAL);
+    assert_non_null(strstr(msg, "cut.csv.zst: truncated"));
+    assert_non_null(strstr(msg, "empty.csv: empty file"));
+    assert_non_null(strstr(msg, "2 cut or empty files"));
+    free(msg);
+    assert_int_equal(access(out, F_OK), -1);
+    assert_int_equal(run(&msg, "-o", out, empty, NULL), MERGE_EXIT_FATAL);
+    free(msg);
+    assert_int_equal(run(&msg, "--allow-partial", "-o", out, zpath, empty, good, NULL), MERGE_EXIT_OK);
+    assert_non_null(strstr(msg, "empty.csv: empty file"));
+    free(msg);
+    long ranks[80];
+    size_t n = ranks_of(out, ranks, 80);
+    assert_true(n >= 1 && n < 61); /* the whole rows of the cut shard, and x.test */
+    assert_int_equal(ranks[n - 1], 100);
+    /* a header-only file is a shard without domains, not an error */
+    char *hdr = put("hdr.csv", HEADER);
+    assert_int_equal(run(&msg, "-o", out, hdr, good, NULL), MERGE_EXIT_OK);
+    free(msg);
 }
 
 static void test_fatal_and_usage(void **state)
@@ -308,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_duplicates_exit_3),
         cmocka_unit_test(test_input_lines),
         cmocka_unit_test(test_truncated_named),
+        cmocka_unit_test(test_cut_zst_and_empty),
         cmocka_unit_test(test_fatal_and_usage),
         cmocka_unit_test(test_mx_tables),
         cmocka_unit_test(test_full_disk),

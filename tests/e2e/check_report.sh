@@ -111,7 +111,13 @@ rc=0; check -q "$ok" "$bad" >/dev/null || rc=$?; [[ $rc -eq 1 ]] || fail "a fail
 rc=0; check >/dev/null 2>&1 || rc=$?; [[ $rc -eq 2 ]] || fail "no DOMAIN: exit $rc"
 rc=0; check --format yaml "$ok" >/dev/null 2>&1 || rc=$?; [[ $rc -eq 2 ]] || fail "--format yaml: exit $rc"
 rc=0; "$bin" --format json - </dev/null >/dev/null 2>&1 || rc=$?; [[ $rc -eq 2 ]] || fail "bulk --format: exit $rc"
-rc=0; check --ca-file /nonexistent "$ok" >/dev/null 2>&1 || rc=$?; [[ $rc -eq 2 ]] || fail "bad --ca-file: exit $rc"
+# (not through check(), which gives --ca-file already: a second one is refused as given twice)
+rc=0; "$tn" exec -- "$bin" check --resolver 127.0.0.1 --ca-file /nonexistent "$ok" >/dev/null 2>"$out/cafile.err" || rc=$?
+[[ $rc -eq 2 ]] && grep -q "invalid value '/nonexistent' for --ca-file" "$out/cafile.err" || fail "bad --ca-file: exit $rc, $(cat "$out/cafile.err")"
+rc=0; check --ca-file /nonexistent "$ok" >/dev/null 2>"$out/cafile2.err" || rc=$?
+[[ $rc -eq 2 ]] && grep -q -- "--ca-file given twice" "$out/cafile2.err" || fail "--ca-file twice: exit $rc, $(cat "$out/cafile2.err")"
+rc=0; check --resume x.csv "$ok" >/dev/null 2>"$out/resume.err" || rc=$?
+[[ $rc -eq 2 ]] && grep -q -- "--resume is not an option of check" "$out/resume.err" || fail "check --resume: exit $rc, $(cat "$out/resume.err")"
 # several domains in JSON: one object per line, in argument order
 check --format json "$ok" "$bad" a..test >"$out/multi.json" || true
 python3 - "$out/multi.json" "$ok" "$bad" <<'PY' || fail "json of three domains"

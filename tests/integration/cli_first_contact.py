@@ -67,6 +67,17 @@ with tempfile.TemporaryDirectory() as tmp:
               expect in lines[0], "%s %s: one line with option, value, expectation" % (opt, val), err)
         check("error:" not in err and "Misformatted" not in err, "%s: no library error text" % opt, err)
         check(out == "", "%s: no CSV written" % opt, out)
+    # A single-value option given twice (issue 20: the last one silently won): exit 2, one line
+    # with both values; and the same for diff's and merge's -o.
+    for argv, opt in ((["--resume", "a.csv", "--resume", "b.csv"], "--resume"),
+                      (["-o", "a.csv", "-o", "b.csv"], "-o"),
+                      (["--previous", "a.csv", "--previous", "b.csv"], "--previous"),
+                      (["diff", "-o", "a.csv", "-o", "b.csv", "old.csv", "new.csv"], "-o"),
+                      (["merge", "-o", "a.csv", "--output", "b.csv", "x.csv"], "--output")):
+        rc, out, err = run(argv + [os.path.join(tmp, "none.txt")] if argv[0].startswith("-") else argv)
+        lines = err.strip("\n").split("\n")
+        check(rc == 2 and len(lines) == 1 and "%s given twice ('a.csv', then 'b.csv')" % opt in lines[0],
+              "%s twice: exit 2, one line naming both values" % " ".join(argv[:2]), (rc, err))
     # The forms the messages promise are accepted (nothing listens there: dns_error rows).
     for res in ["127.0.0.1:9", "[::1]:9", "::1"]:
         rc, out, err = run(["--dns-only", "--dns-abort-after", "0", "--timeout", "1",

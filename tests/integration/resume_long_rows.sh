@@ -153,14 +153,23 @@ PY
 cut_at=$(python3 -c 'import sys; t=open(sys.argv[1],"rb").read(); i=t.index(b"not here"); print(i)' "$tmp/full.csv")
 head -c "$cut_at" "$tmp/full.csv" > "$tmp/cutq.csv"
 scan "$tmp/restq.csv" --resume "$tmp/cutq.csv"
-merge_check cut-in-quotes "$tmp/cutq.csv" "$tmp/restq.csv"
+# a cut file is refused (exit 1, named) unless --allow-partial: here it is given on purpose (its
+# cut row was scanned again by --resume)
+rc=0
+"$bin" merge -q --input "$tmp/domains.csv" -o "$tmp/refused.csv" "$tmp/cutq.csv" "$tmp/restq.csv" 2> "$tmp/refused.log" || rc=$?
+if [ $rc = 1 ] && grep -q "cutq.csv: truncated" "$tmp/refused.log" && [ ! -e "$tmp/refused.csv" ]; then
+    echo "ok: a cut file without --allow-partial: exit 1, named"
+else
+    echo "FAIL: a cut file without --allow-partial: exit $rc"; cat "$tmp/refused.log"; fail=1
+fi
+merge_check cut-in-quotes --allow-partial "$tmp/cutq.csv" "$tmp/restq.csv"
 head -c $(( $(stat -c %s "$tmp/full.csv") / 2 )) "$tmp/full.csv" > "$tmp/cuth.csv"
 scan "$tmp/resth.csv.zst" --resume "$tmp/cuth.csv"
-merge_check cut-half "$tmp/cuth.csv" "$tmp/resth.csv.zst"
+merge_check cut-half --allow-partial "$tmp/cuth.csv" "$tmp/resth.csv.zst"
 zstd -q -c "$tmp/full.csv" > "$tmp/full.csv.zst"
 head -c $(( $(stat -c %s "$tmp/full.csv.zst") * 2 / 3 )) "$tmp/full.csv.zst" > "$tmp/cutz.csv.zst"
 scan "$tmp/restz.csv" --resume "$tmp/cutz.csv.zst"
-merge_check cut-zst "$tmp/cutz.csv.zst" "$tmp/restz.csv"
+merge_check cut-zst --allow-partial "$tmp/cutz.csv.zst" "$tmp/restz.csv"
 
 # 3. repeated rank: the old file holds only 201,dup1.test
 python3 - "$tmp/full.csv" "$tmp/dup1.csv" <<'PY'

@@ -28,9 +28,10 @@
         }                                                                             \
     } while (0)
 
-enum { DS_A = 1, DS_MX = 15, DS_TXT = 16, DS_AAAA = 28 };
+enum { DS_A = 1, DS_MX = 15, DS_TXT = 16, DS_AAAA = 28, DS_DNSKEY = 48 };
 
-/* value: "192.0.2.1" (A), "::1" (AAAA), "10 mx.example" (MX), the text (TXT, one string). */
+/* value: "192.0.2.1" (A), "::1" (AAAA), "10 mx.example" (MX), the text (TXT, DNSKEY: one
+ * string). */
 struct ds_record {
     const char *name;
     int type;
@@ -59,6 +60,11 @@ struct dns_stub {
     long delay_ms;              /* answers wait this long (only those of slow_type, if set) */
     int slow_type;              /* 0 = every type */
     int queries;
+    int ad_queries, cd_queries; /* queries seen with the AD / CD bit */
+    /* A validating resolver's view (NULL-terminated name lists, set after ds_start; NULL = a
+     * plain server): answers for a secure name carry AD when the query asked for it (RFC 6840
+     * §5.7); a bogus name answers SERVFAIL unless the query has CD set. */
+    const char *const *secure, *const *bogus;
     struct ds_pending *pending[DS_MAX_PENDING];
 };
 
@@ -135,7 +141,19 @@ DS_FN size_t ds_answer(struct dns_stub *s, const unsigned char *q, size_t qlen, 
     out[2] = 0x84 | (q[2] & 0x01); /* QR, AA, RD copied */
     out[3] = 0x80;                 /* RA, NOERROR */
     out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
-    int known = 0, n = 0;
+    int known = 0, n = 0, secure = 0, bogus = 0;
+    for (const char *const *p = s->secure; p && *p; p++)
+        secure |= strcasecmp(*p, name) == 0;
+    for (const char *const *p = s->bogus; p && *p; p++)
+        bogus |= strcasecmp(*p, name) == 0;
+    s->ad_queries += (q[3] & 0x20) != 0;
+    s->cd_queries += (q[3] & 0x10) != 0;
+    if (bogus && !(q[3] & 0x10)) {
+        out[3] |= 2; /* SERVFAIL: validation failed */
+        return len;
+    }
+    if (secure && (q[3] & 0x20))
+        out[3] |= 0x20; /* AD */
     for (size_t i = 0; i < s->n_recs; i++) {
         if (strcasecmp(s->recs[i].name, name) != 0)
             continue;
