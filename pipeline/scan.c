@@ -27,6 +27,7 @@
 #include "pipeline/outputs.h"
 #include "pipeline/progress.h"
 #include "pipeline/ratelimit.h"
+#include "output/zwriter.h"
 #include "pipeline/resume.h"
 #include "scanner/tlscheck.h"
 
@@ -675,6 +676,11 @@ static void close_files(struct scan *s, int started)
 {
     outputs_close(&s->outs, started, run_incomplete(s), &s->summary, stderr);
     s->out = s->mx_out = s->edge_out = NULL;
+    char work[4096];
+    if (started && s->exit_code == SCAN_EXIT_INTERRUPTED && strcmp(s->cfg->output, "-") != 0 &&
+        zwriter_partial_path(s->cfg->output, work, sizeof(work)) && access(work, F_OK) == 0)
+        fprintf(stderr, "mtasts-scan: interrupted: nothing was published; continue with "
+                        "--resume %s and a new -o\n", work);
     if (s->input)
         input_close(s->input);
     s->input = NULL;
@@ -867,7 +873,9 @@ int scan_run_hooks(const struct config *cfg, const struct scan_hooks *hooks)
     s.hooks = hooks;
     /* The status line is redrawn in place on a terminal, but not over CSV rows going to the
      * same terminal: then it is off by default and printed as whole lines with --progress. */
-    s.tty = isatty(STDERR_FILENO) && !(strcmp(cfg->output, "-") == 0 && isatty(STDOUT_FILENO));
+    /* check has no -o (cfg->output NULL): its report goes to stdout */
+    s.tty = isatty(STDERR_FILENO) &&
+            !((!cfg->output || strcmp(cfg->output, "-") == 0) && isatty(STDOUT_FILENO));
     metadata_init(&s.md, cfg);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is a write error we report, not a silent death */
     summary_init(&s.summary);

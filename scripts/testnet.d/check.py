@@ -93,13 +93,20 @@ class Checker:
     # --- RFC parsers (deliberately small and independent of the scanner's) --------------------
 
     @staticmethod
+    def candidates(records, version):
+        """The records a sender counts: version, then spaces or tabs, then ';' (the ABNF's
+        field-delim; erratum 6285, docs/codes.md), each with the text after that ';'."""
+        pat = re.compile(re.escape(version) + r"[ \t]*;")
+        return [r[m.end():] for r in records for m in [pat.match(r)] if m]
+
+    @staticmethod
     def sts_txt(records):
-        recs = [r for r in records if r.startswith("v=STSv1;")]
+        recs = Checker.candidates(records, "v=STSv1")
         if not recs:
             return "missing"
         if len(recs) > 1:
             return "multiple"
-        fields = [f.strip() for f in recs[0][len("v=STSv1;"):].split(";") if f.strip()]
+        fields = [f.strip() for f in recs[0].split(";") if f.strip()]
         kv = dict(f.split("=", 1) for f in fields if "=" in f)
         if not re.fullmatch(r"[A-Za-z0-9]{1,32}", kv.get("id", "")):
             return "invalid"
@@ -107,12 +114,12 @@ class Checker:
 
     @staticmethod
     def tlsrpt_txt(records):
-        recs = [r for r in records if r.startswith("v=TLSRPTv1;")]
+        recs = Checker.candidates(records, "v=TLSRPTv1")
         if not recs:
             return "missing"
         if len(recs) > 1:
             return "multiple"
-        fields = [f.strip() for f in recs[0][len("v=TLSRPTv1;"):].split(";") if f.strip()]
+        fields = [f.strip() for f in recs[0].split(";") if f.strip()]
         kv = dict(f.split("=", 1) for f in fields if "=" in f)
         uris = [u.strip() for u in kv.get("rua", "").split(",") if u.strip()]
         if not uris or any(not re.match(r"(mailto:|https:)", u) for u in uris):

@@ -321,13 +321,18 @@ def policy_text(mode, mx, max_age=604800, crlf=False, extra=None, version="STSv1
 
 
 def q(s):
-    """One TXT character-string, quoted for a zone file."""
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """One TXT character-string, quoted for a zone file (control bytes such as a TAB as \\DDD)."""
+    return '"' + "".join("\\" + c if c in '\\"' else "\\%03d" % ord(c) if ord(c) < 0x20 or ord(c) == 0x7f
+                         else c for c in s) + '"'
 
 
 def unq(data):
     """The concatenated character-strings of a TXT rdata written with q()."""
-    return "".join(re.sub(r"\\(.)", r"\1", m) for m in re.findall(r'"((?:[^"\\]|\\.)*)"', data))
+    def one(m):
+        g = m.group(1)
+        return chr(int(g)) if len(g) == 3 else g
+    return "".join(re.sub(r"\\([0-9]{3}|.)", one, m)
+                   for m in re.findall(r'"((?:[^"\\]|\\.)*)"', data))
 
 
 def record_text(records, version):
@@ -509,7 +514,7 @@ class Gen:
     def sts_txt(self, d, variant=0):
         sid = "%d%s" % (20240000 + d.rank % 10000, "abc"[d.rank % 3])
         name = "_mta-sts." + d.name
-        v = variant % 5
+        v = variant % 6
         if v == 0:
             self.rr(name, "TXT", q("v=STSv1; id=%s;" % sid))
         elif v == 1:   # two character-strings: concatenated before parsing (RFC 8461 §3.1)
@@ -519,8 +524,11 @@ class Gen:
             self.rr(name, "TXT", q("v=spf1 -all"))
         elif v == 3:   # CNAME to a provider's record, which resolvers follow
             self.rr(name, "CNAME", "_mta-sts.sts-provider.test.")
-        else:          # unknown extension fields are allowed
+        elif v == 4:   # unknown extension fields are allowed
             self.rr(name, "TXT", q("v=STSv1; id=%s; ext=x1" % sid))
+        else:          # a TAB before the ';': a candidate by the ABNF's field-delim (*WSP ";"),
+                       # which scan and check both follow (erratum 6285, docs/codes.md)
+            self.rr(name, "TXT", q("v=STSv1\t; id=%s;" % sid))
 
     def tlsrpt(self, d, state):
         name = "_smtp._tls." + d.name

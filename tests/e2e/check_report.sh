@@ -7,7 +7,9 @@
 # normalised), the verdict and codes with what the generator says, and the exit status (0/1/2).
 # Then: the text report fits 80 columns and has no colour codes when not on a terminal, colour on
 # a pty (script(1)) unless NO_COLOR; a bulk scan of the same testnet still matches truth.csv, and
-# with --advisories its rows carry the advisory codes.
+# with --advisories its rows carry the advisory codes; and `check --format json` of every domain
+# agrees with that scan (tests/e2e/scan_vs_check.py: verdicts, issue sets, records counted), a
+# TAB-delimited v=STSv1 record among them.
 #
 # usage: check_report.sh path/to/mtasts-scan [--update]   (--update rewrites the goldens)
 # TESTNET_NS (default mtasts-check) and TESTNET_DIR (default a fresh temporary directory) as for
@@ -174,5 +176,15 @@ for d, w in want.items():
         bad += 1
 sys.exit(1 if bad else 0)
 PY
+# scan and check are one judge (issue 19): check every domain of the bulk scan (in its row order)
+# and compare verdicts, issue sets and the records shown with what the scan counted
+mapfile -t every < <(python3 -c 'import csv,sys
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")): print(r["domain"])' "$out/bulk-adv.csv")
+check --format json -- "${every[@]}" >"$out/every.json" 2>"$out/every.err" || true
+python3 "$repo/tests/e2e/scan_vs_check.py" "$out/bulk-adv.csv" "$out/every.json" >"$out/scan_vs_check.txt" ||
+    fail "scan and check disagree: $(grep -v ' compared, ' "$out/scan_vs_check.txt" | head -20)"
+tail -n 1 "$out/scan_vs_check.txt"
+grep -qF 'v=STSv1\x09;' "$out/bulk-adv.csv" || fail "the testnet has no TAB-delimited v=STSv1 record"
+
 [[ $fails -eq 0 ]] || { echo "check_report: $fails failures" >&2; exit 1; }
 echo "check_report: OK"

@@ -66,7 +66,7 @@ trial() {   # trial NAME EXT SIGNALS...
         [ ! -e "$work" ] || { echo "FAIL: $name: work file left by a finished scan"; return 1; }
     else
         [ "$rc" -eq 130 ] || { echo "FAIL: $name: exit $rc after SIG$*"; cat "$d/killed.err"; return 1; }
-        grep -q "partial" "$d/killed.err" || { echo "FAIL: $name: the kept work file is not named"; cat "$d/killed.err"; return 1; }
+        grep -q -- "--resume $work" "$d/killed.err" || { echo "FAIL: $name: the kept work file is not named"; cat "$d/killed.err"; return 1; }
     fi
     if [ "$killed" = "$work" ]; then
         [ ! -e "$out" ] || { echo "FAIL: $name: -o published by an interrupted run"; return 1; }
