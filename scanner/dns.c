@@ -25,6 +25,7 @@
 #include <ares.h>
 
 #include "pipeline/ratelimit.h"
+#include "scanner/dane.h"
 
 #define DNS_TICK_USEC 50000 /* timeout granularity */
 /* --dns-inflight N caps the queries on the wire for a resolver answering within this time; a
@@ -380,7 +381,7 @@ const struct dns_counters *dns_counters(const struct dns *d)
 
 /* ---- queries ---------------------------------------------------------------------------- */
 
-enum query_kind { Q_MX, Q_TXT, Q_A, Q_AAAA, Q_PROBE };
+enum query_kind { Q_MX, Q_TXT, Q_A, Q_AAAA, Q_PROBE, Q_TLSA };
 
 struct addr_job {
     struct sockaddr_storage v4[DNS_ADDR_MAX], v6[DNS_ADDR_MAX]; /* kept apart until both end */
@@ -397,7 +398,7 @@ struct query {
     int type;
     char name[256];
     enum query_kind kind;
-    union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; dns_probe_cb probe; } u;
+    union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; dns_probe_cb probe; dns_tlsa_cb tlsa; } u;
     void *arg;
     double sent_at;         /* now_mono() when put on the wire */
     int dnssec;             /* built here with the AD bit (ares_send), not by ares_query */
@@ -695,6 +696,20 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     case Q_MX: deliver_mx(q, status, abuf, alen, sec); break;
     case Q_TXT: deliver_txt(q, status, abuf, alen); break;
     case Q_A: case Q_AAAA: addr_part(q, status, abuf, alen); break;
+    case Q_TLSA: {
+        struct dane_tlsa_set *set = calloc(1, sizeof(*set)); /* a few KiB: not on the stack */
+        struct dane_tlsa_set oom = {.status = DNS_INTERNAL_ERROR};
+        if (set) {
+            set->sec = sec;
+            if (status == ARES_SUCCESS)
+                dane_parse_tlsa(abuf, alen, set);
+            else
+                set->status = dns_status_from_ares(status);
+        }
+        q->u.tlsa(set ? set : &oom, q->arg);
+        free(set);
+        break;
+    }
     case Q_PROBE:
         if (status != ARES_ECANCELLED && status != ARES_EDESTRUCTION)
             d->validation = status == ARES_SUCCESS && ad ? DNS_VALIDATION_YES
@@ -859,6 +874,21 @@ void dns_query_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg)
     q->u.mx = cb;
     q->dnssec = 1;
     send_query(d, name, ns_t_mx, q);
+}
+
+void dns_query_tlsa(struct dns *d, const char *host, unsigned short port, dns_tlsa_cb cb, void *arg)
+{
+    struct query *q = query_new(d, Q_TLSA, arg);
+    if (!q) {
+        struct dane_tlsa_set oom = {.status = DNS_INTERNAL_ERROR};
+        cb(&oom, arg);
+        return;
+    }
+    char name[300];
+    snprintf(name, sizeof(name), "_%u._tcp.%s", (unsigned)port, host);
+    q->u.tlsa = cb;
+    q->dnssec = 1;
+    send_query(d, name, 52 /* TLSA */, q);
 }
 
 void dns_probe_dnssec(struct dns *d, dns_probe_cb cb, void *arg)

@@ -145,9 +145,14 @@ enum dns_validation dns_validation(const struct dns *d);
 typedef void (*dns_mx_cb)(const struct dns_mx_answer *a, void *arg);
 typedef void (*dns_txt_cb)(const struct dns_txt_answer *a, void *arg);
 typedef void (*dns_addr_cb)(const struct dns_addr_answer *a, void *arg);
+struct dane_tlsa_set; /* scanner/dane.h */
+typedef void (*dns_tlsa_cb)(const struct dane_tlsa_set *set, void *arg);
 
 void dns_query_mx(struct dns *d, const char *name, dns_mx_cb cb, void *arg);
 void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
+/* The TLSA records of an SMTP server (RFC 7672 §2.2: _PORT._tcp.HOST), asked with the AD bit
+ * like MX (a bogus answer: SERVFAIL with sec DNS_SEC_BOGUS, no records). */
+void dns_query_tlsa(struct dns *d, const char *host, unsigned short port, dns_tlsa_cb cb, void *arg);
 /* Queries A and AAAA in parallel and merges them (A first).  Status is OK when either had an
  * address; otherwise the more informative failure of the two. */
 void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg);

@@ -9,6 +9,7 @@
 #include <ares.h>
 #include <cmocka.h>
 
+#include "scanner/dane.h"
 #include "scanner/dns.h"
 #include "tests/support/dns_stub.h"
 
@@ -439,6 +440,61 @@ static void test_parse_txt(void **state)
     assert_int_equal(a.n, 0);
 }
 
+static struct dane_tlsa_set tlsa_got[2];
+static int tlsa_n;
+
+static void on_tlsa(const struct dane_tlsa_set *set, void *arg)
+{
+    tlsa_got[tlsa_n++] = *set;
+    event_base_loopexit(arg, NULL);
+}
+
+/* TLSA at _25._tcp.HOST (RFC 7672 §2.2) from a validating resolver: the records with their
+ * DNSSEC status; a bogus RRset is the SERVFAIL a validating sender sees, marked bogus. */
+static void test_tlsa_lookup(void **state)
+{
+    (void)state;
+    static const struct ds_record recs[] = {
+        {"", DS_DNSKEY, "key"},
+        {"_25._tcp.mx.signed.test", DS_TLSA, "3 1 1 0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"},
+        {"_25._tcp.mx.signed.test", DS_TLSA, "2 0 1 aa"},
+        {"_25._tcp.mx.bogus.test", DS_TLSA, "3 1 1 ff"},
+    };
+    static const char *const secure[] = {"", "_25._tcp.mx.signed.test", NULL};
+    static const char *const bogus[] = {"_25._tcp.mx.bogus.test", NULL};
+    struct event_base *base = event_base_new();
+    struct dns_stub stub;
+    ds_start(&stub, base, recs, 4);
+    stub.secure = secure;
+    stub.bogus = bogus;
+    char err[256];
+    struct dns_opts o = {.servers = stub.server, .timeout_sec = 2, .tries = 1};
+    struct dns *d = dns_new(base, &o, err, sizeof(err));
+    assert_non_null(d);
+    dns_probe_dnssec(d, on_probe, base);
+    event_base_dispatch(base);
+    assert_int_equal(dns_validation(d), DNS_VALIDATION_YES);
+    tlsa_n = 0;
+    dns_query_tlsa(d, "mx.signed.test", 25, on_tlsa, base);
+    event_base_dispatch(base); /* one at a time: the order of the answers is then known */
+    dns_query_tlsa(d, "mx.bogus.test", 25, on_tlsa, base);
+    event_base_dispatch(base);
+    assert_int_equal(tlsa_n, 2);
+    assert_int_equal(tlsa_got[0].status, DNS_OK);
+    assert_int_equal(tlsa_got[0].sec, DNS_SEC_SECURE);
+    assert_int_equal(tlsa_got[0].n, 2);
+    assert_int_equal(tlsa_got[0].rec[0].usage, 3);
+    assert_int_equal(tlsa_got[0].rec[0].len, 32);
+    assert_true(dane_tlsa_usable(&tlsa_got[0].rec[0]));
+    assert_int_equal(tlsa_got[0].rec[1].usage, 2);
+    assert_int_equal(tlsa_got[1].status, DNS_SERVFAIL);
+    assert_int_equal(tlsa_got[1].sec, DNS_SEC_BOGUS);
+    assert_int_equal(tlsa_got[1].n, 0);
+    dns_free(d);
+    ds_stop(&stub);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_reply_status_and_sec),
         cmocka_unit_test(test_dnssec_validating),
         cmocka_unit_test(test_dnssec_not_validating),
+        cmocka_unit_test(test_tlsa_lookup),
         cmocka_unit_test(test_parse_txt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

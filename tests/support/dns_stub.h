@@ -28,10 +28,10 @@
         }                                                                             \
     } while (0)
 
-enum { DS_A = 1, DS_MX = 15, DS_TXT = 16, DS_AAAA = 28, DS_DNSKEY = 48 };
+enum { DS_A = 1, DS_MX = 15, DS_TXT = 16, DS_AAAA = 28, DS_DNSKEY = 48, DS_TLSA = 52 };
 
-/* value: "192.0.2.1" (A), "::1" (AAAA), "10 mx.example" (MX), the text (TXT, DNSKEY: one
- * string). */
+/* value: "192.0.2.1" (A), "::1" (AAAA), "10 mx.example" (MX), "3 1 1 0a0b..." (TLSA, data in
+ * hex), the text (TXT, DNSKEY: one string). */
 struct ds_record {
     const char *name;
     int type;
@@ -113,6 +113,18 @@ DS_FN size_t ds_add_rr(unsigned char *buf, size_t len, const struct ds_record *r
             h += l + (dot ? 1 : 0);
         }
         rdata[rl++] = 0;
+    } else if (r->type == DS_TLSA) {
+        unsigned u, s, m;
+        int used = 0;
+        DS_CHECK(sscanf(r->value, "%u %u %u %n", &u, &s, &m, &used) == 3);
+        rdata[rl++] = (unsigned char)u;
+        rdata[rl++] = (unsigned char)s;
+        rdata[rl++] = (unsigned char)m;
+        for (const char *h = r->value + used; h[0] && h[1] && rl < sizeof(rdata); h += 2) {
+            unsigned b;
+            DS_CHECK(sscanf(h, "%2x", &b) == 1);
+            rdata[rl++] = (unsigned char)b;
+        }
     } else {
         size_t l = strlen(r->value);
         DS_CHECK(l < 256);
