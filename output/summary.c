@@ -3,6 +3,8 @@
  */
 #include "output/summary.h"
 
+#include "lib/jsonw.h"
+
 #include <string.h>
 
 #define TOP_ISSUES 10
@@ -137,7 +139,6 @@ void summary_print(const struct summary *s, FILE *f)
 
 /* ---- JSON ---- */
 
-/* Keys are the stable vocabulary strings ([a-z_]), so no JSON escaping is needed. */
 typedef const char *(*name_fn)(int i);
 
 static const char *verdict_name(int i) { return verdict_str((enum verdict)i); }
@@ -147,27 +148,33 @@ static const char *policy_name(int i) { return policy_status_str((enum policy_st
 static const char *mode_name(int i) { return summary_mode_str((enum summary_mode)i); }
 static const char *starttls_name(int i) { return starttls_status_str((enum starttls_status)i); }
 
-static void json_group(FILE *f, const char *key, const unsigned long *v, int n, name_fn name)
+/* One counter group, on one line: {"name": count, ...}. */
+static void json_group(struct jsonw *w, const char *key, const unsigned long *v, int n, name_fn name)
 {
-    fprintf(f, ",\n  \"%s\": {", key);
+    jsonw_object_layout(w, key, JSONW_ONE_LINE);
     for (int i = 0; i < n; i++)
-        fprintf(f, "%s\"%s\": %lu", i ? ", " : "", name(i), v[i]);
-    fputc('}', f);
+        jsonw_ulong(w, name(i), v[i]);
+    jsonw_end(w);
 }
 
 int summary_write_json(const struct summary *s, FILE *f)
 {
-    fprintf(f, "{\n  \"total\": %lu,\n  \"domains\": %lu,\n  \"input_invalid\": %lu,\n"
-               "  \"with_mx\": %lu,\n  \"sts_and_tlsrpt\": %lu",
-            s->total, s->domains, s->by_verdict[VERDICT_INPUT_INVALID], s->with_mx,
-            s->sts_and_tlsrpt);
-    json_group(f, "verdicts", s->by_verdict, VERDICT__COUNT, verdict_name);
-    json_group(f, "issues", s->by_issue, ISSUE__COUNT, issue_name);
-    json_group(f, "txt_status", s->by_txt, SUMMARY_TXT_N, txt_name);
-    json_group(f, "policy_status", s->by_policy, SUMMARY_POLICY_N, policy_name);
-    json_group(f, "policy_mode", s->by_mode, SUMMARY_MODE__COUNT, mode_name);
-    json_group(f, "starttls_status", s->by_starttls, SUMMARY_STARTTLS_N, starttls_name);
-    json_group(f, "tlsrpt_status", s->by_tlsrpt, SUMMARY_TXT_N, txt_name);
-    fputs("\n}\n", f);
+    struct jsonw w;
+    jsonw_init(&w, f, JSONW_LINES);
+    jsonw_object(&w, NULL);
+    jsonw_ulong(&w, "total", s->total);
+    jsonw_ulong(&w, "domains", s->domains);
+    jsonw_ulong(&w, "input_invalid", s->by_verdict[VERDICT_INPUT_INVALID]);
+    jsonw_ulong(&w, "with_mx", s->with_mx);
+    jsonw_ulong(&w, "sts_and_tlsrpt", s->sts_and_tlsrpt);
+    json_group(&w, "verdicts", s->by_verdict, VERDICT__COUNT, verdict_name);
+    json_group(&w, "issues", s->by_issue, ISSUE__COUNT, issue_name);
+    json_group(&w, "txt_status", s->by_txt, SUMMARY_TXT_N, txt_name);
+    json_group(&w, "policy_status", s->by_policy, SUMMARY_POLICY_N, policy_name);
+    json_group(&w, "policy_mode", s->by_mode, SUMMARY_MODE__COUNT, mode_name);
+    json_group(&w, "starttls_status", s->by_starttls, SUMMARY_STARTTLS_N, starttls_name);
+    json_group(&w, "tlsrpt_status", s->by_tlsrpt, SUMMARY_TXT_N, txt_name);
+    jsonw_end(&w);
+    fputc('\n', f);
     return ferror(f) ? -1 : 0;
 }

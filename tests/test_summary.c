@@ -224,6 +224,12 @@ static void test_json(void **state)
     assert_int_equal(json_get(doc, "starttls_status.not_probed"), 1);
     assert_int_equal(json_get(doc, "tlsrpt_status.ok"), 3);
     assert_int_equal(json_get(doc, "verdicts.no_such_verdict"), -1);
+    /* the layout (lib/jsonw): a member a line, each group on one line */
+    const char *head = "{\n  \"total\": 10,\n  \"domains\": 9,\n";
+    assert_memory_equal(doc, head, strlen(head));
+    assert_non_null(strstr(doc, ",\n  \"verdicts\": {\"not_deployed\": 3, "));
+    assert_non_null(strstr(doc, ", \"would_fail\": 1, "));
+    assert_string_equal(doc + strlen(doc) - 4, "}\n}\n");
     /* every verdict and issue string is a key */
     for (int v = 0; v < VERDICT__COUNT; v++) {
         char path[64];
