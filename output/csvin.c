@@ -397,6 +397,9 @@ static struct csvin *csvin_new(enum csvout_table t, const char *name)
     }
     csv_set_term_func(&in->p, is_term);
     csv_set_space_func(&in->p, is_space);
+    /* libcsv grows its field buffer by blk_size (128 bytes by default): a cell near the row limit
+     * would take thousands of reallocs, each a copy where realloc cannot grow in place. */
+    csv_set_blk_size(&in->p, 16384);
     in->table = t;
     in->cols = csvout_schema(t, &in->ncols);
     snprintf(in->name, sizeof(in->name), "%s", name);

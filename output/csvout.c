@@ -48,6 +48,7 @@ ENUM_STR(policy_mode)
 ENUM_STR(mx_coverage)
 ENUM_STR(change_code)
 ENUM_STR(change_severity)
+ENUM_STR(dns_sec)
 
 /* A lookup's outcome cell: empty for an answer with records (or no lookup), else the status. */
 static const char *dns_outcome_str_int(int v)
@@ -67,6 +68,7 @@ _Static_assert(sizeof(enum smtp_probe_status) == sizeof(int), "enum columns are 
 _Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum mx_coverage) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum dns_status) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum dns_sec) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum change_code) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum change_severity) == sizeof(int), "enum columns are read as int");
 
@@ -121,6 +123,7 @@ static const struct csvout_column domain_columns[] = {
     C_ENUM(D, "implicit_mx_dns", implicit_mx_dns, dns_outcome, "A/AAAA lookup of the domain when it has no MX, as mx_dns (empty also: not looked up)"),
     C_STR(D, "retried", retried, "steps whose connection or greeting/handshake timed out and were tried again (--retry-timeouts), ';'-joined: policy_fetch, mx_probe (empty: none); the row holds the last try's result"),
     C_TYPED(D, "testing_since", COL_TIME, testing_since, "valid policy in mode testing: UTC time since which it has been in testing without a break, as far as --previous scans show (this scan's time without one); empty: not in mode testing"),
+    C_ENUM(D, "mx_dnssec", mx_dnssec, dns_sec, "DNSSEC status of the MX RRset from a validating resolver (AD bit, RFC 6840): secure, insecure, bogus (SERVFAIL that answers with CD set); unchecked: the resolver does not validate (--metadata dnssec) or the lookup failed"),
 };
 
 #undef D

@@ -331,6 +331,7 @@ static void note_dns(const struct classify_facts *f, struct domain_result *r)
 /* What was published and served, whatever the verdict: MX set, records, policy, certificate. */
 static void note_published(const struct classify_facts *f, struct domain_result *r)
 {
+    r->mx_dnssec = f->mx_answer ? f->mx_answer->sec : DNS_SEC_UNCHECKED;
     for (size_t i = 0; f->mx_answer && i < f->mx_answer->n; i++)
         result_list_add(r->mx, sizeof(r->mx), f->mx_answer->mx[i].host);
     if (f->sts_dns == DNS_OK && f->sts) {

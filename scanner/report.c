@@ -52,6 +52,8 @@ static char *record_shown(const struct txt_record *r)
     size_t off = 0;
     for (size_t s = 0; out && s < n; s++) {
         size_t len = s + 1 == n ? r->len - off : r->string_len[s];
+        if (len > r->len - off) /* lengths that do not add up: never read past the record */
+            len = r->len - off;
         p += sprintf(p, "%s\"", s ? " " : "");
         p = put_printable(p, r->data + off, len, n > 1);
         p += sprintf(p, "\"");
@@ -533,6 +535,8 @@ static void json_records(struct jsonw *w, const char *key, const struct txt_reco
             jsonw_array(w, "strings");
             for (size_t k = 0; k < r->n_strings; k++) {
                 size_t len = k + 1 == r->n_strings ? r->len - off : r->string_len[k];
+                if (len > r->len - off) /* lengths that do not add up: never read past it */
+                    len = r->len - off;
                 jsonw_string_len(w, NULL, (const char *)r->data + off, len);
                 off += len;
             }

@@ -103,6 +103,8 @@ struct domain_result {
     time_t testing_since; /* valid policy in mode testing: since when without a break, carried
                              over --previous scans (classify, from the old row's value that
                              pipeline/diff finds); 0 = not in mode testing */
+    enum dns_sec mx_dnssec; /* the MX RRset's DNSSEC status (the MX answer's, as the resolver
+                               validated it); unchecked without a validating resolver */
     /* The edge table: one entry per MX host (or the implicit MX), in preference order. */
     size_t n_mx;
     struct result_mx mxs[DNS_MX_MAX];

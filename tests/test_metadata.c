@@ -197,7 +197,19 @@ static void test_record(void **state)
     assert_non_null(strstr(running, "\"status\": \"running\""));
     assert_non_null(strstr(running, "\"exit_status\": null"));
     assert_non_null(strstr(running, "\"ended\": null"));
+    /* the DNSSEC probe has not answered yet: nothing known */
+    assert_non_null(strstr(running, "\"probe\": null"));
+    assert_non_null(strstr(running, "\"resolver_validates\": null"));
     free(running);
+    m.dnssec_probed = 1;
+    m.dnssec_probe = DNS_TIMEOUT;
+    m.dnssec_validation = DNS_VALIDATION_UNKNOWN;
+    running = record(&m);
+    assert_non_null(strstr(running, "\"probe\": \"timeout\""));
+    assert_non_null(strstr(running, "\"resolver_validates\": null"));
+    free(running);
+    m.dnssec_probe = DNS_OK;
+    m.dnssec_validation = DNS_VALIDATION_YES;
 
     m.status = METADATA_INTERRUPTED;
     m.exit_status = 130;
@@ -225,6 +237,8 @@ static void test_record(void **state)
     assert_non_null(strstr(text, "\"sha256\": \"ab\""));
     assert_non_null(strstr(text, "\"source\": \"system\""));
     assert_null(strstr(text, "a later reason"));
+    assert_non_null(strstr(text, "\"probe\": \"ok\""));
+    assert_non_null(strstr(text, "\"resolver_validates\": true"));
     free(text);
 }
 

@@ -231,6 +231,15 @@ static void test_record_strings(void **state)
     assert_non_null(strstr(j, "{\"text\":\"v=STSv1; id=1;\",\"strings\":[\"v=STSv1;\",\" id=1;\"],\"candidate\":true}"));
     assert_non_null(strstr(j, "{\"text\":\"v=spf1 -all\",\"candidate\":false}"));
     free(j);
+    /* string lengths that do not add up to the record's (never from dns_parse_txt): the record
+     * is still shown and nothing past it is read */
+    x.sts[0].string_len[0] = 200;
+    t = capture_text(&x.v, 0);
+    assert_non_null(strstr(t, "\"v=STSv1; id=1;\" \"\"\n"));
+    free(t);
+    j = capture_json(&x.v);
+    assert_non_null(strstr(j, "\"strings\":[\"v=STSv1; id=1;\",\"\"]"));
+    free(j);
 }
 
 /* Issue 19: a record with a TAB before the ';' is a candidate (txt_is_candidate, the scan's rule)

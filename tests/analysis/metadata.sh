@@ -12,10 +12,13 @@ pid=
 cleanup() { [[ -n $pid ]] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "metadata.sh: FAIL: $*" >&2; exit 1; }
+# The system interpreter: a version manager's shim (pyenv) costs seconds a call on a loaded box,
+# and this script asks some forty questions.
+py=$(command -v /usr/bin/python3 || command -v python3)
 field() {   # field FILE python-expression-on-d
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print("null" if v is None else v)' "$1" "$2"
+    "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print("null" if v is None else v)' "$1" "$2"
 }
-valid() { python3 -m json.tool "$1" >/dev/null || fail "$1 is not valid JSON"; }
+valid() { "$py" -m json.tool "$1" >/dev/null || fail "$1 is not valid JSON"; }
 scan() { "$bin" -q --dns-only --resolver 127.0.0.1:1 --dns-abort-after 0 --timeout 0.5 "$@"; }
 
 # 1. completed, .zst input: the hash is of the file as stored

@@ -48,7 +48,24 @@ scan() { "$tn" exec -- "$bin" -q --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca
 
 echo "e2e: scan --starttls sts (the truth's mode)"
 scan -o "$out/domains.csv.zst" --mx-output "$out/mx.csv" --summary-json "$out/summary.json" \
-     --domain-mx-output "$out/edges.csv.zst" "$TESTNET_DIR/domains.txt"
+     --domain-mx-output "$out/edges.csv.zst" --metadata "$out/meta.json" "$TESTNET_DIR/domains.txt"
+echo "e2e: knot (authoritative, unsigned root) does not validate: the probe says so, mx_dnssec is unchecked on every row"
+python3 - "$out/meta.json" "$out/domains.csv.zst" <<'PY'
+import csv, io, json, subprocess, sys
+m = json.load(open(sys.argv[1]))["dnssec"]
+if m != {"probe": "nodata", "resolver_validates": False}:
+    sys.exit("e2e: --metadata dnssec is %r, want probe nodata, resolver_validates false" % m)
+text = subprocess.run(["zstd", "-dc", sys.argv[2]], check=True, capture_output=True, text=True).stdout
+bad = [r["domain"] for r in csv.DictReader(io.StringIO(text)) if r["mx_dnssec"] != "unchecked"]
+if bad:
+    sys.exit("e2e: mx_dnssec is not unchecked for %d rows, e.g. %s" % (len(bad), bad[:3]))
+PY
+# without -q the scan says it once on stderr (however many domains)
+head -n 20 "$TESTNET_DIR/domains.txt" >"$out/twenty.txt"
+"$tn" exec -- "$bin" --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca.pem" --timeout 3 --dns-timeout 1 \
+    -o "$out/twenty.csv" "$out/twenty.txt" 2>"$out/twenty.err"
+n=$(grep -c 'the resolver does not validate DNSSEC' "$out/twenty.err" || true)
+[[ $n -eq 1 ]] || { cat "$out/twenty.err" >&2; echo "e2e: the no-validation line was said $n times, want once" >&2; exit 1; }
 python3 "$repo/tests/e2e/compare_truth.py" "$TESTNET_DIR/truth.csv" "$out/domains.csv.zst"
 python3 "$repo/tests/e2e/check_columns.py" "$TESTNET_DIR/gen/published.csv" "$out/domains.csv.zst" \
         "$out/edges.csv.zst"
