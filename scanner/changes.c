@@ -5,6 +5,7 @@
  */
 #include "scanner/changes.h"
 
+#include "lib/enumname.h"
 #include "lib/isotime.h"
 
 #include <stdarg.h>
@@ -15,62 +16,59 @@
 #define DAY 86400L
 #define LIST_ITEMS_MAX 64 /* items of a ';'-joined list the set rules look at */
 
+/* The names of the change codes and severities (the changes table, --fail-on; lib/enumname). */
+static const struct enum_name change_code_names[] = {
+    {CHANGE_DOMAIN_ADDED, "domain_added"},
+    {CHANGE_DOMAIN_REMOVED, "domain_removed"},
+    {CHANGE_SCAN_INCOMPLETE, "scan_incomplete"},
+    {CHANGE_POLICY_CHANGED_ID_UNCHANGED, "policy_changed_id_unchanged"},
+    {CHANGE_POLICY_REFORMATTED, "policy_reformatted"},
+    {CHANGE_ID_CHANGED_POLICY_UNCHANGED, "id_changed_policy_unchanged"},
+    {CHANGE_MODE_UPGRADED, "mode_upgraded"},
+    {CHANGE_MODE_DOWNGRADED, "mode_downgraded"},
+    {CHANGE_MAX_AGE_CHANGED, "max_age_changed"},
+    {CHANGE_VERDICT_REGRESSED, "verdict_regressed"},
+    {CHANGE_VERDICT_IMPROVED, "verdict_improved"},
+    {CHANGE_MX_ADDED_UNCOVERED, "mx_added_uncovered"},
+    {CHANGE_MX_REMOVED, "mx_removed"},
+    {CHANGE_POLICY_MX_CHANGED, "policy_mx_changed"},
+    {CHANGE_STS_REMOVED_WITHOUT_NONE, "sts_removed_without_none"},
+    {CHANGE_STS_REMOVED, "sts_removed"},
+    {CHANGE_STS_ADDED, "sts_added"},
+    {CHANGE_TLSRPT_ADDED, "tlsrpt_added"},
+    {CHANGE_TLSRPT_REMOVED, "tlsrpt_removed"},
+    {CHANGE_TLSRPT_RUA_CHANGED, "tlsrpt_rua_changed"},
+    {CHANGE_CERT_EXPIRING, "cert_expiring"},
+    {CHANGE_CERT_EXPIRED, "cert_expired"},
+    {CHANGE_STUCK_IN_TESTING, "stuck_in_testing"},
+};
+ENUM_NAMES_COVER(change_code_names, CHANGE__COUNT);
+
+static const struct enum_name change_severity_names[] = {
+    {CHANGE_SEVERITY_INFO, "info"},
+    {CHANGE_SEVERITY_WARNING, "warning"},
+    {CHANGE_SEVERITY_ERROR, "error"},
+};
+ENUM_NAMES_COVER(change_severity_names, CHANGE_SEVERITY__COUNT);
+
 const char *change_code_str(enum change_code c)
 {
-    switch (c) {
-    case CHANGE_DOMAIN_ADDED: return "domain_added";
-    case CHANGE_DOMAIN_REMOVED: return "domain_removed";
-    case CHANGE_SCAN_INCOMPLETE: return "scan_incomplete";
-    case CHANGE_POLICY_CHANGED_ID_UNCHANGED: return "policy_changed_id_unchanged";
-    case CHANGE_POLICY_REFORMATTED: return "policy_reformatted";
-    case CHANGE_ID_CHANGED_POLICY_UNCHANGED: return "id_changed_policy_unchanged";
-    case CHANGE_MODE_UPGRADED: return "mode_upgraded";
-    case CHANGE_MODE_DOWNGRADED: return "mode_downgraded";
-    case CHANGE_MAX_AGE_CHANGED: return "max_age_changed";
-    case CHANGE_VERDICT_REGRESSED: return "verdict_regressed";
-    case CHANGE_VERDICT_IMPROVED: return "verdict_improved";
-    case CHANGE_MX_ADDED_UNCOVERED: return "mx_added_uncovered";
-    case CHANGE_MX_REMOVED: return "mx_removed";
-    case CHANGE_POLICY_MX_CHANGED: return "policy_mx_changed";
-    case CHANGE_STS_REMOVED_WITHOUT_NONE: return "sts_removed_without_none";
-    case CHANGE_STS_REMOVED: return "sts_removed";
-    case CHANGE_STS_ADDED: return "sts_added";
-    case CHANGE_TLSRPT_ADDED: return "tlsrpt_added";
-    case CHANGE_TLSRPT_REMOVED: return "tlsrpt_removed";
-    case CHANGE_TLSRPT_RUA_CHANGED: return "tlsrpt_rua_changed";
-    case CHANGE_CERT_EXPIRING: return "cert_expiring";
-    case CHANGE_CERT_EXPIRED: return "cert_expired";
-    case CHANGE_STUCK_IN_TESTING: return "stuck_in_testing";
-    case CHANGE__COUNT: break;
-    }
-    return "unknown";
+    return enum_name_str(change_code_names, ENUM_NAMES_N(change_code_names), (int)c, "unknown");
 }
 
 int change_code_parse(const char *s)
 {
-    for (int c = 0; c < CHANGE__COUNT; c++)
-        if (strcmp(s, change_code_str((enum change_code)c)) == 0)
-            return c;
-    return -1;
+    return enum_name_parse(change_code_names, ENUM_NAMES_N(change_code_names), s);
 }
 
 const char *change_severity_str(enum change_severity s)
 {
-    switch (s) {
-    case CHANGE_SEVERITY_INFO: return "info";
-    case CHANGE_SEVERITY_WARNING: return "warning";
-    case CHANGE_SEVERITY_ERROR: return "error";
-    case CHANGE_SEVERITY__COUNT: break;
-    }
-    return "unknown";
+    return enum_name_str(change_severity_names, ENUM_NAMES_N(change_severity_names), (int)s, "unknown");
 }
 
 int change_severity_parse(const char *s)
 {
-    for (int v = 0; v < CHANGE_SEVERITY__COUNT; v++)
-        if (strcmp(s, change_severity_str((enum change_severity)v)) == 0)
-            return v;
-    return -1;
+    return enum_name_parse(change_severity_names, ENUM_NAMES_N(change_severity_names), s);
 }
 
 int changes_verdict_level(enum verdict v)

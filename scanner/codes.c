@@ -1,30 +1,35 @@
 /*
- * codes: string tables for verdicts and issue codes.  The switches have no default so that the
- * compiler (-Wswitch) flags a new code that has no string yet.
+ * codes: string tables for verdicts and issue codes.  Verdicts and severities are named by
+ * lib/enumname tables (ENUM_NAMES_COVER fails the build on a value without a name); the issue
+ * switches have no default so that the compiler (-Wswitch) flags a new code that has no string.
  */
 #include "scanner/codes.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/enumname.h"
+
+/* The verdict names (the verdict column, check, the summary; lib/enumname). */
+static const struct enum_name verdict_names[] = {
+    {VERDICT_NOT_DEPLOYED, "not_deployed"},
+    {VERDICT_ENFORCE_OK, "enforce_ok"},
+    {VERDICT_TESTING_OK, "testing_ok"},
+    {VERDICT_MODE_NONE, "mode_none"},
+    {VERDICT_WOULD_FAIL, "would_fail"},
+    {VERDICT_INVALID, "invalid"},
+    {VERDICT_DNS_ERROR, "dns_error"},
+    {VERDICT_NO_MAIL, "no_mail"},
+    {VERDICT_INPUT_INVALID, "input_invalid"},
+    {VERDICT_STS_UNCHECKED, "sts_unchecked"},
+    {VERDICT_SCANNER_ERROR, "scanner_error"},
+    {VERDICT_EXCLUDED, "excluded"},
+};
+ENUM_NAMES_COVER(verdict_names, VERDICT__COUNT);
+
 const char *verdict_str(enum verdict v)
 {
-    switch (v) {
-    case VERDICT_NOT_DEPLOYED: return "not_deployed";
-    case VERDICT_ENFORCE_OK: return "enforce_ok";
-    case VERDICT_TESTING_OK: return "testing_ok";
-    case VERDICT_MODE_NONE: return "mode_none";
-    case VERDICT_WOULD_FAIL: return "would_fail";
-    case VERDICT_INVALID: return "invalid";
-    case VERDICT_DNS_ERROR: return "dns_error";
-    case VERDICT_NO_MAIL: return "no_mail";
-    case VERDICT_INPUT_INVALID: return "input_invalid";
-    case VERDICT_STS_UNCHECKED: return "sts_unchecked";
-    case VERDICT_SCANNER_ERROR: return "scanner_error";
-    case VERDICT_EXCLUDED: return "excluded";
-    case VERDICT__COUNT: break;
-    }
-    return "unknown";
+    return enum_name_str(verdict_names, ENUM_NAMES_N(verdict_names), (int)v, "unknown");
 }
 
 const char *issue_str(enum issue_code c)
@@ -75,22 +80,21 @@ const char *issue_str(enum issue_code c)
     return "unknown";
 }
 
+static const struct enum_name issue_severity_names[] = {
+    {SEVERITY_INFO, "info"},
+    {SEVERITY_WARNING, "warning"},
+    {SEVERITY_ERROR, "error"},
+};
+ENUM_NAMES_COVER(issue_severity_names, SEVERITY_ERROR + 1);
+
 const char *issue_severity_str(enum issue_severity s)
 {
-    switch (s) {
-    case SEVERITY_INFO: return "info";
-    case SEVERITY_WARNING: return "warning";
-    case SEVERITY_ERROR: return "error";
-    }
-    return "unknown";
+    return enum_name_str(issue_severity_names, ENUM_NAMES_N(issue_severity_names), (int)s, "unknown");
 }
 
 int issue_severity_parse(const char *s)
 {
-    for (int v = SEVERITY_INFO; v <= SEVERITY_ERROR; v++)
-        if (strcmp(s, issue_severity_str((enum issue_severity)v)) == 0)
-            return v;
-    return -1;
+    return enum_name_parse(issue_severity_names, ENUM_NAMES_N(issue_severity_names), s);
 }
 
 enum issue_severity issue_severity(enum issue_code c)
@@ -242,10 +246,7 @@ const char *issue_fix(enum issue_code c)
 
 int verdict_from_str(const char *s)
 {
-    for (int v = 0; v < VERDICT__COUNT; v++)
-        if (strcmp(s, verdict_str((enum verdict)v)) == 0)
-            return v;
-    return -1;
+    return enum_name_parse(verdict_names, ENUM_NAMES_N(verdict_names), s);
 }
 
 int issue_from_str(const char *s)

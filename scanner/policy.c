@@ -25,29 +25,31 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/enumname.h"
+
 #define POLICY_KEY_MAX 32
 #define POLICY_NAME_MAX 253
 #define POLICY_LABEL_MAX 63
 #define POLICY_MAX_AGE_LIMIT 31557600L /* one year, RFC 8461 §3.2 */
 #define POLICY_MAX_AGE_SHORT 86400L    /* below one day: advisory */
 
+/* The names of the modes (the policy's own "mode:" values; "" unset: an empty cell). */
+static const struct enum_name policy_mode_names[] = {
+    {POLICY_MODE_UNSET, ""},
+    {POLICY_MODE_ENFORCE, "enforce"},
+    {POLICY_MODE_TESTING, "testing"},
+    {POLICY_MODE_NONE, "none"},
+};
+ENUM_NAMES_COVER(policy_mode_names, POLICY_MODE_NONE + 1);
+
 const char *policy_mode_str(enum policy_mode m)
 {
-    switch (m) {
-    case POLICY_MODE_UNSET: return "";
-    case POLICY_MODE_ENFORCE: return "enforce";
-    case POLICY_MODE_TESTING: return "testing";
-    case POLICY_MODE_NONE: return "none";
-    }
-    return "";
+    return enum_name_str(policy_mode_names, ENUM_NAMES_N(policy_mode_names), (int)m, "");
 }
 
 int policy_mode_parse(const char *s)
 {
-    for (int m = POLICY_MODE_UNSET; m <= POLICY_MODE_NONE; m++)
-        if (strcmp(s, policy_mode_str((enum policy_mode)m)) == 0)
-            return m;
-    return -1;
+    return enum_name_parse(policy_mode_names, ENUM_NAMES_N(policy_mode_names), s);
 }
 
 static int is_wsp(char c)

@@ -7,63 +7,61 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/enumname.h"
+
+/* The names of the statuses (CSV cells, check's JSON), one table each (lib/enumname). */
+static const struct enum_name policy_status_names[] = {
+    {POLICY_STATUS_NOT_FETCHED, "not_fetched"},
+    {POLICY_STATUS_OK, "ok"},
+    {POLICY_STATUS_FETCH_FAILED, "fetch_failed"},
+    {POLICY_STATUS_INVALID, "invalid"},
+};
+ENUM_NAMES_COVER(policy_status_names, POLICY_STATUS_INVALID + 1);
+
+static const struct enum_name starttls_status_names[] = {
+    {STARTTLS_NOT_PROBED, "not_probed"},
+    {STARTTLS_ALL_OK, "all_ok"},
+    {STARTTLS_SOME_FAILED, "some_failed"},
+    {STARTTLS_NONE_OK, "none_ok"},
+};
+ENUM_NAMES_COVER(starttls_status_names, STARTTLS_NONE_OK + 1);
+
+static const struct enum_name mx_coverage_names[] = {
+    {MX_COVERAGE_NOT_CHECKED, ""},
+    {MX_COVERAGE_ALL, "all"},
+    {MX_COVERAGE_NONE, "none"},
+    {MX_COVERAGE_PARTIAL, "partial"},
+};
+ENUM_NAMES_COVER(mx_coverage_names, MX_COVERAGE_PARTIAL + 1);
+
 const char *policy_status_str(enum policy_status s)
 {
-    switch (s) {
-    case POLICY_STATUS_NOT_FETCHED: return "not_fetched";
-    case POLICY_STATUS_OK: return "ok";
-    case POLICY_STATUS_FETCH_FAILED: return "fetch_failed";
-    case POLICY_STATUS_INVALID: return "invalid";
-    }
-    return "unknown";
+    return enum_name_str(policy_status_names, ENUM_NAMES_N(policy_status_names), (int)s, "unknown");
+}
+
+int policy_status_parse(const char *s)
+{
+    return enum_name_parse(policy_status_names, ENUM_NAMES_N(policy_status_names), s);
 }
 
 const char *starttls_status_str(enum starttls_status s)
 {
-    switch (s) {
-    case STARTTLS_NOT_PROBED: return "not_probed";
-    case STARTTLS_ALL_OK: return "all_ok";
-    case STARTTLS_SOME_FAILED: return "some_failed";
-    case STARTTLS_NONE_OK: return "none_ok";
-    }
-    return "unknown";
-}
-
-/* The enums above are dense from 0, so a parser tries each value's string (the switches stay the
- * one place that names them). */
-int policy_status_parse(const char *s)
-{
-    for (int v = POLICY_STATUS_NOT_FETCHED; v <= POLICY_STATUS_INVALID; v++)
-        if (strcmp(s, policy_status_str((enum policy_status)v)) == 0)
-            return v;
-    return -1;
+    return enum_name_str(starttls_status_names, ENUM_NAMES_N(starttls_status_names), (int)s, "unknown");
 }
 
 int starttls_status_parse(const char *s)
 {
-    for (int v = STARTTLS_NOT_PROBED; v <= STARTTLS_NONE_OK; v++)
-        if (strcmp(s, starttls_status_str((enum starttls_status)v)) == 0)
-            return v;
-    return -1;
+    return enum_name_parse(starttls_status_names, ENUM_NAMES_N(starttls_status_names), s);
 }
 
 const char *mx_coverage_str(enum mx_coverage c)
 {
-    switch (c) {
-    case MX_COVERAGE_NOT_CHECKED: return "";
-    case MX_COVERAGE_ALL: return "all";
-    case MX_COVERAGE_NONE: return "none";
-    case MX_COVERAGE_PARTIAL: return "partial";
-    }
-    return "unknown";
+    return enum_name_str(mx_coverage_names, ENUM_NAMES_N(mx_coverage_names), (int)c, "unknown");
 }
 
 int mx_coverage_parse(const char *s)
 {
-    for (int c = MX_COVERAGE_NOT_CHECKED; c <= MX_COVERAGE_PARTIAL; c++)
-        if (strcmp(s, mx_coverage_str((enum mx_coverage)c)) == 0)
-            return c;
-    return -1;
+    return enum_name_parse(mx_coverage_names, ENUM_NAMES_N(mx_coverage_names), s);
 }
 
 void result_init(struct domain_result *r)

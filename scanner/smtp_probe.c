@@ -37,6 +37,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
+#include "lib/enumname.h"
 #include "scanner/smtp_reply.h"
 
 #define DEFAULT_TIMEOUT_SEC 10.0
@@ -73,19 +74,27 @@ struct smtp_probe {
     struct smtp_probe_result res;
 };
 
+/* The probe status names (the MX table's probe_status, check's JSON; lib/enumname). */
+static const struct enum_name smtp_probe_status_names[] = {
+    {SMTP_PROBE_OK, "ok"},
+    {SMTP_PROBE_CONNECT_FAILED, "connect_failed"},
+    {SMTP_PROBE_TIMEOUT, "timeout"},
+    {SMTP_PROBE_PROTOCOL, "protocol"},
+    {SMTP_PROBE_STARTTLS_MISSING, "starttls_missing"},
+    {SMTP_PROBE_TLS_FAILED, "tls_failed"},
+    {SMTP_PROBE_CERT_INVALID, "cert_invalid"},
+    {SMTP_PROBE_INTERNAL_ERROR, "internal_error"},
+};
+ENUM_NAMES_COVER(smtp_probe_status_names, SMTP_PROBE_INTERNAL_ERROR + 1);
+
 const char *smtp_probe_status_str(enum smtp_probe_status s)
 {
-    switch (s) {
-    case SMTP_PROBE_OK: return "ok";
-    case SMTP_PROBE_CONNECT_FAILED: return "connect_failed";
-    case SMTP_PROBE_TIMEOUT: return "timeout";
-    case SMTP_PROBE_PROTOCOL: return "protocol";
-    case SMTP_PROBE_STARTTLS_MISSING: return "starttls_missing";
-    case SMTP_PROBE_TLS_FAILED: return "tls_failed";
-    case SMTP_PROBE_CERT_INVALID: return "cert_invalid";
-    case SMTP_PROBE_INTERNAL_ERROR: return "internal_error";
-    }
-    return "unknown";
+    return enum_name_str(smtp_probe_status_names, ENUM_NAMES_N(smtp_probe_status_names), (int)s, "unknown");
+}
+
+int smtp_probe_status_parse(const char *s)
+{
+    return enum_name_parse(smtp_probe_status_names, ENUM_NAMES_N(smtp_probe_status_names), s);
 }
 
 static const char *step_name(enum probe_step s)

@@ -28,15 +28,8 @@ enum smtp_probe_status {
 };
 const char *smtp_probe_status_str(enum smtp_probe_status s);
 
-/* The status named s (as smtp_probe_status_str writes it), or -1.  Inline here because the
- * parser needs nothing of the probe's machinery (smtp_probe.c). */
-static inline int smtp_probe_status_parse(const char *s)
-{
-    for (int v = SMTP_PROBE_OK; v <= SMTP_PROBE_INTERNAL_ERROR; v++)
-        if (strcmp(s, smtp_probe_status_str((enum smtp_probe_status)v)) == 0)
-            return v;
-    return -1;
-}
+/* The status named s (as smtp_probe_status_str writes it), or -1. */
+int smtp_probe_status_parse(const char *s);
 
 /* Bytes of one reply kept while it is incomplete: a server that sends more without finishing
  * its reply is a PROTOCOL error, so a probe's read buffer never grows past this. */

@@ -29,6 +29,7 @@
  */
 #include "scanner/txt.h"
 
+#include "lib/enumname.h"
 #include "scanner/result.h"
 
 #include <stdarg.h>
@@ -37,27 +38,25 @@
 
 #define TXT_EXT_NAME_MAX 32
 
+/* The names of the record-set statuses (CSV cells, check's JSON; lib/enumname). */
+static const struct enum_name txt_status_names[] = {
+    {TXT_STATUS_NOT_QUERIED, "not_queried"},
+    {TXT_STATUS_OK, "ok"},
+    {TXT_STATUS_MISSING, "missing"},
+    {TXT_STATUS_INVALID, "invalid"},
+    {TXT_STATUS_MULTIPLE, "multiple"},
+    {TXT_STATUS_ERROR, "error"},
+};
+ENUM_NAMES_COVER(txt_status_names, TXT_STATUS_ERROR + 1);
+
 const char *txt_status_str(enum txt_status s)
 {
-    switch (s) {
-    case TXT_STATUS_NOT_QUERIED: return "not_queried";
-    case TXT_STATUS_OK: return "ok";
-    case TXT_STATUS_MISSING: return "missing";
-    case TXT_STATUS_INVALID: return "invalid";
-    case TXT_STATUS_MULTIPLE: return "multiple";
-    case TXT_STATUS_ERROR: return "error";
-    }
-    return "unknown";
+    return enum_name_str(txt_status_names, ENUM_NAMES_N(txt_status_names), (int)s, "unknown");
 }
 
-/* The enum is dense from 0, so the parser tries each value's string (the switch above stays the
- * one place that names them). */
 int txt_status_parse(const char *s)
 {
-    for (int v = TXT_STATUS_NOT_QUERIED; v <= TXT_STATUS_ERROR; v++)
-        if (strcmp(s, txt_status_str((enum txt_status)v)) == 0)
-            return v;
-    return -1;
+    return enum_name_parse(txt_status_names, ENUM_NAMES_N(txt_status_names), s);
 }
 
 static int is_wsp(unsigned char c)

@@ -1,0 +1,29 @@
+/*
+ * enumname: the one way an enum is mapped to and from the names the CSV cells, the JSON and the
+ * options use.  Each enum has one table of {value, name} next to its *_str(), which looks the
+ * value up here, and its *_parse(), which looks the name up here; ENUM_NAMES_COVER makes the
+ * build fail when the table and the enum disagree in size (a value added without a name).  Pure.
+ */
+#ifndef MTASTS_ENUMNAME_H
+#define MTASTS_ENUMNAME_H
+
+#include <stddef.h>
+
+struct enum_name {
+    int value;
+    const char *name;
+};
+
+#define ENUM_NAMES_N(table) (sizeof(table) / sizeof((table)[0]))
+
+/* Compile-time check that `table` has one row for each of the `count` values of its enum. */
+#define ENUM_NAMES_COVER(table, count) \
+    _Static_assert(ENUM_NAMES_N(table) == (size_t)(count), #table " names every value of its enum")
+
+/* The name of value in table (n rows), or `unknown` when no row has it. */
+const char *enum_name_str(const struct enum_name *table, size_t n, int value, const char *unknown);
+
+/* The value named exactly s (NULL: none) in table, or -1. */
+int enum_name_parse(const struct enum_name *table, size_t n, const char *s);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * test_enumname: the one enum <-> name mapping.  The helper itself (dense and sparse tables,
+ * unknown values and names), then every enum named through it: each value's name parses back to
+ * the value, names are distinct, and an out-of-range value gets the documented fallback.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lib/enumname.h"
+#include "scanner/changes.h"
+#include "scanner/codes.h"
+#include "scanner/policy.h"
+#include "scanner/result.h"
+#include "scanner/smtp_probe.h"
+#include "scanner/txt.h"
+
+static void test_helper(void **state)
+{
+    (void)state;
+    static const struct enum_name dense[] = {{0, "zero"}, {1, "one"}, {2, ""}};
+    static const struct enum_name sparse[] = {{5, "five"}, {-3, "minus"}};
+    ENUM_NAMES_COVER(dense, 3);
+    assert_string_equal(enum_name_str(dense, ENUM_NAMES_N(dense), 1, "?"), "one");
+    assert_string_equal(enum_name_str(dense, ENUM_NAMES_N(dense), 2, "?"), "");
+    assert_string_equal(enum_name_str(dense, ENUM_NAMES_N(dense), 3, "?"), "?");
+    assert_string_equal(enum_name_str(dense, ENUM_NAMES_N(dense), -1, "?"), "?");
+    assert_int_equal(enum_name_parse(dense, ENUM_NAMES_N(dense), "zero"), 0);
+    assert_int_equal(enum_name_parse(dense, ENUM_NAMES_N(dense), ""), 2);
+    assert_int_equal(enum_name_parse(dense, ENUM_NAMES_N(dense), "Zero"), -1); /* exact */
+    assert_int_equal(enum_name_parse(dense, ENUM_NAMES_N(dense), "zero "), -1);
+    assert_int_equal(enum_name_parse(dense, ENUM_NAMES_N(dense), NULL), -1);
+    assert_string_equal(enum_name_str(sparse, ENUM_NAMES_N(sparse), 5, "?"), "five");
+    assert_string_equal(enum_name_str(sparse, ENUM_NAMES_N(sparse), -3, "?"), "minus");
+    assert_string_equal(enum_name_str(sparse, ENUM_NAMES_N(sparse), 0, "?"), "?");
+    assert_int_equal(enum_name_parse(sparse, ENUM_NAMES_N(sparse), "minus"), -3);
+}
+
+typedef const char *(*str_fn)(int v);
+typedef int (*parse_fn)(const char *s);
+
+static const char *policy_status_s(int v) { return policy_status_str((enum policy_status)v); }
+static const char *starttls_status_s(int v) { return starttls_status_str((enum starttls_status)v); }
+static const char *mx_coverage_s(int v) { return mx_coverage_str((enum mx_coverage)v); }
+static const char *txt_status_s(int v) { return txt_status_str((enum txt_status)v); }
+static const char *policy_mode_s(int v) { return policy_mode_str((enum policy_mode)v); }
+static const char *smtp_probe_status_s(int v) { return smtp_probe_status_str((enum smtp_probe_status)v); }
+static const char *change_code_s(int v) { return change_code_str((enum change_code)v); }
+static const char *change_severity_s(int v) { return change_severity_str((enum change_severity)v); }
+static const char *verdict_s(int v) { return verdict_str((enum verdict)v); }
+static const char *issue_severity_s(int v) { return issue_severity_str((enum issue_severity)v); }
+
+static const struct {
+    const char *what;
+    str_fn str;
+    parse_fn parse;
+    int count;
+    const char *unknown; /* the name of a value outside the enum */
+} enums[] = {
+    {"policy_status", policy_status_s, policy_status_parse, POLICY_STATUS_INVALID + 1, "unknown"},
+    {"starttls_status", starttls_status_s, starttls_status_parse, STARTTLS_NONE_OK + 1, "unknown"},
+    {"mx_coverage", mx_coverage_s, mx_coverage_parse, MX_COVERAGE_PARTIAL + 1, "unknown"},
+    {"txt_status", txt_status_s, txt_status_parse, TXT_STATUS_ERROR + 1, "unknown"},
+    {"policy_mode", policy_mode_s, policy_mode_parse, POLICY_MODE_NONE + 1, ""},
+    {"smtp_probe_status", smtp_probe_status_s, smtp_probe_status_parse, SMTP_PROBE_INTERNAL_ERROR + 1, "unknown"},
+    {"change_code", change_code_s, change_code_parse, CHANGE__COUNT, "unknown"},
+    {"change_severity", change_severity_s, change_severity_parse, CHANGE_SEVERITY__COUNT, "unknown"},
+    {"verdict", verdict_s, verdict_parse, VERDICT__COUNT, "unknown"},
+    {"issue_severity", issue_severity_s, issue_severity_parse, SEVERITY_ERROR + 1, "unknown"},
+};
+
+static void test_every_enum_round_trips(void **state)
+{
+    (void)state;
+    for (size_t e = 0; e < sizeof(enums) / sizeof(enums[0]); e++) {
+        for (int v = 0; v < enums[e].count; v++) {
+            const char *name = enums[e].str(v);
+            if (enums[e].parse(name) != v)
+                fail_msg("%s %d: \"%s\" parses as %d", enums[e].what, v, name, enums[e].parse(name));
+            for (int w = 0; w < v; w++)
+                if (strcmp(enums[e].str(w), name) == 0)
+                    fail_msg("%s %d and %d share the name \"%s\"", enums[e].what, w, v, name);
+        }
+        assert_string_equal(enums[e].str(enums[e].count), enums[e].unknown);
+        assert_string_equal(enums[e].str(-1), enums[e].unknown);
+        assert_int_equal(enums[e].parse("no_such_name"), -1);
+    }
+    /* names that are a contract (docs/codes.md), spot-checked */
+    assert_string_equal(verdict_str(VERDICT_ENFORCE_OK), "enforce_ok");
+    assert_int_equal(verdict_from_str("would_fail"), VERDICT_WOULD_FAIL);
+    assert_string_equal(mx_coverage_str(MX_COVERAGE_NOT_CHECKED), ""); /* an empty cell */
+    assert_int_equal(policy_mode_parse(""), POLICY_MODE_UNSET);
+    assert_string_equal(smtp_probe_status_str(SMTP_PROBE_CERT_INVALID), "cert_invalid");
+    assert_string_equal(change_code_str(CHANGE_STUCK_IN_TESTING), "stuck_in_testing");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_helper),
+        cmocka_unit_test(test_every_enum_round_trips),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
