@@ -18,11 +18,13 @@
 #include <csv.h>
 #include <zstd.h>
 
+#include "output/cell.h"
+
 #define RAW_CHUNK 65536
 
 struct csvin {
     enum csvout_table table;
-    const struct csvout_column *cols;
+    const struct cell_column *cols;
     size_t ncols;
     char name[256];           /* path or "(memory)", for messages */
 
@@ -165,13 +167,13 @@ static void on_field(void *data, size_t len, void *arg)
     }
     if (i >= in->nheader || in->map[i] < 0)
         return; /* a cell of an ignored column, or one too many (counted at the row's end) */
-    const struct csvout_column *col = &in->cols[in->map[i]];
+    const struct cell_column *col = &in->cols[in->map[i]];
     if (in->guarded && col->type == COL_STR && len > 0 && ((const char *)data)[0] == '\'') {
         data = (char *)data + 1; /* the formula guard's prefix (csvout.h): the data is what follows */
         len--;
     }
     char why[160];
-    if (csvout_parse_cell(col, in->rec, data, len, why, sizeof(why)) != 0)
+    if (cell_parse(col, in->rec, data, len, why, sizeof(why)) != 0)
         fail(in, CSVIN_ERR_ROW, in->row_line, "column %s: %s", col->name, why);
 }
 

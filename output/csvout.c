@@ -8,14 +8,11 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <csv.h>
-
-#include "lib/isotime.h"
 
 /* Large enough for any formatted cell: the biggest record fields are RESULT_LIST_MAX /
  * RESULT_DETAIL_MAX (1024) and the issue list (< 1024). */
@@ -90,7 +87,7 @@ _Static_assert(sizeof(enum change_severity) == sizeof(int), "enum columns are re
 
 #define D struct domain_result
 
-static const struct csvout_column domain_columns[] = {
+static const struct cell_column domain_columns[] = {
     C_STR(D, "domain", domain, "domain as given (lower-cased, no trailing dot); the raw line for input_invalid"),
     C_LONG(D, "rank", rank, 0, -1, "Tranco rank from the input, or the input line number when the input has none"),
     C_STR(D, "mx", mx, "MX hosts by preference, ';'-joined (empty: no MX, implicit MX not listed)"),
@@ -132,7 +129,7 @@ static const struct csvout_column domain_columns[] = {
 
 #define M struct csvout_mx_row
 
-static const struct csvout_column mx_columns[] = {
+static const struct cell_column mx_columns[] = {
     C_STR(M, "mx_host", mx_host, "MX host name probed"),
     C_STR(M, "address", address, "IP address probed (port 25)"),
     C_ENUM(M, "probe_status", probe.status, smtp_probe_status, "ok, connect_failed, timeout, protocol, starttls_missing, tls_failed, cert_invalid, internal_error (the scanner failed: not a fact about the host)"),
@@ -187,7 +184,7 @@ void csvout_mx_row_fill(struct csvout_mx_row *m, const char *host, const char *a
 
 #define E struct csvout_edge_row
 
-static const struct csvout_column edge_columns[] = {
+static const struct cell_column edge_columns[] = {
     C_STR(E, "domain", domain, "domain, as in the domain table"),
     C_LONG(E, "rank", rank, 0, -1, "rank, as in the domain table (join key with domain)"),
     C_STR(E, "mx_host", mx_host, "one MX host of the domain (the domain itself for the implicit MX)"),
@@ -204,7 +201,7 @@ static const struct csvout_column edge_columns[] = {
 
 #define CH struct changes_row
 
-static const struct csvout_column changes_columns[] = {
+static const struct cell_column changes_columns[] = {
     C_STR(CH, "domain", domain, "domain, as in the domain tables compared"),
     C_LONG(CH, "rank", rank, 0, -1, "rank in the new scan (the old scan's for domain_removed)"),
     C_ENUM(CH, "change", change, change_code, "stable change code (docs/codes.md, Changes)"),
@@ -251,7 +248,7 @@ void csvout_edge_row_fill(struct csvout_edge_row *e, const struct domain_result 
 
 #define N_ITEMS(a) (sizeof(a) / sizeof((a)[0]))
 
-const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n)
+const struct cell_column *csvout_schema(enum csvout_table t, size_t *n)
 {
     switch (t) {
     case CSVOUT_DOMAIN:
@@ -271,10 +268,10 @@ const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n)
     return NULL;
 }
 
-const struct csvout_column *csvout_find_column(enum csvout_table t, const char *name, size_t *index)
+const struct cell_column *csvout_find_column(enum csvout_table t, const char *name, size_t *index)
 {
     size_t n;
-    const struct csvout_column *cols = csvout_schema(t, &n);
+    const struct cell_column *cols = csvout_schema(t, &n);
     for (size_t i = 0; i < n; i++)
         if (strcmp(cols[i].name, name) == 0) {
             if (index)
@@ -329,182 +326,9 @@ void csvout_record_init(enum csvout_table t, void *rec)
     }
 }
 
-/* ---- cells ---- */
-
-static long get_long(const struct csvout_column *col, const void *rec)
-{
-    const char *p = (const char *)rec + col->offset;
-    if (col->type == COL_LONG) {
-        long v;
-        memcpy(&v, p, sizeof(v));
-        return v;
-    }
-    int v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static void set_long(const struct csvout_column *col, void *rec, long v)
-{
-    char *p = (char *)rec + col->offset;
-    if (col->type == COL_LONG) {
-        memcpy(p, &v, sizeof(v));
-        return;
-    }
-    int i = (int)v;
-    memcpy(p, &i, sizeof(i));
-}
-
-const char *csvout_format_cell(const struct csvout_column *col, const void *rec, char *scratch,
-                               size_t size)
-{
-    const char *p = (const char *)rec + col->offset;
-    switch (col->type) {
-    case COL_STR:
-        return p;
-    case COL_LONG:
-    case COL_INT: {
-        long v = get_long(col, rec);
-        if (v < col->min)
-            return "";
-        snprintf(scratch, size, "%ld", v);
-        return scratch;
-    }
-    case COL_ENUM:
-    case COL_YESNO: {
-        int v;
-        memcpy(&v, p, sizeof(v));
-        if (col->type == COL_ENUM)
-            return col->str(v);
-        return v < 0 ? "" : v ? "yes" : "no";
-    }
-    case COL_ISSUES:
-        issue_set_format((const struct issue_set *)(const void *)p, scratch, size);
-        return scratch;
-    case COL_TIME: {
-        time_t t;
-        memcpy(&t, p, sizeof(t));
-        return isotime_format(t, scratch, size);
-    }
-    case COL_MS: {
-        double ms;
-        memcpy(&ms, p, sizeof(ms));
-        if (ms < 0)
-            return "";
-        snprintf(scratch, size, "%.1f", ms);
-        return scratch;
-    }
-    }
-    return "";
-}
-
-/* Parses a whole decimal number (no blanks, no sign other than '-'). */
-static int parse_long(const char *s, long *v)
-{
-    char *end;
-    if (*s == '\0' || *s == ' ' || *s == '+')
-        return -1;
-    errno = 0;
-    *v = strtol(s, &end, 10);
-    return *end != '\0' || errno != 0 ? -1 : 0;
-}
-
-static int parse_ms(const char *s, double *v)
-{
-    char *end;
-    if (*s == '\0' || *s == ' ')
-        return -1;
-    errno = 0;
-    *v = strtod(s, &end);
-    return *end != '\0' || errno != 0 || !(*v >= 0) ? -1 : 0;
-}
-
-static int bad_cell(char *err, size_t errlen, const char *why, const char *text)
-{
-    snprintf(err, errlen, "%s \"%.40s%s\"", why, text, strlen(text) > 40 ? "..." : "");
-    return -1;
-}
-
-/* Parses a NUL-terminated cell that is not a string column. */
-static int parse_typed(const struct csvout_column *col, void *rec, const char *s, char *err,
-                       size_t errlen)
-{
-    char *p = (char *)rec + col->offset;
-    switch (col->type) {
-    case COL_STR:
-        break;
-    case COL_LONG:
-    case COL_INT: {
-        long v = col->none;
-        if (*s != '\0' && (parse_long(s, &v) != 0 || v < col->min ||
-                           (col->type == COL_INT && (v > INT_MAX || v < INT_MIN))))
-            return bad_cell(err, errlen, "not a number in range:", s);
-        set_long(col, rec, v);
-        return 0;
-    }
-    case COL_ENUM:
-    case COL_YESNO: {
-        int v = col->type == COL_ENUM ? col->parse(s)
-              : *s == '\0' ? -1 : strcmp(s, "yes") == 0 ? 1 : strcmp(s, "no") == 0 ? 0 : -2;
-        if (v < -1 || (col->type == COL_ENUM && v < 0))
-            return bad_cell(err, errlen, "unknown value", s);
-        memcpy(p, &v, sizeof(v));
-        return 0;
-    }
-    case COL_ISSUES: {
-        struct issue_set set;
-        if (issue_set_parse(s, &set) != 0)
-            return bad_cell(err, errlen, "unknown issue code in", s);
-        memcpy(p, &set, sizeof(set));
-        return 0;
-    }
-    case COL_TIME: {
-        time_t t = 0;
-        if (*s != '\0' && isotime_parse(s, &t) != 0)
-            return bad_cell(err, errlen, "not a UTC ISO 8601 time:", s);
-        memcpy(p, &t, sizeof(t));
-        return 0;
-    }
-    case COL_MS: {
-        double ms = -1;
-        if (*s != '\0' && parse_ms(s, &ms) != 0)
-            return bad_cell(err, errlen, "not a duration in ms:", s);
-        memcpy(p, &ms, sizeof(ms));
-        return 0;
-    }
-    }
-    return bad_cell(err, errlen, "column of unknown type:", col->name);
-}
-
-int csvout_parse_cell(const struct csvout_column *col, void *rec, const char *text, size_t len,
-                      char *err, size_t errlen)
-{
-    if (memchr(text, '\0', len) != NULL)
-        return bad_cell(err, errlen, "NUL byte in cell", "");
-    if (col->type == COL_STR) {
-        /* cut as the scanner cuts: the buffer's last bytes become "..." */
-        char *dst = (char *)rec + col->offset;
-        size_t n = len < col->size ? len : col->size - 1;
-        memcpy(dst, text, n);
-        dst[n] = '\0';
-        if (len >= col->size && col->size >= 4)
-            memcpy(dst + col->size - 4, "...", 4);
-        return 0;
-    }
-    char cell[64]; /* every typed value is short; a longer cell cannot be one */
-    if (len >= sizeof(cell)) {
-        char head[44];
-        snprintf(head, sizeof(head), "%.*s", (int)(len < 40 ? len : 40), text);
-        return bad_cell(err, errlen, "cell too long for its type:", head);
-    }
-    memcpy(cell, text, len);
-    cell[len] = '\0';
-    return parse_typed(col, rec, cell, err, errlen);
-}
-
 /* ---- printed schema (--schema, docs/codes.md) ---- */
 
-static const char *type_name(const struct csvout_column *col)
+static const char *type_name(const struct cell_column *col)
 {
     switch (col->type) {
     case COL_STR: return "text";
@@ -522,7 +346,7 @@ static const char *type_name(const struct csvout_column *col)
 static void print_table(FILE *f, const char *title, enum csvout_table t)
 {
     size_t n;
-    const struct csvout_column *cols = csvout_schema(t, &n);
+    const struct cell_column *cols = csvout_schema(t, &n);
     fprintf(f, "%s\n", title);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %-17s %s\n", cols[i].name, cols[i].description);
@@ -542,7 +366,7 @@ void csvout_print_schema(FILE *f)
 static void print_markdown_table(FILE *f, const char *title, enum csvout_table t)
 {
     size_t n;
-    const struct csvout_column *cols = csvout_schema(t, &n);
+    const struct cell_column *cols = csvout_schema(t, &n);
     fprintf(f, "### %s\n\n| # | column | type | meaning |\n|---|---|---|---|\n", title);
     for (size_t i = 0; i < n; i++) {
         fprintf(f, "| %zu | `%s` | %s | ", i + 1, cols[i].name, type_name(&cols[i]));
@@ -649,11 +473,11 @@ static enum zwriter_status write_record(struct csvout *c, const void *rec)
     if (c->oom)
         return ZWRITER_ERR_NOMEM;
     size_t n;
-    const struct csvout_column *cols = csvout_schema(c->table, &n);
+    const struct cell_column *cols = csvout_schema(c->table, &n);
     char scratch[CELL_SCRATCH];
     c->len = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *cell = csvout_format_cell(&cols[i], rec, scratch, sizeof(scratch));
+        const char *cell = cell_format(&cols[i], rec, scratch, sizeof(scratch));
         int guard = c->guard && cols[i].type == COL_STR && csvout_guard_needed(cell);
         if (row_add_guarded(c, cell, guard, i + 1 == n && !c->guard) != 0)
             return nomem(c);
@@ -666,7 +490,7 @@ static enum zwriter_status write_record(struct csvout *c, const void *rec)
 static enum zwriter_status write_header(struct csvout *c)
 {
     size_t n;
-    const struct csvout_column *cols = csvout_schema(c->table, &n);
+    const struct cell_column *cols = csvout_schema(c->table, &n);
     c->len = 0;
     for (size_t i = 0; i < n; i++)
         if (row_add(c, cols[i].name, i + 1 == n && !c->guard) != 0)

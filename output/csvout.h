@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "output/cell.h"
 #include "output/zwriter.h"
 #include "scanner/changes.h"
 #include "scanner/result.h"
@@ -79,35 +80,6 @@ void csvout_mx_row_init(struct csvout_mx_row *m);
 void csvout_mx_row_fill(struct csvout_mx_row *m, const char *host, const char *address_text,
                         const struct smtp_probe_result *p, long domains_sharing, time_t probed_at);
 
-/* The type of a column's value in the row record, which says how a cell is formatted and parsed.
- * The value sits at .offset in the record; .size is its size in bytes (the buffer size of a
- * COL_STR). */
-enum csvout_type {
-    COL_STR = 0, /* char[size], NUL-terminated; a longer cell read back is cut and marked "..." */
-    COL_LONG,    /* long; a value < .min is "none" (empty cell), and an empty cell reads as .none */
-    COL_INT,     /* int, same rule as COL_LONG */
-    COL_ENUM,    /* an int-sized enum: .str formats it, .parse reads it (-1 = not a value) */
-    COL_ISSUES,  /* struct issue_set: codes ';'-joined in code order */
-    COL_TIME,    /* time_t: UTC ISO 8601 "2026-11-22T06:10:33Z"; 0 = empty cell */
-    COL_MS,      /* double milliseconds, one decimal; < 0 = step not reached (empty cell) */
-    COL_YESNO    /* int: 1 "yes", 0 "no", -1 empty */
-};
-
-/* A column, ZMap-style: described once, and both formatted and parsed from this description.
- * Adding a column is one line in the table of csvout.c (a COL_* macro there). */
-struct csvout_column {
-    const char *name;
-    enum csvout_type type;
-    size_t offset;                 /* of the value in the row record */
-    size_t size;                   /* of the value (COL_STR: the buffer) */
-    long min, none;                /* COL_LONG / COL_INT: values below min are "none" */
-    const char *(*str)(int v);     /* COL_ENUM */
-    int (*parse)(const char *s);   /* COL_ENUM: the value, or -1 when s is not one.  An enum
-                                      that can be absent needs a value whose str is "" (and
-                                      whose parse takes "") */
-    const char *description;
-};
-
 /* 1 when a file of table t must have column i to be read: the columns of the first version
  * (domain 18, MX 20) are; every column added after them is optional, so that a file written
  * before it existed still reads (the record keeps its initial value).  New columns therefore
@@ -118,26 +90,16 @@ int csvout_column_required(enum csvout_table t, size_t i);
 const char *csvout_table_str(enum csvout_table t);
 
 /* The schema of table t; *n gets the number of columns.  Static storage. */
-const struct csvout_column *csvout_schema(enum csvout_table t, size_t *n);
+const struct cell_column *csvout_schema(enum csvout_table t, size_t *n);
 
 /* The column named name in table t, or NULL; *index (may be NULL) gets its position. */
-const struct csvout_column *csvout_find_column(enum csvout_table t, const char *name, size_t *index);
+const struct cell_column *csvout_find_column(enum csvout_table t, const char *name, size_t *index);
 
 /* Size of table t's row record (struct domain_result or struct csvout_mx_row). */
 size_t csvout_record_size(enum csvout_table t);
 
 /* Resets rec (a record of table t) to its initial, every-cell-empty state. */
 void csvout_record_init(enum csvout_table t, void *rec);
-
-/* The text of one cell of rec: a pointer into rec or into scratch (size bytes); "" = no value. */
-const char *csvout_format_cell(const struct csvout_column *col, const void *rec, char *scratch,
-                               size_t size);
-
-/* Parses one cell (text of len bytes, no NUL needed; "" = no value) into rec.  Returns 0, or -1
- * with a reason ("not a number", "unknown value "x"") in err (errlen bytes).  A COL_STR cell
- * longer than its buffer is cut and marked "...", as the scanner cuts (not an error). */
-int csvout_parse_cell(const struct csvout_column *col, void *rec, const char *text, size_t len,
-                      char *err, size_t errlen);
 
 /* Prints the four schemas (name and description of every column, in order) to f. */
 void csvout_print_schema(FILE *f);

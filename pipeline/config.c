@@ -484,7 +484,7 @@ static void act_schema(enum config_command cmd, FILE *out)
         return;
     }
     size_t n;
-    const struct csvout_column *cols = csvout_schema(CSVOUT_CHANGES, &n);
+    const struct cell_column *cols = csvout_schema(CSVOUT_CHANGES, &n);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "  %-9s %s\n", cols[i].name, cols[i].description);
 }

@@ -71,11 +71,11 @@ static void long_result(struct domain_result *r, long rank)
 static void assert_same_record(enum csvout_table t, const void *a, const void *b)
 {
     size_t n;
-    const struct csvout_column *cols = csvout_schema(t, &n);
+    const struct cell_column *cols = csvout_schema(t, &n);
     char sa[2048], sb[2048];
     for (size_t i = 0; i < n; i++) {
-        const char *ca = csvout_format_cell(&cols[i], a, sa, sizeof(sa));
-        const char *cb = csvout_format_cell(&cols[i], b, sb, sizeof(sb));
+        const char *ca = cell_format(&cols[i], a, sa, sizeof(sa));
+        const char *cb = cell_format(&cols[i], b, sb, sizeof(sb));
         if (strcmp(ca, cb) != 0)
             fail_msg("column %s: \"%s\" != \"%s\"", cols[i].name, ca, cb);
     }

@@ -169,7 +169,7 @@ static void test_schema_drives_docs(void **state)
 {
     (void)state;
     size_t n;
-    const struct csvout_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
+    const struct cell_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
     assert_int_equal(n, 33);
     assert_string_equal(cols[0].name, "domain");
     assert_string_equal(cols[17].name, "scanned_at");
@@ -445,9 +445,9 @@ static void test_descriptors_fit_records(void **state)
     (void)state;
     for (int t = CSVOUT_DOMAIN; t <= CSVOUT_MX; t++) {
         size_t n;
-        const struct csvout_column *cols = csvout_schema((enum csvout_table)t, &n);
+        const struct cell_column *cols = csvout_schema((enum csvout_table)t, &n);
         for (size_t i = 0; i < n; i++) {
-            const struct csvout_column *c = &cols[i];
+            const struct cell_column *c = &cols[i];
             assert_true(c->offset + c->size <= csvout_record_size((enum csvout_table)t));
             switch (c->type) {
             case COL_STR: assert_true(c->size >= 4); break;
@@ -483,36 +483,36 @@ static void test_cells_parse_back(void **state)
     struct domain_result r, back;
     full_result(&r);
     size_t n;
-    const struct csvout_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
+    const struct cell_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
     char a[2048], b[2048], err[160];
     result_init(&back);
     for (size_t i = 0; i < n; i++) {
-        const char *cell = csvout_format_cell(&cols[i], &r, a, sizeof(a));
-        assert_int_equal(csvout_parse_cell(&cols[i], &back, cell, strlen(cell), err, sizeof(err)), 0);
-        assert_string_equal(csvout_format_cell(&cols[i], &back, b, sizeof(b)), cell);
+        const char *cell = cell_format(&cols[i], &r, a, sizeof(a));
+        assert_int_equal(cell_parse(&cols[i], &back, cell, strlen(cell), err, sizeof(err)), 0);
+        assert_string_equal(cell_format(&cols[i], &back, b, sizeof(b)), cell);
     }
     assert_memory_equal(&r.issues, &back.issues, sizeof(r.issues));
     assert_int_equal(back.scanned_at, T_2026);
-    const struct csvout_column *rank = csvout_find_column(CSVOUT_DOMAIN, "rank", NULL);
-    assert_int_equal(csvout_parse_cell(rank, &back, "", 0, err, sizeof(err)), 0);
+    const struct cell_column *rank = csvout_find_column(CSVOUT_DOMAIN, "rank", NULL);
+    assert_int_equal(cell_parse(rank, &back, "", 0, err, sizeof(err)), 0);
     assert_int_equal(back.rank, -1); /* empty = none */
-    assert_int_equal(csvout_parse_cell(rank, &back, "-5", 2, err, sizeof(err)), -1);
-    assert_int_equal(csvout_parse_cell(rank, &back, " 5", 2, err, sizeof(err)), -1);
+    assert_int_equal(cell_parse(rank, &back, "-5", 2, err, sizeof(err)), -1);
+    assert_int_equal(cell_parse(rank, &back, " 5", 2, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not a number"));
-    const struct csvout_column *v = csvout_find_column(CSVOUT_DOMAIN, "verdict", NULL);
-    assert_int_equal(csvout_parse_cell(v, &back, "ok", 2, err, sizeof(err)), -1);
-    assert_int_equal(csvout_parse_cell(v, &back, "", 0, err, sizeof(err)), -1);
-    const struct csvout_column *d = csvout_find_column(CSVOUT_DOMAIN, "sts_id", NULL);
+    const struct cell_column *v = csvout_find_column(CSVOUT_DOMAIN, "verdict", NULL);
+    assert_int_equal(cell_parse(v, &back, "ok", 2, err, sizeof(err)), -1);
+    assert_int_equal(cell_parse(v, &back, "", 0, err, sizeof(err)), -1);
+    const struct cell_column *d = csvout_find_column(CSVOUT_DOMAIN, "sts_id", NULL);
     char longid[100];
     memset(longid, 'x', sizeof(longid));
-    assert_int_equal(csvout_parse_cell(d, &back, longid, sizeof(longid), err, sizeof(err)), 0);
+    assert_int_equal(cell_parse(d, &back, longid, sizeof(longid), err, sizeof(err)), 0);
     assert_int_equal(strlen(back.sts_id), sizeof(back.sts_id) - 1);
     assert_string_equal(back.sts_id + sizeof(back.sts_id) - 4, "..."); /* cut and marked */
     /* A time cell reads through isotime (tested in test_isotime); a bad one is refused. */
-    const struct csvout_column *at = csvout_find_column(CSVOUT_DOMAIN, "scanned_at", NULL);
-    assert_int_equal(csvout_parse_cell(at, &back, "2026-11-22T06:10:33Z", 20, err, sizeof(err)), 0);
+    const struct cell_column *at = csvout_find_column(CSVOUT_DOMAIN, "scanned_at", NULL);
+    assert_int_equal(cell_parse(at, &back, "2026-11-22T06:10:33Z", 20, err, sizeof(err)), 0);
     assert_int_equal(back.scanned_at, T_2026);
-    assert_int_equal(csvout_parse_cell(at, &back, " 226-11-22T06:10:33Z", 20, err, sizeof(err)), -1);
+    assert_int_equal(cell_parse(at, &back, " 226-11-22T06:10:33Z", 20, err, sizeof(err)), -1);
 }
 
 /* The Markdown of docs/codes.md lists every column with its type. */

@@ -23,13 +23,13 @@ static void check(int ok)
 static void check_round_trip(enum csvout_table t, const void *rec, void *scratch_rec)
 {
     size_t n;
-    const struct csvout_column *cols = csvout_schema(t, &n);
+    const struct cell_column *cols = csvout_schema(t, &n);
     char a[2048], b[2048], err[160];
     for (size_t i = 0; i < n; i++) {
-        const char *cell = csvout_format_cell(&cols[i], rec, a, sizeof(a));
+        const char *cell = cell_format(&cols[i], rec, a, sizeof(a));
         csvout_record_init(t, scratch_rec);
-        check(csvout_parse_cell(&cols[i], scratch_rec, cell, strlen(cell), err, sizeof(err)) == 0);
-        check(strcmp(csvout_format_cell(&cols[i], scratch_rec, b, sizeof(b)), cell) == 0);
+        check(cell_parse(&cols[i], scratch_rec, cell, strlen(cell), err, sizeof(err)) == 0);
+        check(strcmp(cell_format(&cols[i], scratch_rec, b, sizeof(b)), cell) == 0);
     }
 }
 
