@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/ratelimit.h"
-#include "pipeline/strhash.h"
+#include "lib/ratelimit.h"
+#include "lib/strhash.h"
 
 #define SLOT_BUCKETS 4096
 #define SWEEP_SEC 5

@@ -63,7 +63,7 @@ struct config {
 #define CONFIG_RETRY_PAUSE_SEC 2.0 /* ... this much later (at most half --timeout, so a retry
                                       * fits in the default --domain-timeout of 3 x --timeout) */
     long dns_abort_after;       /* stop when this many first lookups all got no answer (0 = never) */
-    const char *blocklist[8];   /* --blocklist FILE, repeatable: never contacted (pipeline/blocklist.h) */
+    const char *blocklist[8];   /* --blocklist FILE, repeatable: never contacted (lib/blocklist.h) */
     int n_blocklist;
     double dns_rate;            /* DNS queries per second sent at most, 0 = unlimited (scanner/dns.h) */
     int argc;                   /* the command line as given (before getopt reorders argv), */

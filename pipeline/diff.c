@@ -15,7 +15,7 @@
 #include "output/csvout.h"
 #include "pipeline/config.h"
 #include "pipeline/paths.h"
-#include "pipeline/strhash.h"
+#include "lib/strhash.h"
 
 #define ARENA_CHUNK (1u << 20)
 #define ENTRY_BLOCK 65536 /* entries per block: the index grows without reallocating them */

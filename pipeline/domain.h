@@ -24,7 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "pipeline/addrlimit.h"
-#include "pipeline/blocklist.h"
+#include "lib/blocklist.h"
 #include "pipeline/config.h"
 #include "pipeline/diff.h"
 #include "pipeline/mxcache.h"

@@ -25,8 +25,8 @@
 #include <event2/event.h>
 
 #include "pipeline/addrlimit.h"
-#include "pipeline/blocklist.h"
-#include "pipeline/strhash.h"
+#include "lib/blocklist.h"
+#include "lib/strhash.h"
 #include "scanner/classify.h"
 
 enum job_state { JOB_RESOLVING, JOB_PROBING, JOB_DONE };

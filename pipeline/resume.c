@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "output/csvin.h"
-#include "pipeline/strhash.h"
+#include "lib/strhash.h"
 #include "scanner/result.h"
 
 struct resume {

@@ -25,7 +25,7 @@
 #include <ares.h>
 
 #include "lib/enumname.h"
-#include "pipeline/ratelimit.h"
+#include "lib/ratelimit.h"
 #include "scanner/dane.h"
 
 #define DNS_TICK_USEC 50000 /* timeout granularity */

@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "pipeline/blocklist.h"
+#include "lib/blocklist.h"
 #include "scanner/classify.h"
 
 static enum blocklist_status parse(const char *line, struct blocklist_entry *e)

@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "pipeline/ratelimit.h"
+#include "lib/ratelimit.h"
 
 static void test_burst_then_rate(void **state)
 {

@@ -1,6 +1,6 @@
 /*
  * bench.d/blocklist.c: the timing harness of scripts/bench-blocklist.  Loads one --blocklist file
- * through the scanner's own loader (pipeline/blocklist) and times it, then times matches: random
+ * through the scanner's own loader (lib/blocklist) and times it, then times matches: random
  * IPv4 and IPv6 addresses (mostly unlisted, so every prefix length in use is probed: the worst
  * case) and random three-label names.  Prints one line per figure; exit 1 when the file does not
  * load.  A test tool, not part of the scanner.
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pipeline/blocklist.h"
+#include "lib/blocklist.h"
 
 static double now(void)
 {

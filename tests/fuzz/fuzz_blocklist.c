@@ -1,5 +1,5 @@
 /*
- * fuzz_blocklist: libFuzzer target for the --blocklist parser (pipeline/blocklist.c).  The input
+ * fuzz_blocklist: libFuzzer target for the --blocklist parser (lib/blocklist.c).  The input
  * is a whole blocklist text; every line that parses is added, then every accepted entry must
  * match itself (a name its own suffix, a prefix its own network address) and its canonical text
  * must parse again to the same entry.  Traps when an invariant breaks.
@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "pipeline/blocklist.h"
+#include "lib/blocklist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /* ratelimit: token bucket arithmetic. */
-#include "pipeline/ratelimit.h"
+#include "lib/ratelimit.h"
 
 void ratelimit_init(struct ratelimit *r, double rate, double burst, double now)
 {

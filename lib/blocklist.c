@@ -4,7 +4,7 @@
  * prefixes in an array indexed by an open-addressing hash set keyed by (family, length, masked
  * address), with a bit per prefix length in use so that a match probes only those lengths.
  */
-#include "pipeline/blocklist.h"
+#include "lib/blocklist.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline/strhash.h"
+#include "lib/strhash.h"
 
 /* A prefix as held: the entry's bytes without its 256-byte text (a million prefixes stay ~40 MB). */
 struct prefix {
