@@ -68,7 +68,7 @@ struct config {
     double dns_rate;            /* DNS queries per second sent at most, 0 = unlimited (scanner/dns.h) */
     int argc;                   /* the command line as given (before getopt reorders argv), */
     char *const *argv;          /* for --metadata; set by the caller, borrowed; NULL = unknown */
-    /* Monitoring (pipeline/diff.h): compare with an earlier scan as domains finish. */
+    /* Monitoring (pipeline/monitor.h): compare with an earlier scan as domains finish. */
     const char *previous;       /* the earlier scan's domain table; NULL = none */
     const char *changes_output; /* changes table (needs --previous); NULL = none */
     long expiry_days, testing_days;
@@ -79,14 +79,14 @@ struct config {
     long max_age_min_enforce;   /* policy_max_age_short below this under enforce (604800) */
     long max_age_min_testing;   /* ... under testing (86400) */
     int advisories;             /* --advisories: judge the advisory codes of issue 12 */
-    /* `mtasts-scan check` (pipeline/check.c) only: */
+    /* `mtasts-scan check` (commands/check.c) only: */
     int check_mode;             /* config_defaults_for(CONFIG_CMD_CHECK): DOMAIN... instead of INPUT */
     const char *format;         /* --format text | json; NULL = text */
     char **domains;             /* the DOMAIN arguments (borrowed from argv) */
     int n_domains;
-    /* `mtasts-scan diff` (pipeline/diff.c) only: */
+    /* `mtasts-scan diff` (commands/diff.c) only: */
     const char *old_mx, *new_mx; /* --old-mx, --new-mx: the scans' MX tables; NULL = none */
-    /* `mtasts-scan merge` (pipeline/merge.c) only: */
+    /* `mtasts-scan merge` (commands/merge.c) only: */
     const char *input_list;     /* --input LIST: the scanned list; NULL = none */
     int mx_tables;              /* --mx: the files are MX tables */
     int quiet;                  /* -q: no summary line */

@@ -236,8 +236,8 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
  * monitor with the row); returns the old row's testing run start, a fact for classify. */
 static time_t previous_find(struct domain *d, const char *name)
 {
-    d->previous = d->env->monitor ? diff_monitor_find(d->env->monitor, name) : NULL;
-    return diff_old_testing_since(d->previous);
+    d->previous = d->env->monitor ? monitor_find(d->env->monitor, name) : NULL;
+    return monitor_old_testing_since(d->previous);
 }
 
 void domain_reject(struct domain *d, struct domain_env *env, const char *raw, long rank,

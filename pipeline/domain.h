@@ -26,7 +26,7 @@
 #include "pipeline/addrlimit.h"
 #include "lib/blocklist.h"
 #include "pipeline/config.h"
-#include "pipeline/diff.h"
+#include "pipeline/monitor.h"
 #include "pipeline/mxcache.h"
 #include "pipeline/tlsworker.h"
 #include "scanner/classify.h"
@@ -76,7 +76,7 @@ struct domain_env {
     void (*finish)(struct domain *d, void *arg); /* the row is in d->result */
     void *finish_arg;
     int report;                                  /* keep the evidence (mtasts-scan check) */
-    struct diff_monitor *monitor;                /* --previous, owned by the scan; NULL = none */
+    struct monitor *monitor;                /* --previous, owned by the scan; NULL = none */
     unsigned long https_fetches;                 /* counter, read by the status line */
     struct blocklist *blocklist;                 /* --blocklist, owned by the scan; NULL = none */
 };
@@ -128,7 +128,7 @@ struct domain {
     int implicit_mx;                /* no MX records: the domain itself is the MX */
     char policy_skipped[128];       /* policy-host addresses on the blocklist, not contacted */
     int policy_excluded;            /* ... and that was every address: no fetch */
-    struct diff_old *previous;      /* its row in the --previous scan (looked up once, when the
+    struct monitor_old *previous;      /* its row in the --previous scan (looked up once, when the
                                        domain finishes); NULL = none */
     /* MX outcomes, one per MX host (or the implicit MX).  Last: a recycled domain clears
      * everything before it and initialises each slot it uses (probe_start). */

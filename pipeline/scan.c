@@ -20,7 +20,7 @@
 #include "output/csvout.h"
 #include "output/summary.h"
 #include "lib/blocklist.h"
-#include "pipeline/diff.h"
+#include "pipeline/monitor.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
 #include "pipeline/metadata.h"
@@ -66,7 +66,7 @@ struct scan {
     unsigned long total_lines;
     double t0;
     struct scan_counters counters;
-    struct diff_monitor *monitor; /* --previous, NULL when not asked for */
+    struct monitor *monitor; /* --previous, NULL when not asked for */
     unsigned long fail_on_domains; /* domains whose verdict or issues --fail-on lists */
     unsigned long fail_on_changes; /* changes --fail-on lists */
     struct metadata md;         /* --metadata record */
@@ -156,11 +156,11 @@ static int check_dns_abort(struct scan *s, int finished)
     return 1;
 }
 
-/* --previous: the domain's changes since the old scan (pipeline/diff.h); its old row was looked
+/* --previous: the domain's changes since the old scan (pipeline/monitor.h); its old row was looked
  * up when it finished (d->previous). */
-static void monitor_domain(struct scan *s, const struct domain *d)
+static void compare_previous(struct scan *s, const struct domain *d)
 {
-    int rc = diff_monitor_domain(s->monitor, d->previous, &d->result);
+    int rc = monitor_domain(s->monitor, d->previous, &d->result);
     if (rc == -1)
         outputs_failed(&s->outs, OUTPUTS_CHANGES);
     else if (rc < 0)
@@ -191,7 +191,7 @@ static void on_domain_finish(struct domain *d, void *arg)
     if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
         outputs_failed(&s->outs, OUTPUTS_EDGE);
     if (s->monitor)
-        monitor_domain(s, d);
+        compare_previous(s, d);
     if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, &d->result))
         s->fail_on_domains++;
     domain_recycle(d);
@@ -211,7 +211,7 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
         s->hooks->mx_probe(host, addr, res, s->hooks->arg);
     /* --previous: MX certificate dates for cert_expiring, known here (often after the domains
      * finished: the certificate rules wait for finish_monitoring) */
-    if (s->monitor && diff_monitor_mx_cert(s->monitor, host, res->tls.not_after) != 0)
+    if (s->monitor && monitor_mx_cert(s->monitor, host, res->tls.not_after) != 0)
         fatal(s, "comparing with --previous", "out of memory");
     if (!s->mx_out)
         return;
@@ -517,10 +517,10 @@ static int open_monitor(struct scan *s)
     o.testing_days = c->testing_days;
     struct live_signals ls;
     live_signals_begin(&ls);
-    s->monitor = diff_monitor_open("mtasts-scan: --previous", c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
+    s->monitor = monitor_open("mtasts-scan: --previous", c->previous, outputs_csv(&s->outs, OUTPUTS_CHANGES), &o,
                                    c->has_fail_on ? &c->fail_on : NULL, c->allow_partial, stderr);
     if (live_signals_end(s, &ls, "--previous")) {
-        diff_monitor_free(s->monitor);
+        monitor_free(s->monitor);
         s->monitor = NULL;
         return -1;
     }
@@ -528,7 +528,7 @@ static int open_monitor(struct scan *s)
         metadata_reason(&s->md, "--previous %s could not be read", c->previous);
         return -1;
     }
-    diff_monitor_defer_certs(s->monitor);
+    monitor_defer_certs(s->monitor);
     s->env.monitor = s->monitor;
     return 0;
 }
@@ -753,7 +753,7 @@ static void free_all(struct scan *s)
     free(s->pool);
     free(s->free_list);
     free(s->reprobe);
-    diff_monitor_free(s->monitor);
+    monitor_free(s->monitor);
 }
 
 /* Holds (how = SIG_BLOCK) or releases SIGINT and SIGTERM.  They are held during set-up: one that
@@ -843,9 +843,9 @@ static void finish_monitoring(struct scan *s)
     if (!complete)
         fprintf(stderr, "changes: the scan did not finish: old domains it did not reach are not "
                         "listed as domain_removed\n");
-    if (diff_monitor_finish(s->monitor, complete) != 0)
+    if (monitor_finish(s->monitor, complete) != 0)
         outputs_failed(&s->outs, OUTPUTS_CHANGES);
-    s->fail_on_changes = diff_monitor_failures(s->monitor);
+    s->fail_on_changes = monitor_failures(s->monitor);
 }
 
 /* --fail-on: exit status 3 when a listed verdict, issue code or change occurred and nothing

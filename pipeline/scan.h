@@ -26,7 +26,7 @@ int scan_run(const struct config *cfg);
 struct domain;
 struct smtp_probe_result;
 
-/* A scan for a report (`mtasts-scan check`, pipeline/check.c): the domains come from
+/* A scan for a report (`mtasts-scan check`, commands/check.c): the domains come from
  * cfg->domains (cfg->check_mode), no CSV is written, and instead: */
 struct scan_hooks {
     /* each finished domain: its facts in d (the report may take d->evidence and set it NULL),

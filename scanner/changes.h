@@ -3,7 +3,7 @@
  * name what changed, with a stable change code and a severity (docs/codes.md, "Changes").  Pure:
  * the rules read two compact views of a domain row (struct changes_view), a lookup of MX
  * certificate expiry dates supplied by the caller, and report rows through a callback; the file
- * handling (an index of OLD, streaming NEW, the changes CSV) is pipeline/diff.c's.
+ * handling (an index of OLD, streaming NEW, the changes CSV) is pipeline/monitor.c's.
  *
  * Also here, because the diff and the scan share it: --fail-on, a list of change codes,
  * severities, verdicts and issue codes whose occurrence makes the run exit 3.

@@ -119,7 +119,7 @@ struct classify_facts {
     int policy_fetch_retried;       /* the policy fetch was tried again after a timeout */
     int mx_probe_retried;           /* a probe of one of its MX hosts was (--retry-timeouts) */
     time_t previous_testing_since;  /* --previous: since when its valid policy had been in mode
-                                       testing at the previous scan (pipeline/diff); 0 = not, or
+                                       testing at the previous scan (pipeline/monitor); 0 = not, or
                                        no previous scan */
 };
 

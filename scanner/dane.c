@@ -6,15 +6,14 @@
  */
 #include "scanner/dane.h"
 
+#include "lib/dnswire.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/x509_vfy.h>
 
 #define TYPE_TLSA 52
-#define TYPE_CNAME 5
-
-static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
 
 int dane_tlsa_parse_rdata(const unsigned char *rd, size_t len, struct dane_tlsa *out)
 {
@@ -34,67 +33,30 @@ int dane_tlsa_parse_rdata(const unsigned char *rd, size_t len, struct dane_tlsa 
     return 0;
 }
 
-/* Moves *off past the (possibly compressed) name at abuf + *off; -1 when it runs off the end. */
-static int skip_name(const unsigned char *abuf, int alen, int *off)
-{
-    int o = *off;
-    for (int labels = 0; labels < 128 && o < alen; labels++) {
-        unsigned c = abuf[o];
-        if ((c & 0xC0) == 0xC0) {
-            if (o + 1 >= alen)
-                return -1;
-            *off = o + 2;
-            return 0;
-        }
-        if (c & 0xC0)
-            return -1;
-        if (c == 0) {
-            *off = o + 1;
-            return 0;
-        }
-        o += 1 + (int)c;
-    }
-    return -1;
-}
-
 void dane_parse_tlsa(const unsigned char *abuf, int alen, struct dane_tlsa_set *set)
 {
     enum dns_sec sec = set->sec;
     memset(set, 0, sizeof(*set));
     set->sec = sec;
     set->status = DNS_BADRESP;
-    if (!abuf || alen < 12)
+    struct dnswire w;
+    struct dnswire_rr rr;
+    if (dnswire_open(&w, abuf, alen) != 0)
         return;
-    unsigned qd = be16(abuf + 4), an = be16(abuf + 6);
-    int pos = 12;
-    for (unsigned i = 0; i < qd; i++) {
-        if (skip_name(abuf, alen, &pos) != 0 || pos + 4 > alen)
-            return;
-        pos += 4;
+    int r;
+    while ((r = dnswire_next(&w, &rr)) == 1) {
+        if (rr.type != TYPE_TLSA)
+            continue;
+        if (set->n < DANE_TLSA_MAX && dane_tlsa_parse_rdata(rr.rdata, rr.rdlen, &set->rec[set->n]) == 0)
+            set->n++;
+        else
+            set->n_extra++; /* past the ones kept, or too short to be one: not usable, still there */
     }
-    for (unsigned i = 0; i < an; i++) {
-        if (skip_name(abuf, alen, &pos) != 0 || pos + 10 > alen)
-            goto malformed;
-        unsigned type = be16(abuf + pos), rdlen = be16(abuf + pos + 8);
-        pos += 10;
-        if (pos + (int)rdlen > alen)
-            goto malformed;
-        if (type == TYPE_TLSA) {
-            if (set->n < DANE_TLSA_MAX) {
-                if (dane_tlsa_parse_rdata(abuf + pos, rdlen, &set->rec[set->n]) == 0)
-                    set->n++;
-                else
-                    set->n_extra++; /* a record too short to be one: not usable, still there */
-            } else {
-                set->n_extra++;
-            }
-        }
-        pos += (int)rdlen;
+    if (r != 0) { /* nothing read from a reply cut short is kept */
+        set->n = set->n_extra = 0;
+        return;
     }
     set->status = set->n + set->n_extra > 0 ? DNS_OK : DNS_NODATA;
-    return;
-malformed: /* nothing read from a reply cut short is kept */
-    set->n = set->n_extra = 0;
 }
 
 int dane_tlsa_usable(const struct dane_tlsa *t)

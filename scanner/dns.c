@@ -24,6 +24,7 @@
 
 #include <ares.h>
 
+#include "lib/dnswire.h"
 #include "lib/enumname.h"
 #include "lib/ratelimit.h"
 #include "scanner/dane.h"
@@ -405,47 +406,16 @@ struct query {
     int uncounted;          /* the DNSSEC probe: not one of the scan's lookups */
 };
 
-/* Moves *off past the (possibly compressed) name at abuf + *off; -1 when it runs off the end. */
-static int skip_name(const unsigned char *abuf, int alen, int *off)
-{
-    int o = *off;
-    for (int labels = 0; labels < 128 && o < alen; labels++) {
-        unsigned c = abuf[o];
-        if ((c & 0xC0) == 0xC0) { /* a pointer ends the name */
-            if (o + 1 >= alen || (int)(((c & 0x3F) << 8) | abuf[o + 1]) >= alen)
-                return -1;
-            *off = o + 2;
-            return 0;
-        }
-        if (c & 0xC0)
-            return -1;
-        if (c == 0) {
-            *off = o + 1;
-            return 0;
-        }
-        o += 1 + (int)c;
-    }
-    return -1;
-}
-
 int dns_answer_wellformed(const unsigned char *abuf, int alen)
 {
-    if (!abuf || alen < 12)
+    struct dnswire w;
+    struct dnswire_rr rr;
+    if (dnswire_open(&w, abuf, alen) != 0)
         return 0;
-    int qd = abuf[4] << 8 | abuf[5], an = abuf[6] << 8 | abuf[7], off = 12;
-    for (int i = 0; i < qd; i++) {
-        if (skip_name(abuf, alen, &off) < 0 || off + 4 > alen)
-            return 0;
-        off += 4;
-    }
-    for (int i = 0; i < an; i++) {
-        if (skip_name(abuf, alen, &off) < 0 || off + 10 > alen)
-            return 0;
-        off += 10 + (abuf[off + 8] << 8 | abuf[off + 9]);
-        if (off > alen)
-            return 0;
-    }
-    return 1;
+    int r;
+    while ((r = dnswire_next(&w, &rr)) == 1)
+        ;
+    return r == 0;
 }
 
 static void count_answer(struct dns *d, const struct query *q, int status,
@@ -515,36 +485,18 @@ static void deliver_mx(struct query *q, int status, unsigned char *abuf, int ale
     q->u.mx(&a, q->arg);
 }
 
-static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
-
 long dns_parse_txt_ttl(const unsigned char *abuf, int alen)
 {
-    if (abuf == NULL || alen < 12)
+    struct dnswire w;
+    struct dnswire_rr rr;
+    if (dnswire_open(&w, abuf, alen) != 0)
         return -1;
-    unsigned qd = be16(abuf + 4), an = be16(abuf + 6);
-    int pos = 12;
-    for (unsigned i = 0; i < qd; i++) {
-        if (skip_name(abuf, alen, &pos) != 0 || pos + 4 > alen)
-            return -1;
-        pos += 4;
-    }
     long best = -1;
-    for (unsigned i = 0; i < an; i++) {
-        if (skip_name(abuf, alen, &pos) != 0 || pos + 10 > alen)
-            return -1;
-        unsigned type = be16(abuf + pos);
-        unsigned long ttl = (unsigned long)abuf[pos + 4] << 24 | (unsigned long)abuf[pos + 5] << 16 |
-                            (unsigned long)abuf[pos + 6] << 8 | abuf[pos + 7];
-        unsigned rdlen = be16(abuf + pos + 8);
-        pos += 10 + (int)rdlen;
-        if (pos > alen)
-            return -1;
-        if (ttl & 0x80000000UL)
-            ttl = 0;
-        if (type == 16 /* TXT */ && (best < 0 || (long)ttl < best))
-            best = (long)ttl;
-    }
-    return best;
+    int r;
+    while ((r = dnswire_next(&w, &rr)) == 1)
+        if (rr.type == 16 /* TXT */ && (best < 0 || (long)rr.ttl < best))
+            best = (long)rr.ttl;
+    return r == 0 ? best : -1;
 }
 
 void dns_parse_txt(const unsigned char *abuf, int alen, unsigned char *buf,

@@ -1,5 +1,5 @@
 /*
- * report: one domain explained, for `mtasts-scan check` (pipeline/check.c).  Pure formatting of
+ * report: one domain explained, for `mtasts-scan check` (commands/check.c).  Pure formatting of
  * what a scan found about one domain (the classified row plus the evidence the scan keeps only for
  * reports: every TXT record, the policy text, each policy-host address's fetch, each MX address's
  * probe) as a terminal report (80 columns, colour on request) or one JSON object, with every

@@ -102,7 +102,7 @@ struct domain_result {
     char retried[64];   /* steps that timed out connecting and were tried again (--retry-timeouts) */
     time_t testing_since; /* valid policy in mode testing: since when without a break, carried
                              over --previous scans (classify, from the old row's value that
-                             pipeline/diff finds); 0 = not in mode testing */
+                             pipeline/monitor finds); 0 = not in mode testing */
     enum dns_sec mx_dnssec; /* the MX RRset's DNSSEC status (the MX answer's, as the resolver
                                validated it); unchecked without a validating resolver */
     /* The edge table: one entry per MX host (or the implicit MX), in preference order. */

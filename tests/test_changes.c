@@ -16,7 +16,8 @@
 
 #include "output/csvin.h"
 #include "output/csvout.h"
-#include "pipeline/diff.h"
+#include "commands/diff.h"
+#include "pipeline/monitor.h"
 #include "scanner/changes.h"
 #include "tests/support/files.h"
 
@@ -710,7 +711,7 @@ static void test_previous_messages(void **state)
     changes_opts_defaults(&o);
     for (int i = 0; i < 2; i++) {
         FILE *err = tmpfile();
-        assert_null(diff_monitor_open("mtasts-scan: --previous", paths[i], NULL, &o, NULL, 0, err));
+        assert_null(monitor_open("mtasts-scan: --previous", paths[i], NULL, &o, NULL, 0, err));
         rewind(err);
         text[fread(text, 1, sizeof(text) - 1, err)] = '\0';
         fclose(err);
@@ -790,11 +791,11 @@ static void test_diff_incomplete_refused(void **state)
     struct changes_opts o;
     changes_opts_defaults(&o);
     FILE *err = tmpfile();
-    assert_null(diff_monitor_open("mtasts-scan: --previous", work, NULL, &o, NULL, 0, err));
-    assert_null(diff_monitor_open("mtasts-scan: --previous", cut, NULL, &o, NULL, 0, err));
-    struct diff_monitor *m = diff_monitor_open("mtasts-scan: --previous", cut, NULL, &o, NULL, 1, err);
+    assert_null(monitor_open("mtasts-scan: --previous", work, NULL, &o, NULL, 0, err));
+    assert_null(monitor_open("mtasts-scan: --previous", cut, NULL, &o, NULL, 0, err));
+    struct monitor *m = monitor_open("mtasts-scan: --previous", cut, NULL, &o, NULL, 1, err);
     assert_non_null(m);
-    diff_monitor_free(m);
+    monitor_free(m);
     rewind(err);
     char msg[1024];
     assert_non_null(fgets(msg, sizeof(msg), err));
@@ -829,20 +830,20 @@ static void test_monitor_deferred_certs(void **state)
     struct zwriter_error ze;
     struct csvout *out = csvout_open(pc, CSVOUT_CHANGES, &ze);
     assert_non_null(out);
-    struct diff_monitor *m = diff_monitor_open("mtasts-scan: --previous", po, out, &o, &f, 0, err);
+    struct monitor *m = monitor_open("mtasts-scan: --previous", po, out, &o, &f, 0, err);
     assert_non_null(m);
-    diff_monitor_defer_certs(m);
+    monitor_defer_certs(m);
     deployed(&cur, "a.example");
     cur.scanned_at = T0 + DAY;
-    assert_int_equal(diff_monitor_domain(m, diff_monitor_find(m, cur.domain), &cur), 0);
-    assert_int_equal(diff_monitor_failures(m), 0);
+    assert_int_equal(monitor_domain(m, monitor_find(m, cur.domain), &cur), 0);
+    assert_int_equal(monitor_failures(m), 0);
     /* the MX row arrives after the domain finished */
-    assert_int_equal(diff_monitor_mx_cert(m, "MX1.a.example", 1795996800), 0); /* 2026-11-30T00:00:00Z */
-    assert_int_equal(diff_monitor_mx_cert(m, "mx1.a.example", 1798588800), 0); /* 2026-12-30, later: kept earliest */
-    assert_int_equal(diff_monitor_mx_cert(m, "mx2.a.example", 0), 0); /* unknown */
-    assert_int_equal(diff_monitor_finish(m, 0), 0); /* incomplete scan: b.example not listed */
-    assert_int_equal(diff_monitor_failures(m), 1);
-    diff_monitor_free(m);
+    assert_int_equal(monitor_mx_cert(m, "MX1.a.example", 1795996800), 0); /* 2026-11-30T00:00:00Z */
+    assert_int_equal(monitor_mx_cert(m, "mx1.a.example", 1798588800), 0); /* 2026-12-30, later: kept earliest */
+    assert_int_equal(monitor_mx_cert(m, "mx2.a.example", 0), 0); /* unknown */
+    assert_int_equal(monitor_finish(m, 0), 0); /* incomplete scan: b.example not listed */
+    assert_int_equal(monitor_failures(m), 1);
+    monitor_free(m);
     assert_int_equal(csvout_close(out, &ze), ZWRITER_OK);
     fclose(err);
     char lines[8][300];

@@ -20,7 +20,7 @@
 
 #include "output/csvin.h"
 #include "output/csvout.h"
-#include "pipeline/merge.h"
+#include "commands/merge.h"
 #include "tests/support/files.h"
 
 #define HEADER "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode," \

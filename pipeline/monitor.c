@@ -1,9 +1,9 @@
 /*
- * diff: the string arena, the compact index of the old scan, the MX certificate map, the monitor
- * (rules -> changes CSV, counts, --fail-on) and the `diff` subcommand (its options are rows of the
- * option table, pipeline/config.c).
+ * monitor: the string arena, the compact index of the old scan, the MX certificate map and the
+ * monitor itself (rules -> changes CSV, counts, --fail-on).  The `diff` command line that drives
+ * it over two files is commands/diff.c.
  */
-#include "pipeline/diff.h"
+#include "pipeline/monitor.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -13,8 +13,6 @@
 
 #include "output/csvin.h"
 #include "output/csvout.h"
-#include "pipeline/config.h"
-#include "pipeline/paths.h"
 #include "lib/strhash.h"
 
 #define ARENA_CHUNK (1u << 20)
@@ -107,7 +105,7 @@ static int table_reserve(struct table *t, key_fn kf, const void *owner)
 }
 
 /* What the rules need of one old row: about 90 bytes plus its strings. */
-struct diff_old {
+struct monitor_old {
     const char *domain, *sts_id, *policy_sha256, *mx, *policy_mx, *tlsrpt_rua;
     long rank, max_age;
     time_t scanned_at, cert, testing_since;
@@ -115,13 +113,13 @@ struct diff_old {
 };
 
 struct old_index {
-    struct diff_old **block;
+    struct monitor_old **block;
     size_t n_blocks, n;
     struct table t;
     struct arena strings;
 };
 
-static struct diff_old *old_at(const struct old_index *x, uint32_t i)
+static struct monitor_old *old_at(const struct old_index *x, uint32_t i)
 {
     return &x->block[(i - 1) / ENTRY_BLOCK][(i - 1) % ENTRY_BLOCK];
 }
@@ -132,7 +130,7 @@ static const char *old_key(const void *owner, uint32_t i)
 }
 
 /* Copies the compared fields of r into e.  -1 on out-of-memory. */
-static int old_fill(struct old_index *x, struct diff_old *e, const struct domain_result *r)
+static int old_fill(struct old_index *x, struct monitor_old *e, const struct domain_result *r)
 {
     struct changes_view v;
     changes_view_from_result(&v, r);
@@ -160,7 +158,7 @@ static int old_fill(struct old_index *x, struct diff_old *e, const struct domain
     return 0;
 }
 
-static void old_view(const struct diff_old *e, struct changes_view *v)
+static void old_view(const struct monitor_old *e, struct changes_view *v)
 {
     memset(v, 0, sizeof(*v));
     v->domain = e->domain;
@@ -192,11 +190,11 @@ static int old_add(struct old_index *x, const struct domain_result *r)
     if (*slot)
         return old_fill(x, old_at(x, *slot), r) == 0 ? 1 : -1;
     if (x->n == x->n_blocks * ENTRY_BLOCK) {
-        struct diff_old **b = realloc(x->block, (x->n_blocks + 1) * sizeof(*b));
+        struct monitor_old **b = realloc(x->block, (x->n_blocks + 1) * sizeof(*b));
         if (b == NULL)
             return -1;
         x->block = b;
-        if ((b[x->n_blocks] = malloc(ENTRY_BLOCK * sizeof(struct diff_old))) == NULL)
+        if ((b[x->n_blocks] = malloc(ENTRY_BLOCK * sizeof(struct monitor_old))) == NULL)
             return -1;
         x->n_blocks++;
     }
@@ -207,7 +205,7 @@ static int old_add(struct old_index *x, const struct domain_result *r)
     return 0;
 }
 
-static struct diff_old *old_lookup(const struct old_index *x, const char *domain)
+static struct monitor_old *old_lookup(const struct old_index *x, const char *domain)
 {
     if (x->t.cap == 0)
         return NULL;
@@ -302,9 +300,9 @@ static void mx_certs_free(struct mx_certs *c)
 
 /* ---- the monitor ---- */
 
-struct diff_monitor {
+struct monitor {
     struct old_index old;
-    struct old_index pending; /* new rows whose certificate rules wait (diff_monitor_defer_certs) */
+    struct old_index pending; /* new rows whose certificate rules wait (monitor_defer_certs) */
     int defer_certs;
     struct mx_certs certs, old_certs; /* NEW's and (diff --old-mx) OLD's MX certificate dates */
     struct changes_opts opts;
@@ -315,13 +313,12 @@ struct diff_monitor {
     int write_failed;
     unsigned long by_code[CHANGE__COUNT], by_severity[CHANGE_SEVERITY__COUNT];
     unsigned long rows, failures, old_rows, old_duplicates, new_rows;
-    unsigned long row_failures; /* diff: NEW rows whose verdict or issues --fail-on lists */
     const char *label;          /* what OLD is, before its messages ("mtasts-scan: --previous") */
 };
 
 static void on_change(void *ctx, const struct changes_row *row)
 {
-    struct diff_monitor *m = ctx;
+    struct monitor *m = ctx;
     m->rows++;
     m->by_code[row->change]++;
     m->by_severity[row->severity]++;
@@ -331,10 +328,7 @@ static void on_change(void *ctx, const struct changes_row *row)
         m->write_failed = 1; /* the writer's sticky error: its owner reports it */
 }
 
-/* An incomplete table (see diff_monitor_open) named by what: refused (-1, said on err) unless
- * allow, then a warning.  why is "work" (named as a work file) or "cut" (truncated); text is the
- * reader's message for a cut file. */
-static int incomplete(FILE *err, const char *label, const char *path, const char *why,
+int monitor_incomplete(FILE *err, const char *label, const char *path, const char *why,
                       const char *text, int allow)
 {
     const char *what = strcmp(why, "work") == 0
@@ -352,9 +346,9 @@ static int incomplete(FILE *err, const char *label, const char *path, const char
 }
 
 /* Reads a whole domain table into the index.  -1 on a fatal error (reported). */
-static int load_old(struct diff_monitor *m, const char *path, int allow_partial)
+static int load_old(struct monitor *m, const char *path, int allow_partial)
 {
-    if (zwriter_is_partial_path(path) && incomplete(m->err, m->label, path, "work", NULL, allow_partial) != 0)
+    if (zwriter_is_partial_path(path) && monitor_incomplete(m->err, m->label, path, "work", NULL, allow_partial) != 0)
         return -1;
     struct csvin_error e;
     struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
@@ -381,7 +375,7 @@ static int load_old(struct diff_monitor *m, const char *path, int allow_partial)
     if (rc < 0 && ret == 0) {
         const struct csvin_error *ce = csvin_error(in);
         if (ce->status == CSVIN_ERR_TRUNCATED)
-            ret = incomplete(m->err, m->label, path, "cut", ce->text, allow_partial);
+            ret = monitor_incomplete(m->err, m->label, path, "cut", ce->text, allow_partial);
         else {
             fprintf(m->err, "%s: %s\n", m->label, ce->text);
             ret = -1;
@@ -392,11 +386,11 @@ static int load_old(struct diff_monitor *m, const char *path, int allow_partial)
     return ret;
 }
 
-struct diff_monitor *diff_monitor_open(const char *label, const char *previous, struct csvout *out,
+struct monitor *monitor_open(const char *label, const char *previous, struct csvout *out,
                                        const struct changes_opts *o, const struct changes_failon *f,
                                        int allow_partial, FILE *err)
 {
-    struct diff_monitor *m = calloc(1, sizeof(*m));
+    struct monitor *m = calloc(1, sizeof(*m));
     if (m == NULL) {
         fprintf(err, "%s: out of memory\n", label);
         return NULL;
@@ -413,14 +407,14 @@ struct diff_monitor *diff_monitor_open(const char *label, const char *previous, 
         m->has_failon = 1;
     }
     if (load_old(m, previous, allow_partial) != 0) {
-        diff_monitor_free(m);
+        monitor_free(m);
         return NULL;
     }
     m->out = out;
     return m;
 }
 
-void diff_monitor_defer_certs(struct diff_monitor *m)
+void monitor_defer_certs(struct monitor *m)
 {
     m->defer_certs = 1;
     m->opts.no_certs = 1;
@@ -431,17 +425,27 @@ static int note_mx_cert(struct mx_certs *c, const char *host, time_t not_after)
     return not_after == 0 ? 0 : mx_certs_add(c, host, not_after);
 }
 
-int diff_monitor_mx_cert(struct diff_monitor *m, const char *host, time_t not_after)
+int monitor_mx_cert(struct monitor *m, const char *host, time_t not_after)
 {
     return note_mx_cert(&m->certs, host, not_after);
 }
 
-struct diff_old *diff_monitor_find(struct diff_monitor *m, const char *domain)
+int monitor_old_mx_cert(struct monitor *m, const char *host, time_t not_after)
+{
+    return note_mx_cert(&m->old_certs, host, not_after);
+}
+
+void monitor_set_output(struct monitor *m, struct csvout *out)
+{
+    m->out = out;
+}
+
+struct monitor_old *monitor_find(struct monitor *m, const char *domain)
 {
     return old_lookup(&m->old, domain);
 }
 
-time_t diff_old_testing_since(const struct diff_old *old)
+time_t monitor_old_testing_since(const struct monitor_old *old)
 {
     struct changes_view ov;
     if (!old)
@@ -450,7 +454,7 @@ time_t diff_old_testing_since(const struct diff_old *old)
     return changes_testing_since(NULL, &ov); /* the old row alone: the start of its run */
 }
 
-int diff_monitor_domain(struct diff_monitor *m, struct diff_old *e, const struct domain_result *r)
+int monitor_domain(struct monitor *m, struct monitor_old *e, const struct domain_result *r)
 {
     struct changes_view nv, ov;
     changes_view_from_result(&nv, r);
@@ -469,7 +473,7 @@ int diff_monitor_domain(struct diff_monitor *m, struct diff_old *e, const struct
     return m->write_failed ? -1 : 0;
 }
 
-static void print_summary(struct diff_monitor *m)
+static void print_summary(struct monitor *m)
 {
     fprintf(m->err, "changes: %lu (error %lu, warning %lu, info %lu)", m->rows,
             m->by_severity[CHANGE_SEVERITY_ERROR], m->by_severity[CHANGE_SEVERITY_WARNING],
@@ -483,10 +487,10 @@ static void print_summary(struct diff_monitor *m)
     fprintf(m->err, " [%lu old rows, %lu new rows]\n", m->old_rows, m->new_rows);
 }
 
-int diff_monitor_finish(struct diff_monitor *m, int list_removed)
+int monitor_finish(struct monitor *m, int list_removed)
 {
     for (size_t i = 1; list_removed && i <= m->old.n; i++) {
-        const struct diff_old *e = old_at(&m->old, (uint32_t)i);
+        const struct monitor_old *e = old_at(&m->old, (uint32_t)i);
         if (e->seen)
             continue;
         struct changes_view ov;
@@ -495,8 +499,8 @@ int diff_monitor_finish(struct diff_monitor *m, int list_removed)
     }
     for (size_t i = 1; i <= m->pending.n; i++) {
         struct changes_view nv, ov;
-        const struct diff_old *n = old_at(&m->pending, (uint32_t)i);
-        const struct diff_old *o = old_lookup(&m->old, n->domain);
+        const struct monitor_old *n = old_at(&m->pending, (uint32_t)i);
+        const struct monitor_old *o = old_lookup(&m->old, n->domain);
         old_view(n, &nv);
         if (o)
             old_view(o, &ov);
@@ -506,12 +510,12 @@ int diff_monitor_finish(struct diff_monitor *m, int list_removed)
     return m->write_failed ? -1 : 0;
 }
 
-unsigned long diff_monitor_failures(const struct diff_monitor *m)
+unsigned long monitor_failures(const struct monitor *m)
 {
     return m->failures;
 }
 
-void diff_monitor_free(struct diff_monitor *m)
+void monitor_free(struct monitor *m)
 {
     if (m == NULL)
         return;
@@ -520,155 +524,4 @@ void diff_monitor_free(struct diff_monitor *m)
     mx_certs_free(&m->certs);
     mx_certs_free(&m->old_certs);
     free(m);
-}
-
-/* ---- the subcommand ---- */
-
-/* The operands and the files' checks after the option table has parsed the options (the same
- * validation and messages as the scan's: pipeline/config.c).  0, 1 (--help printed) or -1. */
-static int parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
-{
-    config_defaults_for(cfg, CONFIG_CMD_DIFF);
-    int r = config_parse_command(cfg, CONFIG_CMD_DIFF, argc, argv, out, err);
-    if (r != 0)
-        return r;
-    if (cfg->n_args != 2) {
-        fprintf(err, "diff: give exactly two domain tables, OLD and NEW\n");
-        config_print_usage(CONFIG_CMD_DIFF, err);
-        return -1;
-    }
-    struct paths p = {.n = 0};
-    paths_add(&p, "-o", cfg->output, PATHS_WRITE_PARTIAL);
-    paths_add(&p, "OLD", cfg->args[0], PATHS_READ);
-    paths_add(&p, "NEW", cfg->args[1], PATHS_READ);
-    paths_add(&p, "--old-mx", cfg->old_mx, PATHS_READ);
-    paths_add(&p, "--new-mx", cfg->new_mx, PATHS_READ);
-    return paths_check(&p, "diff", err) != 0 ? -1 : 0;
-}
-
-/* Reads an MX table's certificate dates into c (option names the flag in messages). */
-static int load_mx(struct mx_certs *c, const char *option, const char *path, FILE *err)
-{
-    struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_MX, &e);
-    struct csvout_mx_row *row = malloc(sizeof(*row));
-    if (in == NULL || row == NULL) {
-        fprintf(err, "diff: %s %s\n", option, in == NULL ? e.text : "out of memory");
-        csvin_close(in);
-        free(row);
-        return -1;
-    }
-    int rc, ret = 0;
-    while ((rc = csvin_next(in, row)) == 1)
-        if (note_mx_cert(c, row->mx_host, row->probe.tls.not_after) != 0) {
-            fprintf(err, "diff: %s %s: out of memory\n", option, path);
-            ret = -1;
-            break;
-        }
-    if (rc < 0 && ret == 0) {
-        const struct csvin_error *ce = csvin_error(in);
-        fprintf(err, "diff: %s %s\n", option, ce->text);
-        ret = ce->status == CSVIN_ERR_TRUNCATED ? 0 : -1;
-    }
-    csvin_close(in);
-    free(row);
-    return ret;
-}
-
-/* Streams NEW through the monitor.  -1 on a fatal error (reported). */
-static int stream_new(struct diff_monitor *m, const char *path, int allow_partial, int *partial,
-                      FILE *err)
-{
-    if (zwriter_is_partial_path(path)) {
-        if (incomplete(err, "diff: NEW", path, "work", NULL, allow_partial) != 0)
-            return -1;
-        *partial = 1;
-    }
-    struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
-    struct domain_result *r = malloc(sizeof(*r));
-    if (in == NULL || r == NULL) {
-        fprintf(err, "diff: %s\n", in == NULL ? e.text : "out of memory");
-        csvin_close(in);
-        free(r);
-        return -1;
-    }
-    int rc, ret = 0;
-    while ((rc = csvin_next(in, r)) == 1) {
-        /* --fail-on's verdicts and issue codes match NEW's rows, as they match a scan's */
-        if (m->has_failon && changes_failon_result(&m->failon, r))
-            m->row_failures++;
-        if (diff_monitor_domain(m, diff_monitor_find(m, r->domain), r) != 0) { /* a write error is reported at close */
-            ret = -1;
-            break;
-        }
-    }
-    if (rc < 0 && ret == 0) {
-        const struct csvin_error *ce = csvin_error(in);
-        if (ce->status == CSVIN_ERR_TRUNCATED) {
-            ret = incomplete(err, "diff: NEW", path, "cut", ce->text, allow_partial);
-            *partial = 1;
-        } else {
-            fprintf(err, "diff: %s\n", ce->text);
-            ret = -1;
-        }
-    }
-    csvin_close(in);
-    free(r);
-    return ret;
-}
-
-int diff_main(int argc, char **argv, FILE *out, FILE *err)
-{
-    struct config cfg;
-    int r = parse_args(&cfg, argc, argv, out, err);
-    if (r != 0)
-        return r > 0 ? DIFF_EXIT_OK : DIFF_EXIT_USAGE;
-    const char *old = cfg.args[0], *new = cfg.args[1];
-    struct changes_opts opts;
-    changes_opts_defaults(&opts);
-    opts.expiry_days = cfg.expiry_days;
-    opts.testing_days = cfg.testing_days;
-    struct zwriter_error zerr;
-    struct csvout *changes = NULL;
-    struct diff_monitor *m = diff_monitor_open("diff: OLD", old, NULL, &opts,
-                                               cfg.has_fail_on ? &cfg.fail_on : NULL,
-                                               cfg.allow_partial, err);
-    /* CHANGES is written as its work file and renamed at the end (output/zwriter.h), like a
-     * scan's outputs: a diff that fails leaves an existing CHANGES as it was. */
-    const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
-    if (m != NULL && (changes = csvout_open_guard(cfg.output, CSVOUT_CHANGES, &wopts, cfg.csv_formula_guard, &zerr)) == NULL)
-        fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
-    if (m == NULL || changes == NULL) {
-        diff_monitor_free(m);
-        return DIFF_EXIT_FATAL;
-    }
-    m->out = changes;
-    int partial = 0;
-    int fatal = (cfg.new_mx && load_mx(&m->certs, "--new-mx", cfg.new_mx, err) != 0) ||
-                (cfg.old_mx && load_mx(&m->old_certs, "--old-mx", cfg.old_mx, err) != 0) ||
-                stream_new(m, new, cfg.allow_partial, &partial, err) != 0;
-    /* after a fatal error, or from an incomplete NEW (--allow-partial), NEW's missing domains are
-     * not "removed" */
-    if (!fatal && partial)
-        fprintf(err, "diff: NEW is incomplete: OLD's domains missing from it are not listed as "
-                     "domain_removed\n");
-    diff_monitor_finish(m, !fatal && !partial);
-    unsigned long failures = diff_monitor_failures(m), row_failures = m->row_failures;
-    diff_monitor_free(m);
-    /* the first write error, if any; a failed diff's work file is removed */
-    if (csvout_finish(changes) != ZWRITER_OK)
-        fatal = 1;
-    if (csvout_close_as(changes, fatal ? ZWRITER_DISCARD : ZWRITER_PUBLISH, &zerr) != ZWRITER_OK) {
-        fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
-        fatal = 1;
-    }
-    if (fatal)
-        return DIFF_EXIT_FATAL;
-    if (failures || row_failures) {
-        fprintf(err, "diff: %lu changes and %lu rows of NEW (verdict or issue code) listed in --fail-on\n",
-                failures, row_failures);
-        return DIFF_EXIT_FAIL_ON;
-    }
-    return DIFF_EXIT_OK;
 }

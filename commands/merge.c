@@ -2,7 +2,7 @@
  * merge: the operands (its options are rows of the option table, pipeline/config.c), the row pass (every file through csvin into one csvout), and the checks
  * (key multiset, rank bitmap, a second pass over --input for the lines without a row).
  */
-#include "pipeline/merge.h"
+#include "commands/merge.h"
 
 #include <ctype.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
  * decides everything (pipeline/scan -> domain -> classify); this file only keeps what the hooks
  * hand over, asks each --resolver the domain's records when there are several, and prints.
  */
-#include "pipeline/check.h"
+#include "commands/check.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,19 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/check.h"
+#include "commands/diff.h"
+#include "commands/merge.h"
 #include "output/csvout.h"
-#include "pipeline/check.h"
 #include "pipeline/config.h"
-#include "pipeline/diff.h"
-#include "pipeline/merge.h"
 #include "pipeline/scan.h"
 
 int main(int argc, char **argv)
 {
-    /* Subcommands come before option parsing: `merge` (pipeline/merge.h), `diff` (pipeline/diff.h) and `schema
+    /* Subcommands come before option parsing: `merge` (commands/merge.h), `diff` (commands/diff.h) and `schema
      * [--markdown]` (the columns as docs/codes.md lists them; --schema stays the plain list) and
      * `schema --options-markdown` (the option table as docs/options.md lists it). */
-    if (argc > 1 && strcmp(argv[1], "check") == 0) /* one domain explained: pipeline/check.h */
+    if (argc > 1 && strcmp(argv[1], "check") == 0) /* one domain explained: commands/check.h */
         return check_main(argc - 1, argv + 1, stdout, stderr);
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1, stdout, stderr);
