@@ -3,6 +3,7 @@
  */
 #include "output/summary.h"
 
+#include "lib/enumname.h"
 #include "lib/jsonw.h"
 
 #include <string.h>
@@ -14,23 +15,22 @@ void summary_init(struct summary *s)
     memset(s, 0, sizeof(*s));
 }
 
+/* The policy modes counted (keys of the summary's policy_mode group). */
+static const struct enum_name summary_mode_names[] = {
+    {SUMMARY_MODE_ENFORCE, "enforce"},
+    {SUMMARY_MODE_TESTING, "testing"},
+    {SUMMARY_MODE_NONE, "none"},
+};
+ENUM_NAMES_COVER(summary_mode_names, SUMMARY_MODE__COUNT);
+
 const char *summary_mode_str(enum summary_mode m)
 {
-    switch (m) {
-    case SUMMARY_MODE_ENFORCE: return "enforce";
-    case SUMMARY_MODE_TESTING: return "testing";
-    case SUMMARY_MODE_NONE: return "none";
-    case SUMMARY_MODE__COUNT: break;
-    }
-    return "unknown";
+    return enum_name_str(summary_mode_names, ENUM_NAMES_N(summary_mode_names), (int)m, "unknown");
 }
 
 static int mode_index(const char *mode)
 {
-    for (int m = 0; m < SUMMARY_MODE__COUNT; m++)
-        if (strcmp(mode, summary_mode_str((enum summary_mode)m)) == 0)
-            return m;
-    return -1;
+    return enum_name_parse(summary_mode_names, ENUM_NAMES_N(summary_mode_names), mode);
 }
 
 /* Enum values out of range would index past the arrays: count only what the record may hold. */

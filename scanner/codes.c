@@ -1,7 +1,7 @@
 /*
- * codes: string tables for verdicts and issue codes.  Verdicts and severities are named by
- * lib/enumname tables (ENUM_NAMES_COVER fails the build on a value without a name); the issue
- * switches have no default so that the compiler (-Wswitch) flags a new code that has no string.
+ * codes: string tables for verdicts and issue codes.  Names come from lib/enumname tables
+ * (ENUM_NAMES_COVER fails the build on a value without a name); the rule and fix switches have no
+ * default so that the compiler (-Wswitch) flags a new code that has no text.
  */
 #include "scanner/codes.h"
 
@@ -32,52 +32,54 @@ const char *verdict_str(enum verdict v)
     return enum_name_str(verdict_names, ENUM_NAMES_N(verdict_names), (int)v, "unknown");
 }
 
+/* The issue code names (the issues column, check, the summary; a contract: docs/codes.md). */
+static const struct enum_name issue_names[] = {
+    {ISSUE_TXT_INVALID, "txt_invalid"},
+    {ISSUE_TXT_MULTIPLE, "txt_multiple"},
+    {ISSUE_POLICY_HOST_UNRESOLVED, "policy_host_unresolved"},
+    {ISSUE_POLICY_CONNECT_FAILED, "policy_connect_failed"},
+    {ISSUE_POLICY_TIMEOUT, "policy_timeout"},
+    {ISSUE_POLICY_TLS_FAILED, "policy_tls_failed"},
+    {ISSUE_POLICY_CERT_EXPIRED, "policy_cert_expired"},
+    {ISSUE_POLICY_CERT_HOSTNAME_MISMATCH, "policy_cert_hostname_mismatch"},
+    {ISSUE_POLICY_CERT_UNTRUSTED, "policy_cert_untrusted"},
+    {ISSUE_POLICY_HTTP_REDIRECT, "policy_http_redirect"},
+    {ISSUE_POLICY_HTTP_STATUS, "policy_http_status"},
+    {ISSUE_POLICY_CONTENT_TYPE, "policy_content_type"},
+    {ISSUE_POLICY_TOO_LARGE, "policy_too_large"},
+    {ISSUE_POLICY_SYNTAX, "policy_syntax"},
+    {ISSUE_POLICY_VERSION_INVALID, "policy_version_invalid"},
+    {ISSUE_POLICY_MODE_INVALID, "policy_mode_invalid"},
+    {ISSUE_POLICY_MAX_AGE_INVALID, "policy_max_age_invalid"},
+    {ISSUE_POLICY_MX_MISSING, "policy_mx_missing"},
+    {ISSUE_MX_NOT_COVERED, "mx_not_covered"},
+    {ISSUE_MX_STARTTLS_MISSING, "mx_starttls_missing"},
+    {ISSUE_MX_CONNECT_FAILED, "mx_connect_failed"},
+    {ISSUE_MX_CERT_EXPIRED, "mx_cert_expired"},
+    {ISSUE_MX_CERT_HOSTNAME_MISMATCH, "mx_cert_hostname_mismatch"},
+    {ISSUE_MX_CERT_UNTRUSTED, "mx_cert_untrusted"},
+    {ISSUE_TLSRPT_MISSING, "tlsrpt_missing"},
+    {ISSUE_TLSRPT_INVALID, "tlsrpt_invalid"},
+    {ISSUE_TLSRPT_MULTIPLE, "tlsrpt_multiple"},
+    {ISSUE_POLICY_MAX_AGE_SHORT, "policy_max_age_short"},
+    {ISSUE_MX_TLS_FAILED, "mx_tls_failed"},
+    {ISSUE_DOMAIN_TIMEOUT, "domain_timeout"},
+    {ISSUE_SCANNER_ERROR, "scanner_error"},
+    {ISSUE_ADDR_EXCLUDED, "addr_excluded"},
+    {ISSUE_POLICY_MODE_TESTING, "policy_mode_testing"},
+    {ISSUE_STS_TTL_UNUSUAL, "sts_ttl_unusual"},
+    {ISSUE_CERT_EXPIRING_SOON, "cert_expiring_soon"},
+    {ISSUE_CERT_CHAIN_INCOMPLETE, "cert_chain_incomplete"},
+    {ISSUE_STS_TXT_EXTRA_RECORDS, "sts_txt_extra_records"},
+    {ISSUE_RESOLVERS_DISAGREE, "resolvers_disagree"},
+    {ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED, "policy_fetch_other_address_failed"},
+    {ISSUE_DNS_LOOKUP_FAILED, "dns_lookup_failed"},
+};
+ENUM_NAMES_COVER(issue_names, ISSUE__COUNT);
+
 const char *issue_str(enum issue_code c)
 {
-    switch (c) {
-    case ISSUE_TXT_INVALID: return "txt_invalid";
-    case ISSUE_TXT_MULTIPLE: return "txt_multiple";
-    case ISSUE_POLICY_HOST_UNRESOLVED: return "policy_host_unresolved";
-    case ISSUE_POLICY_CONNECT_FAILED: return "policy_connect_failed";
-    case ISSUE_POLICY_TIMEOUT: return "policy_timeout";
-    case ISSUE_POLICY_TLS_FAILED: return "policy_tls_failed";
-    case ISSUE_POLICY_CERT_EXPIRED: return "policy_cert_expired";
-    case ISSUE_POLICY_CERT_HOSTNAME_MISMATCH: return "policy_cert_hostname_mismatch";
-    case ISSUE_POLICY_CERT_UNTRUSTED: return "policy_cert_untrusted";
-    case ISSUE_POLICY_HTTP_REDIRECT: return "policy_http_redirect";
-    case ISSUE_POLICY_HTTP_STATUS: return "policy_http_status";
-    case ISSUE_POLICY_CONTENT_TYPE: return "policy_content_type";
-    case ISSUE_POLICY_TOO_LARGE: return "policy_too_large";
-    case ISSUE_POLICY_SYNTAX: return "policy_syntax";
-    case ISSUE_POLICY_VERSION_INVALID: return "policy_version_invalid";
-    case ISSUE_POLICY_MODE_INVALID: return "policy_mode_invalid";
-    case ISSUE_POLICY_MAX_AGE_INVALID: return "policy_max_age_invalid";
-    case ISSUE_POLICY_MX_MISSING: return "policy_mx_missing";
-    case ISSUE_MX_NOT_COVERED: return "mx_not_covered";
-    case ISSUE_MX_STARTTLS_MISSING: return "mx_starttls_missing";
-    case ISSUE_MX_CONNECT_FAILED: return "mx_connect_failed";
-    case ISSUE_MX_CERT_EXPIRED: return "mx_cert_expired";
-    case ISSUE_MX_CERT_HOSTNAME_MISMATCH: return "mx_cert_hostname_mismatch";
-    case ISSUE_MX_CERT_UNTRUSTED: return "mx_cert_untrusted";
-    case ISSUE_TLSRPT_MISSING: return "tlsrpt_missing";
-    case ISSUE_TLSRPT_INVALID: return "tlsrpt_invalid";
-    case ISSUE_TLSRPT_MULTIPLE: return "tlsrpt_multiple";
-    case ISSUE_POLICY_MAX_AGE_SHORT: return "policy_max_age_short";
-    case ISSUE_MX_TLS_FAILED: return "mx_tls_failed";
-    case ISSUE_DOMAIN_TIMEOUT: return "domain_timeout";
-    case ISSUE_SCANNER_ERROR: return "scanner_error";
-    case ISSUE_ADDR_EXCLUDED: return "addr_excluded";
-    case ISSUE_POLICY_MODE_TESTING: return "policy_mode_testing";
-    case ISSUE_STS_TTL_UNUSUAL: return "sts_ttl_unusual";
-    case ISSUE_CERT_EXPIRING_SOON: return "cert_expiring_soon";
-    case ISSUE_CERT_CHAIN_INCOMPLETE: return "cert_chain_incomplete";
-    case ISSUE_STS_TXT_EXTRA_RECORDS: return "sts_txt_extra_records";
-    case ISSUE_RESOLVERS_DISAGREE: return "resolvers_disagree";
-    case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "policy_fetch_other_address_failed";
-    case ISSUE_DNS_LOOKUP_FAILED: return "dns_lookup_failed";
-    case ISSUE__COUNT: break;
-    }
-    return "unknown";
+    return enum_name_str(issue_names, ENUM_NAMES_N(issue_names), (int)c, "unknown");
 }
 
 static const struct enum_name issue_severity_names[] = {
@@ -251,10 +253,7 @@ int verdict_from_str(const char *s)
 
 int issue_from_str(const char *s)
 {
-    for (int c = 0; c < ISSUE__COUNT; c++)
-        if (strcmp(s, issue_str((enum issue_code)c)) == 0)
-            return c;
-    return -1;
+    return enum_name_parse(issue_names, ENUM_NAMES_N(issue_names), s);
 }
 
 size_t issue_set_format(const struct issue_set *s, char *buf, size_t size)

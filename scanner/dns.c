@@ -25,6 +25,7 @@
 #include <ares.h>
 
 #include "lib/dnswire.h"
+#include "lib/enumname.h"
 #include "lib/ratelimit.h"
 #include "scanner/dane.h"
 
@@ -63,42 +64,43 @@ struct dns {
     int ednspsz;                 /* the EDNS payload size of the queries built here */
 };
 
+/* The lookup outcomes (detail, the summary, check; lib/enumname). */
+static const struct enum_name dns_status_names[] = {
+    {DNS_OK, "ok"},
+    {DNS_NXDOMAIN, "nxdomain"},
+    {DNS_NODATA, "nodata"},
+    {DNS_SERVFAIL, "servfail"},
+    {DNS_REFUSED, "refused"},
+    {DNS_TIMEOUT, "timeout"},
+    {DNS_BADRESP, "malformed"},
+    {DNS_ERROR, "error"},
+    {DNS_UNREACHABLE, "unreachable"},
+    {DNS_INTERNAL_ERROR, "internal_error"},
+};
+ENUM_NAMES_COVER(dns_status_names, DNS_STATUS__COUNT);
+
 const char *dns_status_str(enum dns_status s)
 {
-    switch (s) {
-    case DNS_OK: return "ok";
-    case DNS_NXDOMAIN: return "nxdomain";
-    case DNS_NODATA: return "nodata";
-    case DNS_SERVFAIL: return "servfail";
-    case DNS_REFUSED: return "refused";
-    case DNS_TIMEOUT: return "timeout";
-    case DNS_BADRESP: return "malformed";
-    case DNS_ERROR: return "error";
-    case DNS_UNREACHABLE: return "unreachable";
-    case DNS_INTERNAL_ERROR: return "internal_error";
-    case DNS_STATUS__COUNT: break;
-    }
-    return "unknown";
+    return enum_name_str(dns_status_names, ENUM_NAMES_N(dns_status_names), (int)s, "unknown");
 }
+
+/* The DNSSEC states (the mx_dnssec column). */
+static const struct enum_name dns_sec_names[] = {
+    {DNS_SEC_UNCHECKED, "unchecked"},
+    {DNS_SEC_SECURE, "secure"},
+    {DNS_SEC_INSECURE, "insecure"},
+    {DNS_SEC_BOGUS, "bogus"},
+};
+ENUM_NAMES_COVER(dns_sec_names, DNS_SEC__COUNT);
 
 const char *dns_sec_str(enum dns_sec s)
 {
-    switch (s) {
-    case DNS_SEC_UNCHECKED: return "unchecked";
-    case DNS_SEC_SECURE: return "secure";
-    case DNS_SEC_INSECURE: return "insecure";
-    case DNS_SEC_BOGUS: return "bogus";
-    case DNS_SEC__COUNT: break;
-    }
-    return "unknown";
+    return enum_name_str(dns_sec_names, ENUM_NAMES_N(dns_sec_names), (int)s, "unknown");
 }
 
 int dns_sec_parse(const char *s)
 {
-    for (int v = DNS_SEC_UNCHECKED; v < DNS_SEC__COUNT; v++)
-        if (strcmp(s, dns_sec_str((enum dns_sec)v)) == 0)
-            return v;
-    return -1;
+    return enum_name_parse(dns_sec_names, ENUM_NAMES_N(dns_sec_names), s);
 }
 
 const char *dns_validation_str(enum dns_validation v)
@@ -143,10 +145,7 @@ enum dns_sec dns_sec_of(enum dns_validation v, int cd_retry, int status, int ad)
 
 int dns_status_parse(const char *s)
 {
-    for (int v = DNS_OK; v < DNS_STATUS__COUNT; v++)
-        if (strcmp(s, dns_status_str((enum dns_status)v)) == 0)
-            return v;
-    return -1;
+    return enum_name_parse(dns_status_names, ENUM_NAMES_N(dns_status_names), s);
 }
 
 unsigned long dns_counters_ended(const struct dns_counters *c)

@@ -13,7 +13,9 @@
 
 #include "lib/enumname.h"
 #include "scanner/changes.h"
+#include "output/summary.h"
 #include "scanner/codes.h"
+#include "scanner/dns.h"
 #include "scanner/policy.h"
 #include "scanner/result.h"
 #include "scanner/smtp_probe.h"
@@ -53,6 +55,17 @@ static const char *change_code_s(int v) { return change_code_str((enum change_co
 static const char *change_severity_s(int v) { return change_severity_str((enum change_severity)v); }
 static const char *verdict_s(int v) { return verdict_str((enum verdict)v); }
 static const char *issue_severity_s(int v) { return issue_severity_str((enum issue_severity)v); }
+static const char *issue_s(int v) { return issue_str((enum issue_code)v); }
+static const char *dns_status_s(int v) { return dns_status_str((enum dns_status)v); }
+static const char *dns_sec_s(int v) { return dns_sec_str((enum dns_sec)v); }
+static const char *summary_mode_s(int v) { return summary_mode_str((enum summary_mode)v); }
+static int summary_mode_parse_any(const char *s)
+{
+    for (int m = 0; m < SUMMARY_MODE__COUNT; m++) /* no parser of its own: names only */
+        if (strcmp(s, summary_mode_str((enum summary_mode)m)) == 0)
+            return m;
+    return -1;
+}
 
 static const struct {
     const char *what;
@@ -71,6 +84,10 @@ static const struct {
     {"change_severity", change_severity_s, change_severity_parse, CHANGE_SEVERITY__COUNT, "unknown"},
     {"verdict", verdict_s, verdict_parse, VERDICT__COUNT, "unknown"},
     {"issue_severity", issue_severity_s, issue_severity_parse, SEVERITY_ERROR + 1, "unknown"},
+    {"issue", issue_s, issue_parse, ISSUE__COUNT, "unknown"},
+    {"dns_status", dns_status_s, dns_status_parse, DNS_STATUS__COUNT, "unknown"},
+    {"dns_sec", dns_sec_s, dns_sec_parse, DNS_SEC__COUNT, "unknown"},
+    {"summary_mode", summary_mode_s, summary_mode_parse_any, SUMMARY_MODE__COUNT, "unknown"},
 };
 
 static void test_every_enum_round_trips(void **state)
@@ -96,6 +113,9 @@ static void test_every_enum_round_trips(void **state)
     assert_int_equal(policy_mode_parse(""), POLICY_MODE_UNSET);
     assert_string_equal(smtp_probe_status_str(SMTP_PROBE_CERT_INVALID), "cert_invalid");
     assert_string_equal(change_code_str(CHANGE_STUCK_IN_TESTING), "stuck_in_testing");
+    assert_string_equal(issue_str(ISSUE_MX_NOT_COVERED), "mx_not_covered");
+    assert_int_equal(issue_from_str("dns_lookup_failed"), ISSUE_DNS_LOOKUP_FAILED);
+    assert_string_equal(dns_status_str(DNS_BADRESP), "malformed");
 }
 
 int main(void)
