@@ -16,7 +16,7 @@
 #include "pipeline/scan.h"
 #include "scanner/classify.h"
 #include "scanner/dns.h"
-#include "scanner/report.h"
+#include "commands/report.h"
 
 /* One domain's results, in argument order. */
 struct check_item {
@@ -50,7 +50,7 @@ static void on_report(struct domain *d, void *arg)
     struct check_item *it = &c->items[i];
     it->done = 1;
     it->row = d->result;
-    it->mx = d->mx;
+    domain_mx_answer(d, &it->mx);
     it->ev = d->evidence; /* taken: domain_recycle no longer frees it */
     d->evidence = NULL;
 }

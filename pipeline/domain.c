@@ -139,7 +139,18 @@ static void on_mx(const struct dns_mx_answer *a, void *arg)
     struct domain *d = token_take(arg);
     if (!d)
         return;
-    d->mx = *a;
+    d->mx_status = a->status;
+    d->mx_sec = a->sec;
+    d->mx_null = a->null_mx;
+    if (a->n > 0) { /* most answers have no records: the slot takes the 4 KB only for these */
+        d->mx_records = malloc(sizeof(*d->mx_records));
+        if (d->mx_records) {
+            *d->mx_records = *a;
+        } else {
+            scanner_failed(d, "dns");
+            d->mx_status = DNS_INTERNAL_ERROR;
+        }
+    }
     stage_op_done(d);
 }
 
@@ -166,7 +177,11 @@ static void on_tlsrpt(const struct dns_txt_answer *a, void *arg)
         return;
     d->tlsrpt_dns = a->status;
     if (a->status == DNS_OK) {
-        txt_parse_tlsrpt(a->rec, a->n, &d->tlsrpt);
+        d->tlsrpt = malloc(sizeof(*d->tlsrpt));
+        if (d->tlsrpt)
+            txt_parse_tlsrpt(a->rec, a->n, d->tlsrpt);
+        else
+            scanner_failed(d, "dns");
         if (d->evidence) {
             keep_records(a, d->evidence->tlsrpt_txt, &d->evidence->n_tlsrpt_txt);
             d->evidence->tlsrpt_ttl = a->ttl;
@@ -204,14 +219,13 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
 {
     char qname[320];
     void *t;
-    memset(d, 0, offsetof(struct domain, mxs));
+    memset(d, 0, offsetof(struct domain, gen));
     d->gen++;
     d->env = env;
     result_init(&d->result);
     result_copy(d->result.domain, sizeof(d->result.domain), name);
     d->result.rank = rank;
     d->sts.status = TXT_STATUS_MISSING;
-    d->tlsrpt.status = TXT_STATUS_MISSING;
     d->sts_ttl = -1;
     if (env->report) { /* without it (out of memory) the report shows the row alone */
         d->evidence = calloc(1, sizeof(*d->evidence));
@@ -243,7 +257,7 @@ static time_t previous_find(struct domain *d, const char *name)
 void domain_reject(struct domain *d, struct domain_env *env, const char *raw, long rank,
                    const char *reason)
 {
-    memset(d, 0, offsetof(struct domain, mxs));
+    memset(d, 0, offsetof(struct domain, gen));
     d->env = env;
     result_init(&d->result);
     struct classify_facts f = {.domain = raw, .rank = rank, .finished_at = time(NULL),
@@ -257,7 +271,7 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
 void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
                     const char *entry)
 {
-    memset(d, 0, offsetof(struct domain, mxs));
+    memset(d, 0, offsetof(struct domain, gen));
     d->env = env;
     result_init(&d->result);
     struct classify_facts f = {.domain = name, .rank = rank, .finished_at = time(NULL),
@@ -279,7 +293,7 @@ static void keep_fetch(struct domain *d, const struct https_fetch_result *res)
     if (!ev || ev->n_fetch >= DNS_ADDR_MAX)
         return;
     char key[INET6_ADDRSTRLEN];
-    struct sockaddr_storage ss = d->fetch_addr;
+    struct sockaddr_storage ss = d->fetch_work->addr;
     dns_addr_prepare(&ss, d->env->cfg->https_port, key, sizeof(key));
     snprintf(ev->fetch_addr[ev->n_fetch], sizeof(ev->fetch_addr[0]), "%s", key);
     ev->fetch[ev->n_fetch] = *res;
@@ -301,8 +315,8 @@ static void fetch_resume(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct domain *d = arg;
-    d->fetch_next = 0;
-    d->n_fetch_failed = 0;
+    d->fetch_work->next = 0;
+    d->fetch_work->n_failed = 0;
     fetch_next(d);
 }
 
@@ -312,11 +326,12 @@ static void fetch_resume(evutil_socket_t fd, short what, void *arg)
  * set meanwhile, so a --domain-timeout cut sees the fetch. */
 static int fetch_retry_later(struct domain *d)
 {
+    struct domain_fetch *w = d->fetch_work;
     int transient = 0;
-    for (size_t i = 0; i < d->n_fetch_failed; i++)
-        transient |= d->fetch_failed[i].status == HTTPS_FETCH_TIMEOUT;
+    for (size_t i = 0; i < w->n_failed; i++)
+        transient |= w->failed[i].status == HTTPS_FETCH_TIMEOUT;
     if (!transient || d->fetch_tries >= d->env->cfg->retry_timeouts ||
-        !(strstr(d->fetch_res.detail, "in step connect") || strstr(d->fetch_res.detail, "in step handshake")))
+        !(strstr(w->res.detail, "in step connect") || strstr(w->res.detail, "in step handshake")))
         return 0;
     if (!d->fetch_pause)
         d->fetch_pause = evtimer_new(d->env->base, fetch_resume, d);
@@ -332,22 +347,23 @@ static int fetch_retry_later(struct domain *d)
 static void on_fetch(const struct https_fetch_result *res, void *arg)
 {
     struct domain *d = arg;
+    struct domain_fetch *w = d->fetch_work;
     d->fetch = NULL;
     d->fetch_queued = 0;
     addrlimit_release(&d->fetch_ticket);
     keep_fetch(d, res);
     if (res->status != HTTPS_FETCH_OK && res->status != HTTPS_FETCH_INTERNAL_ERROR) {
-        struct classify_fetch_try *t = &d->fetch_failed[d->n_fetch_failed++];
+        struct classify_fetch_try *t = &w->failed[w->n_failed++];
         char key[INET6_ADDRSTRLEN];
-        struct sockaddr_storage ss = d->fetch_addr;
+        struct sockaddr_storage ss = w->addr;
         dns_addr_prepare(&ss, 0, key, sizeof(key));
         snprintf(t->addr, sizeof(t->addr), "%s", key);
         t->status = res->status;
-        if (d->n_fetch_failed == 1) { /* kept where the result goes, in case no address serves */
-            d->fetch_res = *res;
-            d->fetch_res.body = NULL;
+        if (w->n_failed == 1) { /* kept where the result goes, in case no address serves */
+            w->res = *res;
+            w->res.body = NULL;
         }
-        if (d->fetch_next < d->policy_addr.n) {
+        if (w->next < w->policy_addr.n) {
             fetch_next(d);
             return;
         }
@@ -356,8 +372,8 @@ static void on_fetch(const struct https_fetch_result *res, void *arg)
     }
     d->fetch_done = 1;
     if (res->status == HTTPS_FETCH_OK || res->status == HTTPS_FETCH_INTERNAL_ERROR) {
-        d->fetch_res = *res; /* else fetch_res holds the first failure */
-        d->fetch_res.body = NULL; /* borrowed: parsed here, not kept */
+        w->res = *res; /* else res holds the first failure */
+        w->res.body = NULL; /* borrowed: parsed here, not kept */
     }
     if (res->status == HTTPS_FETCH_OK) {
         d->policy = malloc(sizeof(*d->policy));
@@ -374,8 +390,8 @@ static void fetch_fail_oom(struct domain *d)
 {
     d->fetch_queued = 0;
     d->fetch_done = 1;
-    d->fetch_res.status = HTTPS_FETCH_INTERNAL_ERROR;
-    snprintf(d->fetch_res.detail, sizeof(d->fetch_res.detail), "out of memory");
+    d->fetch_work->res.status = HTTPS_FETCH_INTERNAL_ERROR;
+    snprintf(d->fetch_work->res.detail, sizeof(d->fetch_work->res.detail), "out of memory");
     scanner_failed(d, "policy fetch");
     stage_op_done(d);
 }
@@ -391,7 +407,7 @@ static void fetch_go(struct addrlimit_ticket *t)
                                  .user_agent = d->env->cfg->user_agent};
     d->env->https_fetches++;
     d->fetch_queued = 0;
-    d->fetch = tlsworker_fetch(d->env->tls, (struct sockaddr *)&d->fetch_addr, d->fetch_addrlen, host,
+    d->fetch = tlsworker_fetch(d->env->tls, (struct sockaddr *)&d->fetch_work->addr, d->fetch_work->addrlen, host,
                                "/.well-known/mta-sts.txt", &o, on_fetch, d);
     if (!d->fetch) {
         addrlimit_release(t);
@@ -403,8 +419,9 @@ static void fetch_go(struct addrlimit_ticket *t)
 static void fetch_next(struct domain *d)
 {
     char key[INET6_ADDRSTRLEN];
-    d->fetch_addr = d->policy_addr.addr[d->fetch_next++];
-    d->fetch_addrlen = dns_addr_prepare(&d->fetch_addr, d->env->cfg->https_port, key, sizeof(key));
+    struct domain_fetch *w = d->fetch_work;
+    w->addr = w->policy_addr.addr[w->next++];
+    w->addrlen = dns_addr_prepare(&w->addr, d->env->cfg->https_port, key, sizeof(key));
     d->fetch_ticket.go = fetch_go;
     d->fetch_ticket.arg = d;
     d->fetch_queued = 1;
@@ -431,17 +448,18 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
         dns_addr_prepare(&ss, 0, d->evidence->policy_addr[i], sizeof(d->evidence->policy_addr[0]));
         d->evidence->n_policy_addr = i + 1;
     }
-    d->policy_addr.n = 0;
+    struct domain_fetch *w = d->fetch_work;
+    w->policy_addr.n = 0;
     for (size_t i = 0; i < a->n; i++)
         if (!blocklist_skip_addr(d->env->blocklist, (const struct sockaddr *)&a->addr[i],
                                  d->policy_skipped, sizeof(d->policy_skipped)))
-            d->policy_addr.addr[d->policy_addr.n++] = a->addr[i];
-    if (d->policy_addr.n == 0) {
+            w->policy_addr.addr[w->policy_addr.n++] = a->addr[i];
+    if (w->policy_addr.n == 0) {
         d->policy_excluded = 1;
         stage_op_done(d);
         return;
     }
-    d->fetch_next = 0;
+    w->next = 0;
     fetch_next(d);
 }
 
@@ -451,6 +469,12 @@ static void policy_start(struct domain *d)
     snprintf(host, sizeof(host), "mta-sts.%s", d->result.domain);
     d->pending++;
     d->policy_queried = 1;
+    d->fetch_work = calloc(1, sizeof(*d->fetch_work));
+    if (!d->fetch_work) { /* as if its lookup could not start: the scanner's failure */
+        scanner_failed(d, "dns");
+        stage_op_done(d);
+        return;
+    }
     void *t = token_new(d, DQ_POLICY_ADDR);
     if (t)
         dns_query_addr(d->env->dns, host, on_policy_addr, t);
@@ -469,7 +493,7 @@ static void on_mx_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
 
 static void probe_start(struct domain *d, size_t i, const char *host)
 {
-    struct domain_mx *m = &d->mxs[i];
+    struct domain_mx *m = &d->mx_waits[i];
     memset(m, 0, sizeof(*m));
     m->owner = d;
     m->waiter.cb = on_mx_outcome;
@@ -486,13 +510,23 @@ static int probe_wanted(const struct domain *d)
     return cfg->starttls == STARTTLS_MODE_ALL || d->sts.status == TXT_STATUS_OK;
 }
 
+/* Takes the outcomes of n MX hosts (1 when n is 0, never asked); 0 when out of memory, the
+ * scanner's failure: no host is probed. */
+static int mx_waits_take(struct domain *d, size_t n)
+{
+    d->mx_waits = calloc(n ? n : 1, sizeof(*d->mx_waits));
+    if (!d->mx_waits)
+        scanner_failed(d, "mx probe");
+    return d->mx_waits != NULL;
+}
+
 static void on_implicit_addr(const struct dns_addr_answer *a, void *arg)
 {
     struct domain *d = token_take(arg);
     if (!d)
         return;
     d->implicit_addr = (a->status == DNS_OK && a->n == 0) ? DNS_NODATA : a->status;
-    if (d->implicit_addr == DNS_OK && probe_wanted(d)) {
+    if (d->implicit_addr == DNS_OK && probe_wanted(d) && mx_waits_take(d, 1)) {
         d->n_probe = 1;
         probe_start(d, 0, d->result.domain);
     }
@@ -504,11 +538,11 @@ static void checks_start(struct domain *d)
     const struct config *cfg = d->env->cfg;
     d->stage = DOMAIN_CHECKS;
     d->pending = 1; /* guard */
-    if (dns_status_failed(d->mx.status) || dns_status_failed(d->sts_dns) || d->mx.null_mx) {
+    if (dns_status_failed(d->mx_status) || dns_status_failed(d->sts_dns) || d->mx_null) {
         stage_op_done(d);
         return;
     }
-    d->implicit_mx = d->mx.status != DNS_OK;
+    d->implicit_mx = d->mx_status != DNS_OK;
     if (d->implicit_mx) {
         d->pending++;
         void *t = token_new(d, DQ_IMPLICIT_ADDR);
@@ -517,15 +551,19 @@ static void checks_start(struct domain *d)
     }
     if (!cfg->dns_only && (d->sts.status == TXT_STATUS_OK || cfg->policy_all))
         policy_start(d);
-    if (!d->implicit_mx && probe_wanted(d)) {
-        d->n_probe = d->mx.n;
-        for (size_t i = 0; i < d->mx.n; i++)
-            probe_start(d, i, d->mx.mx[i].host);
+    size_t n_mx = d->mx_records ? d->mx_records->n : 0;
+    if (!d->implicit_mx && probe_wanted(d) && n_mx > 0 && mx_waits_take(d, n_mx)) {
+        d->n_probe = n_mx;
+        for (size_t i = 0; i < n_mx; i++)
+            probe_start(d, i, d->mx_records->mx[i].host);
     }
     stage_op_done(d);
 }
 
 /* ---- DOMAIN_DONE ------------------------------------------------------------------------ */
+
+/* What classify reads of a domain without a TLSRPT answer with records. */
+static const struct txt_tlsrpt tlsrpt_missing = {.status = TXT_STATUS_MISSING};
 
 /* Hands every fact to the classifier, which fills the row; then the scan writes it. */
 static void domain_finish(struct domain *d)
@@ -536,30 +574,36 @@ static void domain_finish(struct domain *d)
     result_copy(name, sizeof(name), d->result.domain);
     result_init(&d->result);
     struct classify_mx cm[DNS_MX_MAX];
-    size_t n = d->implicit_mx ? (d->implicit_addr == DNS_OK ? 1 : 0) : d->mx.n;
+    const struct dns_mx_answer *mx = d->mx_records;
+    struct dns_mx_answer none; /* an answer without records: its header only (not cleared) */
+    if (!mx) {
+        domain_mx_answer(d, &none);
+        mx = &none;
+    }
+    size_t n = d->implicit_mx ? (d->implicit_addr == DNS_OK ? 1 : 0) : mx->n;
     for (size_t i = 0; i < n; i++) {
-        cm[i].host = d->implicit_mx ? name : d->mx.mx[i].host;
-        cm[i].preference = d->implicit_mx ? -1 : d->mx.mx[i].pref;
-        cm[i].probes = i < d->n_probe && d->mxs[i].done ? &d->mxs[i].probes : NULL;
+        cm[i].host = d->implicit_mx ? name : mx->mx[i].host;
+        cm[i].preference = d->implicit_mx ? -1 : mx->mx[i].pref;
+        cm[i].probes = i < d->n_probe && d->mx_waits[i].done ? &d->mx_waits[i].probes : NULL;
     }
     struct classify_facts f = {
         .domain = name,
         .rank = rank,
         .finished_at = time(NULL),
-        .mx_dns = d->mx.status,
-        .null_mx = d->mx.null_mx,
-        .mx_answer = &d->mx,
+        .mx_dns = d->mx_status,
+        .null_mx = d->mx_null,
+        .mx_answer = mx,
         .implicit_queried = d->implicit_mx,
         .implicit_addr = d->implicit_mx ? d->implicit_addr : DNS_OK,
         .sts_dns = d->sts_dns,
         .sts_ttl = d->sts_ttl,
         .sts = &d->sts,
         .tlsrpt_dns = d->tlsrpt_dns,
-        .tlsrpt = &d->tlsrpt,
+        .tlsrpt = d->tlsrpt ? d->tlsrpt : &tlsrpt_missing,
         .policy_checked = !d->env->cfg->dns_only,
         .policy_queried = d->policy_queried,
         .policy_host_dns = d->policy_host_dns,
-        .fetch = d->fetch_done ? &d->fetch_res : NULL,
+        .fetch = d->fetch_done ? &d->fetch_work->res : NULL,
         .policy = d->policy,
         .mx = cm,
         .n_mx = n,
@@ -571,15 +615,15 @@ static void domain_finish(struct domain *d)
         .scanner_error = d->scanner_error,
         .advisories = d->env->cfg->advisories,
         .sts_other_records = d->sts_other,
-        .fetch_failed = d->fetch_failed,
-        .n_fetch_failed = d->n_fetch_failed,
+        .fetch_failed = d->fetch_work ? d->fetch_work->failed : NULL,
+        .n_fetch_failed = d->fetch_work ? d->fetch_work->n_failed : 0,
         /* --expiry-days 0: no certificate is "expiring soon" (-1 for classify; 0 = its default) */
         .thresholds = {d->env->cfg->max_age_min_enforce, d->env->cfg->max_age_min_testing,
                        d->env->cfg->expiry_days > 0 ? d->env->cfg->expiry_days : -1},
     };
     f.policy_fetch_retried = d->fetch_tries > 0;
     for (size_t i = 0; i < d->n_probe; i++)
-        f.mx_probe_retried |= d->mxs[i].done && d->mxs[i].retried;
+        f.mx_probe_retried |= d->mx_waits[i].done && d->mx_waits[i].retried;
     f.previous_testing_since = previous_find(d, name);
     if (d->deadline)
         evtimer_del(d->deadline);
@@ -603,8 +647,7 @@ static void domain_cut(struct domain *d)
 {
     if (d->dns_waiting) {
         if (d->dns_waiting & DQ_MX) {
-            d->mx.status = DNS_TIMEOUT;
-            d->mx.n = 0;
+            d->mx_status = DNS_TIMEOUT; /* no answer yet: mx_records is NULL */
         }
         if (d->dns_waiting & DQ_STS)
             d->sts_dns = DNS_TIMEOUT;
@@ -627,22 +670,34 @@ static void domain_cut(struct domain *d)
         d->fetch_queued = 0;
         addrlimit_release(&d->fetch_ticket);
         d->fetch_done = 1;
-        d->fetch_res.status = HTTPS_FETCH_TIMEOUT;
-        snprintf(d->fetch_res.detail, sizeof(d->fetch_res.detail), "cut by --domain-timeout %s",
+        d->fetch_work->res.status = HTTPS_FETCH_TIMEOUT;
+        snprintf(d->fetch_work->res.detail, sizeof(d->fetch_work->res.detail), "cut by --domain-timeout %s",
                  queued ? "while waiting for its turn (--https-conn-per-addr, --https-rate-per-addr)"
                         : "while fetching");
         cut_add(d, "policy_fetch");
     }
     int mx_cut = 0;
     for (size_t i = 0; i < d->n_probe; i++) {
-        if (d->mxs[i].done)
+        if (d->mx_waits[i].done)
             continue;
-        mxcache_cancel_waiter(d->env->mx, &d->mxs[i].waiter);
+        mxcache_cancel_waiter(d->env->mx, &d->mx_waits[i].waiter);
         mx_cut = 1;
     }
     if (mx_cut)
         cut_add(d, "mx_probe");
     domain_finish(d);
+}
+
+void domain_mx_answer(const struct domain *d, struct dns_mx_answer *out)
+{
+    if (d->mx_records) {
+        *out = *d->mx_records;
+        return;
+    }
+    out->status = d->mx_status;
+    out->sec = d->mx_sec;
+    out->null_mx = d->mx_null;
+    out->n = 0;
 }
 
 void domain_recycle(struct domain *d)
@@ -653,6 +708,19 @@ void domain_recycle(struct domain *d)
     if (d->fetch)
         tlsworker_cancel(d->fetch);
     addrlimit_release(&d->fetch_ticket); /* a no-op unless the domain was abandoned mid-fetch */
+    /* A domain abandoned mid-probe (the scan's teardown) gives its waiters back first. */
+    for (size_t i = 0; d->mx_waits && i < d->n_probe; i++)
+        mxcache_cancel_waiter(d->env->mx, &d->mx_waits[i].waiter);
+    free(d->mx_waits);
+    d->mx_waits = NULL;
+    d->n_probe = 0;
+    free(d->mx_records);
+    d->mx_records = NULL;
+    free(d->tlsrpt);
+    d->tlsrpt = NULL;
+    free(d->fetch_work);
+    d->fetch_work = NULL;
+    d->dns_waiting = 0; /* answers still out find no domain: nothing is taken after this */
     free(d->policy);
     domain_evidence_free(d->evidence);
     d->evidence = NULL;

@@ -7,9 +7,12 @@
  *                  STARTTLS outcome from the mxcache
  *   DOMAIN_DONE    classified; the scan writes the row and recycles the object
  *
- * The objects are preallocated by the scan (one per --concurrency slot) and reused: a domain's
- * memory is this struct and nothing else, except the parsed policy of the few domains that have
- * one.  Every path ends in exactly one call of the scan's finish callback.
+ * The objects are preallocated by the scan (one per --concurrency slot) and reused.  A slot holds
+ * only what every domain needs; the big working state is taken when the step that needs it
+ * starts and given back by domain_recycle: the MX answer when it has records (mx_records), the
+ * policy fetch's state when the policy is looked up (fetch_work), the MX hosts' outcomes when
+ * they are probed (mx_waits), the parsed policy when one is fetched.  Every path ends in exactly
+ * one call of the scan's finish callback.
  *
  * A per-domain deadline (--domain-timeout) bounds the whole domain, whatever each step's own
  * --timeout: when it passes, what is still out is given up (the policy fetch cancelled, its
@@ -89,32 +92,41 @@ struct domain_mx {
     struct classify_probes probes; /* the host's probe outcomes, copied from the mxcache */
 };
 
+/* The policy fetch's working state: taken by policy_start, freed by domain_recycle. */
+struct domain_fetch {
+    struct sockaddr_storage addr;        /* the address being fetched */
+    socklen_t addrlen;
+    struct https_fetch_result res;       /* body not kept (parsed at once); while further
+                                            addresses are tried, the first failure */
+    struct dns_addr_answer policy_addr;  /* mta-sts.<d>: the fetch tries each in turn */
+    size_t next;                         /* index of the next address to try */
+    struct classify_fetch_try failed[DNS_ADDR_MAX]; /* addresses whose fetch failed */
+    size_t n_failed;
+};
+
 struct domain {
     enum domain_stage stage;
     struct domain_env *env;
     int pending;                    /* operations of the current stage still running */
     struct domain_result result;
     /* DNS facts */
-    struct dns_mx_answer mx;
+    enum dns_status mx_status;      /* the MX answer's status, sec and null MX ... */
+    enum dns_sec mx_sec;
+    int mx_null;
+    struct dns_mx_answer *mx_records; /* owned: ... and the answer itself when it has records;
+                                         NULL none */
     enum dns_status sts_dns, tlsrpt_dns, implicit_addr, policy_host_dns;
     long sts_ttl;                   /* TTL of the _mta-sts TXT answer, -1 none */
     int policy_queried;             /* mta-sts.<domain> was looked up */
     struct txt_sts sts;
-    struct txt_tlsrpt tlsrpt;
+    struct txt_tlsrpt *tlsrpt;      /* owned: parsed from an answer with records; NULL none */
     /* policy */
     struct addrlimit_ticket fetch_ticket; /* waits for the policy host address's turn */
-    struct sockaddr_storage fetch_addr;
-    socklen_t fetch_addrlen;
     long fetch_tries;               /* retries after a connect/handshake timeout (--retry-timeouts) */
     struct event *fetch_pause;      /* owned: the wait before such a retry; NULL until needed */
     struct tlsworker_job *fetch;    /* in flight, NULL otherwise */
     int fetch_done;
-    struct https_fetch_result fetch_res; /* body not kept (parsed at once); while further
-                                            addresses are tried, the first failure */
-    struct dns_addr_answer policy_addr;  /* mta-sts.<d>: the fetch tries each in turn */
-    size_t fetch_next;                   /* index of the next address to try */
-    struct classify_fetch_try fetch_failed[DNS_ADDR_MAX]; /* addresses whose fetch failed */
-    size_t n_fetch_failed;
+    struct domain_fetch *fetch_work;     /* owned: only once the policy is looked up */
     int sts_other;                       /* TXT records at _mta-sts without v=STSv1 */
     struct domain_evidence *evidence;    /* owned; only when env->report */
     struct policy *policy;          /* owned; only for fetched bodies */
@@ -124,18 +136,17 @@ struct domain {
     unsigned dns_waiting;           /* lookups of this domain not answered yet (bits) */
     char cut[64];                   /* steps the deadline cut, "" = none */
     const char *scanner_error;      /* step where the scanner ran out of memory, NULL = none */
-    size_t n_probe;                 /* mxs[0..n_probe) were asked for */
+    size_t n_probe;                 /* mx_waits[0..n_probe) were asked for */
     int implicit_mx;                /* no MX records: the domain itself is the MX */
     char policy_skipped[128];       /* policy-host addresses on the blocklist, not contacted */
     int policy_excluded;            /* ... and that was every address: no fetch */
     struct monitor_old *previous;      /* its row in the --previous scan (looked up once, when the
                                        domain finishes); NULL = none */
-    /* MX outcomes, one per MX host (or the implicit MX).  Last: a recycled domain clears
-     * everything before it and initialises each slot it uses (probe_start). */
-    struct domain_mx mxs[DNS_MX_MAX];
+    /* owned: MX outcomes, one per MX host (or the implicit MX), only while they are probed */
+    struct domain_mx *mx_waits;
     /* Kept across recycling: bumped at every start, so that a DNS answer meant for an earlier
      * domain of this slot (c-ares cannot cancel one query) is recognised and dropped. */
-    unsigned long gen;
+    unsigned long gen;              /* last: a domain's start clears everything before it */
 };
 
 /* Starts scanning name (lower-case, no trailing dot) with rank.  d must be IDLE. */
@@ -149,6 +160,9 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
  * without a single query. */
 void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
                     const char *entry);
+
+/* Copies d's MX answer into out (out->n = 0 and the records untouched when it had none). */
+void domain_mx_answer(const struct domain *d, struct dns_mx_answer *out);
 
 /* Returns d to IDLE after the finish callback consumed its row; frees what it owns. */
 void domain_recycle(struct domain *d);
