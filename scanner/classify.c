@@ -348,6 +348,8 @@ static void note_published(const struct classify_facts *f, struct domain_result 
 {
     r->mx_dnssec = f->mx_answer ? f->mx_answer->sec : DNS_SEC_UNCHECKED;
     r->dane_status = classify_dane_status(r->mx_dnssec);
+    if (r->dane_status == DANE_STATUS_BOGUS)
+        issue_set_add(&r->issues, ISSUE_DANE_DNSSEC_BOGUS);
     for (size_t i = 0; f->mx_answer && i < f->mx_answer->n; i++)
         result_list_add(r->mx, sizeof(r->mx), f->mx_answer->mx[i].host);
     if (f->sts_dns == DNS_OK && f->sts) {

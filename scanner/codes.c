@@ -74,6 +74,7 @@ static const struct enum_name issue_names[] = {
     {ISSUE_RESOLVERS_DISAGREE, "resolvers_disagree"},
     {ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED, "policy_fetch_other_address_failed"},
     {ISSUE_DNS_LOOKUP_FAILED, "dns_lookup_failed"},
+    {ISSUE_DANE_DNSSEC_BOGUS, "dane_dnssec_bogus"},
 };
 ENUM_NAMES_COVER(issue_names, ISSUE__COUNT);
 
@@ -130,6 +131,7 @@ enum issue_severity issue_severity(enum issue_code c)
     case ISSUE_CERT_CHAIN_INCOMPLETE: /* the certificate does not verify: a sender refuses */
     case ISSUE_SCANNER_ERROR:         /* nothing could be vouched for: scan again */
     case ISSUE_DNS_LOOKUP_FAILED:     /* a sender cannot find the policy or the mail hosts */
+    case ISSUE_DANE_DNSSEC_BOGUS:     /* a validating sender cannot find the mail hosts */
         return SEVERITY_ERROR;
     case ISSUE_TLSRPT_INVALID:
     case ISSUE_TLSRPT_MULTIPLE:
@@ -193,6 +195,7 @@ const char *issue_rule(enum issue_code c)
     case ISSUE_RESOLVERS_DISAGREE: return "RFC 8461 §3.1: senders use whatever their resolver answers, so all resolvers should agree.";
     case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "RFC 8461 §3.3: a sender may try any address of the policy host; each must serve the policy.";
     case ISSUE_DNS_LOOKUP_FAILED: return "RFC 8461 §3.1, §5: a sender must look up the MX and _mta-sts TXT records of a domain to find and apply its policy.";
+    case ISSUE_DANE_DNSSEC_BOGUS: return "RFC 7672 §2.1.1, RFC 4035 §5.5: a validating sender treats a bogus MX RRset as a lookup failure and defers the mail.";
     case ISSUE__COUNT: break;
     }
     return "";
@@ -241,6 +244,7 @@ const char *issue_fix(enum issue_code c)
     case ISSUE_RESOLVERS_DISAGREE: return "wait for the TTL of the changed records to pass, or make every authoritative server of {domain} serve the same records";
     case ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED: return "make every address of {policy_host} ({hosts} failed) serve {policy_url}, or remove the failing A/AAAA records";
     case ISSUE_DNS_LOOKUP_FAILED: return "make every authoritative name server of {domain} answer the MX query for {domain} and the TXT query for {sts_name} (the detail says which lookup failed and how), then check again";
+    case ISSUE_DANE_DNSSEC_BOGUS: return "repair the DNSSEC chain of {domain}: make the DS records in its parent zone match a DNSKEY the zone is signed with and re-sign expired signatures (check with a validating resolver, e.g. delv {domain} MX), then check again";
     case ISSUE__COUNT: break;
     }
     return "";

@@ -77,6 +77,8 @@ enum issue_code {
     /* Added with issue 19: */
     ISSUE_DNS_LOOKUP_FAILED,      /* verdict dns_error: the MX, _mta-sts TXT or implicit-MX address
                                      lookup failed (check's finding, so the verdict has a fix) */
+    /* Added with issue 21 (DANE, RFC 7672): */
+    ISSUE_DANE_DNSSEC_BOGUS,      /* DNSSEC validation failed for the MX RRset (dane_status bogus) */
     ISSUE__COUNT
 };
 

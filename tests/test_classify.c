@@ -407,6 +407,8 @@ static void test_columns_from_facts(void **state)
         classify_domain(&f, &r);
         assert_int_equal(r.mx_dnssec, dane[i].sec);
         assert_int_equal(r.dane_status, dane[i].want);
+        assert_int_equal(issue_set_has(&r.issues, ISSUE_DANE_DNSSEC_BOGUS),
+                         dane[i].want == DANE_STATUS_BOGUS);
     }
     f.mx_answer = NULL; /* the MX lookup failed: nothing is known */
     f.mx_dns = DNS_SERVFAIL;

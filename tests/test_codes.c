@@ -67,6 +67,7 @@ static const char *const issue_names[ISSUE__COUNT] = {
     [ISSUE_RESOLVERS_DISAGREE] = "resolvers_disagree",
     [ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED] = "policy_fetch_other_address_failed",
     [ISSUE_DNS_LOOKUP_FAILED] = "dns_lookup_failed",
+    [ISSUE_DANE_DNSSEC_BOGUS] = "dane_dnssec_bogus",
 };
 
 /* The severity scale is shared with the monitoring --fail-on: pinned like the strings. */
@@ -92,6 +93,7 @@ static const char *const severity_of[ISSUE__COUNT] = {
     [ISSUE_CERT_CHAIN_INCOMPLETE] = "error", [ISSUE_STS_TXT_EXTRA_RECORDS] = "info",
     [ISSUE_RESOLVERS_DISAGREE] = "warning", [ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED] = "warning",
     [ISSUE_DNS_LOOKUP_FAILED] = "error",
+    [ISSUE_DANE_DNSSEC_BOGUS] = "error",
 };
 
 static void test_severity_rule_fix(void **state)
