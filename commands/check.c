@@ -16,7 +16,7 @@
 #include "pipeline/scan.h"
 #include "scanner/classify.h"
 #include "scanner/dns.h"
-#include "scanner/report.h"
+#include "commands/report.h"
 
 /* One domain's results, in argument order. */
 struct check_item {

@@ -3,7 +3,7 @@
  * (pipeline/scan with report hooks: same DNS, policy fetch, STARTTLS probes and classifier as a
  * bulk scan) over the domains given, keeps the evidence the bulk scan does not (records as
  * published, policy text, per-address fetches and probes), compares the answers of several
- * --resolver when given, and prints one report per domain (scanner/report) as text or JSON.
+ * --resolver when given, and prints one report per domain (commands/report) as text or JSON.
  *
  * Exit status: 0 when every domain is enforce_ok, testing_ok, mode_none or not_deployed with no
  * finding of severity error; 1 when one is not; 2 on a usage or runtime error.

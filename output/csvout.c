@@ -46,6 +46,7 @@ ENUM_STR(mx_coverage)
 ENUM_STR(change_code)
 ENUM_STR(change_severity)
 ENUM_STR(dns_sec)
+ENUM_STR(dane_status)
 
 /* A lookup's outcome cell: empty for an answer with records (or no lookup), else the status. */
 static const char *dns_outcome_str_int(int v)
@@ -66,6 +67,7 @@ _Static_assert(sizeof(enum policy_mode) == sizeof(int), "enum columns are read a
 _Static_assert(sizeof(enum mx_coverage) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum dns_status) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum dns_sec) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum dane_status) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum change_code) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum change_severity) == sizeof(int), "enum columns are read as int");
 
@@ -121,6 +123,7 @@ static const struct cell_column domain_columns[] = {
     C_STR(D, "retried", retried, "steps whose connection or greeting/handshake timed out and were tried again (--retry-timeouts), ';'-joined: policy_fetch, mx_probe (empty: none); the row holds the last try's result"),
     C_TYPED(D, "testing_since", COL_TIME, testing_since, "valid policy in mode testing: UTC time since which it has been in testing without a break, as far as --previous scans show (this scan's time without one); empty: not in mode testing"),
     C_ENUM(D, "mx_dnssec", mx_dnssec, dns_sec, "DNSSEC status of the MX RRset from a validating resolver (AD bit, RFC 6840): secure, insecure, bogus (SERVFAIL that answers with CD set); unchecked: the resolver does not validate (--metadata dnssec) or the lookup failed"),
+    C_ENUM(D, "dane_status", dane_status, dane_status, "DANE for SMTP (RFC 7672) of the MX hosts: none (the MX RRset is insecure, or no MX host has usable TLSA in a secure zone), ok (every MX host with secure usable TLSA matched), failed (at least one did not), bogus (DNSSEC validation failed for the MX or a TLSA lookup), unchecked (no validating resolver, the MX lookup failed, or the TLSA records of a secure MX RRset were not looked up)"),
 };
 
 #undef D

@@ -328,10 +328,26 @@ static void note_dns(const struct classify_facts *f, struct domain_result *r)
     r->implicit_mx_dns = f->implicit_queried ? f->implicit_addr : DNS_OK;
 }
 
+/* DANE from the MX RRset's DNSSEC status (RFC 7672 §2.2): an insecure RRset means DANE does not
+ * apply (none); a bogus one is bogus; without validation it is unchecked, never none.  A secure
+ * RRset stays unchecked here: the TLSA lookups and matches decide it, and they are not gathered
+ * yet (issue 21). */
+static enum dane_status classify_dane_status(enum dns_sec mx)
+{
+    switch (mx) {
+    case DNS_SEC_INSECURE: return DANE_STATUS_NONE;
+    case DNS_SEC_BOGUS: return DANE_STATUS_BOGUS;
+    case DNS_SEC_SECURE:
+    case DNS_SEC_UNCHECKED:
+    default: return DANE_STATUS_UNCHECKED;
+    }
+}
+
 /* What was published and served, whatever the verdict: MX set, records, policy, certificate. */
 static void note_published(const struct classify_facts *f, struct domain_result *r)
 {
     r->mx_dnssec = f->mx_answer ? f->mx_answer->sec : DNS_SEC_UNCHECKED;
+    r->dane_status = classify_dane_status(r->mx_dnssec);
     for (size_t i = 0; f->mx_answer && i < f->mx_answer->n; i++)
         result_list_add(r->mx, sizeof(r->mx), f->mx_answer->mx[i].host);
     if (f->sts_dns == DNS_OK && f->sts) {

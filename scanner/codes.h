@@ -106,7 +106,7 @@ const char *issue_rule(enum issue_code c);
 
 /* The fix, in general terms, as a template: {domain}, {sts_name} (_mta-sts.<d>), {tlsrpt_name}
  * (_smtp._tls.<d>), {policy_host} (mta-sts.<d>), {policy_url}, {hosts} (the hosts concerned) are
- * filled in by the report (scanner/report.c); docs/codes.md shows the same text. */
+ * filled in by the report (commands/report.c); docs/codes.md shows the same text. */
 const char *issue_fix(enum issue_code c);
 
 /* A set of issue codes, in code order when printed. */

@@ -7,6 +7,7 @@
 #include "scanner/dane.h"
 
 #include "lib/dnswire.h"
+#include "lib/enumname.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -198,4 +199,23 @@ void dane_check(SSL_CTX *ctx, const char *host, STACK_OF(X509) *chain,
 done:
     X509_STORE_CTX_free(xs);
     SSL_free(ssl);
+}
+
+static const struct enum_name dane_status_names[] = {
+    {DANE_STATUS_UNCHECKED, "unchecked"},
+    {DANE_STATUS_NONE, "none"},
+    {DANE_STATUS_OK, "ok"},
+    {DANE_STATUS_FAILED, "failed"},
+    {DANE_STATUS_BOGUS, "bogus"},
+};
+ENUM_NAMES_COVER(dane_status_names, DANE_STATUS__COUNT);
+
+const char *dane_status_str(enum dane_status s)
+{
+    return enum_name_str(dane_status_names, ENUM_NAMES_N(dane_status_names), (int)s, "unknown");
+}
+
+int dane_status_parse(const char *s)
+{
+    return enum_name_parse(dane_status_names, ENUM_NAMES_N(dane_status_names), s);
 }

@@ -91,4 +91,21 @@ SSL_CTX *dane_ctx_new(void);
 void dane_check(SSL_CTX *ctx, const char *host, STACK_OF(X509) *chain,
                 const struct dane_tlsa_set *set, struct dane_result *out);
 
+/* The domain's DANE state (the dane_status column), judged by classify from the MX RRset's
+ * DNSSEC status and the MX hosts' TLSA lookups and matches (RFC 7672). */
+enum dane_status {
+    DANE_STATUS_UNCHECKED = 0,  /* no validating resolver, the MX lookup failed, or the MX RRset is
+                                   secure and its TLSA records were not looked up */
+    DANE_STATUS_NONE,           /* no MX host has usable TLSA in a secure zone (an insecure MX
+                                   RRset: DANE does not apply, RFC 7672 §2.2.1) */
+    DANE_STATUS_OK,             /* every MX host with secure, usable TLSA matched */
+    DANE_STATUS_FAILED,         /* at least one MX host with secure TLSA did not match */
+    DANE_STATUS_BOGUS,          /* DNSSEC validation failed for the MX or a TLSA lookup */
+    DANE_STATUS__COUNT
+};
+/* unchecked, none, ok, failed, bogus. */
+const char *dane_status_str(enum dane_status s);
+/* The value for a name, -1 unknown. */
+int dane_status_parse(const char *s);
+
 #endif

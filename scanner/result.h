@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "scanner/codes.h"
+#include "scanner/dane.h"
 #include "scanner/dns.h"
 #include "scanner/policy.h"
 #include "scanner/smtp_probe.h"
@@ -105,6 +106,7 @@ struct domain_result {
                              pipeline/monitor finds); 0 = not in mode testing */
     enum dns_sec mx_dnssec; /* the MX RRset's DNSSEC status (the MX answer's, as the resolver
                                validated it); unchecked without a validating resolver */
+    enum dane_status dane_status; /* DANE for the domain's MX hosts (classify, RFC 7672) */
     /* The edge table: one entry per MX host (or the implicit MX), in preference order. */
     size_t n_mx;
     struct result_mx mxs[DNS_MX_MAX];

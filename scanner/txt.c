@@ -17,7 +17,7 @@
  *   else is discarded before counting.  This follows the ABNF (field-delim = *WSP ";" *WSP); the
  *   prose of RFC 8461 §3.1 ("records that do not begin with v=STSv1;") reads stricter, a conflict
  *   reported as erratum 6285.  txt_is_candidate is the one place of this rule: the scan, `check`
- *   (pipeline/domain.c) and its report (scanner/report.c) all call it;
+ *   (pipeline/domain.c) and its report (commands/report.c) all call it;
  * - the known field is required; when it is repeated the first occurrence wins, but every
  *   occurrence must still be well formed (the ABNF allows the repetition, not a bad value);
  * - a field whose name is not the known field is an extension even when it differs only in case

@@ -394,6 +394,25 @@ static void test_columns_from_facts(void **state)
     result_init(&r);
     classify_domain(&f, &r);
     assert_int_equal(r.testing_since, 0);
+    /* issue 21: dane_status from the MX RRset's DNSSEC status; never none without validation */
+    const struct { enum dns_sec sec; enum dane_status want; } dane[] = {
+        {DNS_SEC_UNCHECKED, DANE_STATUS_UNCHECKED}, /* no validating resolver */
+        {DNS_SEC_INSECURE, DANE_STATUS_NONE},       /* unsigned zone: DANE does not apply */
+        {DNS_SEC_BOGUS, DANE_STATUS_BOGUS},
+        {DNS_SEC_SECURE, DANE_STATUS_UNCHECKED},    /* TLSA not looked up yet */
+    };
+    for (size_t i = 0; i < sizeof(dane) / sizeof(dane[0]); i++) {
+        ans.sec = dane[i].sec;
+        result_init(&r);
+        classify_domain(&f, &r);
+        assert_int_equal(r.mx_dnssec, dane[i].sec);
+        assert_int_equal(r.dane_status, dane[i].want);
+    }
+    f.mx_answer = NULL; /* the MX lookup failed: nothing is known */
+    f.mx_dns = DNS_SERVFAIL;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.dane_status, DANE_STATUS_UNCHECKED);
 }
 
 /* Lookups that did not answer with records are kept precisely; a failed fetch before the

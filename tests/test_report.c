@@ -1,5 +1,5 @@
 /*
- * test_report: the pure formatting of `mtasts-scan check` (scanner/report.c): fixes filled in for
+ * test_report: the pure formatting of `mtasts-scan check` (commands/report.c): fixes filled in for
  * the domain, the exit rule, wrapping to 80 columns (UTF-8 aware), colour only when asked for,
  * JSON escaping; and (with scanner/codes.c) that every issue code has a severity, a rule and a
  * fix whose placeholders the report knows.
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "scanner/classify.h"
-#include "scanner/report.h"
+#include "commands/report.h"
 
 /* Runs fn into a string; the caller frees it. */
 static char *capture_text(const struct report_view *v, int colour)

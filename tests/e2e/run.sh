@@ -49,7 +49,7 @@ scan() { "$tn" exec -- "$bin" -q --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca
 echo "e2e: scan --starttls sts (the truth's mode)"
 scan -o "$out/domains.csv.zst" --mx-output "$out/mx.csv" --summary-json "$out/summary.json" \
      --domain-mx-output "$out/edges.csv.zst" --metadata "$out/meta.json" "$TESTNET_DIR/domains.txt"
-echo "e2e: knot (authoritative, unsigned root) does not validate: the probe says so, mx_dnssec is unchecked on every row"
+echo "e2e: knot (authoritative, unsigned root) does not validate: the probe says so, mx_dnssec and dane_status are unchecked on every row"
 python3 - "$out/meta.json" "$out/domains.csv.zst" <<'PY'
 import csv, io, json, subprocess, sys
 m = json.load(open(sys.argv[1]))["dnssec"]
@@ -59,6 +59,10 @@ text = subprocess.run(["zstd", "-dc", sys.argv[2]], check=True, capture_output=T
 bad = [r["domain"] for r in csv.DictReader(io.StringIO(text)) if r["mx_dnssec"] != "unchecked"]
 if bad:
     sys.exit("e2e: mx_dnssec is not unchecked for %d rows, e.g. %s" % (len(bad), bad[:3]))
+# issue 21: without validation DANE is unchecked, never none
+bad = [r["domain"] for r in csv.DictReader(io.StringIO(text)) if r["dane_status"] != "unchecked"]
+if bad:
+    sys.exit("e2e: dane_status is not unchecked for %d rows, e.g. %s" % (len(bad), bad[:3]))
 PY
 # without -q the scan says it once on stderr (however many domains)
 head -n 20 "$TESTNET_DIR/domains.txt" >"$out/twenty.txt"

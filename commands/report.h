@@ -6,7 +6,8 @@
  * finding's code, severity, RFC rule and a fix written for that domain.  It judges nothing itself:
  * the verdict, the codes, which domain fails (classify_is_failure) and which certificates expire
  * soon (classify_expiring_soon) are scanner/classify's; which TXT records count is txt's
- * (txt_is_candidate); the severities, rules and fix templates are scanner/codes'.  No network, no globals: tests/test_report.c pins it down.
+ * (txt_is_candidate); the severities, rules and fix templates are scanner/codes'.  No network, no
+ * globals: tests/test_report.c pins it down.
  */
 #ifndef MTASTS_REPORT_H
 #define MTASTS_REPORT_H

@@ -4,7 +4,7 @@
  * findings.  Text lines are wrapped to REPORT_WIDTH columns by report_wrap, so long certificate
  * names or detail texts never overflow a terminal; the JSON is written by lib/jsonw (compact).
  */
-#include "scanner/report.h"
+#include "commands/report.h"
 
 #include "lib/utf8text.h"
 
