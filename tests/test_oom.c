@@ -167,6 +167,39 @@ static void test_dns_oom(void **state)
     env_close(&e);
 }
 
+/* A slot takes its working buffers only when a step needs them (issue 22): when one cannot be
+ * had, the domain is the scanner's failure, never a fact about the domain. */
+static void slot_buffer_oom(size_t size, const char *step)
+{
+    struct env e;
+    env_open(&e);
+    fail_size = size;
+    failed = 0;
+    domain_start(&e.d, &e.de, "sts.test", 1);
+    run(&e);
+    fail_size = 0;
+    assert_true(failed >= 1);
+    assert_int_equal(e.res.verdict, VERDICT_SCANNER_ERROR);
+    assert_true(issue_set_has(&e.res.issues, ISSUE_SCANNER_ERROR));
+    assert_false(issue_set_has(&e.res.issues, ISSUE_POLICY_CONNECT_FAILED));
+    assert_non_null(strstr(e.res.detail, step));
+    env_close(&e);
+}
+
+/* The MX answer with records could not be kept. */
+static void test_mx_answer_oom(void **state)
+{
+    (void)state;
+    slot_buffer_oom(sizeof(struct dns_mx_answer), "scanner error in dns");
+}
+
+/* The policy fetch's working state could not be taken. */
+static void test_fetch_work_oom(void **state)
+{
+    (void)state;
+    slot_buffer_oom(sizeof(struct domain_fetch), "scanner error in dns");
+}
+
 static void on_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
 {
     *(struct mx_outcome *)w->arg = *o;
@@ -205,6 +238,8 @@ int main(void)
         cmocka_unit_test(test_policy_parse_oom),
         cmocka_unit_test(test_dns_oom),
         cmocka_unit_test(test_mx_job_oom),
+        cmocka_unit_test(test_mx_answer_oom),
+        cmocka_unit_test(test_fetch_work_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
