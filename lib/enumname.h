@@ -1,7 +1,8 @@
 /*
  * enumname: the one way an enum is mapped to and from the names the CSV cells, the JSON and the
  * options use.  Each enum has one table of {value, name} next to its *_str(), which looks the
- * value up here, and its *_parse(), which looks the name up here; ENUM_NAMES_COVER makes the
+ * value up here, and its *_parse(), which looks the name up here (both usually defined by
+ * ENUM_NAMES_STR_FN and ENUM_NAMES_PARSE_FN); ENUM_NAMES_COVER makes the
  * build fail when the table and the enum disagree in size (a value added without a name).  Pure.
  */
 #ifndef MTASTS_ENUMNAME_H
@@ -19,6 +20,21 @@ struct enum_name {
 /* Compile-time check that `table` has one row for each of the `count` values of its enum. */
 #define ENUM_NAMES_COVER(table, count) \
     _Static_assert(ENUM_NAMES_N(table) == (size_t)(count), #table " names every value of its enum")
+
+/* The *_str() and *_parse() of an enum whose table is PREFIX_names, defined once here instead of a
+ * pair of one-line wrappers beside every table (their prototypes stay in the enum's header):
+ *   ENUM_NAMES_STR_FN(txt_status, enum txt_status, "unknown")  defines  txt_status_str(v)
+ *   ENUM_NAMES_PARSE_FN(txt_status)                            defines  txt_status_parse(s) */
+#define ENUM_NAMES_STR_FN(prefix, type, unknown)                                                 \
+    const char *prefix##_str(type v)                                                             \
+    {                                                                                            \
+        return enum_name_str(prefix##_names, ENUM_NAMES_N(prefix##_names), (int)v, unknown);     \
+    }
+#define ENUM_NAMES_PARSE_FN(prefix)                                                              \
+    int prefix##_parse(const char *s)                                                            \
+    {                                                                                            \
+        return enum_name_parse(prefix##_names, ENUM_NAMES_N(prefix##_names), s);                 \
+    }
 
 /* The name of value in table (n rows), or `unknown` when no row has it. */
 const char *enum_name_str(const struct enum_name *table, size_t n, int value, const char *unknown);

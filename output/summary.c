@@ -23,10 +23,7 @@ static const struct enum_name summary_mode_names[] = {
 };
 ENUM_NAMES_COVER(summary_mode_names, SUMMARY_MODE__COUNT);
 
-const char *summary_mode_str(enum summary_mode m)
-{
-    return enum_name_str(summary_mode_names, ENUM_NAMES_N(summary_mode_names), (int)m, "unknown");
-}
+ENUM_NAMES_STR_FN(summary_mode, enum summary_mode, "unknown")
 
 static int mode_index(const char *mode)
 {

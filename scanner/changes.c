@@ -51,25 +51,11 @@ static const struct enum_name change_severity_names[] = {
 };
 ENUM_NAMES_COVER(change_severity_names, CHANGE_SEVERITY__COUNT);
 
-const char *change_code_str(enum change_code c)
-{
-    return enum_name_str(change_code_names, ENUM_NAMES_N(change_code_names), (int)c, "unknown");
-}
+ENUM_NAMES_STR_FN(change_code, enum change_code, "unknown")
+ENUM_NAMES_PARSE_FN(change_code)
 
-int change_code_parse(const char *s)
-{
-    return enum_name_parse(change_code_names, ENUM_NAMES_N(change_code_names), s);
-}
-
-const char *change_severity_str(enum change_severity s)
-{
-    return enum_name_str(change_severity_names, ENUM_NAMES_N(change_severity_names), (int)s, "unknown");
-}
-
-int change_severity_parse(const char *s)
-{
-    return enum_name_parse(change_severity_names, ENUM_NAMES_N(change_severity_names), s);
-}
+ENUM_NAMES_STR_FN(change_severity, enum change_severity, "unknown")
+ENUM_NAMES_PARSE_FN(change_severity)
 
 int changes_verdict_level(enum verdict v)
 {

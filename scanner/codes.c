@@ -27,10 +27,7 @@ static const struct enum_name verdict_names[] = {
 };
 ENUM_NAMES_COVER(verdict_names, VERDICT__COUNT);
 
-const char *verdict_str(enum verdict v)
-{
-    return enum_name_str(verdict_names, ENUM_NAMES_N(verdict_names), (int)v, "unknown");
-}
+ENUM_NAMES_STR_FN(verdict, enum verdict, "unknown")
 
 /* The issue code names (the issues column, check, the summary; a contract: docs/codes.md). */
 static const struct enum_name issue_names[] = {
@@ -78,10 +75,7 @@ static const struct enum_name issue_names[] = {
 };
 ENUM_NAMES_COVER(issue_names, ISSUE__COUNT);
 
-const char *issue_str(enum issue_code c)
-{
-    return enum_name_str(issue_names, ENUM_NAMES_N(issue_names), (int)c, "unknown");
-}
+ENUM_NAMES_STR_FN(issue, enum issue_code, "unknown")
 
 static const struct enum_name issue_severity_names[] = {
     {SEVERITY_INFO, "info"},
@@ -90,15 +84,8 @@ static const struct enum_name issue_severity_names[] = {
 };
 ENUM_NAMES_COVER(issue_severity_names, SEVERITY_ERROR + 1);
 
-const char *issue_severity_str(enum issue_severity s)
-{
-    return enum_name_str(issue_severity_names, ENUM_NAMES_N(issue_severity_names), (int)s, "unknown");
-}
-
-int issue_severity_parse(const char *s)
-{
-    return enum_name_parse(issue_severity_names, ENUM_NAMES_N(issue_severity_names), s);
-}
+ENUM_NAMES_STR_FN(issue_severity, enum issue_severity, "unknown")
+ENUM_NAMES_PARSE_FN(issue_severity)
 
 enum issue_severity issue_severity(enum issue_code c)
 {

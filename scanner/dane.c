@@ -210,12 +210,5 @@ static const struct enum_name dane_status_names[] = {
 };
 ENUM_NAMES_COVER(dane_status_names, DANE_STATUS__COUNT);
 
-const char *dane_status_str(enum dane_status s)
-{
-    return enum_name_str(dane_status_names, ENUM_NAMES_N(dane_status_names), (int)s, "unknown");
-}
-
-int dane_status_parse(const char *s)
-{
-    return enum_name_parse(dane_status_names, ENUM_NAMES_N(dane_status_names), s);
-}
+ENUM_NAMES_STR_FN(dane_status, enum dane_status, "unknown")
+ENUM_NAMES_PARSE_FN(dane_status)

@@ -79,10 +79,7 @@ static const struct enum_name dns_status_names[] = {
 };
 ENUM_NAMES_COVER(dns_status_names, DNS_STATUS__COUNT);
 
-const char *dns_status_str(enum dns_status s)
-{
-    return enum_name_str(dns_status_names, ENUM_NAMES_N(dns_status_names), (int)s, "unknown");
-}
+ENUM_NAMES_STR_FN(dns_status, enum dns_status, "unknown")
 
 /* The DNSSEC states (the mx_dnssec column). */
 static const struct enum_name dns_sec_names[] = {
@@ -93,15 +90,8 @@ static const struct enum_name dns_sec_names[] = {
 };
 ENUM_NAMES_COVER(dns_sec_names, DNS_SEC__COUNT);
 
-const char *dns_sec_str(enum dns_sec s)
-{
-    return enum_name_str(dns_sec_names, ENUM_NAMES_N(dns_sec_names), (int)s, "unknown");
-}
-
-int dns_sec_parse(const char *s)
-{
-    return enum_name_parse(dns_sec_names, ENUM_NAMES_N(dns_sec_names), s);
-}
+ENUM_NAMES_STR_FN(dns_sec, enum dns_sec, "unknown")
+ENUM_NAMES_PARSE_FN(dns_sec)
 
 const char *dns_validation_str(enum dns_validation v)
 {
@@ -143,10 +133,7 @@ enum dns_sec dns_sec_of(enum dns_validation v, int cd_retry, int status, int ad)
     return ad ? DNS_SEC_SECURE : DNS_SEC_INSECURE;
 }
 
-int dns_status_parse(const char *s)
-{
-    return enum_name_parse(dns_status_names, ENUM_NAMES_N(dns_status_names), s);
-}
+ENUM_NAMES_PARSE_FN(dns_status)
 
 unsigned long dns_counters_ended(const struct dns_counters *c)
 {

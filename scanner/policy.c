@@ -42,15 +42,8 @@ static const struct enum_name policy_mode_names[] = {
 };
 ENUM_NAMES_COVER(policy_mode_names, POLICY_MODE_NONE + 1);
 
-const char *policy_mode_str(enum policy_mode m)
-{
-    return enum_name_str(policy_mode_names, ENUM_NAMES_N(policy_mode_names), (int)m, "");
-}
-
-int policy_mode_parse(const char *s)
-{
-    return enum_name_parse(policy_mode_names, ENUM_NAMES_N(policy_mode_names), s);
-}
+ENUM_NAMES_STR_FN(policy_mode, enum policy_mode, "")
+ENUM_NAMES_PARSE_FN(policy_mode)
 
 static int is_wsp(char c)
 {

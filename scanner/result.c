@@ -34,35 +34,14 @@ static const struct enum_name mx_coverage_names[] = {
 };
 ENUM_NAMES_COVER(mx_coverage_names, MX_COVERAGE_PARTIAL + 1);
 
-const char *policy_status_str(enum policy_status s)
-{
-    return enum_name_str(policy_status_names, ENUM_NAMES_N(policy_status_names), (int)s, "unknown");
-}
+ENUM_NAMES_STR_FN(policy_status, enum policy_status, "unknown")
+ENUM_NAMES_PARSE_FN(policy_status)
 
-int policy_status_parse(const char *s)
-{
-    return enum_name_parse(policy_status_names, ENUM_NAMES_N(policy_status_names), s);
-}
+ENUM_NAMES_STR_FN(starttls_status, enum starttls_status, "unknown")
+ENUM_NAMES_PARSE_FN(starttls_status)
 
-const char *starttls_status_str(enum starttls_status s)
-{
-    return enum_name_str(starttls_status_names, ENUM_NAMES_N(starttls_status_names), (int)s, "unknown");
-}
-
-int starttls_status_parse(const char *s)
-{
-    return enum_name_parse(starttls_status_names, ENUM_NAMES_N(starttls_status_names), s);
-}
-
-const char *mx_coverage_str(enum mx_coverage c)
-{
-    return enum_name_str(mx_coverage_names, ENUM_NAMES_N(mx_coverage_names), (int)c, "unknown");
-}
-
-int mx_coverage_parse(const char *s)
-{
-    return enum_name_parse(mx_coverage_names, ENUM_NAMES_N(mx_coverage_names), s);
-}
+ENUM_NAMES_STR_FN(mx_coverage, enum mx_coverage, "unknown")
+ENUM_NAMES_PARSE_FN(mx_coverage)
 
 void result_init(struct domain_result *r)
 {

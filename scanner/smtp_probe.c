@@ -87,15 +87,8 @@ static const struct enum_name smtp_probe_status_names[] = {
 };
 ENUM_NAMES_COVER(smtp_probe_status_names, SMTP_PROBE_INTERNAL_ERROR + 1);
 
-const char *smtp_probe_status_str(enum smtp_probe_status s)
-{
-    return enum_name_str(smtp_probe_status_names, ENUM_NAMES_N(smtp_probe_status_names), (int)s, "unknown");
-}
-
-int smtp_probe_status_parse(const char *s)
-{
-    return enum_name_parse(smtp_probe_status_names, ENUM_NAMES_N(smtp_probe_status_names), s);
-}
+ENUM_NAMES_STR_FN(smtp_probe_status, enum smtp_probe_status, "unknown")
+ENUM_NAMES_PARSE_FN(smtp_probe_status)
 
 static const char *step_name(enum probe_step s)
 {

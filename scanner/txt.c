@@ -49,15 +49,8 @@ static const struct enum_name txt_status_names[] = {
 };
 ENUM_NAMES_COVER(txt_status_names, TXT_STATUS_ERROR + 1);
 
-const char *txt_status_str(enum txt_status s)
-{
-    return enum_name_str(txt_status_names, ENUM_NAMES_N(txt_status_names), (int)s, "unknown");
-}
-
-int txt_status_parse(const char *s)
-{
-    return enum_name_parse(txt_status_names, ENUM_NAMES_N(txt_status_names), s);
-}
+ENUM_NAMES_STR_FN(txt_status, enum txt_status, "unknown")
+ENUM_NAMES_PARSE_FN(txt_status)
 
 static int is_wsp(unsigned char c)
 {
