@@ -10,30 +10,21 @@
 #include "commands/check.h"
 #include "commands/diff.h"
 #include "commands/merge.h"
-#include "output/csvout.h"
+#include "commands/schema.h"
 #include "pipeline/config.h"
 #include "pipeline/scan.h"
 
 int main(int argc, char **argv)
 {
-    /* Subcommands come before option parsing: `merge` (commands/merge.h), `diff` (commands/diff.h) and `schema
-     * [--markdown]` (the columns as docs/codes.md lists them; --schema stays the plain list) and
-     * `schema --options-markdown` (the option table as docs/options.md lists it). */
+    /* Subcommands come before option parsing, each in commands/: check, merge, diff, schema. */
     if (argc > 1 && strcmp(argv[1], "check") == 0) /* one domain explained: commands/check.h */
         return check_main(argc - 1, argv + 1, stdout, stderr);
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return merge_main(argc - 1, argv + 1, stdout, stderr);
     if (argc > 1 && strcmp(argv[1], "diff") == 0)
         return diff_main(argc - 1, argv + 1, stdout, stderr);
-    if (argc > 1 && strcmp(argv[1], "schema") == 0) {
-        if (argc > 2 && strcmp(argv[2], "--markdown") == 0)
-            csvout_print_schema_markdown(stdout);
-        else if (argc > 2 && strcmp(argv[2], "--options-markdown") == 0)
-            config_print_options_markdown(stdout); /* docs/options.md's generated table */
-        else
-            csvout_print_schema(stdout);
-        return fflush(stdout) == 0 ? SCAN_EXIT_OK : SCAN_EXIT_FATAL;
-    }
+    if (argc > 1 && strcmp(argv[1], "schema") == 0)
+        return schema_main(argc - 1, argv + 1, stdout);
     struct config cfg;
     config_defaults(&cfg);
     /* getopt_long reorders argv: keep the order as typed for the --metadata record */
