@@ -1,5 +1,5 @@
 /*
- * fuzz_dns: libFuzzer target for the DNS wire parsers of scanner/dns.c (the bytes a resolver, or
+ * fuzz_dns: libFuzzer target for the DNS wire parsers of scanner/dns_reply.c (the bytes a resolver, or
  * anyone on its path, sends): dns_answer_wellformed, dns_parse_mx, dns_parse_txt_ttl and
  * dns_parse_txt (c-ares's TXT parser and the record assembly around it).  The input is one raw
  * reply.  Traps when an output invariant breaks.
