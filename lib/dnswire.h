@@ -2,8 +2,8 @@
  * dnswire: walks the answer section of a DNS reply as it came off the wire (RFC 1035 §4.1):
  * the header's counts, the question section skipped, then one resource record at a time with its
  * type, TTL and RDATA.  Bounds-checked against the reply's length, no allocation, pure: the DNS
- * stage's checks and TTL reader (scanner/dns_reply.c) and the TLSA parser (scanner/dane.c) read replies
- * through it, so a fix to how a name or a record is walked reaches every reader.
+ * stage's reply checks and TTL reader (scanner/dns_reply.c) and the TLSA parser (scanner/dane.c)
+ * read replies through it, so a fix to how a name or a record is walked reaches every reader.
  */
 #ifndef MTASTS_DNSWIRE_H
 #define MTASTS_DNSWIRE_H
