@@ -136,9 +136,11 @@ void dns_parse_mx(const unsigned char *abuf, int alen, struct dns_mx_answer *out
         }
         out->mx[i].pref = m->priority;
         snprintf(out->mx[i].host, sizeof(out->mx[i].host), "%s", h);
+        /* the root's dot; a name longer than the field (c-ares escapes bytes no host name has,
+         * "\(" for '(') is cut, and the cut may end on a label's dot or an escaped one */
         size_t len = strlen(out->mx[i].host);
-        if (len > 0 && out->mx[i].host[len - 1] == '.')
-            out->mx[i].host[len - 1] = '\0';
+        while (len > 0 && out->mx[i].host[len - 1] == '.')
+            out->mx[i].host[--len] = '\0';
         lower(out->mx[i].host);
     }
     /* RFC 7505 §3: a null MX is the only MX; with others it is a misconfiguration, and we
