@@ -12,23 +12,11 @@ if [ "${1:-}" = "--fix" ]; then fix=1; shift; fi
 bin=${1:?usage: options_docs.sh [--fix] path/to/mtasts-scan}
 begin='<!-- BEGIN generated options: mtasts-scan schema --options-markdown -->'
 end='<!-- END generated options -->'
-grep -qxF "$begin" "$doc" && grep -qxF "$end" "$doc" || { echo "FAIL: $doc lacks the generated-options markers"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$bin" schema --options-markdown > "$tmp/want"
-awk -v b="$begin" -v e="$end" '$0==e{inside=0} inside{print} $0==b{inside=1}' "$doc" > "$tmp/have"
-if [ "$fix" = 1 ]; then
-    awk -v b="$begin" -v e="$end" -v f="$tmp/want" '
-        $0==b {print; while ((getline l < f) > 0) print l; skip=1; next}
-        $0==e {skip=0}
-        !skip {print}' "$doc" > "$tmp/doc" && cp "$tmp/doc" "$doc"
-    echo "rewrote the options table of $doc"
-    exit 0
-fi
-if ! diff -u "$tmp/have" "$tmp/want"; then
-    echo "FAIL: docs/options.md differs from '$bin schema --options-markdown' (run $0 --fix $bin)"
-    exit 1
-fi
+. "$here/../support/generated_section.sh"
+generated_section "$doc" "$begin" "$end" "$tmp/want" "$fix" "options table"
 # each command's --help lists exactly the rows that name it
 for cmd in scan check diff merge; do
     if [ "$cmd" = scan ]; then "$bin" --help; else "$bin" "$cmd" --help; fi |
