@@ -202,9 +202,11 @@ static void on_domain_finish(struct domain *d, void *arg)
 }
 
 static void on_mx_row(const char *host, const char *addr, const struct smtp_probe_result *res,
-                      long domains_sharing, time_t probed_at, void *arg)
+                      long domains_sharing, time_t probed_at, const struct mx_outcome *o,
+                      void *arg)
 {
     struct scan *s = arg;
+    (void)o;
     if (s->abandoning)
         return;
     if (s->hooks && s->hooks->mx_probe)
