@@ -66,7 +66,7 @@ static void on_finish(struct domain *d, void *arg)
 {
     struct env *e = arg;
     e->finished++;
-    e->res = d->result;
+    e->res = *d->result;
     e->t_finish = now();
     domain_recycle(d);
     event_base_loopbreak(e->base);
@@ -188,6 +188,34 @@ static void test_dns_cut_stale_answers_ignored(void **state)
     env_close(&e);
 }
 
+/* A --concurrency slot holds no row (issue 22): the row is built in the env's one row when the
+ * domain ends and is gone from the slot once it is recycled, so a waiting domain costs its facts
+ * only. */
+static void test_slot_holds_no_row(void **state)
+{
+    (void)state;
+    assert_true(sizeof(struct domain) < sizeof(struct domain_result) / 4);
+    struct env e;
+    env_open(&e, 3, 5, STARTTLS_MODE_NONE);
+    domain_start(&e.d, &e.de, "fast.test", 7);
+    assert_null(e.d.result); /* in flight: no row yet */
+    struct timeval limit = {10, 0};
+    event_base_loopexit(e.base, &limit);
+    event_base_dispatch(e.base);
+    assert_int_equal(e.finished, 1);
+    assert_string_equal(e.res.domain, "fast.test");
+    assert_int_equal(e.res.rank, 7);
+    assert_string_equal(e.res.mx, "mx.fast.test");
+    assert_null(e.d.result); /* recycled by on_finish */
+    /* the next domain's row starts empty: nothing of the previous one is left in it */
+    domain_reject(&e.d, &e.de, "not a domain", 8, "not a domain name");
+    assert_int_equal(e.finished, 2);
+    assert_int_equal(e.res.rank, 8);
+    assert_string_equal(e.res.mx, "");
+    assert_int_equal(e.res.verdict, VERDICT_INPUT_INVALID);
+    env_close(&e);
+}
+
 /* --domain-timeout's default is a multiple of --timeout, longer by each retry; 0 turns it off. */
 static void test_default_deadline(void **state)
 {
@@ -237,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_dns_cut_stale_answers_ignored),
         cmocka_unit_test(test_default_deadline),
         cmocka_unit_test(test_secure_mx_is_probed),
+        cmocka_unit_test(test_slot_holds_no_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
