@@ -31,7 +31,7 @@
 #include <zstd.h>
 
 #include "mtasts_revision.h" /* generated at build time: MTASTS_REVISION (see CMakeLists.txt) */
-#include "output/csvout.h"
+#include "output/schema.h"
 #include "scanner/classify.h"
 
 const char *starttls_mode_str(enum starttls_mode m)
@@ -480,11 +480,11 @@ static void act_version(enum config_command cmd, FILE *out)
 static void act_schema(enum config_command cmd, FILE *out)
 {
     if (cmd != C_DIFF) {
-        csvout_print_schema(out);
+        schema_print(out);
         return;
     }
     size_t n;
-    const struct cell_column *cols = csvout_schema(CSVOUT_CHANGES, &n);
+    const struct cell_column *cols = schema_columns(SCHEMA_CHANGES, &n);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "  %-9s %s\n", cols[i].name, cols[i].description);
 }

@@ -269,7 +269,7 @@ static int check_dns_abort(struct scan *s, int finished)
  * up when it finished (d->previous). */
 static void compare_previous(struct scan *s, const struct domain *d)
 {
-    int rc = monitor_domain(s->monitor, d->previous, &d->result);
+    int rc = monitor_domain(s->monitor, d->previous, d->result);
     if (rc == -1)
         outputs_failed(&s->outs, OUTPUTS_CHANGES);
     else if (rc < 0)
@@ -305,17 +305,17 @@ static void on_domain_finish(struct domain *d, void *arg)
         return;
     }
     s->counters.done++;
-    s->counters.by_verdict[d->result.verdict]++;
-    summary_add(&s->summary, &d->result);
+    s->counters.by_verdict[d->result->verdict]++;
+    summary_add(&s->summary, d->result);
     if (s->hooks)
         s->hooks->report(d, s->hooks->arg);
-    else if (csvout_write_domain(s->out, &d->result) != ZWRITER_OK)
+    else if (csvout_write_domain(s->out, d->result) != ZWRITER_OK)
         outputs_failed(&s->outs, OUTPUTS_DOMAIN);
-    if (s->edge_out && csvout_write_edges(s->edge_out, &d->result) != ZWRITER_OK)
+    if (s->edge_out && csvout_write_edges(s->edge_out, d->result) != ZWRITER_OK)
         outputs_failed(&s->outs, OUTPUTS_EDGE);
     if (s->monitor)
         compare_previous(s, d);
-    if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, &d->result))
+    if (s->cfg->has_fail_on && changes_failon_result(&s->cfg->fail_on, d->result))
         s->fail_on_domains++;
     pthread_mutex_unlock(&s->out_lock);
     release_slot(e, d);
@@ -325,9 +325,11 @@ static void on_domain_finish(struct domain *d, void *arg)
 }
 
 static void on_mx_row(const char *host, const char *addr, const struct smtp_probe_result *res,
-                      long domains_sharing, time_t probed_at, void *arg)
+                      long domains_sharing, time_t probed_at, const struct mx_outcome *o,
+                      void *arg)
 {
     struct scan *s = arg;
+    (void)o;
     if (s->abandoning)
         return;
     pthread_mutex_lock(&s->out_lock);
