@@ -44,12 +44,12 @@ struct check {
 static void on_report(struct domain *d, void *arg)
 {
     struct check *c = arg;
-    long i = d->result.rank - 1; /* the DOMAIN arguments are ranked by position */
+    long i = d->result->rank - 1; /* the DOMAIN arguments are ranked by position */
     if (i < 0 || i >= c->n_items)
         return;
     struct check_item *it = &c->items[i];
     it->done = 1;
-    it->row = d->result;
+    it->row = *d->result;
     domain_mx_answer(d, &it->mx);
     it->ev = d->evidence; /* taken: domain_recycle no longer frees it */
     d->evidence = NULL;

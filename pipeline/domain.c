@@ -222,9 +222,8 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
     memset(d, 0, offsetof(struct domain, gen));
     d->gen++;
     d->env = env;
-    result_init(&d->result);
-    result_copy(d->result.domain, sizeof(d->result.domain), name);
-    d->result.rank = rank;
+    result_copy(d->name, sizeof(d->name), name);
+    d->rank = rank;
     d->sts.status = TXT_STATUS_MISSING;
     d->sts_ttl = -1;
     if (env->report) { /* without it (out of memory) the report shows the row alone */
@@ -246,6 +245,13 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
     stage_op_done(d);
 }
 
+/* The env's row, emptied, for the domain about to finish: the slot itself holds no row. */
+static struct domain_result *row_take(struct domain *d)
+{
+    result_init(&d->env->row);
+    return &d->env->row;
+}
+
 /* --previous: looks the domain up in the previous scan once (d->previous, handed on to the
  * monitor with the row); returns the old row's testing run start, a fact for classify. */
 static time_t previous_find(struct domain *d, const char *name)
@@ -259,11 +265,11 @@ void domain_reject(struct domain *d, struct domain_env *env, const char *raw, lo
 {
     memset(d, 0, offsetof(struct domain, gen));
     d->env = env;
-    result_init(&d->result);
+    d->result = row_take(d);
     struct classify_facts f = {.domain = raw, .rank = rank, .finished_at = time(NULL),
                                .input_invalid = 1, .input_reason = reason};
     previous_find(d, raw);
-    classify_domain(&f, &d->result);
+    classify_domain(&f, d->result);
     d->stage = DOMAIN_DONE;
     env->finish(d, env->finish_arg);
 }
@@ -273,11 +279,11 @@ void domain_exclude(struct domain *d, struct domain_env *env, const char *name, 
 {
     memset(d, 0, offsetof(struct domain, gen));
     d->env = env;
-    result_init(&d->result);
+    d->result = row_take(d);
     struct classify_facts f = {.domain = name, .rank = rank, .finished_at = time(NULL),
                                .excluded_by = entry};
     previous_find(d, name);
-    classify_domain(&f, &d->result);
+    classify_domain(&f, d->result);
     d->stage = DOMAIN_DONE;
     env->finish(d, env->finish_arg);
 }
@@ -401,7 +407,7 @@ static void fetch_go(struct addrlimit_ticket *t)
 {
     struct domain *d = t->arg;
     char host[320];
-    snprintf(host, sizeof(host), "mta-sts.%s", d->result.domain);
+    snprintf(host, sizeof(host), "mta-sts.%s", d->name);
     struct https_fetch_opts o = {.timeout_sec = d->env->cfg->timeout_sec,
                                  .max_body = 65536,
                                  .user_agent = d->env->cfg->user_agent};
@@ -466,7 +472,7 @@ static void on_policy_addr(const struct dns_addr_answer *a, void *arg)
 static void policy_start(struct domain *d)
 {
     char host[320];
-    snprintf(host, sizeof(host), "mta-sts.%s", d->result.domain);
+    snprintf(host, sizeof(host), "mta-sts.%s", d->name);
     d->pending++;
     d->policy_queried = 1;
     d->fetch_work = calloc(1, sizeof(*d->fetch_work));
@@ -507,7 +513,9 @@ static int probe_wanted(const struct domain *d)
     const struct config *cfg = d->env->cfg;
     if (cfg->dns_only || cfg->starttls == STARTTLS_MODE_NONE)
         return 0;
-    return cfg->starttls == STARTTLS_MODE_ALL || d->sts.status == TXT_STATUS_OK;
+    /* a secure MX RRset: DANE applies (RFC 7672 §2.2.1), and only a probe can judge it */
+    return cfg->starttls == STARTTLS_MODE_ALL || d->sts.status == TXT_STATUS_OK ||
+           d->mx_sec == DNS_SEC_SECURE;
 }
 
 /* Takes the outcomes of n MX hosts (1 when n is 0, never asked); 0 when out of memory, the
@@ -528,7 +536,7 @@ static void on_implicit_addr(const struct dns_addr_answer *a, void *arg)
     d->implicit_addr = (a->status == DNS_OK && a->n == 0) ? DNS_NODATA : a->status;
     if (d->implicit_addr == DNS_OK && probe_wanted(d) && mx_waits_take(d, 1)) {
         d->n_probe = 1;
-        probe_start(d, 0, d->result.domain);
+        probe_start(d, 0, d->name);
     }
     stage_op_done(d);
 }
@@ -547,7 +555,7 @@ static void checks_start(struct domain *d)
         d->pending++;
         void *t = token_new(d, DQ_IMPLICIT_ADDR);
         if (t)
-            dns_query_addr(d->env->dns, d->result.domain, on_implicit_addr, t);
+            dns_query_addr(d->env->dns, d->name, on_implicit_addr, t);
     }
     if (!cfg->dns_only && (d->sts.status == TXT_STATUS_OK || cfg->policy_all))
         policy_start(d);
@@ -568,11 +576,9 @@ static const struct txt_tlsrpt tlsrpt_missing = {.status = TXT_STATUS_MISSING};
 /* Hands every fact to the classifier, which fills the row; then the scan writes it. */
 static void domain_finish(struct domain *d)
 {
-    /* The row is rebuilt from the facts; during the scan it only held the name and rank. */
-    char name[RESULT_NAME_MAX];
-    long rank = d->result.rank;
-    result_copy(name, sizeof(name), d->result.domain);
-    result_init(&d->result);
+    const char *name = d->name;
+    long rank = d->rank;
+    d->result = row_take(d);
     struct classify_mx cm[DNS_MX_MAX];
     const struct dns_mx_answer *mx = d->mx_records;
     struct dns_mx_answer none; /* an answer without records: its header only (not cleared) */
@@ -627,7 +633,7 @@ static void domain_finish(struct domain *d)
     f.previous_testing_since = previous_find(d, name);
     if (d->deadline)
         evtimer_del(d->deadline);
-    classify_domain(&f, &d->result);
+    classify_domain(&f, d->result);
     d->stage = DOMAIN_DONE;
     d->env->finish(d, d->env->finish_arg);
 }
@@ -729,5 +735,6 @@ void domain_recycle(struct domain *d)
     d->fetch_pause = NULL;
     d->fetch = NULL;
     d->policy = NULL;
+    d->result = NULL; /* the env's row: the next domain to finish fills it again */
     d->stage = DOMAIN_IDLE;
 }

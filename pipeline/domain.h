@@ -11,7 +11,8 @@
  * only what every domain needs; the big working state is taken when the step that needs it
  * starts and given back by domain_recycle: the MX answer when it has records (mx_records), the
  * policy fetch's state when the policy is looked up (fetch_work), the MX hosts' outcomes when
- * they are probed (mx_waits), the parsed policy when one is fetched.  Every path ends in exactly
+ * they are probed (mx_waits), the parsed policy when one is fetched.  The row itself is built
+ * only when the domain ends, in the env's one row (domain_env.row).  Every path ends in exactly
  * one call of the scan's finish callback.
  *
  * A per-domain deadline (--domain-timeout) bounds the whole domain, whatever each step's own
@@ -76,12 +77,16 @@ struct domain_env {
     struct mxcache *mx;
     struct addrlimit *https_limit;               /* politeness towards policy-host addresses */
     const struct config *cfg;
-    void (*finish)(struct domain *d, void *arg); /* the row is in d->result */
+    void (*finish)(struct domain *d, void *arg); /* the row is in *d->result */
     void *finish_arg;
     int report;                                  /* keep the evidence (mtasts-scan check) */
     struct monitor *monitor;                /* --previous, owned by the scan; NULL = none */
     unsigned long https_fetches;                 /* counter, read by the status line */
     struct blocklist *blocklist;                 /* --blocklist, owned by the scan; NULL = none */
+    /* The row of the domain finishing: classify fills it when the domain ends, and the finish
+     * callback consumes it before it returns (finish callbacks run one at a time, and a domain
+     * finishing never starts or finishes another), so no --concurrency slot holds a row. */
+    struct domain_result row;
 };
 
 struct domain_mx {
@@ -108,7 +113,10 @@ struct domain {
     enum domain_stage stage;
     struct domain_env *env;
     int pending;                    /* operations of the current stage still running */
-    struct domain_result result;
+    struct domain_result *result;   /* &env->row from the domain's end until domain_recycle,
+                                       NULL before: the row is built only when it is written */
+    char name[RESULT_NAME_MAX];     /* as given to domain_start */
+    long rank;
     /* DNS facts */
     enum dns_status mx_status;      /* the MX answer's status, sec and null MX ... */
     enum dns_sec mx_sec;
@@ -152,11 +160,11 @@ struct domain {
 /* Starts scanning name (lower-case, no trailing dot) with rank.  d must be IDLE. */
 void domain_start(struct domain *d, struct domain_env *env, const char *name, long rank);
 
-/* Fills d->result for an unusable input line and finishes at once. */
+/* Fills *d->result for an unusable input line and finishes at once. */
 void domain_reject(struct domain *d, struct domain_env *env, const char *raw, long rank,
                    const char *reason);
 
-/* Fills d->result for a domain on the blocklist (entry = the listing entry) and finishes at once,
+/* Fills *d->result for a domain on the blocklist (entry = the listing entry) and finishes at once,
  * without a single query. */
 void domain_exclude(struct domain *d, struct domain_env *env, const char *name, long rank,
                     const char *entry);

@@ -76,7 +76,7 @@ static void on_finish(struct domain *d, void *arg)
 {
     struct env *e = arg;
     e->finished++;
-    e->res = d->result;
+    e->res = *d->result;
     domain_recycle(d);
     event_base_loopbreak(e->base);
 }
