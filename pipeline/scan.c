@@ -750,6 +750,8 @@ static void free_all(struct scan *s)
     /* The base before the pool: an event a domain still holds is removed from the base while
      * the domain's memory exists. */
     event_base_free(s->base);
+    for (long i = 0; i < s->cfg->concurrency && s->pool; i++)
+        domain_slot_free(&s->pool[i]);
     free(s->pool);
     free(s->free_list);
     free(s->reprobe);
