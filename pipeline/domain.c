@@ -543,7 +543,9 @@ static int probe_wanted(const struct domain *d)
     const struct config *cfg = d->env->cfg;
     if (cfg->dns_only || cfg->starttls == STARTTLS_MODE_NONE)
         return 0;
-    return cfg->starttls == STARTTLS_MODE_ALL || sts_status(d) == TXT_STATUS_OK;
+    /* a secure MX RRset: DANE applies (RFC 7672 §2.2.1), and only a probe can judge it */
+    return cfg->starttls == STARTTLS_MODE_ALL || sts_status(d) == TXT_STATUS_OK ||
+           d->mx_sec == DNS_SEC_SECURE;
 }
 
 /* Takes the outcomes of n MX hosts (1 when n is 0, never asked); 0 when out of memory, the

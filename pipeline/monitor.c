@@ -351,7 +351,7 @@ static int load_old(struct monitor *m, const char *path, int allow_partial)
     if (zwriter_is_partial_path(path) && monitor_incomplete(m->err, m->label, path, "work", NULL, allow_partial) != 0)
         return -1;
     struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
+    struct csvin *in = csvin_open(path, SCHEMA_DOMAIN, &e);
     struct domain_result *r = malloc(sizeof(*r));
     if (in == NULL || r == NULL) {
         fprintf(m->err, "%s: %s\n", m->label, in == NULL ? e.text : "out of memory");

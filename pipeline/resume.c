@@ -206,7 +206,7 @@ struct resume *resume_load_mx(const char *path, int want_mx, char *err, size_t e
     struct resume *r = resume_new();
     struct domain_result *row = malloc(sizeof(*row));
     struct csvin_error e;
-    struct csvin *in = r && row ? csvin_open(path, CSVOUT_DOMAIN, &e) : NULL;
+    struct csvin *in = r && row ? csvin_open(path, SCHEMA_DOMAIN, &e) : NULL;
     if (in == NULL) {
         snprintf(err, errlen, "resume: %s", r && row ? e.text : "out of memory");
         goto fail;

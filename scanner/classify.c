@@ -70,6 +70,16 @@ void classify_probes_init(struct classify_probes *p, enum dns_status addr_dns)
     p->first_bad = -1;
 }
 
+void classify_probes_set_tlsa(struct classify_probes *p, const struct dane_tlsa_set *set)
+{
+    size_t n = set->n + set->n_extra, usable = dane_usable_count(set);
+    p->tlsa_queried = 1;
+    p->tlsa_sec = (unsigned char)set->sec;
+    p->tlsa_dns = (unsigned char)set->status;
+    p->n_tlsa = (unsigned char)(n > 255 ? 255 : n);
+    p->n_tlsa_usable = (unsigned char)usable;
+}
+
 void classify_probes_add(struct classify_probes *p, const char *addr,
                          const struct smtp_probe_result *r)
 {

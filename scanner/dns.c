@@ -282,6 +282,8 @@ struct addr_job {
     struct sockaddr_storage v4[DNS_ADDR_MAX], v6[DNS_ADDR_MAX]; /* kept apart until both end */
     size_t n4, n6;
     enum dns_status st4, st6;
+    enum dns_sec sec4, sec6;
+    char cname[256];             /* CNAME target of the A answer (else of the AAAA answer) */
     int pending;
     dns_addr_cb cb;
     void *arg;
@@ -349,10 +351,12 @@ static void deliver_txt(struct query *q, int status, unsigned char *abuf, int al
 
 /* Keeps one family's addresses apart from the other's: the cap applies at the merge, so which
  * answer arrives first cannot change which addresses are kept. */
-static void addr_part(struct query *q, int status, unsigned char *abuf, int alen)
+static void addr_part(struct query *q, int status, unsigned char *abuf, int alen, enum dns_sec sec)
 {
     struct addr_job *j = q->u.addr;
     enum dns_status st = dns_status_from_ares(status);
+    if (status == ARES_SUCCESS && (q->kind == Q_A || !j->cname[0]))
+        dns_parse_cname_target(abuf, alen, j->cname, sizeof(j->cname));
     if (status == ARES_SUCCESS) {
         if (q->kind == Q_A) {
             struct ares_addrttl at[DNS_ADDR_MAX];
@@ -376,14 +380,19 @@ static void addr_part(struct query *q, int status, unsigned char *abuf, int alen
             }
         }
     }
-    if (q->kind == Q_A)
+    if (q->kind == Q_A) {
         j->st4 = st;
-    else
+        j->sec4 = sec;
+    } else {
         j->st6 = st;
+        j->sec6 = sec;
+    }
     if (--j->pending > 0)
         return;
     struct dns_addr_answer merged;
     dns_addr_merge(j->v4, j->n4, j->st4, j->v6, j->n6, j->st6, &merged);
+    merged.sec = dns_sec_merge(j->sec4, j->sec6);
+    snprintf(merged.cname, sizeof(merged.cname), "%s", j->cname);
     j->cb(&merged, j->arg);
     free(j);
 }
@@ -422,7 +431,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
     switch (q->kind) {
     case Q_MX: deliver_mx(q, status, abuf, alen, sec); break;
     case Q_TXT: deliver_txt(q, status, abuf, alen); break;
-    case Q_A: case Q_AAAA: addr_part(q, status, abuf, alen); break;
+    case Q_A: case Q_AAAA: addr_part(q, status, abuf, alen, sec); break;
     case Q_TLSA: {
         struct dane_tlsa_set *set = calloc(1, sizeof(*set)); /* a few KiB: not on the stack */
         struct dane_tlsa_set oom = {.status = DNS_INTERNAL_ERROR};
@@ -661,6 +670,9 @@ void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg)
     j->pending = 2;
     q4->u.addr = j;
     q6->u.addr = j;
+    /* with the AD bit like MX: DANE needs to know whether the addresses are secure (RFC 7672
+     * §2.2.2); a plain resolver ignores it */
+    q4->dnssec = q6->dnssec = 1;
     send_query(d, name, ns_t_a, q4);
     send_query(d, name, ns_t_aaaa, q6);
 }

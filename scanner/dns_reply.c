@@ -221,3 +221,45 @@ void dns_addr_merge(const struct sockaddr_storage *v4, size_t n4, enum dns_statu
     else
         out->status = (st4 == DNS_NXDOMAIN || st6 == DNS_NXDOMAIN) ? DNS_NXDOMAIN : DNS_NODATA;
 }
+
+enum dns_sec dns_sec_merge(enum dns_sec a, enum dns_sec b)
+{
+    if (a == DNS_SEC_BOGUS || b == DNS_SEC_BOGUS)
+        return DNS_SEC_BOGUS;
+    if (a == DNS_SEC_SECURE && b == DNS_SEC_SECURE)
+        return DNS_SEC_SECURE;
+    if (a == DNS_SEC_INSECURE || b == DNS_SEC_INSECURE)
+        return DNS_SEC_INSECURE;
+    return DNS_SEC_UNCHECKED;
+}
+
+void dns_parse_cname_target(const unsigned char *abuf, int alen, char *out, size_t size)
+{
+    if (size == 0)
+        return;
+    out[0] = '\0';
+    struct dnswire w;
+    struct dnswire_rr rr;
+    if (!abuf || dnswire_open(&w, abuf, alen) != 0)
+        return;
+    int r;
+    char target[256] = "";
+    while ((r = dnswire_next(&w, &rr)) == 1) {
+        if (rr.type != 5) /* CNAME */
+            continue;
+        char *name = NULL;
+        long enclen = 0;
+        if (ares_expand_name(rr.rdata, abuf, alen, &name, &enclen) != ARES_SUCCESS)
+            return;
+        snprintf(target, sizeof(target), "%s", name);
+        ares_free_string(name);
+    }
+    if (r != 0)
+        return;
+    size_t n = strlen(target);
+    while (n > 0 && target[n - 1] == '.')
+        target[--n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        target[i] = (char)tolower((unsigned char)target[i]);
+    snprintf(out, size, "%s", target);
+}

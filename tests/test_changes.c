@@ -572,7 +572,7 @@ static void test_failon(void **state)
 static void write_table(const char *path, struct domain_result *rows, const int *order, int n)
 {
     struct zwriter_error e;
-    struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &e);
+    struct csvout *c = csvout_open(path, SCHEMA_DOMAIN, &e);
     assert_non_null(c);
     for (int i = 0; i < n; i++)
         assert_int_equal(csvout_write_domain(c, &rows[order[i]]), ZWRITER_OK);
@@ -599,7 +599,7 @@ static int run_diff(const char *const *args)
 static int read_changes(const char *path, char lines[][300], int max)
 {
     struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_CHANGES, &e);
+    struct csvin *in = csvin_open(path, SCHEMA_CHANGES, &e);
     assert_non_null(in);
     struct changes_row row;
     int n = 0;
@@ -662,7 +662,7 @@ static void test_diff_files_any_order(void **state)
     assert_int_equal(run_diff((const char *const[]){po, pn2, "--fail-on", "nope", NULL}), DIFF_EXIT_USAGE);
     assert_int_equal(run_diff((const char *const[]){po, pn2, "-o", pn2, NULL}), DIFF_EXIT_USAGE);
     struct csvin_error ce; /* NEW was not truncated by the refused -o */
-    struct csvin *in = csvin_open(pn2, CSVOUT_DOMAIN, &ce);
+    struct csvin *in = csvin_open(pn2, SCHEMA_DOMAIN, &ce);
     assert_non_null(in);
     int rows = 0;
     while (csvin_next(in, &new[0]) == 1)
@@ -828,7 +828,7 @@ static void test_monitor_deferred_certs(void **state)
     char why[128];
     assert_int_equal(changes_failon_parse("cert_expiring", &f, why, sizeof(why)), 0);
     struct zwriter_error ze;
-    struct csvout *out = csvout_open(pc, CSVOUT_CHANGES, &ze);
+    struct csvout *out = csvout_open(pc, SCHEMA_CHANGES, &ze);
     assert_non_null(out);
     struct monitor *m = monitor_open("mtasts-scan: --previous", po, out, &o, &f, 0, err);
     assert_non_null(m);
@@ -851,7 +851,7 @@ static void test_monitor_deferred_certs(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(lines[0], "a.example cert_expiring");
     struct csvin_error e;
-    struct csvin *in = csvin_open(pc, CSVOUT_CHANGES, &e);
+    struct csvin *in = csvin_open(pc, SCHEMA_CHANGES, &e);
     struct changes_row row;
     assert_int_equal(csvin_next(in, &row), 1);
     assert_string_equal(row.after, "2026-11-30T00:00:00Z");

@@ -130,7 +130,7 @@ static void full_result(struct domain_result *r)
 static void write_domains(const char *path, const struct domain_result *rs, size_t n)
 {
     struct zwriter_error err;
-    struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &err);
+    struct csvout *c = csvout_open(path, SCHEMA_DOMAIN, &err);
     assert_non_null(c);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(csvout_write_domain(c, &rs[i]), ZWRITER_OK);
@@ -157,7 +157,7 @@ static void test_mx_header_exact(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "mxheader.csv");
     struct zwriter_error err;
-    struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
+    struct csvout *c = csvout_open(path, SCHEMA_MX, &err);
     assert_non_null(c);
     assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
     size_t len;
@@ -170,20 +170,20 @@ static void test_schema_drives_docs(void **state)
 {
     (void)state;
     size_t n;
-    const struct cell_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
+    const struct cell_column *cols = schema_columns(SCHEMA_DOMAIN, &n);
     assert_int_equal(n, 34);
     assert_string_equal(cols[0].name, "domain");
     assert_string_equal(cols[17].name, "scanned_at");
     char *doc = NULL;
     size_t doclen = 0;
     FILE *f = open_memstream(&doc, &doclen);
-    csvout_print_schema(f);
+    schema_print(f);
     fclose(f);
     for (size_t i = 0; i < n; i++) {
         assert_non_null(strstr(doc, cols[i].name));
         assert_non_null(strstr(doc, cols[i].description));
     }
-    cols = csvout_schema(CSVOUT_MX, &n);
+    cols = schema_columns(SCHEMA_MX, &n);
     assert_int_equal(n, 20);
     for (size_t i = 0; i < n; i++)
         assert_non_null(strstr(doc, cols[i].description));
@@ -316,7 +316,7 @@ static void test_mx_rows(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "mx.csv");
     struct zwriter_error err;
-    struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
+    struct csvout *c = csvout_open(path, SCHEMA_MX, &err);
     assert_non_null(c);
     struct smtp_probe_result p;
     fill_probe(&p);
@@ -363,7 +363,7 @@ static void test_verify_ok_yes_and_no_starttls(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "mx2.csv");
     struct zwriter_error err;
-    struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
+    struct csvout *c = csvout_open(path, SCHEMA_MX, &err);
     struct smtp_probe_result p;
     fill_probe(&p);
     p.status = SMTP_PROBE_OK;
@@ -390,7 +390,7 @@ static void test_zstd_round_trip(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "rows.csv.zst");
     struct zwriter_error err;
-    struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &err);
+    struct csvout *c = csvout_open(path, SCHEMA_DOMAIN, &err);
     assert_non_null(c);
     struct domain_result r;
     full_result(&r);
@@ -428,7 +428,7 @@ static void test_write_error_reported(void **state)
     struct zwriter_error err;
     /* The header is published at open, so a full disk is reported there (row writes that fail
      * later are covered by test_zwriter). */
-    assert_null(csvout_open("/dev/full", CSVOUT_DOMAIN, &err));
+    assert_null(csvout_open("/dev/full", SCHEMA_DOMAIN, &err));
     assert_int_equal(err.status, ZWRITER_ERR_WRITE);
     assert_non_null(strstr(zwriter_strerror(&err), "No space left on device"));
 }
@@ -437,7 +437,7 @@ static void test_open_error(void **state)
 {
     (void)state;
     struct zwriter_error err;
-    assert_null(csvout_open("/nonexistent-dir-mtasts/x.csv", CSVOUT_MX, &err));
+    assert_null(csvout_open("/nonexistent-dir-mtasts/x.csv", SCHEMA_MX, &err));
     assert_int_equal(err.status, ZWRITER_ERR_OPEN);
 }
 
@@ -446,12 +446,12 @@ static void test_open_error(void **state)
 static void test_descriptors_fit_records(void **state)
 {
     (void)state;
-    for (int t = CSVOUT_DOMAIN; t <= CSVOUT_MX; t++) {
+    for (int t = SCHEMA_DOMAIN; t <= SCHEMA_MX; t++) {
         size_t n;
-        const struct cell_column *cols = csvout_schema((enum csvout_table)t, &n);
+        const struct cell_column *cols = schema_columns((enum schema_table)t, &n);
         for (size_t i = 0; i < n; i++) {
             const struct cell_column *c = &cols[i];
-            assert_true(c->offset + c->size <= csvout_record_size((enum csvout_table)t));
+            assert_true(c->offset + c->size <= schema_record_size((enum schema_table)t));
             switch (c->type) {
             case COL_STR: assert_true(c->size >= 4); break;
             case COL_LONG: assert_int_equal(c->size, sizeof(long)); break;
@@ -467,16 +467,16 @@ static void test_descriptors_fit_records(void **state)
             case COL_MS: assert_int_equal(c->size, sizeof(double)); break;
             }
             size_t at;
-            assert_ptr_equal(csvout_find_column((enum csvout_table)t, c->name, &at), c);
+            assert_ptr_equal(schema_find_column((enum schema_table)t, c->name, &at), c);
             assert_int_equal(at, i);
         }
     }
-    assert_null(csvout_find_column(CSVOUT_DOMAIN, "nope", NULL));
+    assert_null(schema_find_column(SCHEMA_DOMAIN, "nope", NULL));
     /* the first version's columns are required when reading, later ones optional */
-    assert_true(csvout_column_required(CSVOUT_DOMAIN, 17));
-    assert_false(csvout_column_required(CSVOUT_DOMAIN, 18));
-    assert_true(csvout_column_required(CSVOUT_MX, 19));
-    assert_false(csvout_column_required(CSVOUT_MX, 20));
+    assert_true(schema_column_required(SCHEMA_DOMAIN, 17));
+    assert_false(schema_column_required(SCHEMA_DOMAIN, 18));
+    assert_true(schema_column_required(SCHEMA_MX, 19));
+    assert_false(schema_column_required(SCHEMA_MX, 20));
 }
 
 /* Every cell of a full record parses back to the same text, and a bad cell is refused. */
@@ -486,7 +486,7 @@ static void test_cells_parse_back(void **state)
     struct domain_result r, back;
     full_result(&r);
     size_t n;
-    const struct cell_column *cols = csvout_schema(CSVOUT_DOMAIN, &n);
+    const struct cell_column *cols = schema_columns(SCHEMA_DOMAIN, &n);
     char a[2048], b[2048], err[160];
     result_init(&back);
     for (size_t i = 0; i < n; i++) {
@@ -496,23 +496,23 @@ static void test_cells_parse_back(void **state)
     }
     assert_memory_equal(&r.issues, &back.issues, sizeof(r.issues));
     assert_int_equal(back.scanned_at, T_2026);
-    const struct cell_column *rank = csvout_find_column(CSVOUT_DOMAIN, "rank", NULL);
+    const struct cell_column *rank = schema_find_column(SCHEMA_DOMAIN, "rank", NULL);
     assert_int_equal(cell_parse(rank, &back, "", 0, err, sizeof(err)), 0);
     assert_int_equal(back.rank, -1); /* empty = none */
     assert_int_equal(cell_parse(rank, &back, "-5", 2, err, sizeof(err)), -1);
     assert_int_equal(cell_parse(rank, &back, " 5", 2, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "not a number"));
-    const struct cell_column *v = csvout_find_column(CSVOUT_DOMAIN, "verdict", NULL);
+    const struct cell_column *v = schema_find_column(SCHEMA_DOMAIN, "verdict", NULL);
     assert_int_equal(cell_parse(v, &back, "ok", 2, err, sizeof(err)), -1);
     assert_int_equal(cell_parse(v, &back, "", 0, err, sizeof(err)), -1);
-    const struct cell_column *d = csvout_find_column(CSVOUT_DOMAIN, "sts_id", NULL);
+    const struct cell_column *d = schema_find_column(SCHEMA_DOMAIN, "sts_id", NULL);
     char longid[100];
     memset(longid, 'x', sizeof(longid));
     assert_int_equal(cell_parse(d, &back, longid, sizeof(longid), err, sizeof(err)), 0);
     assert_int_equal(strlen(back.sts_id), sizeof(back.sts_id) - 1);
     assert_string_equal(back.sts_id + sizeof(back.sts_id) - 4, "..."); /* cut and marked */
     /* A time cell reads through isotime (tested in test_isotime); a bad one is refused. */
-    const struct cell_column *at = csvout_find_column(CSVOUT_DOMAIN, "scanned_at", NULL);
+    const struct cell_column *at = schema_find_column(SCHEMA_DOMAIN, "scanned_at", NULL);
     assert_int_equal(cell_parse(at, &back, "2026-11-22T06:10:33Z", 20, err, sizeof(err)), 0);
     assert_int_equal(back.scanned_at, T_2026);
     assert_int_equal(cell_parse(at, &back, " 226-11-22T06:10:33Z", 20, err, sizeof(err)), -1);
@@ -525,7 +525,7 @@ static void test_schema_markdown(void **state)
     char *doc = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&doc, &len);
-    csvout_print_schema_markdown(f);
+    schema_print_markdown(f);
     fclose(f);
     assert_non_null(strstr(doc, "| 2 | `rank` | integer |"));
     assert_non_null(strstr(doc, "| 16 | `issues` | codes |"));
@@ -611,7 +611,7 @@ static void test_edge_rows(void **state)
     e[2].state = MX_PROBE_NO_ADDRESS;
     issue_set_add(&e[2].issues, ISSUE_MX_CONNECT_FAILED);
     struct zwriter_error err;
-    struct csvout *c = csvout_open(path, CSVOUT_EDGE, &err);
+    struct csvout *c = csvout_open(path, SCHEMA_EDGE, &err);
     assert_non_null(c);
     assert_int_equal(csvout_write_edges(c, &r), ZWRITER_OK);
     r.n_mx = 0; /* a domain without MX hosts writes nothing */
@@ -650,14 +650,14 @@ static void hostile_result(struct domain_result *r)
     }
 }
 
-static char *write_hostile(const char *name, enum csvout_table t, int guard, const void *rec)
+static char *write_hostile(const char *name, enum schema_table t, int guard, const void *rec)
 {
     static char path[128];
     files_tmp_path(path, sizeof(path), name);
     struct zwriter_error err;
     struct csvout *c = csvout_open_guard(path, t, NULL, guard, &err);
     assert_non_null(c);
-    if (t == CSVOUT_EDGE)
+    if (t == SCHEMA_EDGE)
         assert_int_equal(csvout_write_edges(c, rec), ZWRITER_OK);
     else
         assert_int_equal(csvout_write_record(c, rec), ZWRITER_OK);
@@ -673,7 +673,7 @@ static void test_formula_guard(void **state)
     struct table t;
 
     /* default: the cells are the data */
-    char *path = write_hostile("hostile.csv", CSVOUT_DOMAIN, 0, &r);
+    char *path = write_hostile("hostile.csv", SCHEMA_DOMAIN, 0, &r);
     char *text = read_csv(path, &t);
     assert_string_equal(t.cell[1][col(&t, "mx")], r.mx);
     assert_int_equal(t.cell[1][col(&t, "mx")][0], '=');
@@ -682,7 +682,7 @@ static void test_formula_guard(void **state)
     free(text);
 
     /* guarded: every text cell that starts with = + - @ ' gets a ', the marker column says so */
-    path = write_hostile("guarded.csv", CSVOUT_DOMAIN, 1, &r);
+    path = write_hostile("guarded.csv", SCHEMA_DOMAIN, 1, &r);
     text = read_csv(path, &t);
     assert_int_equal(t.nrows, 2);
     assert_string_equal(t.cell[0][t.nfields[0] - 1], "csv_formula_guard");
@@ -697,7 +697,7 @@ static void test_formula_guard(void **state)
     free(text);
     /* read back through csvin: the data, exactly */
     struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
+    struct csvin *in = csvin_open(path, SCHEMA_DOMAIN, &e);
     assert_non_null(in);
     struct domain_result back;
     assert_int_equal(csvin_next(in, &back), 1);
@@ -709,7 +709,7 @@ static void test_formula_guard(void **state)
     csvin_close(in);
 
     /* the edge table's mx_host: one row per hostile host, each guarded, each read back exactly */
-    path = write_hostile("guarded-edges.csv", CSVOUT_EDGE, 1, &r);
+    path = write_hostile("guarded-edges.csv", SCHEMA_EDGE, 1, &r);
     text = read_csv(path, &t);
     assert_int_equal(t.nrows, 6);
     for (int i = 0; i < 5; i++) {
@@ -719,9 +719,9 @@ static void test_formula_guard(void **state)
     }
     table_free(&t);
     free(text);
-    in = csvin_open(path, CSVOUT_EDGE, &e);
+    in = csvin_open(path, SCHEMA_EDGE, &e);
     assert_non_null(in);
-    struct csvout_edge_row er;
+    struct schema_edge_row er;
     for (int i = 0; i < 5; i++) {
         assert_int_equal(csvin_next(in, &er), 1);
         assert_string_equal(er.mx_host, HOSTILE[i]);
@@ -729,11 +729,11 @@ static void test_formula_guard(void **state)
     csvin_close(in);
 
     /* the MX table: mx_host and error text; the changes table: before/after */
-    struct csvout_mx_row m;
-    csvout_mx_row_init(&m);
+    struct schema_mx_row m;
+    schema_mx_row_init(&m);
     result_copy(m.mx_host, sizeof(m.mx_host), "=HYPERLINK(\"http://x\")");
     result_copy(m.address, sizeof(m.address), "192.0.2.1");
-    path = write_hostile("guarded-mx.csv", CSVOUT_MX, 1, &m);
+    path = write_hostile("guarded-mx.csv", SCHEMA_MX, 1, &m);
     text = read_csv(path, &t);
     assert_string_equal(t.cell[1][col(&t, "mx_host")], "'=HYPERLINK(\"http://x\")");
     assert_string_equal(t.cell[1][col(&t, "address")], "192.0.2.1");
@@ -744,15 +744,15 @@ static void test_formula_guard(void **state)
     result_copy(ch.domain, sizeof(ch.domain), "example.com");
     result_copy(ch.before, sizeof(ch.before), "mx.example.com");
     result_copy(ch.after, sizeof(ch.after), "+1");
-    path = write_hostile("guarded-changes.csv", CSVOUT_CHANGES, 1, &ch);
+    path = write_hostile("guarded-changes.csv", SCHEMA_CHANGES, 1, &ch);
     text = read_csv(path, &t);
     assert_string_equal(t.cell[1][col(&t, "before")], "mx.example.com");
     assert_string_equal(t.cell[1][col(&t, "after")], "'+1");
     table_free(&t);
     free(text);
 
-    assert_true(csvout_guard_needed("=1") && csvout_guard_needed("'") && !csvout_guard_needed("a=1") &&
-                !csvout_guard_needed(""));
+    assert_true(schema_guard_needed("=1") && schema_guard_needed("'") && !schema_guard_needed("a=1") &&
+                !schema_guard_needed(""));
 }
 
 int main(void)

@@ -495,6 +495,40 @@ static void test_tlsa_lookup(void **state)
     event_base_free(base);
 }
 
+/* RFC 7672 §2.2.2 needs a host's address records secure as a whole and the CNAME-expanded
+ * name: the A/AAAA merge of DNSSEC states and the CNAME target read from a raw answer. */
+static void test_addr_dnssec_and_cname(void **state)
+{
+    (void)state;
+    assert_int_equal(dns_sec_merge(DNS_SEC_SECURE, DNS_SEC_SECURE), DNS_SEC_SECURE);
+    assert_int_equal(dns_sec_merge(DNS_SEC_SECURE, DNS_SEC_INSECURE), DNS_SEC_INSECURE);
+    assert_int_equal(dns_sec_merge(DNS_SEC_SECURE, DNS_SEC_UNCHECKED), DNS_SEC_UNCHECKED);
+    assert_int_equal(dns_sec_merge(DNS_SEC_INSECURE, DNS_SEC_BOGUS), DNS_SEC_BOGUS);
+    assert_int_equal(dns_sec_merge(DNS_SEC_UNCHECKED, DNS_SEC_UNCHECKED), DNS_SEC_UNCHECKED);
+
+    static const unsigned char reply[] = {
+        0, 1, 0x81, 0xa0, 0, 1, 0, 2, 0, 0, 0, 0,
+        3, 'm', 'x', '1', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1,
+        /* mx1.test CNAME Host.Example. */
+        0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 14,
+        4, 'H', 'o', 's', 't', 7, 'E', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+        /* host.example A 192.0.2.1 (name: a pointer into the CNAME's data) */
+        0xc0, 38, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1,
+    };
+    char name[256];
+    dns_parse_cname_target(reply, (int)sizeof(reply), name, sizeof(name));
+    assert_string_equal(name, "host.example");
+    dns_parse_cname_target(reply, 40, name, sizeof(name)); /* cut inside the records */
+    assert_string_equal(name, "");
+    static const unsigned char plain[] = {
+        0, 1, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+        3, 'm', 'x', '1', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1,
+        0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1,
+    };
+    dns_parse_cname_target(plain, (int)sizeof(plain), name, sizeof(name));
+    assert_string_equal(name, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_dnssec_validating),
         cmocka_unit_test(test_dnssec_not_validating),
         cmocka_unit_test(test_tlsa_lookup),
+        cmocka_unit_test(test_addr_dnssec_and_cname),
         cmocka_unit_test(test_parse_txt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,7 +29,19 @@ static const struct ds_record records[] = {
     /* slow DNS (the stub's delay) and a fast neighbour */
     {"slow.test", DS_MX, "10 mx.slow.test"},
     {"fast.test", DS_MX, "10 mx.fast.test"},
+    /* DANE: a signed domain (secure MX RRset, no MTA-STS) and its unsigned twin */
+    {"", DS_DNSKEY, "key"},
+    {"signed.test", DS_MX, "10 mx.signed.test"},
+    {"mx.signed.test", DS_A, "127.0.0.1"},
+    {"unsigned.test", DS_MX, "10 mx.signed.test"},
 };
+static const char *const secure_names[] = {"", "signed.test", NULL};
+
+static void on_probe_v(enum dns_validation v, enum dns_status st, void *arg)
+{
+    (void)v, (void)st;
+    event_base_loopbreak(arg);
+}
 
 struct env {
     struct event_base *base;
@@ -223,6 +235,29 @@ static void test_default_deadline(void **state)
     assert_true(config_domain_timeout(&cfg) == 0);
 }
 
+/* --starttls sts probes the MX hosts of a domain whose MX RRset is DNSSEC-secure, MTA-STS or
+ * not (DANE applies to it, RFC 7672 §2.2.1, and only a probe can judge it); an unsigned domain
+ * without MTA-STS stays unprobed. */
+static void test_secure_mx_is_probed(void **state)
+{
+    (void)state;
+    struct env e;
+    env_open(&e, 0.3, 5, STARTTLS_MODE_STS);
+    e.cfg.retry_timeouts = 0;
+    e.stub.secure = secure_names;
+    dns_probe_dnssec(e.de.dns, on_probe_v, e.base);
+    event_base_dispatch(e.base);
+    assert_int_equal(dns_validation(e.de.dns), DNS_VALIDATION_YES);
+    scan_one(&e, "unsigned.test");
+    assert_int_equal(e.res.mx_dnssec, DNS_SEC_INSECURE);
+    assert_int_equal(e.res.mxs[0].state, MX_PROBE_NOT_PROBED);
+    scan_one(&e, "signed.test");
+    assert_int_equal(e.res.mx_dnssec, DNS_SEC_SECURE);
+    assert_int_equal(e.res.mxs[0].state, MX_PROBE_DONE);
+    assert_int_equal(e.res.verdict, VERDICT_NOT_DEPLOYED); /* the verdict stays MTA-STS's */
+    env_close(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +265,7 @@ int main(void)
         cmocka_unit_test(test_mx_probe_cut_probe_goes_on),
         cmocka_unit_test(test_dns_cut_stale_answers_ignored),
         cmocka_unit_test(test_default_deadline),
+        cmocka_unit_test(test_secure_mx_is_probed),
         cmocka_unit_test(test_slot_holds_no_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

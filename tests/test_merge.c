@@ -63,7 +63,7 @@ static int run(char **msg, ...)
 static size_t ranks_of(const char *path, long *ranks, size_t max)
 {
     struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
+    struct csvin *in = csvin_open(path, SCHEMA_DOMAIN, &e);
     assert_non_null(in);
     struct domain_result r;
     size_t n = 0;
@@ -325,11 +325,11 @@ static void test_edge_tables(void **state)
     const char *domains[2][2] = {{"a.test", "a.test"}, {"a.test", "b.test"}};
     for (int f = 0; f < 2; f++) {
         struct zwriter_error ze;
-        struct csvout *c = csvout_open(paths[f], CSVOUT_EDGE, &ze);
+        struct csvout *c = csvout_open(paths[f], SCHEMA_EDGE, &ze);
         assert_non_null(c);
         for (int i = 0; i < 2; i++) {
-            struct csvout_edge_row e;
-            csvout_edge_row_init(&e);
+            struct schema_edge_row e;
+            schema_edge_row_init(&e);
             snprintf(e.domain, sizeof(e.domain), "%s", domains[f][i]);
             snprintf(e.mx_host, sizeof(e.mx_host), "%s", hosts[f][i]);
             e.rank = strcmp(domains[f][i], "a.test") == 0 ? 1 : 2;
@@ -346,9 +346,9 @@ static void test_edge_tables(void **state)
     assert_non_null(strstr(msg, "duplicate edge row"));
     free(msg);
     struct csvin_error e;
-    struct csvin *in = csvin_open(out, CSVOUT_EDGE, &e);
+    struct csvin *in = csvin_open(out, SCHEMA_EDGE, &e);
     assert_non_null(in);
-    struct csvout_edge_row row;
+    struct schema_edge_row row;
     int n = 0;
     while (csvin_next(in, &row) == 1)
         n++;

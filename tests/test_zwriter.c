@@ -502,7 +502,7 @@ static void test_header_published_at_open(void **state)
     const char *names[] = { "hdr.csv", "hdr.csv.zst" };
     for (int i = 0; i < 2; i++) {
         files_tmp_path(path, sizeof(path), names[i]);
-        struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &err);
+        struct csvout *c = csvout_open(path, SCHEMA_DOMAIN, &err);
         assert_non_null(c);
         size_t n, plen;
         char *f = files_slurp(path, &n);
