@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/enumname.h"
 #include "lib/strhash.h"
 
 /* A prefix as held: the entry's bytes without its 256-byte text (a million prefixes stay ~40 MB). */
@@ -44,23 +45,21 @@ struct blocklist {
     uint64_t lens[2][3];    /* [V4/V6] bit L: some prefix of length L is listed */
 };
 
-const char *blocklist_status_str(enum blocklist_status s)
-{
-    switch (s) {
-    case BLOCKLIST_OK: return "ok";
-    case BLOCKLIST_EMPTY: return "no entry";
-    case BLOCKLIST_BAD_ENTRY: return "not an IP address, CIDR prefix or domain name";
-    case BLOCKLIST_BAD_PREFIX: return "bad prefix length";
-    case BLOCKLIST_EXTRA_TEXT: return "more than one entry on the line (use one line each)";
-    case BLOCKLIST_LINE_TOO_LONG: return "line too long";
-    case BLOCKLIST_NO_MEMORY: return "out of memory";
-    case BLOCKLIST_IO: return "cannot read the file";
-    case BLOCKLIST_NOT_ASCII:
-        return "not ASCII: write an internationalized name in punycode (xn--..., e.g. `idn2 NAME`)";
-    case BLOCKLIST_DASH: return "a label starts or ends with '-' (not a host name; an option pasted into the file?)";
-    }
-    return "unknown";
-}
+static const struct enum_name blocklist_status_names[] = {
+    {BLOCKLIST_OK, "ok"},
+    {BLOCKLIST_EMPTY, "no entry"},
+    {BLOCKLIST_BAD_ENTRY, "not an IP address, CIDR prefix or domain name"},
+    {BLOCKLIST_BAD_PREFIX, "bad prefix length"},
+    {BLOCKLIST_EXTRA_TEXT, "more than one entry on the line (use one line each)"},
+    {BLOCKLIST_LINE_TOO_LONG, "line too long"},
+    {BLOCKLIST_NO_MEMORY, "out of memory"},
+    {BLOCKLIST_IO, "cannot read the file"},
+    {BLOCKLIST_NOT_ASCII, "not ASCII: write an internationalized name in punycode (xn--..., e.g. `idn2 NAME`)"},
+    {BLOCKLIST_DASH, "a label starts or ends with '-' (not a host name; an option pasted into the file?)"},
+};
+ENUM_NAMES_COVER(blocklist_status_names, BLOCKLIST_STATUS__COUNT);
+
+ENUM_NAMES_STR_FN(blocklist_status, enum blocklist_status, "unknown")
 
 /* ---- parsing ------------------------------------------------------------------------------ */
 

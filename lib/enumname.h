@@ -42,4 +42,12 @@ const char *enum_name_str(const struct enum_name *table, size_t n, int value, co
 /* The value named exactly s (NULL: none) in table, or -1. */
 int enum_name_parse(const struct enum_name *table, size_t n, const char *s);
 
+/* For a table whose rows say more than the name (e.g. codes' issue table: name, severity, rule
+ * and fix in one row, so that a new code is one row): each row is a struct of `stride` bytes whose
+ * FIRST member is a struct enum_name.  The row of value, or of the name exactly s (NULL: none);
+ * NULL when no row has it.  enum_name_str and enum_name_parse are these with stride
+ * sizeof(struct enum_name). */
+const void *enum_name_row(const void *rows, size_t n, size_t stride, int value);
+const void *enum_name_row_named(const void *rows, size_t n, size_t stride, const char *s);
+
 #endif

@@ -18,6 +18,7 @@
 #include <csv.h>
 #include <zstd.h>
 
+#include "lib/enumname.h"
 #include "output/cell.h"
 
 #define RAW_CHUNK 65536
@@ -59,23 +60,22 @@ struct csvin {
     struct csvin_error err;
 };
 
-const char *csvin_status_str(enum csvin_status s)
-{
-    switch (s) {
-    case CSVIN_OK: return "ok";
-    case CSVIN_ERR_NOMEM: return "out of memory";
-    case CSVIN_ERR_OPEN: return "cannot open";
-    case CSVIN_ERR_READ: return "read error";
-    case CSVIN_ERR_ZSTD: return "corrupt zstd data";
-    case CSVIN_ERR_TRUNCATED: return "truncated";
-    case CSVIN_ERR_EMPTY: return "empty (no header)";
-    case CSVIN_ERR_HEADER: return "not a table of ours (header)";
-    case CSVIN_ERR_ROW: return "malformed row";
-    case CSVIN_ERR_TOO_LONG: return "header, cell or row over its size limit";
-    case CSVIN_ERR_INTERRUPTED: return "interrupted";
-    }
-    return "unknown";
-}
+static const struct enum_name csvin_status_names[] = {
+    {CSVIN_OK, "ok"},
+    {CSVIN_ERR_NOMEM, "out of memory"},
+    {CSVIN_ERR_OPEN, "cannot open"},
+    {CSVIN_ERR_READ, "read error"},
+    {CSVIN_ERR_ZSTD, "corrupt zstd data"},
+    {CSVIN_ERR_TRUNCATED, "truncated"},
+    {CSVIN_ERR_EMPTY, "empty (no header)"},
+    {CSVIN_ERR_HEADER, "not a table of ours (header)"},
+    {CSVIN_ERR_ROW, "malformed row"},
+    {CSVIN_ERR_TOO_LONG, "header, cell or row over its size limit"},
+    {CSVIN_ERR_INTERRUPTED, "interrupted"},
+};
+ENUM_NAMES_COVER(csvin_status_names, CSVIN_STATUS__COUNT);
+
+ENUM_NAMES_STR_FN(csvin_status, enum csvin_status, "unknown")
 
 static const volatile sig_atomic_t *interrupt_flag;
 

@@ -17,6 +17,8 @@
 
 #include <zstd.h>
 
+#include "lib/enumname.h"
+
 #define PLAIN_PUBLISH_AT (64 * 1024)      /* plain: staged bytes that trigger a write(2) */
 #define FRAME_INPUT_MAX (4 * 1024 * 1024) /* zstd: input bytes after which a frame is ended early */
 
@@ -41,20 +43,19 @@ struct zwriter {
     struct zwriter_error err; /* first error, sticky */
 };
 
-const char *zwriter_status_str(enum zwriter_status s)
-{
-    switch (s) {
-    case ZWRITER_OK: return "ok";
-    case ZWRITER_ERR_NOMEM: return "out_of_memory";
-    case ZWRITER_ERR_OPEN: return "open_failed";
-    case ZWRITER_ERR_WRITE: return "write_failed";
-    case ZWRITER_ERR_FLUSH: return "flush_failed";
-    case ZWRITER_ERR_CLOSE: return "close_failed";
-    case ZWRITER_ERR_ZSTD: return "zstd_failed";
-    case ZWRITER_ERR_RENAME: return "rename_failed";
-    }
-    return "unknown";
-}
+static const struct enum_name zwriter_status_names[] = {
+    {ZWRITER_OK, "ok"},
+    {ZWRITER_ERR_NOMEM, "out_of_memory"},
+    {ZWRITER_ERR_OPEN, "open_failed"},
+    {ZWRITER_ERR_WRITE, "write_failed"},
+    {ZWRITER_ERR_FLUSH, "flush_failed"},
+    {ZWRITER_ERR_CLOSE, "close_failed"},
+    {ZWRITER_ERR_ZSTD, "zstd_failed"},
+    {ZWRITER_ERR_RENAME, "rename_failed"},
+};
+ENUM_NAMES_COVER(zwriter_status_names, ZWRITER_STATUS__COUNT);
+
+ENUM_NAMES_STR_FN(zwriter_status, enum zwriter_status, "unknown")
 
 const char *zwriter_strerror(const struct zwriter_error *e)
 {

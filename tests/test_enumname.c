@@ -11,7 +11,16 @@
 
 #include <cmocka.h>
 
+#include "lib/blocklist.h"
 #include "lib/enumname.h"
+#include "output/csvin.h"
+#include "output/zwriter.h"
+#include "pipeline/config.h"
+#include "pipeline/input.h"
+#include "pipeline/metadata.h"
+#include "scanner/http_response.h"
+#include "scanner/https_fetch.h"
+#include "scanner/smtp_reply.h"
 #include "scanner/changes.h"
 #include "output/summary.h"
 #include "scanner/codes.h"
@@ -40,6 +49,24 @@ static void test_helper(void **state)
     assert_string_equal(enum_name_str(sparse, ENUM_NAMES_N(sparse), -3, "?"), "minus");
     assert_string_equal(enum_name_str(sparse, ENUM_NAMES_N(sparse), 0, "?"), "?");
     assert_int_equal(enum_name_parse(sparse, ENUM_NAMES_N(sparse), "minus"), -3);
+}
+
+/* A table whose rows say more than the name (as codes' issue table): rows are found by value and
+ * by name through their leading struct enum_name, whatever the row size. */
+static void test_rows(void **state)
+{
+    (void)state;
+    struct wide { struct enum_name n; int extra; const char *text; };
+    static const struct wide rows[] = {{{0, "zero"}, 10, "a"}, {{1, "one"}, 11, "b"}, {{7, "seven"}, 17, "c"}};
+    const size_t n = ENUM_NAMES_N(rows);
+    const struct wide *w = enum_name_row(rows, n, sizeof(rows[0]), 1);
+    assert_ptr_equal(w, &rows[1]);
+    assert_ptr_equal(enum_name_row(rows, n, sizeof(rows[0]), 7), &rows[2]); /* sparse: searched */
+    assert_null(enum_name_row(rows, n, sizeof(rows[0]), 2));
+    assert_null(enum_name_row(rows, n, sizeof(rows[0]), -1));
+    assert_ptr_equal(enum_name_row_named(rows, n, sizeof(rows[0]), "seven"), &rows[2]);
+    assert_null(enum_name_row_named(rows, n, sizeof(rows[0]), "eight"));
+    assert_null(enum_name_row_named(rows, n, sizeof(rows[0]), NULL));
 }
 
 typedef const char *(*str_fn)(int v);
@@ -118,11 +145,58 @@ static void test_every_enum_round_trips(void **state)
     assert_string_equal(dns_status_str(DNS_BADRESP), "malformed");
 }
 
+/* The statuses named for messages only (no parser): every value has its own text, and a value
+ * outside the enum reads "unknown". */
+static const char *input_status_s(int v) { return input_status_str((enum input_status)v); }
+static const char *metadata_status_s(int v) { return metadata_status_str((enum metadata_status)v); }
+static const char *starttls_mode_s(int v) { return starttls_mode_str((enum starttls_mode)v); }
+static const char *zwriter_status_s(int v) { return zwriter_status_str((enum zwriter_status)v); }
+static const char *csvin_status_s(int v) { return csvin_status_str((enum csvin_status)v); }
+static const char *blocklist_status_s(int v) { return blocklist_status_str((enum blocklist_status)v); }
+static const char *http_parse_status_s(int v) { return http_parse_status_str((enum http_parse_status)v); }
+static const char *smtp_reply_status_s(int v) { return smtp_reply_status_str((enum smtp_reply_status)v); }
+static const char *https_fetch_status_s(int v) { return https_fetch_status_str((enum https_fetch_status)v); }
+
+static void test_message_enums(void **state)
+{
+    (void)state;
+    static const struct {
+        str_fn str;
+        int count;
+    } msgs[] = {
+        {input_status_s, INPUT_STATUS__COUNT},
+        {metadata_status_s, METADATA_STATUS__COUNT},
+        {starttls_mode_s, STARTTLS_MODE__COUNT},
+        {zwriter_status_s, ZWRITER_STATUS__COUNT},
+        {csvin_status_s, CSVIN_STATUS__COUNT},
+        {blocklist_status_s, BLOCKLIST_STATUS__COUNT},
+        {http_parse_status_s, HTTP_PARSE_STATUS__COUNT},
+        {smtp_reply_status_s, SMTP_REPLY_STATUS__COUNT},
+        {https_fetch_status_s, HTTPS_FETCH_INTERNAL_ERROR + 1},
+    };
+    for (size_t e = 0; e < sizeof(msgs) / sizeof(msgs[0]); e++) {
+        for (int v = 0; v < msgs[e].count; v++) {
+            assert_string_not_equal(msgs[e].str(v), "unknown");
+            for (int w = 0; w < v; w++)
+                assert_string_not_equal(msgs[e].str(w), msgs[e].str(v));
+        }
+        assert_string_equal(msgs[e].str(msgs[e].count), "unknown");
+        assert_string_equal(msgs[e].str(-1), "unknown");
+    }
+    /* texts that users see, spot-checked */
+    assert_string_equal(zwriter_status_str(ZWRITER_ERR_WRITE), "write_failed");
+    assert_string_equal(csvin_status_str(CSVIN_ERR_HEADER), "not a table of ours (header)");
+    assert_string_equal(starttls_mode_str(STARTTLS_MODE_STS), "sts");
+    assert_string_equal(https_fetch_status_str(HTTPS_FETCH_CERT_UNTRUSTED), "cert_untrusted");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_helper),
+        cmocka_unit_test(test_rows),
         cmocka_unit_test(test_every_enum_round_trips),
+        cmocka_unit_test(test_message_enums),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
