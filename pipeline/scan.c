@@ -1063,6 +1063,8 @@ static void free_all(struct scan *s)
         /* The base before the pool: an event a domain still holds is removed from the base
          * while the domain's memory exists. */
         if (e->base) event_base_free(e->base);
+        for (size_t j = 0; j < e->n_pool && e->pool; j++)
+            domain_slot_free(&e->pool[j]);
         free(e->pool);
         free(e->free_list);
     }

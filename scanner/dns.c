@@ -3,7 +3,9 @@
  * it wants watched; we keep one persistent event per socket.  Query timeouts are driven by a
  * periodic timer calling ares_process_fd(BAD, BAD) instead of re-arming a timer from
  * ares_timeout() after every packet: in 1.18 ares_timeout() walks every outstanding query, which
- * at tens of thousands in flight would cost more than the DNS work itself.
+ * at tens of thousands in flight would cost more than the DNS work itself.  The channel's sockets
+ * are scanner/udpbatch's (ares_set_socket_functions): the queries of one loop turn go out with
+ * one sendmmsg, answers come in with recvmmsg.
  *
  * --dns-rate is a token bucket in front of the wire, shared with the --dns-inflight FIFO: a query
  * goes out when it has an in-flight slot and a token.  It caps the channel's total, not each
@@ -26,6 +28,7 @@
 
 #include "lib/ratelimit.h"
 #include "scanner/dane.h"
+#include "scanner/udpbatch.h"
 
 #define DNS_TICK_USEC 50000 /* timeout granularity */
 /* --dns-inflight N caps the queries on the wire for a resolver answering within this time; a
@@ -44,6 +47,7 @@ struct dns_sock {
 struct dns {
     struct event_base *base;
     ares_channel channel;
+    struct udpbatch *ub;         /* the channel's sockets: sends and reads batched per loop turn */
     struct dns_sock **socks; /* each socket's slot is its own allocation: events point at it */
     size_t n_socks, cap_socks;
     struct event *tick;
@@ -108,19 +112,69 @@ socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, cha
     return sizeof(*a);
 }
 
-static void on_sock_event(evutil_socket_t fd, short what, void *arg)
-{
-    struct dns_sock *s = arg;
-    ares_process_fd(s->owner->channel, (what & EV_READ) ? (ares_socket_t)fd : ARES_SOCKET_BAD,
-                    (what & EV_WRITE) ? (ares_socket_t)fd : ARES_SOCKET_BAD);
-}
-
 static struct dns_sock *sock_find(struct dns *d, ares_socket_t fd)
 {
     for (size_t i = 0; i < d->n_socks; i++)
         if (d->socks[i]->fd == fd)
             return d->socks[i];
     return NULL;
+}
+
+static void on_sock_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct dns_sock *s = arg;
+    struct dns *d = s->owner;
+    ares_process_fd(d->channel, (what & EV_READ) ? (ares_socket_t)fd : ARES_SOCKET_BAD,
+                    (what & EV_WRITE) ? (ares_socket_t)fd : ARES_SOCKET_BAD);
+    /* c-ares stops reading before "would block" only when it drops a reply from a stranger;
+     * datagrams udpbatch has already read would then wait for the next one to arrive */
+    if ((what & EV_READ) && udpbatch_rx_pending(d->ub, (int)fd) && (s = sock_find(d, fd)) != NULL)
+        event_active(s->ev, EV_READ, 1);
+}
+
+/* c-ares 1.18's socket functions (ares_set_socket_functions), all through udpbatch. */
+static ares_socket_t ub_socket(int af, int type, int protocol, void *arg)
+{
+    struct dns *d = arg;
+    int fd = udpbatch_socket(d->ub, af, type, protocol);
+    return fd < 0 ? ARES_SOCKET_BAD : (ares_socket_t)fd;
+}
+
+static int ub_close(ares_socket_t fd, void *arg)
+{
+    struct dns *d = arg;
+    return udpbatch_close(d->ub, (int)fd);
+}
+
+static int ub_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *arg)
+{
+    struct dns *d = arg;
+    return udpbatch_connect(d->ub, (int)fd, sa, (socklen_t)len);
+}
+
+static ares_ssize_t ub_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+                                struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
+{
+    struct dns *d = arg;
+    return udpbatch_recvfrom(d->ub, (int)fd, buf, len, flags, from, (socklen_t *)fromlen);
+}
+
+static ares_ssize_t ub_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
+{
+    struct dns *d = arg;
+    return udpbatch_sendv(d->ub, (int)fd, iov, n);
+}
+
+/* c-ares keeps the pointer: the table lives as long as the program. */
+static const struct ares_socket_functions ub_funcs = {ub_socket, ub_close, ub_connect, ub_recvfrom,
+                                                      ub_sendv};
+
+/* A batched send failed (udpbatch keeps the error for the socket's next read): c-ares reads the
+ * socket now and, seeing the error, sends that server's queries again, as after a failed read. */
+static void on_send_error(int fd, void *arg)
+{
+    struct dns *d = arg;
+    ares_process_fd(d->channel, (ares_socket_t)fd, ARES_SOCKET_BAD);
 }
 
 static void sock_remove(struct dns *d, struct dns_sock *s)
@@ -216,9 +270,13 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     d->socks = calloc(d->cap_socks, sizeof(*d->socks));
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
     d->rate_ev = event_new(base, -1, 0, on_rate, d);
+    /* Thousands of answers can arrive between two turns of the loop: a small receive buffer
+     * drops them and turns a fast server into timeouts.  The kernel caps it at rmem_max.  (c-ares'
+     * ARES_OPT_SOCK_RCVBUF does not apply to sockets it does not create.) */
+    d->ub = udpbatch_new(base, 8 << 20, on_send_error, d);
     /* burst: 50 ms worth, so no one-second window sees much more than the rate */
     ratelimit_init(&d->rate, opts->rate, opts->rate / 20, now_mono());
-    if (!d->socks || !d->tick || !d->rate_ev) {
+    if (!d->socks || !d->tick || !d->rate_ev || !d->ub) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -240,16 +298,14 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     ao.flags = ARES_FLAG_EDNS | ARES_FLAG_NOCHECKRESP;
     ao.ednspsz = 1232;
     d->ednspsz = ao.ednspsz;
-    /* Thousands of answers can arrive between two turns of the loop: a small receive buffer
-     * drops them and turns a fast server into timeouts.  The kernel caps it at rmem_max. */
-    ao.socket_receive_buffer_size = 8 << 20;
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
-               ARES_OPT_EDNSPSZ | ARES_OPT_SOCK_RCVBUF;
+               ARES_OPT_EDNSPSZ;
     st = ares_init_options(&d->channel, &ao, mask);
     if (st != ARES_SUCCESS) {
         snprintf(err, errlen, "c-ares: %s", ares_strerror(st));
         goto fail;
     }
+    ares_set_socket_functions(d->channel, &ub_funcs, d);
     if (opts->servers && *opts->servers) {
         st = ares_set_servers_ports_csv(d->channel, opts->servers);
         if (st != ARES_SUCCESS) {
@@ -260,6 +316,7 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     }
     return d;
 fail:
+    udpbatch_free(d->ub);
     if (d->tick)
         event_free(d->tick);
     if (d->rate_ev)
@@ -704,6 +761,7 @@ void dns_free(struct dns *d)
     ares_destroy(d->channel); /* runs pending callbacks with ARES_EDESTRUCTION */
     while (d->n_socks)
         sock_remove(d, d->socks[0]);
+    udpbatch_free(d->ub);     /* after the channel: c-ares closes its sockets through it */
     event_free(d->tick);
     event_free(d->rate_ev);
     free(d->socks);

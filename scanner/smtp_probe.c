@@ -71,6 +71,8 @@ struct smtp_probe {
     struct timespec t_start, t_connected, t_tls_start;
     char ehlo_name[EHLO_NAME_MAX + 1];
     char mx_host[256];
+    const struct dane_tlsa_set *tlsa; /* borrowed (opts); NULL = no DANE */
+    SSL_CTX *dane_ctx;
     struct smtp_probe_result res;
 };
 
@@ -425,6 +427,8 @@ static void on_tls_event(struct bufferevent *bev, short what, void *arg)
     }
     p->res.tls_ms = ms_since(&p->t_tls_start);
     tlscheck_inspect(p->ssl, &p->res.tls);
+    if (p->tlsa) /* the chain of this connection: RFC 7672 with no second connection */
+        dane_check(p->dane_ctx, p->mx_host, SSL_get_peer_cert_chain(p->ssl), p->tlsa, &p->res.dane);
     if (p->res.tls.flags)
         set_error(p, "certificate: %s", p->res.tls.error);
     quit(p, p->res.tls.flags ? SMTP_PROBE_CERT_INVALID : SMTP_PROBE_OK);
@@ -494,6 +498,14 @@ struct smtp_probe *smtp_probe_start(struct event_base *base, SSL_CTX *ctx,
     p->res.status = SMTP_PROBE_PROTOCOL;
     p->res.starttls_offered = -1;
     p->res.connect_ms = p->res.greeting_ms = p->res.tls_ms = p->res.total_ms = -1;
+    p->res.dane.matched = p->res.dane.depth = -1;
+    if (opts && opts->tlsa && opts->dane_ctx) {
+        p->tlsa = opts->tlsa;
+        p->dane_ctx = opts->dane_ctx;
+        p->res.dane.match = DANE_MATCH_NO_CHAIN; /* until a handshake gives one */
+    } else if (opts && opts->tlsa) {
+        p->res.dane.match = DANE_MATCH_ERROR; /* no DANE context (out of memory): not judged */
+    }
     clock_gettime(CLOCK_MONOTONIC, &p->t_start);
 
     p->timer = evtimer_new(base, on_timer, p);
