@@ -100,19 +100,20 @@ struct saved_row {
     long first_error;
     time_t not_after;
     double ms[4];
+    signed char dane_match, dane_matched, dane_depth; /* struct dane_result's numbers */
     char text[];
 };
 
-#define N_TEXT 7
+#define N_TEXT 8
 
 /* The text fields of a result, in the one order rows are packed and unpacked in. */
 static void text_fields(struct smtp_probe_result *r, char *f[N_TEXT], size_t sz[N_TEXT])
 {
     char *const p[N_TEXT] = {r->error, r->tls.error, r->tls.version, r->tls.cipher,
-                             r->tls.subject, r->tls.issuer, r->tls.sans};
+                             r->tls.subject, r->tls.issuer, r->tls.sans, r->dane.error};
     const size_t n[N_TEXT] = {sizeof(r->error), sizeof(r->tls.error), sizeof(r->tls.version),
                               sizeof(r->tls.cipher), sizeof(r->tls.subject), sizeof(r->tls.issuer),
-                              sizeof(r->tls.sans)};
+                              sizeof(r->tls.sans), sizeof(r->dane.error)};
     memcpy(f, p, sizeof(p));
     memcpy(sz, n, sizeof(n));
 }
@@ -142,6 +143,9 @@ static struct saved_row *row_save(const struct smtp_probe_result *res, const cha
     r->ms[1] = res->greeting_ms;
     r->ms[2] = res->tls_ms;
     r->ms[3] = res->total_ms;
+    r->dane_match = (signed char)res->dane.match;
+    r->dane_matched = (signed char)res->dane.matched; /* < DANE_TLSA_MAX, or -1 */
+    r->dane_depth = (signed char)(res->dane.depth > 100 ? 100 : res->dane.depth);
     char *p = r->text;
     for (int i = 0; i < N_TEXT; i++) {
         size_t n = strnlen(f[i], sz[i]);
@@ -167,6 +171,9 @@ static void row_load(const struct saved_row *r, struct smtp_probe_result *res)
     res->greeting_ms = r->ms[1];
     res->tls_ms = r->ms[2];
     res->total_ms = r->ms[3];
+    res->dane.match = (enum dane_match)r->dane_match;
+    res->dane.matched = r->dane_matched;
+    res->dane.depth = r->dane_depth;
     text_fields(res, f, sz);
     const char *p = r->text;
     for (int i = 0; i < N_TEXT; i++) {
@@ -369,6 +376,9 @@ static void probe_go(struct addrlimit_ticket *t)
     struct mxcache *c = r->job->c;
     c->counters.probes_started++;
     struct smtp_probe_opts po = {.timeout_sec = c->cfg->timeout_sec, .ehlo_name = c->cfg->ehlo_name};
+    /* DANE in the same connection, for records a DNSSEC-validating sender would trust */
+    if (r->job->tlsa && r->job->out.probes.tlsa_sec == DNS_SEC_SECURE)
+        po.tlsa = r->job->tlsa;
     r->probe = tlsworker_probe(c->tls, (struct sockaddr *)&r->addr, r->addrlen, r->job->host, &po,
                                on_probe_done, r);
     if (!r->probe)

@@ -31,7 +31,8 @@ struct tlsworker_job {
     char host[256];
     char path[256];
     struct https_fetch_opts fopts;   /* user_agent borrowed from the configuration */
-    struct smtp_probe_opts popts;    /* ehlo_name likewise */
+    struct smtp_probe_opts popts;    /* ehlo_name likewise; tlsa points at the copy below */
+    struct dane_tlsa_set *tlsa;      /* the host's TLSA records, copied: NULL = no DANE */
     https_fetch_cb fcb;
     smtp_probe_cb pcb;
     void *arg;
@@ -65,6 +66,7 @@ struct thread_ctx {
 struct tlsworker {
     struct event_base *base;
     SSL_CTX *ctx;
+    SSL_CTX *dane_ctx;               /* dane_ctx_new: shared by every probe's dane_check */
     int n;
     int next_rr;
     struct thread_ctx *threads;
@@ -128,6 +130,7 @@ static struct tlsworker_job *jobq_take(struct jobq *q)
 
 static void job_free(struct tlsworker_job *j)
 {
+    free(j->tlsa);
     free(j->fres.body);
     free(j);
 }
@@ -331,12 +334,19 @@ struct tlsworker *tlsworker_new(struct event_base *base, SSL_CTX *ctx, int n_thr
     }
     w->base = base;
     w->ctx = ctx;
+    w->dane_ctx = dane_ctx_new();
+    if (!w->dane_ctx) {
+        snprintf(err, errlen, "out of memory (DANE context)");
+        free(w);
+        return NULL;
+    }
     if (n_threads <= 0)
         return w;
     w->threads = calloc((size_t)n_threads, sizeof(*w->threads));
     if (!w->threads || jobq_init(&w->outbox) < 0) {
         snprintf(err, errlen, "TLS workers: %s", strerror(errno));
         free(w->threads);
+        SSL_CTX_free(w->dane_ctx);
         free(w);
         return NULL;
     }
@@ -375,6 +385,7 @@ void tlsworker_free(struct tlsworker *w)
         jobq_destroy(&w->outbox);
     }
     free(w->threads);
+    SSL_CTX_free(w->dane_ctx); /* after the threads: their probes' dane_check used it */
     free(w);
 }
 
@@ -436,6 +447,17 @@ struct tlsworker_job *tlsworker_probe(struct tlsworker *w, const struct sockaddr
     if (!j)
         return NULL;
     j->popts = *opts;
+    j->popts.tlsa = NULL;
+    j->popts.dane_ctx = w->dane_ctx;
+    if (opts->tlsa) { /* the job crosses threads: it carries its own copy */
+        j->tlsa = malloc(sizeof(*j->tlsa));
+        if (!j->tlsa) {
+            job_free(j);
+            return NULL;
+        }
+        *j->tlsa = *opts->tlsa;
+        j->popts.tlsa = j->tlsa;
+    }
     j->pcb = cb;
     return submit(w, j);
 }

@@ -88,6 +88,7 @@ void classify_probes_add(struct classify_probes *p, const char *addr,
     int i = p->n_addr++;
     p->addr[i].status = (unsigned char)r->status;
     p->addr[i].tls_flags = (unsigned char)r->tls.flags;
+    p->addr[i].dane = (unsigned char)r->dane.match;
     time_t t = r->tls.not_after;
     if (t != 0 && (p->cert_not_after == 0 || t < p->cert_not_after))
         p->cert_not_after = t;

@@ -110,6 +110,7 @@ const char *dane_tlsa_text(const struct dane_tlsa *t, char *buf, size_t len)
 const char *dane_match_str(enum dane_match m)
 {
     switch (m) {
+    case DANE_MATCH_NONE: return "";
     case DANE_MATCH_OK: return "ok";
     case DANE_MATCH_FAILED: return "failed";
     case DANE_MATCH_UNUSABLE: return "unusable";
@@ -199,6 +200,14 @@ void dane_check(SSL_CTX *ctx, const char *host, STACK_OF(X509) *chain,
 done:
     X509_STORE_CTX_free(xs);
     SSL_free(ssl);
+}
+
+int dane_match_parse(const char *s)
+{
+    for (int m = 0; m < DANE_MATCH__COUNT; m++)
+        if (s && strcmp(s, dane_match_str((enum dane_match)m)) == 0)
+            return m;
+    return -1;
 }
 
 static const struct enum_name dane_status_names[] = {

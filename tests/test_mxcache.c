@@ -370,11 +370,15 @@ static void test_tlsa_only_for_secure_hosts(void **state)
     assert_true(seen[0].had_set);
     assert_int_equal(seen[0].n_rec, 2);
     assert_int_equal(seen[0].probes.n_addr, 1); /* probed after the TLSA answer */
+    /* the records reached the probe (through the TLS worker): the port refuses, so no chain */
+    assert_int_equal(seen[0].probes.addr[0].dane, DANE_MATCH_NO_CHAIN);
+    assert_int_equal(seen[3].probes.addr[0].dane, DANE_MATCH_NONE); /* unsigned: not judged */
 
     assert_int_equal(seen[1].probes.tlsa_queried, 1);
     assert_int_equal(seen[1].probes.tlsa_sec, DNS_SEC_SECURE);
     assert_int_equal(seen[1].probes.tlsa_dns, DNS_NXDOMAIN);
     assert_int_equal(seen[1].probes.n_tlsa, 0);
+    assert_int_equal(seen[1].probes.addr[0].dane, DANE_MATCH_NONE); /* no records: not judged */
     assert_false(seen[1].had_set);
 
     assert_int_equal(seen[2].probes.tlsa_queried, 1);
