@@ -17,6 +17,7 @@
 #include "scanner/classify.h"
 #include "scanner/dns.h"
 #include "commands/report.h"
+#include "lib/growbuf.h"
 
 /* One domain's results, in argument order. */
 struct check_item {
@@ -59,15 +60,9 @@ static void on_probe(const char *host, const char *addr, const struct smtp_probe
                      void *arg)
 {
     struct check *c = arg;
-    if (c->n_probes == c->cap_probes) {
-        size_t cap = c->cap_probes ? 2 * c->cap_probes : 16;
-        struct check_probe *p = realloc(c->probes, cap * sizeof(*p));
-        if (!p) {
-            c->oom = 1;
-            return;
-        }
-        c->probes = p;
-        c->cap_probes = cap;
+    if (growbuf_reserve(&c->probes, &c->cap_probes, c->n_probes + 1, sizeof(*c->probes), 16) != 0) {
+        c->oom = 1;
+        return;
     }
     struct check_probe *p = &c->probes[c->n_probes++];
     snprintf(p->host, sizeof(p->host), "%s", host);

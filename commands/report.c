@@ -6,8 +6,6 @@
  */
 #include "commands/report.h"
 
-#include "lib/utf8text.h"
-
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,36 +128,9 @@ static void hosts_of(enum issue_code c, const struct report_view *v, const char 
 
 void report_fix(enum issue_code c, const struct report_view *v, char *buf, size_t size)
 {
-    const char *d = v->row->domain;
     char hosts[RESULT_LIST_MAX];
     hosts_of(c, v, c == ISSUE_MX_NOT_COVERED ? "` and `mx: " : ", ", hosts, sizeof(hosts));
-    size_t len = 0;
-    buf[0] = '\0';
-    for (const char *t = issue_fix(c); *t && len + 1 < size;) {
-        char val[RESULT_LIST_MAX + 64];
-        const char *end = *t == '{' ? strchr(t, '}') : NULL;
-        val[0] = '\0';
-        if (end) {
-            size_t n = (size_t)(end - t - 1);
-            if (n == 6 && strncmp(t + 1, "domain", n) == 0) snprintf(val, sizeof(val), "%s", d);
-            else if (n == 8 && strncmp(t + 1, "sts_name", n) == 0) snprintf(val, sizeof(val), "_mta-sts.%s", d);
-            else if (n == 11 && strncmp(t + 1, "tlsrpt_name", n) == 0) snprintf(val, sizeof(val), "_smtp._tls.%s", d);
-            else if (n == 11 && strncmp(t + 1, "policy_host", n) == 0) snprintf(val, sizeof(val), "mta-sts.%s", d);
-            else if (n == 10 && strncmp(t + 1, "policy_url", n) == 0)
-                snprintf(val, sizeof(val), "https://mta-sts.%s/.well-known/mta-sts.txt", d);
-            else if (n == 5 && strncmp(t + 1, "hosts", n) == 0) snprintf(val, sizeof(val), "%s", hosts);
-            else end = NULL; /* not a placeholder: copied as is */
-        }
-        if (end) {
-            len += (size_t)snprintf(buf + len, size - len, "%s", val);
-            t = end + 1;
-        } else {
-            buf[len++] = *t++;
-            buf[len] = '\0';
-        }
-        if (len >= size)
-            len = size - 1;
-    }
+    issue_fix_fill(c, v->row->domain, hosts, buf, size);
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
@@ -485,11 +456,6 @@ void report_text(FILE *out, const struct report_view *v, int colour)
 }
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
-
-void report_json_string(FILE *out, const char *s)
-{
-    utf8text_json_string(out, s ? s : "", s ? strlen(s) : 0);
-}
 
 /* A string member; a NULL string is written as "" (the report's strings are never absent). */
 static void jstr(struct jsonw *w, const char *key, const char *val)

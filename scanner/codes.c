@@ -215,6 +215,47 @@ const char *issue_fix(enum issue_code c)
     return d ? d->fix : "";
 }
 
+/* The placeholders of the fix templates: each is the domain (the hosts for {hosts}) between a
+ * prefix and a suffix. */
+static const struct {
+    const char *name;
+    const char *prefix, *suffix;
+} fix_placeholders[] = {
+    {"domain", "", ""},
+    {"sts_name", "_mta-sts.", ""},
+    {"tlsrpt_name", "_smtp._tls.", ""},
+    {"policy_host", "mta-sts.", ""},
+    {"policy_url", "https://mta-sts.", "/.well-known/mta-sts.txt"},
+    {"hosts", "", ""},
+};
+
+void issue_fix_fill(enum issue_code c, const char *domain, const char *hosts, char *buf, size_t size)
+{
+    size_t len = 0;
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    for (const char *t = issue_fix(c); *t && len + 1 < size;) {
+        const char *end = *t == '{' ? strchr(t, '}') : NULL;
+        size_t p = 0, n_p = sizeof(fix_placeholders) / sizeof(fix_placeholders[0]);
+        for (; end && p < n_p; p++)
+            if (strlen(fix_placeholders[p].name) == (size_t)(end - t - 1) &&
+                strncmp(t + 1, fix_placeholders[p].name, (size_t)(end - t - 1)) == 0)
+                break;
+        if (end && p < n_p) {
+            const char *arg = strcmp(fix_placeholders[p].name, "hosts") == 0 ? hosts : domain;
+            len += (size_t)snprintf(buf + len, size - len, "%s%s%s", fix_placeholders[p].prefix, arg,
+                                    fix_placeholders[p].suffix);
+            t = end + 1;
+        } else { /* not a placeholder: copied as is */
+            buf[len++] = *t++;
+            buf[len] = '\0';
+        }
+        if (len >= size)
+            len = size - 1;
+    }
+}
+
 int verdict_from_str(const char *s)
 {
     return enum_name_parse(verdict_names, ENUM_NAMES_N(verdict_names), s);

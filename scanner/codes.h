@@ -113,8 +113,13 @@ const char *issue_rule(enum issue_code c);
 
 /* The fix, in general terms, as a template: {domain}, {sts_name} (_mta-sts.<d>), {tlsrpt_name}
  * (_smtp._tls.<d>), {policy_host} (mta-sts.<d>), {policy_url}, {hosts} (the hosts concerned) are
- * filled in by the report (commands/report.c); docs/codes.md shows the same text. */
+ * filled in by issue_fix_fill; docs/codes.md shows the template. */
 const char *issue_fix(enum issue_code c);
+
+/* Writes the fix of code c for domain into buf (size bytes, always NUL-terminated when size > 0):
+ * issue_fix's template with its placeholders filled in, {hosts} with hosts (borrowed; the report
+ * says which hosts a finding concerns).  A '{' that starts no placeholder is copied as it is. */
+void issue_fix_fill(enum issue_code c, const char *domain, const char *hosts, char *buf, size_t size);
 
 /* A set of issue codes, in code order when printed. */
 struct issue_set {

@@ -58,6 +58,8 @@ struct dns {
     double ceiling;              /* in-flight cap learnt from retries (0: not learnt yet) */
     double last_cut;             /* now_mono() of the last lowering of the ceiling */
     struct query *wait_head, *wait_tail; /* over the cap: sent as answers free slots */
+    struct query *spare;         /* ended queries kept for reuse (query_release) */
+    unsigned long n_spare;
     unsigned long n_waiting;
     struct ratelimit rate;       /* --dns-rate */
     struct event *rate_ev;       /* wakes the FIFO when the next token is due */
@@ -348,9 +350,8 @@ struct addr_job {
 
 struct query {
     struct dns *d;
-    struct query *next;     /* wait queue */
+    struct query *next;     /* wait queue; the list of spare queries */
     int type;
-    char name[256];
     enum query_kind kind;
     union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; dns_probe_cb probe; dns_tlsa_cb tlsa; } u;
     void *arg;
@@ -358,7 +359,23 @@ struct query {
     int dnssec;             /* built here with the AD bit (ares_send), not by ares_query */
     int cd;                 /* the retry of a SERVFAIL with checking disabled */
     int uncounted;          /* the DNSSEC probe: not one of the scan's lookups */
+    char name[256];         /* last: query_new clears only what comes before it */
 };
+
+/* Ended queries are kept for the next ones (a scan makes millions, a few thousand at a time):
+ * no allocator round trip per query, and the memory reused is the most recently touched. */
+#define DNS_SPARE_MAX 4096
+
+static void query_release(struct dns *d, struct query *q)
+{
+    if (d->n_spare >= DNS_SPARE_MAX) {
+        free(q);
+        return;
+    }
+    q->next = d->spare;
+    d->spare = q;
+    d->n_spare++;
+}
 
 static void count_answer(struct dns *d, const struct query *q, int status,
                          const unsigned char *abuf, int alen)
@@ -381,9 +398,10 @@ static void count_answer(struct dns *d, const struct query *q, int status,
 
 static void deliver_mx(struct query *q, int status, unsigned char *abuf, int alen, enum dns_sec sec)
 {
-    struct dns_mx_answer a;
-    memset(&a, 0, sizeof(a));
+    struct dns_mx_answer a; /* 4 KB of host names: only what n says is written, and read */
     a.status = dns_status_from_ares(status);
+    a.n = 0;
+    a.null_mx = 0;
     if (status == ARES_SUCCESS)
         dns_parse_mx(abuf, alen, &a);
     a.sec = sec;
@@ -392,10 +410,10 @@ static void deliver_mx(struct query *q, int status, unsigned char *abuf, int ale
 
 static void deliver_txt(struct query *q, int status, unsigned char *abuf, int alen)
 {
-    struct dns_txt_answer a;
-    memset(&a, 0, sizeof(a));
+    struct dns_txt_answer a; /* 1.4 KB of records: only what n says is written, and read */
     a.status = dns_status_from_ares(status);
     a.ttl = -1;
+    a.n = 0;
     /* one buffer large enough for every record concatenated: never more than the answer */
     unsigned char *buf = status == ARES_SUCCESS ? malloc((size_t)alen + 1) : NULL;
     if (status == ARES_SUCCESS && !buf)
@@ -511,7 +529,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
         q->u.probe(d->validation, dns_status_from_ares(status), q->arg);
         break;
     }
-    free(q);
+    query_release(d, q);
     if (status == ARES_EDESTRUCTION)
         return;
     drain(d); /* a slot is free: the oldest waiting query may go out */
@@ -567,7 +585,7 @@ static int may_send(struct dns *d)
 {
     if (d->max_inflight > 0 && (long)d->outstanding >= inflight_cap(d))
         return 0;
-    return ratelimit_take(&d->rate, now_mono());
+    return d->rate.rate <= 0 || ratelimit_take(&d->rate, now_mono()); /* no clock read unlimited */
 }
 
 /* Sends waiting queries in order while slots and tokens allow; when only the rate holds them
@@ -621,14 +639,15 @@ static void wire_send(struct dns *d, struct query *q)
  * queries overflows the server's socket buffer, and every dropped one costs a full timeout. */
 static void send_query(struct dns *d, const char *name, int type, struct query *q)
 {
-    if (strlen(name) > 253) {
+    size_t len = strlen(name);
+    if (len > 253) {
         /* e.g. _mta-sts. + a 250-byte domain: no such name can exist (RFC 1035 §2.3.4), which
          * is an answer, not a lookup failure */
         d->outstanding++;
         on_answer(q, ARES_ENOTFOUND, 0, NULL, 0);
         return;
     }
-    snprintf(q->name, sizeof(q->name), "%s", name);
+    memcpy(q->name, name, len + 1);
     q->type = type;
     if (d->wait_head || !may_send(d)) { /* behind others, or no slot or token yet */
         q->next = NULL;
@@ -647,12 +666,17 @@ static void send_query(struct dns *d, const char *name, int type, struct query *
 
 static struct query *query_new(struct dns *d, enum query_kind kind, void *arg)
 {
-    struct query *q = calloc(1, sizeof(*q));
+    struct query *q = d->spare;
     if (q) {
-        q->d = d;
-        q->kind = kind;
-        q->arg = arg;
+        d->spare = q->next;
+        d->n_spare--;
+        memset(q, 0, offsetof(struct query, name));
+    } else if (!(q = calloc(1, sizeof(*q)))) {
+        return NULL;
     }
+    q->d = d;
+    q->kind = kind;
+    q->arg = arg;
     return q;
 }
 
@@ -762,6 +786,11 @@ void dns_free(struct dns *d)
     while (d->n_socks)
         sock_remove(d, d->socks[0]);
     udpbatch_free(d->ub);     /* after the channel: c-ares closes its sockets through it */
+    while (d->spare) {
+        struct query *q = d->spare;
+        d->spare = q->next;
+        free(q);
+    }
     event_free(d->tick);
     event_free(d->rate_ev);
     free(d->socks);

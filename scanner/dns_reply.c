@@ -170,7 +170,7 @@ void dns_parse_txt(const unsigned char *abuf, int alen, unsigned char *buf,
                    struct dns_txt_answer *out)
 {
     struct ares_txt_ext *txt = NULL;
-    memset(out, 0, sizeof(*out));
+    out->n = 0; /* each record is set up as it is added: rec[] past n is left as it was */
     out->ttl = dns_parse_txt_ttl(abuf, alen);
     int st = ares_parse_txt_reply_ext(abuf, alen, &txt);
     out->status = dns_status_from_ares(st);

@@ -263,26 +263,32 @@ static void start_tls(struct smtp_probe *p)
     bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 }
 
+/* 1 when reply r has code want; else records "<what> <code> <first line>", quits with status and
+ * returns 0. */
+static int reply_is(struct smtp_probe *p, const struct smtp_reply *r, int want, const char *what,
+                    enum smtp_probe_status status)
+{
+    if (r->code == want)
+        return 1;
+    set_error(p, "%s %d %s", what, r->code, r->first_line);
+    quit(p, status);
+    return 0;
+}
+
 static void on_greeting(struct smtp_probe *p, const struct smtp_reply *r)
 {
     p->res.greeting_code = r->code;
     p->res.greeting_ms = ms_since(&p->t_connected);
-    if (r->code != 220) {
-        set_error(p, "greeting %d %s", r->code, r->first_line);
-        quit(p, SMTP_PROBE_PROTOCOL);
+    if (!reply_is(p, r, 220, "greeting", SMTP_PROBE_PROTOCOL))
         return;
-    }
     send_line(p, "EHLO", p->ehlo_name);
     enter_step(p, STEP_EHLO);
 }
 
 static void on_ehlo(struct smtp_probe *p, const struct smtp_reply *r)
 {
-    if (r->code != 250) {
-        set_error(p, "EHLO answered %d %s", r->code, r->first_line);
-        quit(p, SMTP_PROBE_PROTOCOL);
+    if (!reply_is(p, r, 250, "EHLO answered", SMTP_PROBE_PROTOCOL))
         return;
-    }
     p->res.starttls_offered = r->starttls ? 1 : 0;
     if (!r->starttls) {
         set_error(p, "STARTTLS not offered in EHLO reply");
@@ -295,12 +301,8 @@ static void on_ehlo(struct smtp_probe *p, const struct smtp_reply *r)
 
 static void on_starttls(struct smtp_probe *p, const struct smtp_reply *r)
 {
-    if (r->code != 220) {
-        set_error(p, "STARTTLS answered %d %s", r->code, r->first_line);
-        quit(p, SMTP_PROBE_STARTTLS_MISSING);
-        return;
-    }
-    start_tls(p);
+    if (reply_is(p, r, 220, "STARTTLS answered", SMTP_PROBE_STARTTLS_MISSING))
+        start_tls(p);
 }
 
 /* Parses one reply from the plain input and moves the probe on.  Returns 1 when a reply was

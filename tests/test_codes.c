@@ -115,6 +115,33 @@ static void test_severity_rule_fix(void **state)
     assert_int_equal(issue_severity_parse("fatal"), -1);
 }
 
+/* The fix templates' placeholders are filled in from the domain and the hosts; the result is cut
+ * to the buffer and always terminated. */
+static void test_fix_fill(void **state)
+{
+    (void)state;
+    char fix[512];
+    issue_fix_fill(ISSUE_POLICY_HTTP_REDIRECT, "example.org", "", fix, sizeof(fix));
+    assert_string_equal(fix, "serve https://mta-sts.example.org/.well-known/mta-sts.txt directly with "
+                             "status 200 instead of redirecting");
+    issue_fix_fill(ISSUE_MX_NOT_COVERED, "example.org", "mx2.example.org", fix, sizeof(fix));
+    assert_string_equal(fix, "add `mx: mx2.example.org` to https://mta-sts.example.org/.well-known/"
+                             "mta-sts.txt, then publish a new id in _mta-sts.example.org TXT");
+    issue_fix_fill(ISSUE_TLSRPT_MULTIPLE, "example.org", "", fix, sizeof(fix));
+    assert_string_equal(fix, "keep one v=TLSRPTv1 record at _smtp._tls.example.org TXT and delete the others");
+    issue_fix_fill(ISSUE_POLICY_CERT_EXPIRED, "example.org", "", fix, sizeof(fix));
+    assert_string_equal(fix, "renew the certificate of mta-sts.example.org and install it on the web server");
+    issue_fix_fill(ISSUE_MX_NOT_COVERED, "example.org", "mx2.example.org", fix, 12);
+    assert_string_equal(fix, "add `mx: mx");
+    fix[0] = 'x';
+    issue_fix_fill(ISSUE_MX_NOT_COVERED, "example.org", "h", fix, 0); /* no room: untouched */
+    assert_int_equal(fix[0], 'x');
+    for (int c = 0; c < ISSUE__COUNT; c++) { /* every placeholder of every template is known */
+        issue_fix_fill((enum issue_code)c, "example.org", "h", fix, sizeof(fix));
+        assert_null(strchr(fix, '{'));
+    }
+}
+
 /* docs/codes.md has, for every code, the row "| `code` | severity | rule | fix |" with the texts
  * of scanner/codes.c (the report fills the fix in per domain). */
 static void test_docs_have_every_fix(void **state)
@@ -339,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_result_add_detail),
         cmocka_unit_test(test_severity_rule_fix),
         cmocka_unit_test(test_docs_have_every_fix),
+        cmocka_unit_test(test_fix_fill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

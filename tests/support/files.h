@@ -8,7 +8,8 @@
  *   - files_make_node / files_is_node: a device (or FIFO) in that directory, and whether it still
  *     is one;
  *   - files_unzstd: every zstd frame of a buffer decompressed, strictly (corrupt input or input
- *     that ends inside a frame gives NULL, so a test can also assert that a cut is detected).
+ *     that ends inside a frame gives NULL, so a test can also assert that a cut is detected);
+ *   - files_zstd_frames: data compressed as several zstd frames, cut where the test says.
  * Buffers returned here are the caller's to free and carry one spare NUL byte after the data, so
  * text can be compared as a C string.
  */
@@ -146,6 +147,25 @@ FILES_FN void *files_unzstd(const void *src, size_t len, size_t *outlen)
     out[n] = '\0';
     *outlen = n;
     return out;
+}
+
+/* Compresses data[0..len) as ncuts + 1 zstd frames, the k-th ending at cuts[k] (ascending offsets;
+ * the last frame ends at len).  Returns the frames (*zlen bytes; caller frees). */
+FILES_FN char *files_zstd_frames(const char *data, size_t len, const size_t *cuts, size_t ncuts,
+                                 size_t *zlen)
+{
+    size_t cap = ZSTD_compressBound(len) + 64 * (ncuts + 1), off = 0, from = 0;
+    char *z = malloc(cap);
+    assert_non_null(z);
+    for (size_t i = 0; i <= ncuts; i++) {
+        size_t to = i < ncuts ? cuts[i] : len;
+        size_t r = ZSTD_compress(z + off, cap - off, data + from, to - from, 3);
+        assert_false(ZSTD_isError(r));
+        off += r;
+        from = to;
+    }
+    *zlen = off;
+    return z;
 }
 
 #endif
