@@ -68,6 +68,9 @@ struct result_mx {
     int failed;                  /* 1 when an address's probe did not end ok */
     enum smtp_probe_status fail_status; /* of the first such address, when failed */
     struct issue_set issues;     /* mx_* codes of this host (empty = a sender would deliver) */
+    unsigned char dane_match;    /* enum dane_match of the host's addresses: the worst one */
+    unsigned char tlsa_queried;  /* 1: its TLSA records were looked up (then tlsa_dnssec) */
+    unsigned char tlsa_dnssec;   /* enum dns_sec of that lookup */
 };
 
 
