@@ -148,10 +148,7 @@ static void test_domain_header_exact(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "header.csv");
     write_domains(path, NULL, 0);
-    size_t len;
-    char *text = files_slurp(path, &len);
-    assert_string_equal(text, DOMAIN_HEADER);
-    free(text);
+    files_expect_text(path, DOMAIN_HEADER);
 }
 
 static void test_mx_header_exact(void **state)
@@ -163,10 +160,7 @@ static void test_mx_header_exact(void **state)
     struct csvout *c = csvout_open(path, SCHEMA_MX, &err);
     assert_non_null(c);
     assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
-    size_t len;
-    char *text = files_slurp(path, &len);
-    assert_string_equal(text, MX_HEADER);
-    free(text);
+    files_expect_text(path, MX_HEADER);
 }
 
 static void test_schema_drives_docs(void **state)

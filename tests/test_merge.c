@@ -35,10 +35,7 @@ static char *put(const char *name, const char *text)
     static int next;
     char *p = paths[next++ % 16];
     files_tmp_path(p, 128, name);
-    FILE *f = fopen(p, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-    fclose(f);
+    files_write_text(p, text);
     return p;
 }
 

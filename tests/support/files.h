@@ -5,6 +5,9 @@
  *     removed with everything in it by the group teardown files_remove_dir;
  *   - files_tmp_path: a path inside that directory;
  *   - files_slurp: a whole file read back (it must exist: a missing file fails the test);
+ *     files_expect_text: the file holds exactly this text;
+ *   - files_write / files_write_text: a file (re)written with the bytes or text given (a failed
+ *     write fails the test);
  *   - files_make_node / files_is_node: a device (or FIFO) in that directory, and whether it still
  *     is one;
  *   - files_unzstd: every zstd frame of a buffer decompressed, strictly (corrupt input or input
@@ -22,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -116,6 +120,31 @@ FILES_FN int files_is_node(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode));
+}
+
+/* Fails the test unless the file at path holds exactly text. */
+FILES_FN void files_expect_text(const char *path, const char *text)
+{
+    size_t len;
+    char *got = files_slurp(path, &len);
+    assert_string_equal(got, text);
+    assert_int_equal(len, strlen(text));
+    free(got);
+}
+
+/* Writes data[0..len) to path (created or truncated); any failure fails the test. */
+FILES_FN void files_write(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* files_write of the NUL-terminated text. */
+FILES_FN void files_write_text(const char *path, const char *text)
+{
+    files_write(path, text, strlen(text));
 }
 
 /* Streams every frame of src through ZSTD_decompressStream.  Returns the decompressed bytes
