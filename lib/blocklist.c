@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "lib/enumname.h"
+#include "lib/growbuf.h"
 #include "lib/strhash.h"
 
 /* A prefix as held: the entry's bytes without its 256-byte text (a million prefixes stay ~40 MB). */
@@ -237,16 +238,8 @@ static size_t arena_add(struct blocklist *bl, const char *text)
     size_t n = strlen(text) + 1;
     if (bl->arena_len + n >= UINT32_MAX)
         return SIZE_MAX;
-    if (bl->arena_cap - bl->arena_len < n) {
-        size_t cap = bl->arena_cap ? bl->arena_cap : 4096;
-        while (cap - bl->arena_len < n)
-            cap *= 2;
-        char *a = realloc(bl->arena, cap);
-        if (!a)
-            return SIZE_MAX;
-        bl->arena = a;
-        bl->arena_cap = cap;
-    }
+    if (growbuf_reserve(&bl->arena, &bl->arena_cap, bl->arena_len + n, 1, 4096) != 0)
+        return SIZE_MAX;
     size_t off = bl->arena_len;
     memcpy(bl->arena + off, text, n);
     bl->arena_len += n;
@@ -341,14 +334,8 @@ static enum blocklist_status add_prefix(struct blocklist *bl, const struct block
     size_t i = prefix_slot(bl->prefixes, bl->pslots, bl->cap_pslots, h, (int)e->kind, e->prefix, e->addr);
     if (bl->pslots[i].ref)
         return BLOCKLIST_OK;
-    if (bl->n_prefixes == bl->cap_prefixes) {
-        size_t cap = bl->cap_prefixes ? bl->cap_prefixes * 2 : 16;
-        struct prefix *p = realloc(bl->prefixes, cap * sizeof(*p));
-        if (!p)
-            return BLOCKLIST_NO_MEMORY;
-        bl->prefixes = p;
-        bl->cap_prefixes = cap;
-    }
+    if (growbuf_reserve(&bl->prefixes, &bl->cap_prefixes, bl->n_prefixes + 1, sizeof(*bl->prefixes), 16) != 0)
+        return BLOCKLIST_NO_MEMORY;
     size_t off = arena_add(bl, e->text);
     if (off == SIZE_MAX)
         return BLOCKLIST_NO_MEMORY;

@@ -19,6 +19,7 @@
 #include <zstd.h>
 
 #include "lib/enumname.h"
+#include "lib/growbuf.h"
 #include "output/cell.h"
 
 #define RAW_CHUNK 65536
@@ -121,14 +122,8 @@ static int is_space(unsigned char c)
 
 static int header_field(struct csvin *in, const char *s, size_t len)
 {
-    if (in->nheader == in->map_cap) {
-        size_t cap = in->map_cap ? 2 * in->map_cap : 32;
-        long *m = realloc(in->map, cap * sizeof(*m));
-        if (m == NULL)
-            return -1;
-        in->map = m;
-        in->map_cap = cap;
-    }
+    if (growbuf_reserve(&in->map, &in->map_cap, in->nheader + 1, sizeof(*in->map), 32) != 0)
+        return -1;
     char name[64];
     long idx = -1;
     if (len < sizeof(name) && memchr(s, '\0', len) == NULL) {

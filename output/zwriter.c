@@ -18,6 +18,7 @@
 #include <zstd.h>
 
 #include "lib/enumname.h"
+#include "lib/growbuf.h"
 
 #define PLAIN_PUBLISH_AT (64 * 1024)      /* plain: staged bytes that trigger a write(2) */
 #define FRAME_INPUT_MAX (4 * 1024 * 1024) /* zstd: input bytes after which a frame is ended early */
@@ -158,17 +159,7 @@ static enum zwriter_status publish(struct zwriter *w)
 /* Makes room for at least need more staged bytes. */
 static int reserve(struct zwriter *w, size_t need)
 {
-    if (w->cap - w->len >= need)
-        return 0;
-    size_t cap = w->cap ? w->cap : PLAIN_PUBLISH_AT;
-    while (cap - w->len < need)
-        cap *= 2;
-    char *b = realloc(w->buf, cap);
-    if (b == NULL)
-        return -1;
-    w->buf = b;
-    w->cap = cap;
-    return 0;
+    return growbuf_reserve(&w->buf, &w->cap, w->len + need, 1, PLAIN_PUBLISH_AT);
 }
 
 /* Feeds len bytes to the compressor in the given mode, appending what it produces to the frame

@@ -329,7 +329,6 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
                       void *arg)
 {
     struct scan *s = arg;
-    (void)o;
     if (s->abandoning)
         return;
     pthread_mutex_lock(&s->out_lock);
@@ -339,9 +338,14 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
      * finished: the certificate rules wait for finish_monitoring) */
     if (s->monitor && monitor_mx_cert(s->monitor, host, res->tls.not_after) != 0)
         fatal(s, "comparing with --previous", "out of memory");
-    if (s->mx_out &&
-        csvout_write_mx(s->mx_out, host, addr, res, domains_sharing, probed_at) != ZWRITER_OK)
-        outputs_failed(&s->outs, OUTPUTS_MX);
+    if (s->mx_out) {
+        struct schema_mx_row row;
+        schema_mx_row_fill(&row, host, addr, res, domains_sharing, probed_at);
+        if (o && o->probes.tlsa_queried) /* the host's TLSA records, kept once in its entry */
+            schema_mx_row_set_tlsa(&row, (enum dns_sec)o->probes.tlsa_sec, o->tlsa);
+        if (csvout_write_record(s->mx_out, &row) != ZWRITER_OK)
+            outputs_failed(&s->outs, OUTPUTS_MX);
+    }
     pthread_mutex_unlock(&s->out_lock);
 }
 

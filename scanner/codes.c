@@ -174,6 +174,15 @@ static const struct issue_def issue_defs[] = {
     {{ISSUE_DANE_DNSSEC_BOGUS, "dane_dnssec_bogus"}, SEVERITY_ERROR, /* a validating sender cannot find the mail hosts */
      "RFC 7672 §2.1.1, RFC 4035 §5.5: a validating sender treats a bogus MX RRset as a lookup failure and defers the mail.",
      "repair the DNSSEC chain of {domain}: make the DS records in its parent zone match a DNSKEY the zone is signed with and re-sign expired signatures (check with a validating resolver, e.g. delv {domain} MX), then check again"},
+    {{ISSUE_DANE_TLSA_MISMATCH, "dane_tlsa_mismatch"}, SEVERITY_ERROR, /* a DANE sender does not deliver there */
+     "RFC 7672 §2.2, §3.1: a DANE sender delivers to an MX host with usable TLSA records only when the certificate chain it serves matches one of them.",
+     "publish at _25._tcp.<host> for {hosts} a TLSA 3 1 1 record of the key now served (SHA-256 of its SubjectPublicKeyInfo) beside the old one, or serve the certificate the records name; roll keys over by publishing the next key's record at least two TTLs before switching"},
+    {{ISSUE_DANE_TLSA_UNUSABLE, "dane_tlsa_unusable"}, SEVERITY_WARNING, /* unauthenticated TLS: no DANE protection */
+     "RFC 7672 §3.1.3: only DANE-TA(2) and DANE-EE(3) records with known parameters authenticate an SMTP server; with none of them a sender uses TLS without authentication.",
+     "replace the TLSA records at _25._tcp.<host> for {hosts} by DANE-EE records (3 1 1 with the SHA-256 of the served key) or DANE-TA records (2 1 1 of the issuing CA's key)"},
+    {{ISSUE_DANE_STARTTLS_MISSING, "dane_starttls_missing"}, SEVERITY_ERROR, /* a DANE sender does not deliver there */
+     "RFC 7672 §2.2: an MX host with a secure, non-empty TLSA RRset must offer STARTTLS; a DANE sender does not deliver to it in clear text.",
+     "enable STARTTLS on {hosts} with a certificate the TLSA records match, or remove the TLSA records at _25._tcp.<host>"},
 };
 ENUM_NAMES_COVER(issue_defs, ISSUE__COUNT);
 

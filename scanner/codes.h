@@ -78,7 +78,12 @@ enum issue_code {
     ISSUE_DNS_LOOKUP_FAILED,      /* verdict dns_error: the MX, _mta-sts TXT or implicit-MX address
                                      lookup failed (check's finding, so the verdict has a fix) */
     /* Added with issue 21 (DANE, RFC 7672): */
-    ISSUE_DANE_DNSSEC_BOGUS,      /* DNSSEC validation failed for the MX RRset (dane_status bogus) */
+    ISSUE_DANE_DNSSEC_BOGUS,      /* DNSSEC validation failed for the MX RRset, an MX host's address
+                                     records or its TLSA lookup (dane_status bogus) */
+    ISSUE_DANE_TLSA_MISMATCH,     /* an MX host with secure, usable TLSA served a chain none matches */
+    ISSUE_DANE_TLSA_UNUSABLE,     /* an MX host's secure TLSA records are all unusable for SMTP
+                                     (PKIX-TA/EE usages, unknown parameters: RFC 7672 §3.1.3) */
+    ISSUE_DANE_STARTTLS_MISSING,  /* an MX host with secure TLSA records does not offer STARTTLS */
     ISSUE__COUNT
 };
 

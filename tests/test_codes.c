@@ -68,6 +68,9 @@ static const char *const issue_names[ISSUE__COUNT] = {
     [ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED] = "policy_fetch_other_address_failed",
     [ISSUE_DNS_LOOKUP_FAILED] = "dns_lookup_failed",
     [ISSUE_DANE_DNSSEC_BOGUS] = "dane_dnssec_bogus",
+    [ISSUE_DANE_TLSA_MISMATCH] = "dane_tlsa_mismatch",
+    [ISSUE_DANE_TLSA_UNUSABLE] = "dane_tlsa_unusable",
+    [ISSUE_DANE_STARTTLS_MISSING] = "dane_starttls_missing",
 };
 
 /* The severity scale is shared with the monitoring --fail-on: pinned like the strings. */
@@ -94,6 +97,9 @@ static const char *const severity_of[ISSUE__COUNT] = {
     [ISSUE_RESOLVERS_DISAGREE] = "warning", [ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED] = "warning",
     [ISSUE_DNS_LOOKUP_FAILED] = "error",
     [ISSUE_DANE_DNSSEC_BOGUS] = "error",
+    [ISSUE_DANE_TLSA_MISMATCH] = "error",
+    [ISSUE_DANE_TLSA_UNUSABLE] = "warning",
+    [ISSUE_DANE_STARTTLS_MISSING] = "error",
 };
 
 static void test_severity_rule_fix(void **state)

@@ -117,23 +117,6 @@ static size_t read_all(const void *data, size_t len, enum schema_table t, long *
     return n;
 }
 
-static char *zstd_frames(const char *text, const size_t *cuts, size_t ncuts, size_t *zlen)
-{
-    size_t total = strlen(text);
-    size_t cap = ZSTD_compressBound(total) + 64 * (ncuts + 1);
-    char *z = malloc(cap);
-    size_t off = 0, from = 0;
-    for (size_t i = 0; i <= ncuts; i++) {
-        size_t to = i < ncuts ? cuts[i] : total;
-        size_t r = ZSTD_compress(z + off, cap - off, text + from, to - from, 3);
-        assert_false(ZSTD_isError(r));
-        off += r;
-        from = to;
-    }
-    *zlen = off;
-    return z;
-}
-
 /* ---- tests ---- */
 
 static void test_round_trip_domain(void **state)
@@ -359,7 +342,7 @@ static void test_zstd_frames_and_cut(void **state)
     /* frames that end mid-row: the stream is one text */
     size_t cuts[] = {10, strlen(HEADER) + 5, n - 30};
     size_t zlen;
-    char *z = zstd_frames(text, cuts, 3, &zlen);
+    char *z = files_zstd_frames(text, strlen(text), cuts, 3, &zlen);
     long ranks[8];
     struct csvin_error e;
     assert_int_equal(read_all(z, zlen, SCHEMA_DOMAIN, ranks, 8, &e), 3);
@@ -368,7 +351,7 @@ static void test_zstd_frames_and_cut(void **state)
     free(z);
     /* complete rows in one frame, the last row's frame cut in half: truncated, 2 rows */
     size_t at[] = {(size_t)(strstr(text, "c.test") - text)};
-    z = zstd_frames(text, at, 1, &zlen);
+    z = files_zstd_frames(text, strlen(text), at, 1, &zlen);
     size_t first = ZSTD_findFrameCompressedSize(z, zlen);
     assert_false(ZSTD_isError(first));
     assert_int_equal(read_all(z, first + (zlen - first) / 2, SCHEMA_DOMAIN, ranks, 8, &e), 2);
