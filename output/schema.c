@@ -28,6 +28,7 @@ ENUM_STR(change_code)
 ENUM_STR(change_severity)
 ENUM_STR(dns_sec)
 ENUM_STR(dane_status)
+ENUM_STR(delivery)
 
 /* dane_match: "" for none (no TLSA records judged). */
 static const char *dane_match_str_int(int v)
@@ -67,6 +68,7 @@ _Static_assert(sizeof(enum dns_status) == sizeof(int), "enum columns are read as
 _Static_assert(sizeof(enum dns_sec) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum dane_status) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum dane_match) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum delivery) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum change_code) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum change_severity) == sizeof(int), "enum columns are read as int");
 
@@ -123,6 +125,8 @@ static const struct cell_column domain_columns[] = {
     C_TYPED(D, "testing_since", COL_TIME, testing_since, "valid policy in mode testing: UTC time since which it has been in testing without a break, as far as --previous scans show (this scan's time without one); empty: not in mode testing"),
     C_ENUM(D, "mx_dnssec", mx_dnssec, dns_sec, "DNSSEC status of the MX RRset from a validating resolver (AD bit, RFC 6840): secure, insecure, bogus (SERVFAIL that answers with CD set); unchecked: the resolver does not validate (--metadata dnssec) or the lookup failed"),
     C_ENUM(D, "dane_status", dane_status, dane_status, "DANE for SMTP (RFC 7672) of the MX hosts: none (the MX RRset is insecure, or no MX host has usable TLSA in a secure zone), ok (every MX host with secure usable TLSA matched), failed (at least one did not, or refused STARTTLS), bogus (DNSSEC validation failed for the MX RRset, an MX host's addresses or its TLSA lookup), unchecked (no validating resolver, the MX lookup failed, or an MX host behind a secure MX RRset could not be judged); docs/codes.md has the rule per value"),
+    C_ENUM(D, "sts_delivery", sts_delivery, delivery, "whether a sender that enforces MTA-STS (only) delivers, under a valid enforce policy: all (every MX host covered and passing), some (at least one does, at least one does not: mail goes to those), none, unchecked (a host that decides it was not probed); empty: no enforce policy to enforce (docs/codes.md, What a sender would do)"),
+    C_ENUM(D, "dane_sts_delivery", dane_sts_delivery, delivery, "the same for a sender that also validates DNSSEC and DANE (RFC 8461 §2: a failing DANE host takes no mail whatever MTA-STS says): all, some, none, unchecked (no validating resolver, or a host that decides it could not be judged); empty: neither an enforce policy nor a secure MX RRset applies, or no mail host"),
 };
 
 #undef D

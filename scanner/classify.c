@@ -338,8 +338,11 @@ static void note_dane(const struct classify_facts *f, struct domain_result *r)
 {
     int applies = r->mx_dnssec == DNS_SEC_SECURE;
     int any[DANE_STATUS__COUNT] = {0};
-    for (size_t i = 0; i < r->n_mx && i < f->n_mx; i++)
-        any[judge_dane_host(&f->mx[i], &r->mxs[i], applies, r)]++;
+    for (size_t i = 0; i < r->n_mx && i < f->n_mx; i++) {
+        enum dane_status h = judge_dane_host(&f->mx[i], &r->mxs[i], applies, r);
+        r->mxs[i].dane_state = (unsigned char)h;
+        any[h]++;
+    }
     switch (r->mx_dnssec) {
     case DNS_SEC_INSECURE: r->dane_status = DANE_STATUS_NONE; return; /* §2.2.1 */
     case DNS_SEC_BOGUS:
@@ -637,9 +640,104 @@ void classify_resolvers(const char *differences, struct domain_result *r)
 
 static void classify_core(const struct classify_facts *f, struct domain_result *r);
 
+/* ---- what a sender would do (sts_delivery, dane_sts_delivery) ----------------------------- */
+
+enum host_fate { FATE_PASS, FATE_UNKNOWN, FATE_FAIL };
+
+static enum host_fate fate_worst(enum host_fate a, enum host_fate b)
+{
+    return a > b ? a : b;
+}
+
+/* Under a valid enforce policy (RFC 8461 §4, §5): a host takes mail when it is covered and its
+ * probes found no mx_* code; unknown when it was not probed (or the scanner failed on it). */
+static enum host_fate fate_enforce(const struct result_mx *e)
+{
+    if (e->covered == 0)
+        return FATE_FAIL;
+    if (e->state == MX_PROBE_NOT_PROBED || issue_set_has(&e->issues, ISSUE_SCANNER_ERROR))
+        return FATE_UNKNOWN;
+    return e->state == MX_PROBE_DONE && e->issues.bits == 0 ? FATE_PASS : FATE_FAIL;
+}
+
+/* Without an enforced policy the sender delivers opportunistically (in clear text if need be):
+ * a host takes mail when it was reached at all. */
+static enum host_fate fate_opportunistic(const struct result_mx *e)
+{
+    if (e->state == MX_PROBE_NOT_PROBED || issue_set_has(&e->issues, ISSUE_SCANNER_ERROR))
+        return FATE_UNKNOWN;
+    if (e->state == MX_PROBE_NO_ADDRESS || issue_set_has(&e->issues, ISSUE_MX_CONNECT_FAILED))
+        return FATE_FAIL;
+    return FATE_PASS;
+}
+
+/* DANE for a validating sender (RFC 7672): a host whose DANE failed or is bogus takes no mail,
+ * whatever MTA-STS says (RFC 8461 §2); unknown without a validating resolver. */
+static enum host_fate fate_dane(enum dns_sec mx_sec, const struct result_mx *e)
+{
+    if (mx_sec == DNS_SEC_INSECURE)
+        return FATE_PASS; /* DANE does not apply */
+    if (mx_sec != DNS_SEC_SECURE)
+        return FATE_UNKNOWN;
+    switch ((enum dane_status)e->dane_state) {
+    case DANE_STATUS_FAILED:
+    case DANE_STATUS_BOGUS: return FATE_FAIL;
+    case DANE_STATUS_UNCHECKED: return FATE_UNKNOWN;
+    case DANE_STATUS_OK:
+    case DANE_STATUS_NONE:
+    case DANE_STATUS__COUNT: break;
+    }
+    return FATE_PASS;
+}
+
+/* all / some / none / unchecked from the hosts' fates: some as soon as one passes and one fails,
+ * whatever the unknown ones do. */
+static enum delivery delivery_of(size_t pass, size_t fail, size_t unknown)
+{
+    if (pass > 0 && fail > 0)
+        return DELIVERY_SOME;
+    if (unknown > 0 || pass + fail == 0)
+        return DELIVERY_UNCHECKED;
+    return fail == 0 ? DELIVERY_ALL : DELIVERY_NONE;
+}
+
+/* The two delivery columns (docs/codes.md, "What a sender would do"), after the verdict. */
+static void note_delivery(struct domain_result *r)
+{
+    int enforce = r->policy_mode == POLICY_MODE_ENFORCE &&
+                  (r->verdict == VERDICT_ENFORCE_OK || r->verdict == VERDICT_WOULD_FAIL);
+    int policy_unknown = r->verdict == VERDICT_STS_UNCHECKED;
+    if (r->mx_dnssec == DNS_SEC_BOGUS) { /* a validating sender cannot find the mail hosts */
+        r->dane_sts_delivery = DELIVERY_NONE;
+        return;
+    }
+    switch (r->verdict) {
+    case VERDICT_DNS_ERROR: case VERDICT_NO_MAIL: case VERDICT_INPUT_INVALID:
+    case VERDICT_EXCLUDED: case VERDICT_SCANNER_ERROR: case VERDICT__COUNT:
+        return; /* no mail host to judge, or nothing known */
+    default:
+        break;
+    }
+    if (r->n_mx == 0)
+        return;
+    size_t sts[3] = {0}, both[3] = {0};
+    for (size_t i = 0; i < r->n_mx; i++) {
+        const struct result_mx *e = &r->mxs[i];
+        enum host_fate s = policy_unknown ? FATE_UNKNOWN
+                         : enforce ? fate_enforce(e) : fate_opportunistic(e);
+        sts[s]++;
+        both[fate_worst(s, fate_dane(r->mx_dnssec, e))]++;
+    }
+    if (enforce)
+        r->sts_delivery = delivery_of(sts[FATE_PASS], sts[FATE_FAIL], sts[FATE_UNKNOWN]);
+    if (enforce || policy_unknown || r->mx_dnssec != DNS_SEC_INSECURE)
+        r->dane_sts_delivery = delivery_of(both[FATE_PASS], both[FATE_FAIL], both[FATE_UNKNOWN]);
+}
+
 void classify_domain(const struct classify_facts *f, struct domain_result *r)
 {
     classify_core(f, r);
+    note_delivery(r);
     if (!f->input_invalid && f->advisories)
         note_advice(f, r);
 }

@@ -34,6 +34,18 @@ static const struct enum_name mx_coverage_names[] = {
 };
 ENUM_NAMES_COVER(mx_coverage_names, MX_COVERAGE_PARTIAL + 1);
 
+static const struct enum_name delivery_names[] = {
+    {DELIVERY_NOT_JUDGED, ""},
+    {DELIVERY_ALL, "all"},
+    {DELIVERY_SOME, "some"},
+    {DELIVERY_NONE, "none"},
+    {DELIVERY_UNCHECKED, "unchecked"},
+};
+ENUM_NAMES_COVER(delivery_names, DELIVERY_UNCHECKED + 1);
+
+ENUM_NAMES_STR_FN(delivery, enum delivery, "unknown")
+ENUM_NAMES_PARSE_FN(delivery)
+
 ENUM_NAMES_STR_FN(policy_status, enum policy_status, "unknown")
 ENUM_NAMES_PARSE_FN(policy_status)
 

@@ -420,7 +420,8 @@ static void test_columns_from_facts(void **state)
 /* One MX host's DANE facts as pipeline/mxcache hands them over (issue 21). */
 enum dane_host {
     DH_NOT_PROBED, DH_ADDR_INSECURE, DH_OK, DH_MISMATCH, DH_UNUSABLE, DH_NO_STARTTLS,
-    DH_TLSA_BOGUS, DH_TLSA_TIMEOUT, DH_NO_TLSA, DH_UNREACHABLE, DH_OK_AND_MISMATCH
+    DH_TLSA_BOGUS, DH_TLSA_TIMEOUT, DH_NO_TLSA, DH_UNREACHABLE, DH_OK_AND_MISMATCH,
+    DH_PKIX_FAIL_DANE_OK /* an untrusted (self-signed) certificate that its TLSA record names */
 };
 
 static const struct classify_probes *dane_host(enum dane_host h, struct classify_probes *p)
@@ -456,6 +457,10 @@ static const struct classify_probes *dane_host(enum dane_host h, struct classify
     if (h == DH_UNREACHABLE) {
         r.status = SMTP_PROBE_CONNECT_FAILED;
         r.dane.match = DANE_MATCH_NO_CHAIN;
+    }
+    if (h == DH_PKIX_FAIL_DANE_OK) {
+        r.status = SMTP_PROBE_CERT_INVALID;
+        r.tls.flags = TLSCHECK_UNTRUSTED;
     }
     classify_probes_add(p, "192.0.2.1", &r);
     if (h == DH_OK_AND_MISMATCH) {
@@ -535,6 +540,99 @@ static void test_dane_status(void **state)
         assert_true((r.mxs[0].issues.bits & dane_codes) == 0);
         assert_true((r.mxs[1].issues.bits & dane_codes) == 0);
     }
+}
+
+/* sts_delivery and dane_sts_delivery (docs/codes.md, What a sender would do): a sender that
+ * enforces MTA-STS, and one that also validates DANE and never lets MTA-STS override a DANE
+ * failure (RFC 8461 §2). */
+static void test_delivery(void **state)
+{
+    (void)state;
+    const struct {
+        const char *name;
+        const char *body;      /* the policy served; NULL: no MTA-STS */
+        enum dns_sec mx_sec;
+        const char *host[2];
+        enum dane_host h[2];
+        enum delivery sts, both;
+    } rows[] = {
+        {"enforce_ok, unsigned", ENFORCE, DNS_SEC_INSECURE, GOOD_MX, {DH_ADDR_INSECURE, DH_ADDR_INSECURE},
+         DELIVERY_ALL, DELIVERY_ALL},
+        {"would_fail, one covered host passes", ENFORCE, DNS_SEC_INSECURE,
+         {"a.mx.example.net", "mx.other.example"}, {DH_ADDR_INSECURE, DH_ADDR_INSECURE},
+         DELIVERY_SOME, DELIVERY_SOME},
+        {"would_fail, no covered host passes", ENFORCE, DNS_SEC_INSECURE,
+         {"a.mx.example.net", "mx.other.example"}, {DH_NO_STARTTLS, DH_ADDR_INSECURE},
+         DELIVERY_NONE, DELIVERY_NONE},
+        {"testing: MTA-STS blocks nothing, unsigned", TESTING, DNS_SEC_INSECURE, GOOD_MX,
+         {DH_NO_STARTTLS, DH_NO_STARTTLS}, DELIVERY_NOT_JUDGED, DELIVERY_NOT_JUDGED},
+        {"enforce_ok, DANE fails on one host", ENFORCE, DNS_SEC_SECURE, GOOD_MX,
+         {DH_MISMATCH, DH_OK}, DELIVERY_ALL, DELIVERY_SOME},
+        {"enforce_ok, DANE fails on both", ENFORCE, DNS_SEC_SECURE, GOOD_MX,
+         {DH_MISMATCH, DH_MISMATCH}, DELIVERY_ALL, DELIVERY_NONE},
+        {"no MTA-STS, DANE passes", NULL, DNS_SEC_SECURE, GOOD_MX, {DH_OK, DH_NO_TLSA},
+         DELIVERY_NOT_JUDGED, DELIVERY_ALL},
+        {"DANE passes where MTA-STS fails (PKIX)", ENFORCE, DNS_SEC_SECURE, GOOD_MX,
+         {DH_PKIX_FAIL_DANE_OK, DH_OK}, DELIVERY_SOME, DELIVERY_SOME},
+        {"no validating resolver", ENFORCE, DNS_SEC_UNCHECKED, GOOD_MX, {DH_OK, DH_OK},
+         DELIVERY_ALL, DELIVERY_UNCHECKED},
+        {"no validating resolver, MTA-STS fails all", ENFORCE, DNS_SEC_UNCHECKED, GOOD_MX,
+         {DH_NO_STARTTLS, DH_NO_STARTTLS}, DELIVERY_NONE, DELIVERY_NONE},
+        {"a host not probed", ENFORCE, DNS_SEC_INSECURE, GOOD_MX, {DH_NOT_PROBED, DH_ADDR_INSECURE},
+         DELIVERY_UNCHECKED, DELIVERY_UNCHECKED},
+        {"DANE lookup unknown on one host", NULL, DNS_SEC_SECURE, GOOD_MX, {DH_TLSA_TIMEOUT, DH_OK},
+         DELIVERY_NOT_JUDGED, DELIVERY_UNCHECKED},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct dns_mx_answer ans;
+        memset(&ans, 0, sizeof(ans));
+        ans.sec = rows[i].mx_sec;
+        ans.n = 2;
+        snprintf(ans.mx[0].host, sizeof(ans.mx[0].host), "%s", rows[i].host[0]);
+        snprintf(ans.mx[1].host, sizeof(ans.mx[1].host), "%s", rows[i].host[1]);
+        struct classify_probes p[2];
+        struct classify_mx mx[2] = {
+            {rows[i].host[0], 10, dane_host(rows[i].h[0], &p[0])},
+            {rows[i].host[1], 20, dane_host(rows[i].h[1], &p[1])},
+        };
+        struct txt_sts sts = {.status = rows[i].body ? TXT_STATUS_OK : TXT_STATUS_MISSING,
+                              .id = "1"};
+        struct txt_tlsrpt rpt = {.status = TXT_STATUS_MISSING};
+        struct https_fetch_result fr;
+        memset(&fr, 0, sizeof(fr));
+        fr.status = HTTPS_FETCH_OK;
+        struct policy pol;
+        if (rows[i].body)
+            policy_parse(rows[i].body, strlen(rows[i].body), &pol);
+        struct classify_facts f = {.domain = "example.com", .mx_dns = DNS_OK, .mx_answer = &ans,
+                                   .sts_dns = rows[i].body ? DNS_OK : DNS_NXDOMAIN, .sts = &sts,
+                                   .tlsrpt_dns = DNS_NXDOMAIN, .tlsrpt = &rpt,
+                                   .policy_checked = 1, .policy_queried = rows[i].body != NULL,
+                                   .policy_host_dns = DNS_OK,
+                                   .fetch = rows[i].body ? &fr : NULL,
+                                   .policy = rows[i].body ? &pol : NULL, .mx = mx, .n_mx = 2};
+        struct domain_result r;
+        result_init(&r);
+        classify_domain(&f, &r);
+        if (r.sts_delivery != rows[i].sts || r.dane_sts_delivery != rows[i].both)
+            fail_msg("%s: sts_delivery '%s', dane_sts_delivery '%s' (verdict %s)", rows[i].name,
+                     delivery_str(r.sts_delivery), delivery_str(r.dane_sts_delivery),
+                     verdict_str(r.verdict));
+    }
+    /* a bogus MX RRset: the lookup fails (dns_error), a validating sender cannot deliver */
+    struct dns_mx_answer bogus = {.status = DNS_SERVFAIL, .sec = DNS_SEC_BOGUS};
+    struct classify_facts f = {.domain = "example.com", .mx_dns = DNS_SERVFAIL,
+                               .mx_answer = &bogus, .sts_dns = DNS_NXDOMAIN,
+                               .tlsrpt_dns = DNS_NXDOMAIN, .policy_checked = 1};
+    struct domain_result r;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.verdict, VERDICT_DNS_ERROR);
+    assert_int_equal(r.sts_delivery, DELIVERY_NOT_JUDGED);
+    assert_int_equal(r.dane_sts_delivery, DELIVERY_NONE);
+    assert_string_equal(delivery_str(DELIVERY_SOME), "some");
+    assert_int_equal(delivery_parse(""), DELIVERY_NOT_JUDGED);
+    assert_int_equal(delivery_parse("bogus"), -1);
 }
 
 /* Lookups that did not answer with records are kept precisely; a failed fetch before the
@@ -638,6 +736,7 @@ int main(void)
         cmocka_unit_test(test_dns_outcomes_and_no_handshake),
         cmocka_unit_test(test_probes_collect),
         cmocka_unit_test(test_dane_status),
+        cmocka_unit_test(test_delivery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,8 @@ static const char *DOMAIN_HEADER =
     "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode,policy_max_age,"
     "policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua,verdict,issues,detail,"
     "scanned_at,sts_record,tlsrpt_record,sts_ttl,policy_sha256,policy_cert_not_after,"
-    "policy_cert_issuer,policy_cert_sans,mx_dns,sts_dns,tlsrpt_dns,policy_host_dns,implicit_mx_dns,retried,testing_since,mx_dnssec,dane_status\n";
+    "policy_cert_issuer,policy_cert_sans,mx_dns,sts_dns,tlsrpt_dns,policy_host_dns,implicit_mx_dns,retried,testing_since,mx_dnssec,dane_status,"
+    "sts_delivery,dane_sts_delivery\n";
 
 static const char *MX_HEADER =
     "mx_host,address,probe_status,greeting_code,starttls_offered,tls_version,cipher,"
@@ -140,7 +141,7 @@ static void test_schema_drives_docs(void **state)
     (void)state;
     size_t n;
     const struct cell_column *cols = schema_columns(SCHEMA_DOMAIN, &n);
-    assert_int_equal(n, 34);
+    assert_int_equal(n, 36);
     assert_string_equal(cols[0].name, "domain");
     assert_string_equal(cols[17].name, "scanned_at");
     char *doc = NULL;
@@ -174,7 +175,7 @@ static void test_all_domain_columns(void **state)
     char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, 3);
     for (size_t i = 0; i < 3; i++)
-        assert_int_equal(t.nfields[i], 34);
+        assert_int_equal(t.nfields[i], 36);
     const char *want[] = {
         "example.com", "42", "mx1.example.com;mx2.example.com", "ok", "20260101T000000", "ok",
         "200", "enforce", "604800", "mx1.example.com;*.example.com", "all", "some_failed",
@@ -197,6 +198,10 @@ static void test_all_domain_columns(void **state)
     assert_string_equal(t.cell[1][col(&t, "mx_dnssec")], "secure");
     assert_string_equal(t.cell[2][col(&t, "dane_status")], "unchecked");
     assert_string_equal(t.cell[1][col(&t, "dane_status")], "failed");
+    assert_string_equal(t.cell[1][col(&t, "sts_delivery")], "some");
+    assert_string_equal(t.cell[1][col(&t, "dane_sts_delivery")], "none");
+    assert_string_equal(t.cell[2][col(&t, "sts_delivery")], ""); /* not judged */
+    assert_string_equal(t.cell[2][col(&t, "dane_sts_delivery")], "");
     /* a bare row: nothing needed quoting */
     assert_null(strchr(strchr(text, '\n') + 1, '"'));
     table_free(&t);
@@ -226,7 +231,7 @@ static void test_quoting_round_trip(void **state)
     char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, n + 1);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(t.nfields[i + 1], 34);
+        assert_int_equal(t.nfields[i + 1], 36);
         assert_string_equal(t.cell[i + 1][col(&t, "domain")], nasty[i]);
         assert_string_equal(t.cell[i + 1][col(&t, "detail")], nasty[n - 1 - i]);
         assert_string_equal(t.cell[i + 1][col(&t, "verdict")], "input_invalid");

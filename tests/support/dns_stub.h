@@ -56,6 +56,7 @@ struct dns_stub {
     int slow_type;              /* 0 = every type */
     int queries;
     int ad_queries, cd_queries; /* queries seen with the AD / CD bit */
+    unsigned short ids[64];     /* the IDs of the first 64 queries answered */
     /* A validating resolver's view (NULL-terminated name lists, set after ds_start; NULL = a
      * plain server): answers for a secure name carry AD when the query asked for it (RFC 6840
      * §5.7); a bogus name answers SERVFAIL unless the query has CD set. */
@@ -209,6 +210,8 @@ DS_FN void ds_on_read(evutil_socket_t fd, short what, void *arg)
         free(p);
         return;
     }
+    if (s->queries < 64)
+        s->ids[s->queries] = (unsigned short)(q[0] << 8 | q[1]);
     s->queries++;
     size_t qend = 12; /* the answer starts with the question: find its type */
     while (qend < p->len && p->buf[qend] != 0)

@@ -22,6 +22,8 @@ ROWS_FN void rows_full(struct domain_result *r)
     r->rank = 42;
     r->mx_dnssec = DNS_SEC_SECURE;
     r->dane_status = DANE_STATUS_FAILED;
+    r->sts_delivery = DELIVERY_SOME;
+    r->dane_sts_delivery = DELIVERY_NONE;
     result_copy(r->mx, sizeof(r->mx), "mx1.example.com;mx2.example.com");
     r->txt_status = TXT_STATUS_OK;
     result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
