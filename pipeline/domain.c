@@ -21,9 +21,7 @@ static const struct enum_name domain_stage_names[] = {
     {DOMAIN_CHECKS, "checks"},
     {DOMAIN_DONE, "done"},
 };
-ENUM_NAMES_COVER(domain_stage_names, DOMAIN_DONE + 1);
-
-ENUM_NAMES_STR_FN(domain_stage, enum domain_stage, "unknown")
+ENUM_NAMES_DEFINE(domain_stage, enum domain_stage, DOMAIN_DONE + 1, "unknown")
 
 static void checks_start(struct domain *d);
 static void domain_finish(struct domain *d);

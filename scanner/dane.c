@@ -115,10 +115,7 @@ static const struct enum_name dane_match_names[] = {
     {DANE_MATCH_NO_CHAIN, "no_chain"},
     {DANE_MATCH_ERROR, "error"},
 };
-ENUM_NAMES_COVER(dane_match_names, DANE_MATCH__COUNT);
-
-ENUM_NAMES_STR_FN(dane_match, enum dane_match, "unknown")
-ENUM_NAMES_PARSE_FN(dane_match)
+ENUM_NAMES_DEFINE_PARSE(dane_match, enum dane_match, DANE_MATCH__COUNT, "unknown")
 
 SSL_CTX *dane_ctx_new(void)
 {
@@ -208,7 +205,5 @@ static const struct enum_name dane_status_names[] = {
     {DANE_STATUS_FAILED, "failed"},
     {DANE_STATUS_BOGUS, "bogus"},
 };
-ENUM_NAMES_COVER(dane_status_names, DANE_STATUS__COUNT);
+ENUM_NAMES_DEFINE_PARSE(dane_status, enum dane_status, DANE_STATUS__COUNT, "unknown")
 
-ENUM_NAMES_STR_FN(dane_status, enum dane_status, "unknown")
-ENUM_NAMES_PARSE_FN(dane_status)
