@@ -40,15 +40,14 @@ ENUM_NAMES_COVER(dns_sec_names, DNS_SEC__COUNT);
 ENUM_NAMES_STR_FN(dns_sec, enum dns_sec, "unknown")
 ENUM_NAMES_PARSE_FN(dns_sec)
 
-const char *dns_validation_str(enum dns_validation v)
-{
-    switch (v) {
-    case DNS_VALIDATION_UNKNOWN: return "unknown";
-    case DNS_VALIDATION_NO: return "no";
-    case DNS_VALIDATION_YES: return "yes";
-    }
-    return "unknown";
-}
+static const struct enum_name dns_validation_names[] = {
+    {DNS_VALIDATION_UNKNOWN, "unknown"},
+    {DNS_VALIDATION_NO, "no"},
+    {DNS_VALIDATION_YES, "yes"},
+};
+ENUM_NAMES_COVER(dns_validation_names, DNS_VALIDATION_YES + 1);
+
+ENUM_NAMES_STR_FN(dns_validation, enum dns_validation, "unknown")
 
 int dns_reply_status(const unsigned char *abuf, int alen)
 {

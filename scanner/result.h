@@ -1,8 +1,10 @@
 /*
  * result: the typed row of one domain (enums, integers, times; lists stay ';'-joined text), filled
  * by scanner/classify from the facts the stages collected, and read by the CSV writers (the domain
- * table and the domain-MX edge table).  Fixed-size buffers keep a domain's memory a known constant, so
- * the scan's memory is bounded by --concurrency; values that do not fit are cut and marked "...".
+ * table and the domain-MX edge table).  Fixed-size buffers keep a row's size a known constant;
+ * values that do not fit are cut and marked "...".  A scan holds one row per engine, built when a
+ * domain ends (pipeline/domain's domain_env.row), not one per domain in flight, so the buffers'
+ * size does not grow with --concurrency.
  */
 #ifndef MTASTS_RESULT_H
 #define MTASTS_RESULT_H

@@ -19,14 +19,9 @@
 
 #include <event2/event.h>
 
+#include "tests/support/fixture_check.h"
+
 #define DS_FN static __attribute__((unused))
-#define DS_CHECK(e)                                                                   \
-    do {                                                                              \
-        if (!(e)) {                                                                   \
-            fprintf(stderr, "%s:%d: test fixture failed: %s\n", __FILE__, __LINE__, #e); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
 
 enum { DS_A = 1, DS_CNAME = 5, DS_MX = 15, DS_TXT = 16, DS_AAAA = 28, DS_DNSKEY = 48, DS_TLSA = 52 };
 
@@ -63,6 +58,7 @@ struct dns_stub {
     int slow_type;              /* 0 = every type */
     int queries;
     int ad_queries, cd_queries; /* queries seen with the AD / CD bit */
+    unsigned short ids[64];     /* the IDs of the first 64 queries answered */
     /* A validating resolver's view (NULL-terminated name lists, set after ds_start; NULL = a
      * plain server): answers for a secure name carry AD when the query asked for it (RFC 6840
      * §5.7); a bogus name answers SERVFAIL unless the query has CD set. */
@@ -114,15 +110,15 @@ DS_FN size_t ds_add_rr_at(unsigned char *buf, size_t len, const struct ds_record
     if (r->type == DS_CNAME) {
         rl = ds_put_name(rdata, r->value);
     } else if (r->type == DS_A) {
-        DS_CHECK(inet_pton(AF_INET, r->value, rdata) == 1);
+        FIXTURE_CHECK(inet_pton(AF_INET, r->value, rdata) == 1);
         rl = 4;
     } else if (r->type == DS_AAAA) {
-        DS_CHECK(inet_pton(AF_INET6, r->value, rdata) == 1);
+        FIXTURE_CHECK(inet_pton(AF_INET6, r->value, rdata) == 1);
         rl = 16;
     } else if (r->type == DS_MX) {
         char host[256];
         unsigned pref = 0;
-        DS_CHECK(sscanf(r->value, "%u %255s", &pref, host) == 2);
+        FIXTURE_CHECK(sscanf(r->value, "%u %255s", &pref, host) == 2);
         rdata[rl++] = (unsigned char)(pref >> 8);
         rdata[rl++] = (unsigned char)(pref & 0xff);
         for (const char *h = host; *h;) {
@@ -137,23 +133,23 @@ DS_FN size_t ds_add_rr_at(unsigned char *buf, size_t len, const struct ds_record
     } else if (r->type == DS_TLSA) {
         unsigned u, s, m;
         int used = 0;
-        DS_CHECK(sscanf(r->value, "%u %u %u %n", &u, &s, &m, &used) == 3);
+        FIXTURE_CHECK(sscanf(r->value, "%u %u %u %n", &u, &s, &m, &used) == 3);
         rdata[rl++] = (unsigned char)u;
         rdata[rl++] = (unsigned char)s;
         rdata[rl++] = (unsigned char)m;
         for (const char *h = r->value + used; h[0] && h[1] && rl < sizeof(rdata); h += 2) {
             unsigned b;
-            DS_CHECK(sscanf(h, "%2x", &b) == 1);
+            FIXTURE_CHECK(sscanf(h, "%2x", &b) == 1);
             rdata[rl++] = (unsigned char)b;
         }
     } else {
         size_t l = strlen(r->value);
-        DS_CHECK(l < 256);
+        FIXTURE_CHECK(l < 256);
         rdata[rl++] = (unsigned char)l;
         memcpy(rdata + rl, r->value, l);
         rl += l;
     }
-    DS_CHECK(len + 12 + rl <= 1500);
+    FIXTURE_CHECK(len + 12 + rl <= 1500);
     const unsigned char rr[] = {(unsigned char)(0xc0 | (owner >> 8)), (unsigned char)(owner & 0xff),
                                 0, (unsigned char)r->type, 0, 1, 0, 0, 1, 0x2c,
                                 (unsigned char)(rl >> 8), (unsigned char)(rl & 0xff)};
@@ -242,7 +238,7 @@ DS_FN void ds_on_read(evutil_socket_t fd, short what, void *arg)
     struct dns_stub *s = arg;
     unsigned char q[1500];
     struct ds_pending *p = calloc(1, sizeof(*p));
-    DS_CHECK(p != NULL);
+    FIXTURE_CHECK(p != NULL);
     p->owner = s;
     p->tolen = sizeof(p->to);
     ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&p->to, &p->tolen);
@@ -251,6 +247,8 @@ DS_FN void ds_on_read(evutil_socket_t fd, short what, void *arg)
         free(p);
         return;
     }
+    if (s->queries < 64)
+        s->ids[s->queries] = (unsigned short)(q[0] << 8 | q[1]);
     s->queries++;
     size_t qend = 12; /* the answer starts with the question: find its type */
     while (qend < p->len && p->buf[qend] != 0)
@@ -260,10 +258,10 @@ DS_FN void ds_on_read(evutil_socket_t fd, short what, void *arg)
     int slot = 0;
     while (slot < DS_MAX_PENDING && s->pending[slot])
         slot++;
-    DS_CHECK(slot < DS_MAX_PENDING);
+    FIXTURE_CHECK(slot < DS_MAX_PENDING);
     s->pending[slot] = p;
     p->timer = evtimer_new(s->base, ds_on_delay, p);
-    DS_CHECK(p->timer != NULL);
+    FIXTURE_CHECK(p->timer != NULL);
     struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
     evtimer_add(p->timer, &tv);
 }
@@ -277,15 +275,15 @@ DS_FN void ds_start(struct dns_stub *s, struct event_base *base, const struct ds
     s->recs = recs;
     s->n_recs = n_recs;
     s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    DS_CHECK(s->fd >= 0);
+    FIXTURE_CHECK(s->fd >= 0);
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    DS_CHECK(bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+    FIXTURE_CHECK(bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
     socklen_t len = sizeof(s->addr);
-    DS_CHECK(getsockname(s->fd, (struct sockaddr *)&s->addr, &len) == 0);
+    FIXTURE_CHECK(getsockname(s->fd, (struct sockaddr *)&s->addr, &len) == 0);
     snprintf(s->server, sizeof(s->server), "127.0.0.1:%u", (unsigned)ntohs(s->addr.sin_port));
     s->ev = event_new(base, s->fd, EV_READ | EV_PERSIST, ds_on_read, s);
-    DS_CHECK(s->ev != NULL && event_add(s->ev, NULL) == 0);
+    FIXTURE_CHECK(s->ev != NULL && event_add(s->ev, NULL) == 0);
 }
 
 DS_FN void ds_stop(struct dns_stub *s)
