@@ -23,10 +23,12 @@
 
 #define DS_FN static __attribute__((unused))
 
-enum { DS_A = 1, DS_MX = 15, DS_TXT = 16, DS_AAAA = 28, DS_DNSKEY = 48, DS_TLSA = 52 };
+enum { DS_A = 1, DS_CNAME = 5, DS_MX = 15, DS_TXT = 16, DS_AAAA = 28, DS_DNSKEY = 48, DS_TLSA = 52 };
 
 /* value: "192.0.2.1" (A), "::1" (AAAA), "10 mx.example" (MX), "3 1 1 0a0b..." (TLSA, data in
- * hex), the text (TXT, DNSKEY: one string). */
+ * hex), "target.example" (CNAME: a query of another type for the name gets the CNAME and the
+ * target's records of that type, as a recursive resolver answers), the text (TXT, DNSKEY: one
+ * string). */
 struct ds_record {
     const char *name;
     int type;
@@ -83,12 +85,31 @@ DS_FN size_t ds_qname(const unsigned char *buf, size_t len, char *name, size_t s
     return off < len ? off + 1 : 0;
 }
 
-/* Appends one answer record (name = pointer to the question) to buf; returns the new length. */
-DS_FN size_t ds_add_rr(unsigned char *buf, size_t len, const struct ds_record *r)
+/* Writes name (dotted) in wire form at out; returns its length. */
+DS_FN size_t ds_put_name(unsigned char *out, const char *name)
+{
+    size_t rl = 0;
+    for (const char *h = name; *h;) {
+        const char *dot = strchr(h, '.');
+        size_t l = dot ? (size_t)(dot - h) : strlen(h);
+        out[rl++] = (unsigned char)l;
+        memcpy(out + rl, h, l);
+        rl += l;
+        h += l + (dot ? 1 : 0);
+    }
+    out[rl++] = 0;
+    return rl;
+}
+
+/* Appends one answer record to buf, its owner name a pointer to offset owner (12: the question);
+ * returns the new length. */
+DS_FN size_t ds_add_rr_at(unsigned char *buf, size_t len, const struct ds_record *r, size_t owner)
 {
     unsigned char rdata[512];
     size_t rl = 0;
-    if (r->type == DS_A) {
+    if (r->type == DS_CNAME) {
+        rl = ds_put_name(rdata, r->value);
+    } else if (r->type == DS_A) {
         FIXTURE_CHECK(inet_pton(AF_INET, r->value, rdata) == 1);
         rl = 4;
     } else if (r->type == DS_AAAA) {
@@ -129,11 +150,17 @@ DS_FN size_t ds_add_rr(unsigned char *buf, size_t len, const struct ds_record *r
         rl += l;
     }
     FIXTURE_CHECK(len + 12 + rl <= 1500);
-    const unsigned char rr[] = {0xc0, 0x0c, 0, (unsigned char)r->type, 0, 1, 0, 0, 1, 0x2c,
+    const unsigned char rr[] = {(unsigned char)(0xc0 | (owner >> 8)), (unsigned char)(owner & 0xff),
+                                0, (unsigned char)r->type, 0, 1, 0, 0, 1, 0x2c,
                                 (unsigned char)(rl >> 8), (unsigned char)(rl & 0xff)};
     memcpy(buf + len, rr, sizeof(rr));
     memcpy(buf + len + sizeof(rr), rdata, rl);
     return len + sizeof(rr) + rl;
+}
+
+DS_FN size_t ds_add_rr(unsigned char *buf, size_t len, const struct ds_record *r)
+{
+    return ds_add_rr_at(buf, len, r, 12);
 }
 
 /* Builds the answer to query q into out; returns its length (0: ignore the query). */
@@ -169,6 +196,16 @@ DS_FN size_t ds_answer(struct dns_stub *s, const unsigned char *q, size_t qlen, 
         if (s->recs[i].type == type) {
             len = ds_add_rr(out, len, &s->recs[i]);
             n++;
+        } else if (s->recs[i].type == DS_CNAME) { /* the alias, then the target's records */
+            size_t target = len + 12; /* the CNAME's data: the target's name */
+            len = ds_add_rr(out, len, &s->recs[i]);
+            n++;
+            for (size_t k = 0; k < s->n_recs; k++) {
+                if (strcasecmp(s->recs[k].name, s->recs[i].value) == 0 && s->recs[k].type == type) {
+                    len = ds_add_rr_at(out, len, &s->recs[k], target);
+                    n++;
+                }
+            }
         }
     }
     if (!known)
