@@ -42,8 +42,8 @@ static int parse_args(struct config *cfg, int argc, char **argv, FILE *out, FILE
 static int load_mx(struct monitor *m, int old, const char *option, const char *path, FILE *err)
 {
     struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_MX, &e);
-    struct csvout_mx_row *row = malloc(sizeof(*row));
+    struct csvin *in = csvin_open(path, SCHEMA_MX, &e);
+    struct schema_mx_row *row = malloc(sizeof(*row));
     if (in == NULL || row == NULL) {
         fprintf(err, "diff: %s %s\n", option, in == NULL ? e.text : "out of memory");
         csvin_close(in);
@@ -77,7 +77,7 @@ static int stream_new(struct monitor *m, const struct config *cfg, const char *p
         *partial = 1;
     }
     struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
+    struct csvin *in = csvin_open(path, SCHEMA_DOMAIN, &e);
     struct domain_result *r = malloc(sizeof(*r));
     if (in == NULL || r == NULL) {
         fprintf(err, "diff: %s\n", in == NULL ? e.text : "out of memory");
@@ -129,7 +129,7 @@ int diff_main(int argc, char **argv, FILE *out, FILE *err)
     /* CHANGES is written as its work file and renamed at the end (output/zwriter.h), like a
      * scan's outputs: a diff that fails leaves an existing CHANGES as it was. */
     const struct zwriter_opts wopts = {.flush_interval_sec = -1.0, .compress = -1, .partial = 1};
-    if (m != NULL && (changes = csvout_open_guard(cfg.output, CSVOUT_CHANGES, &wopts, cfg.csv_formula_guard, &zerr)) == NULL)
+    if (m != NULL && (changes = csvout_open_guard(cfg.output, SCHEMA_CHANGES, &wopts, cfg.csv_formula_guard, &zerr)) == NULL)
         fprintf(err, "diff: %s\n", zwriter_strerror(&zerr));
     if (m == NULL || changes == NULL) {
         monitor_free(m);

@@ -17,6 +17,7 @@
 #include "pipeline/input.h"
 #include "pipeline/paths.h"
 #include "pipeline/resume.h"
+#include "lib/growbuf.h"
 
 #define RANK_BITS_MAX (1L << 28) /* ranks above this are not checked for gaps (32 MiB of bits) */
 #define REPORT_MAX 20            /* individual findings printed per kind */
@@ -24,7 +25,7 @@
 struct merge {
     const char *output, *input;
     int mx, quiet;
-    enum csvout_table table;  /* domains; MX (--mx); edges (found by the first file's header) */
+    enum schema_table table;  /* domains; MX (--mx); edges (found by the first file's header) */
     FILE *err;
     struct csvout *out;
     struct resume *keys;      /* without --input: keys seen; with: the input's lines still unmatched */
@@ -44,15 +45,10 @@ static int mark_rank(struct merge *m, long rank)
         return 0;
     size_t have = m->max_rank > 0 ? (size_t)m->max_rank / 8 + 1 : 0;
     if ((size_t)rank / 8 >= have) {
-        size_t need = (size_t)rank / 8 + 1;
-        size_t cap = have ? have : 4096;
-        while (cap < need)
-            cap *= 2;
-        uint8_t *b = realloc(m->ranks, cap);
-        if (b == NULL)
+        size_t cap = have;
+        if (growbuf_reserve(&m->ranks, &cap, (size_t)rank / 8 + 1, 1, 4096) != 0)
             return -1;
-        memset(b + have, 0, cap - have);
-        m->ranks = b;
+        memset(m->ranks + have, 0, cap - have);
         m->max_rank = (long)(cap * 8 - 1);
     }
     m->ranks[rank / 8] |= (uint8_t)(1u << (rank % 8));
@@ -95,11 +91,11 @@ static int check_repeat(struct merge *m, const void *rec, const char *path, long
 {
     char key[2 * RESULT_NAME_MAX + 80];
     long rank = 0;
-    if (m->table == CSVOUT_MX) {
-        const struct csvout_mx_row *x = rec;
+    if (m->table == SCHEMA_MX) {
+        const struct schema_mx_row *x = rec;
         snprintf(key, sizeof(key), "%s\n%s", x->mx_host, x->address);
     } else {
-        const struct csvout_edge_row *e = rec;
+        const struct schema_edge_row *e = rec;
         snprintf(key, sizeof(key), "%s\n%s", e->domain, e->mx_host);
         rank = e->rank;
     }
@@ -108,7 +104,7 @@ static int check_repeat(struct merge *m, const void *rec, const char *path, long
     long before = resume_add(m->keys, rank, key);
     if (before <= 0)
         return before < 0 ? -1 : 1;
-    if (m->table == CSVOUT_MX) {
+    if (m->table == SCHEMA_MX) {
         m->repeated++;
         return 0;
     }
@@ -120,7 +116,7 @@ static int check_repeat(struct merge *m, const void *rec, const char *path, long
 /* Streams one file's rows into the output.  Returns 0, or -1 on a fatal error (reported). */
 static int merge_file(struct merge *m, const char *path, void *rec)
 {
-    enum csvout_table t = m->table;
+    enum schema_table t = m->table;
     struct csvin_error e;
     struct csvin *in = csvin_open(path, t, &e);
     if (in == NULL) {
@@ -130,7 +126,7 @@ static int merge_file(struct merge *m, const char *path, void *rec)
     int rc;
     while ((rc = csvin_next(in, rec)) == 1) {
         m->rows++;
-        int keep = t == CSVOUT_DOMAIN ? check_row(m, rec, path, csvin_line(in))
+        int keep = t == SCHEMA_DOMAIN ? check_row(m, rec, path, csvin_line(in))
                                       : check_repeat(m, rec, path, csvin_line(in));
         if (keep < 0) {
             fprintf(m->err, "merge: out of memory\n");
@@ -290,11 +286,11 @@ static int is_edge_table(const char *path)
 {
     if (strcmp(path, "-") == 0)
         return 0;
-    enum csvout_table tables[2] = {CSVOUT_DOMAIN, CSVOUT_EDGE};
+    enum schema_table tables[2] = {SCHEMA_DOMAIN, SCHEMA_EDGE};
     int header_ok[2] = {0, 0};
     for (int i = 0; i < 2; i++) {
         struct csvin_error e;
-        void *rec = malloc(csvout_record_size(tables[i]));
+        void *rec = malloc(schema_record_size(tables[i]));
         struct csvin *in = rec ? csvin_open(path, tables[i], &e) : NULL;
         /* the header is read with the first row */
         if (in != NULL && (csvin_next(in, rec) >= 0 || csvin_error(in)->status != CSVIN_ERR_HEADER))
@@ -307,9 +303,9 @@ static int is_edge_table(const char *path)
 
 static int finish(struct merge *m)
 {
-    if (m->table == CSVOUT_DOMAIN && m->input && each_input_entry(m, find_missing) != 0)
+    if (m->table == SCHEMA_DOMAIN && m->input && each_input_entry(m, find_missing) != 0)
         m->fatal = 1;
-    else if (m->table == CSVOUT_DOMAIN && !m->input)
+    else if (m->table == SCHEMA_DOMAIN && !m->input)
         report_rank_gaps(m);
     if (!m->quiet) {
         if (m->fatal) /* nothing was published: no rows are in ALL */
@@ -346,17 +342,17 @@ int merge_main(int argc, char **argv, FILE *out, FILE *err)
     int r = parse_args(&m, &cfg, argc, argv, out);
     if (r != 0)
         return r > 0 ? MERGE_EXIT_OK : MERGE_EXIT_USAGE;
-    m.table = m.mx ? CSVOUT_MX : CSVOUT_DOMAIN;
+    m.table = m.mx ? SCHEMA_MX : SCHEMA_DOMAIN;
     if (!m.mx && is_edge_table(cfg.args[0])) {
         if (m.input) {
             fprintf(err, "merge: --input checks domain tables; %s is an edge table "
                          "(--domain-mx-output)\n", cfg.args[0]);
             return MERGE_EXIT_USAGE;
         }
-        m.table = CSVOUT_EDGE;
+        m.table = SCHEMA_EDGE;
     }
-    enum csvout_table t = m.table;
-    void *rec = malloc(csvout_record_size(t));
+    enum schema_table t = m.table;
+    void *rec = malloc(schema_record_size(t));
     m.keys = resume_new();
     if (rec == NULL || m.keys == NULL) {
         fprintf(err, "merge: out of memory\n");

@@ -3,17 +3,17 @@
 
 #include <string.h>
 
-#include "output/csvout.h"
+#include "output/schema.h"
 #include "pipeline/config.h"
 #include "pipeline/scan.h"
 
 int schema_main(int argc, char **argv, FILE *out)
 {
     if (argc > 1 && strcmp(argv[1], "--markdown") == 0)
-        csvout_print_schema_markdown(out); /* docs/codes.md's column tables */
+        schema_print_markdown(out); /* docs/codes.md's column tables */
     else if (argc > 1 && strcmp(argv[1], "--options-markdown") == 0)
         config_print_options_markdown(out); /* docs/options.md's generated table */
     else
-        csvout_print_schema(out); /* the plain list, as --schema prints it */
+        schema_print(out); /* the plain list, as --schema prints it */
     return fflush(out) == 0 ? SCAN_EXIT_OK : SCAN_EXIT_FATAL;
 }

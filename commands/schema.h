@@ -1,7 +1,7 @@
 /*
  * schema: `mtasts-scan schema [--markdown | --options-markdown]`, the tool describing its own
  * contract.  The columns of every table (plain, or as docs/codes.md lists them) come from the
- * schema in output/csvout; the option table (as docs/options.md lists it) from pipeline/config.
+ * schema in output/schema; the option table (as docs/options.md lists it) from pipeline/config.
  * The docs are generated from here and tests fail when they drift (schema_docs, options_docs).
  */
 #ifndef MTASTS_SCHEMA_H

@@ -1,6 +1,6 @@
 /*
  * cell: the cell codec of the tables' schema.  A column is described once (name, type, place in
- * the row record, meaning; the tables themselves are output/csvout.c's) and this module turns its
+ * the row record, meaning; the tables themselves are output/schema.c's) and this module turns its
  * value into the cell's text and the text back into the value, one rule per column type.  The
  * writer (csvout) and the reader (csvin) both go through it; the reader takes no cell rule from
  * the writer.
@@ -26,7 +26,7 @@ enum cell_type {
 };
 
 /* A column, ZMap-style: described once, and both formatted and parsed from this description.
- * Adding a column is one line in the table of csvout.c (a COL_* macro there). */
+ * Adding a column is one line in the table of schema.c (a COL_* macro there). */
 struct cell_column {
     const char *name;
     enum cell_type type;

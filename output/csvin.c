@@ -18,12 +18,14 @@
 #include <csv.h>
 #include <zstd.h>
 
+#include "lib/enumname.h"
+#include "lib/growbuf.h"
 #include "output/cell.h"
 
 #define RAW_CHUNK 65536
 
 struct csvin {
-    enum csvout_table table;
+    enum schema_table table;
     const struct cell_column *cols;
     size_t ncols;
     char name[256];           /* path or "(memory)", for messages */
@@ -47,7 +49,7 @@ struct csvin {
     struct csv_parser p;
     int header_done;
     long *map;                /* header position -> schema column, -1 = ignored */
-    int guarded;              /* the header has CSVOUT_GUARD_COLUMN: text cells carry a ' to drop */
+    int guarded;              /* the header has SCHEMA_GUARD_COLUMN: text cells carry a ' to drop */
     size_t nheader, map_cap;
     void *rec;                /* the caller's record while a row is read */
     size_t field;
@@ -59,23 +61,20 @@ struct csvin {
     struct csvin_error err;
 };
 
-const char *csvin_status_str(enum csvin_status s)
-{
-    switch (s) {
-    case CSVIN_OK: return "ok";
-    case CSVIN_ERR_NOMEM: return "out of memory";
-    case CSVIN_ERR_OPEN: return "cannot open";
-    case CSVIN_ERR_READ: return "read error";
-    case CSVIN_ERR_ZSTD: return "corrupt zstd data";
-    case CSVIN_ERR_TRUNCATED: return "truncated";
-    case CSVIN_ERR_EMPTY: return "empty (no header)";
-    case CSVIN_ERR_HEADER: return "not a table of ours (header)";
-    case CSVIN_ERR_ROW: return "malformed row";
-    case CSVIN_ERR_TOO_LONG: return "header, cell or row over its size limit";
-    case CSVIN_ERR_INTERRUPTED: return "interrupted";
-    }
-    return "unknown";
-}
+static const struct enum_name csvin_status_names[] = {
+    {CSVIN_OK, "ok"},
+    {CSVIN_ERR_NOMEM, "out of memory"},
+    {CSVIN_ERR_OPEN, "cannot open"},
+    {CSVIN_ERR_READ, "read error"},
+    {CSVIN_ERR_ZSTD, "corrupt zstd data"},
+    {CSVIN_ERR_TRUNCATED, "truncated"},
+    {CSVIN_ERR_EMPTY, "empty (no header)"},
+    {CSVIN_ERR_HEADER, "not a table of ours (header)"},
+    {CSVIN_ERR_ROW, "malformed row"},
+    {CSVIN_ERR_TOO_LONG, "header, cell or row over its size limit"},
+    {CSVIN_ERR_INTERRUPTED, "interrupted"},
+};
+ENUM_NAMES_DEFINE(csvin_status, enum csvin_status, CSVIN_STATUS__COUNT, "unknown")
 
 static const volatile sig_atomic_t *interrupt_flag;
 
@@ -121,23 +120,17 @@ static int is_space(unsigned char c)
 
 static int header_field(struct csvin *in, const char *s, size_t len)
 {
-    if (in->nheader == in->map_cap) {
-        size_t cap = in->map_cap ? 2 * in->map_cap : 32;
-        long *m = realloc(in->map, cap * sizeof(*m));
-        if (m == NULL)
-            return -1;
-        in->map = m;
-        in->map_cap = cap;
-    }
+    if (growbuf_reserve(&in->map, &in->map_cap, in->nheader + 1, sizeof(*in->map), 32) != 0)
+        return -1;
     char name[64];
     long idx = -1;
     if (len < sizeof(name) && memchr(s, '\0', len) == NULL) {
         memcpy(name, s, len);
         name[len] = '\0';
         size_t i;
-        if (csvout_find_column(in->table, name, &i) != NULL)
+        if (schema_find_column(in->table, name, &i) != NULL)
             idx = (long)i;
-        else if (strcmp(name, CSVOUT_GUARD_COLUMN) == 0)
+        else if (strcmp(name, SCHEMA_GUARD_COLUMN) == 0)
             in->guarded = 1;
         for (size_t k = 0; idx >= 0 && k < in->nheader; k++)
             if (in->map[k] == idx)
@@ -169,7 +162,7 @@ static void on_field(void *data, size_t len, void *arg)
         return; /* a cell of an ignored column, or one too many (counted at the row's end) */
     const struct cell_column *col = &in->cols[in->map[i]];
     if (in->guarded && col->type == COL_STR && len > 0 && ((const char *)data)[0] == '\'') {
-        data = (char *)data + 1; /* the formula guard's prefix (csvout.h): the data is what follows */
+        data = (char *)data + 1; /* the formula guard's prefix (schema.h): the data is what follows */
         len--;
     }
     char why[160];
@@ -182,7 +175,7 @@ static void check_header(struct csvin *in)
     char missing[400] = "";
     size_t n_missing = 0;
     for (size_t c = 0; c < in->ncols; c++) {
-        if (!csvout_column_required(in->table, c))
+        if (!schema_column_required(in->table, c))
             continue;
         int found = 0;
         for (size_t k = 0; k < in->nheader && !found; k++)
@@ -195,7 +188,7 @@ static void check_header(struct csvin *in)
     }
     if (n_missing > 0)
         fail(in, CSVIN_ERR_HEADER, 0, "not a %s table: missing column%s %s",
-             csvout_table_str(in->table), n_missing > 1 ? "s" : "", missing);
+             schema_table_str(in->table), n_missing > 1 ? "s" : "", missing);
 }
 
 static void on_row(int term, void *arg)
@@ -366,7 +359,7 @@ int csvin_next(struct csvin *in, void *rec)
     if (in->err.status != CSVIN_OK)
         return -1;
     in->rec = rec;
-    csvout_record_init(in->table, rec);
+    schema_record_init(in->table, rec);
     in->row_ready = 0;
     while (!in->row_ready) {
         if (in->buf_pos == in->buf_len) {
@@ -384,7 +377,7 @@ int csvin_next(struct csvin *in, void *rec)
 
 /* ---- open / close ---- */
 
-static struct csvin *csvin_new(enum csvout_table t, const char *name)
+static struct csvin *csvin_new(enum schema_table t, const char *name)
 {
     struct csvin *in = calloc(1, sizeof(*in));
     if (in == NULL)
@@ -403,12 +396,12 @@ static struct csvin *csvin_new(enum csvout_table t, const char *name)
      * would take thousands of reallocs, each a copy where realloc cannot grow in place. */
     csv_set_blk_size(&in->p, 16384);
     in->table = t;
-    in->cols = csvout_schema(t, &in->ncols);
+    in->cols = schema_columns(t, &in->ncols);
     snprintf(in->name, sizeof(in->name), "%s", name);
     return in;
 }
 
-struct csvin *csvin_open(const char *path, enum csvout_table t, struct csvin_error *err)
+struct csvin *csvin_open(const char *path, enum schema_table t, struct csvin_error *err)
 {
     memset(err, 0, sizeof(*err));
     struct csvin *in = csvin_new(t, strcmp(path, "-") == 0 ? "(stdin)" : path);
@@ -430,7 +423,7 @@ struct csvin *csvin_open(const char *path, enum csvout_table t, struct csvin_err
     return in;
 }
 
-struct csvin *csvin_open_mem(const void *data, size_t len, enum csvout_table t)
+struct csvin *csvin_open_mem(const void *data, size_t len, enum schema_table t)
 {
     struct csvin *in = csvin_new(t, "(memory)");
     if (in == NULL)

@@ -1,6 +1,6 @@
 /*
  * csvin: reads a domain or MX table that csvout wrote back into typed records, row by row, through
- * the same schema (csvout_schema): --resume, merge and anything else that reads results use it,
+ * the same schema (schema_columns): --resume, merge and anything else that reads results use it,
  * never column positions.
  *
  * The source is a file ("-" = stdin) or a memory buffer, plain CSV or zstd (recognised by its
@@ -15,7 +15,7 @@
  *     column's type) is CSVIN_ERR_ROW, with the line number where the row begins.
  * Rows end with "\n" only ("\r\n" is accepted: a CR before the LF is trimmed); blank lines are
  * skipped.  A UTF-8 byte order mark at the start of the text (a spreadsheet's "CSV UTF-8") is
- * skipped.  A file written with the formula guard (its header has CSVOUT_GUARD_COLUMN, csvout.h)
+ * skipped.  A file written with the formula guard (its header has SCHEMA_GUARD_COLUMN, schema.h)
  * reads as the data it holds: the guard's ' is taken off its text cells.
  *
  * Memory is bounded whatever the input (/dev/zero, a line without end, a zstd bomb): the header
@@ -29,7 +29,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#include "output/csvout.h"
+#include "output/schema.h"
 
 enum csvin_status {
     CSVIN_OK = 0,
@@ -42,7 +42,8 @@ enum csvin_status {
     CSVIN_ERR_HEADER = 7,    /* a required column is missing or a column is named twice */
     CSVIN_ERR_ROW = 8,       /* a malformed row (line number in the error) */
     CSVIN_ERR_TOO_LONG = 9,  /* the header, a cell or a row is over its limit: not a table of ours */
-    CSVIN_ERR_INTERRUPTED = 10 /* the interrupt flag was raised (csvin_set_interrupt) */
+    CSVIN_ERR_INTERRUPTED = 10, /* the interrupt flag was raised (csvin_set_interrupt) */
+    CSVIN_STATUS__COUNT
 };
 
 #define CSVIN_HEADER_MAX (64 * 1024)
@@ -60,13 +61,13 @@ struct csvin;
 
 /* Opens path ("-" = stdin, not closed) for reading a table t.  Returns NULL and fills *err when
  * the file cannot be opened or memory is short.  Caller frees with csvin_close(). */
-struct csvin *csvin_open(const char *path, enum csvout_table t, struct csvin_error *err);
+struct csvin *csvin_open(const char *path, enum schema_table t, struct csvin_error *err);
 
 /* As csvin_open over len bytes at data (borrowed until csvin_close).  NULL only on OOM. */
-struct csvin *csvin_open_mem(const void *data, size_t len, enum csvout_table t);
+struct csvin *csvin_open_mem(const void *data, size_t len, enum schema_table t);
 
-/* Reads the next row into rec (a struct domain_result for CSVOUT_DOMAIN, a struct csvout_mx_row
- * for CSVOUT_MX; reset first, so columns the file lacks keep their initial values).  Returns 1 =
+/* Reads the next row into rec (a struct domain_result for SCHEMA_DOMAIN, a struct schema_mx_row
+ * for SCHEMA_MX; reset first, so columns the file lacks keep their initial values).  Returns 1 =
  * a row, 0 = end of a complete table, -1 = error (csvin_error(); rec's content is then
  * undefined).  After -1, further calls return -1. */
 int csvin_next(struct csvin *in, void *rec);

@@ -30,19 +30,17 @@
 #include <openssl/pem.h>
 #include <zstd.h>
 
+#include "lib/enumname.h"
 #include "mtasts_revision.h" /* generated at build time: MTASTS_REVISION (see CMakeLists.txt) */
-#include "output/csvout.h"
+#include "output/schema.h"
 #include "scanner/classify.h"
 
-const char *starttls_mode_str(enum starttls_mode m)
-{
-    switch (m) {
-    case STARTTLS_MODE_ALL: return "all";
-    case STARTTLS_MODE_STS: return "sts";
-    case STARTTLS_MODE_NONE: return "none";
-    }
-    return "unknown";
-}
+static const struct enum_name starttls_mode_names[] = {
+    {STARTTLS_MODE_ALL, "all"},
+    {STARTTLS_MODE_STS, "sts"},
+    {STARTTLS_MODE_NONE, "none"},
+};
+ENUM_NAMES_DEFINE(starttls_mode, enum starttls_mode, STARTTLS_MODE__COUNT, "unknown")
 
 /* The parsers below return 0, or -1 with `expect` saying in a few words what the option takes
  * (printed as "invalid value 'V' for --NAME: EXPECT"), so the message names the same range the
@@ -480,11 +478,11 @@ static void act_version(enum config_command cmd, FILE *out)
 static void act_schema(enum config_command cmd, FILE *out)
 {
     if (cmd != C_DIFF) {
-        csvout_print_schema(out);
+        schema_print(out);
         return;
     }
     size_t n;
-    const struct cell_column *cols = csvout_schema(CSVOUT_CHANGES, &n);
+    const struct cell_column *cols = schema_columns(SCHEMA_CHANGES, &n);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "  %-9s %s\n", cols[i].name, cols[i].description);
 }

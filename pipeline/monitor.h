@@ -2,7 +2,7 @@
  * monitor: scans over time, the engine.  A monitor runs inside a scan for `--previous OLD
  * --changes-output FILE`, and `mtasts-scan diff OLD NEW` (commands/diff.h) drives the same monitor
  * over two domain tables (plain or .zst, any row order); either way it writes the changes table
- * (output/csvout.h CSVOUT_CHANGES).  The rules are scanner/changes.c's; this module owns the
+ * (output/csvout.h SCHEMA_CHANGES).  The rules are scanner/changes.c's; this module owns the
  * files and the memory:
  *   - OLD is loaded once into a compact index keyed by domain (the few fields the rules read,
  *     strings in an arena: about 150 bytes a domain), then NEW streams through csvin row by row,
@@ -24,7 +24,7 @@
 
 struct monitor;
 
-/* Loads previous (a domain table) into the index; changes rows go to out (a CSVOUT_CHANGES
+/* Loads previous (a domain table) into the index; changes rows go to out (a SCHEMA_CHANGES
  * writer, borrowed until monitor_free; NULL = count only).  o and f (f may be NULL) are
  * copied.  label (static) starts every message about previous ("mtasts-scan: --previous").
  * An incomplete previous (named as a work file, NAME.partial, or cut inside a row or zstd frame:
@@ -49,7 +49,7 @@ int monitor_mx_cert(struct monitor *m, const char *host, time_t not_after);
 /* The same for OLD's MX hosts (`diff --old-mx`): the certificate dates the old scan saw. */
 int monitor_old_mx_cert(struct monitor *m, const char *host, time_t not_after);
 
-/* Changes rows go to out from now on (a CSVOUT_CHANGES writer, borrowed until monitor_free):
+/* Changes rows go to out from now on (a SCHEMA_CHANGES writer, borrowed until monitor_free):
  * `diff` opens its output only once OLD has loaded. */
 void monitor_set_output(struct monitor *m, struct csvout *out);
 

@@ -26,10 +26,15 @@
 
 #include "pipeline/addrlimit.h"
 #include "lib/blocklist.h"
+#include "lib/dlist.h"
 #include "lib/strhash.h"
 #include "scanner/classify.h"
 
-enum job_state { JOB_RESOLVING, JOB_PROBING, JOB_DONE };
+enum job_state { JOB_RESOLVING, JOB_TLSA, JOB_PROBING, JOB_DONE };
+
+/* The TLSA lookups of RFC 7672 §2.2.2 (RFC 6698 names: _25._tcp.HOST, whatever port the scan
+ * probes: that is the name a sender asks for). */
+#define TLSA_PORT 25
 
 struct saved_row;
 
@@ -42,6 +47,10 @@ struct job {
     long n_asked;                /* mxcache_get calls for this host while the job lived */
     struct saved_row *rows;      /* finished probes whose MX table row is not written yet */
     int pending;                 /* probes not yet finished */
+    struct probe_req *held;      /* probes made, waiting for the TLSA answer before they start */
+    char *tlsa_then;             /* JOB_TLSA at the CNAME-expanded name: the host's own name, to
+                                    ask next when that one securely has no TLSA; else NULL */
+    struct dane_tlsa_set *tlsa;  /* out.tlsa: owned, NULL when not looked up or none published */
     struct mxcache *c;
     struct job *hnext;           /* hash chain */
     struct job *lru_prev, *lru_next; /* finished jobs only */
@@ -56,6 +65,7 @@ struct probe_req {
     struct addrlimit_ticket ticket;
     struct tlsworker_job *probe;
     struct probe_req *prev, *next;
+    struct probe_req *held_next; /* on the job's held list, until the probes start */
     long tries;                  /* retries made after a connect/greeting timeout */
     struct event *pause;         /* the wait before a retry; NULL until one is needed */
 };
@@ -91,19 +101,20 @@ struct saved_row {
     long first_error;
     time_t not_after;
     double ms[4];
+    signed char dane_match, dane_matched, dane_depth; /* struct dane_result's numbers */
     char text[];
 };
 
-#define N_TEXT 7
+#define N_TEXT 8
 
 /* The text fields of a result, in the one order rows are packed and unpacked in. */
 static void text_fields(struct smtp_probe_result *r, char *f[N_TEXT], size_t sz[N_TEXT])
 {
     char *const p[N_TEXT] = {r->error, r->tls.error, r->tls.version, r->tls.cipher,
-                             r->tls.subject, r->tls.issuer, r->tls.sans};
+                             r->tls.subject, r->tls.issuer, r->tls.sans, r->dane.error};
     const size_t n[N_TEXT] = {sizeof(r->error), sizeof(r->tls.error), sizeof(r->tls.version),
                               sizeof(r->tls.cipher), sizeof(r->tls.subject), sizeof(r->tls.issuer),
-                              sizeof(r->tls.sans)};
+                              sizeof(r->tls.sans), sizeof(r->dane.error)};
     memcpy(f, p, sizeof(p));
     memcpy(sz, n, sizeof(n));
 }
@@ -133,6 +144,9 @@ static struct saved_row *row_save(const struct smtp_probe_result *res, const cha
     r->ms[1] = res->greeting_ms;
     r->ms[2] = res->tls_ms;
     r->ms[3] = res->total_ms;
+    r->dane_match = (signed char)res->dane.match;
+    r->dane_matched = (signed char)res->dane.matched; /* < DANE_TLSA_MAX, or -1 */
+    r->dane_depth = (signed char)(res->dane.depth > 100 ? 100 : res->dane.depth);
     char *p = r->text;
     for (int i = 0; i < N_TEXT; i++) {
         size_t n = strnlen(f[i], sz[i]);
@@ -158,6 +172,9 @@ static void row_load(const struct saved_row *r, struct smtp_probe_result *res)
     res->greeting_ms = r->ms[1];
     res->tls_ms = r->ms[2];
     res->total_ms = r->ms[3];
+    res->dane.match = (enum dane_match)r->dane_match;
+    res->dane.matched = r->dane_matched;
+    res->dane.depth = r->dane_depth;
     text_fields(res, f, sz);
     const char *p = r->text;
     for (int i = 0; i < N_TEXT; i++) {
@@ -174,7 +191,7 @@ static void job_write_rows(struct mxcache *c, struct job *j)
         struct smtp_probe_result res;
         j->rows = r->next;
         row_load(r, &res);
-        c->row_cb(j->host, r->addr, &res, j->n_asked, r->probed_at, c->row_arg);
+        c->row_cb(j->host, r->addr, &res, j->n_asked, r->probed_at, &j->out, c->row_arg);
         free(r);
     }
 }
@@ -188,7 +205,7 @@ static void job_keep_row(struct mxcache *c, struct job *j, const struct smtp_pro
         return;
     struct saved_row *r = row_save(res, addr);
     if (!r) {
-        c->row_cb(j->host, addr, res, j->n_asked, time(NULL), c->row_arg);
+        c->row_cb(j->host, addr, res, j->n_asked, time(NULL), &j->out, c->row_arg);
         return;
     }
     struct saved_row **pp = &j->rows;
@@ -201,24 +218,15 @@ static void job_keep_row(struct mxcache *c, struct job *j, const struct smtp_pro
 
 static void lru_unlink(struct mxcache *c, struct job *j)
 {
-    if (j->lru_prev)
-        j->lru_prev->lru_next = j->lru_next;
-    else
-        c->lru_head = j->lru_next;
-    if (j->lru_next)
-        j->lru_next->lru_prev = j->lru_prev;
-    else
+    if (!j->lru_next)
         c->lru_tail = j->lru_prev;
+    DLIST_UNLINK(c->lru_head, j, lru_prev, lru_next);
     j->lru_prev = j->lru_next = NULL;
 }
 
 static void lru_push_front(struct mxcache *c, struct job *j)
 {
-    j->lru_prev = NULL;
-    j->lru_next = c->lru_head;
-    if (c->lru_head)
-        c->lru_head->lru_prev = j;
-    c->lru_head = j;
+    DLIST_PUSH_FRONT(c->lru_head, j, lru_prev, lru_next);
     if (!c->lru_tail)
         c->lru_tail = j;
 }
@@ -239,6 +247,8 @@ static void job_free(struct job *j)
         j->rows = r->next;
         free(r);
     }
+    free(j->tlsa_then);
+    free(j->tlsa);
     free(j->host);
     free(j);
 }
@@ -279,12 +289,7 @@ static void job_finish(struct job *j)
 
 static void live_remove(struct mxcache *c, struct probe_req *r)
 {
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        c->live = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    DLIST_UNLINK(c->live, r, prev, next);
 }
 
 static void probe_fail_oom(struct probe_req *r);
@@ -358,6 +363,9 @@ static void probe_go(struct addrlimit_ticket *t)
     struct mxcache *c = r->job->c;
     c->counters.probes_started++;
     struct smtp_probe_opts po = {.timeout_sec = c->cfg->timeout_sec, .ehlo_name = c->cfg->ehlo_name};
+    /* DANE in the same connection, for records a DNSSEC-validating sender would trust */
+    if (r->job->tlsa && r->job->out.probes.tlsa_sec == DNS_SEC_SECURE)
+        po.tlsa = r->job->tlsa;
     r->probe = tlsworker_probe(c->tls, (struct sockaddr *)&r->addr, r->addrlen, r->job->host, &po,
                                on_probe_done, r);
     if (!r->probe)
@@ -376,23 +384,75 @@ static struct probe_req *probe_new(struct job *j, const struct sockaddr_storage 
     r->addrlen = dns_addr_prepare(&r->addr, c->cfg->smtp_port, r->addr_text, sizeof(r->addr_text));
     r->ticket.go = probe_go;
     r->ticket.arg = r;
-    r->next = c->live;
-    if (c->live)
-        c->live->prev = r;
-    c->live = r;
+    r->held_next = j->held;
+    j->held = r;
+    DLIST_PUSH_FRONT(c->live, r, prev, next);
     j->pending++;
     return r;
+}
+
+/* Starts the probes held by j (each waits for its address's politeness turn). */
+static void probes_start(struct job *j)
+{
+    struct mxcache *c = j->c;
+    j->state = JOB_PROBING;
+    /* Hold the job while queueing: a probe that fails synchronously must not finish it early. */
+    j->pending++;
+    while (j->held) {
+        struct probe_req *r = j->held;
+        j->held = r->held_next;
+        r->held_next = NULL;
+        if (addrlimit_acquire(c->limit, r->addr_text, &r->ticket) < 0)
+            probe_fail_oom(r);
+    }
+    if (--j->pending == 0)
+        job_finish(j);
+}
+
+static void on_tlsa(const struct dane_tlsa_set *set, void *arg);
+
+static void tlsa_lookup(struct job *j, const char *name)
+{
+    dns_query_tlsa(j->c->dns, name, TLSA_PORT, on_tlsa, j);
+}
+
+static void on_tlsa(const struct dane_tlsa_set *set, void *arg)
+{
+    struct job *j = arg;
+    if (j->tlsa_then && set->sec == DNS_SEC_SECURE &&
+        (set->status == DNS_NXDOMAIN || set->status == DNS_NODATA)) {
+        /* RFC 7672 §2.2.2: none at the expanded name, so the alias's own name is asked */
+        char *name = j->tlsa_then;
+        j->tlsa_then = NULL;
+        tlsa_lookup(j, name);
+        free(name);
+        return;
+    }
+    free(j->tlsa_then);
+    j->tlsa_then = NULL;
+    classify_probes_set_tlsa(&j->out.probes, set);
+    if (set->n > 0) {
+        j->tlsa = malloc(sizeof(*j->tlsa));
+        if (j->tlsa) {
+            *j->tlsa = *set;
+        } else { /* the records are lost: the scanner's failure, which says nothing of the host */
+            j->out.probes.tlsa_dns = DNS_INTERNAL_ERROR;
+            j->out.probes.n_tlsa = j->out.probes.n_tlsa_usable = 0;
+        }
+        j->out.tlsa = j->tlsa;
+    }
+    probes_start(j);
 }
 
 static void on_resolved(const struct dns_addr_answer *a, void *arg)
 {
     struct job *j = arg;
     struct mxcache *c = j->c;
-    struct probe_req *reqs[DNS_ADDR_MAX];
     size_t n_reqs = 0;
     c->counters.hosts_resolved++;
     j->state = JOB_PROBING;
     classify_probes_init(&j->out.probes, a->status);
+    j->out.probes.addr_sec = (unsigned char)a->sec;
     /* Listed addresses are passed over: the next ones take their turn within --mx-addr-max. */
     size_t taken = 0;
     for (size_t i = 0; i < a->n && taken < (size_t)c->cfg->mx_addr_max; i++) {
@@ -402,7 +462,7 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
         taken++;
         struct probe_req *r = probe_new(j, &a->addr[i]);
         if (r) {
-            reqs[n_reqs++] = r;
+            n_reqs++;
         } else { /* not the host's failure: the address counts as the scanner's internal_error */
             struct smtp_probe_result oom = {.status = SMTP_PROBE_INTERNAL_ERROR};
             snprintf(oom.error, sizeof(oom.error), "out of memory for the probe of an address");
@@ -417,14 +477,17 @@ static void on_resolved(const struct dns_addr_answer *a, void *arg)
         job_finish(j);
         return;
     }
-    /* Hold the job while queueing: a probe that fails synchronously must not finish it early. */
-    j->pending++;
-    for (size_t i = 0; i < n_reqs; i++) {
-        if (addrlimit_acquire(c->limit, reqs[i]->addr_text, &reqs[i]->ticket) < 0)
-            probe_fail_oom(reqs[i]);
+    if (a->sec == DNS_SEC_SECURE) { /* RFC 7672 §2.2.2: the probes need the TLSA records */
+        j->state = JOB_TLSA;
+        if (a->cname[0] && strcmp(a->cname, j->host) != 0) {
+            j->tlsa_then = strdup(j->host); /* out of memory: only the expanded name is asked */
+            tlsa_lookup(j, a->cname);
+        } else {
+            tlsa_lookup(j, j->host);
+        }
+        return;
     }
-    if (--j->pending == 0)
-        job_finish(j);
+    probes_start(j);
 }
 
 void mxcache_get(struct mxcache *c, const char *host, struct mxcache_waiter *w)

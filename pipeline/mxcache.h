@@ -24,6 +24,10 @@
 struct mx_outcome {
     struct classify_probes probes;
     int retried;    /* a probe timed out connecting or waiting for the greeting and was retried */
+    /* The host's TLSA records as looked up (RFC 7672 §2.2.2: only when its address records are
+     * DNSSEC-secure), kept once per host here and never copied per domain; NULL when not looked
+     * up or none were published (probes.tlsa_* says which). */
+    const struct dane_tlsa_set *tlsa;
 };
 
 struct mxcache_waiter;
@@ -45,13 +49,22 @@ struct mxcache_waiter {
  * mxcache_flush, not when the probe ends; probed_at is when the probe ended. */
 typedef void (*mxcache_row_cb)(const char *host, const char *addr,
                                const struct smtp_probe_result *res, long domains_sharing,
-                               time_t probed_at, void *arg);
+                               time_t probed_at, const struct mx_outcome *host_outcome,
+                               void *arg);
 
 struct mxcache_counters {
     unsigned long hosts_resolved, probes_started, probes_done, cache_hits, evictions;
 };
 
 struct mxcache;
+
+/* The TLSA lookup of a host is made once per scan (with the host's probes, in its cache entry)
+ * when its address records are DNSSEC-secure, which is what RFC 7672 §2.2.2 asks before any
+ * TLSA lookup and a fact of the host, so every domain sharing it gets the same answer whichever
+ * asked first; its probes wait for the answer.  Hosts in unsigned zones (and every host without
+ * a validating resolver) pay nothing.  A CNAME alias is looked up at its expanded name first,
+ * then at its own name when that one securely has none.  A domain whose MX RRset is not secure
+ * ignores the host's TLSA (classify, RFC 7672 §2.2.1). */
 
 /* Creates the cache.  dns, tls and cfg are borrowed and must outlive it; probes run on tls.
  * row_cb NULL = no MX table (the probe results are then not kept). */

@@ -19,13 +19,13 @@ void outputs_init(struct outputs *o, const struct config *c, outputs_fail_fn fai
     if (!c)
         return;
     o->formula_guard = c->csv_formula_guard;
-    o->f[OUTPUTS_DOMAIN] = (struct outputs_file){"-o", c->output, CSVOUT_DOMAIN, 1, NULL, 0};
-    o->f[OUTPUTS_MX] = (struct outputs_file){"--mx-output", c->mx_output, CSVOUT_MX, 1, NULL, 0};
+    o->f[OUTPUTS_DOMAIN] = (struct outputs_file){"-o", c->output, SCHEMA_DOMAIN, 1, NULL, 0};
+    o->f[OUTPUTS_MX] = (struct outputs_file){"--mx-output", c->mx_output, SCHEMA_MX, 1, NULL, 0};
     o->f[OUTPUTS_EDGE] = (struct outputs_file){"--domain-mx-output", c->domain_mx_output,
-                                               CSVOUT_EDGE, 1, NULL, 0};
+                                               SCHEMA_EDGE, 1, NULL, 0};
     o->f[OUTPUTS_SUMMARY] = (struct outputs_file){"--summary-json", c->summary_json, 0, 0, NULL, 0};
     o->f[OUTPUTS_CHANGES] = (struct outputs_file){"--changes-output", c->changes_output,
-                                                  CSVOUT_CHANGES, 1, NULL, 0};
+                                                  SCHEMA_CHANGES, 1, NULL, 0};
 }
 
 static void fail(struct outputs *o, const char *what, const char *msg)

@@ -27,7 +27,7 @@ typedef void (*outputs_fail_fn)(void *arg, const char *what, const char *msg);
 struct outputs_file {
     const char *option;   /* "-o", for messages */
     const char *path;     /* NULL = not asked for */
-    enum csvout_table table;
+    enum schema_table table;
     int is_csv;           /* 0: the summary JSON, written only at the end */
     struct csvout *c;     /* open CSV writer, NULL otherwise */
     int reported;         /* its error went to fail: said once */

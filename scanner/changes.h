@@ -88,7 +88,7 @@ struct changes_view {
 /* Points v at r's fields (borrowed while r lives). */
 void changes_view_from_result(struct changes_view *v, const struct domain_result *r);
 
-/* One row of the changes table (CSVOUT_CHANGES). */
+/* One row of the changes table (SCHEMA_CHANGES). */
 struct changes_row {
     char domain[RESULT_NAME_MAX];
     long rank;

@@ -29,6 +29,7 @@ struct classify_probes {
     struct {
         unsigned char status;   /* enum smtp_probe_status */
         unsigned char tls_flags;/* enum tlscheck_flag, when the handshake completed */
+        unsigned char dane;     /* enum dane_match of its chain (DANE_MATCH_NONE: not judged) */
     } addr[DNS_ADDR_MAX];
     int first_bad;              /* index of the first address whose probe did not end ok; -1 */
     char bad_addr[INET6_ADDRSTRLEN];
@@ -36,10 +37,21 @@ struct classify_probes {
     char skipped[128];          /* on the --blocklist, never contacted: "ADDR (ENTRY), ..." or
                                    "HOST (ENTRY)"; "" = none.  n_addr 0 with skipped: not probed */
     time_t cert_not_after;      /* earliest certificate expiry of the handshakes; 0 none */
+    /* The host's facts for DANE (RFC 7672 §2.2.2), from pipeline/mxcache; small numbers only:
+     * the TLSA records themselves stay in the MX cache's entry for the host. */
+    unsigned char addr_sec;     /* enum dns_sec of its address records */
+    unsigned char tlsa_queried; /* 1: its TLSA records were looked up (secure address records) */
+    unsigned char tlsa_sec;     /* enum dns_sec of that lookup (bogus: the host is bogus) */
+    unsigned char tlsa_dns;     /* enum dns_status of that lookup */
+    unsigned char n_tlsa;       /* TLSA records published (beyond DANE_TLSA_MAX counted too) */
+    unsigned char n_tlsa_usable;/* of those, usable by an SMTP client (RFC 7672 §3.1.3) */
 };
 
 /* Empties p (no address, no failure) with the host lookup's outcome. */
 void classify_probes_init(struct classify_probes *p, enum dns_status addr_dns);
+
+/* Records the host's TLSA lookup (set borrowed): its outcome, DNSSEC status and record counts. */
+void classify_probes_set_tlsa(struct classify_probes *p, const struct dane_tlsa_set *set);
 
 /* Records one finished probe of address addr (text form); r borrowed.  Addresses beyond
  * DNS_ADDR_MAX are ignored. */

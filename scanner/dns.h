@@ -82,7 +82,9 @@ void dns_query_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
  * like MX (a bogus answer: SERVFAIL with sec DNS_SEC_BOGUS, no records). */
 void dns_query_tlsa(struct dns *d, const char *host, unsigned short port, dns_tlsa_cb cb, void *arg);
 /* Queries A and AAAA in parallel and merges them (A first).  Status is OK when either had an
- * address; otherwise the more informative failure of the two. */
+ * address; otherwise the more informative failure of the two.  Both are asked with the AD bit
+ * like MX: the answer's sec (dns_sec_merge of the two) and cname (the CNAME-expanded name) are
+ * what RFC 7672 §2.2.2 needs before a TLSA lookup. */
 void dns_query_addr(struct dns *d, const char *name, dns_addr_cb cb, void *arg);
 
 /* Sets the port of an answer's address (in place), writes its text form into text and returns

@@ -83,6 +83,9 @@ struct dns_txt_answer {
 
 struct dns_addr_answer {
     enum dns_status status;
+    enum dns_sec sec;                   /* of the A and AAAA answers together (dns_sec_merge) */
+    char cname[256];                    /* the name after CNAME expansion when the host is an
+                                           alias (lower-cased, no trailing dot); "" otherwise */
     size_t n;
     struct sockaddr_storage addr[DNS_ADDR_MAX]; /* port 0; family AF_INET or AF_INET6 */
 };
@@ -102,6 +105,14 @@ enum dns_status dns_status_from_ares(int ares_status);
 void dns_addr_merge(const struct sockaddr_storage *v4, size_t n4, enum dns_status st4,
                     const struct sockaddr_storage *v6, size_t n6, enum dns_status st6,
                     struct dns_addr_answer *out);
+/* The DNSSEC status of a host's address records from those of its A and AAAA lookups: bogus
+ * when either is; secure only when both are (an answer or a validated denial: RFC 7672 §2.2.2
+ * needs secure address records); insecure when either is; otherwise unchecked.  Pure. */
+enum dns_sec dns_sec_merge(enum dns_sec a, enum dns_sec b);
+/* The target of the last CNAME record in a raw reply's answer section (the CNAME-expanded name
+ * of the question, RFC 7672 §2.2.2) into out, lower-cased without the trailing dot; "" when the
+ * answer has no CNAME or is malformed.  Pure. */
+void dns_parse_cname_target(const unsigned char *abuf, int alen, char *out, size_t size);
 /* 1 when the header, question and answer records of a raw reply lie within its alen bytes
  * (names, record lengths), so a parser can read every answer record; 0 otherwise. */
 int dns_answer_wellformed(const unsigned char *abuf, int alen);

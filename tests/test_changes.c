@@ -572,7 +572,7 @@ static void test_failon(void **state)
 static void write_table(const char *path, struct domain_result *rows, const int *order, int n)
 {
     struct zwriter_error e;
-    struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &e);
+    struct csvout *c = csvout_open(path, SCHEMA_DOMAIN, &e);
     assert_non_null(c);
     for (int i = 0; i < n; i++)
         assert_int_equal(csvout_write_domain(c, &rows[order[i]]), ZWRITER_OK);
@@ -599,7 +599,7 @@ static int run_diff(const char *const *args)
 static int read_changes(const char *path, char lines[][300], int max)
 {
     struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_CHANGES, &e);
+    struct csvin *in = csvin_open(path, SCHEMA_CHANGES, &e);
     assert_non_null(in);
     struct changes_row row;
     int n = 0;
@@ -662,7 +662,7 @@ static void test_diff_files_any_order(void **state)
     assert_int_equal(run_diff((const char *const[]){po, pn2, "--fail-on", "nope", NULL}), DIFF_EXIT_USAGE);
     assert_int_equal(run_diff((const char *const[]){po, pn2, "-o", pn2, NULL}), DIFF_EXIT_USAGE);
     struct csvin_error ce; /* NEW was not truncated by the refused -o */
-    struct csvin *in = csvin_open(pn2, CSVOUT_DOMAIN, &ce);
+    struct csvin *in = csvin_open(pn2, SCHEMA_DOMAIN, &ce);
     assert_non_null(in);
     int rows = 0;
     while (csvin_next(in, &new[0]) == 1)
@@ -702,10 +702,7 @@ static void test_previous_messages(void **state)
     (void)state;
     char bad[128], text[1024];
     files_tmp_path(bad, sizeof(bad), "prev-bad.csv");
-    FILE *f = fopen(bad, "w");
-    assert_non_null(f);
-    fputs("rank,name\n1,x\n", f);
-    fclose(f);
+    files_write_text(bad, "rank,name\n1,x\n");
     const char *paths[] = {"/nonexistent/prev.csv", bad};
     struct changes_opts o;
     changes_opts_defaults(&o);
@@ -733,19 +730,10 @@ static void test_diff_failure_keeps_output(void **state)
     files_tmp_path(ch, sizeof(ch), "keep-changes.csv");
     snprintf(work, sizeof(work), "%s.partial", ch);
     write_table(po, old, (const int[]){0}, 1);
-    FILE *f = fopen(bad, "w");
-    assert_non_null(f);
-    fputs("rank,name\n1,x\n", f);
-    fclose(f);
-    f = fopen(ch, "w");
-    assert_non_null(f);
-    fputs("yesterday's changes\n", f);
-    fclose(f);
+    files_write_text(bad, "rank,name\n1,x\n");
+    files_write_text(ch, "yesterday's changes\n");
     assert_int_equal(run_diff((const char *const[]){po, bad, "-o", ch, NULL}), DIFF_EXIT_FATAL);
-    size_t len;
-    char *text = files_slurp(ch, &len);
-    assert_string_equal(text, "yesterday's changes\n");
-    free(text);
+    files_expect_text(ch, "yesterday's changes\n");
     assert_int_equal(access(work, F_OK), -1);
 }
 
@@ -769,10 +757,7 @@ static void test_diff_incomplete_refused(void **state)
     write_table(cut, old, (const int[]){0, 1}, 2);
     size_t len;
     char *text = files_slurp(cut, &len);
-    FILE *f = fopen(cut, "w"); /* the second row cut in the middle, as by a full disk */
-    assert_non_null(f);
-    fwrite(text, 1, len - 20, f);
-    fclose(f);
+    files_write(cut, text, len - 20); /* the second row cut in the middle, as by a full disk */
     free(text);
     /* as OLD: refused, or compared with --allow-partial */
     assert_int_equal(run_diff((const char *const[]){work, po, "-o", ch, NULL}), DIFF_EXIT_FATAL);
@@ -828,7 +813,7 @@ static void test_monitor_deferred_certs(void **state)
     char why[128];
     assert_int_equal(changes_failon_parse("cert_expiring", &f, why, sizeof(why)), 0);
     struct zwriter_error ze;
-    struct csvout *out = csvout_open(pc, CSVOUT_CHANGES, &ze);
+    struct csvout *out = csvout_open(pc, SCHEMA_CHANGES, &ze);
     assert_non_null(out);
     struct monitor *m = monitor_open("mtasts-scan: --previous", po, out, &o, &f, 0, err);
     assert_non_null(m);
@@ -851,7 +836,7 @@ static void test_monitor_deferred_certs(void **state)
     assert_int_equal(n, 1);
     assert_string_equal(lines[0], "a.example cert_expiring");
     struct csvin_error e;
-    struct csvin *in = csvin_open(pc, CSVOUT_CHANGES, &e);
+    struct csvin *in = csvin_open(pc, SCHEMA_CHANGES, &e);
     struct changes_row row;
     assert_int_equal(csvin_next(in, &row), 1);
     assert_string_equal(row.after, "2026-11-30T00:00:00Z");

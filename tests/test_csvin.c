@@ -19,8 +19,9 @@
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "tests/support/files.h"
+#include "tests/support/rows.h"
 
-#define T_2026 ((time_t)1795327833) /* 2026-11-22T06:10:33Z */
+#define T_2026 ROWS_T_2026
 
 #define HEADER "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode," \
                "policy_max_age,policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua," \
@@ -30,24 +31,12 @@
 
 /* ---- helpers ---- */
 
+/* The sample row (tests/support/rows.h) as domain d<rank>.example.com. */
 static void full_result(struct domain_result *r, long rank)
 {
-    result_init(r);
+    rows_full(r);
     snprintf(r->domain, sizeof(r->domain), "d%ld.example.com", rank);
     r->rank = rank;
-    r->txt_status = TXT_STATUS_OK;
-    result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
-    r->policy_status = POLICY_STATUS_OK;
-    r->http_status = 200;
-    r->policy_mode = POLICY_MODE_ENFORCE;
-    r->policy_max_age = 604800;
-    r->starttls_status = STARTTLS_SOME_FAILED;
-    r->tlsrpt_status = TXT_STATUS_MISSING;
-    result_copy(r->tlsrpt_rua, sizeof(r->tlsrpt_rua), "mailto:tls@example.com");
-    r->verdict = VERDICT_WOULD_FAIL;
-    issue_set_add(&r->issues, ISSUE_TLSRPT_MISSING);
-    issue_set_add(&r->issues, ISSUE_MX_STARTTLS_MISSING);
-    r->scanned_at = T_2026;
 }
 
 /* Fills every list cell (about 1 KiB each) so that the row is over 4 kB, and puts quotes, commas
@@ -68,10 +57,10 @@ static void long_result(struct domain_result *r, long rank)
 }
 
 /* Every column of a and b formats to the same text. */
-static void assert_same_record(enum csvout_table t, const void *a, const void *b)
+static void assert_same_record(enum schema_table t, const void *a, const void *b)
 {
     size_t n;
-    const struct cell_column *cols = csvout_schema(t, &n);
+    const struct cell_column *cols = schema_columns(t, &n);
     char sa[2048], sb[2048];
     for (size_t i = 0; i < n; i++) {
         const char *ca = cell_format(&cols[i], a, sa, sizeof(sa));
@@ -86,7 +75,7 @@ static char *write_domains(const char *name, const struct domain_result *rs, siz
     char path[128];
     files_tmp_path(path, sizeof(path), name);
     struct zwriter_error err;
-    struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &err);
+    struct csvout *c = csvout_open(path, SCHEMA_DOMAIN, &err);
     assert_non_null(c);
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(csvout_write_domain(c, &rs[i]), ZWRITER_OK);
@@ -97,16 +86,16 @@ static char *write_domains(const char *name, const struct domain_result *rs, siz
 }
 
 /* Reads every row of data; returns the number of rows, *st gets the final status. */
-static size_t read_all(const void *data, size_t len, enum csvout_table t, long *ranks, size_t max,
+static size_t read_all(const void *data, size_t len, enum schema_table t, long *ranks, size_t max,
                        struct csvin_error *e)
 {
     struct csvin *in = csvin_open_mem(data, len, t);
     assert_non_null(in);
     size_t n = 0;
-    void *rec = malloc(csvout_record_size(t));
+    void *rec = malloc(schema_record_size(t));
     int r;
     while ((r = csvin_next(in, rec)) == 1) {
-        if (t == CSVOUT_DOMAIN && n < max)
+        if (t == SCHEMA_DOMAIN && n < max)
             ranks[n] = ((struct domain_result *)rec)->rank;
         n++;
     }
@@ -115,23 +104,6 @@ static size_t read_all(const void *data, size_t len, enum csvout_table t, long *
     free(rec);
     csvin_close(in);
     return n;
-}
-
-static char *zstd_frames(const char *text, const size_t *cuts, size_t ncuts, size_t *zlen)
-{
-    size_t total = strlen(text);
-    size_t cap = ZSTD_compressBound(total) + 64 * (ncuts + 1);
-    char *z = malloc(cap);
-    size_t off = 0, from = 0;
-    for (size_t i = 0; i <= ncuts; i++) {
-        size_t to = i < ncuts ? cuts[i] : total;
-        size_t r = ZSTD_compress(z + off, cap - off, text + from, to - from, 3);
-        assert_false(ZSTD_isError(r));
-        off += r;
-        from = to;
-    }
-    *zlen = off;
-    return z;
 }
 
 /* ---- tests ---- */
@@ -151,11 +123,11 @@ static void test_round_trip_domain(void **state)
     char *text = write_domains("rt.csv", rs, 4, &len);
     assert_true(strlen(strchr(text, '\n')) > 4096); /* the long row is over 4 kB */
 
-    struct csvin *in = csvin_open_mem(text, len, CSVOUT_DOMAIN);
+    struct csvin *in = csvin_open_mem(text, len, SCHEMA_DOMAIN);
     struct domain_result got;
     for (size_t i = 0; i < 4; i++) {
         assert_int_equal(csvin_next(in, &got), 1);
-        assert_same_record(CSVOUT_DOMAIN, &rs[i], &got);
+        assert_same_record(SCHEMA_DOMAIN, &rs[i], &got);
     }
     assert_int_equal(got.rank, 4);
     assert_int_equal(got.verdict, VERDICT_WOULD_FAIL);
@@ -179,12 +151,12 @@ static void test_round_trip_zstd_file(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "rt.csv.zst");
     struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_DOMAIN, &e);
+    struct csvin *in = csvin_open(path, SCHEMA_DOMAIN, &e);
     assert_non_null(in);
     struct domain_result got;
     for (size_t i = 0; i < 3; i++) {
         assert_int_equal(csvin_next(in, &got), 1);
-        assert_same_record(CSVOUT_DOMAIN, &rs[i], &got);
+        assert_same_record(SCHEMA_DOMAIN, &rs[i], &got);
     }
     assert_int_equal(csvin_next(in, &got), 0);
     csvin_close(in);
@@ -209,24 +181,24 @@ static void test_round_trip_mx(void **state)
     p.greeting_ms = 2.25;
     p.tls_ms = -1;
     p.total_ms = 30;
-    struct csvout_mx_row want[2];
-    csvout_mx_row_fill(&want[0], "mx1.example.com", "192.0.2.1", &p, 17, T_2026);
+    struct schema_mx_row want[2];
+    schema_mx_row_fill(&want[0], "mx1.example.com", "192.0.2.1", &p, 17, T_2026);
     p.status = SMTP_PROBE_TIMEOUT;
     p.starttls_offered = -1;
     p.greeting_code = 0;
-    csvout_mx_row_fill(&want[1], "mx2.example.com", "2001:db8::25", &p, -1, 0);
+    schema_mx_row_fill(&want[1], "mx2.example.com", "2001:db8::25", &p, -1, 0);
     struct zwriter_error err;
-    struct csvout *c = csvout_open(path, CSVOUT_MX, &err);
+    struct csvout *c = csvout_open(path, SCHEMA_MX, &err);
     for (int i = 0; i < 2; i++)
         assert_int_equal(csvout_write_record(c, &want[i]), ZWRITER_OK);
     assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
 
     struct csvin_error e;
-    struct csvin *in = csvin_open(path, CSVOUT_MX, &e);
-    struct csvout_mx_row got;
+    struct csvin *in = csvin_open(path, SCHEMA_MX, &e);
+    struct schema_mx_row got;
     for (int i = 0; i < 2; i++) {
         assert_int_equal(csvin_next(in, &got), 1);
-        assert_same_record(CSVOUT_MX, &want[i], &got);
+        assert_same_record(SCHEMA_MX, &want[i], &got);
     }
     assert_int_equal(got.verify_ok, -1);
     assert_int_equal(got.domains_sharing, -1);
@@ -234,7 +206,7 @@ static void test_round_trip_mx(void **state)
     assert_int_equal(csvin_next(in, &got), 0);
     csvin_close(in);
     /* a domain table is not an MX table */
-    in = csvin_open(path, CSVOUT_DOMAIN, &e);
+    in = csvin_open(path, SCHEMA_DOMAIN, &e);
     struct domain_result d;
     assert_int_equal(csvin_next(in, &d), -1);
     assert_int_equal(csvin_error(in)->status, CSVIN_ERR_HEADER);
@@ -251,7 +223,7 @@ static void test_header_by_name(void **state)
         "txt_status,mx,domain\r\n"
         "5,whatever,2026-11-22T06:10:33Z,,txt_invalid;tlsrpt_missing,invalid,,missing,not_probed,"
         ",,,,,not_fetched,,invalid,mx.a.test,a.test\r\n";
-    struct csvin *in = csvin_open_mem(text, strlen(text), CSVOUT_DOMAIN);
+    struct csvin *in = csvin_open_mem(text, strlen(text), SCHEMA_DOMAIN);
     struct domain_result r;
     assert_int_equal(csvin_next(in, &r), 1);
     assert_string_equal(r.domain, "a.test");
@@ -271,7 +243,7 @@ static void test_missing_columns_named(void **state)
 {
     (void)state;
     const char *text = "domain,mx,txt_status\na.test,,ok\n";
-    struct csvin *in = csvin_open_mem(text, strlen(text), CSVOUT_DOMAIN);
+    struct csvin *in = csvin_open_mem(text, strlen(text), SCHEMA_DOMAIN);
     struct domain_result r;
     assert_int_equal(csvin_next(in, &r), -1);
     const struct csvin_error *e = csvin_error(in);
@@ -301,14 +273,14 @@ static void test_long_rows_then_more(void **state)
              ROW("d.test", "4", ""), detail, detail);
     long ranks[8];
     struct csvin_error e;
-    assert_int_equal(read_all(text, strlen(text), CSVOUT_DOMAIN, ranks, 8, &e), 4);
+    assert_int_equal(read_all(text, strlen(text), SCHEMA_DOMAIN, ranks, 8, &e), 4);
     assert_int_equal(e.status, CSVIN_OK);
     assert_int_equal(ranks[0], 1);
     assert_int_equal(ranks[1], 2);
     assert_int_equal(ranks[2], 3);
     assert_int_equal(ranks[3], 4);
     /* the long detail is cut to the record's buffer and marked */
-    struct csvin *in = csvin_open_mem(text, strlen(text), CSVOUT_DOMAIN);
+    struct csvin *in = csvin_open_mem(text, strlen(text), SCHEMA_DOMAIN);
     struct domain_result r;
     assert_int_equal(csvin_next(in, &r), 1);
     assert_int_equal(csvin_next(in, &r), 1);
@@ -335,19 +307,19 @@ static void test_truncated_plain(void **state)
         HEADER ROW("a.test", "1", "") ROW("b.test", "2", "") "c.te",
     };
     for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
-        assert_int_equal(read_all(cuts[i], strlen(cuts[i]), CSVOUT_DOMAIN, ranks, 8, &e), 2);
+        assert_int_equal(read_all(cuts[i], strlen(cuts[i]), SCHEMA_DOMAIN, ranks, 8, &e), 2);
         assert_int_equal(e.status, CSVIN_ERR_TRUNCATED);
         assert_int_equal(ranks[1], 2);
     }
-    assert_int_equal(read_all(base, strlen(base), CSVOUT_DOMAIN, ranks, 8, &e), 2);
+    assert_int_equal(read_all(base, strlen(base), SCHEMA_DOMAIN, ranks, 8, &e), 2);
     assert_int_equal(e.status, CSVIN_OK);
     /* a header cut short, and nothing at all */
-    assert_int_equal(read_all("domain,ra", 9, CSVOUT_DOMAIN, ranks, 8, &e), 0);
+    assert_int_equal(read_all("domain,ra", 9, SCHEMA_DOMAIN, ranks, 8, &e), 0);
     assert_int_equal(e.status, CSVIN_ERR_TRUNCATED);
-    assert_int_equal(read_all("", 0, CSVOUT_DOMAIN, ranks, 8, &e), 0);
+    assert_int_equal(read_all("", 0, SCHEMA_DOMAIN, ranks, 8, &e), 0);
     assert_int_equal(e.status, CSVIN_ERR_EMPTY);
     /* a header alone is a complete, empty table */
-    assert_int_equal(read_all(HEADER, strlen(HEADER), CSVOUT_DOMAIN, ranks, 8, &e), 0);
+    assert_int_equal(read_all(HEADER, strlen(HEADER), SCHEMA_DOMAIN, ranks, 8, &e), 0);
     assert_int_equal(e.status, CSVIN_OK);
 }
 
@@ -359,27 +331,27 @@ static void test_zstd_frames_and_cut(void **state)
     /* frames that end mid-row: the stream is one text */
     size_t cuts[] = {10, strlen(HEADER) + 5, n - 30};
     size_t zlen;
-    char *z = zstd_frames(text, cuts, 3, &zlen);
+    char *z = files_zstd_frames(text, strlen(text), cuts, 3, &zlen);
     long ranks[8];
     struct csvin_error e;
-    assert_int_equal(read_all(z, zlen, CSVOUT_DOMAIN, ranks, 8, &e), 3);
+    assert_int_equal(read_all(z, zlen, SCHEMA_DOMAIN, ranks, 8, &e), 3);
     assert_int_equal(e.status, CSVIN_OK);
     assert_int_equal(ranks[2], 3);
     free(z);
     /* complete rows in one frame, the last row's frame cut in half: truncated, 2 rows */
     size_t at[] = {(size_t)(strstr(text, "c.test") - text)};
-    z = zstd_frames(text, at, 1, &zlen);
+    z = files_zstd_frames(text, strlen(text), at, 1, &zlen);
     size_t first = ZSTD_findFrameCompressedSize(z, zlen);
     assert_false(ZSTD_isError(first));
-    assert_int_equal(read_all(z, first + (zlen - first) / 2, CSVOUT_DOMAIN, ranks, 8, &e), 2);
+    assert_int_equal(read_all(z, first + (zlen - first) / 2, SCHEMA_DOMAIN, ranks, 8, &e), 2);
     assert_int_equal(e.status, CSVIN_ERR_TRUNCATED);
     assert_non_null(strstr(e.text, "zstd frame"));
     /* cut exactly at the frame boundary: a complete table */
-    assert_int_equal(read_all(z, first, CSVOUT_DOMAIN, ranks, 8, &e), 2);
+    assert_int_equal(read_all(z, first, SCHEMA_DOMAIN, ranks, 8, &e), 2);
     assert_int_equal(e.status, CSVIN_OK);
     /* garbage after the magic number */
     memset(z + 6, 0xff, 12);
-    read_all(z, first, CSVOUT_DOMAIN, ranks, 8, &e);
+    read_all(z, first, SCHEMA_DOMAIN, ranks, 8, &e);
     assert_int_equal(e.status, CSVIN_ERR_ZSTD);
     free(z);
 }
@@ -390,34 +362,34 @@ static void test_malformed_rows_name_line(void **state)
     long ranks[8];
     struct csvin_error e;
     const char *bad_rank = HEADER ROW("a.test", "1", "") ROW("b.test", "2x", "");
-    assert_int_equal(read_all(bad_rank, strlen(bad_rank), CSVOUT_DOMAIN, ranks, 8, &e), 1);
+    assert_int_equal(read_all(bad_rank, strlen(bad_rank), SCHEMA_DOMAIN, ranks, 8, &e), 1);
     assert_int_equal(e.status, CSVIN_ERR_ROW);
     assert_int_equal(e.line, 3);
     assert_non_null(strstr(e.text, "line 3"));
     assert_non_null(strstr(e.text, "rank"));
 
     const char *short_row = HEADER ROW("a.test", "1", "") "b.test,2,,missing\n" ROW("c.test", "3", "");
-    assert_int_equal(read_all(short_row, strlen(short_row), CSVOUT_DOMAIN, ranks, 8, &e), 1);
+    assert_int_equal(read_all(short_row, strlen(short_row), SCHEMA_DOMAIN, ranks, 8, &e), 1);
     assert_int_equal(e.status, CSVIN_ERR_ROW);
     assert_int_equal(e.line, 3);
 
     const char *bad_verdict = HEADER "a.test,1,,missing,,not_fetched,,,,,,not_probed,missing,,great,,,2026-11-22T06:10:33Z\n";
-    read_all(bad_verdict, strlen(bad_verdict), CSVOUT_DOMAIN, ranks, 8, &e);
+    read_all(bad_verdict, strlen(bad_verdict), SCHEMA_DOMAIN, ranks, 8, &e);
     assert_int_equal(e.status, CSVIN_ERR_ROW);
     assert_non_null(strstr(e.text, "verdict"));
 
     const char *bad_quote = HEADER "a.test,1,,missing,,not_fetched,,,,,,not_probed,missing,,not_deployed,,\"x\"y,2026-11-22T06:10:33Z\n";
-    read_all(bad_quote, strlen(bad_quote), CSVOUT_DOMAIN, ranks, 8, &e);
+    read_all(bad_quote, strlen(bad_quote), SCHEMA_DOMAIN, ranks, 8, &e);
     assert_int_equal(e.status, CSVIN_ERR_ROW);
     assert_int_equal(e.line, 2);
 
     const char *bad_time = HEADER ROW("a.test", "1", "") "a.test,1,,missing,,not_fetched,,,,,,not_probed,missing,,not_deployed,,,2026-11-22 06:10:33\n";
-    read_all(bad_time, strlen(bad_time), CSVOUT_DOMAIN, ranks, 8, &e);
+    read_all(bad_time, strlen(bad_time), SCHEMA_DOMAIN, ranks, 8, &e);
     assert_int_equal(e.status, CSVIN_ERR_ROW);
     assert_non_null(strstr(e.text, "scanned_at"));
 
     const char *twice = "rank,rank\n1,1\n";
-    read_all(twice, strlen(twice), CSVOUT_DOMAIN, ranks, 8, &e);
+    read_all(twice, strlen(twice), SCHEMA_DOMAIN, ranks, 8, &e);
     assert_int_equal(e.status, CSVIN_ERR_HEADER);
 }
 

@@ -29,7 +29,7 @@
 #include <zstd.h>
 
 #include "output/csvin.h"
-#include "output/csvout.h"
+#include "output/schema.h"
 
 #define HEADER "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode," \
                "policy_max_age,policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua," \
@@ -40,7 +40,7 @@
 /* Reads every row of len bytes at data; the final csvin_next result, the rows in *rows. */
 static int read_all(const void *data, size_t len, long *rows, enum csvin_status *st)
 {
-    struct csvin *in = csvin_open_mem(data, len, CSVOUT_DOMAIN);
+    struct csvin *in = csvin_open_mem(data, len, SCHEMA_DOMAIN);
     assert_non_null(in);
     struct domain_result *r = malloc(sizeof(*r));
     assert_non_null(r);
@@ -106,7 +106,7 @@ static void test_header_limit(void **state)
 
     /* a device that never ends */
     struct csvin_error e;
-    struct csvin *in = csvin_open("/dev/zero", CSVOUT_DOMAIN, &e);
+    struct csvin *in = csvin_open("/dev/zero", SCHEMA_DOMAIN, &e);
     assert_non_null(in);
     struct domain_result r;
     assert_int_equal(csvin_next(in, &r), -1);
@@ -317,7 +317,7 @@ static void read_stream(int fd)
     csvin_set_interrupt(&alarm_flag);
     alarm(1);
     struct csvin_error e;
-    struct csvin *in = csvin_open("-", CSVOUT_DOMAIN, &e);
+    struct csvin *in = csvin_open("-", SCHEMA_DOMAIN, &e);
     if (!in)
         _exit(101);
     struct domain_result *r = malloc(sizeof(*r));

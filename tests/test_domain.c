@@ -29,7 +29,19 @@ static const struct ds_record records[] = {
     /* slow DNS (the stub's delay) and a fast neighbour */
     {"slow.test", DS_MX, "10 mx.slow.test"},
     {"fast.test", DS_MX, "10 mx.fast.test"},
+    /* DANE: a signed domain (secure MX RRset, no MTA-STS) and its unsigned twin */
+    {"", DS_DNSKEY, "key"},
+    {"signed.test", DS_MX, "10 mx.signed.test"},
+    {"mx.signed.test", DS_A, "127.0.0.1"},
+    {"unsigned.test", DS_MX, "10 mx.signed.test"},
 };
+static const char *const secure_names[] = {"", "signed.test", NULL};
+
+static void on_probe_v(enum dns_validation v, enum dns_status st, void *arg)
+{
+    (void)v, (void)st;
+    event_base_loopbreak(arg);
+}
 
 struct env {
     struct event_base *base;
@@ -54,7 +66,7 @@ static void on_finish(struct domain *d, void *arg)
 {
     struct env *e = arg;
     e->finished++;
-    e->res = d->result;
+    e->res = *d->result;
     e->t_finish = now();
     domain_recycle(d);
     event_base_loopbreak(e->base);
@@ -80,6 +92,7 @@ static void env_open(struct env *e, double timeout, double domain_timeout, enum 
 static void env_close(struct env *e)
 {
     domain_env_close(&e->de);
+    domain_slot_free(&e->d);
     ts_server_stop(&e->https);
     ts_server_stop(&e->smtp);
     ds_stop(&e->stub);
@@ -176,6 +189,34 @@ static void test_dns_cut_stale_answers_ignored(void **state)
     env_close(&e);
 }
 
+/* A --concurrency slot holds no row (issue 22): the row is built in the env's one row when the
+ * domain ends and is gone from the slot once it is recycled, so a waiting domain costs its facts
+ * only. */
+static void test_slot_holds_no_row(void **state)
+{
+    (void)state;
+    assert_true(sizeof(struct domain) < sizeof(struct domain_result) / 4);
+    struct env e;
+    env_open(&e, 3, 5, STARTTLS_MODE_NONE);
+    domain_start(&e.d, &e.de, "fast.test", 7);
+    assert_null(e.d.result); /* in flight: no row yet */
+    struct timeval limit = {10, 0};
+    event_base_loopexit(e.base, &limit);
+    event_base_dispatch(e.base);
+    assert_int_equal(e.finished, 1);
+    assert_string_equal(e.res.domain, "fast.test");
+    assert_int_equal(e.res.rank, 7);
+    assert_string_equal(e.res.mx, "mx.fast.test");
+    assert_null(e.d.result); /* recycled by on_finish */
+    /* the next domain's row starts empty: nothing of the previous one is left in it */
+    domain_reject(&e.d, &e.de, "not a domain", 8, "not a domain name");
+    assert_int_equal(e.finished, 2);
+    assert_int_equal(e.res.rank, 8);
+    assert_string_equal(e.res.mx, "");
+    assert_int_equal(e.res.verdict, VERDICT_INPUT_INVALID);
+    env_close(&e);
+}
+
 /* --domain-timeout's default is a multiple of --timeout, longer by each retry; 0 turns it off. */
 static void test_default_deadline(void **state)
 {
@@ -194,6 +235,29 @@ static void test_default_deadline(void **state)
     assert_true(config_domain_timeout(&cfg) == 0);
 }
 
+/* --starttls sts probes the MX hosts of a domain whose MX RRset is DNSSEC-secure, MTA-STS or
+ * not (DANE applies to it, RFC 7672 §2.2.1, and only a probe can judge it); an unsigned domain
+ * without MTA-STS stays unprobed. */
+static void test_secure_mx_is_probed(void **state)
+{
+    (void)state;
+    struct env e;
+    env_open(&e, 0.3, 5, STARTTLS_MODE_STS);
+    e.cfg.retry_timeouts = 0;
+    e.stub.secure = secure_names;
+    dns_probe_dnssec(e.de.dns, on_probe_v, e.base);
+    event_base_dispatch(e.base);
+    assert_int_equal(dns_validation(e.de.dns), DNS_VALIDATION_YES);
+    scan_one(&e, "unsigned.test");
+    assert_int_equal(e.res.mx_dnssec, DNS_SEC_INSECURE);
+    assert_int_equal(e.res.mxs[0].state, MX_PROBE_NOT_PROBED);
+    scan_one(&e, "signed.test");
+    assert_int_equal(e.res.mx_dnssec, DNS_SEC_SECURE);
+    assert_int_equal(e.res.mxs[0].state, MX_PROBE_DONE);
+    assert_int_equal(e.res.verdict, VERDICT_NOT_DEPLOYED); /* the verdict stays MTA-STS's */
+    env_close(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -201,6 +265,8 @@ int main(void)
         cmocka_unit_test(test_mx_probe_cut_probe_goes_on),
         cmocka_unit_test(test_dns_cut_stale_answers_ignored),
         cmocka_unit_test(test_default_deadline),
+        cmocka_unit_test(test_secure_mx_is_probed),
+        cmocka_unit_test(test_slot_holds_no_row),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

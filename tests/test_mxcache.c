@@ -21,7 +21,32 @@ static const struct ds_record records[] = {
     {"mx1.test", DS_A, "127.0.0.1"},
     {"mx2.test", DS_A, "127.0.0.1"},
     {"mx3.test", DS_A, "127.0.0.1"},
+    /* DANE (RFC 7672 §2.2.2): the stub plays a validating resolver for the names in secure[] */
+    {"", DS_DNSKEY, "key"},
+    {"dane.test", DS_A, "127.0.0.1"},
+    {"_25._tcp.dane.test", DS_TLSA,
+     "3 1 1 0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"},
+    {"_25._tcp.dane.test", DS_TLSA, "1 1 1 aa"},
+    {"notlsa.test", DS_A, "127.0.0.1"},
+    {"bogustlsa.test", DS_A, "127.0.0.1"},
+    {"_25._tcp.bogustlsa.test", DS_TLSA, "3 1 1 00"},
+    {"plain.test", DS_A, "127.0.0.1"},
+    {"_25._tcp.plain.test", DS_TLSA, "3 1 1 00"},
+    /* CNAME aliases (RFC 7672 §2.2.2): TLSA at the expanded name first, else at the alias */
+    {"alias1.test", DS_CNAME, "target1.test"},
+    {"target1.test", DS_A, "127.0.0.1"},
+    {"_25._tcp.target1.test", DS_TLSA, "3 1 1 0102"},
+    {"_25._tcp.target1.test", DS_TLSA, "3 0 1 0304"},
+    {"_25._tcp.alias1.test", DS_TLSA, "3 1 1 ff"},
+    {"alias2.test", DS_CNAME, "target2.test"},
+    {"target2.test", DS_A, "127.0.0.1"},
+    {"_25._tcp.alias2.test", DS_TLSA, "3 1 1 ff"},
 };
+static const char *const secure_names[] = {"", "dane.test", "_25._tcp.dane.test", "notlsa.test",
+                                           "_25._tcp.notlsa.test", "bogustlsa.test",
+                                           "alias1.test", "_25._tcp.target1.test", "alias2.test",
+                                           "_25._tcp.target2.test", "_25._tcp.alias2.test", NULL};
+static const char *const bogus_names[] = {"_25._tcp.bogustlsa.test", NULL};
 
 struct row {
     char host[64];
@@ -45,8 +70,10 @@ struct env {
 };
 
 static void on_row(const char *host, const char *addr, const struct smtp_probe_result *res,
-                   long domains_sharing, time_t probed_at, void *arg)
+                   long domains_sharing, time_t probed_at, const struct mx_outcome *o,
+                   void *arg)
 {
+    (void)o;
     struct env *e = arg;
     assert_true(e->n_rows < 16);
     assert_true(probed_at > 0);
@@ -62,6 +89,29 @@ static void on_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
     (void)o;
     struct env *e = w->arg;
     e->called++;
+}
+
+/* What a waiter saw of its host's DANE facts. */
+struct dane_seen {
+    struct env *e;
+    struct classify_probes probes;
+    int had_set;
+    size_t n_rec;
+};
+
+static void on_dane_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
+{
+    struct dane_seen *d = w->arg;
+    d->e->called++;
+    d->probes = o->probes;
+    d->had_set = o->tlsa != NULL;
+    d->n_rec = o->tlsa ? o->tlsa->n : 0;
+}
+
+static void on_probe_v(enum dns_validation v, enum dns_status st, void *arg)
+{
+    (void)v, (void)st;
+    event_base_loopbreak(arg);
 }
 
 /* hang: probes hang until --timeout (a listener that never answers); otherwise the port
@@ -283,6 +333,97 @@ static void test_internal_error_is_not_a_fact(void **state)
     assert_non_null(strstr(r.detail, "scanner error in dns"));
 }
 
+static int done_4(struct env *e)
+{
+    return e->called == 4 && mxcache_busy(e->mx) == 0;
+}
+
+/* RFC 7672 §2.2.2 in the cache: a host with secure address records gets its TLSA records looked
+ * up once, kept in its entry (usable ones counted); a secure denial is no TLSA; a bogus TLSA
+ * answer is recorded as bogus; a host in an unsigned zone is never asked (no query at all). */
+static void test_tlsa_only_for_secure_hosts(void **state)
+{
+    (void)state;
+    struct env e;
+    env_open(&e, 0, 4, 100);
+    e.stub.secure = secure_names;
+    e.stub.bogus = bogus_names;
+    dns_probe_dnssec(e.dns, on_probe_v, e.base);
+    event_base_dispatch(e.base);
+    assert_int_equal(dns_validation(e.dns), DNS_VALIDATION_YES);
+
+    const char *hosts[] = {"dane.test", "notlsa.test", "bogustlsa.test", "plain.test"};
+    struct dane_seen seen[4];
+    struct mxcache_waiter w[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&seen[i], 0, sizeof(seen[i]));
+        seen[i].e = &e;
+        w[i] = (struct mxcache_waiter){.cb = on_dane_outcome, .arg = &seen[i]};
+    }
+    int q0 = e.stub.queries;
+    mxcache_get(e.mx, hosts[3], &w[3]);
+    run_until(&e, idle);
+    assert_int_equal(e.stub.queries - q0, 2); /* A and AAAA only: no TLSA for an unsigned host */
+    assert_int_equal(seen[3].probes.addr_sec, DNS_SEC_INSECURE);
+    assert_int_equal(seen[3].probes.tlsa_queried, 0);
+    assert_false(seen[3].had_set);
+
+    for (int i = 0; i < 3; i++)
+        mxcache_get(e.mx, hosts[i], &w[i]);
+    run_until(&e, done_4);
+
+    assert_int_equal(seen[0].probes.addr_sec, DNS_SEC_SECURE);
+    assert_int_equal(seen[0].probes.tlsa_queried, 1);
+    assert_int_equal(seen[0].probes.tlsa_sec, DNS_SEC_SECURE);
+    assert_int_equal(seen[0].probes.tlsa_dns, DNS_OK);
+    assert_int_equal(seen[0].probes.n_tlsa, 2);
+    assert_int_equal(seen[0].probes.n_tlsa_usable, 1); /* 1 1 1 (PKIX-EE) is not, RFC 7672 §3.1.3 */
+    assert_true(seen[0].had_set);
+    assert_int_equal(seen[0].n_rec, 2);
+    assert_int_equal(seen[0].probes.n_addr, 1); /* probed after the TLSA answer */
+    /* the records reached the probe (through the TLS worker): the port refuses, so no chain */
+    assert_int_equal(seen[0].probes.addr[0].dane, DANE_MATCH_NO_CHAIN);
+    assert_int_equal(seen[3].probes.addr[0].dane, DANE_MATCH_NONE); /* unsigned: not judged */
+
+    assert_int_equal(seen[1].probes.tlsa_queried, 1);
+    assert_int_equal(seen[1].probes.tlsa_sec, DNS_SEC_SECURE);
+    assert_int_equal(seen[1].probes.tlsa_dns, DNS_NXDOMAIN);
+    assert_int_equal(seen[1].probes.n_tlsa, 0);
+    assert_int_equal(seen[1].probes.addr[0].dane, DANE_MATCH_NONE); /* no records: not judged */
+    assert_false(seen[1].had_set);
+
+    assert_int_equal(seen[2].probes.tlsa_queried, 1);
+    assert_int_equal(seen[2].probes.tlsa_sec, DNS_SEC_BOGUS);
+    assert_int_equal(seen[2].probes.tlsa_dns, DNS_SERVFAIL);
+    assert_false(seen[2].had_set);
+
+    /* once per scan: a second domain asking for dane.test is a cache hit, no new query */
+    int q1 = e.stub.queries;
+    struct dane_seen again = {.e = &e};
+    struct mxcache_waiter wa = {.cb = on_dane_outcome, .arg = &again};
+    mxcache_get(e.mx, "dane.test", &wa);
+    assert_int_equal(e.stub.queries, q1);
+    assert_int_equal(again.probes.n_tlsa_usable, 1);
+    assert_true(again.had_set);
+
+    /* a CNAME alias: the expanded name's records (two), never the alias's (one); an alias whose
+     * target securely has none: the alias's own (one) */
+    struct dane_seen a1 = {.e = &e}, a2 = {.e = &e};
+    struct mxcache_waiter wa1 = {.cb = on_dane_outcome, .arg = &a1};
+    struct mxcache_waiter wa2 = {.cb = on_dane_outcome, .arg = &a2};
+    e.called = 0;
+    mxcache_get(e.mx, "alias1.test", &wa1);
+    mxcache_get(e.mx, "alias2.test", &wa2);
+    run_until(&e, idle);
+    assert_int_equal(e.called, 2);
+    assert_int_equal(a1.probes.addr_sec, DNS_SEC_SECURE);
+    assert_int_equal(a1.probes.tlsa_sec, DNS_SEC_SECURE);
+    assert_int_equal(a1.n_rec, 2);
+    assert_int_equal(a2.probes.tlsa_dns, DNS_OK);
+    assert_int_equal(a2.n_rec, 1);
+    env_close(&e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -290,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_sharing_counts_every_domain),
         cmocka_unit_test(test_row_on_eviction_and_cancel),
         cmocka_unit_test(test_internal_error_is_not_a_fact),
+        cmocka_unit_test(test_tlsa_only_for_secure_hosts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

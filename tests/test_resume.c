@@ -173,7 +173,7 @@ static void test_invalid_line_key(void **state)
     assert_true(fd >= 0);
     close(fd);
     struct zwriter_error zerr;
-    struct csvout *c = csvout_open(path, CSVOUT_DOMAIN, &zerr);
+    struct csvout *c = csvout_open(path, SCHEMA_DOMAIN, &zerr);
     assert_int_equal(csvout_write_domain(c, &d), ZWRITER_OK);
     assert_int_equal(csvout_close(c, &zerr), ZWRITER_OK);
     char err[256];

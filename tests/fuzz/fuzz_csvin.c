@@ -20,14 +20,14 @@ static void check(int ok)
         __builtin_trap();
 }
 
-static void check_round_trip(enum csvout_table t, const void *rec, void *scratch_rec)
+static void check_round_trip(enum schema_table t, const void *rec, void *scratch_rec)
 {
     size_t n;
-    const struct cell_column *cols = csvout_schema(t, &n);
+    const struct cell_column *cols = schema_columns(t, &n);
     char a[2048], b[2048], err[160];
     for (size_t i = 0; i < n; i++) {
         const char *cell = cell_format(&cols[i], rec, a, sizeof(a));
-        csvout_record_init(t, scratch_rec);
+        schema_record_init(t, scratch_rec);
         check(cell_parse(&cols[i], scratch_rec, cell, strlen(cell), err, sizeof(err)) == 0);
         check(strcmp(cell_format(&cols[i], scratch_rec, b, sizeof(b)), cell) == 0);
     }
@@ -37,12 +37,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    enum csvout_table t = data[0] & 1 ? CSVOUT_MX : CSVOUT_DOMAIN;
+    enum schema_table t = data[0] & 1 ? SCHEMA_MX : SCHEMA_DOMAIN;
     struct csvin *in = csvin_open_mem(data + 1, size - 1, t);
     if (in == NULL)
         return 0;
-    void *rec = malloc(csvout_record_size(t));
-    void *back = malloc(csvout_record_size(t));
+    void *rec = malloc(schema_record_size(t));
+    void *back = malloc(schema_record_size(t));
     int r;
     size_t rows = 0;
     while ((r = csvin_next(in, rec)) == 1) {

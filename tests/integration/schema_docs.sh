@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # docs/codes.md's "Columns" section is the binary's own schema (`mtasts-scan schema --markdown`,
-# from the one table in output/csvout.c): fails, with the diff, when they differ.
+# from the one table in output/schema.c): fails, with the diff, when they differ.
 #   schema_docs.sh BIN          check
 #   schema_docs.sh --fix BIN    rewrite the section from BIN
 set -euo pipefail
