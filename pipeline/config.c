@@ -40,9 +40,7 @@ static const struct enum_name starttls_mode_names[] = {
     {STARTTLS_MODE_STS, "sts"},
     {STARTTLS_MODE_NONE, "none"},
 };
-ENUM_NAMES_COVER(starttls_mode_names, STARTTLS_MODE__COUNT);
-
-ENUM_NAMES_STR_FN(starttls_mode, enum starttls_mode, "unknown")
+ENUM_NAMES_DEFINE(starttls_mode, enum starttls_mode, STARTTLS_MODE__COUNT, "unknown")
 
 /* The parsers below return 0, or -1 with `expect` saying in a few words what the option takes
  * (printed as "invalid value 'V' for --NAME: EXPECT"), so the message names the same range the

@@ -12,18 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/enumname.h"
 #include "scanner/classify.h"
 
-const char *domain_stage_str(enum domain_stage s)
-{
-    switch (s) {
-    case DOMAIN_IDLE: return "idle";
-    case DOMAIN_DNS: return "dns";
-    case DOMAIN_CHECKS: return "checks";
-    case DOMAIN_DONE: return "done";
-    }
-    return "unknown";
-}
+static const struct enum_name domain_stage_names[] = {
+    {DOMAIN_IDLE, "idle"},
+    {DOMAIN_DNS, "dns"},
+    {DOMAIN_CHECKS, "checks"},
+    {DOMAIN_DONE, "done"},
+};
+ENUM_NAMES_DEFINE(domain_stage, enum domain_stage, DOMAIN_DONE + 1, "unknown")
 
 static void checks_start(struct domain *d);
 static void domain_finish(struct domain *d);

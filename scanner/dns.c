@@ -19,10 +19,12 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <time.h>
+#include <sys/random.h>
 
 #include <ares.h>
 
@@ -60,6 +62,9 @@ struct dns {
     struct query *wait_head, *wait_tail; /* over the cap: sent as answers free slots */
     struct query *spare;         /* ended queries kept for reuse (query_release) */
     unsigned long n_spare;
+    unsigned short qid_pool[256]; /* random query IDs not used yet: qid_pool[qid_next..qid_n) */
+    size_t qid_next, qid_n;
+    uint64_t qid_state;          /* next_qid's stand-in generator */
     unsigned long n_waiting;
     struct ratelimit rate;       /* --dns-rate */
     struct event *rate_ev;       /* wakes the FIFO when the next token is due */
@@ -608,6 +613,31 @@ static void drain(struct dns *d)
     }
 }
 
+/* The ID of a query built here: ares_send sends the ID it is given (ares_query draws its own).
+ * Random, as RFC 5452 asks of query IDs, so that an off-path forger has to guess it; and spread:
+ * c-ares 1.18 files the queries on the wire by ID and compares the question of each one with the
+ * answer's ID, so with one ID for all (0, until this) every MX answer was compared with every MX
+ * query on the wire, a cost that grew with --dns-inflight.  Drawn from getrandom() a few hundred
+ * at a time; a generator seeded from the clock stands in if that fails. */
+static unsigned short next_qid(struct dns *d)
+{
+    if (d->qid_next == d->qid_n) {
+        ssize_t n = getrandom(d->qid_pool, sizeof(d->qid_pool), GRND_NONBLOCK);
+        d->qid_next = 0;
+        d->qid_n = n > 0 ? (size_t)n / sizeof(d->qid_pool[0]) : 0;
+        if (d->qid_n == 0) {
+            if (d->qid_state == 0) /* any odd start will do: only the spread matters here */
+                d->qid_state = (uint64_t)(now_mono() * 1e9) | 1;
+            d->qid_state += 0x9e3779b97f4a7c15ULL; /* splitmix64 */
+            uint64_t z = d->qid_state;
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+            return (unsigned short)(z ^ (z >> 31));
+        }
+    }
+    return d->qid_pool[d->qid_next++];
+}
+
 static void wire_send(struct dns *d, struct query *q)
 {
     d->outstanding++;
@@ -623,7 +653,7 @@ static void wire_send(struct dns *d, struct query *q)
      * the header's second flag byte, and sent as is (ares_send reads the reply's code to us) */
     unsigned char *buf = NULL;
     int len = 0;
-    int st = ares_create_query(q->name, ns_c_in, q->type, 0, 1, &buf, &len, d->ednspsz);
+    int st = ares_create_query(q->name, ns_c_in, q->type, next_qid(d), 1, &buf, &len, d->ednspsz);
     if (st != ARES_SUCCESS) {
         on_answer(q, st, 0, NULL, 0);
         return;

@@ -602,6 +602,47 @@ static void test_addr_dnssec_and_cname(void **state)
     assert_string_equal(name, "");
 }
 
+static int mx_left;
+
+static void on_mx_count(const struct dns_mx_answer *a, void *arg)
+{
+    (void)a;
+    if (--mx_left == 0)
+        event_base_loopexit(arg, NULL);
+}
+
+/* The queries built here (MX, with the AD bit) carry random IDs (RFC 5452), not one for all: with
+ * one, c-ares 1.18 compared every MX answer with every MX query on the wire. */
+static void test_query_ids_random(void **state)
+{
+    (void)state;
+    static const struct ds_record recs[] = {{"a.test", DS_MX, "10 mx.a.test"}};
+    struct event_base *base = event_base_new();
+    struct dns_stub stub;
+    ds_start(&stub, base, recs, 1);
+    char err[256];
+    struct dns_opts o = {.servers = stub.server, .timeout_sec = 2, .tries = 1};
+    struct dns *d = dns_new(base, &o, err, sizeof(err));
+    assert_non_null(d);
+    mx_left = 40;
+    for (int i = 0; i < 40; i++)
+        dns_query_mx(d, "a.test", on_mx_count, base);
+    event_base_dispatch(base);
+    assert_int_equal(mx_left, 0);
+    assert_int_equal(stub.queries, 40);
+    int distinct = 0;
+    for (int i = 0; i < 40; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++)
+            seen |= stub.ids[j] == stub.ids[i];
+        distinct += !seen;
+    }
+    assert_true(distinct >= 36); /* 40 random 16-bit IDs: a few collisions at the very most */
+    dns_free(d);
+    ds_stop(&stub);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_addr_dnssec_and_cname),
         cmocka_unit_test(test_parse_txt),
         cmocka_unit_test(test_dead_resolver_send_error),
+        cmocka_unit_test(test_query_ids_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
