@@ -17,6 +17,7 @@
 #include "scanner/classify.h"
 #include "scanner/dns.h"
 #include "commands/report.h"
+#include "lib/growbuf.h"
 
 /* One domain's results, in argument order. */
 struct check_item {
@@ -59,15 +60,9 @@ static void on_probe(const char *host, const char *addr, const struct smtp_probe
                      void *arg)
 {
     struct check *c = arg;
-    if (c->n_probes == c->cap_probes) {
-        size_t cap = c->cap_probes ? 2 * c->cap_probes : 16;
-        struct check_probe *p = realloc(c->probes, cap * sizeof(*p));
-        if (!p) {
-            c->oom = 1;
-            return;
-        }
-        c->probes = p;
-        c->cap_probes = cap;
+    if (growbuf_reserve(&c->probes, &c->cap_probes, c->n_probes + 1, sizeof(*c->probes), 16) != 0) {
+        c->oom = 1;
+        return;
     }
     struct check_probe *p = &c->probes[c->n_probes++];
     snprintf(p->host, sizeof(p->host), "%s", host);
@@ -116,56 +111,57 @@ static void rq_done(struct rq *q)
         event_base_loopexit(q->base, NULL);
 }
 
+/* Ends question q with the sorted, ';'-joined items (none: the text `none`), or "(status)" when
+ * the lookup failed. */
+static void rq_answer(struct rq *q, enum dns_status status, char **items, size_t n, const char *none)
+{
+    if (status != DNS_OK)
+        snprintf(q->text, sizeof(q->text), "(%s)", dns_status_str(status));
+    else if (n == 0)
+        snprintf(q->text, sizeof(q->text), "%s", none);
+    else
+        sorted_join(items, n, q->text, sizeof(q->text));
+    rq_done(q);
+}
+
 static void rq_mx(const struct dns_mx_answer *a, void *arg)
 {
     struct rq *q = arg;
     char buf[DNS_MX_MAX][280], *items[DNS_MX_MAX];
-    if (a->status != DNS_OK) {
-        snprintf(q->text, sizeof(q->text), "(%s)", dns_status_str(a->status));
-    } else {
-        for (size_t i = 0; i < a->n; i++) {
-            snprintf(buf[i], sizeof(buf[i]), "%u %s", a->mx[i].pref, a->mx[i].host);
-            items[i] = buf[i];
-        }
-        sorted_join(items, a->n, q->text, sizeof(q->text));
-        if (a->null_mx)
-            snprintf(q->text, sizeof(q->text), "0 .");
+    if (a->status == DNS_OK && a->null_mx) {
+        snprintf(q->text, sizeof(q->text), "0 .");
+        rq_done(q);
+        return;
     }
-    rq_done(q);
+    for (size_t i = 0; a->status == DNS_OK && i < a->n; i++) {
+        snprintf(buf[i], sizeof(buf[i]), "%u %s", a->mx[i].pref, a->mx[i].host);
+        items[i] = buf[i];
+    }
+    rq_answer(q, a->status, items, a->status == DNS_OK ? a->n : 0, "");
 }
 
 static void rq_txt(const struct dns_txt_answer *a, void *arg)
 {
     struct rq *q = arg;
     char buf[DNS_TXT_MAX][256], *items[DNS_TXT_MAX];
-    if (a->status != DNS_OK) {
-        snprintf(q->text, sizeof(q->text), "(%s)", dns_status_str(a->status));
-    } else {
-        for (size_t i = 0; i < a->n; i++) {
-            snprintf(buf[i], sizeof(buf[i]), "\"%.*s\"", (int)(a->rec[i].len > 250 ? 250 : a->rec[i].len),
-                     (const char *)a->rec[i].data);
-            items[i] = buf[i];
-        }
-        sorted_join(items, a->n, q->text, sizeof(q->text));
+    for (size_t i = 0; a->status == DNS_OK && i < a->n; i++) {
+        snprintf(buf[i], sizeof(buf[i]), "\"%.*s\"", (int)(a->rec[i].len > 250 ? 250 : a->rec[i].len),
+                 (const char *)a->rec[i].data);
+        items[i] = buf[i];
     }
-    rq_done(q);
+    rq_answer(q, a->status, items, a->status == DNS_OK ? a->n : 0, "");
 }
 
 static void rq_addr(const struct dns_addr_answer *a, void *arg)
 {
     struct rq *q = arg;
     char buf[DNS_ADDR_MAX][INET6_ADDRSTRLEN], *items[DNS_ADDR_MAX];
-    if (a->status != DNS_OK || a->n == 0) {
-        snprintf(q->text, sizeof(q->text), "(%s)", a->status == DNS_OK ? "nodata" : dns_status_str(a->status));
-    } else {
-        for (size_t i = 0; i < a->n; i++) {
-            struct sockaddr_storage ss = a->addr[i];
-            dns_addr_prepare(&ss, 0, buf[i], sizeof(buf[i]));
-            items[i] = buf[i];
-        }
-        sorted_join(items, a->n, q->text, sizeof(q->text));
+    for (size_t i = 0; a->status == DNS_OK && i < a->n; i++) {
+        struct sockaddr_storage ss = a->addr[i];
+        dns_addr_prepare(&ss, 0, buf[i], sizeof(buf[i]));
+        items[i] = buf[i];
     }
-    rq_done(q);
+    rq_answer(q, a->status, items, a->status == DNS_OK ? a->n : 0, "(nodata)");
 }
 
 /* The answers of n resolvers: q[(s * n_items + i) * RQ__COUNT + k] is resolver s's answer to

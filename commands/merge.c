@@ -17,6 +17,7 @@
 #include "pipeline/input.h"
 #include "pipeline/paths.h"
 #include "pipeline/resume.h"
+#include "lib/growbuf.h"
 
 #define RANK_BITS_MAX (1L << 28) /* ranks above this are not checked for gaps (32 MiB of bits) */
 #define REPORT_MAX 20            /* individual findings printed per kind */
@@ -44,15 +45,10 @@ static int mark_rank(struct merge *m, long rank)
         return 0;
     size_t have = m->max_rank > 0 ? (size_t)m->max_rank / 8 + 1 : 0;
     if ((size_t)rank / 8 >= have) {
-        size_t need = (size_t)rank / 8 + 1;
-        size_t cap = have ? have : 4096;
-        while (cap < need)
-            cap *= 2;
-        uint8_t *b = realloc(m->ranks, cap);
-        if (b == NULL)
+        size_t cap = have;
+        if (growbuf_reserve(&m->ranks, &cap, (size_t)rank / 8 + 1, 1, 4096) != 0)
             return -1;
-        memset(b + have, 0, cap - have);
-        m->ranks = b;
+        memset(m->ranks + have, 0, cap - have);
         m->max_rank = (long)(cap * 8 - 1);
     }
     m->ranks[rank / 8] |= (uint8_t)(1u << (rank % 8));

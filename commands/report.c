@@ -6,8 +6,6 @@
  */
 #include "commands/report.h"
 
-#include "lib/utf8text.h"
-
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,36 +128,9 @@ static void hosts_of(enum issue_code c, const struct report_view *v, const char 
 
 void report_fix(enum issue_code c, const struct report_view *v, char *buf, size_t size)
 {
-    const char *d = v->row->domain;
     char hosts[RESULT_LIST_MAX];
     hosts_of(c, v, c == ISSUE_MX_NOT_COVERED ? "` and `mx: " : ", ", hosts, sizeof(hosts));
-    size_t len = 0;
-    buf[0] = '\0';
-    for (const char *t = issue_fix(c); *t && len + 1 < size;) {
-        char val[RESULT_LIST_MAX + 64];
-        const char *end = *t == '{' ? strchr(t, '}') : NULL;
-        val[0] = '\0';
-        if (end) {
-            size_t n = (size_t)(end - t - 1);
-            if (n == 6 && strncmp(t + 1, "domain", n) == 0) snprintf(val, sizeof(val), "%s", d);
-            else if (n == 8 && strncmp(t + 1, "sts_name", n) == 0) snprintf(val, sizeof(val), "_mta-sts.%s", d);
-            else if (n == 11 && strncmp(t + 1, "tlsrpt_name", n) == 0) snprintf(val, sizeof(val), "_smtp._tls.%s", d);
-            else if (n == 11 && strncmp(t + 1, "policy_host", n) == 0) snprintf(val, sizeof(val), "mta-sts.%s", d);
-            else if (n == 10 && strncmp(t + 1, "policy_url", n) == 0)
-                snprintf(val, sizeof(val), "https://mta-sts.%s/.well-known/mta-sts.txt", d);
-            else if (n == 5 && strncmp(t + 1, "hosts", n) == 0) snprintf(val, sizeof(val), "%s", hosts);
-            else end = NULL; /* not a placeholder: copied as is */
-        }
-        if (end) {
-            len += (size_t)snprintf(buf + len, size - len, "%s", val);
-            t = end + 1;
-        } else {
-            buf[len++] = *t++;
-            buf[len] = '\0';
-        }
-        if (len >= size)
-            len = size - 1;
-    }
+    issue_fix_fill(c, v->row->domain, hosts, buf, size);
 }
 
 /* ---- text ---------------------------------------------------------------------------------- */
@@ -486,11 +457,6 @@ void report_text(FILE *out, const struct report_view *v, int colour)
 
 /* ---- JSON ---------------------------------------------------------------------------------- */
 
-void report_json_string(FILE *out, const char *s)
-{
-    utf8text_json_string(out, s ? s : "", s ? strlen(s) : 0);
-}
-
 /* A string member; a NULL string is written as "" (the report's strings are never absent). */
 static void jstr(struct jsonw *w, const char *key, const char *val)
 {
@@ -642,6 +608,17 @@ static void json_findings(struct jsonw *w, const struct report_view *v)
     jsonw_end(w);
 }
 
+/* Opens the object key of a looked-up name (prefix + domain) with its "name" and "dns" outcome. */
+static void json_lookup(struct jsonw *w, const char *key, const char *prefix, const char *domain,
+                        enum dns_status dns)
+{
+    char name[RESULT_NAME_MAX + 16];
+    snprintf(name, sizeof(name), "%s%s", prefix, domain);
+    jsonw_object(w, key);
+    jstr(w, "name", name);
+    jstr(w, "dns", dns_outcome(dns));
+}
+
 void report_json(FILE *out, const struct report_view *v)
 {
     const struct domain_result *r = v->row;
@@ -660,20 +637,14 @@ void report_json(FILE *out, const struct report_view *v)
     jsonw_bool(w, "null_mx", v->mx && v->mx->null_mx);
     json_mx(w, v, pol);
 
-    jsonw_object(w, "sts");
-    snprintf(buf, sizeof(buf), "_mta-sts.%s", r->domain);
-    jstr(w, "name", buf);
-    jstr(w, "dns", dns_outcome(r->sts_dns));
+    json_lookup(w, "sts", "_mta-sts.", r->domain, r->sts_dns);
     jstr(w, "status", txt_status_str(r->txt_status));
     jlong(w, "ttl", r->sts_ttl, r->sts_ttl >= 0);
     jstr(w, "id", r->sts_id);
     json_records(w, "records", v->sts_txt, v->n_sts_txt, "v=STSv1");
     jsonw_end(w);
 
-    jsonw_object(w, "policy_host");
-    snprintf(buf, sizeof(buf), "mta-sts.%s", r->domain);
-    jstr(w, "name", buf);
-    jstr(w, "dns", dns_outcome(r->policy_host_dns));
+    json_lookup(w, "policy_host", "mta-sts.", r->domain, r->policy_host_dns);
     jsonw_array(w, "addresses");
     for (size_t i = 0; i < v->n_policy_addr; i++)
         jstr(w, NULL, v->policy_addr[i]);
@@ -699,10 +670,7 @@ void report_json(FILE *out, const struct report_view *v)
     json_probes(w, v);
     jsonw_end(w);
 
-    jsonw_object(w, "tlsrpt");
-    snprintf(buf, sizeof(buf), "_smtp._tls.%s", r->domain);
-    jstr(w, "name", buf);
-    jstr(w, "dns", dns_outcome(r->tlsrpt_dns));
+    json_lookup(w, "tlsrpt", "_smtp._tls.", r->domain, r->tlsrpt_dns);
     jstr(w, "status", txt_status_str(r->tlsrpt_status));
     jlong(w, "ttl", v->tlsrpt_ttl, v->tlsrpt_ttl >= 0);
     json_records(w, "records", v->tlsrpt_txt, v->n_tlsrpt_txt, "v=TLSRPTv1");

@@ -6,7 +6,7 @@
  * finding's code, severity, RFC rule and a fix written for that domain.  It judges nothing itself:
  * the verdict, the codes, which domain fails (classify_is_failure) and which certificates expire
  * soon (classify_expiring_soon) are scanner/classify's; which TXT records count is txt's
- * (txt_is_candidate); the severities, rules and fix templates are scanner/codes'.  No network, no
+ * (txt_is_candidate); the severities, rules and fix templates (and how a template is filled in) are scanner/codes'.  No network, no
  * globals: tests/test_report.c pins it down.
  */
 #ifndef MTASTS_REPORT_H
@@ -52,9 +52,8 @@ struct report_view {
     long expiry_days;                        /* the cert_expiring_soon window (for the text) */
 };
 
-/* Writes the fix of code c for the domain of v: issue_fix's template with {domain},
- * {policy_host}, {policy_url}, {sts_name}, {tlsrpt_name} and {hosts} (the hosts the code
- * concerns, from the row's MX edges and the probes) filled in.  Always NUL-terminated. */
+/* Writes the fix of code c for the domain of v: issue_fix_fill (scanner/codes) with {hosts} the
+ * hosts the code concerns, from the row's MX edges and the probes.  Always NUL-terminated. */
 void report_fix(enum issue_code c, const struct report_view *v, char *buf, size_t size);
 
 /* The report as text for a terminal, lines at most REPORT_WIDTH columns; colour: ANSI colours. */
@@ -62,9 +61,6 @@ void report_text(FILE *out, const struct report_view *v, int colour);
 
 /* The report as one JSON object on one line (docs/check.md lists the fields). */
 void report_json(FILE *out, const struct report_view *v);
-
-/* Writes s as a JSON string (quotes included), escaping what RFC 8259 requires. */
-void report_json_string(FILE *out, const char *s);
 
 /* Prints text wrapped at width columns (UTF-8 aware: a character counts one column), the first
  * line after first_indent spaces, the following after more_indent. */

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/enumname.h"
+#include "lib/growbuf.h"
 #include "lib/strhash.h"
 
 /* A prefix as held: the entry's bytes without its 256-byte text (a million prefixes stay ~40 MB). */
@@ -44,23 +46,19 @@ struct blocklist {
     uint64_t lens[2][3];    /* [V4/V6] bit L: some prefix of length L is listed */
 };
 
-const char *blocklist_status_str(enum blocklist_status s)
-{
-    switch (s) {
-    case BLOCKLIST_OK: return "ok";
-    case BLOCKLIST_EMPTY: return "no entry";
-    case BLOCKLIST_BAD_ENTRY: return "not an IP address, CIDR prefix or domain name";
-    case BLOCKLIST_BAD_PREFIX: return "bad prefix length";
-    case BLOCKLIST_EXTRA_TEXT: return "more than one entry on the line (use one line each)";
-    case BLOCKLIST_LINE_TOO_LONG: return "line too long";
-    case BLOCKLIST_NO_MEMORY: return "out of memory";
-    case BLOCKLIST_IO: return "cannot read the file";
-    case BLOCKLIST_NOT_ASCII:
-        return "not ASCII: write an internationalized name in punycode (xn--..., e.g. `idn2 NAME`)";
-    case BLOCKLIST_DASH: return "a label starts or ends with '-' (not a host name; an option pasted into the file?)";
-    }
-    return "unknown";
-}
+static const struct enum_name blocklist_status_names[] = {
+    {BLOCKLIST_OK, "ok"},
+    {BLOCKLIST_EMPTY, "no entry"},
+    {BLOCKLIST_BAD_ENTRY, "not an IP address, CIDR prefix or domain name"},
+    {BLOCKLIST_BAD_PREFIX, "bad prefix length"},
+    {BLOCKLIST_EXTRA_TEXT, "more than one entry on the line (use one line each)"},
+    {BLOCKLIST_LINE_TOO_LONG, "line too long"},
+    {BLOCKLIST_NO_MEMORY, "out of memory"},
+    {BLOCKLIST_IO, "cannot read the file"},
+    {BLOCKLIST_NOT_ASCII, "not ASCII: write an internationalized name in punycode (xn--..., e.g. `idn2 NAME`)"},
+    {BLOCKLIST_DASH, "a label starts or ends with '-' (not a host name; an option pasted into the file?)"},
+};
+ENUM_NAMES_DEFINE(blocklist_status, enum blocklist_status, BLOCKLIST_STATUS__COUNT, "unknown")
 
 /* ---- parsing ------------------------------------------------------------------------------ */
 
@@ -238,16 +236,8 @@ static size_t arena_add(struct blocklist *bl, const char *text)
     size_t n = strlen(text) + 1;
     if (bl->arena_len + n >= UINT32_MAX)
         return SIZE_MAX;
-    if (bl->arena_cap - bl->arena_len < n) {
-        size_t cap = bl->arena_cap ? bl->arena_cap : 4096;
-        while (cap - bl->arena_len < n)
-            cap *= 2;
-        char *a = realloc(bl->arena, cap);
-        if (!a)
-            return SIZE_MAX;
-        bl->arena = a;
-        bl->arena_cap = cap;
-    }
+    if (growbuf_reserve(&bl->arena, &bl->arena_cap, bl->arena_len + n, 1, 4096) != 0)
+        return SIZE_MAX;
     size_t off = bl->arena_len;
     memcpy(bl->arena + off, text, n);
     bl->arena_len += n;
@@ -264,39 +254,32 @@ static size_t name_slot(const char *arena, const struct slot *names, size_t cap,
     return i;
 }
 
-/* Doubles a table; slots move by their stored hash (keys are all distinct: no compare). */
-static struct slot *slots_grow(const struct slot *old, size_t oldcap)
+/* Doubles the table *slots of *cap slots in place; slots move by their stored hash (keys are all
+ * distinct: no compare).  The old table is freed; on out-of-memory it is kept as it was. */
+static enum blocklist_status slots_grow(struct slot **slots, size_t *cap)
 {
-    size_t cap = oldcap * 2;
-    struct slot *slots = calloc(cap, sizeof(*slots));
-    if (!slots)
-        return NULL;
+    size_t oldcap = *cap, newcap = oldcap * 2;
+    const struct slot *old = *slots;
+    struct slot *grown = calloc(newcap, sizeof(*grown));
+    if (!grown)
+        return BLOCKLIST_NO_MEMORY;
     for (size_t i = 0; i < oldcap; i++) {
         if (!old[i].ref)
             continue;
-        size_t j = old[i].hash & (cap - 1);
-        while (slots[j].ref)
-            j = (j + 1) & (cap - 1);
-        slots[j] = old[i];
+        size_t j = old[i].hash & (newcap - 1);
+        while (grown[j].ref)
+            j = (j + 1) & (newcap - 1);
+        grown[j] = old[i];
     }
-    return slots;
-}
-
-static enum blocklist_status names_grow(struct blocklist *bl)
-{
-    size_t cap = bl->cap_names * 2;
-    struct slot *names = slots_grow(bl->names, bl->cap_names);
-    if (!names)
-        return BLOCKLIST_NO_MEMORY;
-    free(bl->names);
-    bl->names = names;
-    bl->cap_names = cap;
+    free(*slots);
+    *slots = grown;
+    *cap = newcap;
     return BLOCKLIST_OK;
 }
 
 static enum blocklist_status add_name(struct blocklist *bl, const char *name)
 {
-    if (bl->n_names * 2 >= bl->cap_names && names_grow(bl) != BLOCKLIST_OK)
+    if (bl->n_names * 2 >= bl->cap_names && slots_grow(&bl->names, &bl->cap_names) != BLOCKLIST_OK)
         return BLOCKLIST_NO_MEMORY;
     uint32_t h = strhash(name);
     size_t i = name_slot(bl->arena, bl->names, bl->cap_names, h, name);
@@ -339,21 +322,9 @@ static size_t prefix_slot(const struct prefix *prefixes, const struct slot *slot
     return i;
 }
 
-static enum blocklist_status pslots_grow(struct blocklist *bl)
-{
-    size_t cap = bl->cap_pslots * 2;
-    struct slot *slots = slots_grow(bl->pslots, bl->cap_pslots);
-    if (!slots)
-        return BLOCKLIST_NO_MEMORY;
-    free(bl->pslots);
-    bl->pslots = slots;
-    bl->cap_pslots = cap;
-    return BLOCKLIST_OK;
-}
-
 static enum blocklist_status add_prefix(struct blocklist *bl, const struct blocklist_entry *e)
 {
-    if (bl->n_prefixes * 2 >= bl->cap_pslots && pslots_grow(bl) != BLOCKLIST_OK)
+    if (bl->n_prefixes * 2 >= bl->cap_pslots && slots_grow(&bl->pslots, &bl->cap_pslots) != BLOCKLIST_OK)
         return BLOCKLIST_NO_MEMORY;
     if (bl->n_prefixes >= UINT32_MAX - 1)
         return BLOCKLIST_NO_MEMORY;
@@ -361,14 +332,8 @@ static enum blocklist_status add_prefix(struct blocklist *bl, const struct block
     size_t i = prefix_slot(bl->prefixes, bl->pslots, bl->cap_pslots, h, (int)e->kind, e->prefix, e->addr);
     if (bl->pslots[i].ref)
         return BLOCKLIST_OK;
-    if (bl->n_prefixes == bl->cap_prefixes) {
-        size_t cap = bl->cap_prefixes ? bl->cap_prefixes * 2 : 16;
-        struct prefix *p = realloc(bl->prefixes, cap * sizeof(*p));
-        if (!p)
-            return BLOCKLIST_NO_MEMORY;
-        bl->prefixes = p;
-        bl->cap_prefixes = cap;
-    }
+    if (growbuf_reserve(&bl->prefixes, &bl->cap_prefixes, bl->n_prefixes + 1, sizeof(*bl->prefixes), 16) != 0)
+        return BLOCKLIST_NO_MEMORY;
     size_t off = arena_add(bl, e->text);
     if (off == SIZE_MAX)
         return BLOCKLIST_NO_MEMORY;

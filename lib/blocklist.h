@@ -41,7 +41,8 @@ enum blocklist_status {
     BLOCKLIST_NO_MEMORY,
     BLOCKLIST_IO,           /* the file cannot be opened or read */
     BLOCKLIST_NOT_ASCII,    /* a byte over 0x7f: an internationalized name not in punycode */
-    BLOCKLIST_DASH          /* a label starts or ends with '-' ("-x": an option in the file?) */
+    BLOCKLIST_DASH,         /* a label starts or ends with '-' ("-x": an option in the file?) */
+    BLOCKLIST_STATUS__COUNT
 };
 const char *blocklist_status_str(enum blocklist_status s);
 

@@ -28,15 +28,15 @@ char *isotime_format(time_t t, char *buf, size_t size)
     return buf;
 }
 
+/* The date is the first ISOTIME_DATE_LEN bytes of the full form. */
 char *isotime_format_date(time_t t, char *buf, size_t size)
 {
-    struct tm tm;
+    char full[ISOTIME_LEN + 1];
     if (size == 0)
         return buf;
     buf[0] = '\0';
-    if (size <= ISOTIME_DATE_LEN || broken_down(t, &tm) != 0)
-        return buf;
-    snprintf(buf, size, "%04ld-%02d-%02d", (long)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    if (size > ISOTIME_DATE_LEN && isotime_format(t, full, sizeof(full))[0] != '\0')
+        snprintf(buf, size, "%.*s", ISOTIME_DATE_LEN, full);
     return buf;
 }
 

@@ -18,6 +18,8 @@
 #include <csv.h>
 #include <zstd.h>
 
+#include "lib/enumname.h"
+#include "lib/growbuf.h"
 #include "output/cell.h"
 
 #define RAW_CHUNK 65536
@@ -59,23 +61,20 @@ struct csvin {
     struct csvin_error err;
 };
 
-const char *csvin_status_str(enum csvin_status s)
-{
-    switch (s) {
-    case CSVIN_OK: return "ok";
-    case CSVIN_ERR_NOMEM: return "out of memory";
-    case CSVIN_ERR_OPEN: return "cannot open";
-    case CSVIN_ERR_READ: return "read error";
-    case CSVIN_ERR_ZSTD: return "corrupt zstd data";
-    case CSVIN_ERR_TRUNCATED: return "truncated";
-    case CSVIN_ERR_EMPTY: return "empty (no header)";
-    case CSVIN_ERR_HEADER: return "not a table of ours (header)";
-    case CSVIN_ERR_ROW: return "malformed row";
-    case CSVIN_ERR_TOO_LONG: return "header, cell or row over its size limit";
-    case CSVIN_ERR_INTERRUPTED: return "interrupted";
-    }
-    return "unknown";
-}
+static const struct enum_name csvin_status_names[] = {
+    {CSVIN_OK, "ok"},
+    {CSVIN_ERR_NOMEM, "out of memory"},
+    {CSVIN_ERR_OPEN, "cannot open"},
+    {CSVIN_ERR_READ, "read error"},
+    {CSVIN_ERR_ZSTD, "corrupt zstd data"},
+    {CSVIN_ERR_TRUNCATED, "truncated"},
+    {CSVIN_ERR_EMPTY, "empty (no header)"},
+    {CSVIN_ERR_HEADER, "not a table of ours (header)"},
+    {CSVIN_ERR_ROW, "malformed row"},
+    {CSVIN_ERR_TOO_LONG, "header, cell or row over its size limit"},
+    {CSVIN_ERR_INTERRUPTED, "interrupted"},
+};
+ENUM_NAMES_DEFINE(csvin_status, enum csvin_status, CSVIN_STATUS__COUNT, "unknown")
 
 static const volatile sig_atomic_t *interrupt_flag;
 
@@ -121,14 +120,8 @@ static int is_space(unsigned char c)
 
 static int header_field(struct csvin *in, const char *s, size_t len)
 {
-    if (in->nheader == in->map_cap) {
-        size_t cap = in->map_cap ? 2 * in->map_cap : 32;
-        long *m = realloc(in->map, cap * sizeof(*m));
-        if (m == NULL)
-            return -1;
-        in->map = m;
-        in->map_cap = cap;
-    }
+    if (growbuf_reserve(&in->map, &in->map_cap, in->nheader + 1, sizeof(*in->map), 32) != 0)
+        return -1;
     char name[64];
     long idx = -1;
     if (len < sizeof(name) && memchr(s, '\0', len) == NULL) {

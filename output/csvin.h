@@ -42,7 +42,8 @@ enum csvin_status {
     CSVIN_ERR_HEADER = 7,    /* a required column is missing or a column is named twice */
     CSVIN_ERR_ROW = 8,       /* a malformed row (line number in the error) */
     CSVIN_ERR_TOO_LONG = 9,  /* the header, a cell or a row is over its limit: not a table of ours */
-    CSVIN_ERR_INTERRUPTED = 10 /* the interrupt flag was raised (csvin_set_interrupt) */
+    CSVIN_ERR_INTERRUPTED = 10, /* the interrupt flag was raised (csvin_set_interrupt) */
+    CSVIN_STATUS__COUNT
 };
 
 #define CSVIN_HEADER_MAX (64 * 1024)

@@ -13,6 +13,8 @@
 
 #include <csv.h>
 
+#include "lib/growbuf.h"
+
 /* Large enough for any formatted cell: the biggest record fields are RESULT_LIST_MAX /
  * RESULT_DETAIL_MAX (1024) and the issue list (< 1024). */
 #define CELL_SCRATCH 2048
@@ -41,17 +43,7 @@ static int needs_quote(const char *s, size_t len)
 
 static int row_reserve(struct csvout *c, size_t more)
 {
-    if (c->len + more <= c->cap)
-        return 0;
-    size_t cap = c->cap ? c->cap : 4096;
-    while (cap < c->len + more)
-        cap *= 2;
-    char *p = realloc(c->row, cap);
-    if (p == NULL)
-        return -1;
-    c->row = p;
-    c->cap = cap;
-    return 0;
+    return growbuf_reserve(&c->row, &c->cap, c->len + more, 1, 4096);
 }
 
 /* Appends one cell and its separator ("," or "\n" after the last); guard = 1 puts a ' before it. */

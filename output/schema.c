@@ -28,6 +28,24 @@ ENUM_STR(change_code)
 ENUM_STR(change_severity)
 ENUM_STR(dns_sec)
 ENUM_STR(dane_status)
+ENUM_STR(delivery)
+
+/* dane_match: "" for none (no TLSA records judged). */
+static const char *dane_match_str_int(int v)
+{
+    return dane_match_str((enum dane_match)v);
+}
+
+/* tlsa_dnssec: the DNSSEC status of a TLSA lookup; empty when none was made. */
+static const char *tlsa_sec_str_int(int v)
+{
+    return v == DNS_SEC__COUNT ? "" : dns_sec_str((enum dns_sec)v);
+}
+
+static int tlsa_sec_parse(const char *s)
+{
+    return *s == '\0' ? DNS_SEC__COUNT : dns_sec_parse(s);
+}
 
 /* A lookup's outcome cell: empty for an answer with records (or no lookup), else the status. */
 static const char *dns_outcome_str_int(int v)
@@ -49,6 +67,8 @@ _Static_assert(sizeof(enum mx_coverage) == sizeof(int), "enum columns are read a
 _Static_assert(sizeof(enum dns_status) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum dns_sec) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum dane_status) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum dane_match) == sizeof(int), "enum columns are read as int");
+_Static_assert(sizeof(enum delivery) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum change_code) == sizeof(int), "enum columns are read as int");
 _Static_assert(sizeof(enum change_severity) == sizeof(int), "enum columns are read as int");
 
@@ -104,7 +124,9 @@ static const struct cell_column domain_columns[] = {
     C_STR(D, "retried", retried, "steps whose connection or greeting/handshake timed out and were tried again (--retry-timeouts), ';'-joined: policy_fetch, mx_probe (empty: none); the row holds the last try's result"),
     C_TYPED(D, "testing_since", COL_TIME, testing_since, "valid policy in mode testing: UTC time since which it has been in testing without a break, as far as --previous scans show (this scan's time without one); empty: not in mode testing"),
     C_ENUM(D, "mx_dnssec", mx_dnssec, dns_sec, "DNSSEC status of the MX RRset from a validating resolver (AD bit, RFC 6840): secure, insecure, bogus (SERVFAIL that answers with CD set); unchecked: the resolver does not validate (--metadata dnssec) or the lookup failed"),
-    C_ENUM(D, "dane_status", dane_status, dane_status, "DANE for SMTP (RFC 7672) of the MX hosts: none (the MX RRset is insecure, or no MX host has usable TLSA in a secure zone), ok (every MX host with secure usable TLSA matched), failed (at least one did not), bogus (DNSSEC validation failed for the MX or a TLSA lookup), unchecked (no validating resolver, the MX lookup failed, or the TLSA records of a secure MX RRset were not looked up)"),
+    C_ENUM(D, "dane_status", dane_status, dane_status, "DANE for SMTP (RFC 7672) of the MX hosts: none (the MX RRset is insecure, or no MX host has usable TLSA in a secure zone), ok (every MX host with secure usable TLSA matched), failed (at least one did not, or refused STARTTLS), bogus (DNSSEC validation failed for the MX RRset, an MX host's addresses or its TLSA lookup), unchecked (no validating resolver, the MX lookup failed, or an MX host behind a secure MX RRset could not be judged); docs/codes.md has the rule per value"),
+    C_ENUM(D, "sts_delivery", sts_delivery, delivery, "whether a sender that enforces MTA-STS (only) delivers, under a valid enforce policy: all (every MX host covered and passing), some (at least one does, at least one does not: mail goes to those), none, unchecked (a host that decides it was not probed); empty: no enforce policy to enforce (docs/codes.md, What a sender would do)"),
+    C_ENUM(D, "dane_sts_delivery", dane_sts_delivery, delivery, "the same for a sender that also validates DNSSEC and DANE (RFC 8461 §2: a failing DANE host takes no mail whatever MTA-STS says): all, some, none, unchecked (no validating resolver, or a host that decides it could not be judged); empty: neither an enforce policy nor a secure MX RRset applies, or no mail host"),
 };
 
 #undef D
@@ -134,6 +156,9 @@ static const struct cell_column mx_columns[] = {
     C_TYPED(M, "total_ms", COL_MS, probe.total_ms, "whole probe in ms"),
     C_LONG(M, "domains_sharing", domains_sharing, 0, -1, "number of scanned domains whose MX set includes this host (empty: unknown)"),
     C_TYPED(M, "probed_at", COL_TIME, probed_at, "UTC time of the probe, ISO 8601"),
+    C_ENUM(M, "dane_match", probe.dane.match, dane_match, "DANE (RFC 7672) in this STARTTLS connection, against the host's secure TLSA records (OpenSSL's DANE code): ok, failed (no usable record matches the chain served), unusable (no record usable for SMTP), no_chain (no handshake: STARTTLS refused or failed, or not reached), error (the scanner failed); empty: no secure TLSA records"),
+    C_STR(M, "tlsa", tlsa, "the host's TLSA records at _25._tcp.<host> as published, \"usage selector mtype hex\", ';'-joined (empty: none, or not looked up)"),
+    C_ENUM(M, "tlsa_dnssec", tlsa_dnssec, tlsa_sec, "DNSSEC status of the host's TLSA lookup: secure, insecure, bogus, unchecked (the lookup failed); empty: not looked up (the host's address records are not DNSSEC-secure, RFC 7672 §2.2.2)"),
 };
 
 #undef M
@@ -151,6 +176,7 @@ void schema_mx_row_init(struct schema_mx_row *m)
     m->probe.connect_ms = m->probe.greeting_ms = m->probe.tls_ms = m->probe.total_ms = -1;
     m->verify_ok = -1;
     m->domains_sharing = -1;
+    m->tlsa_dnssec = DNS_SEC__COUNT;
 }
 
 void schema_mx_row_fill(struct schema_mx_row *m, const char *host, const char *address_text,
@@ -162,6 +188,19 @@ void schema_mx_row_fill(struct schema_mx_row *m, const char *host, const char *a
     m->verify_ok = handshake_done(p) ? p->tls.flags == 0 : -1;
     m->domains_sharing = domains_sharing;
     m->probed_at = probed_at;
+    m->tlsa[0] = '\0';
+    m->tlsa_dnssec = DNS_SEC__COUNT;
+}
+
+void schema_mx_row_set_tlsa(struct schema_mx_row *m, enum dns_sec sec,
+                            const struct dane_tlsa_set *set)
+{
+    m->tlsa_dnssec = sec;
+    m->tlsa[0] = '\0';
+    for (size_t i = 0; set && i < set->n; i++) {
+        char one[300];
+        result_list_add(m->tlsa, sizeof(m->tlsa), dane_tlsa_text(&set->rec[i], one, sizeof(one)));
+    }
 }
 
 /* ---- domain-MX edge table ---- */
@@ -177,6 +216,8 @@ static const struct cell_column edge_columns[] = {
     C_STR(E, "probe_status", probe_status, "not_probed, no_address, ok, or the probe status of the first failing address (as the MX table's probe_status)"),
     C_TYPED(E, "probe_issues", COL_ISSUES, issues, "mx_* codes the host's probes mean for this domain, ';'-joined (empty: passes or not probed)"),
     C_INT(E, "addresses_probed", addresses_probed, 0, -1, "addresses of the host probed (empty: not probed)"),
+    C_ENUM(E, "dane_match", dane_match, dane_match, "DANE (RFC 7672) of the host's addresses, the worst of the MX table's dane_match (failed, no_chain, unusable, error, ok); empty: no secure TLSA records or not probed"),
+    C_ENUM(E, "tlsa_dnssec", tlsa_dnssec, tlsa_sec, "DNSSEC status of the host's TLSA lookup, as the MX table's tlsa_dnssec (empty: not looked up)"),
 };
 
 #undef E
@@ -214,6 +255,7 @@ void schema_edge_row_init(struct schema_edge_row *e)
     e->preference = -1;
     e->covered = -1;
     e->addresses_probed = -1;
+    e->tlsa_dnssec = DNS_SEC__COUNT;
 }
 
 void schema_edge_row_fill(struct schema_edge_row *e, const struct domain_result *r, size_t i)
@@ -228,6 +270,8 @@ void schema_edge_row_fill(struct schema_edge_row *e, const struct domain_result 
     result_copy(e->probe_status, sizeof(e->probe_status), edge_probe_status(m));
     e->issues = m->issues;
     e->addresses_probed = m->state == MX_PROBE_DONE ? m->n_addr : -1;
+    e->dane_match = m->dane_match;
+    e->tlsa_dnssec = m->tlsa_queried ? m->tlsa_dnssec : DNS_SEC__COUNT;
 }
 
 #define N_ITEMS(a) (sizeof(a) / sizeof((a)[0]))

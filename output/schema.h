@@ -47,6 +47,8 @@ struct schema_edge_row {
     char probe_status[32];   /* not_probed, no_address, ok, or an smtp_probe_status */
     struct issue_set issues;
     int addresses_probed;    /* -1: not probed (empty) */
+    int dane_match;          /* enum dane_match, the host's worst address (none: empty) */
+    int tlsa_dnssec;         /* enum dns_sec of the host's TLSA lookup; DNS_SEC__COUNT: none */
 };
 
 /* Resets e to its every-cell-empty state. */
@@ -54,6 +56,9 @@ void schema_edge_row_init(struct schema_edge_row *e);
 
 /* Fills e from the i-th MX edge of r (i < r->n_mx). */
 void schema_edge_row_fill(struct schema_edge_row *e, const struct domain_result *r, size_t i);
+
+/* The TLSA records of a host as the MX table writes them ("3 1 1 <hex>;..."), cut with "...". */
+#define SCHEMA_TLSA_TEXT_MAX 1024
 
 /* One probed (host, address) as the MX CSV sees it: an owned, flat, typed record, so that the
  * schema can describe every cell by its offset and csvin can read a row back into it.  verify_ok
@@ -65,14 +70,21 @@ struct schema_mx_row {
     int verify_ok;                        /* -1 no handshake (empty cell), 0 no, 1 yes */
     long domains_sharing;                 /* < 0 = unknown (empty cell) */
     time_t probed_at;                     /* 0 = unknown (empty cell) */
+    char tlsa[SCHEMA_TLSA_TEXT_MAX];      /* the host's TLSA records as published, ';'-joined */
+    int tlsa_dnssec;                      /* enum dns_sec of that lookup; DNS_SEC__COUNT: none */
 };
 
 /* Resets a row to "nothing known" (every cell empty; status ok). */
 void schema_mx_row_init(struct schema_mx_row *m);
 
-/* Fills m from one probe's outcome (copied; nothing borrowed after return). */
+/* Fills m from one probe's outcome (copied; nothing borrowed after return); no TLSA lookup. */
 void schema_mx_row_fill(struct schema_mx_row *m, const char *host, const char *address_text,
                         const struct smtp_probe_result *p, long domains_sharing, time_t probed_at);
+
+/* Adds the host's TLSA lookup to m: its DNSSEC status sec and its records (set, may be NULL when
+ * none were published).  set borrowed. */
+void schema_mx_row_set_tlsa(struct schema_mx_row *m, enum dns_sec sec,
+                            const struct dane_tlsa_set *set);
 
 /* 1 when a file of table t must have column i to be read: the columns of the first version
  * (domain 18, MX 20) are; every column added after them is optional, so that a file written

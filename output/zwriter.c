@@ -17,6 +17,9 @@
 
 #include <zstd.h>
 
+#include "lib/enumname.h"
+#include "lib/growbuf.h"
+
 #define PLAIN_PUBLISH_AT (64 * 1024)      /* plain: staged bytes that trigger a write(2) */
 #define FRAME_INPUT_MAX (4 * 1024 * 1024) /* zstd: input bytes after which a frame is ended early */
 
@@ -41,20 +44,17 @@ struct zwriter {
     struct zwriter_error err; /* first error, sticky */
 };
 
-const char *zwriter_status_str(enum zwriter_status s)
-{
-    switch (s) {
-    case ZWRITER_OK: return "ok";
-    case ZWRITER_ERR_NOMEM: return "out_of_memory";
-    case ZWRITER_ERR_OPEN: return "open_failed";
-    case ZWRITER_ERR_WRITE: return "write_failed";
-    case ZWRITER_ERR_FLUSH: return "flush_failed";
-    case ZWRITER_ERR_CLOSE: return "close_failed";
-    case ZWRITER_ERR_ZSTD: return "zstd_failed";
-    case ZWRITER_ERR_RENAME: return "rename_failed";
-    }
-    return "unknown";
-}
+static const struct enum_name zwriter_status_names[] = {
+    {ZWRITER_OK, "ok"},
+    {ZWRITER_ERR_NOMEM, "out_of_memory"},
+    {ZWRITER_ERR_OPEN, "open_failed"},
+    {ZWRITER_ERR_WRITE, "write_failed"},
+    {ZWRITER_ERR_FLUSH, "flush_failed"},
+    {ZWRITER_ERR_CLOSE, "close_failed"},
+    {ZWRITER_ERR_ZSTD, "zstd_failed"},
+    {ZWRITER_ERR_RENAME, "rename_failed"},
+};
+ENUM_NAMES_DEFINE(zwriter_status, enum zwriter_status, ZWRITER_STATUS__COUNT, "unknown")
 
 const char *zwriter_strerror(const struct zwriter_error *e)
 {
@@ -157,17 +157,7 @@ static enum zwriter_status publish(struct zwriter *w)
 /* Makes room for at least need more staged bytes. */
 static int reserve(struct zwriter *w, size_t need)
 {
-    if (w->cap - w->len >= need)
-        return 0;
-    size_t cap = w->cap ? w->cap : PLAIN_PUBLISH_AT;
-    while (cap - w->len < need)
-        cap *= 2;
-    char *b = realloc(w->buf, cap);
-    if (b == NULL)
-        return -1;
-    w->buf = b;
-    w->cap = cap;
-    return 0;
+    return growbuf_reserve(&w->buf, &w->cap, w->len + need, 1, PLAIN_PUBLISH_AT);
 }
 
 /* Feeds len bytes to the compressor in the given mode, appending what it produces to the frame

@@ -50,7 +50,8 @@ enum zwriter_status {
     ZWRITER_ERR_FLUSH = 4,  /* fsync failed before publishing (errno kept) */
     ZWRITER_ERR_CLOSE = 5,  /* close failed: data may not have reached the disk (errno kept) */
     ZWRITER_ERR_ZSTD = 6,   /* libzstd reported an error (its name in the text) */
-    ZWRITER_ERR_RENAME = 7  /* PATH.partial could not be renamed to PATH (errno kept) */
+    ZWRITER_ERR_RENAME = 7, /* PATH.partial could not be renamed to PATH (errno kept) */
+    ZWRITER_STATUS__COUNT
 };
 
 /* A short stable name of the status, e.g. "write_failed". */

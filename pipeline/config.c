@@ -32,19 +32,17 @@
 #include <openssl/pem.h>
 #include <zstd.h>
 
+#include "lib/enumname.h"
 #include "mtasts_revision.h" /* generated at build time: MTASTS_REVISION (see CMakeLists.txt) */
 #include "output/schema.h"
 #include "scanner/classify.h"
 
-const char *starttls_mode_str(enum starttls_mode m)
-{
-    switch (m) {
-    case STARTTLS_MODE_ALL: return "all";
-    case STARTTLS_MODE_STS: return "sts";
-    case STARTTLS_MODE_NONE: return "none";
-    }
-    return "unknown";
-}
+static const struct enum_name starttls_mode_names[] = {
+    {STARTTLS_MODE_ALL, "all"},
+    {STARTTLS_MODE_STS, "sts"},
+    {STARTTLS_MODE_NONE, "none"},
+};
+ENUM_NAMES_DEFINE(starttls_mode, enum starttls_mode, STARTTLS_MODE__COUNT, "unknown")
 
 /* The parsers below return 0, or -1 with `expect` saying in a few words what the option takes
  * (printed as "invalid value 'V' for --NAME: EXPECT"), so the message names the same range the

@@ -13,7 +13,7 @@
 
 #include "scanner/changes.h"
 
-enum starttls_mode { STARTTLS_MODE_ALL, STARTTLS_MODE_STS, STARTTLS_MODE_NONE };
+enum starttls_mode { STARTTLS_MODE_ALL, STARTTLS_MODE_STS, STARTTLS_MODE_NONE, STARTTLS_MODE__COUNT };
 const char *starttls_mode_str(enum starttls_mode m);
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_ON, PROGRESS_OFF };

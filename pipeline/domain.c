@@ -12,18 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/enumname.h"
 #include "scanner/classify.h"
 
-const char *domain_stage_str(enum domain_stage s)
-{
-    switch (s) {
-    case DOMAIN_IDLE: return "idle";
-    case DOMAIN_DNS: return "dns";
-    case DOMAIN_CHECKS: return "checks";
-    case DOMAIN_DONE: return "done";
-    }
-    return "unknown";
-}
+static const struct enum_name domain_stage_names[] = {
+    {DOMAIN_IDLE, "idle"},
+    {DOMAIN_DNS, "dns"},
+    {DOMAIN_CHECKS, "checks"},
+    {DOMAIN_DONE, "done"},
+};
+ENUM_NAMES_DEFINE(domain_stage, enum domain_stage, DOMAIN_DONE + 1, "unknown")
 
 static void checks_start(struct domain *d);
 static void domain_finish(struct domain *d);
@@ -134,6 +132,23 @@ static void stage_op_done(struct domain *d)
 
 /* ---- DOMAIN_DNS ------------------------------------------------------------------------- */
 
+/* Keeps the records of an MX answer in the arena, each host at its length; 0 when out of memory
+ * (then none is kept). */
+static int keep_mx(struct domain *d, const struct dns_mx_answer *a)
+{
+    struct domain_mx_rec *rec = arena_alloc(&d->arena, a->n * sizeof(*rec));
+    for (size_t i = 0; rec && i < a->n; i++) {
+        rec[i].pref = a->mx[i].pref;
+        if (!(rec[i].host = arena_strdup(&d->arena, a->mx[i].host)))
+            rec = NULL;
+    }
+    if (!rec)
+        return 0;
+    d->mx_rec = rec;
+    d->n_mx_rec = a->n;
+    return 1;
+}
+
 static void on_mx(const struct dns_mx_answer *a, void *arg)
 {
     struct domain *d = token_take(arg);
@@ -142,14 +157,9 @@ static void on_mx(const struct dns_mx_answer *a, void *arg)
     d->mx_status = a->status;
     d->mx_sec = a->sec;
     d->mx_null = a->null_mx;
-    if (a->n > 0) { /* most answers have no records: the slot takes the 4 KB only for these */
-        d->mx_records = malloc(sizeof(*d->mx_records));
-        if (d->mx_records) {
-            *d->mx_records = *a;
-        } else {
-            scanner_failed(d, "dns");
-            d->mx_status = DNS_INTERNAL_ERROR;
-        }
+    if (a->n > 0 && !keep_mx(d, a)) {
+        scanner_failed(d, "dns");
+        d->mx_status = DNS_INTERNAL_ERROR;
     }
     stage_op_done(d);
 }
@@ -161,8 +171,12 @@ static void on_sts(const struct dns_txt_answer *a, void *arg)
         return;
     d->sts_dns = a->status;
     d->sts_ttl = a->ttl;
-    if (a->status == DNS_OK) {
-        txt_parse_sts(a->rec, a->n, &d->sts);
+    if (a->status == DNS_OK && !(d->sts = arena_alloc(&d->arena, sizeof(*d->sts)))) {
+        scanner_failed(d, "dns");
+        d->sts_dns = DNS_INTERNAL_ERROR;
+    }
+    if (d->sts) {
+        txt_parse_sts(a->rec, a->n, d->sts);
         d->sts_other = count_other_sts(a);
         if (d->evidence)
             keep_records(a, d->evidence->sts_txt, &d->evidence->n_sts_txt);
@@ -177,7 +191,7 @@ static void on_tlsrpt(const struct dns_txt_answer *a, void *arg)
         return;
     d->tlsrpt_dns = a->status;
     if (a->status == DNS_OK) {
-        d->tlsrpt = malloc(sizeof(*d->tlsrpt));
+        d->tlsrpt = arena_alloc(&d->arena, sizeof(*d->tlsrpt));
         if (d->tlsrpt)
             txt_parse_tlsrpt(a->rec, a->n, d->tlsrpt);
         else
@@ -222,10 +236,18 @@ void domain_start(struct domain *d, struct domain_env *env, const char *name, lo
     memset(d, 0, offsetof(struct domain, gen));
     d->gen++;
     d->env = env;
-    result_copy(d->name, sizeof(d->name), name);
     d->rank = rank;
-    d->sts.status = TXT_STATUS_MISSING;
     d->sts_ttl = -1;
+    if (!d->arena.first_size) /* a slot fresh from the scan's (zeroed) pool */
+        arena_init(&d->arena, DOMAIN_ARENA_FIRST);
+    d->name = arena_strdup(&d->arena, name);
+    if (!d->name) { /* the scanner's failure: the domain ends at once, named by the caller's */
+        d->name = name; /* borrowed: domain_finish consumes it before this returns */
+        scanner_failed(d, "domain start");
+        d->stage = DOMAIN_DNS;
+        domain_finish(d);
+        return;
+    }
     if (env->report) { /* without it (out of memory) the report shows the row alone */
         d->evidence = calloc(1, sizeof(*d->evidence));
         if (d->evidence)
@@ -508,13 +530,19 @@ static void probe_start(struct domain *d, size_t i, const char *host)
     mxroute_get(d->env->mxroute, host, &m->waiter);
 }
 
+/* What the _mta-sts answer came to: MISSING unless it had records. */
+static enum txt_status sts_status(const struct domain *d)
+{
+    return d->sts ? d->sts->status : TXT_STATUS_MISSING;
+}
+
 static int probe_wanted(const struct domain *d)
 {
     const struct config *cfg = d->env->cfg;
     if (cfg->dns_only || cfg->starttls == STARTTLS_MODE_NONE)
         return 0;
     /* a secure MX RRset: DANE applies (RFC 7672 §2.2.1), and only a probe can judge it */
-    return cfg->starttls == STARTTLS_MODE_ALL || d->sts.status == TXT_STATUS_OK ||
+    return cfg->starttls == STARTTLS_MODE_ALL || sts_status(d) == TXT_STATUS_OK ||
            d->mx_sec == DNS_SEC_SECURE;
 }
 
@@ -557,20 +585,21 @@ static void checks_start(struct domain *d)
         if (t)
             dns_query_addr(d->env->dns, d->name, on_implicit_addr, t);
     }
-    if (!cfg->dns_only && (d->sts.status == TXT_STATUS_OK || cfg->policy_all))
+    if (!cfg->dns_only && (sts_status(d) == TXT_STATUS_OK || cfg->policy_all))
         policy_start(d);
-    size_t n_mx = d->mx_records ? d->mx_records->n : 0;
+    size_t n_mx = d->n_mx_rec;
     if (!d->implicit_mx && probe_wanted(d) && n_mx > 0 && mx_waits_take(d, n_mx)) {
         d->n_probe = n_mx;
         for (size_t i = 0; i < n_mx; i++)
-            probe_start(d, i, d->mx_records->mx[i].host);
+            probe_start(d, i, d->mx_rec[i].host);
     }
     stage_op_done(d);
 }
 
 /* ---- DOMAIN_DONE ------------------------------------------------------------------------ */
 
-/* What classify reads of a domain without a TLSRPT answer with records. */
+/* What classify reads of a domain without a _mta-sts or TLSRPT answer with records. */
+static const struct txt_sts sts_missing = {.status = TXT_STATUS_MISSING};
 static const struct txt_tlsrpt tlsrpt_missing = {.status = TXT_STATUS_MISSING};
 
 /* Hands every fact to the classifier, which fills the row; then the scan writes it. */
@@ -580,16 +609,13 @@ static void domain_finish(struct domain *d)
     long rank = d->rank;
     d->result = row_take(d);
     struct classify_mx cm[DNS_MX_MAX];
-    const struct dns_mx_answer *mx = d->mx_records;
-    struct dns_mx_answer none; /* an answer without records: its header only (not cleared) */
-    if (!mx) {
-        domain_mx_answer(d, &none);
-        mx = &none;
-    }
-    size_t n = d->implicit_mx ? (d->implicit_addr == DNS_OK ? 1 : 0) : mx->n;
+    struct dns_mx_answer mx_answer; /* on the stack while classify reads it */
+    const struct dns_mx_answer *mx = &mx_answer;
+    domain_mx_answer(d, &mx_answer);
+    size_t n = d->implicit_mx ? (d->implicit_addr == DNS_OK ? 1 : 0) : d->n_mx_rec;
     for (size_t i = 0; i < n; i++) {
-        cm[i].host = d->implicit_mx ? name : mx->mx[i].host;
-        cm[i].preference = d->implicit_mx ? -1 : mx->mx[i].pref;
+        cm[i].host = d->implicit_mx ? name : d->mx_rec[i].host;
+        cm[i].preference = d->implicit_mx ? -1 : d->mx_rec[i].pref;
         cm[i].probes = i < d->n_probe && d->mx_waits[i].done ? &d->mx_waits[i].probes : NULL;
     }
     struct classify_facts f = {
@@ -603,7 +629,7 @@ static void domain_finish(struct domain *d)
         .implicit_addr = d->implicit_mx ? d->implicit_addr : DNS_OK,
         .sts_dns = d->sts_dns,
         .sts_ttl = d->sts_ttl,
-        .sts = &d->sts,
+        .sts = d->sts ? d->sts : &sts_missing,
         .tlsrpt_dns = d->tlsrpt_dns,
         .tlsrpt = d->tlsrpt ? d->tlsrpt : &tlsrpt_missing,
         .policy_checked = !d->env->cfg->dns_only,
@@ -653,7 +679,7 @@ static void domain_cut(struct domain *d)
 {
     if (d->dns_waiting) {
         if (d->dns_waiting & DQ_MX) {
-            d->mx_status = DNS_TIMEOUT; /* no answer yet: mx_records is NULL */
+            d->mx_status = DNS_TIMEOUT; /* no answer yet: mx_rec is NULL */
         }
         if (d->dns_waiting & DQ_STS)
             d->sts_dns = DNS_TIMEOUT;
@@ -696,14 +722,14 @@ static void domain_cut(struct domain *d)
 
 void domain_mx_answer(const struct domain *d, struct dns_mx_answer *out)
 {
-    if (d->mx_records) {
-        *out = *d->mx_records;
-        return;
-    }
     out->status = d->mx_status;
     out->sec = d->mx_sec;
     out->null_mx = d->mx_null;
-    out->n = 0;
+    out->n = d->n_mx_rec; /* the records untouched beyond n: no 4 KB clear per domain */
+    for (size_t i = 0; i < d->n_mx_rec; i++) {
+        out->mx[i].pref = d->mx_rec[i].pref;
+        snprintf(out->mx[i].host, sizeof(out->mx[i].host), "%s", d->mx_rec[i].host);
+    }
 }
 
 void domain_recycle(struct domain *d)
@@ -720,10 +746,12 @@ void domain_recycle(struct domain *d)
     free(d->mx_waits);
     d->mx_waits = NULL;
     d->n_probe = 0;
-    free(d->mx_records);
-    d->mx_records = NULL;
-    free(d->tlsrpt);
+    d->mx_rec = NULL;
+    d->n_mx_rec = 0;
+    d->sts = NULL;
     d->tlsrpt = NULL;
+    d->name = NULL;
+    arena_reset(&d->arena); /* the row is written: the domain's text goes, the first chunk stays */
     free(d->fetch_work);
     d->fetch_work = NULL;
     d->dns_waiting = 0; /* answers still out find no domain: nothing is taken after this */
@@ -737,4 +765,9 @@ void domain_recycle(struct domain *d)
     d->policy = NULL;
     d->result = NULL; /* the env's row: the next domain to finish fills it again */
     d->stage = DOMAIN_IDLE;
+}
+
+void domain_slot_free(struct domain *d)
+{
+    arena_free(&d->arena);
 }

@@ -8,12 +8,14 @@
  *   DOMAIN_DONE    classified; the scan writes the row and recycles the object
  *
  * The objects are preallocated by the scan (one per --concurrency slot) and reused.  A slot holds
- * only what every domain needs; the big working state is taken when the step that needs it
- * starts and given back by domain_recycle: the MX answer when it has records (mx_records), the
- * policy fetch's state when the policy is looked up (fetch_work), the MX hosts' outcomes when
- * they are probed (mx_waits), the parsed policy when one is fetched.  The row itself is built
- * only when the domain ends, in the env's one row (domain_env.row).  Every path ends in exactly
- * one call of the scan's finish callback.
+ * only what every domain needs, and what a domain has at the length it has: its name, the hosts
+ * of an MX answer with records and the parsed _mta-sts and _smtp._tls records live in the slot's
+ * arena (lib/arena), which domain_recycle resets once the row is written, keeping its first small
+ * chunk for the next domain.  The big working state is taken when the step that needs it starts
+ * and given back by domain_recycle: the policy fetch's state when the policy is looked up
+ * (fetch_work), the MX hosts' outcomes when they are probed (mx_waits), the parsed policy when
+ * one is fetched.  The row itself is built only when the domain ends, in the env's one row
+ * (domain_env.row).  Every path ends in exactly one call of the scan's finish callback.
  *
  * A per-domain deadline (--domain-timeout) bounds the whole domain, whatever each step's own
  * --timeout: when it passes, what is still out is given up (the policy fetch cancelled, its
@@ -28,6 +30,7 @@
 #include <openssl/ssl.h>
 
 #include "pipeline/addrlimit.h"
+#include "lib/arena.h"
 #include "lib/blocklist.h"
 #include "pipeline/config.h"
 #include "pipeline/monitor.h"
@@ -111,25 +114,34 @@ struct domain_fetch {
     size_t n_failed;
 };
 
+/* One record of an MX answer, its host in the domain's arena. */
+struct domain_mx_rec {
+    const char *host;               /* lower-cased, no trailing dot */
+    unsigned short pref;
+};
+
+/* Data size of a slot's first arena chunk, kept between domains: a name and a few MX hosts. */
+#define DOMAIN_ARENA_FIRST 256
+
 struct domain {
     enum domain_stage stage;
     struct domain_env *env;
     int pending;                    /* operations of the current stage still running */
     struct domain_result *result;   /* &env->row from the domain's end until domain_recycle,
                                        NULL before: the row is built only when it is written */
-    char name[RESULT_NAME_MAX];     /* as given to domain_start */
+    const char *name;               /* as given to domain_start, in the arena */
     long rank;
     /* DNS facts */
     enum dns_status mx_status;      /* the MX answer's status, sec and null MX ... */
     enum dns_sec mx_sec;
     int mx_null;
-    struct dns_mx_answer *mx_records; /* owned: ... and the answer itself when it has records;
-                                         NULL none */
+    struct domain_mx_rec *mx_rec;   /* ... and its records, in the arena; NULL when none */
+    size_t n_mx_rec;
     enum dns_status sts_dns, tlsrpt_dns, implicit_addr, policy_host_dns;
     long sts_ttl;                   /* TTL of the _mta-sts TXT answer, -1 none */
     int policy_queried;             /* mta-sts.<domain> was looked up */
-    struct txt_sts sts;
-    struct txt_tlsrpt *tlsrpt;      /* owned: parsed from an answer with records; NULL none */
+    struct txt_sts *sts;            /* in the arena: parsed from an answer with records; NULL none */
+    struct txt_tlsrpt *tlsrpt;      /* the same for _smtp._tls */
     /* policy */
     struct addrlimit_ticket fetch_ticket; /* waits for the policy host address's turn */
     long fetch_tries;               /* retries after a connect/handshake timeout (--retry-timeouts) */
@@ -156,7 +168,8 @@ struct domain {
     struct domain_mx *mx_waits;
     /* Kept across recycling: bumped at every start, so that a DNS answer meant for an earlier
      * domain of this slot (c-ares cannot cancel one query) is recognised and dropped. */
-    unsigned long gen;              /* last: a domain's start clears everything before it */
+    unsigned long gen;              /* a domain's start clears everything before it */
+    struct arena arena;             /* the domain's text and records; reset by domain_recycle */
 };
 
 /* Starts scanning name (lower-case, no trailing dot) with rank.  d must be IDLE. */
@@ -174,7 +187,11 @@ void domain_exclude(struct domain *d, struct domain_env *env, const char *name, 
 /* Copies d's MX answer into out (out->n = 0 and the records untouched when it had none). */
 void domain_mx_answer(const struct domain *d, struct dns_mx_answer *out);
 
-/* Returns d to IDLE after the finish callback consumed its row; frees what it owns. */
+/* Returns d to IDLE after the finish callback consumed its row; frees what it owns and resets
+ * its arena. */
 void domain_recycle(struct domain *d);
+
+/* Frees what an IDLE slot keeps between domains (its arena's first chunk), when the scan ends. */
+void domain_slot_free(struct domain *d);
 
 #endif

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <zstd.h>
 
+#include "lib/enumname.h"
 #include "lib/utf8text.h"
 
 static const unsigned char ZSTD_MAGIC_BYTES[4] = { 0x28, 0xB5, 0x2F, 0xFD };
@@ -46,18 +47,15 @@ struct input {
     int raw_eof;              /* the raw file was read to its end */
 };
 
-const char *input_status_str(enum input_status s)
-{
-    switch (s) {
-    case INPUT_OK: return "ok";
-    case INPUT_ERR_NOMEM: return "out_of_memory";
-    case INPUT_ERR_OPEN: return "open_failed";
-    case INPUT_ERR_READ: return "read_failed";
-    case INPUT_ERR_ZSTD: return "zstd_corrupt";
-    case INPUT_ERR_TRUNCATED: return "zstd_truncated";
-    }
-    return "unknown";
-}
+static const struct enum_name input_status_names[] = {
+    {INPUT_OK, "ok"},
+    {INPUT_ERR_NOMEM, "out_of_memory"},
+    {INPUT_ERR_OPEN, "open_failed"},
+    {INPUT_ERR_READ, "read_failed"},
+    {INPUT_ERR_ZSTD, "zstd_corrupt"},
+    {INPUT_ERR_TRUNCATED, "zstd_truncated"},
+};
+ENUM_NAMES_DEFINE(input_status, enum input_status, INPUT_STATUS__COUNT, "unknown")
 
 static const char *shown_path(const char *path)
 {

@@ -35,7 +35,8 @@ enum input_status {
     INPUT_ERR_OPEN = 2,      /* fopen failed (errno in the message) */
     INPUT_ERR_READ = 3,      /* read error (EIO, ...) */
     INPUT_ERR_ZSTD = 4,      /* corrupt zstd data (libzstd's reason in the message) */
-    INPUT_ERR_TRUNCATED = 5  /* the file ends inside a zstd frame */
+    INPUT_ERR_TRUNCATED = 5, /* the file ends inside a zstd frame */
+    INPUT_STATUS__COUNT
 };
 const char *input_status_str(enum input_status s);
 

@@ -20,22 +20,21 @@
 #include <openssl/crypto.h>
 #include <zstd.h>
 
+#include "lib/enumname.h"
+
 /* The source revision, `git describe` at build time (cmake/revision.cmake, the one --version
  * prints); "unknown" (null in the record) when built outside a git checkout. */
 #include "mtasts_revision.h"
 
 #define METADATA_FORMAT_VERSION 1
 
-const char *metadata_status_str(enum metadata_status s)
-{
-    switch (s) {
-    case METADATA_RUNNING: return "running";
-    case METADATA_COMPLETED: return "completed";
-    case METADATA_INTERRUPTED: return "interrupted";
-    case METADATA_FAILED: return "failed";
-    }
-    return "unknown";
-}
+static const struct enum_name metadata_status_names[] = {
+    {METADATA_RUNNING, "running"},
+    {METADATA_COMPLETED, "completed"},
+    {METADATA_INTERRUPTED, "interrupted"},
+    {METADATA_FAILED, "failed"},
+};
+ENUM_NAMES_DEFINE(metadata_status, enum metadata_status, METADATA_STATUS__COUNT, "unknown")
 
 void metadata_init(struct metadata *m, const struct config *cfg)
 {

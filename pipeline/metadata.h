@@ -33,7 +33,8 @@ enum metadata_status {
     METADATA_RUNNING = 0,    /* written at the start; still there when the process was killed */
     METADATA_COMPLETED,      /* the input was scanned to its end */
     METADATA_INTERRUPTED,    /* SIGINT/SIGTERM: rows already written are kept */
-    METADATA_FAILED          /* set-up, input or output error: see reason */
+    METADATA_FAILED,         /* set-up, input or output error: see reason */
+    METADATA_STATUS__COUNT
 };
 const char *metadata_status_str(enum metadata_status s);
 

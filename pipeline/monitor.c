@@ -13,6 +13,7 @@
 
 #include "output/csvin.h"
 #include "output/csvout.h"
+#include "lib/growbuf.h"
 #include "lib/strhash.h"
 
 #define ARENA_CHUNK (1u << 20)
@@ -262,14 +263,8 @@ static int mx_certs_add(struct mx_certs *c, const char *host, time_t not_after)
             e->not_after = not_after;
         return 0;
     }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        struct mx_cert *v = realloc(c->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -1;
-        c->v = v;
-        c->cap = cap;
-    }
+    if (growbuf_reserve(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 256) != 0)
+        return -1;
     const char *h = arena_str(&c->strings, key);
     if (h == NULL)
         return -1;

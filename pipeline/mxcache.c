@@ -26,6 +26,7 @@
 
 #include "pipeline/addrlimit.h"
 #include "lib/blocklist.h"
+#include "lib/dlist.h"
 #include "lib/strhash.h"
 #include "scanner/classify.h"
 
@@ -100,19 +101,20 @@ struct saved_row {
     long first_error;
     time_t not_after;
     double ms[4];
+    signed char dane_match, dane_matched, dane_depth; /* struct dane_result's numbers */
     char text[];
 };
 
-#define N_TEXT 7
+#define N_TEXT 8
 
 /* The text fields of a result, in the one order rows are packed and unpacked in. */
 static void text_fields(struct smtp_probe_result *r, char *f[N_TEXT], size_t sz[N_TEXT])
 {
     char *const p[N_TEXT] = {r->error, r->tls.error, r->tls.version, r->tls.cipher,
-                             r->tls.subject, r->tls.issuer, r->tls.sans};
+                             r->tls.subject, r->tls.issuer, r->tls.sans, r->dane.error};
     const size_t n[N_TEXT] = {sizeof(r->error), sizeof(r->tls.error), sizeof(r->tls.version),
                               sizeof(r->tls.cipher), sizeof(r->tls.subject), sizeof(r->tls.issuer),
-                              sizeof(r->tls.sans)};
+                              sizeof(r->tls.sans), sizeof(r->dane.error)};
     memcpy(f, p, sizeof(p));
     memcpy(sz, n, sizeof(n));
 }
@@ -142,6 +144,9 @@ static struct saved_row *row_save(const struct smtp_probe_result *res, const cha
     r->ms[1] = res->greeting_ms;
     r->ms[2] = res->tls_ms;
     r->ms[3] = res->total_ms;
+    r->dane_match = (signed char)res->dane.match;
+    r->dane_matched = (signed char)res->dane.matched; /* < DANE_TLSA_MAX, or -1 */
+    r->dane_depth = (signed char)(res->dane.depth > 100 ? 100 : res->dane.depth);
     char *p = r->text;
     for (int i = 0; i < N_TEXT; i++) {
         size_t n = strnlen(f[i], sz[i]);
@@ -167,6 +172,9 @@ static void row_load(const struct saved_row *r, struct smtp_probe_result *res)
     res->greeting_ms = r->ms[1];
     res->tls_ms = r->ms[2];
     res->total_ms = r->ms[3];
+    res->dane.match = (enum dane_match)r->dane_match;
+    res->dane.matched = r->dane_matched;
+    res->dane.depth = r->dane_depth;
     text_fields(res, f, sz);
     const char *p = r->text;
     for (int i = 0; i < N_TEXT; i++) {
@@ -210,24 +218,15 @@ static void job_keep_row(struct mxcache *c, struct job *j, const struct smtp_pro
 
 static void lru_unlink(struct mxcache *c, struct job *j)
 {
-    if (j->lru_prev)
-        j->lru_prev->lru_next = j->lru_next;
-    else
-        c->lru_head = j->lru_next;
-    if (j->lru_next)
-        j->lru_next->lru_prev = j->lru_prev;
-    else
+    if (!j->lru_next)
         c->lru_tail = j->lru_prev;
+    DLIST_UNLINK(c->lru_head, j, lru_prev, lru_next);
     j->lru_prev = j->lru_next = NULL;
 }
 
 static void lru_push_front(struct mxcache *c, struct job *j)
 {
-    j->lru_prev = NULL;
-    j->lru_next = c->lru_head;
-    if (c->lru_head)
-        c->lru_head->lru_prev = j;
-    c->lru_head = j;
+    DLIST_PUSH_FRONT(c->lru_head, j, lru_prev, lru_next);
     if (!c->lru_tail)
         c->lru_tail = j;
 }
@@ -290,12 +289,7 @@ static void job_finish(struct job *j)
 
 static void live_remove(struct mxcache *c, struct probe_req *r)
 {
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        c->live = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    DLIST_UNLINK(c->live, r, prev, next);
 }
 
 static void probe_fail_oom(struct probe_req *r);
@@ -369,6 +363,9 @@ static void probe_go(struct addrlimit_ticket *t)
     struct mxcache *c = r->job->c;
     c->counters.probes_started++;
     struct smtp_probe_opts po = {.timeout_sec = c->cfg->timeout_sec, .ehlo_name = c->cfg->ehlo_name};
+    /* DANE in the same connection, for records a DNSSEC-validating sender would trust */
+    if (r->job->tlsa && r->job->out.probes.tlsa_sec == DNS_SEC_SECURE)
+        po.tlsa = r->job->tlsa;
     r->probe = tlsworker_probe(c->tls, (struct sockaddr *)&r->addr, r->addrlen, r->job->host, &po,
                                on_probe_done, r);
     if (!r->probe)
@@ -389,10 +386,7 @@ static struct probe_req *probe_new(struct job *j, const struct sockaddr_storage 
     r->ticket.arg = r;
     r->held_next = j->held;
     j->held = r;
-    r->next = c->live;
-    if (c->live)
-        c->live->prev = r;
-    c->live = r;
+    DLIST_PUSH_FRONT(c->live, r, prev, next);
     j->pending++;
     return r;
 }

@@ -73,6 +73,9 @@ static void on_owner_outcome(struct mxcache_waiter *w, const struct mx_outcome *
 {
     struct mxreq *q = w->arg;
     q->out = *o;
+    /* the TLSA set lives in the owner's cache entry, which this engine may evict while the copy
+     * travels: the asker gets the facts (probes.tlsa_*), not the pointer */
+    q->out.tlsa = NULL;
     q->answered = 1;
     inbox_push(q->from, q);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "output/csvin.h"
+#include "lib/growbuf.h"
 #include "lib/strhash.h"
 #include "scanner/result.h"
 
@@ -158,14 +159,8 @@ static int mx_note(struct resume *r, const char *host, size_t len)
             r->mx[r->mx_index[s] - 1].rows++;
             return 0;
         }
-    if (r->n_mx == r->cap_mx) {
-        size_t cap = r->cap_mx ? 2 * r->cap_mx : 256;
-        struct resume_mx_host *m = realloc(r->mx, cap * sizeof(*m));
-        if (m == NULL)
-            return -1;
-        r->mx = m;
-        r->cap_mx = cap;
-    }
+    if (growbuf_reserve(&r->mx, &r->cap_mx, r->n_mx + 1, sizeof(*r->mx), 256) != 0)
+        return -1;
     char *copy = strdup(name);
     if (copy == NULL)
         return -1;

@@ -356,7 +356,6 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
                       void *arg)
 {
     struct scan *s = arg;
-    (void)o;
     if (s->abandoning)
         return;
     pthread_mutex_lock(&s->out_lock);
@@ -366,9 +365,14 @@ static void on_mx_row(const char *host, const char *addr, const struct smtp_prob
      * finished: the certificate rules wait for finish_monitoring) */
     if (s->monitor && monitor_mx_cert(s->monitor, host, res->tls.not_after) != 0)
         fatal(s, "comparing with --previous", "out of memory");
-    if (s->mx_out &&
-        csvout_write_mx(s->mx_out, host, addr, res, domains_sharing, probed_at) != ZWRITER_OK)
-        outputs_failed(&s->outs, OUTPUTS_MX);
+    if (s->mx_out) {
+        struct schema_mx_row row;
+        schema_mx_row_fill(&row, host, addr, res, domains_sharing, probed_at);
+        if (o && o->probes.tlsa_queried) /* the host's TLSA records, kept once in its entry */
+            schema_mx_row_set_tlsa(&row, (enum dns_sec)o->probes.tlsa_sec, o->tlsa);
+        if (csvout_write_record(s->mx_out, &row) != ZWRITER_OK)
+            outputs_failed(&s->outs, OUTPUTS_MX);
+    }
     pthread_mutex_unlock(&s->out_lock);
 }
 
@@ -1102,6 +1106,8 @@ static void free_all(struct scan *s)
         /* The base before the pool: an event a domain still holds is removed from the base
          * while the domain's memory exists. */
         if (e->base) event_base_free(e->base);
+        for (size_t j = 0; j < e->n_pool && e->pool; j++)
+            domain_slot_free(&e->pool[j]);
         free(e->pool);
         free(e->free_list);
     }

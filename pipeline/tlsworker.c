@@ -18,6 +18,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib/dlist.h"
+
 enum job_kind { JOB_FETCH, JOB_PROBE };
 
 struct thread_ctx;
@@ -31,7 +33,8 @@ struct tlsworker_job {
     char host[256];
     char path[256];
     struct https_fetch_opts fopts;   /* user_agent borrowed from the configuration */
-    struct smtp_probe_opts popts;    /* ehlo_name likewise */
+    struct smtp_probe_opts popts;    /* ehlo_name likewise; tlsa points at the copy below */
+    struct dane_tlsa_set *tlsa;      /* the host's TLSA records, copied: NULL = no DANE */
     https_fetch_cb fcb;
     smtp_probe_cb pcb;
     void *arg;
@@ -65,6 +68,7 @@ struct thread_ctx {
 struct tlsworker {
     struct event_base *base;
     SSL_CTX *ctx;
+    SSL_CTX *dane_ctx;               /* dane_ctx_new: shared by every probe's dane_check */
     int n;
     int next_rr;
     struct thread_ctx *threads;
@@ -128,6 +132,7 @@ static struct tlsworker_job *jobq_take(struct jobq *q)
 
 static void job_free(struct tlsworker_job *j)
 {
+    free(j->tlsa);
     free(j->fres.body);
     free(j);
 }
@@ -160,12 +165,7 @@ static void on_outbox(evutil_socket_t fd, short what, void *arg)
 
 static void running_remove(struct thread_ctx *t, struct tlsworker_job *j)
 {
-    if (j->rprev)
-        j->rprev->rnext = j->rnext;
-    else
-        t->running = j->rnext;
-    if (j->rnext)
-        j->rnext->rprev = j->rprev;
+    DLIST_UNLINK(t->running, j, rprev, rnext);
 }
 
 static void finished(struct tlsworker_job *j)
@@ -251,11 +251,7 @@ static void on_inbox(evutil_socket_t fd, short what, void *arg)
         if (atomic_load(&j->cancelled)) {
             jobq_push(&t->w->outbox, j); /* freed on the scan's side, no callback */
         } else {
-            j->rprev = NULL;
-            j->rnext = t->running;
-            if (t->running)
-                t->running->rprev = j;
-            t->running = j;
+            DLIST_PUSH_FRONT(t->running, j, rprev, rnext);
             run_job_on_worker(j, t->base);
         }
         j = next;
@@ -331,12 +327,19 @@ struct tlsworker *tlsworker_new(struct event_base *base, SSL_CTX *ctx, int n_thr
     }
     w->base = base;
     w->ctx = ctx;
+    w->dane_ctx = dane_ctx_new();
+    if (!w->dane_ctx) {
+        snprintf(err, errlen, "out of memory (DANE context)");
+        free(w);
+        return NULL;
+    }
     if (n_threads <= 0)
         return w;
     w->threads = calloc((size_t)n_threads, sizeof(*w->threads));
     if (!w->threads || jobq_init(&w->outbox) < 0) {
         snprintf(err, errlen, "TLS workers: %s", strerror(errno));
         free(w->threads);
+        SSL_CTX_free(w->dane_ctx);
         free(w);
         return NULL;
     }
@@ -375,6 +378,7 @@ void tlsworker_free(struct tlsworker *w)
         jobq_destroy(&w->outbox);
     }
     free(w->threads);
+    SSL_CTX_free(w->dane_ctx); /* after the threads: their probes' dane_check used it */
     free(w);
 }
 
@@ -436,6 +440,17 @@ struct tlsworker_job *tlsworker_probe(struct tlsworker *w, const struct sockaddr
     if (!j)
         return NULL;
     j->popts = *opts;
+    j->popts.tlsa = NULL;
+    j->popts.dane_ctx = w->dane_ctx;
+    if (opts->tlsa) { /* the job crosses threads: it carries its own copy */
+        j->tlsa = malloc(sizeof(*j->tlsa));
+        if (!j->tlsa) {
+            job_free(j);
+            return NULL;
+        }
+        *j->tlsa = *opts->tlsa;
+        j->popts.tlsa = j->tlsa;
+    }
     j->pcb = cb;
     return submit(w, j);
 }

@@ -36,7 +36,9 @@ struct tlsworker_job *tlsworker_fetch(struct tlsworker *w, const struct sockaddr
                                       const struct https_fetch_opts *opts, https_fetch_cb cb,
                                       void *arg);
 
-/* As smtp_probe_start, run by the pool; cb runs on base's thread.  NULL only on out of memory. */
+/* As smtp_probe_start, run by the pool; cb runs on base's thread.  NULL only on out of memory.
+ * opts->tlsa (may be NULL) is copied into the job; opts->dane_ctx is ignored: the pool's own
+ * DANE context (dane_ctx_new, made with the pool) judges the chain. */
 struct tlsworker_job *tlsworker_probe(struct tlsworker *w, const struct sockaddr *addr,
                                       socklen_t addrlen, const char *mx_host,
                                       const struct smtp_probe_opts *opts, smtp_probe_cb cb,

@@ -88,6 +88,7 @@ void classify_probes_add(struct classify_probes *p, const char *addr,
     int i = p->n_addr++;
     p->addr[i].status = (unsigned char)r->status;
     p->addr[i].tls_flags = (unsigned char)r->tls.flags;
+    p->addr[i].dane = (unsigned char)r->dane.match;
     time_t t = r->tls.not_after;
     if (t != 0 && (p->cert_not_after == 0 || t < p->cert_not_after))
         p->cert_not_after = t;
@@ -247,6 +248,122 @@ static size_t note_mx_hosts(const struct classify_facts *f, struct domain_result
     return failed;
 }
 
+/* ---- DANE (RFC 7672) ---------------------------------------------------------------------- */
+
+/* How bad a match is, for the edge's one value: failed > no_chain > unusable > error > ok > none. */
+static int dane_match_rank(enum dane_match m)
+{
+    switch (m) {
+    case DANE_MATCH_FAILED: return 5;
+    case DANE_MATCH_NO_CHAIN: return 4;
+    case DANE_MATCH_UNUSABLE: return 3;
+    case DANE_MATCH_ERROR: return 2;
+    case DANE_MATCH_OK: return 1;
+    case DANE_MATCH_NONE:
+    case DANE_MATCH__COUNT: break;
+    }
+    return 0;
+}
+
+/* What a probe that got no chain says about DANE: a server that refuses STARTTLS or the
+ * handshake fails a DANE sender (RFC 7672 §2.2); one that could not be reached says nothing. */
+static int no_chain_is_failure(enum smtp_probe_status st)
+{
+    return st == SMTP_PROBE_STARTTLS_MISSING || st == SMTP_PROBE_TLS_FAILED;
+}
+
+/* One MX host's DANE state for a domain whose MX RRset is secure (RFC 7672 §2.2.2-§3), from the
+ * facts of its cache entry; the DANE codes go to the domain's issues (never to the edge's mx_*
+ * codes, which are MTA-STS's) and a reason to detail.  The edge's dane_match and tlsa_dnssec are
+ * filled whatever the RRset (facts of the host). */
+static enum dane_status judge_dane_host(const struct classify_mx *m, struct result_mx *e,
+                                        int applies, struct domain_result *r)
+{
+    const struct classify_probes *p = m->probes;
+    e->dane_match = DANE_MATCH_NONE;
+    if (!p || (p->n_addr == 0 && p->skipped[0]))
+        return DANE_STATUS_UNCHECKED; /* not probed: nothing known */
+    e->tlsa_queried = p->tlsa_queried;
+    e->tlsa_dnssec = p->tlsa_sec;
+    int worst = 0, ok = 0, failed = 0, unusable = 0, starttls = 0;
+    for (int i = 0; i < p->n_addr; i++) {
+        enum dane_match d = (enum dane_match)p->addr[i].dane;
+        enum smtp_probe_status st = (enum smtp_probe_status)p->addr[i].status;
+        if (dane_match_rank(d) > worst) {
+            worst = dane_match_rank(d);
+            e->dane_match = (unsigned char)d;
+        }
+        ok += d == DANE_MATCH_OK;
+        failed += d == DANE_MATCH_FAILED || (d == DANE_MATCH_NO_CHAIN && no_chain_is_failure(st));
+        starttls += d == DANE_MATCH_NO_CHAIN && st == SMTP_PROBE_STARTTLS_MISSING;
+        unusable += d == DANE_MATCH_UNUSABLE;
+    }
+    if (!applies)
+        return DANE_STATUS_NONE;
+    if (p->addr_sec == DNS_SEC_BOGUS || (p->tlsa_queried && p->tlsa_sec == DNS_SEC_BOGUS)) {
+        issue_set_add(&r->issues, ISSUE_DANE_DNSSEC_BOGUS);
+        result_add_detail(r, "DANE %s: %s records are bogus (DNSSEC validation failed)", m->host,
+                          p->addr_sec == DNS_SEC_BOGUS ? "address" : "TLSA");
+        return DANE_STATUS_BOGUS;
+    }
+    if (!p->tlsa_queried) /* insecure addresses: no TLSA lookup (§2.2.2); secure, none to use */
+        return p->addr_sec == DNS_SEC_INSECURE || p->addr_sec == DNS_SEC_SECURE
+                   ? DANE_STATUS_NONE : DANE_STATUS_UNCHECKED;
+    if (dns_status_failed((enum dns_status)p->tlsa_dns))
+        return DANE_STATUS_UNCHECKED; /* a sender defers: not known whether it would match */
+    if (p->tlsa_sec != DNS_SEC_SECURE || p->n_tlsa == 0)
+        return DANE_STATUS_NONE;      /* no secure TLSA RRset: DANE does not apply to the host */
+    if (starttls) {
+        issue_set_add(&r->issues, ISSUE_DANE_STARTTLS_MISSING);
+        result_add_detail(r, "DANE %s: TLSA records published, STARTTLS not offered", m->host);
+    }
+    if (p->n_tlsa_usable == 0 || (unusable && !ok && !failed)) {
+        issue_set_add(&r->issues, ISSUE_DANE_TLSA_UNUSABLE);
+        result_add_detail(r, "DANE %s: no TLSA record usable for SMTP (RFC 7672 §3.1.3)", m->host);
+        return failed ? DANE_STATUS_FAILED : DANE_STATUS_NONE; /* TLS still mandatory (§2.2) */
+    }
+    if (failed > starttls) {
+        issue_set_add(&r->issues, ISSUE_DANE_TLSA_MISMATCH);
+        result_add_detail(r, "DANE %s: the certificate chain served matches no TLSA record", m->host);
+    }
+    if (failed)
+        return DANE_STATUS_FAILED;
+    return ok ? DANE_STATUS_OK : DANE_STATUS_UNCHECKED; /* no address reached: not judged */
+}
+
+/* dane_status (docs/codes.md): from the MX RRset's DNSSEC status, then over the MX hosts with
+ * precedence bogus > failed > unchecked > ok > none.  Without a validating resolver it is
+ * unchecked, never none. */
+static void note_dane(const struct classify_facts *f, struct domain_result *r)
+{
+    int applies = r->mx_dnssec == DNS_SEC_SECURE;
+    int any[DANE_STATUS__COUNT] = {0};
+    for (size_t i = 0; i < r->n_mx && i < f->n_mx; i++) {
+        enum dane_status h = judge_dane_host(&f->mx[i], &r->mxs[i], applies, r);
+        r->mxs[i].dane_state = (unsigned char)h;
+        any[h]++;
+    }
+    switch (r->mx_dnssec) {
+    case DNS_SEC_INSECURE: r->dane_status = DANE_STATUS_NONE; return; /* §2.2.1 */
+    case DNS_SEC_BOGUS:
+        r->dane_status = DANE_STATUS_BOGUS;
+        issue_set_add(&r->issues, ISSUE_DANE_DNSSEC_BOGUS);
+        return;
+    case DNS_SEC_UNCHECKED:
+    case DNS_SEC__COUNT: r->dane_status = DANE_STATUS_UNCHECKED; return;
+    case DNS_SEC_SECURE: break;
+    }
+    static const enum dane_status order[] = {DANE_STATUS_BOGUS, DANE_STATUS_FAILED,
+                                             DANE_STATUS_UNCHECKED, DANE_STATUS_OK};
+    r->dane_status = DANE_STATUS_NONE;
+    for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        if (any[order[k]]) {
+            r->dane_status = order[k];
+            return;
+        }
+    }
+}
+
 /* The policy part, for a domain with a valid TXT record. */
 static void verdict_from_policy(const struct classify_facts *f, struct domain_result *r,
                                 size_t failing)
@@ -338,28 +455,10 @@ static void note_dns(const struct classify_facts *f, struct domain_result *r)
     r->implicit_mx_dns = f->implicit_queried ? f->implicit_addr : DNS_OK;
 }
 
-/* DANE from the MX RRset's DNSSEC status (RFC 7672 §2.2): an insecure RRset means DANE does not
- * apply (none); a bogus one is bogus; without validation it is unchecked, never none.  A secure
- * RRset stays unchecked here: the TLSA lookups and matches decide it, and they are not gathered
- * yet (issue 21). */
-static enum dane_status classify_dane_status(enum dns_sec mx)
-{
-    switch (mx) {
-    case DNS_SEC_INSECURE: return DANE_STATUS_NONE;
-    case DNS_SEC_BOGUS: return DANE_STATUS_BOGUS;
-    case DNS_SEC_SECURE:
-    case DNS_SEC_UNCHECKED:
-    default: return DANE_STATUS_UNCHECKED;
-    }
-}
-
 /* What was published and served, whatever the verdict: MX set, records, policy, certificate. */
 static void note_published(const struct classify_facts *f, struct domain_result *r)
 {
     r->mx_dnssec = f->mx_answer ? f->mx_answer->sec : DNS_SEC_UNCHECKED;
-    r->dane_status = classify_dane_status(r->mx_dnssec);
-    if (r->dane_status == DANE_STATUS_BOGUS)
-        issue_set_add(&r->issues, ISSUE_DANE_DNSSEC_BOGUS);
     for (size_t i = 0; f->mx_answer && i < f->mx_answer->n; i++)
         result_list_add(r->mx, sizeof(r->mx), f->mx_answer->mx[i].host);
     if (f->sts_dns == DNS_OK && f->sts) {
@@ -541,9 +640,104 @@ void classify_resolvers(const char *differences, struct domain_result *r)
 
 static void classify_core(const struct classify_facts *f, struct domain_result *r);
 
+/* ---- what a sender would do (sts_delivery, dane_sts_delivery) ----------------------------- */
+
+enum host_fate { FATE_PASS, FATE_UNKNOWN, FATE_FAIL };
+
+static enum host_fate fate_worst(enum host_fate a, enum host_fate b)
+{
+    return a > b ? a : b;
+}
+
+/* Under a valid enforce policy (RFC 8461 §4, §5): a host takes mail when it is covered and its
+ * probes found no mx_* code; unknown when it was not probed (or the scanner failed on it). */
+static enum host_fate fate_enforce(const struct result_mx *e)
+{
+    if (e->covered == 0)
+        return FATE_FAIL;
+    if (e->state == MX_PROBE_NOT_PROBED || issue_set_has(&e->issues, ISSUE_SCANNER_ERROR))
+        return FATE_UNKNOWN;
+    return e->state == MX_PROBE_DONE && e->issues.bits == 0 ? FATE_PASS : FATE_FAIL;
+}
+
+/* Without an enforced policy the sender delivers opportunistically (in clear text if need be):
+ * a host takes mail when it was reached at all. */
+static enum host_fate fate_opportunistic(const struct result_mx *e)
+{
+    if (e->state == MX_PROBE_NOT_PROBED || issue_set_has(&e->issues, ISSUE_SCANNER_ERROR))
+        return FATE_UNKNOWN;
+    if (e->state == MX_PROBE_NO_ADDRESS || issue_set_has(&e->issues, ISSUE_MX_CONNECT_FAILED))
+        return FATE_FAIL;
+    return FATE_PASS;
+}
+
+/* DANE for a validating sender (RFC 7672): a host whose DANE failed or is bogus takes no mail,
+ * whatever MTA-STS says (RFC 8461 §2); unknown without a validating resolver. */
+static enum host_fate fate_dane(enum dns_sec mx_sec, const struct result_mx *e)
+{
+    if (mx_sec == DNS_SEC_INSECURE)
+        return FATE_PASS; /* DANE does not apply */
+    if (mx_sec != DNS_SEC_SECURE)
+        return FATE_UNKNOWN;
+    switch ((enum dane_status)e->dane_state) {
+    case DANE_STATUS_FAILED:
+    case DANE_STATUS_BOGUS: return FATE_FAIL;
+    case DANE_STATUS_UNCHECKED: return FATE_UNKNOWN;
+    case DANE_STATUS_OK:
+    case DANE_STATUS_NONE:
+    case DANE_STATUS__COUNT: break;
+    }
+    return FATE_PASS;
+}
+
+/* all / some / none / unchecked from the hosts' fates: some as soon as one passes and one fails,
+ * whatever the unknown ones do. */
+static enum delivery delivery_of(size_t pass, size_t fail, size_t unknown)
+{
+    if (pass > 0 && fail > 0)
+        return DELIVERY_SOME;
+    if (unknown > 0 || pass + fail == 0)
+        return DELIVERY_UNCHECKED;
+    return fail == 0 ? DELIVERY_ALL : DELIVERY_NONE;
+}
+
+/* The two delivery columns (docs/codes.md, "What a sender would do"), after the verdict. */
+static void note_delivery(struct domain_result *r)
+{
+    int enforce = r->policy_mode == POLICY_MODE_ENFORCE &&
+                  (r->verdict == VERDICT_ENFORCE_OK || r->verdict == VERDICT_WOULD_FAIL);
+    int policy_unknown = r->verdict == VERDICT_STS_UNCHECKED;
+    if (r->mx_dnssec == DNS_SEC_BOGUS) { /* a validating sender cannot find the mail hosts */
+        r->dane_sts_delivery = DELIVERY_NONE;
+        return;
+    }
+    switch (r->verdict) {
+    case VERDICT_DNS_ERROR: case VERDICT_NO_MAIL: case VERDICT_INPUT_INVALID:
+    case VERDICT_EXCLUDED: case VERDICT_SCANNER_ERROR: case VERDICT__COUNT:
+        return; /* no mail host to judge, or nothing known */
+    default:
+        break;
+    }
+    if (r->n_mx == 0)
+        return;
+    size_t sts[3] = {0}, both[3] = {0};
+    for (size_t i = 0; i < r->n_mx; i++) {
+        const struct result_mx *e = &r->mxs[i];
+        enum host_fate s = policy_unknown ? FATE_UNKNOWN
+                         : enforce ? fate_enforce(e) : fate_opportunistic(e);
+        sts[s]++;
+        both[fate_worst(s, fate_dane(r->mx_dnssec, e))]++;
+    }
+    if (enforce)
+        r->sts_delivery = delivery_of(sts[FATE_PASS], sts[FATE_FAIL], sts[FATE_UNKNOWN]);
+    if (enforce || policy_unknown || r->mx_dnssec != DNS_SEC_INSECURE)
+        r->dane_sts_delivery = delivery_of(both[FATE_PASS], both[FATE_FAIL], both[FATE_UNKNOWN]);
+}
+
 void classify_domain(const struct classify_facts *f, struct domain_result *r)
 {
     classify_core(f, r);
+    note_delivery(r);
     if (!f->input_invalid && f->advisories)
         note_advice(f, r);
 }
@@ -577,6 +771,7 @@ static void classify_core(const struct classify_facts *f, struct domain_result *
     note_skipped(f, r);
     note_cut(f, r);
     size_t failing = note_mx_hosts(f, r); /* no host was probed when a DNS verdict follows */
+    note_dane(f, r);
     if (verdict_scanner_error(f, r))
         return;
     if (verdict_from_dns(f, r))

@@ -29,6 +29,7 @@ struct classify_probes {
     struct {
         unsigned char status;   /* enum smtp_probe_status */
         unsigned char tls_flags;/* enum tlscheck_flag, when the handshake completed */
+        unsigned char dane;     /* enum dane_match of its chain (DANE_MATCH_NONE: not judged) */
     } addr[DNS_ADDR_MAX];
     int first_bad;              /* index of the first address whose probe did not end ok; -1 */
     char bad_addr[INET6_ADDRSTRLEN];

@@ -78,7 +78,12 @@ enum issue_code {
     ISSUE_DNS_LOOKUP_FAILED,      /* verdict dns_error: the MX, _mta-sts TXT or implicit-MX address
                                      lookup failed (check's finding, so the verdict has a fix) */
     /* Added with issue 21 (DANE, RFC 7672): */
-    ISSUE_DANE_DNSSEC_BOGUS,      /* DNSSEC validation failed for the MX RRset (dane_status bogus) */
+    ISSUE_DANE_DNSSEC_BOGUS,      /* DNSSEC validation failed for the MX RRset, an MX host's address
+                                     records or its TLSA lookup (dane_status bogus) */
+    ISSUE_DANE_TLSA_MISMATCH,     /* an MX host with secure, usable TLSA served a chain none matches */
+    ISSUE_DANE_TLSA_UNUSABLE,     /* an MX host's secure TLSA records are all unusable for SMTP
+                                     (PKIX-TA/EE usages, unknown parameters: RFC 7672 §3.1.3) */
+    ISSUE_DANE_STARTTLS_MISSING,  /* an MX host with secure TLSA records does not offer STARTTLS */
     ISSUE__COUNT
 };
 
@@ -108,8 +113,13 @@ const char *issue_rule(enum issue_code c);
 
 /* The fix, in general terms, as a template: {domain}, {sts_name} (_mta-sts.<d>), {tlsrpt_name}
  * (_smtp._tls.<d>), {policy_host} (mta-sts.<d>), {policy_url}, {hosts} (the hosts concerned) are
- * filled in by the report (commands/report.c); docs/codes.md shows the same text. */
+ * filled in by issue_fix_fill; docs/codes.md shows the template. */
 const char *issue_fix(enum issue_code c);
+
+/* Writes the fix of code c for domain into buf (size bytes, always NUL-terminated when size > 0):
+ * issue_fix's template with its placeholders filled in, {hosts} with hosts (borrowed; the report
+ * says which hosts a finding concerns).  A '{' that starts no placeholder is copied as it is. */
+void issue_fix_fill(enum issue_code c, const char *domain, const char *hosts, char *buf, size_t size);
 
 /* A set of issue codes, in code order when printed. */
 struct issue_set {

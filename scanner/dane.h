@@ -63,15 +63,18 @@ size_t dane_usable_count(const struct dane_tlsa_set *set);
 const char *dane_tlsa_text(const struct dane_tlsa *t, char *buf, size_t len);
 
 enum dane_match {
-    DANE_MATCH_OK = 0,      /* a usable record matched the chain */
+    DANE_MATCH_NONE = 0,    /* not judged: the host has no secure TLSA records (empty cell) */
+    DANE_MATCH_OK,          /* a usable record matched the chain */
     DANE_MATCH_FAILED,      /* usable records, none matched (or the chain did not verify to one) */
     DANE_MATCH_UNUSABLE,    /* no usable record: only PKIX usages, unknown parameters, ... */
     DANE_MATCH_NO_CHAIN,    /* no certificate to judge (no handshake) */
     DANE_MATCH_ERROR,       /* the scanner's failure (out of memory): says nothing */
     DANE_MATCH__COUNT
 };
-/* ok, failed, unusable, no_chain, error. */
+/* "" (none), ok, failed, unusable, no_chain, error. */
 const char *dane_match_str(enum dane_match m);
+/* The value dane_match_str writes as s ("" = DANE_MATCH_NONE), or -1. */
+int dane_match_parse(const char *s);
 
 struct dane_result {
     enum dane_match match;

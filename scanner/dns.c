@@ -3,7 +3,9 @@
  * it wants watched; we keep one persistent event per socket.  Query timeouts are driven by a
  * periodic timer calling ares_process_fd(BAD, BAD) instead of re-arming a timer from
  * ares_timeout() after every packet: in 1.18 ares_timeout() walks every outstanding query, which
- * at tens of thousands in flight would cost more than the DNS work itself.
+ * at tens of thousands in flight would cost more than the DNS work itself.  The channel's sockets
+ * are scanner/udpbatch's (ares_set_socket_functions): the queries of one loop turn go out with
+ * one sendmmsg, answers come in with recvmmsg.
  *
  * --dns-rate is a token bucket in front of the wire, shared with the --dns-inflight FIFO: a query
  * goes out when it has an in-flight slot and a token.  It caps the channel's total, not each
@@ -17,15 +19,18 @@
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <time.h>
+#include <sys/random.h>
 
 #include <ares.h>
 
 #include "lib/ratelimit.h"
 #include "scanner/dane.h"
+#include "scanner/udpbatch.h"
 
 #define DNS_TICK_USEC 50000 /* timeout granularity */
 /* --dns-inflight N caps the queries on the wire for a resolver answering within this time; a
@@ -44,6 +49,7 @@ struct dns_sock {
 struct dns {
     struct event_base *base;
     ares_channel channel;
+    struct udpbatch *ub;         /* the channel's sockets: sends and reads batched per loop turn */
     struct dns_sock **socks; /* each socket's slot is its own allocation: events point at it */
     size_t n_socks, cap_socks;
     struct event *tick;
@@ -54,6 +60,11 @@ struct dns {
     double ceiling;              /* in-flight cap learnt from retries (0: not learnt yet) */
     double last_cut;             /* now_mono() of the last lowering of the ceiling */
     struct query *wait_head, *wait_tail; /* over the cap: sent as answers free slots */
+    struct query *spare;         /* ended queries kept for reuse (query_release) */
+    unsigned long n_spare;
+    unsigned short qid_pool[256]; /* random query IDs not used yet: qid_pool[qid_next..qid_n) */
+    size_t qid_next, qid_n;
+    uint64_t qid_state;          /* next_qid's stand-in generator */
     unsigned long n_waiting;
     struct ratelimit rate;       /* --dns-rate */
     struct event *rate_ev;       /* wakes the FIFO when the next token is due */
@@ -108,19 +119,69 @@ socklen_t dns_addr_prepare(struct sockaddr_storage *ss, unsigned short port, cha
     return sizeof(*a);
 }
 
-static void on_sock_event(evutil_socket_t fd, short what, void *arg)
-{
-    struct dns_sock *s = arg;
-    ares_process_fd(s->owner->channel, (what & EV_READ) ? (ares_socket_t)fd : ARES_SOCKET_BAD,
-                    (what & EV_WRITE) ? (ares_socket_t)fd : ARES_SOCKET_BAD);
-}
-
 static struct dns_sock *sock_find(struct dns *d, ares_socket_t fd)
 {
     for (size_t i = 0; i < d->n_socks; i++)
         if (d->socks[i]->fd == fd)
             return d->socks[i];
     return NULL;
+}
+
+static void on_sock_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct dns_sock *s = arg;
+    struct dns *d = s->owner;
+    ares_process_fd(d->channel, (what & EV_READ) ? (ares_socket_t)fd : ARES_SOCKET_BAD,
+                    (what & EV_WRITE) ? (ares_socket_t)fd : ARES_SOCKET_BAD);
+    /* c-ares stops reading before "would block" only when it drops a reply from a stranger;
+     * datagrams udpbatch has already read would then wait for the next one to arrive */
+    if ((what & EV_READ) && udpbatch_rx_pending(d->ub, (int)fd) && (s = sock_find(d, fd)) != NULL)
+        event_active(s->ev, EV_READ, 1);
+}
+
+/* c-ares 1.18's socket functions (ares_set_socket_functions), all through udpbatch. */
+static ares_socket_t ub_socket(int af, int type, int protocol, void *arg)
+{
+    struct dns *d = arg;
+    int fd = udpbatch_socket(d->ub, af, type, protocol);
+    return fd < 0 ? ARES_SOCKET_BAD : (ares_socket_t)fd;
+}
+
+static int ub_close(ares_socket_t fd, void *arg)
+{
+    struct dns *d = arg;
+    return udpbatch_close(d->ub, (int)fd);
+}
+
+static int ub_connect(ares_socket_t fd, const struct sockaddr *sa, ares_socklen_t len, void *arg)
+{
+    struct dns *d = arg;
+    return udpbatch_connect(d->ub, (int)fd, sa, (socklen_t)len);
+}
+
+static ares_ssize_t ub_recvfrom(ares_socket_t fd, void *buf, size_t len, int flags,
+                                struct sockaddr *from, ares_socklen_t *fromlen, void *arg)
+{
+    struct dns *d = arg;
+    return udpbatch_recvfrom(d->ub, (int)fd, buf, len, flags, from, (socklen_t *)fromlen);
+}
+
+static ares_ssize_t ub_sendv(ares_socket_t fd, const struct iovec *iov, int n, void *arg)
+{
+    struct dns *d = arg;
+    return udpbatch_sendv(d->ub, (int)fd, iov, n);
+}
+
+/* c-ares keeps the pointer: the table lives as long as the program. */
+static const struct ares_socket_functions ub_funcs = {ub_socket, ub_close, ub_connect, ub_recvfrom,
+                                                      ub_sendv};
+
+/* A batched send failed (udpbatch keeps the error for the socket's next read): c-ares reads the
+ * socket now and, seeing the error, sends that server's queries again, as after a failed read. */
+static void on_send_error(int fd, void *arg)
+{
+    struct dns *d = arg;
+    ares_process_fd(d->channel, (ares_socket_t)fd, ARES_SOCKET_BAD);
 }
 
 static void sock_remove(struct dns *d, struct dns_sock *s)
@@ -216,9 +277,13 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     d->socks = calloc(d->cap_socks, sizeof(*d->socks));
     d->tick = event_new(base, -1, EV_PERSIST, on_tick, d);
     d->rate_ev = event_new(base, -1, 0, on_rate, d);
+    /* Thousands of answers can arrive between two turns of the loop: a small receive buffer
+     * drops them and turns a fast server into timeouts.  The kernel caps it at rmem_max.  (c-ares'
+     * ARES_OPT_SOCK_RCVBUF does not apply to sockets it does not create.) */
+    d->ub = udpbatch_new(base, 8 << 20, on_send_error, d);
     /* burst: 50 ms worth, so no one-second window sees much more than the rate */
     ratelimit_init(&d->rate, opts->rate, opts->rate / 20, now_mono());
-    if (!d->socks || !d->tick || !d->rate_ev) {
+    if (!d->socks || !d->tick || !d->rate_ev || !d->ub) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -240,16 +305,14 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     ao.flags = ARES_FLAG_EDNS | ARES_FLAG_NOCHECKRESP;
     ao.ednspsz = 1232;
     d->ednspsz = ao.ednspsz;
-    /* Thousands of answers can arrive between two turns of the loop: a small receive buffer
-     * drops them and turns a fast server into timeouts.  The kernel caps it at rmem_max. */
-    ao.socket_receive_buffer_size = 8 << 20;
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS |
-               ARES_OPT_EDNSPSZ | ARES_OPT_SOCK_RCVBUF;
+               ARES_OPT_EDNSPSZ;
     st = ares_init_options(&d->channel, &ao, mask);
     if (st != ARES_SUCCESS) {
         snprintf(err, errlen, "c-ares: %s", ares_strerror(st));
         goto fail;
     }
+    ares_set_socket_functions(d->channel, &ub_funcs, d);
     if (opts->servers && *opts->servers) {
         st = ares_set_servers_ports_csv(d->channel, opts->servers);
         if (st != ARES_SUCCESS) {
@@ -260,6 +323,7 @@ struct dns *dns_new(struct event_base *base, const struct dns_opts *opts, char *
     }
     return d;
 fail:
+    udpbatch_free(d->ub);
     if (d->tick)
         event_free(d->tick);
     if (d->rate_ev)
@@ -291,9 +355,8 @@ struct addr_job {
 
 struct query {
     struct dns *d;
-    struct query *next;     /* wait queue */
+    struct query *next;     /* wait queue; the list of spare queries */
     int type;
-    char name[256];
     enum query_kind kind;
     union { dns_mx_cb mx; dns_txt_cb txt; struct addr_job *addr; dns_probe_cb probe; dns_tlsa_cb tlsa; } u;
     void *arg;
@@ -301,7 +364,23 @@ struct query {
     int dnssec;             /* built here with the AD bit (ares_send), not by ares_query */
     int cd;                 /* the retry of a SERVFAIL with checking disabled */
     int uncounted;          /* the DNSSEC probe: not one of the scan's lookups */
+    char name[256];         /* last: query_new clears only what comes before it */
 };
+
+/* Ended queries are kept for the next ones (a scan makes millions, a few thousand at a time):
+ * no allocator round trip per query, and the memory reused is the most recently touched. */
+#define DNS_SPARE_MAX 4096
+
+static void query_release(struct dns *d, struct query *q)
+{
+    if (d->n_spare >= DNS_SPARE_MAX) {
+        free(q);
+        return;
+    }
+    q->next = d->spare;
+    d->spare = q;
+    d->n_spare++;
+}
 
 static void count_answer(struct dns *d, const struct query *q, int status,
                          const unsigned char *abuf, int alen)
@@ -324,9 +403,10 @@ static void count_answer(struct dns *d, const struct query *q, int status,
 
 static void deliver_mx(struct query *q, int status, unsigned char *abuf, int alen, enum dns_sec sec)
 {
-    struct dns_mx_answer a;
-    memset(&a, 0, sizeof(a));
+    struct dns_mx_answer a; /* 4 KB of host names: only what n says is written, and read */
     a.status = dns_status_from_ares(status);
+    a.n = 0;
+    a.null_mx = 0;
     if (status == ARES_SUCCESS)
         dns_parse_mx(abuf, alen, &a);
     a.sec = sec;
@@ -335,10 +415,10 @@ static void deliver_mx(struct query *q, int status, unsigned char *abuf, int ale
 
 static void deliver_txt(struct query *q, int status, unsigned char *abuf, int alen)
 {
-    struct dns_txt_answer a;
-    memset(&a, 0, sizeof(a));
+    struct dns_txt_answer a; /* 1.4 KB of records: only what n says is written, and read */
     a.status = dns_status_from_ares(status);
     a.ttl = -1;
+    a.n = 0;
     /* one buffer large enough for every record concatenated: never more than the answer */
     unsigned char *buf = status == ARES_SUCCESS ? malloc((size_t)alen + 1) : NULL;
     if (status == ARES_SUCCESS && !buf)
@@ -454,7 +534,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
         q->u.probe(d->validation, dns_status_from_ares(status), q->arg);
         break;
     }
-    free(q);
+    query_release(d, q);
     if (status == ARES_EDESTRUCTION)
         return;
     drain(d); /* a slot is free: the oldest waiting query may go out */
@@ -510,7 +590,7 @@ static int may_send(struct dns *d)
 {
     if (d->max_inflight > 0 && (long)d->outstanding >= inflight_cap(d))
         return 0;
-    return ratelimit_take(&d->rate, now_mono());
+    return d->rate.rate <= 0 || ratelimit_take(&d->rate, now_mono()); /* no clock read unlimited */
 }
 
 /* Sends waiting queries in order while slots and tokens allow; when only the rate holds them
@@ -533,6 +613,31 @@ static void drain(struct dns *d)
     }
 }
 
+/* The ID of a query built here: ares_send sends the ID it is given (ares_query draws its own).
+ * Random, as RFC 5452 asks of query IDs, so that an off-path forger has to guess it; and spread:
+ * c-ares 1.18 files the queries on the wire by ID and compares the question of each one with the
+ * answer's ID, so with one ID for all (0, until this) every MX answer was compared with every MX
+ * query on the wire, a cost that grew with --dns-inflight.  Drawn from getrandom() a few hundred
+ * at a time; a generator seeded from the clock stands in if that fails. */
+static unsigned short next_qid(struct dns *d)
+{
+    if (d->qid_next == d->qid_n) {
+        ssize_t n = getrandom(d->qid_pool, sizeof(d->qid_pool), GRND_NONBLOCK);
+        d->qid_next = 0;
+        d->qid_n = n > 0 ? (size_t)n / sizeof(d->qid_pool[0]) : 0;
+        if (d->qid_n == 0) {
+            if (d->qid_state == 0) /* any odd start will do: only the spread matters here */
+                d->qid_state = (uint64_t)(now_mono() * 1e9) | 1;
+            d->qid_state += 0x9e3779b97f4a7c15ULL; /* splitmix64 */
+            uint64_t z = d->qid_state;
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+            return (unsigned short)(z ^ (z >> 31));
+        }
+    }
+    return d->qid_pool[d->qid_next++];
+}
+
 static void wire_send(struct dns *d, struct query *q)
 {
     d->outstanding++;
@@ -548,7 +653,7 @@ static void wire_send(struct dns *d, struct query *q)
      * the header's second flag byte, and sent as is (ares_send reads the reply's code to us) */
     unsigned char *buf = NULL;
     int len = 0;
-    int st = ares_create_query(q->name, ns_c_in, q->type, 0, 1, &buf, &len, d->ednspsz);
+    int st = ares_create_query(q->name, ns_c_in, q->type, next_qid(d), 1, &buf, &len, d->ednspsz);
     if (st != ARES_SUCCESS) {
         on_answer(q, st, 0, NULL, 0);
         return;
@@ -564,14 +669,15 @@ static void wire_send(struct dns *d, struct query *q)
  * queries overflows the server's socket buffer, and every dropped one costs a full timeout. */
 static void send_query(struct dns *d, const char *name, int type, struct query *q)
 {
-    if (strlen(name) > 253) {
+    size_t len = strlen(name);
+    if (len > 253) {
         /* e.g. _mta-sts. + a 250-byte domain: no such name can exist (RFC 1035 §2.3.4), which
          * is an answer, not a lookup failure */
         d->outstanding++;
         on_answer(q, ARES_ENOTFOUND, 0, NULL, 0);
         return;
     }
-    snprintf(q->name, sizeof(q->name), "%s", name);
+    memcpy(q->name, name, len + 1);
     q->type = type;
     if (d->wait_head || !may_send(d)) { /* behind others, or no slot or token yet */
         q->next = NULL;
@@ -590,12 +696,17 @@ static void send_query(struct dns *d, const char *name, int type, struct query *
 
 static struct query *query_new(struct dns *d, enum query_kind kind, void *arg)
 {
-    struct query *q = calloc(1, sizeof(*q));
+    struct query *q = d->spare;
     if (q) {
-        q->d = d;
-        q->kind = kind;
-        q->arg = arg;
+        d->spare = q->next;
+        d->n_spare--;
+        memset(q, 0, offsetof(struct query, name));
+    } else if (!(q = calloc(1, sizeof(*q)))) {
+        return NULL;
     }
+    q->d = d;
+    q->kind = kind;
+    q->arg = arg;
     return q;
 }
 
@@ -704,6 +815,12 @@ void dns_free(struct dns *d)
     ares_destroy(d->channel); /* runs pending callbacks with ARES_EDESTRUCTION */
     while (d->n_socks)
         sock_remove(d, d->socks[0]);
+    udpbatch_free(d->ub);     /* after the channel: c-ares closes its sockets through it */
+    while (d->spare) {
+        struct query *q = d->spare;
+        d->spare = q->next;
+        free(q);
+    }
     event_free(d->tick);
     event_free(d->rate_ev);
     free(d->socks);

@@ -8,16 +8,15 @@
 #include <string.h>
 #include <strings.h>
 
-const char *http_parse_status_str(enum http_parse_status s)
-{
-    switch (s) {
-    case HTTP_PARSE_OK: return "ok";
-    case HTTP_PARSE_INCOMPLETE: return "incomplete";
-    case HTTP_PARSE_TOO_LARGE: return "too_large";
-    case HTTP_PARSE_MALFORMED: return "malformed";
-    }
-    return "unknown";
-}
+#include "lib/enumname.h"
+
+static const struct enum_name http_parse_status_names[] = {
+    {HTTP_PARSE_OK, "ok"},
+    {HTTP_PARSE_INCOMPLETE, "incomplete"},
+    {HTTP_PARSE_TOO_LARGE, "too_large"},
+    {HTTP_PARSE_MALFORMED, "malformed"},
+};
+ENUM_NAMES_DEFINE(http_parse_status, enum http_parse_status, HTTP_PARSE_STATUS__COUNT, "unknown")
 
 static int is_ows(char ch)
 {

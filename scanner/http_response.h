@@ -23,7 +23,8 @@ enum http_parse_status {
     HTTP_PARSE_OK = 0,        /* complete */
     HTTP_PARSE_INCOMPLETE,    /* need more bytes (or, for the chunked decoder, more room) */
     HTTP_PARSE_TOO_LARGE,     /* head not finished within HTTP_RESPONSE_HEAD_MAX bytes */
-    HTTP_PARSE_MALFORMED
+    HTTP_PARSE_MALFORMED,
+    HTTP_PARSE_STATUS__COUNT
 };
 const char *http_parse_status_str(enum http_parse_status s);
 

@@ -23,6 +23,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "lib/enumname.h"
 #include "scanner/http_response.h"
 #include "scanner/tlscheck.h"
 
@@ -30,25 +31,22 @@
 #define MTASTS_VERSION "dev"
 #endif
 
-const char *https_fetch_status_str(enum https_fetch_status s)
-{
-    switch (s) {
-    case HTTPS_FETCH_OK: return "ok";
-    case HTTPS_FETCH_CONNECT_FAILED: return "connect_failed";
-    case HTTPS_FETCH_TIMEOUT: return "timeout";
-    case HTTPS_FETCH_TLS_FAILED: return "tls_failed";
-    case HTTPS_FETCH_CERT_EXPIRED: return "cert_expired";
-    case HTTPS_FETCH_CERT_HOSTNAME_MISMATCH: return "cert_hostname_mismatch";
-    case HTTPS_FETCH_CERT_UNTRUSTED: return "cert_untrusted";
-    case HTTPS_FETCH_REDIRECT: return "redirect";
-    case HTTPS_FETCH_HTTP_STATUS: return "http_status";
-    case HTTPS_FETCH_CONTENT_TYPE: return "content_type";
-    case HTTPS_FETCH_TOO_LARGE: return "too_large";
-    case HTTPS_FETCH_PROTOCOL: return "protocol";
-    case HTTPS_FETCH_INTERNAL_ERROR: return "internal_error";
-    }
-    return "unknown";
-}
+static const struct enum_name https_fetch_status_names[] = {
+    {HTTPS_FETCH_OK, "ok"},
+    {HTTPS_FETCH_CONNECT_FAILED, "connect_failed"},
+    {HTTPS_FETCH_TIMEOUT, "timeout"},
+    {HTTPS_FETCH_TLS_FAILED, "tls_failed"},
+    {HTTPS_FETCH_CERT_EXPIRED, "cert_expired"},
+    {HTTPS_FETCH_CERT_HOSTNAME_MISMATCH, "cert_hostname_mismatch"},
+    {HTTPS_FETCH_CERT_UNTRUSTED, "cert_untrusted"},
+    {HTTPS_FETCH_REDIRECT, "redirect"},
+    {HTTPS_FETCH_HTTP_STATUS, "http_status"},
+    {HTTPS_FETCH_CONTENT_TYPE, "content_type"},
+    {HTTPS_FETCH_TOO_LARGE, "too_large"},
+    {HTTPS_FETCH_PROTOCOL, "protocol"},
+    {HTTPS_FETCH_INTERNAL_ERROR, "internal_error"},
+};
+ENUM_NAMES_DEFINE(https_fetch_status, enum https_fetch_status, HTTPS_FETCH_INTERNAL_ERROR + 1, "unknown")
 
 enum fetch_step { STEP_CONNECT, STEP_HANDSHAKE, STEP_REQUEST, STEP_HEADERS, STEP_BODY, STEP_DONE };
 

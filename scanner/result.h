@@ -1,8 +1,10 @@
 /*
  * result: the typed row of one domain (enums, integers, times; lists stay ';'-joined text), filled
  * by scanner/classify from the facts the stages collected, and read by the CSV writers (the domain
- * table and the domain-MX edge table).  Fixed-size buffers keep a domain's memory a known constant, so
- * the scan's memory is bounded by --concurrency; values that do not fit are cut and marked "...".
+ * table and the domain-MX edge table).  Fixed-size buffers keep a row's size a known constant;
+ * values that do not fit are cut and marked "...".  A scan holds one row per engine, built when a
+ * domain ends (pipeline/domain's domain_env.row), not one per domain in flight, so the buffers'
+ * size does not grow with --concurrency.
  */
 #ifndef MTASTS_RESULT_H
 #define MTASTS_RESULT_H
@@ -51,6 +53,19 @@ const char *mx_coverage_str(enum mx_coverage c); /* "", "all", "none", "partial"
 /* Parses a cell written by mx_coverage_str: the coverage named s ("" = not checked), or -1. */
 int mx_coverage_parse(const char *s);
 
+/* Whether a sender's mail reaches the domain (sts_delivery, dane_sts_delivery; docs/codes.md has
+ * the rule per case): through every MX host, some, none; unchecked when a host that decides it
+ * could not be judged; not judged (empty cell) when the sender's checks do not apply. */
+enum delivery {
+    DELIVERY_NOT_JUDGED = 0,
+    DELIVERY_ALL,
+    DELIVERY_SOME,
+    DELIVERY_NONE,
+    DELIVERY_UNCHECKED
+};
+const char *delivery_str(enum delivery d); /* "", "all", "some", "none", "unchecked" */
+int delivery_parse(const char *s);         /* -1 when s is not a delivery */
+
 /* What the STARTTLS probes of one MX host came to, for the edge table. */
 enum mx_probe_state {
     MX_PROBE_NOT_PROBED = 0, /* mode, stage skipped, or the domain ended earlier */
@@ -68,6 +83,10 @@ struct result_mx {
     int failed;                  /* 1 when an address's probe did not end ok */
     enum smtp_probe_status fail_status; /* of the first such address, when failed */
     struct issue_set issues;     /* mx_* codes of this host (empty = a sender would deliver) */
+    unsigned char dane_match;    /* enum dane_match of the host's addresses: the worst one */
+    unsigned char tlsa_queried;  /* 1: its TLSA records were looked up (then tlsa_dnssec) */
+    unsigned char tlsa_dnssec;   /* enum dns_sec of that lookup */
+    unsigned char dane_state;    /* enum dane_status of the host for this domain (classify) */
 };
 
 
@@ -107,6 +126,8 @@ struct domain_result {
     enum dns_sec mx_dnssec; /* the MX RRset's DNSSEC status (the MX answer's, as the resolver
                                validated it); unchecked without a validating resolver */
     enum dane_status dane_status; /* DANE for the domain's MX hosts (classify, RFC 7672) */
+    enum delivery sts_delivery;      /* a sender enforcing MTA-STS only */
+    enum delivery dane_sts_delivery; /* one that also validates DANE (RFC 8461 §2) */
     /* The edge table: one entry per MX host (or the implicit MX), in preference order. */
     size_t n_mx;
     struct result_mx mxs[DNS_MX_MAX];

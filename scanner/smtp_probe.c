@@ -71,6 +71,8 @@ struct smtp_probe {
     struct timespec t_start, t_connected, t_tls_start;
     char ehlo_name[EHLO_NAME_MAX + 1];
     char mx_host[256];
+    const struct dane_tlsa_set *tlsa; /* borrowed (opts); NULL = no DANE */
+    SSL_CTX *dane_ctx;
     struct smtp_probe_result res;
 };
 
@@ -85,10 +87,7 @@ static const struct enum_name smtp_probe_status_names[] = {
     {SMTP_PROBE_CERT_INVALID, "cert_invalid"},
     {SMTP_PROBE_INTERNAL_ERROR, "internal_error"},
 };
-ENUM_NAMES_COVER(smtp_probe_status_names, SMTP_PROBE_INTERNAL_ERROR + 1);
-
-ENUM_NAMES_STR_FN(smtp_probe_status, enum smtp_probe_status, "unknown")
-ENUM_NAMES_PARSE_FN(smtp_probe_status)
+ENUM_NAMES_DEFINE_PARSE(smtp_probe_status, enum smtp_probe_status, SMTP_PROBE_INTERNAL_ERROR + 1, "unknown")
 
 static const char *step_name(enum probe_step s)
 {
@@ -261,26 +260,32 @@ static void start_tls(struct smtp_probe *p)
     bufferevent_enable(p->bev, EV_READ | EV_WRITE);
 }
 
+/* 1 when reply r has code want; else records "<what> <code> <first line>", quits with status and
+ * returns 0. */
+static int reply_is(struct smtp_probe *p, const struct smtp_reply *r, int want, const char *what,
+                    enum smtp_probe_status status)
+{
+    if (r->code == want)
+        return 1;
+    set_error(p, "%s %d %s", what, r->code, r->first_line);
+    quit(p, status);
+    return 0;
+}
+
 static void on_greeting(struct smtp_probe *p, const struct smtp_reply *r)
 {
     p->res.greeting_code = r->code;
     p->res.greeting_ms = ms_since(&p->t_connected);
-    if (r->code != 220) {
-        set_error(p, "greeting %d %s", r->code, r->first_line);
-        quit(p, SMTP_PROBE_PROTOCOL);
+    if (!reply_is(p, r, 220, "greeting", SMTP_PROBE_PROTOCOL))
         return;
-    }
     send_line(p, "EHLO", p->ehlo_name);
     enter_step(p, STEP_EHLO);
 }
 
 static void on_ehlo(struct smtp_probe *p, const struct smtp_reply *r)
 {
-    if (r->code != 250) {
-        set_error(p, "EHLO answered %d %s", r->code, r->first_line);
-        quit(p, SMTP_PROBE_PROTOCOL);
+    if (!reply_is(p, r, 250, "EHLO answered", SMTP_PROBE_PROTOCOL))
         return;
-    }
     p->res.starttls_offered = r->starttls ? 1 : 0;
     if (!r->starttls) {
         set_error(p, "STARTTLS not offered in EHLO reply");
@@ -293,12 +298,8 @@ static void on_ehlo(struct smtp_probe *p, const struct smtp_reply *r)
 
 static void on_starttls(struct smtp_probe *p, const struct smtp_reply *r)
 {
-    if (r->code != 220) {
-        set_error(p, "STARTTLS answered %d %s", r->code, r->first_line);
-        quit(p, SMTP_PROBE_STARTTLS_MISSING);
-        return;
-    }
-    start_tls(p);
+    if (reply_is(p, r, 220, "STARTTLS answered", SMTP_PROBE_STARTTLS_MISSING))
+        start_tls(p);
 }
 
 /* Parses one reply from the plain input and moves the probe on.  Returns 1 when a reply was
@@ -423,6 +424,8 @@ static void on_tls_event(struct bufferevent *bev, short what, void *arg)
     }
     p->res.tls_ms = ms_since(&p->t_tls_start);
     tlscheck_inspect(p->ssl, &p->res.tls);
+    if (p->tlsa) /* the chain of this connection: RFC 7672 with no second connection */
+        dane_check(p->dane_ctx, p->mx_host, SSL_get_peer_cert_chain(p->ssl), p->tlsa, &p->res.dane);
     if (p->res.tls.flags)
         set_error(p, "certificate: %s", p->res.tls.error);
     quit(p, p->res.tls.flags ? SMTP_PROBE_CERT_INVALID : SMTP_PROBE_OK);
@@ -492,6 +495,14 @@ struct smtp_probe *smtp_probe_start(struct event_base *base, SSL_CTX *ctx,
     p->res.status = SMTP_PROBE_PROTOCOL;
     p->res.starttls_offered = -1;
     p->res.connect_ms = p->res.greeting_ms = p->res.tls_ms = p->res.total_ms = -1;
+    p->res.dane.matched = p->res.dane.depth = -1;
+    if (opts && opts->tlsa && opts->dane_ctx) {
+        p->tlsa = opts->tlsa;
+        p->dane_ctx = opts->dane_ctx;
+        p->res.dane.match = DANE_MATCH_NO_CHAIN; /* until a handshake gives one */
+    } else if (opts && opts->tlsa) {
+        p->res.dane.match = DANE_MATCH_ERROR; /* no DANE context (out of memory): not judged */
+    }
     clock_gettime(CLOCK_MONOTONIC, &p->t_start);
 
     p->timer = evtimer_new(base, on_timer, p);

@@ -13,6 +13,7 @@
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "scanner/dane.h"
 #include "scanner/tlscheck.h"
 
 enum smtp_probe_status {
@@ -38,6 +39,11 @@ int smtp_probe_status_parse(const char *s);
 struct smtp_probe_opts {
     double timeout_sec;
     const char *ehlo_name;
+    /* DANE (RFC 7672): the host's secure TLSA records, judged against the chain this same
+     * connection receives (dane_check, after the MTA-STS judgement, which it does not change);
+     * NULL = no DANE.  Both borrowed until the callback has run; dane_ctx from dane_ctx_new. */
+    const struct dane_tlsa_set *tlsa;
+    SSL_CTX *dane_ctx;
 };
 
 struct smtp_probe_result {
@@ -47,6 +53,8 @@ struct smtp_probe_result {
     struct tlscheck_info tls;   /* filled when the handshake completed */
     char error[256];            /* what went wrong, human readable */
     double connect_ms, greeting_ms, tls_ms, total_ms; /* -1 when the step was not reached */
+    struct dane_result dane;    /* with opts->tlsa: the chain against it (no_chain when no
+                                   handshake was made); DANE_MATCH_NONE without */
 };
 
 struct smtp_probe;

@@ -20,18 +20,17 @@
 
 #include <string.h>
 
-const char *smtp_reply_status_str(enum smtp_reply_status s)
-{
-    switch (s) {
-    case SMTP_REPLY_INCOMPLETE: return "incomplete";
-    case SMTP_REPLY_DONE: return "done";
-    case SMTP_REPLY_BAD_CODE: return "bad_code";
-    case SMTP_REPLY_CODE_MISMATCH: return "code_mismatch";
-    case SMTP_REPLY_LINE_TOO_LONG: return "line_too_long";
-    case SMTP_REPLY_TOO_MANY_LINES: return "too_many_lines";
-    }
-    return "unknown";
-}
+#include "lib/enumname.h"
+
+static const struct enum_name smtp_reply_status_names[] = {
+    {SMTP_REPLY_INCOMPLETE, "incomplete"},
+    {SMTP_REPLY_DONE, "done"},
+    {SMTP_REPLY_BAD_CODE, "bad_code"},
+    {SMTP_REPLY_CODE_MISMATCH, "code_mismatch"},
+    {SMTP_REPLY_LINE_TOO_LONG, "line_too_long"},
+    {SMTP_REPLY_TOO_MANY_LINES, "too_many_lines"},
+};
+ENUM_NAMES_DEFINE(smtp_reply_status, enum smtp_reply_status, SMTP_REPLY_STATUS__COUNT, "unknown")
 
 static int is_digit(char c)
 {

@@ -16,7 +16,8 @@ enum smtp_reply_status {
     SMTP_REPLY_BAD_CODE,       /* a line does not start with three digits and ' ' / '-' */
     SMTP_REPLY_CODE_MISMATCH,  /* continuation lines disagree on the code */
     SMTP_REPLY_LINE_TOO_LONG,
-    SMTP_REPLY_TOO_MANY_LINES
+    SMTP_REPLY_TOO_MANY_LINES,
+    SMTP_REPLY_STATUS__COUNT
 };
 const char *smtp_reply_status_str(enum smtp_reply_status s);
 

@@ -702,10 +702,7 @@ static void test_previous_messages(void **state)
     (void)state;
     char bad[128], text[1024];
     files_tmp_path(bad, sizeof(bad), "prev-bad.csv");
-    FILE *f = fopen(bad, "w");
-    assert_non_null(f);
-    fputs("rank,name\n1,x\n", f);
-    fclose(f);
+    files_write_text(bad, "rank,name\n1,x\n");
     const char *paths[] = {"/nonexistent/prev.csv", bad};
     struct changes_opts o;
     changes_opts_defaults(&o);
@@ -733,19 +730,10 @@ static void test_diff_failure_keeps_output(void **state)
     files_tmp_path(ch, sizeof(ch), "keep-changes.csv");
     snprintf(work, sizeof(work), "%s.partial", ch);
     write_table(po, old, (const int[]){0}, 1);
-    FILE *f = fopen(bad, "w");
-    assert_non_null(f);
-    fputs("rank,name\n1,x\n", f);
-    fclose(f);
-    f = fopen(ch, "w");
-    assert_non_null(f);
-    fputs("yesterday's changes\n", f);
-    fclose(f);
+    files_write_text(bad, "rank,name\n1,x\n");
+    files_write_text(ch, "yesterday's changes\n");
     assert_int_equal(run_diff((const char *const[]){po, bad, "-o", ch, NULL}), DIFF_EXIT_FATAL);
-    size_t len;
-    char *text = files_slurp(ch, &len);
-    assert_string_equal(text, "yesterday's changes\n");
-    free(text);
+    files_expect_text(ch, "yesterday's changes\n");
     assert_int_equal(access(work, F_OK), -1);
 }
 
@@ -769,10 +757,7 @@ static void test_diff_incomplete_refused(void **state)
     write_table(cut, old, (const int[]){0, 1}, 2);
     size_t len;
     char *text = files_slurp(cut, &len);
-    FILE *f = fopen(cut, "w"); /* the second row cut in the middle, as by a full disk */
-    assert_non_null(f);
-    fwrite(text, 1, len - 20, f);
-    fclose(f);
+    files_write(cut, text, len - 20); /* the second row cut in the middle, as by a full disk */
     free(text);
     /* as OLD: refused, or compared with --allow-partial */
     assert_int_equal(run_diff((const char *const[]){work, po, "-o", ch, NULL}), DIFF_EXIT_FATAL);

@@ -399,7 +399,7 @@ static void test_columns_from_facts(void **state)
         {DNS_SEC_UNCHECKED, DANE_STATUS_UNCHECKED}, /* no validating resolver */
         {DNS_SEC_INSECURE, DANE_STATUS_NONE},       /* unsigned zone: DANE does not apply */
         {DNS_SEC_BOGUS, DANE_STATUS_BOGUS},
-        {DNS_SEC_SECURE, DANE_STATUS_UNCHECKED},    /* TLSA not looked up yet */
+        {DNS_SEC_SECURE, DANE_STATUS_UNCHECKED},    /* hosts' address records not validated */
     };
     for (size_t i = 0; i < sizeof(dane) / sizeof(dane[0]); i++) {
         ans.sec = dane[i].sec;
@@ -415,6 +415,224 @@ static void test_columns_from_facts(void **state)
     result_init(&r);
     classify_domain(&f, &r);
     assert_int_equal(r.dane_status, DANE_STATUS_UNCHECKED);
+}
+
+/* One MX host's DANE facts as pipeline/mxcache hands them over (issue 21). */
+enum dane_host {
+    DH_NOT_PROBED, DH_ADDR_INSECURE, DH_OK, DH_MISMATCH, DH_UNUSABLE, DH_NO_STARTTLS,
+    DH_TLSA_BOGUS, DH_TLSA_TIMEOUT, DH_NO_TLSA, DH_UNREACHABLE, DH_OK_AND_MISMATCH,
+    DH_PKIX_FAIL_DANE_OK /* an untrusted (self-signed) certificate that its TLSA record names */
+};
+
+static const struct classify_probes *dane_host(enum dane_host h, struct classify_probes *p)
+{
+    if (h == DH_NOT_PROBED)
+        return NULL;
+    classify_probes_init(p, DNS_OK);
+    p->addr_sec = h == DH_ADDR_INSECURE ? DNS_SEC_INSECURE : DNS_SEC_SECURE;
+    if (h != DH_ADDR_INSECURE) {
+        struct dane_tlsa_set set;
+        memset(&set, 0, sizeof(set));
+        set.sec = h == DH_TLSA_BOGUS ? DNS_SEC_BOGUS : h == DH_TLSA_TIMEOUT ? DNS_SEC_UNCHECKED
+                                                                            : DNS_SEC_SECURE;
+        set.status = h == DH_TLSA_BOGUS ? DNS_SERVFAIL : h == DH_TLSA_TIMEOUT ? DNS_TIMEOUT
+                   : h == DH_NO_TLSA ? DNS_NXDOMAIN : DNS_OK;
+        if (set.status == DNS_OK) {
+            set.n = 1;
+            set.rec[0] = (struct dane_tlsa){.usage = h == DH_UNUSABLE ? 1 : 3, .selector = 1,
+                                            .mtype = 1, .len = 32};
+        }
+        classify_probes_set_tlsa(p, &set);
+    }
+    int with_tlsa = p->tlsa_queried && p->n_tlsa > 0 && p->tlsa_sec == DNS_SEC_SECURE;
+    struct smtp_probe_result r;
+    memset(&r, 0, sizeof(r));
+    r.status = SMTP_PROBE_OK;
+    r.dane.match = !with_tlsa ? DANE_MATCH_NONE : h == DH_UNUSABLE ? DANE_MATCH_UNUSABLE
+                 : h == DH_MISMATCH ? DANE_MATCH_FAILED : DANE_MATCH_OK;
+    if (h == DH_NO_STARTTLS) {
+        r.status = SMTP_PROBE_STARTTLS_MISSING;
+        r.dane.match = DANE_MATCH_NO_CHAIN;
+    }
+    if (h == DH_UNREACHABLE) {
+        r.status = SMTP_PROBE_CONNECT_FAILED;
+        r.dane.match = DANE_MATCH_NO_CHAIN;
+    }
+    if (h == DH_PKIX_FAIL_DANE_OK) {
+        r.status = SMTP_PROBE_CERT_INVALID;
+        r.tls.flags = TLSCHECK_UNTRUSTED;
+    }
+    classify_probes_add(p, "192.0.2.1", &r);
+    if (h == DH_OK_AND_MISMATCH) {
+        r.dane.match = DANE_MATCH_FAILED;
+        classify_probes_add(p, "192.0.2.2", &r);
+    }
+    return p;
+}
+
+/* dane_status, the DANE codes and the edge's DANE cells from the MX RRset's DNSSEC status and
+ * each host's facts (docs/codes.md: bogus > failed > unchecked > ok > none); the verdict and the
+ * edges' mx_* codes stay MTA-STS's. */
+static void test_dane_status(void **state)
+{
+    (void)state;
+    const struct {
+        const char *name;
+        enum dns_sec mx_sec;
+        enum dane_host h[2];
+        enum dane_status want;
+        uint64_t codes;
+        enum dane_match edge0;
+    } rows[] = {
+        {"unsigned zone", DNS_SEC_INSECURE, {DH_OK, DH_OK}, DANE_STATUS_NONE, 0, DANE_MATCH_OK},
+        {"no validating resolver", DNS_SEC_UNCHECKED, {DH_OK, DH_OK}, DANE_STATUS_UNCHECKED, 0,
+         DANE_MATCH_OK},
+        {"both match", DNS_SEC_SECURE, {DH_OK, DH_OK}, DANE_STATUS_OK, 0, DANE_MATCH_OK},
+        {"one matches, one has none", DNS_SEC_SECURE, {DH_OK, DH_NO_TLSA}, DANE_STATUS_OK, 0,
+         DANE_MATCH_OK},
+        {"one stale", DNS_SEC_SECURE, {DH_MISMATCH, DH_OK}, DANE_STATUS_FAILED,
+         B(ISSUE_DANE_TLSA_MISMATCH), DANE_MATCH_FAILED},
+        {"one address of two stale", DNS_SEC_SECURE, {DH_OK_AND_MISMATCH, DH_OK},
+         DANE_STATUS_FAILED, B(ISSUE_DANE_TLSA_MISMATCH), DANE_MATCH_FAILED},
+        {"only PKIX usages", DNS_SEC_SECURE, {DH_UNUSABLE, DH_NO_TLSA}, DANE_STATUS_NONE,
+         B(ISSUE_DANE_TLSA_UNUSABLE), DANE_MATCH_UNUSABLE},
+        {"TLSA without STARTTLS", DNS_SEC_SECURE, {DH_NO_STARTTLS, DH_OK}, DANE_STATUS_FAILED,
+         B(ISSUE_DANE_STARTTLS_MISSING), DANE_MATCH_NO_CHAIN},
+        {"bogus TLSA", DNS_SEC_SECURE, {DH_TLSA_BOGUS, DH_MISMATCH}, DANE_STATUS_BOGUS,
+         B(ISSUE_DANE_DNSSEC_BOGUS) | B(ISSUE_DANE_TLSA_MISMATCH), DANE_MATCH_NONE},
+        {"TLSA lookup timed out", DNS_SEC_SECURE, {DH_TLSA_TIMEOUT, DH_OK}, DANE_STATUS_UNCHECKED,
+         0, DANE_MATCH_NONE},
+        {"host not probed", DNS_SEC_SECURE, {DH_NOT_PROBED, DH_OK}, DANE_STATUS_UNCHECKED, 0,
+         DANE_MATCH_NONE},
+        {"unreachable host with TLSA", DNS_SEC_SECURE, {DH_UNREACHABLE, DH_NO_TLSA},
+         DANE_STATUS_UNCHECKED, 0, DANE_MATCH_NO_CHAIN},
+        {"hosts in unsigned zones", DNS_SEC_SECURE, {DH_ADDR_INSECURE, DH_NO_TLSA},
+         DANE_STATUS_NONE, 0, DANE_MATCH_NONE},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct dns_mx_answer ans;
+        memset(&ans, 0, sizeof(ans));
+        ans.sec = rows[i].mx_sec;
+        ans.n = 2;
+        snprintf(ans.mx[0].host, sizeof(ans.mx[0].host), "mx1.example.com");
+        snprintf(ans.mx[1].host, sizeof(ans.mx[1].host), "mx2.example.com");
+        struct classify_probes p[2];
+        struct classify_mx mx[2] = {
+            {"mx1.example.com", 10, dane_host(rows[i].h[0], &p[0])},
+            {"mx2.example.com", 20, dane_host(rows[i].h[1], &p[1])},
+        };
+        struct txt_sts sts = {.status = TXT_STATUS_MISSING};
+        struct classify_facts f = {.domain = "example.com", .mx_dns = DNS_OK, .mx_answer = &ans,
+                                   .sts_dns = DNS_NXDOMAIN, .sts = &sts,
+                                   .tlsrpt_dns = DNS_NXDOMAIN, .policy_checked = 1, .mx = mx,
+                                   .n_mx = 2};
+        struct domain_result r;
+        result_init(&r);
+        classify_domain(&f, &r);
+        const uint64_t dane_codes = B(ISSUE_DANE_DNSSEC_BOGUS) | B(ISSUE_DANE_TLSA_MISMATCH) |
+                                    B(ISSUE_DANE_TLSA_UNUSABLE) | B(ISSUE_DANE_STARTTLS_MISSING);
+        if (r.dane_status != rows[i].want || (r.issues.bits & dane_codes) != rows[i].codes ||
+            r.mxs[0].dane_match != rows[i].edge0)
+            fail_msg("%s: dane_status %s, codes %llx, edge %s", rows[i].name,
+                     dane_status_str(r.dane_status), (unsigned long long)(r.issues.bits & dane_codes),
+                     dane_match_str((enum dane_match)r.mxs[0].dane_match));
+        assert_int_equal(r.verdict, VERDICT_NOT_DEPLOYED);
+        assert_true((r.mxs[0].issues.bits & dane_codes) == 0);
+        assert_true((r.mxs[1].issues.bits & dane_codes) == 0);
+    }
+}
+
+/* sts_delivery and dane_sts_delivery (docs/codes.md, What a sender would do): a sender that
+ * enforces MTA-STS, and one that also validates DANE and never lets MTA-STS override a DANE
+ * failure (RFC 8461 §2). */
+static void test_delivery(void **state)
+{
+    (void)state;
+    const struct {
+        const char *name;
+        const char *body;      /* the policy served; NULL: no MTA-STS */
+        enum dns_sec mx_sec;
+        const char *host[2];
+        enum dane_host h[2];
+        enum delivery sts, both;
+    } rows[] = {
+        {"enforce_ok, unsigned", ENFORCE, DNS_SEC_INSECURE, GOOD_MX, {DH_ADDR_INSECURE, DH_ADDR_INSECURE},
+         DELIVERY_ALL, DELIVERY_ALL},
+        {"would_fail, one covered host passes", ENFORCE, DNS_SEC_INSECURE,
+         {"a.mx.example.net", "mx.other.example"}, {DH_ADDR_INSECURE, DH_ADDR_INSECURE},
+         DELIVERY_SOME, DELIVERY_SOME},
+        {"would_fail, no covered host passes", ENFORCE, DNS_SEC_INSECURE,
+         {"a.mx.example.net", "mx.other.example"}, {DH_NO_STARTTLS, DH_ADDR_INSECURE},
+         DELIVERY_NONE, DELIVERY_NONE},
+        {"testing: MTA-STS blocks nothing, unsigned", TESTING, DNS_SEC_INSECURE, GOOD_MX,
+         {DH_NO_STARTTLS, DH_NO_STARTTLS}, DELIVERY_NOT_JUDGED, DELIVERY_NOT_JUDGED},
+        {"enforce_ok, DANE fails on one host", ENFORCE, DNS_SEC_SECURE, GOOD_MX,
+         {DH_MISMATCH, DH_OK}, DELIVERY_ALL, DELIVERY_SOME},
+        {"enforce_ok, DANE fails on both", ENFORCE, DNS_SEC_SECURE, GOOD_MX,
+         {DH_MISMATCH, DH_MISMATCH}, DELIVERY_ALL, DELIVERY_NONE},
+        {"no MTA-STS, DANE passes", NULL, DNS_SEC_SECURE, GOOD_MX, {DH_OK, DH_NO_TLSA},
+         DELIVERY_NOT_JUDGED, DELIVERY_ALL},
+        {"DANE passes where MTA-STS fails (PKIX)", ENFORCE, DNS_SEC_SECURE, GOOD_MX,
+         {DH_PKIX_FAIL_DANE_OK, DH_OK}, DELIVERY_SOME, DELIVERY_SOME},
+        {"no validating resolver", ENFORCE, DNS_SEC_UNCHECKED, GOOD_MX, {DH_OK, DH_OK},
+         DELIVERY_ALL, DELIVERY_UNCHECKED},
+        {"no validating resolver, MTA-STS fails all", ENFORCE, DNS_SEC_UNCHECKED, GOOD_MX,
+         {DH_NO_STARTTLS, DH_NO_STARTTLS}, DELIVERY_NONE, DELIVERY_NONE},
+        {"a host not probed", ENFORCE, DNS_SEC_INSECURE, GOOD_MX, {DH_NOT_PROBED, DH_ADDR_INSECURE},
+         DELIVERY_UNCHECKED, DELIVERY_UNCHECKED},
+        {"DANE lookup unknown on one host", NULL, DNS_SEC_SECURE, GOOD_MX, {DH_TLSA_TIMEOUT, DH_OK},
+         DELIVERY_NOT_JUDGED, DELIVERY_UNCHECKED},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct dns_mx_answer ans;
+        memset(&ans, 0, sizeof(ans));
+        ans.sec = rows[i].mx_sec;
+        ans.n = 2;
+        snprintf(ans.mx[0].host, sizeof(ans.mx[0].host), "%s", rows[i].host[0]);
+        snprintf(ans.mx[1].host, sizeof(ans.mx[1].host), "%s", rows[i].host[1]);
+        struct classify_probes p[2];
+        struct classify_mx mx[2] = {
+            {rows[i].host[0], 10, dane_host(rows[i].h[0], &p[0])},
+            {rows[i].host[1], 20, dane_host(rows[i].h[1], &p[1])},
+        };
+        struct txt_sts sts = {.status = rows[i].body ? TXT_STATUS_OK : TXT_STATUS_MISSING,
+                              .id = "1"};
+        struct txt_tlsrpt rpt = {.status = TXT_STATUS_MISSING};
+        struct https_fetch_result fr;
+        memset(&fr, 0, sizeof(fr));
+        fr.status = HTTPS_FETCH_OK;
+        struct policy pol;
+        if (rows[i].body)
+            policy_parse(rows[i].body, strlen(rows[i].body), &pol);
+        struct classify_facts f = {.domain = "example.com", .mx_dns = DNS_OK, .mx_answer = &ans,
+                                   .sts_dns = rows[i].body ? DNS_OK : DNS_NXDOMAIN, .sts = &sts,
+                                   .tlsrpt_dns = DNS_NXDOMAIN, .tlsrpt = &rpt,
+                                   .policy_checked = 1, .policy_queried = rows[i].body != NULL,
+                                   .policy_host_dns = DNS_OK,
+                                   .fetch = rows[i].body ? &fr : NULL,
+                                   .policy = rows[i].body ? &pol : NULL, .mx = mx, .n_mx = 2};
+        struct domain_result r;
+        result_init(&r);
+        classify_domain(&f, &r);
+        if (r.sts_delivery != rows[i].sts || r.dane_sts_delivery != rows[i].both)
+            fail_msg("%s: sts_delivery '%s', dane_sts_delivery '%s' (verdict %s)", rows[i].name,
+                     delivery_str(r.sts_delivery), delivery_str(r.dane_sts_delivery),
+                     verdict_str(r.verdict));
+    }
+    /* a bogus MX RRset: the lookup fails (dns_error), a validating sender cannot deliver */
+    struct dns_mx_answer bogus = {.status = DNS_SERVFAIL, .sec = DNS_SEC_BOGUS};
+    struct classify_facts f = {.domain = "example.com", .mx_dns = DNS_SERVFAIL,
+                               .mx_answer = &bogus, .sts_dns = DNS_NXDOMAIN,
+                               .tlsrpt_dns = DNS_NXDOMAIN, .policy_checked = 1};
+    struct domain_result r;
+    result_init(&r);
+    classify_domain(&f, &r);
+    assert_int_equal(r.verdict, VERDICT_DNS_ERROR);
+    assert_int_equal(r.sts_delivery, DELIVERY_NOT_JUDGED);
+    assert_int_equal(r.dane_sts_delivery, DELIVERY_NONE);
+    assert_string_equal(delivery_str(DELIVERY_SOME), "some");
+    assert_int_equal(delivery_parse(""), DELIVERY_NOT_JUDGED);
+    assert_int_equal(delivery_parse("bogus"), -1);
 }
 
 /* Lookups that did not answer with records are kept precisely; a failed fetch before the
@@ -517,6 +735,8 @@ int main(void)
         cmocka_unit_test(test_columns_from_facts),
         cmocka_unit_test(test_dns_outcomes_and_no_handshake),
         cmocka_unit_test(test_probes_collect),
+        cmocka_unit_test(test_dane_status),
+        cmocka_unit_test(test_delivery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,9 @@ static const char *const issue_names[ISSUE__COUNT] = {
     [ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED] = "policy_fetch_other_address_failed",
     [ISSUE_DNS_LOOKUP_FAILED] = "dns_lookup_failed",
     [ISSUE_DANE_DNSSEC_BOGUS] = "dane_dnssec_bogus",
+    [ISSUE_DANE_TLSA_MISMATCH] = "dane_tlsa_mismatch",
+    [ISSUE_DANE_TLSA_UNUSABLE] = "dane_tlsa_unusable",
+    [ISSUE_DANE_STARTTLS_MISSING] = "dane_starttls_missing",
 };
 
 /* The severity scale is shared with the monitoring --fail-on: pinned like the strings. */
@@ -94,6 +97,9 @@ static const char *const severity_of[ISSUE__COUNT] = {
     [ISSUE_RESOLVERS_DISAGREE] = "warning", [ISSUE_POLICY_FETCH_OTHER_ADDRESS_FAILED] = "warning",
     [ISSUE_DNS_LOOKUP_FAILED] = "error",
     [ISSUE_DANE_DNSSEC_BOGUS] = "error",
+    [ISSUE_DANE_TLSA_MISMATCH] = "error",
+    [ISSUE_DANE_TLSA_UNUSABLE] = "warning",
+    [ISSUE_DANE_STARTTLS_MISSING] = "error",
 };
 
 static void test_severity_rule_fix(void **state)
@@ -107,6 +113,33 @@ static void test_severity_rule_fix(void **state)
         assert_true(strlen(issue_fix((enum issue_code)c)) > 20);
     }
     assert_int_equal(issue_severity_parse("fatal"), -1);
+}
+
+/* The fix templates' placeholders are filled in from the domain and the hosts; the result is cut
+ * to the buffer and always terminated. */
+static void test_fix_fill(void **state)
+{
+    (void)state;
+    char fix[512];
+    issue_fix_fill(ISSUE_POLICY_HTTP_REDIRECT, "example.org", "", fix, sizeof(fix));
+    assert_string_equal(fix, "serve https://mta-sts.example.org/.well-known/mta-sts.txt directly with "
+                             "status 200 instead of redirecting");
+    issue_fix_fill(ISSUE_MX_NOT_COVERED, "example.org", "mx2.example.org", fix, sizeof(fix));
+    assert_string_equal(fix, "add `mx: mx2.example.org` to https://mta-sts.example.org/.well-known/"
+                             "mta-sts.txt, then publish a new id in _mta-sts.example.org TXT");
+    issue_fix_fill(ISSUE_TLSRPT_MULTIPLE, "example.org", "", fix, sizeof(fix));
+    assert_string_equal(fix, "keep one v=TLSRPTv1 record at _smtp._tls.example.org TXT and delete the others");
+    issue_fix_fill(ISSUE_POLICY_CERT_EXPIRED, "example.org", "", fix, sizeof(fix));
+    assert_string_equal(fix, "renew the certificate of mta-sts.example.org and install it on the web server");
+    issue_fix_fill(ISSUE_MX_NOT_COVERED, "example.org", "mx2.example.org", fix, 12);
+    assert_string_equal(fix, "add `mx: mx");
+    fix[0] = 'x';
+    issue_fix_fill(ISSUE_MX_NOT_COVERED, "example.org", "h", fix, 0); /* no room: untouched */
+    assert_int_equal(fix[0], 'x');
+    for (int c = 0; c < ISSUE__COUNT; c++) { /* every placeholder of every template is known */
+        issue_fix_fill((enum issue_code)c, "example.org", "h", fix, sizeof(fix));
+        assert_null(strchr(fix, '{'));
+    }
 }
 
 /* docs/codes.md has, for every code, the row "| `code` | severity | rule | fix |" with the texts
@@ -333,6 +366,7 @@ int main(void)
         cmocka_unit_test(test_result_add_detail),
         cmocka_unit_test(test_severity_rule_fix),
         cmocka_unit_test(test_docs_have_every_fix),
+        cmocka_unit_test(test_fix_fill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

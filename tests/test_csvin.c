@@ -19,8 +19,9 @@
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "tests/support/files.h"
+#include "tests/support/rows.h"
 
-#define T_2026 ((time_t)1795327833) /* 2026-11-22T06:10:33Z */
+#define T_2026 ROWS_T_2026
 
 #define HEADER "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode," \
                "policy_max_age,policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua," \
@@ -30,24 +31,12 @@
 
 /* ---- helpers ---- */
 
+/* The sample row (tests/support/rows.h) as domain d<rank>.example.com. */
 static void full_result(struct domain_result *r, long rank)
 {
-    result_init(r);
+    rows_full(r);
     snprintf(r->domain, sizeof(r->domain), "d%ld.example.com", rank);
     r->rank = rank;
-    r->txt_status = TXT_STATUS_OK;
-    result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
-    r->policy_status = POLICY_STATUS_OK;
-    r->http_status = 200;
-    r->policy_mode = POLICY_MODE_ENFORCE;
-    r->policy_max_age = 604800;
-    r->starttls_status = STARTTLS_SOME_FAILED;
-    r->tlsrpt_status = TXT_STATUS_MISSING;
-    result_copy(r->tlsrpt_rua, sizeof(r->tlsrpt_rua), "mailto:tls@example.com");
-    r->verdict = VERDICT_WOULD_FAIL;
-    issue_set_add(&r->issues, ISSUE_TLSRPT_MISSING);
-    issue_set_add(&r->issues, ISSUE_MX_STARTTLS_MISSING);
-    r->scanned_at = T_2026;
 }
 
 /* Fills every list cell (about 1 KiB each) so that the row is over 4 kB, and puts quotes, commas
@@ -115,23 +104,6 @@ static size_t read_all(const void *data, size_t len, enum schema_table t, long *
     free(rec);
     csvin_close(in);
     return n;
-}
-
-static char *zstd_frames(const char *text, const size_t *cuts, size_t ncuts, size_t *zlen)
-{
-    size_t total = strlen(text);
-    size_t cap = ZSTD_compressBound(total) + 64 * (ncuts + 1);
-    char *z = malloc(cap);
-    size_t off = 0, from = 0;
-    for (size_t i = 0; i <= ncuts; i++) {
-        size_t to = i < ncuts ? cuts[i] : total;
-        size_t r = ZSTD_compress(z + off, cap - off, text + from, to - from, 3);
-        assert_false(ZSTD_isError(r));
-        off += r;
-        from = to;
-    }
-    *zlen = off;
-    return z;
 }
 
 /* ---- tests ---- */
@@ -359,7 +331,7 @@ static void test_zstd_frames_and_cut(void **state)
     /* frames that end mid-row: the stream is one text */
     size_t cuts[] = {10, strlen(HEADER) + 5, n - 30};
     size_t zlen;
-    char *z = zstd_frames(text, cuts, 3, &zlen);
+    char *z = files_zstd_frames(text, strlen(text), cuts, 3, &zlen);
     long ranks[8];
     struct csvin_error e;
     assert_int_equal(read_all(z, zlen, SCHEMA_DOMAIN, ranks, 8, &e), 3);
@@ -368,7 +340,7 @@ static void test_zstd_frames_and_cut(void **state)
     free(z);
     /* complete rows in one frame, the last row's frame cut in half: truncated, 2 rows */
     size_t at[] = {(size_t)(strstr(text, "c.test") - text)};
-    z = zstd_frames(text, at, 1, &zlen);
+    z = files_zstd_frames(text, strlen(text), at, 1, &zlen);
     size_t first = ZSTD_findFrameCompressedSize(z, zlen);
     assert_false(ZSTD_isError(first));
     assert_int_equal(read_all(z, first + (zlen - first) / 2, SCHEMA_DOMAIN, ranks, 8, &e), 2);

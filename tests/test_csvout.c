@@ -18,19 +18,21 @@
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "tests/support/files.h"
+#include "tests/support/rows.h"
 
 static const char *DOMAIN_HEADER =
     "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode,policy_max_age,"
     "policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua,verdict,issues,detail,"
     "scanned_at,sts_record,tlsrpt_record,sts_ttl,policy_sha256,policy_cert_not_after,"
-    "policy_cert_issuer,policy_cert_sans,mx_dns,sts_dns,tlsrpt_dns,policy_host_dns,implicit_mx_dns,retried,testing_since,mx_dnssec,dane_status\n";
+    "policy_cert_issuer,policy_cert_sans,mx_dns,sts_dns,tlsrpt_dns,policy_host_dns,implicit_mx_dns,retried,testing_since,mx_dnssec,dane_status,"
+    "sts_delivery,dane_sts_delivery\n";
 
 static const char *MX_HEADER =
     "mx_host,address,probe_status,greeting_code,starttls_offered,tls_version,cipher,"
     "cert_subject,cert_sans,cert_not_after,cert_issuer,verify_ok,verify_error,error,connect_ms,"
-    "greeting_ms,tls_ms,total_ms,domains_sharing,probed_at\n";
+    "greeting_ms,tls_ms,total_ms,domains_sharing,probed_at,dane_match,tlsa,tlsa_dnssec\n";
 
-#define T_2026 ((time_t)1795327833) /* 2026-11-22T06:10:33Z */
+#define T_2026 ROWS_T_2026
 
 /* ---- a small table filled by libcsv's parser ---- */
 
@@ -101,32 +103,6 @@ static char *read_csv(const char *path, struct table *t)
 
 /* ---- records ---- */
 
-static void full_result(struct domain_result *r)
-{
-    result_init(r);
-    result_copy(r->domain, sizeof(r->domain), "example.com");
-    r->rank = 42;
-    r->mx_dnssec = DNS_SEC_SECURE;
-    r->dane_status = DANE_STATUS_FAILED;
-    result_copy(r->mx, sizeof(r->mx), "mx1.example.com;mx2.example.com");
-    r->txt_status = TXT_STATUS_OK;
-    result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
-    r->policy_status = POLICY_STATUS_OK;
-    r->http_status = 200;
-    r->policy_mode = POLICY_MODE_ENFORCE;
-    r->policy_max_age = 604800;
-    result_copy(r->policy_mx, sizeof(r->policy_mx), "mx1.example.com;*.example.com");
-    r->mx_coverage = MX_COVERAGE_ALL;
-    r->starttls_status = STARTTLS_SOME_FAILED;
-    r->tlsrpt_status = TXT_STATUS_MISSING;
-    result_copy(r->tlsrpt_rua, sizeof(r->tlsrpt_rua), "mailto:tls@example.com");
-    r->verdict = VERDICT_WOULD_FAIL;
-    issue_set_add(&r->issues, ISSUE_TLSRPT_MISSING);
-    issue_set_add(&r->issues, ISSUE_MX_STARTTLS_MISSING);
-    result_add_detail(r, "mx2.example.com: no STARTTLS");
-    r->scanned_at = T_2026;
-}
-
 static void write_domains(const char *path, const struct domain_result *rs, size_t n)
 {
     struct zwriter_error err;
@@ -145,10 +121,7 @@ static void test_domain_header_exact(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "header.csv");
     write_domains(path, NULL, 0);
-    size_t len;
-    char *text = files_slurp(path, &len);
-    assert_string_equal(text, DOMAIN_HEADER);
-    free(text);
+    files_expect_text(path, DOMAIN_HEADER);
 }
 
 static void test_mx_header_exact(void **state)
@@ -160,10 +133,7 @@ static void test_mx_header_exact(void **state)
     struct csvout *c = csvout_open(path, SCHEMA_MX, &err);
     assert_non_null(c);
     assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
-    size_t len;
-    char *text = files_slurp(path, &len);
-    assert_string_equal(text, MX_HEADER);
-    free(text);
+    files_expect_text(path, MX_HEADER);
 }
 
 static void test_schema_drives_docs(void **state)
@@ -171,7 +141,7 @@ static void test_schema_drives_docs(void **state)
     (void)state;
     size_t n;
     const struct cell_column *cols = schema_columns(SCHEMA_DOMAIN, &n);
-    assert_int_equal(n, 34);
+    assert_int_equal(n, 36);
     assert_string_equal(cols[0].name, "domain");
     assert_string_equal(cols[17].name, "scanned_at");
     char *doc = NULL;
@@ -184,7 +154,7 @@ static void test_schema_drives_docs(void **state)
         assert_non_null(strstr(doc, cols[i].description));
     }
     cols = schema_columns(SCHEMA_MX, &n);
-    assert_int_equal(n, 20);
+    assert_int_equal(n, 23);
     for (size_t i = 0; i < n; i++)
         assert_non_null(strstr(doc, cols[i].description));
     free(doc);
@@ -196,7 +166,7 @@ static void test_all_domain_columns(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "full.csv");
     struct domain_result r[2];
-    full_result(&r[0]);
+    rows_full(&r[0]);
     result_init(&r[1]);
     result_copy(r[1].domain, sizeof(r[1].domain), "empty.example");
     write_domains(path, r, 2);
@@ -205,7 +175,7 @@ static void test_all_domain_columns(void **state)
     char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, 3);
     for (size_t i = 0; i < 3; i++)
-        assert_int_equal(t.nfields[i], 34);
+        assert_int_equal(t.nfields[i], 36);
     const char *want[] = {
         "example.com", "42", "mx1.example.com;mx2.example.com", "ok", "20260101T000000", "ok",
         "200", "enforce", "604800", "mx1.example.com;*.example.com", "all", "some_failed",
@@ -228,6 +198,10 @@ static void test_all_domain_columns(void **state)
     assert_string_equal(t.cell[1][col(&t, "mx_dnssec")], "secure");
     assert_string_equal(t.cell[2][col(&t, "dane_status")], "unchecked");
     assert_string_equal(t.cell[1][col(&t, "dane_status")], "failed");
+    assert_string_equal(t.cell[1][col(&t, "sts_delivery")], "some");
+    assert_string_equal(t.cell[1][col(&t, "dane_sts_delivery")], "none");
+    assert_string_equal(t.cell[2][col(&t, "sts_delivery")], ""); /* not judged */
+    assert_string_equal(t.cell[2][col(&t, "dane_sts_delivery")], "");
     /* a bare row: nothing needed quoting */
     assert_null(strchr(strchr(text, '\n') + 1, '"'));
     table_free(&t);
@@ -257,7 +231,7 @@ static void test_quoting_round_trip(void **state)
     char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, n + 1);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(t.nfields[i + 1], 34);
+        assert_int_equal(t.nfields[i + 1], 36);
         assert_string_equal(t.cell[i + 1][col(&t, "domain")], nasty[i]);
         assert_string_equal(t.cell[i + 1][col(&t, "detail")], nasty[n - 1 - i]);
         assert_string_equal(t.cell[i + 1][col(&t, "verdict")], "input_invalid");
@@ -274,7 +248,7 @@ static void test_long_fields(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "long.csv");
     struct domain_result r;
-    full_result(&r);
+    rows_full(&r);
     memset(r.detail, '"', sizeof(r.detail) - 1); /* worst case for quoting: all quotes */
     r.detail[sizeof(r.detail) - 1] = '\0';
     memset(r.mx, ',', sizeof(r.mx) - 1);
@@ -334,8 +308,8 @@ static void test_mx_rows(void **state)
     struct table t;
     char *text = read_csv(path, &t);
     assert_int_equal(t.nrows, 3);
-    assert_int_equal(t.nfields[1], 20);
-    assert_int_equal(t.nfields[2], 20);
+    assert_int_equal(t.nfields[1], 23);
+    assert_int_equal(t.nfields[2], 23);
     const char *want1[] = {
         "mx1.example.com", "192.0.2.1", "cert_invalid", "220", "yes", "TLSv1.3",
         "TLS_AES_256_GCM_SHA384", "CN=mail.other.example, O=Other, Inc.",
@@ -353,6 +327,75 @@ static void test_mx_rows(void **state)
     assert_string_equal(t.cell[2][col(&t, "total_ms")], "3000.0");
     assert_string_equal(t.cell[2][col(&t, "domains_sharing")], "");
     assert_string_equal(t.cell[2][col(&t, "address")], "2001:db8::25");
+    assert_string_equal(t.cell[1][col(&t, "dane_match")], ""); /* no TLSA records */
+    assert_string_equal(t.cell[1][col(&t, "tlsa")], "");
+    assert_string_equal(t.cell[1][col(&t, "tlsa_dnssec")], "");
+    table_free(&t);
+    free(text);
+}
+
+/* DANE cells (issue 21): the MX table's per-address dane_match and the host's TLSA records as
+ * published with their DNSSEC status; the edge table's worst match and TLSA status. */
+static void test_dane_columns(void **state)
+{
+    (void)state;
+    char path[128];
+    files_tmp_path(path, sizeof(path), "mx-dane.csv");
+    struct zwriter_error err;
+    struct csvout *c = csvout_open(path, SCHEMA_MX, &err);
+    assert_non_null(c);
+    struct smtp_probe_result p;
+    fill_probe(&p);
+    p.dane.match = DANE_MATCH_FAILED;
+    struct dane_tlsa_set set;
+    memset(&set, 0, sizeof(set));
+    set.status = DNS_OK;
+    set.sec = DNS_SEC_SECURE;
+    set.n = 2;
+    set.rec[0] = (struct dane_tlsa){.usage = 3, .selector = 1, .mtype = 1, .len = 2, .data = {0xab, 0xcd}};
+    set.rec[1] = (struct dane_tlsa){.usage = 2, .selector = 0, .mtype = 1, .len = 1, .data = {0x01}};
+    struct schema_mx_row row;
+    schema_mx_row_fill(&row, "mx1.example.com", "192.0.2.1", &p, 3, T_2026);
+    schema_mx_row_set_tlsa(&row, DNS_SEC_SECURE, &set);
+    assert_int_equal(csvout_write_record(c, &row), ZWRITER_OK);
+    p.dane.match = DANE_MATCH_NONE;
+    schema_mx_row_fill(&row, "mx2.example.com", "192.0.2.2", &p, 3, T_2026);
+    schema_mx_row_set_tlsa(&row, DNS_SEC_INSECURE, NULL); /* looked up, nothing published */
+    assert_int_equal(csvout_write_record(c, &row), ZWRITER_OK);
+    assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+    struct table t;
+    char *text = read_csv(path, &t);
+    assert_string_equal(t.cell[1][col(&t, "dane_match")], "failed");
+    assert_string_equal(t.cell[1][col(&t, "tlsa")], "3 1 1 abcd;2 0 1 01");
+    assert_string_equal(t.cell[1][col(&t, "tlsa_dnssec")], "secure");
+    assert_string_equal(t.cell[2][col(&t, "dane_match")], "");
+    assert_string_equal(t.cell[2][col(&t, "tlsa")], "");
+    assert_string_equal(t.cell[2][col(&t, "tlsa_dnssec")], "insecure");
+    table_free(&t);
+    free(text);
+
+    struct domain_result r;
+    result_init(&r);
+    result_copy(r.domain, sizeof(r.domain), "example.com");
+    r.rank = 1;
+    r.n_mx = 2;
+    result_copy(r.mxs[0].host, sizeof(r.mxs[0].host), "mx1.example.com");
+    r.mxs[0].state = MX_PROBE_DONE;
+    r.mxs[0].n_addr = 1;
+    r.mxs[0].dane_match = DANE_MATCH_OK;
+    r.mxs[0].tlsa_queried = 1;
+    r.mxs[0].tlsa_dnssec = DNS_SEC_SECURE;
+    result_copy(r.mxs[1].host, sizeof(r.mxs[1].host), "mx2.example.com");
+    files_tmp_path(path, sizeof(path), "edge-dane.csv");
+    c = csvout_open(path, SCHEMA_EDGE, &err);
+    assert_non_null(c);
+    assert_int_equal(csvout_write_edges(c, &r), ZWRITER_OK);
+    assert_int_equal(csvout_close(c, &err), ZWRITER_OK);
+    text = read_csv(path, &t);
+    assert_string_equal(t.cell[1][col(&t, "dane_match")], "ok");
+    assert_string_equal(t.cell[1][col(&t, "tlsa_dnssec")], "secure");
+    assert_string_equal(t.cell[2][col(&t, "dane_match")], "");
+    assert_string_equal(t.cell[2][col(&t, "tlsa_dnssec")], ""); /* not looked up */
     table_free(&t);
     free(text);
 }
@@ -393,7 +436,7 @@ static void test_zstd_round_trip(void **state)
     struct csvout *c = csvout_open(path, SCHEMA_DOMAIN, &err);
     assert_non_null(c);
     struct domain_result r;
-    full_result(&r);
+    rows_full(&r);
     for (int i = 0; i < 5; i++) {
         r.rank = i + 1;
         assert_int_equal(csvout_write_domain(c, &r), ZWRITER_OK);
@@ -484,7 +527,7 @@ static void test_cells_parse_back(void **state)
 {
     (void)state;
     struct domain_result r, back;
-    full_result(&r);
+    rows_full(&r);
     size_t n;
     const struct cell_column *cols = schema_columns(SCHEMA_DOMAIN, &n);
     char a[2048], b[2048], err[160];
@@ -542,7 +585,7 @@ static void test_added_domain_columns(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "added.csv");
     struct domain_result r[2];
-    full_result(&r[0]);
+    rows_full(&r[0]);
     result_copy(r[0].sts_record, sizeof(r[0].sts_record), "v=STSv1; id=1;|v=STSv1; id=2;");
     result_copy(r[0].tlsrpt_record, sizeof(r[0].tlsrpt_record), "v=TLSRPTv1; rua=mailto:a@b.c");
     r[0].sts_ttl = 3600;
@@ -620,10 +663,11 @@ static void test_edge_rows(void **state)
     size_t len;
     char *text = files_slurp(path, &len);
     assert_string_equal(text,
-        "domain,rank,mx_host,preference,covered_by_policy,probe_status,probe_issues,addresses_probed\n"
-        "example.com,5,mx1.example.com,10,yes,ok,,2\n"
-        "example.com,5,mx2.example.com,20,no,cert_invalid,mx_cert_expired;mx_cert_hostname_mismatch,1\n"
-        "example.com,5,example.com,,,no_address,mx_connect_failed,\n");
+        "domain,rank,mx_host,preference,covered_by_policy,probe_status,probe_issues,addresses_probed,"
+        "dane_match,tlsa_dnssec\n"
+        "example.com,5,mx1.example.com,10,yes,ok,,2,,\n"
+        "example.com,5,mx2.example.com,20,no,cert_invalid,mx_cert_expired;mx_cert_hostname_mismatch,1,,\n"
+        "example.com,5,example.com,,,no_address,mx_connect_failed,,,\n");
     free(text);
 }
 
@@ -635,7 +679,7 @@ static const char *const HOSTILE[] = {"=cmd|' /C calc'!A0", "+1", "-2", "@SUM(1+
 
 static void hostile_result(struct domain_result *r)
 {
-    full_result(r);
+    rows_full(r);
     r->mx[0] = '\0';
     for (size_t i = 0; i < sizeof(HOSTILE) / sizeof(HOSTILE[0]); i++)
         result_list_add(r->mx, sizeof(r->mx), HOSTILE[i]);
@@ -774,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_schema_markdown),
         cmocka_unit_test(test_added_domain_columns),
         cmocka_unit_test(test_edge_rows),
+        cmocka_unit_test(test_dane_columns),
         cmocka_unit_test(test_formula_guard),
     };
     return cmocka_run_group_tests(tests, files_setup_dir, files_remove_dir);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <ares.h>
@@ -495,6 +496,78 @@ static void test_tlsa_lookup(void **state)
     event_base_free(base);
 }
 
+static enum dns_status txt_status[2];
+static int txt_n;
+
+static void on_txt(const struct dns_txt_answer *a, void *arg)
+{
+    txt_status[txt_n++] = a->status;
+    if (txt_n == 2)
+        event_base_loopexit(arg, NULL);
+}
+
+/* The "port unreachable" of a dead resolver comes back while the loop runs callbacks: the next
+ * batched send (scanner/udpbatch) reports it, and takes it off the socket before the loop could
+ * see it there.  The stage then hands the error to c-ares at once, so both lookups end
+ * "unreachable" long before the timeout (left in udpbatch, they would wait for it, "timeout"). */
+struct late_error {
+    struct event_base *base;
+    struct dns *d;
+    struct event *second;
+};
+
+static void late_second(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct late_error *t = arg;
+    struct timespec pause = {0, 50000000};
+    nanosleep(&pause, NULL); /* a.test is on the wire (the flush ran before this): refused */
+    dns_query_txt(t->d, "b.test", on_txt, t->base);
+}
+
+static void late_first(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct late_error *t = arg;
+    dns_query_txt(t->d, "a.test", on_txt, t->base); /* activates the flush */
+    event_active(t->second, 0, 1);                  /* after it, in the same turn */
+}
+
+static void test_dead_resolver_send_error(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    int probe = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(probe, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    socklen_t len = sizeof(sin);
+    assert_int_equal(getsockname(probe, (struct sockaddr *)&sin, &len), 0);
+    close(probe);
+    char server[64], err[256];
+    snprintf(server, sizeof(server), "127.0.0.1:%u", (unsigned)ntohs(sin.sin_port));
+    struct dns_opts o = {.servers = server, .timeout_sec = 4, .tries = 1};
+    struct late_error t = {.base = base};
+    t.d = dns_new(base, &o, err, sizeof(err));
+    assert_non_null(t.d);
+    t.second = event_new(base, -1, 0, late_second, &t);
+    struct event *first = event_new(base, -1, 0, late_first, &t);
+    txt_n = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    event_active(first, 0, 1);
+    event_base_dispatch(base);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_int_equal(txt_n, 2);
+    assert_int_equal(txt_status[0], DNS_UNREACHABLE);
+    assert_int_equal(txt_status[1], DNS_UNREACHABLE);
+    assert_true((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 < 2.0);
+    event_free(first);
+    event_free(t.second);
+    dns_free(t.d);
+    event_base_free(base);
+}
+
 /* RFC 7672 §2.2.2 needs a host's address records secure as a whole and the CNAME-expanded
  * name: the A/AAAA merge of DNSSEC states and the CNAME target read from a raw answer. */
 static void test_addr_dnssec_and_cname(void **state)
@@ -529,6 +602,47 @@ static void test_addr_dnssec_and_cname(void **state)
     assert_string_equal(name, "");
 }
 
+static int mx_left;
+
+static void on_mx_count(const struct dns_mx_answer *a, void *arg)
+{
+    (void)a;
+    if (--mx_left == 0)
+        event_base_loopexit(arg, NULL);
+}
+
+/* The queries built here (MX, with the AD bit) carry random IDs (RFC 5452), not one for all: with
+ * one, c-ares 1.18 compared every MX answer with every MX query on the wire. */
+static void test_query_ids_random(void **state)
+{
+    (void)state;
+    static const struct ds_record recs[] = {{"a.test", DS_MX, "10 mx.a.test"}};
+    struct event_base *base = event_base_new();
+    struct dns_stub stub;
+    ds_start(&stub, base, recs, 1);
+    char err[256];
+    struct dns_opts o = {.servers = stub.server, .timeout_sec = 2, .tries = 1};
+    struct dns *d = dns_new(base, &o, err, sizeof(err));
+    assert_non_null(d);
+    mx_left = 40;
+    for (int i = 0; i < 40; i++)
+        dns_query_mx(d, "a.test", on_mx_count, base);
+    event_base_dispatch(base);
+    assert_int_equal(mx_left, 0);
+    assert_int_equal(stub.queries, 40);
+    int distinct = 0;
+    for (int i = 0; i < 40; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++)
+            seen |= stub.ids[j] == stub.ids[i];
+        distinct += !seen;
+    }
+    assert_true(distinct >= 36); /* 40 random 16-bit IDs: a few collisions at the very most */
+    dns_free(d);
+    ds_stop(&stub);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +660,8 @@ int main(void)
         cmocka_unit_test(test_tlsa_lookup),
         cmocka_unit_test(test_addr_dnssec_and_cname),
         cmocka_unit_test(test_parse_txt),
+        cmocka_unit_test(test_dead_resolver_send_error),
+        cmocka_unit_test(test_query_ids_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,6 +92,7 @@ static void env_open(struct env *e, double timeout, double domain_timeout, enum 
 static void env_close(struct env *e)
 {
     domain_env_close(&e->de);
+    domain_slot_free(&e->d);
     ts_server_stop(&e->https);
     ts_server_stop(&e->smtp);
     ds_stop(&e->stub);

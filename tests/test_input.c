@@ -19,14 +19,6 @@
 #include "pipeline/input.h"
 #include "tests/support/files.h"
 
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* ---- parser ---- */
 
 static enum input_line_kind parse(const char *s, long line_no, struct input_entry *e)
@@ -292,7 +284,7 @@ static void test_read_lf_crlf_last_line(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "mixed.txt");
     const char data[] = "a.com\r\nb.com\n\n#c\nlast.com";
-    write_file(path, data, sizeof(data) - 1);
+    files_write(path, data, sizeof(data) - 1);
     struct input *in = open_ok(path);
     struct lines ls;
     assert_int_equal(read_all(in, &ls), 0);
@@ -316,13 +308,13 @@ static void test_read_empty_and_trailing_newline(void **state)
     (void)state;
     char path[128];
     files_tmp_path(path, sizeof(path), "empty.txt");
-    write_file(path, "", 0);
+    files_write(path, "", 0);
     struct input *in = open_ok(path);
     struct input_line l;
     assert_int_equal(input_next(in, &l), 0);
     input_close(in);
 
-    write_file(path, "x.com\n", 6);
+    files_write(path, "x.com\n", 6);
     in = open_ok(path);
     struct lines ls;
     assert_int_equal(read_all(in, &ls), 0);
@@ -349,7 +341,7 @@ static void test_read_long_lines_cut(void **state)
     o += mb;
     data[o++] = '\n';
     o += (size_t)sprintf(data + o, "after.com\n");
-    write_file(path, data, o);
+    files_write(path, data, o);
 
     struct input *in = open_ok(path);
     struct lines ls;
@@ -376,7 +368,7 @@ static void test_read_nul_byte(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "nul.txt");
     const char data[] = "a\0b.com\nok.com\n";
-    write_file(path, data, sizeof(data) - 1);
+    files_write(path, data, sizeof(data) - 1);
     struct input *in = open_ok(path);
     struct lines ls;
     assert_int_equal(read_all(in, &ls), 0);
@@ -436,7 +428,7 @@ static void check_list_file(const char *name, const void *file, size_t len, cons
 {
     char path[128];
     files_tmp_path(path, sizeof(path), name);
-    write_file(path, file, len);
+    files_write(path, file, len);
     struct input *in = open_ok(path);
     struct lines ls;
     assert_int_equal(read_all(in, &ls), 0);
@@ -458,20 +450,17 @@ static void test_read_plain_many_lines(void **state)
 /* Compresses data as one frame per part (parts split at line ends) into *zlen bytes.  Caller frees. */
 static char *compress_frames(const char *data, size_t len, int parts, size_t *zlen)
 {
-    size_t cap = ZSTD_compressBound(len) * 2, o = 0, start = 0;
-    char *out = malloc(cap);
-    assert_non_null(out);
-    for (int p = 1; p <= parts; p++) {
-        size_t stop = p == parts ? len : len * (size_t)p / (size_t)parts;
-        while (stop < len && data[stop - 1] != '\n')
+    size_t cuts[16], n = 0, start = 0;
+    assert_true(parts >= 1 && parts <= 16);
+    for (int p = 1; p < parts; p++) {
+        size_t stop = len * (size_t)p / (size_t)parts;
+        if (stop < start)
+            stop = start;
+        while (stop < len && stop > 0 && data[stop - 1] != '\n')
             stop++;
-        size_t z = ZSTD_compress(out + o, cap - o, data + start, stop - start, 3);
-        assert_false(ZSTD_isError(z));
-        o += z;
-        start = stop;
+        cuts[n++] = start = stop;
     }
-    *zlen = o;
-    return out;
+    return files_zstd_frames(data, len, cuts, n, zlen);
 }
 
 static void test_read_zstd_single_and_multi_frame(void **state)
@@ -498,7 +487,7 @@ static void test_read_zstd_by_magic_and_stdin(void **state)
     assert_false(ZSTD_isError(zlen));
     char path[128];
     files_tmp_path(path, sizeof(path), "list.bin"); /* no .zst suffix */
-    write_file(path, z, zlen);
+    files_write(path, z, zlen);
     struct input *in = open_ok(path);
     struct lines ls;
     assert_int_equal(read_all(in, &ls), 0);
@@ -535,7 +524,7 @@ static void test_read_truncated_zstd(void **state)
 
     char path[128];
     files_tmp_path(path, sizeof(path), "cut.csv.zst");
-    write_file(path, z, first + (zlen - first) / 2); /* cut inside the second frame */
+    files_write(path, z, first + (zlen - first) / 2); /* cut inside the second frame */
     struct input *in = open_ok(path);
     struct lines ls;
     assert_int_equal(read_all(in, &ls), -1);
@@ -552,7 +541,7 @@ static void test_read_truncated_zstd(void **state)
     input_close(in);
 
     /* a cut inside the only frame: no complete line is invented, the error is reported */
-    write_file(path, z, first - 5);
+    files_write(path, z, first - 5);
     in = open_ok(path);
     assert_int_equal(read_all(in, &ls), -1);
     assert_int_equal(input_status(in), INPUT_ERR_TRUNCATED);
@@ -569,7 +558,7 @@ static void test_read_corrupt_zstd(void **state)
     (void)state;
     char path[128];
     files_tmp_path(path, sizeof(path), "bad.csv.zst");
-    write_file(path, "this is not zstd\n", 17);
+    files_write(path, "this is not zstd\n", 17);
     struct input *in = open_ok(path);
     struct input_line l;
     assert_int_equal(input_next(in, &l), -1);

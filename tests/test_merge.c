@@ -35,10 +35,7 @@ static char *put(const char *name, const char *text)
     static int next;
     char *p = paths[next++ % 16];
     files_tmp_path(p, 128, name);
-    FILE *f = fopen(p, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-    fclose(f);
+    files_write_text(p, text);
     return p;
 }
 
@@ -280,16 +277,17 @@ static void test_mx_tables(void **state)
     (void)state;
     const char *h = "mx_host,address,probe_status,greeting_code,starttls_offered,tls_version,cipher,"
                     "cert_subject,cert_sans,cert_not_after,cert_issuer,verify_ok,verify_error,error,"
-                    "connect_ms,greeting_ms,tls_ms,total_ms,domains_sharing,probed_at\n";
+                    "connect_ms,greeting_ms,tls_ms,total_ms,domains_sharing,probed_at,dane_match,tlsa,"
+                    "tlsa_dnssec\n";
     char t1[1024], t2[1024];
-    snprintf(t1, sizeof(t1), "%smx.a.test,192.0.2.1,ok,220,yes,TLSv1.3,X,CN=a,mx.a.test,,CN=ca,yes,,,1.0,2.0,3.0,4.0,2,\n", h);
-    snprintf(t2, sizeof(t2), "%smx.a.test,192.0.2.1,timeout,,,,,,,,,,,timed out,,,,5000.0,,\n", h);
+    snprintf(t1, sizeof(t1), "%smx.a.test,192.0.2.1,ok,220,yes,TLSv1.3,X,CN=a,mx.a.test,,CN=ca,yes,,,1.0,2.0,3.0,4.0,2,,,,\n", h);
+    snprintf(t2, sizeof(t2), "%smx.a.test,192.0.2.1,timeout,,,,,,,,,,,timed out,,,,5000.0,,,,,\n", h);
     char *a = put("m1.csv", t1);
     char *b = put("m2.csv", t2);
     char out[128];
     files_tmp_path(out, sizeof(out), "mx.csv");
     char t3[1024];
-    snprintf(t3, sizeof(t3), "%sMX.A.test,192.0.2.2,ok,220,yes,TLSv1.3,X,CN=a,mx.a.test,,CN=ca,yes,,,1.0,2.0,3.0,4.0,1,\n", h);
+    snprintf(t3, sizeof(t3), "%sMX.A.test,192.0.2.2,ok,220,yes,TLSv1.3,X,CN=a,mx.a.test,,CN=ca,yes,,,1.0,2.0,3.0,4.0,1,,,,\n", h);
     char *c = put("m4.csv", t3);
     char *msg;
     /* (host, address) probed in two files (two shards, or a run and its resume): kept once, the

@@ -302,26 +302,18 @@ static void test_write_no_harm(void **state)
     files_tmp_path(path, sizeof(path), "meta-planted.json");
     files_tmp_path(victim, sizeof(victim), "meta-victim.txt");
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(victim, "w");
-    assert_non_null(f);
-    fputs("precious\n", f);
-    fclose(f);
+    files_write_text(victim, "precious\n");
     assert_int_equal(symlink(victim, tmp), 0);
     assert_int_equal(metadata_write(&m, path, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "symlink"));
-    size_t len;
-    char *text = files_slurp(victim, &len);
-    assert_string_equal(text, "precious\n");
-    free(text);
+    files_expect_text(victim, "precious\n");
     assert_int_equal(access(path, F_OK), -1);
     unlink(tmp);
     /* a regular FILE.tmp left by a killed write is replaced */
-    f = fopen(tmp, "w");
-    assert_non_null(f);
-    fputs("{half", f);
-    fclose(f);
+    files_write_text(tmp, "{half");
     assert_int_equal(metadata_write(&m, path, err, sizeof(err)), 0);
-    text = files_slurp(path, &len);
+    size_t len;
+    char *text = files_slurp(path, &len);
     assert_true(valid_json(text));
     free(text);
 }

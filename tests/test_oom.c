@@ -53,6 +53,13 @@ static const struct ds_record records[] = {
     {"_mta-sts.sts.test", DS_TXT, "v=STSv1; id=1"},
     {HOST, DS_A, "127.0.0.1"},
     {"mx.sts.test", DS_A, "127.0.0.1"},
+    /* MX hosts longer than a slot's first arena chunk holds (DOMAIN_ARENA_FIRST) */
+    {"many.test", DS_MX, "10 mx1.a-rather-long-label-for-an-mx-host.many.test"},
+    {"many.test", DS_MX, "20 mx2.a-rather-long-label-for-an-mx-host.many.test"},
+    {"many.test", DS_MX, "30 mx3.a-rather-long-label-for-an-mx-host.many.test"},
+    {"many.test", DS_MX, "40 mx4.a-rather-long-label-for-an-mx-host.many.test"},
+    {"many.test", DS_MX, "50 mx5.a-rather-long-label-for-an-mx-host.many.test"},
+    {"many.test", DS_MX, "60 mx6.a-rather-long-label-for-an-mx-host.many.test"},
 };
 
 static const char policy_response[] =
@@ -101,6 +108,7 @@ static void env_open(struct env *e)
 static void env_close(struct env *e)
 {
     domain_env_close(&e->de);
+    domain_slot_free(&e->d);
     ts_server_stop(&e->https);
     SSL_CTX_free(e->srv_ctx);
     ts_pki_free(&e->pki);
@@ -150,12 +158,16 @@ static void test_policy_parse_oom(void **state)
 }
 
 /* Nothing can be allocated when the domain starts: its lookups are the scanner's failure, not
- * DNS errors of the domain. */
+ * DNS errors of the domain.  The slot scanned a domain before, so its arena's first chunk (kept
+ * between domains) holds the name without an allocation. */
 static void test_dns_oom(void **state)
 {
     (void)state;
     struct env e;
     env_open(&e);
+    domain_start(&e.d, &e.de, "sts.test", 1);
+    run(&e);
+    e.finished = 0;
     failed = 0;
     fail_all = 1;
     domain_start(&e.d, &e.de, "sts.test", 1);
@@ -168,14 +180,15 @@ static void test_dns_oom(void **state)
 }
 
 /* A slot takes its working buffers only when a step needs them (issue 22): when one cannot be
- * had, the domain is the scanner's failure, never a fact about the domain. */
-static void slot_buffer_oom(size_t size, const char *step)
+ * had, the domain is the scanner's failure, never a fact about the domain.  The allocations of
+ * exactly size bytes fail while name is scanned. */
+static void slot_buffer_oom(const char *name, size_t size, const char *step)
 {
     struct env e;
     env_open(&e);
     fail_size = size;
     failed = 0;
-    domain_start(&e.d, &e.de, "sts.test", 1);
+    domain_start(&e.d, &e.de, name, 1);
     run(&e);
     fail_size = 0;
     assert_true(failed >= 1);
@@ -183,21 +196,41 @@ static void slot_buffer_oom(size_t size, const char *step)
     assert_true(issue_set_has(&e.res.issues, ISSUE_SCANNER_ERROR));
     assert_false(issue_set_has(&e.res.issues, ISSUE_POLICY_CONNECT_FAILED));
     assert_non_null(strstr(e.res.detail, step));
+    assert_string_equal(e.res.domain, name);
     env_close(&e);
 }
 
-/* The MX answer with records could not be kept. */
+/* The size of the block an arena chunk of data bytes takes (lib/arena.h). */
+#define CHUNK_BLOCK(data) (sizeof(struct arena_chunk) + (data))
+
+/* The domain's name cannot be kept (the slot's first arena chunk): the domain ends at once, as
+ * the scanner's failure, its row still named. */
+static void test_name_oom(void **state)
+{
+    (void)state;
+    slot_buffer_oom("sts.test", CHUNK_BLOCK(DOMAIN_ARENA_FIRST), "scanner error in domain start");
+}
+
+/* The parsed _mta-sts record does not fit the first chunk, and the next cannot be had. */
+static void test_sts_record_oom(void **state)
+{
+    (void)state;
+    slot_buffer_oom("sts.test", CHUNK_BLOCK(ARENA_CHUNK_MIN), "scanner error in dns");
+}
+
+/* The MX answer's records could not be kept: its hosts fill the first chunk (a part of them kept,
+ * which must not be taken for the whole answer), and the next cannot be had. */
 static void test_mx_answer_oom(void **state)
 {
     (void)state;
-    slot_buffer_oom(sizeof(struct dns_mx_answer), "scanner error in dns");
+    slot_buffer_oom("many.test", CHUNK_BLOCK(ARENA_CHUNK_MIN), "scanner error in dns");
 }
 
 /* The policy fetch's working state could not be taken. */
 static void test_fetch_work_oom(void **state)
 {
     (void)state;
-    slot_buffer_oom(sizeof(struct domain_fetch), "scanner error in dns");
+    slot_buffer_oom("sts.test", sizeof(struct domain_fetch), "scanner error in dns");
 }
 
 static void on_outcome(struct mxcache_waiter *w, const struct mx_outcome *o)
@@ -239,6 +272,8 @@ int main(void)
         cmocka_unit_test(test_dns_oom),
         cmocka_unit_test(test_mx_job_oom),
         cmocka_unit_test(test_mx_answer_oom),
+        cmocka_unit_test(test_name_oom),
+        cmocka_unit_test(test_sts_record_oom),
         cmocka_unit_test(test_fetch_work_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

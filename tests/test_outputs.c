@@ -70,30 +70,21 @@ static void test_resume_is_never_an_output(void **state)
     struct config cfg;
     char out[512], sum[512];
     cfg_with(&cfg, out, sum, "resume");
-    FILE *f = fopen(out, "w");
-    assert_non_null(f);
-    fputs("earlier rows\n", f);
-    fclose(f);
+    files_write_text(out, "earlier rows\n");
     cfg.resume = out;
     struct outputs o;
     outputs_init(&o, &cfg, on_fail, NULL);
     FILE *err = devnull();
     assert_int_equal(outputs_check(&o, &cfg, err), -2);
     fclose(err);
-    size_t len;
-    char *text = files_slurp(out, &len);
-    assert_string_equal(text, "earlier rows\n");
-    free(text);
+    files_expect_text(out, "earlier rows\n");
 }
 
 /* Writes text to the test directory's file name; the path goes to path (512 bytes). */
 static void make_file(char *path, const char *name, const char *text)
 {
     files_tmp_path(path, 512, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    files_write_text(path, text);
 }
 
 /* outputs_check's verdict on cfg, and the one line it printed (into msg). */
@@ -162,10 +153,7 @@ static void test_written_paths_against_read_paths(void **state)
     /* A written file's work file is its too: --resume w.csv.partial with -o w.csv. */
     cfg_with(&cfg, out, sum, "w");
     snprintf(partial, sizeof(partial), "%s.partial", out);
-    FILE *f = fopen(partial, "w");
-    assert_non_null(f);
-    fputs("a killed run's rows\n", f);
-    fclose(f);
+    files_write_text(partial, "a killed run's rows\n");
     cfg.resume = partial;
     assert_int_equal(check_msg(&cfg, msg, sizeof(msg)), -2);
     assert_non_null(strstr(msg, "-o (its work file) and --resume"));
@@ -183,13 +171,8 @@ static void test_written_paths_against_read_paths(void **state)
     cfg.metadata = "/dev/null"; /* a device is written in place: it never conflicts */
     cfg.mx_output = "/dev/null";
     assert_int_equal(check_msg(&cfg, msg, sizeof(msg)), 0);
-    size_t len;
-    char *text = files_slurp(list, &len);
-    assert_string_equal(text, "example.com\n");
-    free(text);
-    text = files_slurp(prev, &len);
-    assert_string_equal(text, "earlier scan\n");
-    free(text);
+    files_expect_text(list, "example.com\n");
+    files_expect_text(prev, "earlier scan\n");
 }
 
 static void test_paths_same(void **state)

@@ -31,8 +31,10 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 
+#include "scanner/dane.h"
 #include "scanner/smtp_probe.h"
 #include "scanner/tlscheck.h"
 #include "tests/support/tls_server.h"
@@ -415,6 +417,96 @@ static void probe(int port, double timeout, const char *ehlo, struct fake_server
     run_until_done(o, s, timeout * 4 + 5);
 }
 
+/* As probe(), with DANE: the records in set judged against the chain of the same connection. */
+static void probe_dane(int port, const struct dane_tlsa_set *set, SSL_CTX *dane_ctx,
+                       struct fake_server *s, struct outcome *o)
+{
+    memset(o, 0, sizeof(*o));
+    struct sockaddr_in sin = loopback(port);
+    struct smtp_probe_opts opts = {.timeout_sec = 5, .ehlo_name = "probe.test", .tlsa = set,
+                                   .dane_ctx = dane_ctx};
+    struct smtp_probe *p = smtp_probe_start(g.base, g.client, (struct sockaddr *)&sin, sizeof(sin),
+                                            "mx.test", &opts, on_probe, o);
+    assert_non_null(p);
+    run_until_done(o, s, 25);
+}
+
+/* A secure TLSA set of one "3 1 1" record: the SHA-256 of the SPKI that server presents
+ * (stale: of something else). */
+static void tlsa_3_1_1(SSL_CTX *server, int stale, struct dane_tlsa_set *set)
+{
+    memset(set, 0, sizeof(*set));
+    set->status = DNS_OK;
+    set->sec = DNS_SEC_SECURE;
+    set->n = 1;
+    struct dane_tlsa *t = &set->rec[0];
+    t->usage = DANE_USAGE_DANE_EE;
+    t->selector = 1;
+    t->mtype = 1;
+    t->len = 32;
+    unsigned char *der = NULL;
+    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(SSL_CTX_get0_certificate(server)), &der);
+    assert_true(len > 0);
+    SHA256(der, (size_t)len, t->data);
+    OPENSSL_free(der);
+    if (stale)
+        t->data[0] ^= 0xff;
+}
+
+/* RFC 7672 in the STARTTLS probe's own connection (one connection each, never a second): a
+ * DANE-EE record matches a self-signed certificate that PKIX refuses (no name check either),
+ * the verdict of MTA-STS (status, flags) unchanged; a stale record fails; no STARTTLS: no chain;
+ * without records nothing is judged. */
+static void test_dane_same_connection(void **state)
+{
+    (void)state;
+    SSL_CTX *dane_ctx = dane_ctx_new();
+    assert_non_null(dane_ctx);
+    struct dane_tlsa_set set;
+    struct outcome o;
+
+    struct fake_server *s = server_new(FS_OK, LEAF_SELF_SIGNED);
+    tlsa_3_1_1(g.server[LEAF_SELF_SIGNED], 0, &set);
+    probe_dane(s->port, &set, dane_ctx, s, &o);
+    assert_int_equal(s->accepted, 1);
+    assert_int_equal(o.res.status, SMTP_PROBE_CERT_INVALID);
+    assert_true(o.res.tls.flags & TLSCHECK_UNTRUSTED);
+    assert_int_equal(o.res.dane.match, DANE_MATCH_OK);
+    assert_string_equal(dane_match_str(o.res.dane.match), "ok");
+    assert_int_equal(o.res.dane.matched, 0);
+    assert_int_equal(o.res.dane.depth, 0);
+    server_free(s);
+
+    s = server_new(FS_OK, LEAF_WRONG_NAME);
+    tlsa_3_1_1(g.server[LEAF_WRONG_NAME], 0, &set);
+    probe_dane(s->port, &set, dane_ctx, s, &o);
+    assert_int_equal(o.res.tls.flags, TLSCHECK_HOSTNAME_MISMATCH);
+    assert_int_equal(o.res.dane.match, DANE_MATCH_OK); /* DANE-EE: no name check, §3.2.2 */
+    server_free(s);
+
+    s = server_new(FS_OK, LEAF_VALID);
+    tlsa_3_1_1(g.server[LEAF_VALID], 1, &set);
+    probe_dane(s->port, &set, dane_ctx, s, &o);
+    assert_int_equal(s->accepted, 1);
+    assert_int_equal(o.res.status, SMTP_PROBE_OK); /* MTA-STS passes, DANE does not */
+    assert_int_equal(o.res.dane.match, DANE_MATCH_FAILED);
+    assert_true(o.res.dane.error[0] != '\0');
+    server_free(s);
+
+    s = server_new(FS_NO_STARTTLS, LEAF_VALID);
+    probe_dane(s->port, &set, dane_ctx, s, &o);
+    assert_int_equal(o.res.status, SMTP_PROBE_STARTTLS_MISSING);
+    assert_int_equal(o.res.dane.match, DANE_MATCH_NO_CHAIN);
+    server_free(s);
+
+    s = server_new(FS_OK, LEAF_VALID);
+    probe_dane(s->port, NULL, dane_ctx, s, &o);
+    assert_int_equal(o.res.dane.match, DANE_MATCH_NONE);
+    assert_string_equal(dane_match_str(o.res.dane.match), "");
+    server_free(s);
+    SSL_CTX_free(dane_ctx);
+}
+
 /* Runs one probe against a fresh server in mode/leaf; returns the server for more asserts. */
 static struct fake_server *probe_server(enum fs_mode mode, enum leaf_kind leaf, double timeout,
                                         struct outcome *o)
@@ -784,6 +876,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ok),
+        cmocka_unit_test(test_dane_same_connection),
         cmocka_unit_test(test_no_starttls_sends_only_ehlo_and_quit),
         cmocka_unit_test(test_starttls_454),
         cmocka_unit_test(test_cert_expired),

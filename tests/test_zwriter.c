@@ -517,14 +517,6 @@ static void test_header_published_at_open(void **state)
     }
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static char *partial_of(char *buf, size_t size, const char *path)
 {
     assert_non_null(zwriter_partial_path(path, buf, size));
@@ -537,7 +529,7 @@ static void test_partial_renamed_at_close(void **state)
     (void)state;
     char path[128], work[160];
     files_tmp_path(path, sizeof(path), "pub.csv");
-    write_file(path, "earlier results\n");
+    files_write_text(path, "earlier results\n");
     struct zwriter_opts o = { 0, -1.0, -1, 1, NULL };
     struct zwriter_error err;
     struct zwriter *w = zwriter_open_opts(path, &o, &err);
@@ -545,17 +537,10 @@ static void test_partial_renamed_at_close(void **state)
     assert_string_equal(zwriter_work_path(w), partial_of(work, sizeof(work), path));
     assert_int_equal(zwriter_write(w, "new\n", 4), ZWRITER_OK);
     assert_int_equal(zwriter_flush(w), ZWRITER_OK);
-    size_t n;
-    char *f = files_slurp(path, &n);
-    assert_string_equal(f, "earlier results\n");
-    free(f);
-    f = files_slurp(work, &n);
-    assert_string_equal(f, "new\n");
-    free(f);
+    files_expect_text(path, "earlier results\n");
+    files_expect_text(work, "new\n");
     assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
-    f = files_slurp(path, &n);
-    assert_string_equal(f, "new\n");
-    free(f);
+    files_expect_text(path, "new\n");
     assert_int_equal(access(work, F_OK), -1);
 }
 
@@ -566,7 +551,7 @@ static void test_partial_through_symlink(void **state)
     char target[128], link[128];
     files_tmp_path(target, sizeof(target), "target.csv");
     files_tmp_path(link, sizeof(link), "link.csv");
-    write_file(target, "earlier\n");
+    files_write_text(target, "earlier\n");
     assert_int_equal(symlink(target, link), 0);
     struct zwriter_opts o = { .flush_interval_sec = -1.0, .compress = -1, .partial = 1 };
     struct zwriter_error err;
@@ -577,10 +562,7 @@ static void test_partial_through_symlink(void **state)
     struct stat st;
     assert_int_equal(lstat(link, &st), 0);
     assert_true(S_ISLNK(st.st_mode));
-    size_t n;
-    char *f = files_slurp(target, &n);
-    assert_string_equal(f, "new\n");
-    free(f);
+    files_expect_text(target, "new\n");
 }
 
 static void test_partial_kept_or_discarded(void **state)
@@ -589,7 +571,7 @@ static void test_partial_kept_or_discarded(void **state)
     char path[128], work[160];
     files_tmp_path(path, sizeof(path), "keep.csv.zst");
     partial_of(work, sizeof(work), path);
-    write_file(path, "earlier\n");
+    files_write_text(path, "earlier\n");
     struct zwriter_opts o = { 0, -1.0, -1, 1, NULL };
     struct zwriter_error err;
     struct zwriter *w = zwriter_open_opts(path, &o, &err);
@@ -597,10 +579,8 @@ static void test_partial_kept_or_discarded(void **state)
     assert_int_equal(zwriter_write(w, "row\n", 4), ZWRITER_OK);
     assert_int_equal(zwriter_close_as(w, ZWRITER_KEEP_PARTIAL, &err), ZWRITER_OK);
     size_t n, plen;
-    char *f = files_slurp(path, &n);
-    assert_string_equal(f, "earlier\n");
-    free(f);
-    f = files_slurp(work, &n);
+    files_expect_text(path, "earlier\n");
+    char *f = files_slurp(work, &n);
     char *plain = files_unzstd(f, n, &plen);
     assert_non_null(plain);
     assert_string_equal(plain, "row\n");
@@ -612,9 +592,7 @@ static void test_partial_kept_or_discarded(void **state)
     assert_non_null(w);
     assert_int_equal(zwriter_close_as(w, ZWRITER_DISCARD, &err), ZWRITER_OK);
     assert_int_equal(access(work, F_OK), -1);
-    f = files_slurp(path, &n);
-    assert_string_equal(f, "earlier\n");
-    free(f);
+    files_expect_text(path, "earlier\n");
 
     /* a writer with an error is never published, whatever the caller asks */
     inj_reset(0, 0);
@@ -623,9 +601,7 @@ static void test_partial_kept_or_discarded(void **state)
     assert_non_null(w);
     zwriter_write(w, "row\n", 4);
     assert_int_equal(zwriter_close(w, &err), ZWRITER_ERR_WRITE);
-    f = files_slurp(path, &n);
-    assert_string_equal(f, "earlier\n");
-    free(f);
+    files_expect_text(path, "earlier\n");
     assert_int_equal(access(work, F_OK), 0);
     assert_int_equal(unlink(work), 0);
 }
@@ -637,7 +613,7 @@ static void test_partial_never_overwritten(void **state)
     char path[128], work[160];
     files_tmp_path(path, sizeof(path), "stale.csv");
     partial_of(work, sizeof(work), path);
-    write_file(work, "killed run's rows\n");
+    files_write_text(work, "killed run's rows\n");
     struct zwriter_opts o = { 0, -1.0, -1, 1, NULL };
     struct zwriter_error err;
     assert_int_equal(zwriter_check_path(path, 1, &err), ZWRITER_ERR_OPEN);
@@ -645,13 +621,10 @@ static void test_partial_never_overwritten(void **state)
     assert_null(zwriter_open_opts(path, &o, &err));
     assert_int_equal(err.status, ZWRITER_ERR_OPEN);
     assert_non_null(strstr(zwriter_strerror(&err), "--resume"));
-    size_t n;
-    char *f = files_slurp(work, &n);
-    assert_string_equal(f, "killed run's rows\n");
-    free(f);
+    files_expect_text(work, "killed run's rows\n");
     assert_int_equal(zwriter_check_path(path, 0, &err), ZWRITER_OK);
     /* an empty one (a run killed between open and header) is fair game */
-    write_file(work, "");
+    files_write_text(work, "");
     assert_int_equal(zwriter_check_path(path, 1, &err), ZWRITER_OK);
     unlink(work);
 }
@@ -665,7 +638,7 @@ static void test_partial_symlink_planted(void **state)
     files_tmp_path(path, sizeof(path), "planted.csv");
     files_tmp_path(victim, sizeof(victim), "victim.txt");
     partial_of(work, sizeof(work), path);
-    write_file(victim, "precious\n");
+    files_write_text(victim, "precious\n");
     assert_int_equal(symlink(victim, work), 0);
     struct zwriter_opts o = { .flush_interval_sec = -1.0, .compress = -1, .partial = 1 };
     struct zwriter_error err;
@@ -673,10 +646,7 @@ static void test_partial_symlink_planted(void **state)
     assert_null(zwriter_open_opts(path, &o, &err));
     assert_int_equal(err.sys_errno, EEXIST);
     assert_non_null(strstr(zwriter_strerror(&err), "symlink"));
-    size_t n;
-    char *f = files_slurp(victim, &n);
-    assert_string_equal(f, "precious\n");
-    free(f);
+    files_expect_text(victim, "precious\n");
     unlink(work);
     char missing[128];
     files_tmp_path(missing, sizeof(missing), "nowhere.txt");
@@ -685,7 +655,7 @@ static void test_partial_symlink_planted(void **state)
     assert_int_equal(access(missing, F_OK), -1);
     unlink(work);
     /* an empty regular work file (a run killed before its header) is replaced */
-    write_file(work, "");
+    files_write_text(work, "");
     struct zwriter *w = zwriter_open_opts(path, &o, &err);
     assert_non_null(w);
     assert_int_equal(zwriter_close(w, &err), ZWRITER_OK);
@@ -738,7 +708,7 @@ static void test_check_path(void **state)
     assert_int_equal(err.sys_errno, EISDIR);
     char path[128];
     files_tmp_path(path, sizeof(path), "plainfile");
-    write_file(path, "x");
+    files_write_text(path, "x");
     char below[160];
     snprintf(below, sizeof(below), "%s/out.csv", path);
     assert_int_equal(zwriter_check_path(below, 1, &err), ZWRITER_ERR_OPEN);
@@ -761,10 +731,7 @@ static void test_write_after_finish_fails(void **state)
     assert_int_equal(zwriter_finish(w), ZWRITER_OK);
     assert_int_equal(zwriter_write(w, "b\n", 2), ZWRITER_ERR_WRITE);
     assert_int_equal(zwriter_close(w, &err), ZWRITER_ERR_WRITE);
-    size_t n;
-    char *f = files_slurp(path, &n);
-    assert_string_equal(f, "a\n");
-    free(f);
+    files_expect_text(path, "a\n");
 }
 
 int main(void)

@@ -5,10 +5,14 @@
  *     removed with everything in it by the group teardown files_remove_dir;
  *   - files_tmp_path: a path inside that directory;
  *   - files_slurp: a whole file read back (it must exist: a missing file fails the test);
+ *     files_expect_text: the file holds exactly this text;
+ *   - files_write / files_write_text: a file (re)written with the bytes or text given (a failed
+ *     write fails the test);
  *   - files_make_node / files_is_node: a device (or FIFO) in that directory, and whether it still
  *     is one;
  *   - files_unzstd: every zstd frame of a buffer decompressed, strictly (corrupt input or input
- *     that ends inside a frame gives NULL, so a test can also assert that a cut is detected).
+ *     that ends inside a frame gives NULL, so a test can also assert that a cut is detected);
+ *   - files_zstd_frames: data compressed as several zstd frames, cut where the test says.
  * Buffers returned here are the caller's to free and carry one spare NUL byte after the data, so
  * text can be compared as a C string.
  */
@@ -21,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -117,6 +122,31 @@ FILES_FN int files_is_node(const char *path)
     return lstat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode));
 }
 
+/* Fails the test unless the file at path holds exactly text. */
+FILES_FN void files_expect_text(const char *path, const char *text)
+{
+    size_t len;
+    char *got = files_slurp(path, &len);
+    assert_string_equal(got, text);
+    assert_int_equal(len, strlen(text));
+    free(got);
+}
+
+/* Writes data[0..len) to path (created or truncated); any failure fails the test. */
+FILES_FN void files_write(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* files_write of the NUL-terminated text. */
+FILES_FN void files_write_text(const char *path, const char *text)
+{
+    files_write(path, text, strlen(text));
+}
+
 /* Streams every frame of src through ZSTD_decompressStream.  Returns the decompressed bytes
  * (*outlen of them; caller frees) or NULL when the data is corrupt or ends inside a frame. */
 FILES_FN void *files_unzstd(const void *src, size_t len, size_t *outlen)
@@ -146,6 +176,25 @@ FILES_FN void *files_unzstd(const void *src, size_t len, size_t *outlen)
     out[n] = '\0';
     *outlen = n;
     return out;
+}
+
+/* Compresses data[0..len) as ncuts + 1 zstd frames, the k-th ending at cuts[k] (ascending offsets;
+ * the last frame ends at len).  Returns the frames (*zlen bytes; caller frees). */
+FILES_FN char *files_zstd_frames(const char *data, size_t len, const size_t *cuts, size_t ncuts,
+                                 size_t *zlen)
+{
+    size_t cap = ZSTD_compressBound(len) + 64 * (ncuts + 1), off = 0, from = 0;
+    char *z = malloc(cap);
+    assert_non_null(z);
+    for (size_t i = 0; i <= ncuts; i++) {
+        size_t to = i < ncuts ? cuts[i] : len;
+        size_t r = ZSTD_compress(z + off, cap - off, data + from, to - from, 3);
+        assert_false(ZSTD_isError(r));
+        off += r;
+        from = to;
+    }
+    *zlen = off;
+    return z;
 }
 
 #endif
