@@ -608,6 +608,17 @@ static void json_findings(struct jsonw *w, const struct report_view *v)
     jsonw_end(w);
 }
 
+/* Opens the object key of a looked-up name (prefix + domain) with its "name" and "dns" outcome. */
+static void json_lookup(struct jsonw *w, const char *key, const char *prefix, const char *domain,
+                        enum dns_status dns)
+{
+    char name[RESULT_NAME_MAX + 16];
+    snprintf(name, sizeof(name), "%s%s", prefix, domain);
+    jsonw_object(w, key);
+    jstr(w, "name", name);
+    jstr(w, "dns", dns_outcome(dns));
+}
+
 void report_json(FILE *out, const struct report_view *v)
 {
     const struct domain_result *r = v->row;
@@ -626,20 +637,14 @@ void report_json(FILE *out, const struct report_view *v)
     jsonw_bool(w, "null_mx", v->mx && v->mx->null_mx);
     json_mx(w, v, pol);
 
-    jsonw_object(w, "sts");
-    snprintf(buf, sizeof(buf), "_mta-sts.%s", r->domain);
-    jstr(w, "name", buf);
-    jstr(w, "dns", dns_outcome(r->sts_dns));
+    json_lookup(w, "sts", "_mta-sts.", r->domain, r->sts_dns);
     jstr(w, "status", txt_status_str(r->txt_status));
     jlong(w, "ttl", r->sts_ttl, r->sts_ttl >= 0);
     jstr(w, "id", r->sts_id);
     json_records(w, "records", v->sts_txt, v->n_sts_txt, "v=STSv1");
     jsonw_end(w);
 
-    jsonw_object(w, "policy_host");
-    snprintf(buf, sizeof(buf), "mta-sts.%s", r->domain);
-    jstr(w, "name", buf);
-    jstr(w, "dns", dns_outcome(r->policy_host_dns));
+    json_lookup(w, "policy_host", "mta-sts.", r->domain, r->policy_host_dns);
     jsonw_array(w, "addresses");
     for (size_t i = 0; i < v->n_policy_addr; i++)
         jstr(w, NULL, v->policy_addr[i]);
@@ -665,10 +670,7 @@ void report_json(FILE *out, const struct report_view *v)
     json_probes(w, v);
     jsonw_end(w);
 
-    jsonw_object(w, "tlsrpt");
-    snprintf(buf, sizeof(buf), "_smtp._tls.%s", r->domain);
-    jstr(w, "name", buf);
-    jstr(w, "dns", dns_outcome(r->tlsrpt_dns));
+    json_lookup(w, "tlsrpt", "_smtp._tls.", r->domain, r->tlsrpt_dns);
     jstr(w, "status", txt_status_str(r->tlsrpt_status));
     jlong(w, "ttl", v->tlsrpt_ttl, v->tlsrpt_ttl >= 0);
     json_records(w, "records", v->tlsrpt_txt, v->n_tlsrpt_txt, "v=TLSRPTv1");

@@ -58,9 +58,7 @@ static const struct enum_name blocklist_status_names[] = {
     {BLOCKLIST_NOT_ASCII, "not ASCII: write an internationalized name in punycode (xn--..., e.g. `idn2 NAME`)"},
     {BLOCKLIST_DASH, "a label starts or ends with '-' (not a host name; an option pasted into the file?)"},
 };
-ENUM_NAMES_COVER(blocklist_status_names, BLOCKLIST_STATUS__COUNT);
-
-ENUM_NAMES_STR_FN(blocklist_status, enum blocklist_status, "unknown")
+ENUM_NAMES_DEFINE(blocklist_status, enum blocklist_status, BLOCKLIST_STATUS__COUNT, "unknown")
 
 /* ---- parsing ------------------------------------------------------------------------------ */
 

@@ -1,9 +1,10 @@
 /*
  * enumname: the one way an enum is mapped to and from the names the CSV cells, the JSON and the
  * options use.  Each enum has one table of {value, name} next to its *_str(), which looks the
- * value up here, and its *_parse(), which looks the name up here (both usually defined by
- * ENUM_NAMES_STR_FN and ENUM_NAMES_PARSE_FN); ENUM_NAMES_COVER makes the
- * build fail when the table and the enum disagree in size (a value added without a name).  Pure.
+ * value up here, and its *_parse(), which looks the name up here; one line after the table,
+ * ENUM_NAMES_DEFINE (or ENUM_NAMES_DEFINE_PARSE), defines them and checks with ENUM_NAMES_COVER
+ * that the table and the enum agree in size, so the build fails on a value added without a name.
+ * Pure.
  */
 #ifndef MTASTS_ENUMNAME_H
 #define MTASTS_ENUMNAME_H
@@ -35,6 +36,16 @@ struct enum_name {
     {                                                                                            \
         return enum_name_parse(prefix##_names, ENUM_NAMES_N(prefix##_names), s);                 \
     }
+
+/* Everything an enum's table PREFIX_names gives, in one line after the table: the cover check
+ * against count (ENUM_NAMES_COVER) and PREFIX_str (ENUM_NAMES_STR_FN); ENUM_NAMES_DEFINE_PARSE
+ * adds PREFIX_parse (ENUM_NAMES_PARSE_FN). */
+#define ENUM_NAMES_DEFINE(prefix, type, count, unknown) \
+    ENUM_NAMES_COVER(prefix##_names, count);            \
+    ENUM_NAMES_STR_FN(prefix, type, unknown)
+#define ENUM_NAMES_DEFINE_PARSE(prefix, type, count, unknown) \
+    ENUM_NAMES_DEFINE(prefix, type, count, unknown)           \
+    ENUM_NAMES_PARSE_FN(prefix)
 
 /* The name of value in table (n rows), or `unknown` when no row has it. */
 const char *enum_name_str(const struct enum_name *table, size_t n, int value, const char *unknown);

@@ -74,9 +74,7 @@ static const struct enum_name csvin_status_names[] = {
     {CSVIN_ERR_TOO_LONG, "header, cell or row over its size limit"},
     {CSVIN_ERR_INTERRUPTED, "interrupted"},
 };
-ENUM_NAMES_COVER(csvin_status_names, CSVIN_STATUS__COUNT);
-
-ENUM_NAMES_STR_FN(csvin_status, enum csvin_status, "unknown")
+ENUM_NAMES_DEFINE(csvin_status, enum csvin_status, CSVIN_STATUS__COUNT, "unknown")
 
 static const volatile sig_atomic_t *interrupt_flag;
 

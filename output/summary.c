@@ -21,9 +21,7 @@ static const struct enum_name summary_mode_names[] = {
     {SUMMARY_MODE_TESTING, "testing"},
     {SUMMARY_MODE_NONE, "none"},
 };
-ENUM_NAMES_COVER(summary_mode_names, SUMMARY_MODE__COUNT);
-
-ENUM_NAMES_STR_FN(summary_mode, enum summary_mode, "unknown")
+ENUM_NAMES_DEFINE(summary_mode, enum summary_mode, SUMMARY_MODE__COUNT, "unknown")
 
 static int mode_index(const char *mode)
 {

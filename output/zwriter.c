@@ -54,9 +54,7 @@ static const struct enum_name zwriter_status_names[] = {
     {ZWRITER_ERR_ZSTD, "zstd_failed"},
     {ZWRITER_ERR_RENAME, "rename_failed"},
 };
-ENUM_NAMES_COVER(zwriter_status_names, ZWRITER_STATUS__COUNT);
-
-ENUM_NAMES_STR_FN(zwriter_status, enum zwriter_status, "unknown")
+ENUM_NAMES_DEFINE(zwriter_status, enum zwriter_status, ZWRITER_STATUS__COUNT, "unknown")
 
 const char *zwriter_strerror(const struct zwriter_error *e)
 {

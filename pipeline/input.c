@@ -55,9 +55,7 @@ static const struct enum_name input_status_names[] = {
     {INPUT_ERR_ZSTD, "zstd_corrupt"},
     {INPUT_ERR_TRUNCATED, "zstd_truncated"},
 };
-ENUM_NAMES_COVER(input_status_names, INPUT_STATUS__COUNT);
-
-ENUM_NAMES_STR_FN(input_status, enum input_status, "unknown")
+ENUM_NAMES_DEFINE(input_status, enum input_status, INPUT_STATUS__COUNT, "unknown")
 
 static const char *shown_path(const char *path)
 {

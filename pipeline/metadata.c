@@ -34,9 +34,7 @@ static const struct enum_name metadata_status_names[] = {
     {METADATA_INTERRUPTED, "interrupted"},
     {METADATA_FAILED, "failed"},
 };
-ENUM_NAMES_COVER(metadata_status_names, METADATA_STATUS__COUNT);
-
-ENUM_NAMES_STR_FN(metadata_status, enum metadata_status, "unknown")
+ENUM_NAMES_DEFINE(metadata_status, enum metadata_status, METADATA_STATUS__COUNT, "unknown")
 
 void metadata_init(struct metadata *m, const struct config *cfg)
 {

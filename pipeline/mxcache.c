@@ -26,6 +26,7 @@
 
 #include "pipeline/addrlimit.h"
 #include "lib/blocklist.h"
+#include "lib/dlist.h"
 #include "lib/strhash.h"
 #include "scanner/classify.h"
 
@@ -217,24 +218,15 @@ static void job_keep_row(struct mxcache *c, struct job *j, const struct smtp_pro
 
 static void lru_unlink(struct mxcache *c, struct job *j)
 {
-    if (j->lru_prev)
-        j->lru_prev->lru_next = j->lru_next;
-    else
-        c->lru_head = j->lru_next;
-    if (j->lru_next)
-        j->lru_next->lru_prev = j->lru_prev;
-    else
+    if (!j->lru_next)
         c->lru_tail = j->lru_prev;
+    DLIST_UNLINK(c->lru_head, j, lru_prev, lru_next);
     j->lru_prev = j->lru_next = NULL;
 }
 
 static void lru_push_front(struct mxcache *c, struct job *j)
 {
-    j->lru_prev = NULL;
-    j->lru_next = c->lru_head;
-    if (c->lru_head)
-        c->lru_head->lru_prev = j;
-    c->lru_head = j;
+    DLIST_PUSH_FRONT(c->lru_head, j, lru_prev, lru_next);
     if (!c->lru_tail)
         c->lru_tail = j;
 }
@@ -297,12 +289,7 @@ static void job_finish(struct job *j)
 
 static void live_remove(struct mxcache *c, struct probe_req *r)
 {
-    if (r->prev)
-        r->prev->next = r->next;
-    else
-        c->live = r->next;
-    if (r->next)
-        r->next->prev = r->prev;
+    DLIST_UNLINK(c->live, r, prev, next);
 }
 
 static void probe_fail_oom(struct probe_req *r);
@@ -399,10 +386,7 @@ static struct probe_req *probe_new(struct job *j, const struct sockaddr_storage 
     r->ticket.arg = r;
     r->held_next = j->held;
     j->held = r;
-    r->next = c->live;
-    if (c->live)
-        c->live->prev = r;
-    c->live = r;
+    DLIST_PUSH_FRONT(c->live, r, prev, next);
     j->pending++;
     return r;
 }

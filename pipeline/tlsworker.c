@@ -18,6 +18,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "lib/dlist.h"
+
 enum job_kind { JOB_FETCH, JOB_PROBE };
 
 struct thread_ctx;
@@ -163,12 +165,7 @@ static void on_outbox(evutil_socket_t fd, short what, void *arg)
 
 static void running_remove(struct thread_ctx *t, struct tlsworker_job *j)
 {
-    if (j->rprev)
-        j->rprev->rnext = j->rnext;
-    else
-        t->running = j->rnext;
-    if (j->rnext)
-        j->rnext->rprev = j->rprev;
+    DLIST_UNLINK(t->running, j, rprev, rnext);
 }
 
 static void finished(struct tlsworker_job *j)
@@ -254,11 +251,7 @@ static void on_inbox(evutil_socket_t fd, short what, void *arg)
         if (atomic_load(&j->cancelled)) {
             jobq_push(&t->w->outbox, j); /* freed on the scan's side, no callback */
         } else {
-            j->rprev = NULL;
-            j->rnext = t->running;
-            if (t->running)
-                t->running->rprev = j;
-            t->running = j;
+            DLIST_PUSH_FRONT(t->running, j, rprev, rnext);
             run_job_on_worker(j, t->base);
         }
         j = next;

@@ -42,20 +42,14 @@ static const struct enum_name change_code_names[] = {
     {CHANGE_CERT_EXPIRED, "cert_expired"},
     {CHANGE_STUCK_IN_TESTING, "stuck_in_testing"},
 };
-ENUM_NAMES_COVER(change_code_names, CHANGE__COUNT);
+ENUM_NAMES_DEFINE_PARSE(change_code, enum change_code, CHANGE__COUNT, "unknown")
 
 static const struct enum_name change_severity_names[] = {
     {CHANGE_SEVERITY_INFO, "info"},
     {CHANGE_SEVERITY_WARNING, "warning"},
     {CHANGE_SEVERITY_ERROR, "error"},
 };
-ENUM_NAMES_COVER(change_severity_names, CHANGE_SEVERITY__COUNT);
-
-ENUM_NAMES_STR_FN(change_code, enum change_code, "unknown")
-ENUM_NAMES_PARSE_FN(change_code)
-
-ENUM_NAMES_STR_FN(change_severity, enum change_severity, "unknown")
-ENUM_NAMES_PARSE_FN(change_severity)
+ENUM_NAMES_DEFINE_PARSE(change_severity, enum change_severity, CHANGE_SEVERITY__COUNT, "unknown")
 
 int changes_verdict_level(enum verdict v)
 {

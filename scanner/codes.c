@@ -25,19 +25,14 @@ static const struct enum_name verdict_names[] = {
     {VERDICT_SCANNER_ERROR, "scanner_error"},
     {VERDICT_EXCLUDED, "excluded"},
 };
-ENUM_NAMES_COVER(verdict_names, VERDICT__COUNT);
-
-ENUM_NAMES_STR_FN(verdict, enum verdict, "unknown")
+ENUM_NAMES_DEFINE(verdict, enum verdict, VERDICT__COUNT, "unknown")
 
 static const struct enum_name issue_severity_names[] = {
     {SEVERITY_INFO, "info"},
     {SEVERITY_WARNING, "warning"},
     {SEVERITY_ERROR, "error"},
 };
-ENUM_NAMES_COVER(issue_severity_names, SEVERITY_ERROR + 1);
-
-ENUM_NAMES_STR_FN(issue_severity, enum issue_severity, "unknown")
-ENUM_NAMES_PARSE_FN(issue_severity)
+ENUM_NAMES_DEFINE_PARSE(issue_severity, enum issue_severity, SEVERITY_ERROR + 1, "unknown")
 
 /* Everything said about an issue code, one row per code (so a new code is one row): its name (the
  * issues column, check, the summary; a contract: docs/codes.md), its severity, the rule it rests

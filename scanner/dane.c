@@ -107,19 +107,15 @@ const char *dane_tlsa_text(const struct dane_tlsa *t, char *buf, size_t len)
     return buf;
 }
 
-const char *dane_match_str(enum dane_match m)
-{
-    switch (m) {
-    case DANE_MATCH_NONE: return "";
-    case DANE_MATCH_OK: return "ok";
-    case DANE_MATCH_FAILED: return "failed";
-    case DANE_MATCH_UNUSABLE: return "unusable";
-    case DANE_MATCH_NO_CHAIN: return "no_chain";
-    case DANE_MATCH_ERROR: return "error";
-    case DANE_MATCH__COUNT: break;
-    }
-    return "unknown";
-}
+static const struct enum_name dane_match_names[] = {
+    {DANE_MATCH_NONE, ""},
+    {DANE_MATCH_OK, "ok"},
+    {DANE_MATCH_FAILED, "failed"},
+    {DANE_MATCH_UNUSABLE, "unusable"},
+    {DANE_MATCH_NO_CHAIN, "no_chain"},
+    {DANE_MATCH_ERROR, "error"},
+};
+ENUM_NAMES_DEFINE_PARSE(dane_match, enum dane_match, DANE_MATCH__COUNT, "unknown")
 
 SSL_CTX *dane_ctx_new(void)
 {
@@ -202,14 +198,6 @@ done:
     SSL_free(ssl);
 }
 
-int dane_match_parse(const char *s)
-{
-    for (int m = 0; m < DANE_MATCH__COUNT; m++)
-        if (s && strcmp(s, dane_match_str((enum dane_match)m)) == 0)
-            return m;
-    return -1;
-}
-
 static const struct enum_name dane_status_names[] = {
     {DANE_STATUS_UNCHECKED, "unchecked"},
     {DANE_STATUS_NONE, "none"},
@@ -217,7 +205,5 @@ static const struct enum_name dane_status_names[] = {
     {DANE_STATUS_FAILED, "failed"},
     {DANE_STATUS_BOGUS, "bogus"},
 };
-ENUM_NAMES_COVER(dane_status_names, DANE_STATUS__COUNT);
+ENUM_NAMES_DEFINE_PARSE(dane_status, enum dane_status, DANE_STATUS__COUNT, "unknown")
 
-ENUM_NAMES_STR_FN(dane_status, enum dane_status, "unknown")
-ENUM_NAMES_PARSE_FN(dane_status)

@@ -24,9 +24,7 @@ static const struct enum_name dns_status_names[] = {
     {DNS_UNREACHABLE, "unreachable"},
     {DNS_INTERNAL_ERROR, "internal_error"},
 };
-ENUM_NAMES_COVER(dns_status_names, DNS_STATUS__COUNT);
-
-ENUM_NAMES_STR_FN(dns_status, enum dns_status, "unknown")
+ENUM_NAMES_DEFINE_PARSE(dns_status, enum dns_status, DNS_STATUS__COUNT, "unknown")
 
 /* The DNSSEC states (the mx_dnssec column). */
 static const struct enum_name dns_sec_names[] = {
@@ -35,20 +33,14 @@ static const struct enum_name dns_sec_names[] = {
     {DNS_SEC_INSECURE, "insecure"},
     {DNS_SEC_BOGUS, "bogus"},
 };
-ENUM_NAMES_COVER(dns_sec_names, DNS_SEC__COUNT);
+ENUM_NAMES_DEFINE_PARSE(dns_sec, enum dns_sec, DNS_SEC__COUNT, "unknown")
 
-ENUM_NAMES_STR_FN(dns_sec, enum dns_sec, "unknown")
-ENUM_NAMES_PARSE_FN(dns_sec)
-
-const char *dns_validation_str(enum dns_validation v)
-{
-    switch (v) {
-    case DNS_VALIDATION_UNKNOWN: return "unknown";
-    case DNS_VALIDATION_NO: return "no";
-    case DNS_VALIDATION_YES: return "yes";
-    }
-    return "unknown";
-}
+static const struct enum_name dns_validation_names[] = {
+    {DNS_VALIDATION_UNKNOWN, "unknown"},
+    {DNS_VALIDATION_NO, "no"},
+    {DNS_VALIDATION_YES, "yes"},
+};
+ENUM_NAMES_DEFINE(dns_validation, enum dns_validation, DNS_VALIDATION_YES + 1, "unknown")
 
 int dns_reply_status(const unsigned char *abuf, int alen)
 {
@@ -74,8 +66,6 @@ enum dns_sec dns_sec_of(enum dns_validation v, int cd_retry, int status, int ad)
         return DNS_SEC_BOGUS;
     return ad ? DNS_SEC_SECURE : DNS_SEC_INSECURE;
 }
-
-ENUM_NAMES_PARSE_FN(dns_status)
 
 enum dns_status dns_status_from_ares(int st)
 {

@@ -16,9 +16,7 @@ static const struct enum_name http_parse_status_names[] = {
     {HTTP_PARSE_TOO_LARGE, "too_large"},
     {HTTP_PARSE_MALFORMED, "malformed"},
 };
-ENUM_NAMES_COVER(http_parse_status_names, HTTP_PARSE_STATUS__COUNT);
-
-ENUM_NAMES_STR_FN(http_parse_status, enum http_parse_status, "unknown")
+ENUM_NAMES_DEFINE(http_parse_status, enum http_parse_status, HTTP_PARSE_STATUS__COUNT, "unknown")
 
 static int is_ows(char ch)
 {

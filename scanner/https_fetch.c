@@ -46,9 +46,7 @@ static const struct enum_name https_fetch_status_names[] = {
     {HTTPS_FETCH_PROTOCOL, "protocol"},
     {HTTPS_FETCH_INTERNAL_ERROR, "internal_error"},
 };
-ENUM_NAMES_COVER(https_fetch_status_names, HTTPS_FETCH_INTERNAL_ERROR + 1);
-
-ENUM_NAMES_STR_FN(https_fetch_status, enum https_fetch_status, "unknown")
+ENUM_NAMES_DEFINE(https_fetch_status, enum https_fetch_status, HTTPS_FETCH_INTERNAL_ERROR + 1, "unknown")
 
 enum fetch_step { STEP_CONNECT, STEP_HANDSHAKE, STEP_REQUEST, STEP_HEADERS, STEP_BODY, STEP_DONE };
 

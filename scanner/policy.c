@@ -40,10 +40,7 @@ static const struct enum_name policy_mode_names[] = {
     {POLICY_MODE_TESTING, "testing"},
     {POLICY_MODE_NONE, "none"},
 };
-ENUM_NAMES_COVER(policy_mode_names, POLICY_MODE_NONE + 1);
-
-ENUM_NAMES_STR_FN(policy_mode, enum policy_mode, "")
-ENUM_NAMES_PARSE_FN(policy_mode)
+ENUM_NAMES_DEFINE_PARSE(policy_mode, enum policy_mode, POLICY_MODE_NONE + 1, "")
 
 static int is_wsp(char c)
 {

@@ -16,7 +16,7 @@ static const struct enum_name policy_status_names[] = {
     {POLICY_STATUS_FETCH_FAILED, "fetch_failed"},
     {POLICY_STATUS_INVALID, "invalid"},
 };
-ENUM_NAMES_COVER(policy_status_names, POLICY_STATUS_INVALID + 1);
+ENUM_NAMES_DEFINE_PARSE(policy_status, enum policy_status, POLICY_STATUS_INVALID + 1, "unknown")
 
 static const struct enum_name starttls_status_names[] = {
     {STARTTLS_NOT_PROBED, "not_probed"},
@@ -24,7 +24,7 @@ static const struct enum_name starttls_status_names[] = {
     {STARTTLS_SOME_FAILED, "some_failed"},
     {STARTTLS_NONE_OK, "none_ok"},
 };
-ENUM_NAMES_COVER(starttls_status_names, STARTTLS_NONE_OK + 1);
+ENUM_NAMES_DEFINE_PARSE(starttls_status, enum starttls_status, STARTTLS_NONE_OK + 1, "unknown")
 
 static const struct enum_name mx_coverage_names[] = {
     {MX_COVERAGE_NOT_CHECKED, ""},
@@ -32,7 +32,7 @@ static const struct enum_name mx_coverage_names[] = {
     {MX_COVERAGE_NONE, "none"},
     {MX_COVERAGE_PARTIAL, "partial"},
 };
-ENUM_NAMES_COVER(mx_coverage_names, MX_COVERAGE_PARTIAL + 1);
+ENUM_NAMES_DEFINE_PARSE(mx_coverage, enum mx_coverage, MX_COVERAGE_PARTIAL + 1, "unknown")
 
 static const struct enum_name delivery_names[] = {
     {DELIVERY_NOT_JUDGED, ""},
@@ -41,19 +41,7 @@ static const struct enum_name delivery_names[] = {
     {DELIVERY_NONE, "none"},
     {DELIVERY_UNCHECKED, "unchecked"},
 };
-ENUM_NAMES_COVER(delivery_names, DELIVERY_UNCHECKED + 1);
-
-ENUM_NAMES_STR_FN(delivery, enum delivery, "unknown")
-ENUM_NAMES_PARSE_FN(delivery)
-
-ENUM_NAMES_STR_FN(policy_status, enum policy_status, "unknown")
-ENUM_NAMES_PARSE_FN(policy_status)
-
-ENUM_NAMES_STR_FN(starttls_status, enum starttls_status, "unknown")
-ENUM_NAMES_PARSE_FN(starttls_status)
-
-ENUM_NAMES_STR_FN(mx_coverage, enum mx_coverage, "unknown")
-ENUM_NAMES_PARSE_FN(mx_coverage)
+ENUM_NAMES_DEFINE_PARSE(delivery, enum delivery, DELIVERY_UNCHECKED + 1, "unknown")
 
 void result_init(struct domain_result *r)
 {

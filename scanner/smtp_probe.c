@@ -87,10 +87,7 @@ static const struct enum_name smtp_probe_status_names[] = {
     {SMTP_PROBE_CERT_INVALID, "cert_invalid"},
     {SMTP_PROBE_INTERNAL_ERROR, "internal_error"},
 };
-ENUM_NAMES_COVER(smtp_probe_status_names, SMTP_PROBE_INTERNAL_ERROR + 1);
-
-ENUM_NAMES_STR_FN(smtp_probe_status, enum smtp_probe_status, "unknown")
-ENUM_NAMES_PARSE_FN(smtp_probe_status)
+ENUM_NAMES_DEFINE_PARSE(smtp_probe_status, enum smtp_probe_status, SMTP_PROBE_INTERNAL_ERROR + 1, "unknown")
 
 static const char *step_name(enum probe_step s)
 {

@@ -30,9 +30,7 @@ static const struct enum_name smtp_reply_status_names[] = {
     {SMTP_REPLY_LINE_TOO_LONG, "line_too_long"},
     {SMTP_REPLY_TOO_MANY_LINES, "too_many_lines"},
 };
-ENUM_NAMES_COVER(smtp_reply_status_names, SMTP_REPLY_STATUS__COUNT);
-
-ENUM_NAMES_STR_FN(smtp_reply_status, enum smtp_reply_status, "unknown")
+ENUM_NAMES_DEFINE(smtp_reply_status, enum smtp_reply_status, SMTP_REPLY_STATUS__COUNT, "unknown")
 
 static int is_digit(char c)
 {

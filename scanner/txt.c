@@ -47,10 +47,7 @@ static const struct enum_name txt_status_names[] = {
     {TXT_STATUS_MULTIPLE, "multiple"},
     {TXT_STATUS_ERROR, "error"},
 };
-ENUM_NAMES_COVER(txt_status_names, TXT_STATUS_ERROR + 1);
-
-ENUM_NAMES_STR_FN(txt_status, enum txt_status, "unknown")
-ENUM_NAMES_PARSE_FN(txt_status)
+ENUM_NAMES_DEFINE_PARSE(txt_status, enum txt_status, TXT_STATUS_ERROR + 1, "unknown")
 
 static int is_wsp(unsigned char c)
 {

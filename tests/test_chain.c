@@ -57,7 +57,7 @@ static struct ts_cert leaf(int aia)
         X509V3_set_ctx_nodb(&v3);
         X509V3_set_ctx(&v3, inter.cert, c.cert, NULL, NULL, 0);
         ts_add_ext(c.cert, &v3, NID_info_access, "caIssuers;URI:http://pki.example.test/inter.pem");
-        TS_CHECK(X509_sign(c.cert, inter.key, EVP_sha256()) > 0);
+        FIXTURE_CHECK(X509_sign(c.cert, inter.key, EVP_sha256()) > 0);
     }
     return c;
 }
@@ -73,10 +73,10 @@ static unsigned flags_for(struct ts_cert *c, X509 *chain)
 {
     SSL_CTX *sctx = ts_server_ctx(c);
     if (chain)
-        TS_CHECK(SSL_CTX_add1_chain_cert(sctx, chain) == 1);
+        FIXTURE_CHECK(SSL_CTX_add1_chain_cert(sctx, chain) == 1);
     SSL *cl = tlscheck_ssl_new(client_ctx, HOST), *sv = SSL_new(sctx);
     BIO *bc, *bs;
-    TS_CHECK(cl && sv && BIO_new_bio_pair(&bc, 0, &bs, 0));
+    FIXTURE_CHECK(cl && sv && BIO_new_bio_pair(&bc, 0, &bs, 0));
     SSL_set_bio(cl, bc, bc);
     SSL_set_bio(sv, bs, bs);
     SSL_set_connect_state(cl);
@@ -87,13 +87,13 @@ static unsigned flags_for(struct ts_cert *c, X509 *chain)
         if (!dc && (r = SSL_do_handshake(cl)) == 1)
             dc = 1;
         else if (!dc)
-            TS_CHECK(pending(cl, r));
+            FIXTURE_CHECK(pending(cl, r));
         if (!ds && (r = SSL_do_handshake(sv)) == 1)
             ds = 1;
         else if (!ds)
-            TS_CHECK(pending(sv, r));
+            FIXTURE_CHECK(pending(sv, r));
     }
-    TS_CHECK(dc && ds);
+    FIXTURE_CHECK(dc && ds);
     struct tlscheck_info info;
     tlscheck_inspect(cl, &info);
     SSL_free(cl);
@@ -138,7 +138,7 @@ static void test_unknown_root_above_a_whole_chain(void **state)
     X509V3_set_ctx_nodb(&v3);
     X509V3_set_ctx(&v3, oi.cert, c.cert, NULL, NULL, 0);
     ts_add_ext(c.cert, &v3, NID_info_access, "caIssuers;URI:http://pki.example.test/their.pem");
-    TS_CHECK(X509_sign(c.cert, oi.key, EVP_sha256()) > 0);
+    FIXTURE_CHECK(X509_sign(c.cert, oi.key, EVP_sha256()) > 0);
     /* the intermediate is sent: what is missing is a trusted root, not a server's chain */
     assert_int_equal(flags_for(&c, oi.cert), TLSCHECK_UNTRUSTED);
     ts_cert_free(&oi);

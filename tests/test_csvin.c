@@ -19,8 +19,9 @@
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "tests/support/files.h"
+#include "tests/support/rows.h"
 
-#define T_2026 ((time_t)1795327833) /* 2026-11-22T06:10:33Z */
+#define T_2026 ROWS_T_2026
 
 #define HEADER "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode," \
                "policy_max_age,policy_mx,mx_coverage,starttls_status,tlsrpt_status,tlsrpt_rua," \
@@ -30,24 +31,12 @@
 
 /* ---- helpers ---- */
 
+/* The sample row (tests/support/rows.h) as domain d<rank>.example.com. */
 static void full_result(struct domain_result *r, long rank)
 {
-    result_init(r);
+    rows_full(r);
     snprintf(r->domain, sizeof(r->domain), "d%ld.example.com", rank);
     r->rank = rank;
-    r->txt_status = TXT_STATUS_OK;
-    result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
-    r->policy_status = POLICY_STATUS_OK;
-    r->http_status = 200;
-    r->policy_mode = POLICY_MODE_ENFORCE;
-    r->policy_max_age = 604800;
-    r->starttls_status = STARTTLS_SOME_FAILED;
-    r->tlsrpt_status = TXT_STATUS_MISSING;
-    result_copy(r->tlsrpt_rua, sizeof(r->tlsrpt_rua), "mailto:tls@example.com");
-    r->verdict = VERDICT_WOULD_FAIL;
-    issue_set_add(&r->issues, ISSUE_TLSRPT_MISSING);
-    issue_set_add(&r->issues, ISSUE_MX_STARTTLS_MISSING);
-    r->scanned_at = T_2026;
 }
 
 /* Fills every list cell (about 1 KiB each) so that the row is over 4 kB, and puts quotes, commas

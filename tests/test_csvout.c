@@ -18,6 +18,7 @@
 #include "output/csvin.h"
 #include "output/csvout.h"
 #include "tests/support/files.h"
+#include "tests/support/rows.h"
 
 static const char *DOMAIN_HEADER =
     "domain,rank,mx,txt_status,sts_id,policy_status,http_status,policy_mode,policy_max_age,"
@@ -31,7 +32,7 @@ static const char *MX_HEADER =
     "cert_subject,cert_sans,cert_not_after,cert_issuer,verify_ok,verify_error,error,connect_ms,"
     "greeting_ms,tls_ms,total_ms,domains_sharing,probed_at,dane_match,tlsa,tlsa_dnssec\n";
 
-#define T_2026 ((time_t)1795327833) /* 2026-11-22T06:10:33Z */
+#define T_2026 ROWS_T_2026
 
 /* ---- a small table filled by libcsv's parser ---- */
 
@@ -102,34 +103,6 @@ static char *read_csv(const char *path, struct table *t)
 
 /* ---- records ---- */
 
-static void full_result(struct domain_result *r)
-{
-    result_init(r);
-    result_copy(r->domain, sizeof(r->domain), "example.com");
-    r->rank = 42;
-    r->mx_dnssec = DNS_SEC_SECURE;
-    r->dane_status = DANE_STATUS_FAILED;
-    r->sts_delivery = DELIVERY_SOME;
-    r->dane_sts_delivery = DELIVERY_NONE;
-    result_copy(r->mx, sizeof(r->mx), "mx1.example.com;mx2.example.com");
-    r->txt_status = TXT_STATUS_OK;
-    result_copy(r->sts_id, sizeof(r->sts_id), "20260101T000000");
-    r->policy_status = POLICY_STATUS_OK;
-    r->http_status = 200;
-    r->policy_mode = POLICY_MODE_ENFORCE;
-    r->policy_max_age = 604800;
-    result_copy(r->policy_mx, sizeof(r->policy_mx), "mx1.example.com;*.example.com");
-    r->mx_coverage = MX_COVERAGE_ALL;
-    r->starttls_status = STARTTLS_SOME_FAILED;
-    r->tlsrpt_status = TXT_STATUS_MISSING;
-    result_copy(r->tlsrpt_rua, sizeof(r->tlsrpt_rua), "mailto:tls@example.com");
-    r->verdict = VERDICT_WOULD_FAIL;
-    issue_set_add(&r->issues, ISSUE_TLSRPT_MISSING);
-    issue_set_add(&r->issues, ISSUE_MX_STARTTLS_MISSING);
-    result_add_detail(r, "mx2.example.com: no STARTTLS");
-    r->scanned_at = T_2026;
-}
-
 static void write_domains(const char *path, const struct domain_result *rs, size_t n)
 {
     struct zwriter_error err;
@@ -193,7 +166,7 @@ static void test_all_domain_columns(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "full.csv");
     struct domain_result r[2];
-    full_result(&r[0]);
+    rows_full(&r[0]);
     result_init(&r[1]);
     result_copy(r[1].domain, sizeof(r[1].domain), "empty.example");
     write_domains(path, r, 2);
@@ -275,7 +248,7 @@ static void test_long_fields(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "long.csv");
     struct domain_result r;
-    full_result(&r);
+    rows_full(&r);
     memset(r.detail, '"', sizeof(r.detail) - 1); /* worst case for quoting: all quotes */
     r.detail[sizeof(r.detail) - 1] = '\0';
     memset(r.mx, ',', sizeof(r.mx) - 1);
@@ -463,7 +436,7 @@ static void test_zstd_round_trip(void **state)
     struct csvout *c = csvout_open(path, SCHEMA_DOMAIN, &err);
     assert_non_null(c);
     struct domain_result r;
-    full_result(&r);
+    rows_full(&r);
     for (int i = 0; i < 5; i++) {
         r.rank = i + 1;
         assert_int_equal(csvout_write_domain(c, &r), ZWRITER_OK);
@@ -554,7 +527,7 @@ static void test_cells_parse_back(void **state)
 {
     (void)state;
     struct domain_result r, back;
-    full_result(&r);
+    rows_full(&r);
     size_t n;
     const struct cell_column *cols = schema_columns(SCHEMA_DOMAIN, &n);
     char a[2048], b[2048], err[160];
@@ -612,7 +585,7 @@ static void test_added_domain_columns(void **state)
     char path[128];
     files_tmp_path(path, sizeof(path), "added.csv");
     struct domain_result r[2];
-    full_result(&r[0]);
+    rows_full(&r[0]);
     result_copy(r[0].sts_record, sizeof(r[0].sts_record), "v=STSv1; id=1;|v=STSv1; id=2;");
     result_copy(r[0].tlsrpt_record, sizeof(r[0].tlsrpt_record), "v=TLSRPTv1; rua=mailto:a@b.c");
     r[0].sts_ttl = 3600;
@@ -706,7 +679,7 @@ static const char *const HOSTILE[] = {"=cmd|' /C calc'!A0", "+1", "-2", "@SUM(1+
 
 static void hostile_result(struct domain_result *r)
 {
-    full_result(r);
+    rows_full(r);
     r->mx[0] = '\0';
     for (size_t i = 0; i < sizeof(HOSTILE) / sizeof(HOSTILE[0]); i++)
         result_list_add(r->mx, sizeof(r->mx), HOSTILE[i]);

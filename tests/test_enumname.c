@@ -16,6 +16,7 @@
 #include "output/csvin.h"
 #include "output/zwriter.h"
 #include "pipeline/config.h"
+#include "pipeline/domain.h"
 #include "pipeline/input.h"
 #include "pipeline/metadata.h"
 #include "scanner/http_response.h"
@@ -24,6 +25,7 @@
 #include "scanner/changes.h"
 #include "output/summary.h"
 #include "scanner/codes.h"
+#include "scanner/dane.h"
 #include "scanner/dns.h"
 #include "scanner/policy.h"
 #include "scanner/result.h"
@@ -85,6 +87,7 @@ static const char *issue_severity_s(int v) { return issue_severity_str((enum iss
 static const char *issue_s(int v) { return issue_str((enum issue_code)v); }
 static const char *dns_status_s(int v) { return dns_status_str((enum dns_status)v); }
 static const char *dns_sec_s(int v) { return dns_sec_str((enum dns_sec)v); }
+static const char *dane_match_s(int v) { return dane_match_str((enum dane_match)v); }
 static const char *summary_mode_s(int v) { return summary_mode_str((enum summary_mode)v); }
 static int summary_mode_parse_any(const char *s)
 {
@@ -115,6 +118,7 @@ static const struct {
     {"dns_status", dns_status_s, dns_status_parse, DNS_STATUS__COUNT, "unknown"},
     {"dns_sec", dns_sec_s, dns_sec_parse, DNS_SEC__COUNT, "unknown"},
     {"summary_mode", summary_mode_s, summary_mode_parse_any, SUMMARY_MODE__COUNT, "unknown"},
+    {"dane_match", dane_match_s, dane_match_parse, DANE_MATCH__COUNT, "unknown"},
 };
 
 static void test_every_enum_round_trips(void **state)
@@ -156,6 +160,8 @@ static const char *blocklist_status_s(int v) { return blocklist_status_str((enum
 static const char *http_parse_status_s(int v) { return http_parse_status_str((enum http_parse_status)v); }
 static const char *smtp_reply_status_s(int v) { return smtp_reply_status_str((enum smtp_reply_status)v); }
 static const char *https_fetch_status_s(int v) { return https_fetch_status_str((enum https_fetch_status)v); }
+static const char *dns_validation_s(int v) { return dns_validation_str((enum dns_validation)v); }
+static const char *domain_stage_s(int v) { return domain_stage_str((enum domain_stage)v); }
 
 static void test_message_enums(void **state)
 {
@@ -173,6 +179,7 @@ static void test_message_enums(void **state)
         {http_parse_status_s, HTTP_PARSE_STATUS__COUNT},
         {smtp_reply_status_s, SMTP_REPLY_STATUS__COUNT},
         {https_fetch_status_s, HTTPS_FETCH_INTERNAL_ERROR + 1},
+        {domain_stage_s, DOMAIN_DONE + 1},
     };
     for (size_t e = 0; e < sizeof(msgs) / sizeof(msgs[0]); e++) {
         for (int v = 0; v < msgs[e].count; v++) {
@@ -188,6 +195,11 @@ static void test_message_enums(void **state)
     assert_string_equal(csvin_status_str(CSVIN_ERR_HEADER), "not a table of ours (header)");
     assert_string_equal(starttls_mode_str(STARTTLS_MODE_STS), "sts");
     assert_string_equal(https_fetch_status_str(HTTPS_FETCH_CERT_UNTRUSTED), "cert_untrusted");
+    /* dns_validation names its unknown value "unknown" itself (--metadata) */
+    assert_string_equal(dns_validation_s(DNS_VALIDATION_NO), "no");
+    assert_string_equal(dns_validation_s(DNS_VALIDATION_YES), "yes");
+    assert_string_equal(dns_validation_s(DNS_VALIDATION_UNKNOWN), "unknown");
+    assert_string_equal(dns_validation_s(DNS_VALIDATION_YES + 1), "unknown");
 }
 
 int main(void)

@@ -32,9 +32,20 @@ static const struct ds_record records[] = {
     {"_25._tcp.bogustlsa.test", DS_TLSA, "3 1 1 00"},
     {"plain.test", DS_A, "127.0.0.1"},
     {"_25._tcp.plain.test", DS_TLSA, "3 1 1 00"},
+    /* CNAME aliases (RFC 7672 §2.2.2): TLSA at the expanded name first, else at the alias */
+    {"alias1.test", DS_CNAME, "target1.test"},
+    {"target1.test", DS_A, "127.0.0.1"},
+    {"_25._tcp.target1.test", DS_TLSA, "3 1 1 0102"},
+    {"_25._tcp.target1.test", DS_TLSA, "3 0 1 0304"},
+    {"_25._tcp.alias1.test", DS_TLSA, "3 1 1 ff"},
+    {"alias2.test", DS_CNAME, "target2.test"},
+    {"target2.test", DS_A, "127.0.0.1"},
+    {"_25._tcp.alias2.test", DS_TLSA, "3 1 1 ff"},
 };
 static const char *const secure_names[] = {"", "dane.test", "_25._tcp.dane.test", "notlsa.test",
-                                           "_25._tcp.notlsa.test", "bogustlsa.test", NULL};
+                                           "_25._tcp.notlsa.test", "bogustlsa.test",
+                                           "alias1.test", "_25._tcp.target1.test", "alias2.test",
+                                           "_25._tcp.target2.test", "_25._tcp.alias2.test", NULL};
 static const char *const bogus_names[] = {"_25._tcp.bogustlsa.test", NULL};
 
 struct row {
@@ -394,6 +405,22 @@ static void test_tlsa_only_for_secure_hosts(void **state)
     assert_int_equal(e.stub.queries, q1);
     assert_int_equal(again.probes.n_tlsa_usable, 1);
     assert_true(again.had_set);
+
+    /* a CNAME alias: the expanded name's records (two), never the alias's (one); an alias whose
+     * target securely has none: the alias's own (one) */
+    struct dane_seen a1 = {.e = &e}, a2 = {.e = &e};
+    struct mxcache_waiter wa1 = {.cb = on_dane_outcome, .arg = &a1};
+    struct mxcache_waiter wa2 = {.cb = on_dane_outcome, .arg = &a2};
+    e.called = 0;
+    mxcache_get(e.mx, "alias1.test", &wa1);
+    mxcache_get(e.mx, "alias2.test", &wa2);
+    run_until(&e, idle);
+    assert_int_equal(e.called, 2);
+    assert_int_equal(a1.probes.addr_sec, DNS_SEC_SECURE);
+    assert_int_equal(a1.probes.tlsa_sec, DNS_SEC_SECURE);
+    assert_int_equal(a1.n_rec, 2);
+    assert_int_equal(a2.probes.tlsa_dns, DNS_OK);
+    assert_int_equal(a2.n_rec, 1);
     env_close(&e);
 }
 

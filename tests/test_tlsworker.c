@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
 #include <signal.h>
@@ -91,6 +92,51 @@ static void test_on_the_main_loop(void **state)
     fetch_n(0, 6, 20);
 }
 
+struct dane_tally {
+    int done;
+    enum dane_match match[2];
+};
+
+static void on_probe(const struct smtp_probe_result *res, void *arg)
+{
+    struct dane_tally *t = arg;
+    t->match[t->done++] = res->dane.match;
+}
+
+/* A probe's TLSA records reach the probe on a worker thread, with the pool's DANE context (the
+ * caller's set is freed right after the submit: the job carries its own copy): a refused
+ * connection has no chain to judge (no_chain).  Without records nothing is judged. */
+static void test_probe_carries_tlsa(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    char err[256];
+    struct tlsworker *w = tlsworker_new(base, client_ctx, 1, err, sizeof(err));
+    assert_non_null(w);
+    struct sockaddr_in closed = ts_closed_port();
+    struct dane_tally t = {0};
+    struct dane_tlsa_set *set = calloc(1, sizeof(*set));
+    assert_non_null(set);
+    set->status = DNS_OK;
+    set->sec = DNS_SEC_SECURE;
+    set->n = 1;
+    set->rec[0] = (struct dane_tlsa){.usage = 3, .selector = 1, .mtype = 1, .len = 32};
+    struct smtp_probe_opts o = {.timeout_sec = 5, .ehlo_name = "probe.test", .tlsa = set};
+    assert_non_null(tlsworker_probe(w, (struct sockaddr *)&closed, sizeof(closed), "mx.test", &o,
+                                    on_probe, &t));
+    free(set);
+    run_until(base, &t.done, 1);
+    o.tlsa = NULL;
+    assert_non_null(tlsworker_probe(w, (struct sockaddr *)&closed, sizeof(closed), "mx.test", &o,
+                                    on_probe, &t));
+    run_until(base, &t.done, 2);
+    assert_int_equal(t.done, 2);
+    assert_int_equal(t.match[0], DANE_MATCH_NO_CHAIN);
+    assert_int_equal(t.match[1], DANE_MATCH_NONE);
+    tlsworker_free(w);
+    event_base_free(base);
+}
+
 static void test_cancel(void **state)
 {
     (void)state;
@@ -167,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_two_threads),
         cmocka_unit_test(test_on_the_main_loop),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_probe_carries_tlsa),
         cmocka_unit_test(test_free_with_jobs_pending),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

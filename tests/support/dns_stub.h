@@ -19,19 +19,16 @@
 
 #include <event2/event.h>
 
-#define DS_FN static __attribute__((unused))
-#define DS_CHECK(e)                                                                   \
-    do {                                                                              \
-        if (!(e)) {                                                                   \
-            fprintf(stderr, "%s:%d: test fixture failed: %s\n", __FILE__, __LINE__, #e); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
+#include "tests/support/fixture_check.h"
 
-enum { DS_A = 1, DS_MX = 15, DS_TXT = 16, DS_AAAA = 28, DS_DNSKEY = 48, DS_TLSA = 52 };
+#define DS_FN static __attribute__((unused))
+
+enum { DS_A = 1, DS_CNAME = 5, DS_MX = 15, DS_TXT = 16, DS_AAAA = 28, DS_DNSKEY = 48, DS_TLSA = 52 };
 
 /* value: "192.0.2.1" (A), "::1" (AAAA), "10 mx.example" (MX), "3 1 1 0a0b..." (TLSA, data in
- * hex), the text (TXT, DNSKEY: one string). */
+ * hex), "target.example" (CNAME: a query of another type for the name gets the CNAME and the
+ * target's records of that type, as a recursive resolver answers), the text (TXT, DNSKEY: one
+ * string). */
 struct ds_record {
     const char *name;
     int type;
@@ -88,21 +85,40 @@ DS_FN size_t ds_qname(const unsigned char *buf, size_t len, char *name, size_t s
     return off < len ? off + 1 : 0;
 }
 
-/* Appends one answer record (name = pointer to the question) to buf; returns the new length. */
-DS_FN size_t ds_add_rr(unsigned char *buf, size_t len, const struct ds_record *r)
+/* Writes name (dotted) in wire form at out; returns its length. */
+DS_FN size_t ds_put_name(unsigned char *out, const char *name)
+{
+    size_t rl = 0;
+    for (const char *h = name; *h;) {
+        const char *dot = strchr(h, '.');
+        size_t l = dot ? (size_t)(dot - h) : strlen(h);
+        out[rl++] = (unsigned char)l;
+        memcpy(out + rl, h, l);
+        rl += l;
+        h += l + (dot ? 1 : 0);
+    }
+    out[rl++] = 0;
+    return rl;
+}
+
+/* Appends one answer record to buf, its owner name a pointer to offset owner (12: the question);
+ * returns the new length. */
+DS_FN size_t ds_add_rr_at(unsigned char *buf, size_t len, const struct ds_record *r, size_t owner)
 {
     unsigned char rdata[512];
     size_t rl = 0;
-    if (r->type == DS_A) {
-        DS_CHECK(inet_pton(AF_INET, r->value, rdata) == 1);
+    if (r->type == DS_CNAME) {
+        rl = ds_put_name(rdata, r->value);
+    } else if (r->type == DS_A) {
+        FIXTURE_CHECK(inet_pton(AF_INET, r->value, rdata) == 1);
         rl = 4;
     } else if (r->type == DS_AAAA) {
-        DS_CHECK(inet_pton(AF_INET6, r->value, rdata) == 1);
+        FIXTURE_CHECK(inet_pton(AF_INET6, r->value, rdata) == 1);
         rl = 16;
     } else if (r->type == DS_MX) {
         char host[256];
         unsigned pref = 0;
-        DS_CHECK(sscanf(r->value, "%u %255s", &pref, host) == 2);
+        FIXTURE_CHECK(sscanf(r->value, "%u %255s", &pref, host) == 2);
         rdata[rl++] = (unsigned char)(pref >> 8);
         rdata[rl++] = (unsigned char)(pref & 0xff);
         for (const char *h = host; *h;) {
@@ -117,28 +133,34 @@ DS_FN size_t ds_add_rr(unsigned char *buf, size_t len, const struct ds_record *r
     } else if (r->type == DS_TLSA) {
         unsigned u, s, m;
         int used = 0;
-        DS_CHECK(sscanf(r->value, "%u %u %u %n", &u, &s, &m, &used) == 3);
+        FIXTURE_CHECK(sscanf(r->value, "%u %u %u %n", &u, &s, &m, &used) == 3);
         rdata[rl++] = (unsigned char)u;
         rdata[rl++] = (unsigned char)s;
         rdata[rl++] = (unsigned char)m;
         for (const char *h = r->value + used; h[0] && h[1] && rl < sizeof(rdata); h += 2) {
             unsigned b;
-            DS_CHECK(sscanf(h, "%2x", &b) == 1);
+            FIXTURE_CHECK(sscanf(h, "%2x", &b) == 1);
             rdata[rl++] = (unsigned char)b;
         }
     } else {
         size_t l = strlen(r->value);
-        DS_CHECK(l < 256);
+        FIXTURE_CHECK(l < 256);
         rdata[rl++] = (unsigned char)l;
         memcpy(rdata + rl, r->value, l);
         rl += l;
     }
-    DS_CHECK(len + 12 + rl <= 1500);
-    const unsigned char rr[] = {0xc0, 0x0c, 0, (unsigned char)r->type, 0, 1, 0, 0, 1, 0x2c,
+    FIXTURE_CHECK(len + 12 + rl <= 1500);
+    const unsigned char rr[] = {(unsigned char)(0xc0 | (owner >> 8)), (unsigned char)(owner & 0xff),
+                                0, (unsigned char)r->type, 0, 1, 0, 0, 1, 0x2c,
                                 (unsigned char)(rl >> 8), (unsigned char)(rl & 0xff)};
     memcpy(buf + len, rr, sizeof(rr));
     memcpy(buf + len + sizeof(rr), rdata, rl);
     return len + sizeof(rr) + rl;
+}
+
+DS_FN size_t ds_add_rr(unsigned char *buf, size_t len, const struct ds_record *r)
+{
+    return ds_add_rr_at(buf, len, r, 12);
 }
 
 /* Builds the answer to query q into out; returns its length (0: ignore the query). */
@@ -174,6 +196,16 @@ DS_FN size_t ds_answer(struct dns_stub *s, const unsigned char *q, size_t qlen, 
         if (s->recs[i].type == type) {
             len = ds_add_rr(out, len, &s->recs[i]);
             n++;
+        } else if (s->recs[i].type == DS_CNAME) { /* the alias, then the target's records */
+            size_t target = len + 12; /* the CNAME's data: the target's name */
+            len = ds_add_rr(out, len, &s->recs[i]);
+            n++;
+            for (size_t k = 0; k < s->n_recs; k++) {
+                if (strcasecmp(s->recs[k].name, s->recs[i].value) == 0 && s->recs[k].type == type) {
+                    len = ds_add_rr_at(out, len, &s->recs[k], target);
+                    n++;
+                }
+            }
         }
     }
     if (!known)
@@ -206,7 +238,7 @@ DS_FN void ds_on_read(evutil_socket_t fd, short what, void *arg)
     struct dns_stub *s = arg;
     unsigned char q[1500];
     struct ds_pending *p = calloc(1, sizeof(*p));
-    DS_CHECK(p != NULL);
+    FIXTURE_CHECK(p != NULL);
     p->owner = s;
     p->tolen = sizeof(p->to);
     ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&p->to, &p->tolen);
@@ -226,10 +258,10 @@ DS_FN void ds_on_read(evutil_socket_t fd, short what, void *arg)
     int slot = 0;
     while (slot < DS_MAX_PENDING && s->pending[slot])
         slot++;
-    DS_CHECK(slot < DS_MAX_PENDING);
+    FIXTURE_CHECK(slot < DS_MAX_PENDING);
     s->pending[slot] = p;
     p->timer = evtimer_new(s->base, ds_on_delay, p);
-    DS_CHECK(p->timer != NULL);
+    FIXTURE_CHECK(p->timer != NULL);
     struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
     evtimer_add(p->timer, &tv);
 }
@@ -243,15 +275,15 @@ DS_FN void ds_start(struct dns_stub *s, struct event_base *base, const struct ds
     s->recs = recs;
     s->n_recs = n_recs;
     s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    DS_CHECK(s->fd >= 0);
+    FIXTURE_CHECK(s->fd >= 0);
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    DS_CHECK(bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+    FIXTURE_CHECK(bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
     socklen_t len = sizeof(s->addr);
-    DS_CHECK(getsockname(s->fd, (struct sockaddr *)&s->addr, &len) == 0);
+    FIXTURE_CHECK(getsockname(s->fd, (struct sockaddr *)&s->addr, &len) == 0);
     snprintf(s->server, sizeof(s->server), "127.0.0.1:%u", (unsigned)ntohs(s->addr.sin_port));
     s->ev = event_new(base, s->fd, EV_READ | EV_PERSIST, ds_on_read, s);
-    DS_CHECK(s->ev != NULL && event_add(s->ev, NULL) == 0);
+    FIXTURE_CHECK(s->ev != NULL && event_add(s->ev, NULL) == 0);
 }
 
 DS_FN void ds_stop(struct dns_stub *s)

@@ -9,7 +9,7 @@
  *     (evconnlistener + bufferevent_openssl) that answers every connection the same scripted way;
  *   - addresses on 127.0.0.1 where a connect is refused (ts_closed_port) or hangs
  *     (ts_full_listener_open).
- * Everything here aborts the test (TS_CHECK, which also runs under NDEBUG, unlike assert) on an
+ * Everything here aborts the test (FIXTURE_CHECK, tests/support/fixture_check.h) on an
  * OpenSSL/libevent set-up failure: these are fixtures, not code under test.
  */
 #ifndef MTASTS_TEST_TLS_SERVER_H
@@ -34,16 +34,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "tests/support/fixture_check.h"
+
 #define TS_FN static __attribute__((unused))
 
-/* Evaluates e always (fixture calls have side effects) and aborts when it is false. */
-#define TS_CHECK(e)                                                                   \
-    do {                                                                              \
-        if (!(e)) {                                                                   \
-            fprintf(stderr, "%s:%d: test fixture failed: %s\n", __FILE__, __LINE__, #e); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
 
 /* ---- certificates ---- */
 
@@ -61,8 +55,8 @@ struct ts_cert {
 TS_FN void ts_add_ext(X509 *x, X509V3_CTX *v3, int nid, const char *value)
 {
     X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, v3, nid, value);
-    TS_CHECK(ext != NULL);
-    TS_CHECK(X509_add_ext(x, ext, -1) == 1);
+    FIXTURE_CHECK(ext != NULL);
+    FIXTURE_CHECK(X509_add_ext(x, ext, -1) == 1);
     X509_EXTENSION_free(ext);
 }
 
@@ -73,12 +67,12 @@ TS_FN X509 *ts_make_cert(EVP_PKEY *key, const char *cn, const char *san, X509 *i
 {
     static long serial = 1000;
     X509 *x = X509_new();
-    TS_CHECK(x != NULL);
-    TS_CHECK(X509_set_version(x, X509_VERSION_3) == 1);
+    FIXTURE_CHECK(x != NULL);
+    FIXTURE_CHECK(X509_set_version(x, X509_VERSION_3) == 1);
     ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
     X509_gmtime_adj(X509_getm_notBefore(x), nb_days * 86400);
     X509_gmtime_adj(X509_getm_notAfter(x), na_days * 86400);
-    TS_CHECK(X509_set_pubkey(x, key) == 1);
+    FIXTURE_CHECK(X509_set_pubkey(x, key) == 1);
     X509_NAME *name = X509_get_subject_name(x);
     X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"mtasts-scan tests", -1, -1, 0);
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
@@ -94,7 +88,7 @@ TS_FN X509 *ts_make_cert(EVP_PKEY *key, const char *cn, const char *san, X509 *i
         ts_add_ext(x, &v3, NID_ext_key_usage, "serverAuth");
     if (san)
         ts_add_ext(x, &v3, NID_subject_alt_name, san);
-    TS_CHECK(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0);
+    FIXTURE_CHECK(X509_sign(x, issuer_key ? issuer_key : key, EVP_sha256()) > 0);
     return x;
 }
 
@@ -102,14 +96,14 @@ TS_FN X509 *ts_make_cert(EVP_PKEY *key, const char *cn, const char *san, X509 *i
 TS_FN void ts_pki_init(struct ts_pki *pki, const char *cn)
 {
     pki->ca_key = EVP_EC_gen("P-256");
-    TS_CHECK(pki->ca_key != NULL);
+    FIXTURE_CHECK(pki->ca_key != NULL);
     pki->ca = ts_make_cert(pki->ca_key, cn, NULL, NULL, NULL, -365, 365, 1);
     snprintf(pki->ca_path, sizeof(pki->ca_path), "/tmp/mtasts-test-ca-XXXXXX");
     int fd = mkstemp(pki->ca_path);
-    TS_CHECK(fd >= 0);
+    FIXTURE_CHECK(fd >= 0);
     FILE *fp = fdopen(fd, "w");
-    TS_CHECK(fp != NULL);
-    TS_CHECK(PEM_write_X509(fp, pki->ca) == 1);
+    FIXTURE_CHECK(fp != NULL);
+    FIXTURE_CHECK(PEM_write_X509(fp, pki->ca) == 1);
     fclose(fp);
 }
 
@@ -126,7 +120,7 @@ TS_FN struct ts_cert ts_leaf(const struct ts_pki *pki, const char *cn, const cha
 {
     struct ts_cert c;
     c.key = EVP_EC_gen("P-256");
-    TS_CHECK(c.key != NULL);
+    FIXTURE_CHECK(c.key != NULL);
     c.cert = ts_make_cert(c.key, cn, san, pki ? pki->ca : NULL, pki ? pki->ca_key : NULL,
                           nb_days, na_days, 0);
     return c;
@@ -142,9 +136,9 @@ TS_FN void ts_cert_free(struct ts_cert *c)
 TS_FN SSL_CTX *ts_server_ctx(const struct ts_cert *c)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-    TS_CHECK(ctx != NULL);
-    TS_CHECK(SSL_CTX_use_certificate(ctx, c->cert) == 1);
-    TS_CHECK(SSL_CTX_use_PrivateKey(ctx, c->key) == 1);
+    FIXTURE_CHECK(ctx != NULL);
+    FIXTURE_CHECK(SSL_CTX_use_certificate(ctx, c->cert) == 1);
+    FIXTURE_CHECK(SSL_CTX_use_PrivateKey(ctx, c->key) == 1);
     return ctx;
 }
 
@@ -254,7 +248,7 @@ TS_FN void ts_on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct s
     struct ts_server *s = arg;
     s->accepted++;
     if (s->mode == TS_PLAIN_SILENT) {
-        TS_CHECK(s->n_plain < TS_MAX_CONNS);
+        FIXTURE_CHECK(s->n_plain < TS_MAX_CONNS);
         s->plain_fds[s->n_plain++] = fd;
         return;
     }
@@ -263,16 +257,16 @@ TS_FN void ts_on_accept(struct evconnlistener *lis, evutil_socket_t fd, struct s
         bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
     } else {
         SSL *ssl = SSL_new(s->ctx);
-        TS_CHECK(ssl != NULL);
+        FIXTURE_CHECK(ssl != NULL);
         /* The bufferevent owns ssl from here, even if it fails. */
         bev = bufferevent_openssl_socket_new(s->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
                                              BEV_OPT_CLOSE_ON_FREE);
     }
-    TS_CHECK(bev != NULL);
+    FIXTURE_CHECK(bev != NULL);
     int slot = 0;
     while (slot < TS_MAX_CONNS && s->conns[slot] != NULL)
         slot++;
-    TS_CHECK(slot < TS_MAX_CONNS);
+    FIXTURE_CHECK(slot < TS_MAX_CONNS);
     s->conns[slot] = bev;
     bufferevent_setcb(bev, ts_on_read, NULL, ts_on_event, s);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
@@ -292,9 +286,9 @@ TS_FN void ts_server_start(struct ts_server *s, struct event_base *base, SSL_CTX
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     s->lis = evconnlistener_new_bind(base, ts_on_accept, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
                                      16, (struct sockaddr *)&sin, sizeof(sin));
-    TS_CHECK(s->lis != NULL);
+    FIXTURE_CHECK(s->lis != NULL);
     socklen_t len = sizeof(s->addr);
-    TS_CHECK(getsockname(evconnlistener_get_fd(s->lis), (struct sockaddr *)&s->addr, &len) == 0);
+    FIXTURE_CHECK(getsockname(evconnlistener_get_fd(s->lis), (struct sockaddr *)&s->addr, &len) == 0);
 }
 
 TS_FN void ts_server_stop(struct ts_server *s)
@@ -312,12 +306,12 @@ TS_FN void ts_server_stop(struct ts_server *s)
 TS_FN struct sockaddr_in ts_closed_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    TS_CHECK(fd >= 0);
+    FIXTURE_CHECK(fd >= 0);
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = 0 };
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    TS_CHECK(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+    FIXTURE_CHECK(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
     socklen_t len = sizeof(sin);
-    TS_CHECK(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
+    FIXTURE_CHECK(getsockname(fd, (struct sockaddr *)&sin, &len) == 0);
     close(fd);
     return sin;
 }
@@ -335,17 +329,17 @@ struct ts_full_listener {
 TS_FN void ts_full_listener_open(struct ts_full_listener *f)
 {
     f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-    TS_CHECK(f->lfd >= 0);
+    FIXTURE_CHECK(f->lfd >= 0);
     struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = 0 };
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof(sin);
-    TS_CHECK(bind(f->lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
-    TS_CHECK(listen(f->lfd, 0) == 0);
-    TS_CHECK(getsockname(f->lfd, (struct sockaddr *)&sin, &len) == 0);
+    FIXTURE_CHECK(bind(f->lfd, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+    FIXTURE_CHECK(listen(f->lfd, 0) == 0);
+    FIXTURE_CHECK(getsockname(f->lfd, (struct sockaddr *)&sin, &len) == 0);
     f->addr = sin;
     for (int i = 0; i < TS_QUEUE_FILLERS; i++) {
         f->fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        TS_CHECK(f->fillers[i] >= 0);
+        FIXTURE_CHECK(f->fillers[i] >= 0);
         connect(f->fillers[i], (struct sockaddr *)&sin, sizeof(sin)); /* EINPROGRESS or queued */
     }
 }
