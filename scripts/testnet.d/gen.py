@@ -74,6 +74,18 @@ def issue_order(repo):
 # --- the fixed part of the simulated internet ------------------------------------------------------
 
 DNS_ADDR = "127.0.0.1"
+# A validating resolver (unbound, trust anchor: the testnet root's key) in front of DNS_ADDR when
+# the zones are signed (scripts/testnet up without --unsigned); DNS_ADDR itself never validates.
+VALIDATOR_ADDR = "127.0.0.2"
+
+# Zones delegated from "." in the flat testnet, each in its own zone file (knot/<zone>.zone), with
+# their DNSSEC state when `up` signs (scripts/testnet.d/dnssec.py, docs/testnet.md "DNSSEC"):
+#   signed    its own key (made by keymgr at up), its DS in "." (knot/ds.zone, written at up)
+#   unsigned  never signed, no DS: an insecure delegation (RFC 4035 §5.2)
+#   bogus     signed (knot's own key), but the DS in "." matches no key: validation fails
+# "." itself is signed.  The zones' names are their own second-level domains, so that up
+# --recursive (hier.py) cuts them the same way.
+CHILD_ZONES = {"danemail.test": "signed", "unsigned.test": "unsigned", "bogus.test": "bogus"}
 
 # Policy-host behaviours: name -> (address, certificate kind, what nginx does).
 POLICY_BEHAVIOURS = {
@@ -464,8 +476,15 @@ class Gen:
 
     # --- record helpers --------------------------------------------------------------------------
 
+    def zone_for(self, name):
+        """The zone file that holds owner name: a child zone's (CHILD_ZONES), else root.zone."""
+        for z, f in self.child_files.items():
+            if name == z or name.endswith("." + z):
+                return f
+        return self.zone
+
     def rr(self, name, rtype, data):
-        self.zone.write("%s. %s %s\n" % (name, rtype, data))
+        self.zone_for(name).write("%s. %s %s\n" % (name, rtype, data))
         if rtype == "TXT":
             self.txt.setdefault(name, []).append(unq(data))
         elif rtype == "CNAME":
@@ -712,7 +731,7 @@ class Gen:
         sid = "%d" % (20240000 + d.rank % 10000)
         name = "_mta-sts." + d.name
         if sc == "sts_ttl_unusual":   # 60 s: below the usual 300-3600
-            self.zone.write("%s. 60 TXT %s\n" % (name, q("v=STSv1; id=%s;" % sid)))
+            self.zone_for(name).write("%s. 60 TXT %s\n" % (name, q("v=STSv1; id=%s;" % sid)))
             self.txt.setdefault(name, []).append("v=STSv1; id=%s;" % sid)
         else:
             self.rr(name, "TXT", q("v=STSv1; id=%s;" % sid))
@@ -905,6 +924,8 @@ class Gen:
         slots = cov + rest + ["input_invalid"] * n_invalid
 
         self.zone = open(os.path.join(self.out, "knot", "root.zone"), "w")
+        self.child_files = {z: open(os.path.join(self.out, "knot", z + ".zone"), "w")
+                            for z in CHILD_ZONES}
         self.zone_header()
         rows = [None] * total
         scen = [None] * total
@@ -935,6 +956,8 @@ class Gen:
             self.samples.setdefault(sc, d.name)
         self.zone_fixed()
         self.zone.close()
+        for f in self.child_files.values():
+            f.close()
         t_domains = time.time() - t0
 
         certs = Certs(self.data, os.path.join(self.out, "certs"))
@@ -1006,7 +1029,7 @@ class Gen:
             shutil.rmtree(old)
 
     def addresses(self):
-        addrs = {DNS_ADDR}
+        addrs = {DNS_ADDR, VALIDATOR_ADDR}
         addrs.update(a for a, _, _ in POLICY_BEHAVIOURS.values())
         addrs.update(provider_hosts(i)[2] for i in range(len(PROVIDER_NAMES)))
         addrs.update(hosting_addr(h + 1) for h in range(HOSTING_ZONES))
@@ -1027,6 +1050,18 @@ class Gen:
         z.write(". SOA ns.testnet.test. hostmaster.testnet.test. 1 3600 600 86400 60\n")
         z.write(". NS ns.testnet.test.\n")
         z.write("ns.testnet.test. A %s\n" % DNS_ADDR)
+        # the DS records of the signed child zones: their keys are made when the testnet starts
+        # (scripts/testnet up), which writes this file; empty here, and when up --unsigned
+        z.write("$INCLUDE ds.zone\n")
+        with open(os.path.join(self.out, "knot", "ds.zone"), "w") as f:
+            f.write("; DS records of the signed child zones: written by scripts/testnet up\n")
+        for zone, state in CHILD_ZONES.items():
+            z.write("%s. NS ns.testnet.test.\n" % zone)
+            if state == "bogus":   # a DS of the right algorithm that no key of the zone matches
+                z.write("%s. DS 1 13 2 %s\n" % (zone, hashlib.sha256(b"bogus:" + zone.encode()).hexdigest()))
+            c = self.child_files[zone]
+            c.write("$TTL 3600\n%s. SOA ns.testnet.test. hostmaster.testnet.test. 1 3600 600 86400 60\n"
+                    "%s. NS ns.testnet.test.\n" % (zone, zone))
 
     def zone_fixed(self):
         """Provider, hosting and broken-MX hosts, and the names scenarios refer to."""
@@ -1049,26 +1084,59 @@ class Gen:
                 self.rr(host, addr_rtype(a), a)
         for host, addr in (SLOW_MX, BLACKHOLE_MX):
             self.rr(host, "A", addr)
+        for zone in CHILD_ZONES:   # a name in each child zone: what its DNSSEC state gives
+            self.rr("www." + zone, "A", "127.3.0.1")
+        # the broken zones are delegated like any zone (insecure: no DS), so that a validating
+        # resolver asks knot for them and gets its SERVFAIL, instead of proving from the signed
+        # root that they do not exist
+        for zone in ["broken.test"] + self.broken_zones:
+            self.zone.write("%s. NS ns.testnet.test.\n" % zone)
 
     def write_knot(self):
+        """knot.conf (nothing signed: up --unsigned) and knot-signed.conf (scripts/testnet up):
+        the same zones, "." and the CHILD_ZONES signed or bogus ones signed by knot (ECDSA P-256,
+        one combined signing key per zone, never rolled); knot/dnssec.txt lists each zone's
+        state for up and hier.py."""
         kd = os.path.join(self.final, "knot")
         run = os.path.join(self.data, "run", "knot")
         with open(os.path.join(self.out, "knot", "broken.zone"), "w") as f:
             f.write("; deliberately not a zone file: knot fails to load it and answers SERVFAIL\n"
                     "this is not a valid record\n")
         zones = ["broken.test"] + self.broken_zones
-        with open(os.path.join(self.out, "knot", "knot.conf"), "w") as f:
-            f.write("# generated by scripts/testnet gen; knotd -c this file\n"
-                    "server:\n    rundir: \"%s\"\n    listen: %s@53\n"
-                    "    udp-workers: 2\n    tcp-workers: 2\n    background-workers: 1\n"
-                    "log:\n  - target: \"%s/knot.log\"\n    any: notice\n"
-                    "database:\n    storage: \"%s\"\n"
-                    "template:\n  - id: default\n    storage: \"%s\"\n    semantic-checks: off\n"
-                    "    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n"
-                    "zone:\n  - domain: \".\"\n    file: \"root.zone\"\n"
-                    % (run, DNS_ADDR, run, run, kd))
-            for z in zones:
-                f.write("  - domain: \"%s.\"\n    file: \"broken.zone\"\n" % z)
+        head = ("# generated by scripts/testnet gen; knotd -c this file\n"
+                "server:\n    rundir: \"%s\"\n    listen: %s@53\n"
+                "    udp-workers: 2\n    tcp-workers: 2\n    background-workers: %%d\n"
+                "log:\n  - target: \"%s/knot.log\"\n    any: notice\n"
+                "database:\n    storage: \"%s\"\n" % (run, DNS_ADDR, run, run))
+        template = ("template:\n  - id: default\n    storage: \"%s\"\n    semantic-checks: off\n"
+                    "    zonefile-sync: -1\n    zonefile-load: whole\n    journal-content: none\n" % kd)
+        # up makes the signed child zones' keys with keymgr before knot starts (their DS must be
+        # in "." when knot signs it): policy "given" uses them as they are; "." and the bogus
+        # zones get keys knot makes itself (policy "own")
+        policies = ("policy:\n"
+                    "  - id: own\n    algorithm: ecdsap256sha256\n    single-type-signing: on\n"
+                    "    ksk-lifetime: 0\n    zsk-lifetime: 0\n"
+                    "  - id: given\n    algorithm: ecdsap256sha256\n    single-type-signing: on\n"
+                    "    manual: on\n")
+        sign = {"signed": "given", "bogus": "own"}
+        for conf, signed in (("knot.conf", False), ("knot-signed.conf", True)):
+            with open(os.path.join(self.out, "knot", conf), "w") as f:
+                f.write(head % (2 if signed else 1))
+                if signed:
+                    f.write(policies)
+                f.write(template)
+                f.write("zone:\n  - domain: \".\"\n    file: \"root.zone\"\n")
+                if signed:
+                    f.write("    dnssec-signing: on\n    dnssec-policy: own\n")
+                for z, state in CHILD_ZONES.items():
+                    f.write("  - domain: \"%s.\"\n    file: \"%s.zone\"\n" % (z, z))
+                    if signed and state in sign:
+                        f.write("    dnssec-signing: on\n    dnssec-policy: %s\n" % sign[state])
+                for z in zones:
+                    f.write("  - domain: \"%s.\"\n    file: \"broken.zone\"\n" % z)
+        with open(os.path.join(self.out, "knot", "dnssec.txt"), "w") as f:
+            f.write("# zone state (scripts/testnet up signs, hier.py cuts the hierarchy by it)\n. signed\n")
+            f.writelines("%s. %s\n" % (z, st) for z, st in CHILD_ZONES.items())
 
     def write_nginx(self, certs):
         fin = self.final

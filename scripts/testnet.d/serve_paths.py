@@ -10,7 +10,7 @@ import os
 import re
 import sys
 
-CONFIGS = ("knot/knot.conf", "nginx/nginx.conf", "postfix/main.cf", "postfix/master.cf")
+CONFIGS = ("knot/knot.conf", "knot/knot-signed.conf", "nginx/nginx.conf", "postfix/main.cf", "postfix/master.cf")
 
 
 def main():
