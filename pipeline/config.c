@@ -17,11 +17,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <ares.h>
 #include <event2/event.h>
@@ -259,6 +261,29 @@ double config_dns_timeout(const struct config *cfg)
     return t < 0.05 ? 0.05 : t;
 }
 
+long config_jobs_max(const struct config *cfg)
+{
+    long m = cfg->concurrency < cfg->dns_inflight ? cfg->concurrency : cfg->dns_inflight;
+    if (!cfg->dns_only) {
+        if (cfg->mx_conn_per_addr < m)
+            m = cfg->mx_conn_per_addr;
+        if (cfg->https_conn_per_addr < m)
+            m = cfg->https_conn_per_addr;
+    }
+    return m < 1 ? 1 : m;
+}
+
+long config_jobs(const struct config *cfg)
+{
+    if (cfg->jobs > 0)
+        return cfg->jobs;
+    cpu_set_t set;
+    long cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
+                                                               : sysconf(_SC_NPROCESSORS_ONLN);
+    long n = cpus / 2, max = config_jobs_max(cfg);
+    return n < 1 ? 1 : n > max ? max : n;
+}
+
 double config_retry_pause(const struct config *cfg)
 {
     return cfg->timeout_sec / 2 < CONFIG_RETRY_PAUSE_SEC ? cfg->timeout_sec / 2 : CONFIG_RETRY_PAUSE_SEC;
@@ -434,6 +459,11 @@ static struct config_value value_shard(const struct config *cfg)
     return v; /* .str is pointed at .text by the caller, which holds the value in place */
 }
 
+static struct config_value value_jobs(const struct config *cfg)
+{
+    return v_num((double)config_jobs(cfg));
+}
+
 static struct config_value value_blocklist(const struct config *cfg)
 {
     struct config_value v = {.type = cfg->n_blocklist ? CONFIG_VALUE_STRING : CONFIG_VALUE_NULL};
@@ -594,6 +624,10 @@ static const struct opt opts[] = {
      .def = 25, .help = "port of MX hosts (for test set-ups)"},
     {.name = "shard", .arg = "I/N", .cmds = C_SCAN, .type = OT_CUSTOM, .parse = parse_shard, .value = value_shard,
      .help = "scan only input lines whose number modulo N is I (0-based)"},
+    {.name = "jobs", .arg = "N", .cmds = C_SCAN, .type = OT_LONG, .field = F(jobs), .lo = 0, .hi = 256,
+     .def = 0, .value = value_jobs,
+     .def_text = "half the CPUs it may use, at least 1, at most the smallest of --concurrency, --dns-inflight, --mx-conn-per-addr and --https-conn-per-addr (--dns-only: the first two)",
+     .help = "scan engines, each a DNS loop with its own TLS threads (--tls-threads each), taking input lines as they free up and writing through one set of outputs; --concurrency, --dns-inflight, --dns-rate, --mx-cache and the per-address limits are split between them, --rate is shared; 0 = the default"},
     {.name = "blocklist", .arg = "FILE", .cmds = C_SCAN | C_CHECK, .type = OT_CUSTOM, .parse = parse_blocklist,
      .value = value_blocklist, .repeatable = 1,
      .help = "never contact what FILE lists (repeatable, up to 8 files; one entry per line, # comments: domain suffixes, IPv4/IPv6 addresses and CIDR prefixes); listed domains get the verdict excluded (see datasets/optout.blocklist)"},
@@ -1001,6 +1035,13 @@ int config_parse_command(struct config *cfg, enum config_command cmd, int argc, 
         return 0;
     if (cfg->changes_output && !cfg->previous) {
         fprintf(err, "mtasts-scan: --changes-output needs --previous FILE (the scan to compare with)\n");
+        return -1;
+    }
+    if (cfg->jobs > config_jobs_max(cfg)) {
+        fprintf(err, "mtasts-scan: --jobs %ld: each engine takes an equal share (at least 1) of "
+                     "--concurrency, --dns-inflight%s, so at most %ld engines\n", cfg->jobs,
+                cfg->dns_only ? "" : ", --mx-conn-per-addr and --https-conn-per-addr",
+                config_jobs_max(cfg));
         return -1;
     }
     if (optind < argc)

@@ -58,6 +58,7 @@ struct config {
     long tls_threads;           /* threads running HTTPS fetches and SMTP probes (0 = main loop) */
     unsigned short https_port, smtp_port;
     long shard_index, shard_count;
+    long jobs;                  /* scan engines (threads) over one input; 0 = config_jobs' choice */
     double domain_timeout_sec;  /* whole-domain deadline; < 0 = derived, 0 = none */
     long retry_timeouts;        /* connect/greeting timeouts of probes and fetches tried again */
 #define CONFIG_RETRY_PAUSE_SEC 2.0 /* ... this much later (at most half --timeout, so a retry
@@ -106,6 +107,17 @@ double config_retry_pause(const struct config *cfg);
 
 /* The whole-domain deadline in seconds (0 = none): --domain-timeout, or 3 x --timeout. */
 double config_domain_timeout(const struct config *cfg);
+
+/* The number of scan engines (--jobs, pipeline/scan.c): the value given, or half the CPUs this
+ * process may run on (each engine is a DNS loop and a TLS thread, and a resolver on the same
+ * machine needs cores too), at least 1 and at most config_jobs_max. */
+long config_jobs(const struct config *cfg);
+
+/* The most engines the limits can be split between: each engine takes an equal share of
+ * --concurrency and --dns-inflight and, unless --dns-only, of --mx-conn-per-addr and
+ * --https-conn-per-addr, and needs at least 1 of each, so that the limits hold for the scan as a
+ * whole. */
+long config_jobs_max(const struct config *cfg);
 
 /* Fills cfg with the defaults of the scan's (and check's) options. */
 void config_defaults(struct config *cfg);

@@ -527,7 +527,7 @@ static void probe_start(struct domain *d, size_t i, const char *host)
     m->waiter.cb = on_mx_outcome;
     m->waiter.arg = m;
     d->pending++;
-    mxcache_get(d->env->mx, host, &m->waiter);
+    mxroute_get(d->env->mxroute, host, &m->waiter);
 }
 
 /* What the _mta-sts answer came to: MISSING unless it had records. */
@@ -712,7 +712,7 @@ static void domain_cut(struct domain *d)
     for (size_t i = 0; i < d->n_probe; i++) {
         if (d->mx_waits[i].done)
             continue;
-        mxcache_cancel_waiter(d->env->mx, &d->mx_waits[i].waiter);
+        mxroute_cancel_waiter(d->env->mxroute, &d->mx_waits[i].waiter);
         mx_cut = 1;
     }
     if (mx_cut)
@@ -742,7 +742,7 @@ void domain_recycle(struct domain *d)
     addrlimit_release(&d->fetch_ticket); /* a no-op unless the domain was abandoned mid-fetch */
     /* A domain abandoned mid-probe (the scan's teardown) gives its waiters back first. */
     for (size_t i = 0; d->mx_waits && i < d->n_probe; i++)
-        mxcache_cancel_waiter(d->env->mx, &d->mx_waits[i].waiter);
+        mxroute_cancel_waiter(d->env->mxroute, &d->mx_waits[i].waiter);
     free(d->mx_waits);
     d->mx_waits = NULL;
     d->n_probe = 0;

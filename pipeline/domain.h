@@ -35,6 +35,7 @@
 #include "pipeline/config.h"
 #include "pipeline/monitor.h"
 #include "pipeline/mxcache.h"
+#include "pipeline/mxroute.h"
 #include "pipeline/tlsworker.h"
 #include "scanner/classify.h"
 #include "scanner/dns.h"
@@ -78,6 +79,7 @@ struct domain_env {
     SSL_CTX *ssl_ctx;
     struct tlsworker *tls;                       /* runs the policy fetches */
     struct mxcache *mx;
+    struct mxroute *mxroute;                     /* asks mx, or the engine owning the host */
     struct addrlimit *https_limit;               /* politeness towards policy-host addresses */
     const struct config *cfg;
     void (*finish)(struct domain *d, void *arg); /* the row is in *d->result */

@@ -41,6 +41,7 @@ struct mxcache_waiter {
     /* private */
     struct mxcache_waiter *next;
     void *job;                  /* the job w waits on; NULL once called or cancelled */
+    void *route;                /* pipeline/mxroute's request while another engine's cache has it */
 };
 
 /* Called once per probe (host and address), for the MX table.  domains_sharing is the number of

@@ -4,9 +4,10 @@
  * Starting domains happens in one place, on_pump, which runs as an event so that a domain
  * finishing deep inside a c-ares or OpenSSL callback never recurses into starting the next one.
  *
- * N engines (--jobs, not an option yet) run each on its own thread with its own loop, c-ares channel, TLS worker,
- * MX cache and per-address limits (each with a 1/N share of the limits, so that they hold for the
- * scan as a whole) and its own slice of the pool.  What must exist once is the scan's, behind two
+ * --jobs N runs N engines, each on its own thread with its own loop, c-ares channel, TLS worker,
+ * per-address limits (each with a 1/N share of the limits, so that they hold for the scan as a
+ * whole) and its own slice of the pool.  The MX cache is one for the scan: each engine's holds
+ * the hosts it owns and the others' requests for them cross threads (pipeline/mxroute).  What must exist once is the scan's, behind two
  * locks: in_lock for the input, --resume's multiset, the line counters and the global --rate
  * bucket (an engine takes the next line when it has a free slot, so a stdin or .zst input is read
  * once and a slow engine takes fewer lines); out_lock for the writers, the summary, --previous,
@@ -35,6 +36,7 @@
 #include "output/summary.h"
 #include "lib/blocklist.h"
 #include "pipeline/monitor.h"
+#include "pipeline/mxroute.h"
 #include "pipeline/domain.h"
 #include "pipeline/input.h"
 #include "pipeline/metadata.h"
@@ -87,7 +89,7 @@ struct scan {
     struct engine *eng;         /* eng[0] runs on the calling thread */
     size_t n_eng;
     pthread_mutex_t in_lock, out_lock;
-    atomic_int engines_left;    /* engines 1..N-1 whose loop still runs */
+    struct mxroute **routes;    /* every engine's, by id */
     struct input *input;
     struct resume *resume;      /* NULL unless --resume */
     struct reprobe *reprobe;    /* the MX hosts of the --resume rows, probed again (see open_resume) */
@@ -102,6 +104,7 @@ struct scan {
     atomic_int input_done, stopping;
     atomic_int breaking;        /* stop every loop now (second signal, fatal error) */
     atomic_int dns_aborted;     /* no resolver answers: every engine ends its lookups */
+    atomic_int finished;        /* engine 0 found the whole scan done: every loop ends */
     int exit_code, tty;
     int fatal_said;             /* a fatal error was printed: later consequences are not */
     int abandoning;             /* tearing down with domains in flight: no more rows */
@@ -184,16 +187,40 @@ static void on_output_failed(void *arg, const char *what, const char *msg)
     fatal(arg, what, msg);
 }
 
-/* Ends e's loop once it has nothing left to do; engine 0's also waits for the other engines. */
+/* Domains in flight in every engine. */
+static size_t in_flight_all(struct scan *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_eng; i++)
+        n += atomic_load_explicit(&s->eng[i].busy, memory_order_relaxed);
+    return n;
+}
+
+/* Ends the loops once nothing is left to do.  Engine 0 decides for all: an engine's cache may be
+ * probing a host for another engine's domain, so no loop ends before every engine is idle; the
+ * others tell engine 0 when they have nothing in flight. */
 static void maybe_done(struct engine *e)
 {
     struct scan *s = e->s;
-    size_t in_flight = e->n_pool - e->n_free;
-    int reprobes_done = e->id != 0 ||
-                        (s->reprobe_busy == 0 && (s->stopping || s->next_reprobe == s->n_reprobe));
-    int others_done = e->id != 0 || s->engines_left == 0;
-    if ((s->input_done || s->stopping) && in_flight == 0 && reprobes_done && others_done)
-        event_base_loopexit(e->base, NULL);
+    if (!s->input_done && !s->stopping)
+        return;
+    if (e->id != 0) {
+        if (e->n_free == e->n_pool)
+            engine_wake(&s->eng[0]);
+        return;
+    }
+    int reprobes_done = s->reprobe_busy == 0 && (s->stopping || s->next_reprobe == s->n_reprobe);
+    if (!reprobes_done || e->n_free != e->n_pool)
+        return;
+    if (s->n_eng > 1) { /* an engine taking a line now has counted it, or sees the stop */
+        pthread_mutex_lock(&s->in_lock);
+        pthread_mutex_unlock(&s->in_lock);
+    }
+    if (in_flight_all(s) != 0)
+        return;
+    s->finished = 1;
+    wake_others(s);
+    event_base_loopexit(e->base, NULL);
 }
 
 /* ---- rows --------------------------------------------------------------------------------- */
@@ -415,8 +442,9 @@ static void on_reprobe(struct mxcache_waiter *w, const struct mx_outcome *o)
 static void feed_reprobes(struct scan *s)
 {
     struct engine *e0 = &s->eng[0];
+    /* with several engines the hosts are in several caches: count the reprobes themselves */
     while (!s->stopping && s->next_reprobe < s->n_reprobe &&
-           mxcache_busy(e0->env.mx) < (size_t)e0->cfg.concurrency) {
+           (s->n_eng == 1 ? mxcache_busy(e0->env.mx) : s->reprobe_busy) < (size_t)e0->cfg.concurrency) {
         size_t n;
         const struct resume_mx_host *h = resume_mx_hosts(s->resume, &n);
         struct reprobe *r = &s->reprobe[s->next_reprobe];
@@ -424,7 +452,7 @@ static void feed_reprobes(struct scan *s)
         r->w.cb = on_reprobe;
         r->w.arg = r;
         s->reprobe_busy++;
-        mxcache_get_for(e0->env.mx, h[s->next_reprobe].host, h[s->next_reprobe].rows, &r->w);
+        mxroute_get_for(e0->env.mxroute, h[s->next_reprobe].host, h[s->next_reprobe].rows, &r->w);
         s->next_reprobe++;
     }
 }
@@ -432,9 +460,10 @@ static void feed_reprobes(struct scan *s)
 /* What the pump took from the shared input for one slot. */
 enum take { TAKE_NONE, TAKE_WAIT, TAKE_START, TAKE_REJECT, TAKE_EXCLUDE };
 
-/* Under in_lock: the next line for engine e, and a --rate token for a domain it will contact. */
+/* Under in_lock: the next line for engine e, a --rate token for a domain it will contact, and a
+ * free slot for it (*d); counted in flight before in_lock is released (see maybe_done). */
 static enum take take_line(struct engine *e, struct input_entry *ent, const char **listed,
-                           double *wait)
+                           double *wait, struct domain **d)
 {
     struct scan *s = e->s;
     enum input_line_kind kind;
@@ -443,7 +472,7 @@ static enum take take_line(struct engine *e, struct input_entry *ent, const char
     double now = now_sec(e);
     if (now < s->rate.last) /* another engine's loop read the clock a moment later */
         now = s->rate.last;
-    if (s->input_done) {
+    if (s->input_done || s->stopping) {
         t = TAKE_NONE;
     } else if ((*wait = ratelimit_wait(&s->rate, now)) > 0) {
         t = TAKE_WAIT;
@@ -460,6 +489,8 @@ static enum take take_line(struct engine *e, struct input_entry *ent, const char
             ratelimit_take(&s->rate, now);
             t = TAKE_START;
         }
+        *d = e->free_list[--e->n_free];
+        atomic_store_explicit(&e->busy, e->n_pool - e->n_free, memory_order_relaxed);
     }
     pthread_mutex_unlock(&s->in_lock);
     return t;
@@ -479,15 +510,14 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
         struct input_entry ent;
         const char *listed = NULL;
         double wait = 0;
-        enum take t = take_line(e, &ent, &listed, &wait);
+        struct domain *d = NULL;
+        enum take t = take_line(e, &ent, &listed, &wait, &d);
         if (t == TAKE_WAIT) {
             schedule_pump(e, wait);
             return;
         }
         if (t == TAKE_NONE)
             break;
-        struct domain *d = e->free_list[--e->n_free];
-        atomic_store_explicit(&e->busy, e->n_pool - e->n_free, memory_order_relaxed);
         if (t == TAKE_REJECT)
             domain_reject(d, &e->env, ent.raw, ent.rank, ent.reason);
         else if (t == TAKE_EXCLUDE)
@@ -501,15 +531,6 @@ static void on_pump(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- once a second ------------------------------------------------------------------------ */
-
-/* Domains in flight in every engine. */
-static size_t in_flight_all(struct scan *s)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < s->n_eng; i++)
-        n += atomic_load_explicit(&s->eng[i].busy, memory_order_relaxed);
-    return n;
-}
 
 /* On engine 0 with out_lock held, or after the loops. */
 static void print_progress(struct scan *s)
@@ -597,6 +618,10 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
         return;
     if (e->s->breaking) {
         event_base_loopbreak(e->base);
+        return;
+    }
+    if (e->s->finished) {
+        event_base_loopexit(e->base, NULL);
         return;
     }
     if (e->s->dns_aborted && !e->dns_cancelled) {
@@ -826,19 +851,25 @@ static int open_engine(struct scan *s, struct engine *e)
     e->env.mx = mxcache_new(e->base, e->env.dns, e->env.tls, c,
                             c->mx_output || c->previous || (s->hooks && s->hooks->mx_probe)
                                 ? on_mx_row : NULL, s);
-    if (e->env.mx)
-        mxcache_set_blocklist(e->env.mx, s->blocklist);
+    if (!e->env.mx)
+        return -1;
+    mxcache_set_blocklist(e->env.mx, s->blocklist);
+    if (!(e->env.mxroute = s->routes[e->id] = mxroute_new(e->base, e->env.mx, e->id, s->n_eng))) {
+        scan_error(s, "cannot create the MX router (out of memory or file descriptors)");
+        return -1;
+    }
     e->env.https_limit = addrlimit_new(e->base, c->https_conn_per_addr, c->https_rate_per_addr);
-    return e->env.mx && e->env.https_limit ? 0 : -1;
+    return e->env.https_limit ? 0 : -1;
 }
 
 /* The engines (the first one's loop is the scan's clock) and what they share. */
 static int open_services(struct scan *s)
 {
     char err[512];
-    s->n_eng = 1; /* one engine: the --jobs option is not wired yet */
+    s->n_eng = s->hooks ? 1 : (size_t)config_jobs(s->cfg); /* a report is one domain list */
     s->eng = calloc(s->n_eng, sizeof(*s->eng));
-    if (!s->eng) {
+    s->routes = calloc(s->n_eng, sizeof(*s->routes));
+    if (!s->eng || !s->routes) {
         scan_error(s, "out of memory");
         return -1;
     }
@@ -866,6 +897,7 @@ static int open_services(struct scan *s)
     for (size_t i = 0; i < s->n_eng; i++)
         if (open_engine(s, &s->eng[i]) < 0)
             return -1;
+    mxroute_link(s->routes, s->n_eng);
     return 0;
 }
 
@@ -1027,7 +1059,7 @@ static void abandon_in_flight(struct scan *s)
 {
     s->abandoning = 1;
     for (size_t i = 0; i < s->next_reprobe; i++)
-        mxcache_cancel_waiter(s->eng[0].env.mx, &s->reprobe[i].w);
+        mxroute_cancel_waiter(s->eng[0].env.mxroute, &s->reprobe[i].w);
     for (size_t k = 0; k < s->n_eng; k++) {
         struct engine *e = &s->eng[k];
         for (size_t i = 0; i < e->n_pool && e->pool; i++)
@@ -1042,17 +1074,24 @@ static void abandon_in_flight(struct scan *s)
 static void free_all(struct scan *s)
 {
     if (!s->eng) {
+        free(s->routes);
         monitor_free(s->monitor);
         return;
     }
     abandon_in_flight(s);
+    /* Every engine's DNS before any cache (a cancelled lookup of one engine's cache may answer a
+     * request of another engine), the caches before the routers (the requests wait in them). */
+    for (size_t i = 0; i < s->n_eng; i++)
+        dns_free(s->eng[i].env.dns);
+    for (size_t i = 0; i < s->n_eng; i++)
+        mxcache_free(s->eng[i].env.mx);
     for (size_t i = 0; i < s->n_eng; i++) {
         struct engine *e = &s->eng[i];
-        dns_free(e->env.dns);
-        mxcache_free(e->env.mx);
+        mxroute_free(e->env.mxroute);
         addrlimit_free(e->env.https_limit);
         tlsworker_free(e->env.tls);
     }
+    free(s->routes);
     blocklist_free(s->blocklist);
     if (s->ssl_ctx)
         SSL_CTX_free(s->ssl_ctx);
@@ -1194,9 +1233,6 @@ static void *engine_main(void *arg)
     this_engine = e;
     event_base_dispatch(e->base);
     this_engine = NULL;
-    /* engine 0's loop waits for this one (maybe_done), and is told it ended */
-    atomic_fetch_sub(&e->s->engines_left, 1);
-    engine_wake(&e->s->eng[0]);
     return NULL;
 }
 
@@ -1206,10 +1242,8 @@ static int start_engines(struct scan *s)
 {
     for (size_t i = 1; i < s->n_eng; i++) {
         struct engine *e = &s->eng[i];
-        atomic_fetch_add(&s->engines_left, 1);
         int rc = pthread_create(&e->thread, NULL, engine_main, e);
         if (rc != 0) {
-            atomic_fetch_sub(&s->engines_left, 1);
             fprintf(stderr, "mtasts-scan: starting engine %zu: %s\n", i, strerror(rc));
             metadata_reason(&s->md, "starting engine %zu: %s", i, strerror(rc));
             s->stopping = 1;

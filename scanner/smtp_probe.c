@@ -351,15 +351,23 @@ static void on_plain_read(struct bufferevent *bev, void *arg)
         ;
 }
 
+/* After QUIT was sent the verdict is made: any event (the 221, a close, an error) ends the probe.
+ * Returns 1 when it did. */
+static int quit_ends(struct smtp_probe *p)
+{
+    if (p->step != STEP_QUIT)
+        return 0;
+    finish(p);
+    return 1;
+}
+
 static void on_plain_event(struct bufferevent *bev, short what, void *arg)
 {
     (void)bev;
     struct smtp_probe *p = arg;
     int err = EVUTIL_SOCKET_ERROR();
-    if (p->step == STEP_QUIT) {
-        finish(p);
+    if (quit_ends(p))
         return;
-    }
     if (p->step == STEP_CONNECT) {
         if (what & BEV_EVENT_CONNECTED) {
             p->res.connect_ms = ms_since(&p->t_start);
@@ -411,10 +419,8 @@ static void on_tls_event(struct bufferevent *bev, short what, void *arg)
     (void)bev;
     struct smtp_probe *p = arg;
     int err = EVUTIL_SOCKET_ERROR();
-    if (p->step == STEP_QUIT) {
-        finish(p);
+    if (quit_ends(p))
         return;
-    }
     if (p->step != STEP_HANDSHAKE)
         return;
     if (!(what & BEV_EVENT_CONNECTED)) {
@@ -434,9 +440,7 @@ static void on_tls_event(struct bufferevent *bev, short what, void *arg)
 static void on_tls_read(struct bufferevent *bev, void *arg)
 {
     struct smtp_probe *p = arg;
-    if (p->step == STEP_QUIT)
-        finish(p); /* the 221, or anything else: the verdict is made */
-    else
+    if (!quit_ends(p))
         evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
 }
 

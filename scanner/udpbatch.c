@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -274,8 +275,10 @@ static int queue_reserve(struct ub_sock *s, size_t len)
 ssize_t udpbatch_sendv(struct udpbatch *b, int fd, const struct iovec *iov, int iovcnt)
 {
     struct ub_sock *s = sock_find(b, fd);
-    if (!s || !s->dgram)
-        return writev(fd, iov, iovcnt);
+    if (!s || !s->dgram) { /* a server closing the TCP connection is an error, not a SIGPIPE */
+        struct msghdr m = {.msg_iov = (struct iovec *)(uintptr_t)iov, .msg_iovlen = (size_t)iovcnt};
+        return sendmsg(fd, &m, MSG_NOSIGNAL);
+    }
     size_t len = 0;
     for (int i = 0; i < iovcnt; i++)
         len += iov[i].iov_len;

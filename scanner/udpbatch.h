@@ -64,7 +64,7 @@ ssize_t udpbatch_recvfrom(struct udpbatch *b, int fd, void *buf, size_t len, int
                           struct sockaddr *from, socklen_t *fromlen);
 /* A datagram socket: queues the datagram (the iovecs' bytes are copied) to go out at the end of
  * this turn of the loop, and returns its length; -1 with ENOMEM when it cannot be queued.  A
- * stream socket: writev(2). */
+ * stream socket: sendmsg(2) with MSG_NOSIGNAL (a closed connection is EPIPE, not a signal). */
 ssize_t udpbatch_sendv(struct udpbatch *b, int fd, const struct iovec *iov, int iovcnt);
 /* 1 when datagrams read from fd wait to be handed out (the owner should read again). */
 int udpbatch_rx_pending(const struct udpbatch *b, int fd);

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -215,7 +216,8 @@ static void test_would_block_waits(void **state)
     event_base_free(base);
 }
 
-/* c-ares' TCP fallback: a stream socket's bytes go out at once, reads come straight from it. */
+/* c-ares' TCP fallback: a stream socket's bytes go out at once, reads come straight from it, and
+ * a closed connection is an error to the caller. */
 static void test_stream_passes_through(void **state)
 {
     (void)state;
@@ -245,7 +247,16 @@ static void test_stream_passes_through(void **state)
     assert_int_equal(udpbatch_recvfrom(b, fd, buf, sizeof(buf), 0, NULL, NULL), 3);
     assert_memory_equal(buf, "xyz", 3);
     assert_int_equal(udpbatch_stats(b)->send_calls, 0);
+    /* the server goes away: sending is EPIPE (or a reset), never a SIGPIPE that ends the scan
+     * (the signal is at its default here: it would end this test) */
+    signal(SIGPIPE, SIG_DFL);
     close(peer);
+    nanosleep(&ts, NULL);
+    ssize_t r1 = udpbatch_sendv(b, fd, iov, 2);
+    nanosleep(&ts, NULL);
+    ssize_t r2 = udpbatch_sendv(b, fd, iov, 2);
+    assert_true(r1 == -1 || r2 == -1);
+    assert_true(errno == EPIPE || errno == ECONNRESET);
     close(lst);
     udpbatch_close(b, fd);
     udpbatch_free(b);

@@ -7,7 +7,9 @@
 #   - a graceful stop (one signal) and a double signal exit 130, a SIGKILL 137; none publishes
 #     -o: the rows stay in -o's work file (killed.csv.partial, killed.csv.partial.zst), which is
 #     what --resume reads (an interrupted scan is never published as a finished one).
-# KILL_TRIALS rounds (default 1) of the 8 combinations; a few minutes at most.
+# The same four signals again with --jobs 2 (two engines writing through one set of outputs,
+# issue 22; plain for INT and KILL, .zst for TERM and the double), the resume run with --jobs 2 too.
+# KILL_TRIALS rounds (default 1) of the 12 combinations; a few minutes at most.
 set -euo pipefail
 py=/usr/bin/python3   # the Debian python, which has python3-pandas and python3-zstandard
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,8 +39,9 @@ import random
 r = list(range(1, $n + 1)); random.Random(7).shuffle(r)
 print('\n'.join(f'{k},d{k}.kill.test' for k in r))" > "$tmp/in.csv"
 
+jobs=1
 scan_args() {   # scan_args OUT [extra options]: a fast DNS-only scan of in.csv, into $args
-    args=(-q --dns-only --resolver "127.0.0.1:$KNOT_PORT" --timeout 5 --dns-timeout 1
+    args=(-q --dns-only --jobs "$jobs" --resolver "127.0.0.1:$KNOT_PORT" --timeout 5 --dns-timeout 1
           --rate 7000 --concurrency 1000 -o "$@" "$tmp/in.csv")
 }
 
@@ -74,7 +77,7 @@ trial() {   # trial NAME EXT SIGNALS...
     if grep -q Sanitizer "$d/killed.err"; then echo "FAIL: $name:"; cat "$d/killed.err"; return 1; fi
     scan_args "$d/rest.$ext" --resume "$killed"
     "$bin" "${args[@]}" 2>"$d/rest.err" || { echo "FAIL: $name: resume run"; cat "$d/rest.err"; return 1; }
-    echo "$name: SIG$* after ${delay}s, exit $rc, $("$py" "$here/kill_check.py" trial "$tmp/in.csv" "$killed" "$d/rest.$ext")"
+    echo "$name: --jobs $jobs, SIG$* after ${delay}s, exit $rc, $("$py" "$here/kill_check.py" trial "$tmp/in.csv" "$killed" "$d/rest.$ext")"
 }
 
 for t in $(seq 1 "${KILL_TRIALS:-1}"); do
@@ -84,5 +87,11 @@ for t in $(seq 1 "${KILL_TRIALS:-1}"); do
         trial "double-$ext-$t" "$ext" INT INT
         trial "kill-$ext-$t" "$ext" KILL
     done
+    jobs=2
+    trial "jobs2-int-$t" csv INT
+    trial "jobs2-term-$t" csv.zst TERM
+    trial "jobs2-double-$t" csv.zst INT INT
+    trial "jobs2-kill-$t" csv KILL
+    jobs=1
 done
 echo "kill_resume: every trial exactly once"

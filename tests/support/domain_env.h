@@ -19,6 +19,7 @@
 #include "pipeline/addrlimit.h"
 #include "pipeline/domain.h"
 #include "pipeline/mxcache.h"
+#include "pipeline/mxroute.h"
 #include "pipeline/tlsworker.h"
 #include "scanner/dns.h"
 #include "scanner/tlscheck.h"
@@ -38,6 +39,7 @@ domain_env_open(struct domain_env *de, struct event_base *base, const struct con
     de->ssl_ctx = tlscheck_ctx_new(ca_file, err, sizeof(err));
     de->tls = tlsworker_new(base, de->ssl_ctx, 0, err, sizeof(err));
     de->mx = mxcache_new(base, de->dns, de->tls, cfg, NULL, NULL);
+    de->mxroute = mxroute_new(base, de->mx, 0, 1); /* one engine: it asks de->mx */
     de->https_limit = addrlimit_new(base, 8, 0);
     de->finish = finish;
     de->finish_arg = finish_arg;
@@ -45,6 +47,7 @@ domain_env_open(struct domain_env *de, struct event_base *base, const struct con
     assert_non_null(de->ssl_ctx);
     assert_non_null(de->tls);
     assert_non_null(de->mx);
+    assert_non_null(de->mxroute);
     assert_non_null(de->https_limit);
 }
 
@@ -52,6 +55,7 @@ domain_env_open(struct domain_env *de, struct event_base *base, const struct con
 static __attribute__((unused)) void domain_env_close(struct domain_env *de)
 {
     mxcache_free(de->mx);
+    mxroute_free(de->mxroute);
     addrlimit_free(de->https_limit);
     tlsworker_free(de->tls);
     dns_free(de->dns);
