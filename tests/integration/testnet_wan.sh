@@ -37,7 +37,9 @@ mkdir -p "$out"
 python3 "$repo/tests/e2e/compare_truth.py" --exclude "$TESTNET_DIR/gen/dane_truth.csv" \
     --extra-ok not_deployed:mx_ "$TESTNET_DIR/truth.csv" "$out/domains.csv.zst"
 python3 "$repo/tests/e2e/compare_truth.py" --partial "$TESTNET_DIR/gen/dane_truth.csv" "$out/domains.csv.zst"
-python3 "$repo/tests/e2e/check_columns.py" "$TESTNET_DIR/gen/published.csv" "$out/domains.csv.zst" "$out/edges.csv"
+# what the dane_bogus domain publishes cannot be read through a validating resolver (its point)
+awk -F, '$3 != "dane_bogus"' "$TESTNET_DIR/gen/published.csv" >"$out/published.csv"
+python3 "$repo/tests/e2e/check_columns.py" "$out/published.csv" "$out/domains.csv.zst" "$out/edges.csv"
 "$tn" down
 for ns in "$TESTNET_NS" "$TESTNET_NS-wan"; do
     if ip netns list | awk '{print $1}' | grep -qx -- "$ns"; then
