@@ -87,6 +87,71 @@ VALIDATOR_ADDR = "127.0.0.2"
 # --recursive (hier.py) cuts them the same way.
 CHILD_ZONES = {"danemail.test": "signed", "unsigned.test": "unsigned", "bogus.test": "bogus"}
 
+# DANE for SMTP (RFC 7672, issue 21): MX hosts with TLSA records at _25._tcp.<host>, computed by
+# gen from the certificates it issues (knot/<zone>.zone).  kind -> (host, address, certificate
+# kind and names ("self": the host), TLSA records, what a DANE sender's check gives: the MX table's
+# dane_match through the validating resolver; "" no TLSA judged).  TLSA records: "ee" 3 1 1 of the
+# served key, "old" 3 1 1 of a key not served (a key changed without its record), "ta" 2 0 1 of
+# the intermediate CA that signed the served leaf, "pkix-ta" 0 0 1 of the testnet CA,
+# "pkix-ee" 1 1 1 of the served key (PKIX usages: unusable for SMTP, RFC 7672 §3.1.3).
+# DANE scenarios: name -> (verdict, issues) through knot (no validation), then through the
+# validating resolver (127.0.0.2): (verdict, issues, mx_dnssec, dane_status, sts_delivery,
+# dane_sts_delivery), as docs/codes.md defines them; and the MX hosts (DANE_MX kinds, in preference
+# order), the policy's mx patterns (None: no MTA-STS) and the zone the domain lives in.
+DANE_SCENARIOS = {
+    # DANE-EE and DANE-TA records that match, with an enforce policy that passes
+    "dane_ee_ok": ("enforce_ok", [], "enforce_ok", [], "secure", "ok", "all", "all",
+                   ["ee"], "hosts", None),
+    "dane_ta_ok": ("enforce_ok", [], "enforce_ok", [], "secure", "ok", "all", "all",
+                   ["ta"], "hosts", None),
+    # the key changed, the TLSA record did not: a DANE sender defers; no MTA-STS
+    "dane_stale": ("not_deployed", [], "not_deployed", ["dane_tlsa_mismatch"], "secure", "failed",
+                   "", "none", ["stale"], None, None),
+    # rollover: the old key's record and the new one's, the new key served
+    "dane_rollover": ("enforce_ok", [], "enforce_ok", [], "secure", "ok", "all", "all",
+                      ["rollover"], "hosts", None),
+    # only PKIX usages (0, 1): unusable for SMTP, DANE does not protect the domain
+    "dane_pkix_only": ("not_deployed", [], "not_deployed", ["dane_tlsa_unusable"], "secure", "none",
+                       "", "all", ["pkix"], None, None),
+    # TLSA on an MX that does not offer STARTTLS, with an enforce policy
+    "dane_starttls_missing": ("would_fail", ["mx_starttls_missing"], "would_fail",
+                              ["mx_starttls_missing", "dane_starttls_missing"], "secure", "failed",
+                              "none", "none", ["notls"], "hosts", None),
+    # TLSA in an unsigned zone: ignored; the domain's own MX RRset secure, or the domain unsigned
+    "dane_unsigned_mx": ("not_deployed", [], "not_deployed", [], "secure", "none", "", "all",
+                         ["unsigned"], None, None),
+    "dane_unsigned_domain": ("not_deployed", [], "not_deployed", [], "insecure", "none", "", "",
+                             ["unsigned"], None, "unsigned.test"),
+    # the domain's zone has a DS that matches no key: a validating sender cannot find its MX
+    "dane_bogus": ("enforce_ok", [], "dns_error", ["dane_dnssec_bogus"], "bogus", "bogus", "",
+                   "none", ["bogus"], "hosts", "bogus.test"),
+    # DANE passes while MTA-STS does not cover the MX; DANE fails while MTA-STS is enforce_ok
+    "dane_ok_sts_not_covered": ("would_fail", ["mx_not_covered"], "would_fail", ["mx_not_covered"],
+                                "secure", "ok", "none", "none", ["ee"], ["mx.elsewhere-mail.test"], None),
+    "dane_failed_sts_ok": ("enforce_ok", [], "enforce_ok", ["dane_tlsa_mismatch"], "secure",
+                           "failed", "all", "none", ["stale"], "hosts", None),
+    # two MX hosts, the backup's TLSA stale: a DANE sender delivers to the primary only
+    "dane_two_mx_one_fails": ("enforce_ok", [], "enforce_ok", ["dane_tlsa_mismatch"], "secure",
+                              "failed", "all", "some", ["ee", "stale"], "hosts", None),
+    # DANE-EE whose certificate names another host: DANE passes (no name check, RFC 7672 §3.2.2),
+    # MTA-STS does not
+    "dane_ee_wrong_name": ("would_fail", ["mx_cert_hostname_mismatch"], "would_fail",
+                           ["mx_cert_hostname_mismatch"], "secure", "ok", "none", "none",
+                           ["othername"], "hosts", None),
+}
+
+DANE_MX = {
+    "ee":        ("mx-ee.danemail.test", "127.2.210.1", "ca", ["self"], ["ee"], "ok"),
+    "ta":        ("mx-ta.danemail.test", "127.2.210.2", "fullchain", ["self"], ["ta"], "ok"),
+    "stale":     ("mx-stale.danemail.test", "127.2.210.3", "ca", ["self"], ["old"], "failed"),
+    "rollover":  ("mx-roll.danemail.test", "127.2.210.4", "ca", ["self"], ["old", "ee"], "ok"),
+    "pkix":      ("mx-pkix.danemail.test", "127.2.210.5", "ca", ["self"], ["pkix-ta", "pkix-ee"], "unusable"),
+    "notls":     ("mx-notls.danemail.test", "127.2.210.6", None, [], ["old"], "no_chain"),
+    "othername": ("mx-othername.danemail.test", "127.2.210.7", "ca", ["mx.unrelated.test"], ["ee"], "ok"),
+    "unsigned":  ("mx.unsigned.test", "127.2.210.8", "ca", ["self"], ["ee"], ""),
+    "bogus":     ("mx.bogus.test", "127.2.210.9", "ca", ["self"], ["ee"], ""),
+}
+
 # Policy-host behaviours: name -> (address, certificate kind, what nginx does).
 POLICY_BEHAVIOURS = {
     "valid":       ("127.1.0.1", "ca", "file"),
@@ -384,6 +449,7 @@ class Gen:
         self.policy_of = {}    # domain -> (behaviour, body)
         self.samples = {}
         self.advisory = {}     # domain -> issue codes with --advisories (b_advisory domains)
+        self.dane_truth = {}   # domain -> DANE_SCENARIOS' truth through the validating resolver
         pw = [1.0 / (i + 1) for i in range(len(PROVIDER_NAMES))]
         self.provider_cum = self.cumulate(pw)
         self.scenarios = self.scenario_table()
@@ -472,6 +538,10 @@ class Gen:
         add("mx_slow", 1, self.b_far_hosts, "enforce_ok")
         add("policy_blackhole", 1, self.b_far_hosts, "invalid")
         add("mx_blackhole", 1, self.b_far_hosts, "would_fail")
+        # DANE beside MTA-STS (issue 21, appended): verdicts as through knot, which never
+        # validates; what a scan through the validating resolver gives is in dane_truth.csv
+        for name, verdict in DANE_SCENARIOS.items():
+            add(name, 1, self.b_dane, verdict[0])
         return S
 
     # --- record helpers --------------------------------------------------------------------------
@@ -848,6 +918,60 @@ class Gen:
             issues = ["policy_timeout"] if sc == "policy_blackhole" else []
         return issues + self.sts_tlsrpt(d, cov)
 
+    def b_dane(self, d, v, cov):
+        """A DANE scenario (DANE_SCENARIOS): its MX hosts, an enforce policy or none, a valid
+        TLS-RPT record; the validating resolver's truth goes to self.dane_truth."""
+        sc = DANE_SCENARIOS[d.scenario]
+        hosts = [DANE_MX[k][0] for k in sc[8]]
+        self.mx(d, hosts)
+        if sc[9] is not None:
+            self.sts_txt(d, 0)
+            self.policy(d, "valid", policy_text("enforce", hosts if sc[9] == "hosts" else sc[9]))
+        self.tlsrpt(d, "valid")
+        self.dane_truth[d.name] = sc[2:8]
+        return list(sc[1])
+
+    def write_tlsa(self, certs):
+        """The TLSA records of DANE_MX, computed from the certificates just issued (the served
+        key's SubjectPublicKeyInfo, the intermediate's and the CA's certificate), appended to
+        their zones' files; and gen/dane_mx.csv, the dane_match each address must get."""
+        def sha(args, inp=None):
+            r = subprocess.run(["openssl"] + args, input=inp, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, check=True)
+            return r.stdout
+
+        def spki(pem):
+            pub = sha(["x509", "-in", pem, "-noout", "-pubkey"])
+            return hashlib.sha256(sha(["pkey", "-pubin", "-outform", "DER"], pub)).hexdigest()
+
+        def cert_der(pem):
+            return hashlib.sha256(sha(["x509", "-in", pem, "-outform", "DER"])).hexdigest()
+
+        cdir = os.path.join(self.out, "certs")
+        old_key = os.path.join(cdir, "dane-old.key")   # the key before a change: never served
+        certs.key(old_key)
+        old = hashlib.sha256(sha(["pkey", "-in", old_key, "-pubout", "-outform", "DER"])).hexdigest()
+        _, ipem = certs.intermediate()
+        files = {z: open(os.path.join(self.out, "knot", z + ".zone"), "a") for z in CHILD_ZONES}
+        self.child_files, keep = files, self.child_files
+        rows = []
+        for kind, (host, addr, ckind, _, recs, match) in DANE_MX.items():
+            pem = os.path.join(cdir, "mx-dane-%s.pem" % kind)
+            data = {"old": "3 1 1 " + old, "pkix-ta": "0 0 1 " + cert_der(certs.ca_pem)}
+            if ckind is not None:
+                data.update({"ee": "3 1 1 " + spki(pem), "pkix-ee": "1 1 1 " + spki(pem),
+                             "ta": "2 0 1 " + cert_der(ipem)})
+            for r in recs:
+                self.rr("_25._tcp." + host, "TLSA", data[r])
+            rows.append((host, addr, match))
+        for f in files.values():
+            f.close()
+        self.child_files = keep
+        with open(os.path.join(self.out, "dane_mx.csv"), "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["mx_host", "address", "dane_match"])
+            w.writerows(rows)
+
     # --- drawing the population --------------------------------------------------------------------
 
     def read_mix(self):
@@ -875,12 +999,14 @@ class Gen:
         return path, weights
 
     def coverage(self):
-        """One slot per scenario variant, so that every behaviour appears at least once."""
-        first = list(self.scenarios)   # every scenario once, then the further variants
+        """One slot per scenario variant, so that every behaviour appears at least once.  The DANE
+        scenarios' slots come last: a generation smaller than the slots before them (e.g.
+        tests/e2e/check_report.sh's 80 domains and its goldens) is the one it was before them."""
+        first = [n for n in self.scenarios if n not in DANE_SCENARIOS]
         more = []
         for name, (variants, _, _) in self.scenarios.items():
             more += [name] * (variants - 1)
-        return first + more
+        return first + more + list(DANE_SCENARIOS)
 
     def draw(self, n, weights):
         cov = self.coverage()
@@ -898,6 +1024,8 @@ class Gen:
         word = r.choice(SYLLABLES) + r.choice(SYLLABLES) + (r.choice(SYLLABLES) if r.random() < 0.5 else "")
         if scenario == "dns_error_mx":
             return "%s%d.broken.test" % (word, rank)
+        if scenario in DANE_SCENARIOS and DANE_SCENARIOS[scenario][10]:
+            return "%s%d.%s" % (word, rank, DANE_SCENARIOS[scenario][10])
         return "%s%d.%s" % (word, rank, TLDS[0] if r.random() < 0.7 else TLDS[1])
 
     @staticmethod
@@ -964,6 +1092,7 @@ class Gen:
         new_ca = certs.ensure_ca()
         nginx_cert_count = self.write_nginx(certs)
         mx_cert_count = self.write_postfix(certs)
+        self.write_tlsa(certs)
         self.write_knot()
         shutil.rmtree(certs.cadb)
         t_certs = time.time() - t0 - t_domains
@@ -992,6 +1121,17 @@ class Gen:
                 if name in self.advisory:
                     codes = sorted(set(self.advisory[name]), key=lambda c: self.issue_rank.get(c, 99))
                     w.writerow([rank, name, sc, self.scenarios[sc][2], ";".join(codes)])
+        with open(os.path.join(self.out, "dane_truth.csv"), "w", encoding="utf-8", newline="") as f:
+            # what a scan through the validating resolver (127.0.0.2) reports for the DANE
+            # scenarios (tests/e2e/compare_truth.py --partial)
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["rank", "domain", "verdict", "issues", "mx_dnssec", "dane_status",
+                        "sts_delivery", "dane_sts_delivery"])
+            for rank, name, sc in scen:
+                if name in self.dane_truth:
+                    v, iss, mxs, ds, sd, dsd = self.dane_truth[name]
+                    iss = sorted(set(iss), key=lambda c: self.issue_rank.get(c, 99))
+                    w.writerow([rank, name, v, ";".join(iss), mxs, ds, sd, dsd])
         meta = {
             "domains": n, "lines": total, "seed": self.args.seed, "mix": mix_path,
             "coverage_slots": len(self.coverage()), "scenarios": counts, "verdicts": verdicts,
@@ -1040,6 +1180,7 @@ class Gen:
         for _, aa, _ in V6_MX.values():
             addrs.update(aa)
         addrs.add(SLOW_MX[1])
+        addrs.update(m[1] for m in DANE_MX.values())
         addrs = {a for a in addrs if not a.startswith("198.18.")}   # blackholes: routed, not on lo
         v4 = sorted((a for a in addrs if not is_v6(a)), key=lambda a: tuple(int(x) for x in a.split(".")))
         return v4 + sorted(a for a in addrs if is_v6(a))
@@ -1083,6 +1224,8 @@ class Gen:
             for a in addrs:
                 self.rr(host, addr_rtype(a), a)
         for host, addr in (SLOW_MX, BLACKHOLE_MX):
+            self.rr(host, "A", addr)
+        for host, addr, _, _, _, _ in DANE_MX.values():
             self.rr(host, "A", addr)
         for zone in CHILD_ZONES:   # a name in each child zone: what its DNSSEC state gives
             self.rr("www." + zone, "A", "127.3.0.1")
@@ -1254,6 +1397,12 @@ class Gen:
                 services.append((a, ["smtpd_tls_security_level=may",
                                      "smtpd_tls_cert_file=%s/%s.pem" % (fcdir, base),
                                      "smtpd_tls_key_file=%s/%s.key" % (fcdir, base)]))
+        # DANE (issue 21) last: the certificates before keep their serial names (CN=testnet leaf N)
+        for kind, (host, addr, ckind, names, _, _) in DANE_MX.items():
+            if ckind is None:
+                services.append((addr, ["smtpd_tls_security_level=none"]))
+            else:
+                tls_service(addr, "mx-dane-" + kind, [host if n == "self" else n for n in names], ckind)
         main = """# generated by scripts/testnet gen; postfix -c this directory start
 # A probe target only: accepts no mail for anyone, delivers nothing, listens on 127/8 only.
 compatibility_level = 3.6

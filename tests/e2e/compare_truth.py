@@ -2,10 +2,19 @@
 """
 compare_truth.py: compares a scan's domain CSV with the testnet's ground truth.
 
-usage: compare_truth.py [--ignore CODE[,CODE...]] [--max-print N] TRUTH.csv SCAN.csv[.zst]
+usage: compare_truth.py [--ignore CODE[,CODE...]] [--max-print N] [--partial] [--exclude TRUTH2.csv]
+                        TRUTH.csv SCAN.csv[.zst]
 
 Rows are joined by rank.  For every rank the verdict and the *set* of issue codes must be equal
-(order does not matter).  Each differing domain is printed with what truth expects, what the scan
+(order does not matter).  Any further column of TRUTH (e.g. dane_truth.csv's mx_dnssec,
+dane_status, sts_delivery, dane_sts_delivery) is compared too, but only when the scan output has
+a column of that name: a truth written before the scanner reports it does not fail, and is
+enforced once it does (the columns compared are listed at the end).  --partial: TRUTH covers some
+of the scan's rows; the others are not differences.  --exclude: the ranks of TRUTH2 are left out
+(their truth is another file's).  --extra-ok VERDICT:PREFIX: codes starting with PREFIX that the
+scan reports beyond the truth for rows whose truth verdict is VERDICT are not differences (a scan
+through a validating resolver probes the MX hosts of not_deployed domains with a secure MX RRset
+too, docs/codes.md, and reports what it finds: not_deployed:mx_).  Each differing domain is printed with what truth expects, what the scan
 reported, and the scan's detail column; a rank present on one side only is a difference too.
 A summary (per expected verdict, per code: missed / extra) ends the output.
 Exit status: 0 when every row agrees, 1 on any difference, 2 on unusable input.
@@ -65,11 +74,25 @@ def main():
     ap.add_argument("scan")
     ap.add_argument("--ignore", default="", help="comma-separated issue codes left out on both sides")
     ap.add_argument("--max-print", type=int, default=200, help="differing rows printed at most")
+    ap.add_argument("--partial", action="store_true", help="TRUTH covers some of the scan's rows")
+    ap.add_argument("--exclude", help="a truth file whose ranks are left out")
+    ap.add_argument("--extra-ok", action="append", default=[], metavar="VERDICT:PREFIX",
+                    help="extra codes with PREFIX are no difference for rows of truth verdict VERDICT")
     args = ap.parse_args()
     ignore = {c for c in args.ignore.split(",") if c}
 
     truth, tdup = read_rows(args.truth, ["rank", "domain", "verdict", "issues"])
     scan, sdup = read_rows(args.scan, ["rank", "domain", "verdict", "issues"])
+    if args.exclude:
+        gone, _ = read_rows(args.exclude, ["rank"])
+        for rank in gone:
+            truth.pop(rank, None)
+            scan.pop(rank, None)
+    some_t = next(iter(truth.values()), {})
+    some_s = next(iter(scan.values()), {})
+    base = {"rank", "domain", "verdict", "issues"}
+    extra_cols = [c for c in some_t if c not in base and c in some_s]
+    unchecked_cols = [c for c in some_t if c not in base and c not in some_s]
 
     diffs = []
     verdict_total, verdict_bad = Counter(), Counter()
@@ -84,7 +107,12 @@ def main():
             diffs.append((rank, t["domain"], "missing from the scan output", ""))
             continue
         tc, sc = codes(t["issues"], ignore), codes(s["issues"], ignore)
-        if t["verdict"] == s["verdict"] and tc == sc:
+        for spec in args.extra_ok:
+            v, _, prefix = spec.partition(":")
+            if t["verdict"] == v:
+                sc = {c for c in sc if c in tc or not c.startswith(prefix)}
+        cols = [c for c in extra_cols if t[c] != s.get(c)]
+        if t["verdict"] == s["verdict"] and tc == sc and not cols:
             continue
         verdict_bad[t["verdict"]] += 1
         if t["verdict"] != s["verdict"]:
@@ -95,10 +123,13 @@ def main():
             extra[c] += 1
         what = "expected %s [%s], got %s [%s]" % (t["verdict"], ";".join(sorted(tc)) or "-",
                                                   s["verdict"], ";".join(sorted(sc)) or "-")
+        for c in cols:
+            what += "; %s expected %r, got %r" % (c, t[c], s.get(c))
+            missed["column " + c] += 1
         if s.get("domain", "") != t["domain"]:
             what += " (scan row names %r)" % s.get("domain")
         diffs.append((rank, t["domain"], what, s.get("detail", "")))
-    for rank in sorted(set(scan) - set(truth)):
+    for rank in ([] if args.partial else sorted(set(scan) - set(truth))):
         diffs.append((rank, scan[rank].get("domain", ""), "extra row, not in the truth", ""))
     for rank in tdup:
         diffs.append((rank, truth[rank]["domain"], "duplicate rank in the truth", ""))
@@ -121,6 +152,10 @@ def main():
         print("  code %-30s missed %5d, extra %5d" % (c, missed[c], extra[c]))
     if ignore:
         print("  (ignored codes: %s)" % ", ".join(sorted(ignore)))
+    if extra_cols:
+        print("  columns compared besides verdict and issues: %s" % ", ".join(extra_cols))
+    if unchecked_cols:
+        print("  truth columns the scan does not have (not compared): %s" % ", ".join(unchecked_cols))
     return 1 if diffs else 0
 
 

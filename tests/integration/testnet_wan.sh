@@ -32,7 +32,11 @@ out="$TESTNET_DIR/wan-out"
 mkdir -p "$out"
 "$tn" exec -- "$bin" -q --resolver 127.0.0.1 --ca-file "$TESTNET_DIR/ca.pem" \
     -o "$out/domains.csv.zst" --domain-mx-output "$out/edges.csv" "$TESTNET_DIR/domains.txt"
-python3 "$repo/tests/e2e/compare_truth.py" "$TESTNET_DIR/truth.csv" "$out/domains.csv.zst"
+# unbound validates (the zones are signed): the DANE scenarios' truth is gen/dane_truth.csv, and
+# behind a secure MX RRset not_deployed domains' MX hosts are probed too (tests/e2e/run.sh)
+python3 "$repo/tests/e2e/compare_truth.py" --exclude "$TESTNET_DIR/gen/dane_truth.csv" \
+    --extra-ok not_deployed:mx_ "$TESTNET_DIR/truth.csv" "$out/domains.csv.zst"
+python3 "$repo/tests/e2e/compare_truth.py" --partial "$TESTNET_DIR/gen/dane_truth.csv" "$out/domains.csv.zst"
 python3 "$repo/tests/e2e/check_columns.py" "$TESTNET_DIR/gen/published.csv" "$out/domains.csv.zst" "$out/edges.csv"
 "$tn" down
 for ns in "$TESTNET_NS" "$TESTNET_NS-wan"; do
